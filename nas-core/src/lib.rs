@@ -1,1 +1,31 @@
+//! nas-core: the traits, data types, registry, TOML pipelines and errors of `nas`, a framework
+//! for Neuro-Activated Superpixels and superpixel explanations of image classifiers.
+//!
+//! Heavy built-ins (networks, clusterers, saliency methods) live in `nas-plugins`; this crate only
+//! defines how they fit together, so that third-party plugins depend on it alone.
+
+pub mod backbone;
+pub mod component;
+pub mod device;
+pub mod error;
+pub mod npy;
+pub mod output;
+pub mod params;
+pub mod photo;
+pub mod plugin;
+pub mod registry;
+pub mod segmentation;
+pub mod weights;
+
+pub use backbone::{Backbone, BackboneInfo, Forward, Gradient, LevelHook, LEVELS};
+pub use component::{Batch, Clusterer, Features, Metric, MetricInput, Saliency, Score, Segmenter};
+pub use device::{Backend, Device, NasTensor};
+pub use error::{NasError, Result};
+pub use params::{ParamKind, ParamSpec, Params};
+pub use photo::{Photo, Resize};
+pub use registry::{ComponentEntry, Context, Factory, Kind, Registry};
+pub use segmentation::{connected_components, superpixelify, Segmentation};
+
 pub use burn;
+pub use inventory;
+pub use ndarray;

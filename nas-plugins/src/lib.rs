@@ -1,1 +1,8 @@
+//! nas-plugins: the built-in components of nas (backbones, segmenters, clusterers, saliency
+//! methods, metrics). Each registers itself in the `nas-core` registry when linked.
 
+pub mod assets;
+pub mod backbones;
+
+/// Makes sure the linker keeps this crate's registrations (call once from the binary).
+pub fn link() {}

@@ -1,0 +1,179 @@
+//! The `Backbone` trait: a trained classifier that exposes five depth levels, logits, and
+//! gradients of a chosen logit with respect to its input or to any depth level.
+
+use crate::device::{Device, NasTensor};
+use crate::error::{NasError, Result};
+use burn::tensor::{Int, Tensor, TensorData};
+
+/// Number of depth levels every backbone exposes (DESIGN.md, "Depth levels").
+pub const LEVELS: usize = 5;
+
+/// What a caller needs to know to feed a backbone and read its levels.
+#[derive(Debug, Clone)]
+pub struct BackboneInfo {
+    /// Registered name, e.g. `resnet18`.
+    pub name: String,
+    /// Per-channel mean subtracted from pixels in `[0, 1]`.
+    pub mean: [f32; 3],
+    /// Per-channel standard deviation the centred pixels are divided by.
+    pub std: [f32; 3],
+    /// Channels of each depth level.
+    pub level_channels: [usize; LEVELS],
+    /// Downsampling factor of each depth level relative to the input.
+    pub level_strides: [usize; LEVELS],
+    /// Number of output classes.
+    pub num_classes: usize,
+}
+
+/// Called at each depth level during a forward pass; it may observe the level and may replace it
+/// (for example by a detached copy that records gradients, to differentiate with respect to it).
+pub trait LevelHook {
+    /// Receives level `index` and returns the tensor the network continues with.
+    fn level(&mut self, index: usize, activation: NasTensor<4>) -> NasTensor<4>;
+}
+
+/// The result of a forward pass: all five depth levels and the logits.
+pub struct Forward {
+    /// Depth levels 0..4, each `(batch, channels, h, w)`.
+    pub levels: Vec<NasTensor<4>>,
+    /// Pre-softmax scores, `(batch, classes)`.
+    pub logits: NasTensor<2>,
+}
+
+struct Collect(Vec<NasTensor<4>>);
+
+impl LevelHook for Collect {
+    fn level(&mut self, _index: usize, activation: NasTensor<4>) -> NasTensor<4> {
+        self.0.push(activation.clone());
+        activation
+    }
+}
+
+struct GradientAt {
+    index: usize,
+    leaf: Option<NasTensor<4>>,
+}
+
+impl LevelHook for GradientAt {
+    fn level(&mut self, index: usize, activation: NasTensor<4>) -> NasTensor<4> {
+        if index == self.index {
+            let leaf = activation.detach().require_grad();
+            self.leaf = Some(leaf.clone());
+            leaf
+        } else {
+            activation
+        }
+    }
+}
+
+/// A gradient together with the activation it was taken at and the logits of the same pass.
+pub struct Gradient {
+    /// The tensor differentiated against (the input, or a depth level).
+    pub value: NasTensor<4>,
+    /// d(target logit)/d(value), same shape as `value`.
+    pub grad: NasTensor<4>,
+    /// The logits of the pass, `(batch, classes)`.
+    pub logits: NasTensor<2>,
+}
+
+/// A trained image classifier seen through the five depth levels of the paper.
+pub trait Backbone: Send + Sync {
+    /// Name, normalisation and level geometry.
+    fn info(&self) -> &BackboneInfo;
+
+    /// The device holding the weights; inputs must live there too.
+    fn device(&self) -> &Device;
+
+    /// Runs the network on a normalised batch `(batch, 3, H, W)`, handing each depth level to
+    /// `hook`, and returns the logits.
+    fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2>;
+
+    /// All five levels and the logits.
+    fn forward(&self, input: NasTensor<4>) -> Forward {
+        let mut collect = Collect(Vec::with_capacity(LEVELS));
+        let logits = self.forward_hooked(input, &mut collect);
+        Forward {
+            levels: collect.0,
+            logits,
+        }
+    }
+
+    /// Gradient of each sample's `targets[i]` logit with respect to the input.
+    fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        let input = input.detach().require_grad();
+        let mut collect = Collect(Vec::new());
+        let logits = self.forward_hooked(input.clone(), &mut collect);
+        drop(collect);
+        let grads = target_sum(&logits, targets)?.backward();
+        let grad = input.grad(&grads).ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
+        Ok(Gradient {
+            value: input.detach(),
+            grad,
+            logits: logits.detach(),
+        })
+    }
+
+    /// Gradient of each sample's `targets[i]` logit with respect to depth level `level`.
+    fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
+        if level >= LEVELS {
+            return Err(NasError::InvalidInput(format!("depth level {level} does not exist; expected 0..{}", LEVELS - 1)));
+        }
+        let mut hook = GradientAt { index: level, leaf: None };
+        let logits = self.forward_hooked(input.detach(), &mut hook);
+        let leaf = hook.leaf.ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
+        let grads = target_sum(&logits, targets)?.backward();
+        let grad = leaf.grad(&grads).ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
+        Ok(Gradient {
+            value: leaf.detach(),
+            grad,
+            logits: logits.detach(),
+        })
+    }
+}
+
+/// Sum over the batch of each sample's target logit: its gradient is the per-sample gradient,
+/// because samples do not interact in an inference-mode network.
+fn target_sum(logits: &NasTensor<2>, targets: &[usize]) -> Result<NasTensor<1>> {
+    let [batch, classes] = logits.dims();
+    if targets.len() != batch {
+        return Err(NasError::InvalidInput(format!("{} targets for a batch of {batch}", targets.len())));
+    }
+    if let Some(bad) = targets.iter().find(|t| **t >= classes) {
+        return Err(NasError::InvalidInput(format!("target class {bad} is out of range: the backbone has {classes} classes")));
+    }
+    let index: Vec<i64> = targets.iter().map(|t| *t as i64).collect();
+    let index = Tensor::<_, 2, Int>::from_data(TensorData::new(index, [batch, 1]), &logits.device());
+    Ok(logits.clone().gather(1, index).sum())
+}
+
+/// Index of the largest logit of each sample.
+pub fn predicted_classes(logits: &NasTensor<2>) -> Result<Vec<usize>> {
+    let idx = logits.clone().argmax(1).into_data();
+    let values = idx
+        .convert::<i64>()
+        .to_vec::<i64>()
+        .map_err(|e| NasError::InvalidInput(format!("cannot read predictions: {e:?}")))?;
+    Ok(values.into_iter().map(|v| v as usize).collect())
+}
+
+/// Turns photos (already at the network's input size) into a normalised `(batch, 3, H, W)` tensor.
+pub fn normalise(photos: &[&crate::photo::Photo], info: &BackboneInfo, device: &Device) -> Result<NasTensor<4>> {
+    let first = photos.first().ok_or_else(|| NasError::InvalidInput("empty batch".into()))?;
+    let (h, w) = (first.height(), first.width());
+    let mut values = Vec::with_capacity(photos.len() * 3 * h * w);
+    for photo in photos {
+        if (photo.height(), photo.width()) != (h, w) {
+            return Err(NasError::InvalidInput(format!(
+                "{} is {}x{} but the batch is {w}x{h}; resize the images or use batch 1",
+                photo.path.display(),
+                photo.width(),
+                photo.height()
+            )));
+        }
+        for c in 0..3 {
+            let (m, s) = (info.mean[c], info.std[c]);
+            values.extend(photo.pixels.index_axis(ndarray::Axis(2), c).iter().map(|v| (v - m) / s));
+        }
+    }
+    Ok(NasTensor::<4>::from_data(TensorData::new(values, [photos.len(), 3, h, w]), device))
+}

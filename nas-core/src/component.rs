@@ -1,0 +1,85 @@
+//! The component traits besides `Backbone`: segmenters, clusterers, saliency methods and metrics.
+
+use crate::backbone::Backbone;
+use crate::device::NasTensor;
+use crate::error::{NasError, Result};
+use crate::photo::Photo;
+use crate::segmentation::Segmentation;
+use ndarray::{Array2, ArrayView2};
+
+/// A batch of photos at the network's input size, with their normalised tensor.
+pub struct Batch<'a> {
+    /// The photos, `(H, W, 3)` in `[0, 1]`.
+    pub photos: Vec<&'a Photo>,
+    /// The same photos normalised for the backbone, `(batch, 3, H, W)`, when a backbone is in use.
+    pub input: Option<NasTensor<4>>,
+}
+
+/// Splits an image into superpixels.
+pub trait Segmenter: Send + Sync {
+    /// Whether `segment` needs a backbone (NAS does, SLIC does not).
+    fn needs_backbone(&self) -> bool;
+
+    /// Segments every photo of the batch.
+    fn segment(&self, batch: &Batch<'_>, backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>>;
+}
+
+/// A pixels x features matrix handed to a clusterer.
+pub struct Features<'a> {
+    /// One row per pixel.
+    pub matrix: ArrayView2<'a, f32>,
+}
+
+/// Groups the rows of a feature matrix into `k` clusters.
+pub trait Clusterer: Send + Sync {
+    /// Cluster label of every row, in `0..k`.
+    fn cluster(&self, features: &Features<'_>, k: usize) -> Result<Vec<u32>>;
+}
+
+/// A saliency (attribution) method: how much each pixel matters for a target class.
+pub trait Saliency: Send + Sync {
+    /// One `(H, W)` map per photo of the batch, for class `targets[i]` of photo `i`.
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>>;
+}
+
+/// What a metric scores: one photo, its saliency map and, if any, its segmentation.
+pub struct MetricInput<'a> {
+    /// The backbone being explained.
+    pub backbone: &'a dyn Backbone,
+    /// The normalised photo, `(1, 3, H, W)`.
+    pub input: &'a NasTensor<4>,
+    /// Saliency map, `(H, W)`.
+    pub saliency: &'a Array2<f32>,
+    /// The superpixels the map was averaged over, if it was.
+    pub segmentation: Option<&'a Segmentation>,
+    /// Target class.
+    pub target: usize,
+}
+
+/// A metric's result: a score and, for curve-based metrics, the curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    /// The score.
+    pub value: f64,
+    /// The points `(x, y)` of the curve the score integrates, if any.
+    pub curve: Vec<(f64, f64)>,
+}
+
+/// Scores a saliency map.
+pub trait Metric: Send + Sync {
+    /// Scores one photo's map.
+    fn score(&self, input: &MetricInput<'_>) -> Result<Score>;
+}
+
+/// Checks that `k` clusters can be formed from `pixels` pixels.
+pub fn check_k(k: usize, pixels: usize) -> Result<()> {
+    if k < 1 {
+        return Err(NasError::InvalidInput("K = 0: at least one cluster is needed".into()));
+    }
+    if k > pixels {
+        return Err(NasError::InvalidInput(format!(
+            "K = {k} is larger than the number of pixels ({pixels}); choose K <= {pixels}"
+        )));
+    }
+    Ok(())
+}

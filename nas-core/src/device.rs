@@ -1,0 +1,54 @@
+//! Choosing where tensors live: the CPU (burn's Flex backend) or a CUDA GPU, picked at run time.
+
+use crate::error::{NasError, Result};
+use burn::backend::flex::FlexDevice;
+use burn::tensor::Tensor;
+
+/// The one backend nas runs on: burn's run-time dispatch over Flex (CPU) and CUDA.
+pub type Backend = burn::Dispatch;
+/// A device of [`Backend`], always wrapped for automatic differentiation.
+pub type Device = burn::DispatchDevice;
+/// A tensor of rank `D` on [`Backend`].
+pub type NasTensor<const D: usize> = Tensor<Backend, D>;
+
+/// Parses a device name: `cpu`, `cuda` or `cuda:N`. The result can record gradients.
+pub fn parse_device(name: &str) -> Result<Device> {
+    let inner = match name.trim() {
+        "cpu" => Device::Flex(FlexDevice),
+        other if other == "cuda" || other.starts_with("cuda:") => cuda_device(other)?,
+        other => {
+            return Err(NasError::InvalidInput(format!(
+                "device `{other}`: expected cpu, cuda or cuda:N"
+            )))
+        }
+    };
+    Ok(Device::autodiff(inner))
+}
+
+/// The default device: the CPU.
+pub fn default_device() -> Device {
+    Device::autodiff(Device::Flex(FlexDevice))
+}
+
+/// Whether this build can use CUDA (the `cuda` cargo feature).
+pub fn cuda_compiled() -> bool {
+    cfg!(feature = "cuda")
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(name: &str) -> Result<Device> {
+    let index = match name.strip_prefix("cuda:") {
+        None => 0,
+        Some(n) => n.parse::<usize>().map_err(|_| {
+            NasError::InvalidInput(format!("device `{name}`: expected cuda:N with N a GPU index"))
+        })?,
+    };
+    Ok(Device::Cuda(burn::backend::cuda::CudaDevice::new(index)))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(name: &str) -> Result<Device> {
+    Err(NasError::InvalidInput(format!(
+        "device `{name}`: this nas binary was built without CUDA; rebuild with `cargo build --release --features cuda`"
+    )))
+}

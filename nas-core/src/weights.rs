@@ -1,0 +1,171 @@
+//! torchvision-format state dicts: `.pth` (zip or legacy pickle, through burn-store) and
+//! `.safetensors`, consumed key by key so that missing, extra and mis-shaped keys are reported.
+
+use crate::device::{Device, NasTensor};
+use crate::error::{NasError, Result};
+use burn::tensor::{TensorData, Shape};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A raw tensor read from a weight file.
+struct RawTensor {
+    shape: Vec<usize>,
+    values: Vec<f32>,
+}
+
+/// The tensors of a weight file, taken one by one by a network as it builds itself.
+pub struct StateDict {
+    path: PathBuf,
+    tensors: BTreeMap<String, RawTensor>,
+    device: Device,
+}
+
+/// Keys that carry no weights (BatchNorm's step counter) and may be present or not.
+fn is_bookkeeping(key: &str) -> bool {
+    key.ends_with("num_batches_tracked")
+}
+
+impl StateDict {
+    /// Reads a `.pth`/`.pt` or `.safetensors` file onto `device`.
+    pub fn open(path: &Path, device: &Device) -> Result<StateDict> {
+        if !path.exists() {
+            return Err(NasError::Weights {
+                path: path.to_path_buf(),
+                reason: "file not found".into(),
+            });
+        }
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let tensors = if ext == "safetensors" { read_safetensors(path)? } else { read_pytorch(path)? };
+        Ok(StateDict {
+            path: path.to_path_buf(),
+            tensors,
+            device: device.clone(),
+        })
+    }
+
+    /// The device tensors are created on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The file the tensors came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes `key` and returns it as a tensor of rank `D`, checking its shape against `expected`.
+    pub fn take<const D: usize>(&mut self, key: &str, expected: [usize; D]) -> Result<NasTensor<D>> {
+        let raw = self.tensors.remove(key).ok_or_else(|| NasError::Weights {
+            path: self.path.clone(),
+            reason: format!("missing key `{key}` (expected shape {expected:?}); is this a weight file for this architecture?"),
+        })?;
+        if raw.shape != expected {
+            return Err(NasError::ShapeMismatch {
+                path: self.path.clone(),
+                key: key.to_string(),
+                expected: expected.to_vec(),
+                found: raw.shape,
+            });
+        }
+        let data = TensorData::new(raw.values, Shape::new(expected));
+        Ok(NasTensor::<D>::from_data(data, &self.device))
+    }
+
+    /// Removes `key` and returns its values, checking the shape.
+    pub fn take_values(&mut self, key: &str, expected: &[usize]) -> Result<Vec<f32>> {
+        let raw = self.tensors.remove(key).ok_or_else(|| NasError::Weights {
+            path: self.path.clone(),
+            reason: format!("missing key `{key}` (expected shape {expected:?})"),
+        })?;
+        if raw.shape != expected {
+            return Err(NasError::ShapeMismatch {
+                path: self.path.clone(),
+                key: key.to_string(),
+                expected: expected.to_vec(),
+                found: raw.shape,
+            });
+        }
+        Ok(raw.values)
+    }
+
+    /// Fails if any key was not consumed: an extra key means the file is for another architecture.
+    pub fn finish(self) -> Result<()> {
+        let extra: Vec<String> = self
+            .tensors
+            .iter()
+            .filter(|(k, _)| !is_bookkeeping(k))
+            .map(|(k, t)| format!("`{k}` {:?}", t.shape))
+            .collect();
+        if extra.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<&str> = extra.iter().take(5).map(String::as_str).collect();
+        Err(NasError::Weights {
+            path: self.path,
+            reason: format!(
+                "{} unexpected key(s), e.g. {}; is this a weight file for this architecture?",
+                extra.len(),
+                shown.join(", ")
+            ),
+        })
+    }
+}
+
+fn read_pytorch(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
+    let reader = burn_store::pytorch::PytorchReader::new(path).map_err(|e| NasError::Weights {
+        path: path.to_path_buf(),
+        reason: format!("not a readable PyTorch file: {e}"),
+    })?;
+    let mut out = BTreeMap::new();
+    for (key, snapshot) in reader.into_tensors() {
+        let key = key.strip_prefix("module.").unwrap_or(&key).to_string();
+        let data = snapshot.to_data().map_err(|e| NasError::Weights {
+            path: path.to_path_buf(),
+            reason: format!("key `{key}`: cannot read data: {e:?}"),
+        })?;
+        let shape = data.shape.to_vec();
+        let values: Vec<f32> = if is_bookkeeping(&key) {
+            Vec::new()
+        } else {
+            data.convert::<f32>().to_vec::<f32>().map_err(|e| NasError::Weights {
+                path: path.to_path_buf(),
+                reason: format!("key `{key}`: expected floating-point values: {e:?}"),
+            })?
+        };
+        out.insert(key, RawTensor { shape, values });
+    }
+    Ok(out)
+}
+
+fn read_safetensors(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
+    let bad = |reason: String| NasError::Weights {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| NasError::io(path, e))?;
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("not a valid safetensors file: {e}")))?;
+    let mut out = BTreeMap::new();
+    for (key, view) in file.tensors() {
+        let shape = view.shape().to_vec();
+        let raw = view.data();
+        let values: Vec<f32> = match view.dtype() {
+            safetensors::Dtype::F32 => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            safetensors::Dtype::F16 => raw
+                .chunks_exact(2)
+                .map(|b| burn::tensor::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            safetensors::Dtype::BF16 => raw
+                .chunks_exact(2)
+                .map(|b| burn::tensor::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            safetensors::Dtype::F64 => raw
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+                .collect(),
+            _ if is_bookkeeping(&key) => Vec::new(),
+            other => return Err(bad(format!("key `{key}`: unsupported dtype {other:?}, expected F32, F16, BF16 or F64"))),
+        };
+        out.insert(key.strip_prefix("module.").unwrap_or(&key).to_string(), RawTensor { shape, values });
+    }
+    Ok(out)
+}

@@ -1,0 +1,119 @@
+//! Inference-mode building blocks shared by the backbones: convolutions with their BatchNorm
+//! folded in, and linear layers, loaded from torchvision state-dict keys.
+
+use nas_core::burn::tensor::activation::relu;
+use nas_core::burn::tensor::module::conv2d;
+use nas_core::burn::tensor::ops::PaddedConvOptions;
+use nas_core::burn::tensor::TensorData;
+use nas_core::weights::StateDict;
+use nas_core::{NasTensor, Result};
+
+/// Geometry of a convolution: kernel, stride, padding (top, left, bottom, right) and groups.
+#[derive(Debug, Clone, Copy)]
+pub struct ConvShape {
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Square kernel size.
+    pub kernel: usize,
+    /// Stride in both directions.
+    pub stride: usize,
+    /// Zero padding: top, left, bottom, right.
+    pub padding: [usize; 4],
+    /// Channel groups (`in_channels` for a depthwise convolution).
+    pub groups: usize,
+}
+
+impl ConvShape {
+    /// A convolution padded by `pad` on every side.
+    pub fn symmetric(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, pad: usize) -> Self {
+        ConvShape {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding: [pad; 4],
+            groups: 1,
+        }
+    }
+}
+
+/// A convolution followed by inference-mode BatchNorm, folded into one convolution with bias.
+pub struct ConvBn {
+    weight: NasTensor<4>,
+    bias: NasTensor<1>,
+    shape: ConvShape,
+}
+
+impl ConvBn {
+    /// Loads `conv.weight` and the BatchNorm `bn.{weight,bias,running_mean,running_var}` and folds
+    /// them: `w' = w * gamma / sqrt(var + eps)`, `b' = beta - mean * gamma / sqrt(var + eps)`.
+    pub fn load(sd: &mut StateDict, conv: &str, bn: &str, eps: f32, shape: ConvShape) -> Result<ConvBn> {
+        let out = shape.out_channels;
+        let per_group = shape.in_channels / shape.groups;
+        let dims = [out, per_group, shape.kernel, shape.kernel];
+        let mut weight = sd.take_values(&format!("{conv}.weight"), &dims)?;
+        let gamma = sd.take_values(&format!("{bn}.weight"), &[out])?;
+        let beta = sd.take_values(&format!("{bn}.bias"), &[out])?;
+        let mean = sd.take_values(&format!("{bn}.running_mean"), &[out])?;
+        let var = sd.take_values(&format!("{bn}.running_var"), &[out])?;
+        let per_out = per_group * shape.kernel * shape.kernel;
+        let mut bias = vec![0f32; out];
+        for o in 0..out {
+            let scale = gamma[o] / (var[o] + eps).sqrt();
+            for w in &mut weight[o * per_out..(o + 1) * per_out] {
+                *w *= scale;
+            }
+            bias[o] = beta[o] - mean[o] * scale;
+        }
+        let device = sd.device().clone();
+        Ok(ConvBn {
+            weight: NasTensor::from_data(TensorData::new(weight, dims), &device),
+            bias: NasTensor::from_data(TensorData::new(bias, [out]), &device),
+            shape,
+        })
+    }
+
+    /// Applies the folded convolution.
+    pub fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let s = self.shape;
+        let [top, left, bottom, right] = s.padding;
+        let options = PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups);
+        conv2d(x, self.weight.clone(), Some(self.bias.clone()), options)
+    }
+
+    /// Applies the convolution and a ReLU.
+    pub fn forward_relu(&self, x: NasTensor<4>) -> NasTensor<4> {
+        relu(self.forward(x))
+    }
+}
+
+/// A fully connected layer, `y = x W^T + b` as in PyTorch.
+pub struct Linear {
+    weight: NasTensor<2>,
+    bias: NasTensor<1>,
+}
+
+impl Linear {
+    /// Loads `key.weight` `(out, in)` and `key.bias` `(out)`.
+    pub fn load(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Linear> {
+        let weight: NasTensor<2> = sd.take(&format!("{key}.weight"), [outputs, inputs])?;
+        let bias = sd.take(&format!("{key}.bias"), [outputs])?;
+        Ok(Linear {
+            weight: weight.transpose(),
+            bias,
+        })
+    }
+
+    /// Applies the layer to `(batch, inputs)`.
+    pub fn forward(&self, x: NasTensor<2>) -> NasTensor<2> {
+        x.matmul(self.weight.clone()) + self.bias.clone().unsqueeze::<2>()
+    }
+}
+
+/// Global average pooling `(batch, c, h, w) -> (batch, c)`.
+pub fn global_average(x: NasTensor<4>) -> NasTensor<2> {
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
+}

@@ -1,0 +1,189 @@
+//! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
+//! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
+
+use super::layers::{global_average, ConvBn, ConvShape, Linear};
+use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
+use nas_core::burn::tensor::activation::relu;
+use nas_core::burn::tensor::module::max_pool2d;
+use nas_core::weights::StateDict;
+use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, ParamKind, ParamSpec, Params, Result};
+
+const BN_EPS: f32 = 1e-5;
+
+/// A residual block: two 3x3 convolutions (basic) or 1x1-3x3-1x1 (bottleneck), plus a shortcut.
+struct Block {
+    convs: Vec<ConvBn>,
+    downsample: Option<ConvBn>,
+}
+
+impl Block {
+    fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let shortcut = match &self.downsample {
+            Some(d) => d.forward(x.clone()),
+            None => x.clone(),
+        };
+        let last = self.convs.len() - 1;
+        let mut h = x;
+        for (i, conv) in self.convs.iter().enumerate() {
+            h = if i < last { conv.forward_relu(h) } else { conv.forward(h) };
+        }
+        relu(h + shortcut)
+    }
+}
+
+/// The two ResNet families nas supports.
+#[derive(Clone, Copy)]
+enum Depth {
+    R18,
+    R50,
+}
+
+impl Depth {
+    fn blocks(self) -> [usize; 4] {
+        match self {
+            Depth::R18 => [2, 2, 2, 2],
+            Depth::R50 => [3, 4, 6, 3],
+        }
+    }
+    fn expansion(self) -> usize {
+        match self {
+            Depth::R18 => 1,
+            Depth::R50 => 4,
+        }
+    }
+}
+
+/// A torchvision ResNet in inference mode.
+pub struct ResNet {
+    info: BackboneInfo,
+    device: Device,
+    stem: ConvBn,
+    layers: Vec<Vec<Block>>,
+    fc: Linear,
+}
+
+impl ResNet {
+    fn load(depth: Depth, name: &str, sd: &mut StateDict, num_classes: usize) -> Result<ResNet> {
+        let stem = ConvBn::load(sd, "conv1", "bn1", BN_EPS, ConvShape::symmetric(3, 64, 7, 2, 3))?;
+        let mut layers = Vec::new();
+        let mut in_ch = 64;
+        for (l, &count) in depth.blocks().iter().enumerate() {
+            let width = 64 << l;
+            let out_ch = width * depth.expansion();
+            let mut blocks = Vec::new();
+            for b in 0..count {
+                let stride = if l > 0 && b == 0 { 2 } else { 1 };
+                let p = format!("layer{}.{b}", l + 1);
+                let conv = |sd: &mut StateDict, i: usize, shape: ConvShape| ConvBn::load(sd, &format!("{p}.conv{i}"), &format!("{p}.bn{i}"), BN_EPS, shape);
+                let convs = match depth {
+                    Depth::R18 => vec![
+                        conv(sd, 1, ConvShape::symmetric(in_ch, width, 3, stride, 1))?,
+                        conv(sd, 2, ConvShape::symmetric(width, width, 3, 1, 1))?,
+                    ],
+                    Depth::R50 => vec![
+                        conv(sd, 1, ConvShape::symmetric(in_ch, width, 1, 1, 0))?,
+                        conv(sd, 2, ConvShape::symmetric(width, width, 3, stride, 1))?,
+                        conv(sd, 3, ConvShape::symmetric(width, out_ch, 1, 1, 0))?,
+                    ],
+                };
+                let downsample = if stride != 1 || in_ch != out_ch {
+                    Some(ConvBn::load(sd, &format!("{p}.downsample.0"), &format!("{p}.downsample.1"), BN_EPS, ConvShape::symmetric(in_ch, out_ch, 1, stride, 0))?)
+                } else {
+                    None
+                };
+                blocks.push(Block { convs, downsample });
+                in_ch = out_ch;
+            }
+            layers.push(blocks);
+        }
+        let fc = Linear::load(sd, "fc", in_ch, num_classes)?;
+        let e = depth.expansion();
+        Ok(ResNet {
+            info: BackboneInfo {
+                name: name.to_string(),
+                mean: IMAGENET_MEAN,
+                std: IMAGENET_STD,
+                level_channels: [64, 64 * e, 128 * e, 256 * e, 512 * e],
+                level_strides: [4, 4, 8, 16, 32],
+                num_classes,
+            },
+            device: sd.device().clone(),
+            stem,
+            layers,
+            fc,
+        })
+    }
+}
+
+impl Backbone for ResNet {
+    fn info(&self) -> &BackboneInfo {
+        &self.info
+    }
+
+    fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
+        let h = self.stem.forward_relu(input);
+        let mut h = hook.level(0, max_pool2d(h, [3, 3], [2, 2], [1, 1], [1, 1], false));
+        for (l, blocks) in self.layers.iter().enumerate() {
+            for block in blocks {
+                h = block.forward(h);
+            }
+            h = hook.level(l + 1, h);
+        }
+        self.fc.forward(global_average(h))
+    }
+}
+
+/// Parameters shared by every backbone.
+pub const BACKBONE_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "weights",
+        kind: ParamKind::Str,
+        default: "",
+        doc: "state dict (.pth or .safetensors); default: the standard file in the cache directory",
+    },
+    ParamSpec {
+        name: "num_classes",
+        kind: ParamKind::Int,
+        default: "1000",
+        doc: "number of output classes of the classifier head",
+    },
+];
+
+fn build(depth: Depth, name: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    let path = resolve_weights(name, default_file, params, ctx)?;
+    let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
+    let mut sd = StateDict::open(&path, &ctx.device)?;
+    let net = ResNet::load(depth, name, &mut sd, num_classes)?;
+    sd.finish()?;
+    Ok(Box::new(net))
+}
+
+fn build_resnet18(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    build(Depth::R18, "resnet18", "resnet18-f37072fd.pth", params, ctx)
+}
+
+fn build_resnet50(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    build(Depth::R50, "resnet50", "resnet50-11ad3fa6.pth", params, ctx)
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "resnet18",
+        summary: "torchvision ResNet-18; levels: stem max-pool, layer1..layer4",
+        params: BACKBONE_PARAMS,
+        factory: nas_core::Factory::Backbone(build_resnet18),
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "resnet50",
+        summary: "torchvision ResNet-50; levels: stem max-pool, layer1..layer4",
+        params: BACKBONE_PARAMS,
+        factory: nas_core::Factory::Backbone(build_resnet50),
+    }
+}

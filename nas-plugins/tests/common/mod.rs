@@ -1,0 +1,27 @@
+//! Test support: where the shared reference data lives, and array comparison.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The shared folder: `$NAS_SHARED`, else `../shared` beside the repository, else `/work/shared`.
+pub fn shared() -> PathBuf {
+    let candidates = [
+        std::env::var_os("NAS_SHARED").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")),
+        Some(PathBuf::from("/work/shared")),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if c.join("reference").is_dir() {
+            return c;
+        }
+    }
+    panic!("the shared reference folder was not found: set NAS_SHARED to the folder holding reference/, images/ and weights/");
+}
+
+/// max|a - b| / max|b|: the parity measure of DESIGN.md.
+pub fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
+    assert_eq!(ours.len(), reference.len(), "length mismatch");
+    let max_ref = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let max_diff = ours.iter().zip(reference).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    max_diff / max_ref.max(f32::MIN_POSITIVE)
+}
