@@ -154,7 +154,9 @@ pub fn kmeans(data: ArrayView2<f32>, params: &KMeansParams) -> Result<Clustering
         firsts.push(uniform_index(&mut rng, n));
         rngs.push(rng);
     }
+    tr("begin");
     let scan = scan(raw, n, d, &firsts)?;
+    tr("scan");
     let centred: Vec<f32>;
     let is_centred = scan.mean_sq > CENTRE_ABOVE * scan.total_var;
     let (prep, first_dist) = if is_centred {
@@ -402,6 +404,7 @@ fn plusplus(
             cand.extend_from_slice(prep.row(id));
         }
         let dist = distances_to(prep, &cand);
+        tr("pp-step");
         // Potential of each candidate: per chunk, then in chunk order.
         let parts: Vec<Vec<f64>> = dist
             .par_chunks(CHUNK * n_trials)
@@ -498,6 +501,9 @@ type ChunkDelta = (usize, Option<(Vec<f32>, Vec<i64>)>);
 /// One assignment step: move the bounds by the centre shifts, recompute every row whose
 /// bounds cannot prove its label (every row when `full`), and update the sums by the rows
 /// that changed cluster. Returns the number of changed labels.
+static TODO: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static T0: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLock::new(std::time::Instant::now);
+fn tr(s: &str) { if std::env::var("KTRACE").is_ok() { eprintln!("{s} t={:.2}ms todo={}", T0.elapsed().as_secs_f64()*1e3, TODO.swap(0, std::sync::atomic::Ordering::Relaxed)); } }
 fn assign(prep: &Prepared, cen: &Centres, pts: &mut Points, sums: &mut Sums, full: bool) -> usize {
     let d = prep.d;
     let k = cen.norms.len();
@@ -529,6 +535,7 @@ fn assign(prep: &Prepared, cen: &Centres, pts: &mut Points, sums: &mut Sums, ful
                     todo.push(r);
                 }
             }
+            TODO.fetch_add(todo.len(), std::sync::atomic::Ordering::Relaxed);
             if todo.is_empty() {
                 return (0, None);
             }
@@ -704,6 +711,7 @@ fn single_run(
 ) -> Clustering {
     let (n, d, k) = (prep.n, prep.d, params.k);
     let mut centres = plusplus(prep, k, rng, first, closest);
+    tr("pp");
     let mut pts = Points {
         labels: vec![u32::MAX; n],
         upper: vec![f32::INFINITY; n],
@@ -753,6 +761,7 @@ fn single_run(
             relocated,
         );
     }
+    tr("loopend");
     let inertia = inertia_from_sums(prep, &centres, &sums);
     Clustering {
         labels: pts.labels,

@@ -8,12 +8,15 @@ pub mod backbone;
 pub mod component;
 pub mod device;
 pub mod error;
+pub mod imagenet;
 pub mod npy;
 pub mod output;
 pub mod params;
 pub mod photo;
+pub mod pipeline;
 pub mod plugin;
 pub mod registry;
+pub mod render;
 pub mod segmentation;
 pub mod weights;
 

@@ -89,6 +89,24 @@ impl Params {
         self.table.insert(key.to_string(), parsed);
     }
 
+    /// Like [`Params::set_from_str`], but `outer.inner` reaches the parameters of a nested
+    /// component (`clusterer.seed=1` sets `seed` of the `clusterer` table).
+    pub fn set_path_from_str(&mut self, path: &str, value: &str) {
+        let Some((outer, inner)) = path.split_once('.') else {
+            self.set_from_str(path, value);
+            return;
+        };
+        let mut table = match self.table.remove(outer) {
+            Some(toml::Value::Table(t)) => t,
+            Some(toml::Value::String(name)) => toml::Table::from_iter([("name".to_string(), toml::Value::String(name))]),
+            _ => toml::Table::new(),
+        };
+        let mut nested = Params::new(outer, table.clone());
+        nested.set_path_from_str(inner, value);
+        table = nested.table;
+        self.table.insert(outer.to_string(), toml::Value::Table(table));
+    }
+
     /// Sets `key` to a TOML value.
     pub fn set(&mut self, key: &str, value: toml::Value) {
         self.table.insert(key.to_string(), value);
@@ -309,6 +327,16 @@ mod tests {
         let specs = [ParamSpec { name: "k", kind: ParamKind::Int, default: "5", doc: "" }];
         let err = p.finish(&specs).unwrap_err().to_string();
         assert!(err.contains("seeed") && err.contains("valid parameters: k"), "{err}");
+    }
+
+    #[test]
+    fn dotted_paths_reach_nested_components() {
+        let mut p = Params::empty("nas");
+        p.set_from_str("clusterer", "kmeans");
+        p.set_path_from_str("clusterer.seed", "3");
+        let (name, nested) = p.component_param("clusterer", "ward").unwrap();
+        assert_eq!(name, "kmeans");
+        assert_eq!(nested.int("seed", 0, 0, 10).unwrap(), 3);
     }
 
     #[test]

@@ -3,6 +3,9 @@
 
 pub mod assets;
 pub mod backbones;
+pub mod metrics;
+pub mod saliency;
+pub mod segmenters;
 
 /// Makes sure the linker keeps this crate's registrations (call once from the binary).
 pub fn link() {}

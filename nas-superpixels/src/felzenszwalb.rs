@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use crate::error::SuperpixelError;
 use crate::gaussian::{gaussian_2d, Boundary};
 use crate::input::rgb_to_f64;
+use crate::scratch;
 
 /// Parameters of [`felzenszwalb`], named and defaulted as in scikit-image 0.26.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,41 +81,48 @@ pub fn felzenszwalb(
     params: &FelzenszwalbParams,
 ) -> Result<Array2<u32>, SuperpixelError> {
     params.validate()?;
-    let t0 = std::time::Instant::now();
     let rgb = rgb_to_f64(image)?;
-    eprintln!("input {:?}", t0.elapsed());
     let (height, width) = (rgb.height, rgb.width);
     let smooth = gaussian_2d(rgb.data, height, width, 3, params.sigma, Boundary::Reflect);
 
-    eprintln!("gauss {:?}", t0.elapsed());
-    let edges = sorted_edges(&smooth, height, width);
-    eprintln!("edges {:?}", t0.elapsed());
+    let edges = Edges::sorted(&smooth, height, width);
     let mut forest = Forest::new(height * width);
     let scale = params.scale / 255.0;
-    for edge in &edges {
-        let (ra, rb) = (forest.find(edge.a), forest.find(edge.b));
+    for i in 0..edges.len() {
+        edges.prefetch_ahead(&forest, i);
+        let (a, b) = edges.endpoints(i);
+        let (ra, rb) = (forest.find(a), forest.find(b));
         if ra == rb {
             continue;
         }
+        let cost = edges.cost(i);
         // scikit-image keeps these thresholds in float32 variables.
-        let ta = (forest.internal[ra] + scale / f64::from(forest.size[ra])) as f32;
-        let tb = (forest.internal[rb] + scale / f64::from(forest.size[rb])) as f32;
-        if edge.cost < f64::from(ta.min(tb)) {
+        let (ca, cb) = (forest.nodes[ra], forest.nodes[rb]);
+        let ta = (ca.internal + scale / f64::from(ca.size)) as f32;
+        let tb = (cb.internal + scale / f64::from(cb.size)) as f32;
+        if cost < f64::from(ta.min(tb)) {
             let root = forest.union(ra, rb);
-            forest.internal[root] = edge.cost;
+            forest.nodes[root].internal = cost;
         }
     }
-    eprintln!("merge1 {:?}", t0.elapsed());
+    // Sizes only grow, so an edge can only join a too-small component if one
+    // of its pixels was in one after the first pass: the other edges are
+    // skipped without touching the union-find.
     let min_size = u32::try_from(params.min_size).unwrap_or(u32::MAX);
-    for edge in &edges {
-        let (ra, rb) = (forest.find(edge.a), forest.find(edge.b));
-        if ra != rb && (forest.size[ra] < min_size || forest.size[rb] < min_size) {
+    let small = forest.small_components(min_size);
+    for i in 0..edges.len() {
+        let (a, b) = edges.endpoints(i);
+        if !(small[a as usize] || small[b as usize]) {
+            continue;
+        }
+        let (ra, rb) = (forest.find(a), forest.find(b));
+        if ra != rb && (forest.size(ra) < min_size || forest.size(rb) < min_size) {
             forest.union(ra, rb);
         }
     }
-    eprintln!("merge2 {:?}", t0.elapsed());
+    scratch::give(smooth);
+    edges.recycle();
     let labels = forest.raster_labels();
-    eprintln!("labels {:?}", t0.elapsed());
     Array2::from_shape_vec((height, width), labels).map_err(|_| SuperpixelError::EmptyImage {
         height,
         width,
@@ -122,133 +130,229 @@ pub fn felzenszwalb(
     })
 }
 
-/// An edge of the pixel graph: its weight and the two pixels it joins.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Edge {
-    cost: f64,
-    a: u32,
-    b: u32,
-}
-
-/// The edges of the 8-connected grid graph in scikit-image's order (all
-/// right edges, then down, down-right and up-right edges, each block in
-/// raster order), weighted by the Euclidean distance of the smoothed RGB
-/// vectors and stably sorted by weight.
+/// The edges of the 8-connected grid graph, sorted by weight.
 ///
-/// scikit-image sorts with numpy's unstable quicksort, so the order of equal
-/// weights is the one thing that may differ (it did not on the test photos).
-fn sorted_edges(image: &[f64], height: usize, width: usize) -> Vec<Edge> {
-    let t1 = std::time::Instant::now();
-    let (h, w) = (height, width);
-    let diagonal = h.saturating_sub(1) * w.saturating_sub(1);
-    let total = h * w.saturating_sub(1) + h.saturating_sub(1) * w + 2 * diagonal;
-    let mut edges = vec![
-        Edge {
-            cost: 0.0,
-            a: 0,
-            b: 0
-        };
-        total
-    ];
-    let cost = |a: usize, b: usize| {
-        let (pa, pb) = (&image[a * 3..a * 3 + 3], &image[b * 3..b * 3 + 3]);
-        let (d0, d1, d2) = (pa[0] - pb[0], pa[1] - pb[1], pa[2] - pb[2]);
-        (d0 * d0 + d1 * d1 + d2 * d2).sqrt()
-    };
-    // (rows, edges per row, first endpoint, offset of the second endpoint).
-    let blocks: [(usize, usize, &(dyn Fn(usize, usize) -> usize + Sync), isize); 4] = [
-        (h, w.saturating_sub(1), &|y, x| y * w + x + 1, -1),
-        (h.saturating_sub(1), w, &|y, x| (y + 1) * w + x, -(w as isize)),
-        (h.saturating_sub(1), w.saturating_sub(1), &|y, x| (y + 1) * w + x + 1, -(w as isize) - 1),
-        (h.saturating_sub(1), w.saturating_sub(1), &|y, x| y * w + x + 1, w as isize - 1),
-    ];
-    let mut rest = edges.as_mut_slice();
-    for (rows, per_row, first, offset) in blocks {
-        let (block, tail) = rest.split_at_mut(rows * per_row);
-        rest = tail;
-        if per_row == 0 {
-            continue;
-        }
-        block
-            .par_chunks_mut(per_row)
-            .enumerate()
-            .for_each(|(y, row)| {
-                for (x, e) in row.iter_mut().enumerate() {
-                    let a = first(y, x);
-                    let b = (a as isize + offset) as usize;
-                    *e = Edge {
-                        cost: cost(a, b),
-                        a: a as u32,
-                        b: b as u32,
-                    };
-                }
-            });
-    }
-    eprintln!("  costs computed {:?}", t1.elapsed());
-    radix_sort_by_cost(edges)
+/// Edge `i` has weight `f64::from_bits(keys[i])` (weights are non-negative,
+/// so their bit patterns order like the numbers) and joins pixel
+/// `pairs[i] >> 2` to that pixel plus `offsets[pairs[i] & 3]`.
+struct Edges {
+    keys: Vec<u64>,
+    pairs: Vec<u32>,
+    offsets: [isize; 4],
 }
 
-/// Stable sort of edges by cost. Costs are non-negative, so their bit
-/// patterns order like the numbers: a least-significant-digit radix sort on
-/// the top 33 bits (three 11-bit digits, skipping digits that are the same
-/// for all edges), then an insertion pass that orders the rare edges whose
-/// top bits tie by their full cost. Both steps are stable.
-fn radix_sort_by_cost(mut edges: Vec<Edge>) -> Vec<Edge> {
-    const DIGIT_BITS: u32 = 11;
-    const SHIFTS: [u32; 3] = [31, 42, 53];
-    const BUCKETS: usize = 1 << DIGIT_BITS;
-    let digit = |e: &Edge, shift: u32| ((e.cost.to_bits() >> shift) as usize) & (BUCKETS - 1);
-    let n = edges.len();
-    let mut counts = vec![[0usize; BUCKETS]; SHIFTS.len()];
-    for e in &edges {
-        for (count, &shift) in counts.iter_mut().zip(&SHIFTS) {
-            count[digit(e, shift)] += 1;
+/// How far ahead the merge loops prefetch union-find entries.
+const PREFETCH_DISTANCE: usize = 16;
+
+impl Edges {
+    /// Builds the edges in scikit-image's order (all right edges, then down,
+    /// down-right and up-right edges, each block in raster order), weighted
+    /// by the Euclidean distance of the smoothed RGB vectors, and sorts them
+    /// stably by weight.
+    ///
+    /// scikit-image sorts with numpy's unstable quicksort, so the order of
+    /// equal weights is the one thing that may differ (it did not on the
+    /// test photos).
+    fn sorted(image: &[f64], height: usize, width: usize) -> Self {
+        let (h, w) = (height, width);
+        let (w1, h1) = (w.saturating_sub(1), h.saturating_sub(1));
+        let iw = w as isize;
+        // Per block: rows, edges per row, first endpoint, second endpoint offset.
+        let blocks: [(usize, usize, fn(usize, usize, usize) -> usize, isize); 4] = [
+            (h, w1, |w, y, x| y * w + x + 1, -1),
+            (h1, w, |w, y, x| (y + 1) * w + x, -iw),
+            (h1, w1, |w, y, x| (y + 1) * w + x + 1, -iw - 1),
+            (h1, w1, |w, y, x| y * w + x + 1, iw - 1),
+        ];
+        let total: usize = blocks.iter().map(|(rows, per_row, ..)| rows * per_row).sum();
+        let mut keys: Vec<u64> = scratch::take(total);
+        let mut pairs: Vec<u32> = scratch::take(total);
+        let (mut key_rest, mut pair_rest) = (keys.as_mut_slice(), pairs.as_mut_slice());
+        for (dir, (rows, per_row, first, offset)) in blocks.into_iter().enumerate() {
+            let (key_block, key_tail) = key_rest.split_at_mut(rows * per_row);
+            let (pair_block, pair_tail) = pair_rest.split_at_mut(rows * per_row);
+            (key_rest, pair_rest) = (key_tail, pair_tail);
+            if per_row == 0 {
+                continue;
+            }
+            key_block
+                .par_chunks_mut(per_row)
+                .zip(pair_block.par_chunks_mut(per_row))
+                .enumerate()
+                .for_each(|(y, (key_row, pair_row))| {
+                    for (x, (key, pair)) in key_row.iter_mut().zip(pair_row).enumerate() {
+                        let a = first(w, y, x);
+                        let b = a.wrapping_add_signed(offset);
+                        let (pa, pb) = (&image[a * 3..a * 3 + 3], &image[b * 3..b * 3 + 3]);
+                        let (d0, d1, d2) = (pa[0] - pb[0], pa[1] - pb[1], pa[2] - pb[2]);
+                        *key = (d0 * d0 + d1 * d1 + d2 * d2).sqrt().to_bits();
+                        *pair = ((a as u32) << 2) | dir as u32;
+                    }
+                });
+        }
+        radix_sort(&mut keys, &mut pairs);
+        Self {
+            keys,
+            pairs,
+            offsets: blocks.map(|(.., offset)| offset),
         }
     }
-    let mut scratch = edges.clone();
-    for (count, &shift) in counts.iter().zip(&SHIFTS) {
-        if count.iter().any(|&c| c == n) {
-            continue;
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Hands the buffers back to the per-thread pool.
+    fn recycle(self) {
+        scratch::give(self.keys);
+        scratch::give(self.pairs);
+    }
+
+    fn cost(&self, i: usize) -> f64 {
+        f64::from_bits(self.keys[i])
+    }
+
+    fn endpoints(&self, i: usize) -> (u32, u32) {
+        let pair = self.pairs[i];
+        let a = pair >> 2;
+        (a, a.wrapping_add_signed(self.offsets[(pair & 3) as usize] as i32))
+    }
+
+    /// Asks the CPU to fetch the union-find entries of a later edge now, so
+    /// that the merge loops do not wait on memory for each edge in turn.
+    #[inline(always)]
+    fn prefetch_ahead(&self, forest: &Forest, i: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if i + PREFETCH_DISTANCE < self.len() {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let (a, b) = self.endpoints(i + PREFETCH_DISTANCE);
+            for p in [a, b] {
+                let entry: *const Node = &forest.nodes[p as usize];
+                // SAFETY: SSE is part of x86_64, and a prefetch is only a
+                // hint: it reads nothing into the program and never faults.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(entry.cast()) };
+            }
         }
-        let mut next = [0usize; BUCKETS];
-        let mut sum = 0;
-        for (start, &c) in next.iter_mut().zip(count) {
-            *start = sum;
-            sum += c;
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (forest, i);
+    }
+}
+
+/// Stable sort of `keys` (carrying `values` along): a least-significant-digit
+/// radix sort on the top 33 bits (three 11-bit digits, skipping any digit
+/// that all keys share), each pass split over threads, then an insertion
+/// pass that orders keys whose top bits tie. Both steps are stable, so equal
+/// keys keep their input order.
+fn radix_sort(keys: &mut Vec<u64>, values: &mut Vec<u32>) {
+    const SHIFTS: [u32; 3] = [31, 42, 53];
+    let n = keys.len();
+    let mut key_buf: Vec<u64> = scratch::take(n);
+    let mut value_buf: Vec<u32> = scratch::take(n);
+    for shift in SHIFTS {
+        if radix_pass(keys, values, &mut key_buf, &mut value_buf, shift) {
+            std::mem::swap(keys, &mut key_buf);
+            std::mem::swap(values, &mut value_buf);
         }
-        for e in &edges {
-            let d = digit(e, shift);
-            scratch[next[d]] = *e;
-            next[d] += 1;
-        }
-        std::mem::swap(&mut edges, &mut scratch);
     }
     for i in 1..n {
-        let e = edges[i];
+        let (key, value) = (keys[i], values[i]);
         let mut j = i;
-        while j > 0 && edges[j - 1].cost > e.cost {
-            edges[j] = edges[j - 1];
+        while j > 0 && keys[j - 1] > key {
+            keys[j] = keys[j - 1];
+            values[j] = values[j - 1];
             j -= 1;
         }
-        edges[j] = e;
+        keys[j] = key;
+        values[j] = value;
     }
-    edges
+    scratch::give(key_buf);
+    scratch::give(value_buf);
+}
+
+/// One stable counting-sort pass on the 11-bit digit at `shift`, from
+/// `keys`/`values` into the buffers. Returns false (and writes nothing) when
+/// every key has the same digit.
+fn radix_pass(
+    keys: &[u64],
+    values: &[u32],
+    key_buf: &mut [u64],
+    value_buf: &mut [u32],
+    shift: u32,
+) -> bool {
+    const BUCKETS: usize = 1 << 11;
+    let digit = move |key: u64| ((key >> shift) as usize) & (BUCKETS - 1);
+    let n = keys.len();
+    let parts = rayon::current_num_threads().clamp(1, 8);
+    let part_len = n.div_ceil(parts).max(1);
+    let counts: Vec<Vec<usize>> = keys
+        .par_chunks(part_len)
+        .map(|chunk| {
+            let mut count = vec![0usize; BUCKETS];
+            for &key in chunk {
+                count[digit(key)] += 1;
+            }
+            count
+        })
+        .collect();
+    let same_digit = (0..BUCKETS).any(|d| counts.iter().map(|c| c[d]).sum::<usize>() == n);
+    if same_digit {
+        return false;
+    }
+    // Cut the output into one slice per (part, bucket), bucket-major, so that
+    // each part writes its keys of a bucket after those of earlier parts.
+    let mut key_slots: Vec<Vec<&mut [u64]>> = counts.iter().map(|_| Vec::new()).collect();
+    let mut value_slots: Vec<Vec<&mut [u32]>> = counts.iter().map(|_| Vec::new()).collect();
+    let (mut key_rest, mut value_rest) = (key_buf, value_buf);
+    for d in 0..BUCKETS {
+        for (part, count) in counts.iter().enumerate() {
+            let (k, k_tail) = std::mem::take(&mut key_rest).split_at_mut(count[d]);
+            let (v, v_tail) = std::mem::take(&mut value_rest).split_at_mut(count[d]);
+            key_slots[part].push(k);
+            value_slots[part].push(v);
+            (key_rest, value_rest) = (k_tail, v_tail);
+        }
+    }
+    keys.par_chunks(part_len)
+        .zip(values.par_chunks(part_len))
+        .zip(key_slots.into_par_iter().zip(value_slots))
+        .for_each(|((keys, values), (mut key_slots, mut value_slots))| {
+            let mut cursor = vec![0usize; BUCKETS];
+            for (&key, &value) in keys.iter().zip(values) {
+                let d = digit(key);
+                key_slots[d][cursor[d]] = key;
+                value_slots[d][cursor[d]] = value;
+                cursor[d] += 1;
+            }
+        });
+    true
 }
 
 /// Union-find over pixels with each component's size and internal
 /// difference (largest edge weight of its spanning tree) kept at its root.
 struct Forest {
-    parent: Vec<u32>,
-    size: Vec<u32>,
-    internal: Vec<f64>,
+    nodes: Vec<Node>,
+}
+
+/// A pixel's union-find entry. The size and internal difference are only
+/// meaningful at roots; keeping them beside the parent link means that
+/// finding a root also brings its data into the cache.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    internal: f64,
+    parent: u32,
+    size: u32,
 }
 
 impl Forest {
     fn new(n: usize) -> Self {
         Self {
-            parent: (0..n as u32).collect(),
-            size: vec![1; n],
-            internal: vec![0.0; n],
+            nodes: (0..n as u32)
+                .map(|p| Node {
+                    internal: 0.0,
+                    parent: p,
+                    size: 1,
+                })
+                .collect(),
         }
     }
 
@@ -256,32 +360,49 @@ impl Forest {
     fn find(&mut self, p: u32) -> usize {
         let mut p = p as usize;
         loop {
-            let parent = self.parent[p] as usize;
+            let parent = self.nodes[p].parent as usize;
             if parent == p {
                 return p;
             }
-            let grand = self.parent[parent];
-            self.parent[p] = grand;
+            let grand = self.nodes[parent].parent;
+            self.nodes[p].parent = grand;
             p = grand as usize;
         }
     }
 
+    /// Size of the component rooted at `root`.
+    fn size(&self, root: usize) -> u32 {
+        self.nodes[root].size
+    }
+
     /// Joins two roots (the larger component keeps its root); returns the new root.
     fn union(&mut self, a: usize, b: usize) -> usize {
-        let (root, child) = if self.size[a] >= self.size[b] {
+        let (root, child) = if self.size(a) >= self.size(b) {
             (a, b)
         } else {
             (b, a)
         };
-        self.parent[child] = root as u32;
-        self.size[root] += self.size[child];
+        self.nodes[child].parent = root as u32;
+        self.nodes[root].size += self.nodes[child].size;
         root
+    }
+
+    /// Per pixel: whether its component has fewer than `min_size` pixels.
+    /// Also points every pixel straight at its root.
+    fn small_components(&mut self, min_size: u32) -> Vec<bool> {
+        (0..self.nodes.len() as u32)
+            .map(|p| {
+                let root = self.find(p);
+                self.nodes[p as usize].parent = root as u32;
+                self.size(root) < min_size
+            })
+            .collect()
     }
 
     /// Labels from 0 in raster order of each component's first pixel, which
     /// is scikit-image's order (its roots are the smallest pixel index).
     fn raster_labels(&mut self) -> Vec<u32> {
-        let n = self.parent.len();
+        let n = self.nodes.len();
         let mut label_of_root = vec![u32::MAX; n];
         let mut next = 0;
         (0..n as u32)
@@ -303,38 +424,53 @@ mod tests {
 
     #[test]
     fn edges_follow_scikit_image_order_and_sort_stably() {
-        // A 2x3 image whose pixels all differ by the same amount along a
-        // channel except pixel 5: most edge costs tie, so the stable order
-        // must keep scikit-image's edge order among them.
+        // A 2x3 image with many equal edge weights: the stable order must
+        // keep scikit-image's edge order among them.
         let values = [0.0, 1.0, 2.0, 1.0, 2.0, 9.0];
         let image: Vec<f64> = values.iter().flat_map(|&v| [v, 0.0, 0.0]).collect();
-        let edges = sorted_edges(&image, 2, 3);
-        let pairs: Vec<(u32, u32)> = edges.iter().map(|e| (e.a, e.b)).collect();
+        let edges = Edges::sorted(&image, 2, 3);
+        let pairs: Vec<(u32, u32)> = (0..edges.len()).map(|i| edges.endpoints(i)).collect();
         // Unsorted order: right (1,0) (2,1) (4,3) (5,4); down (3,0) (4,1)
         // (5,2); down-right (4,0) (5,1); up-right (1,3) (2,4).
-        // Costs: 1 1 1 7 | 1 1 7 | 2 8 | 0 0.
+        // Weights: 1 1 1 7 | 1 1 7 | 2 8 | 0 0.
         let expected = [
-            (1, 3), (2, 4),
-            (1, 0), (2, 1), (4, 3), (3, 0), (4, 1),
+            (1, 3),
+            (2, 4),
+            (1, 0),
+            (2, 1),
+            (4, 3),
+            (3, 0),
+            (4, 1),
             (4, 0),
-            (5, 4), (5, 2),
+            (5, 4),
+            (5, 2),
             (5, 1),
         ];
         assert_eq!(pairs, expected);
-        let costs: Vec<f64> = edges.iter().map(|e| e.cost).collect();
+        let costs: Vec<f64> = (0..edges.len()).map(|i| edges.cost(i)).collect();
         assert_eq!(costs, [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 7.0, 7.0, 8.0]);
     }
 
     #[test]
-    fn radix_sort_orders_full_costs_within_equal_top_bits() {
-        let costs = [0.5, 1e-300, 0.5 + 1e-15, 0.5, 3.0, 0.0, 0.5 + 2e-16];
-        let edges: Vec<Edge> = costs
-            .iter()
-            .enumerate()
-            .map(|(i, &cost)| Edge { cost, a: i as u32, b: 0 })
+    fn radix_sort_orders_full_keys_stably() {
+        let costs = [0.5, 1e-300, 0.5 + 1e-15, 0.5, 3.0, 0.0, 0.5 + 2e-16, 0.5];
+        let mut keys: Vec<u64> = costs.iter().map(|c: &f64| c.to_bits()).collect();
+        let mut values: Vec<u32> = (0..costs.len() as u32).collect();
+        radix_sort(&mut keys, &mut values);
+        assert_eq!(values, [5, 1, 0, 3, 7, 6, 2, 4]);
+        // Many keys, several threads' parts: compare with a stable std sort.
+        let mut state = 12345u64;
+        let mut keys: Vec<u64> = (0..100_000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                f64::from_bits((state >> 12) | 0x3F00_0000_0000_0000).to_bits() & !0xFFFF
+            })
             .collect();
-        let sorted = radix_sort_by_cost(edges);
-        let order: Vec<u32> = sorted.iter().map(|e| e.a).collect();
-        assert_eq!(order, [5, 1, 0, 3, 6, 2, 4]);
+        let mut expected: Vec<(u64, u32)> = keys.iter().copied().zip(0..).collect();
+        expected.sort_by_key(|&(k, _)| k);
+        let mut values: Vec<u32> = (0..keys.len() as u32).collect();
+        radix_sort(&mut keys, &mut values);
+        let got: Vec<(u64, u32)> = keys.into_iter().zip(values).collect();
+        assert_eq!(got, expected);
     }
 }

@@ -10,6 +10,8 @@
 
 use rayon::prelude::*;
 
+use crate::scratch;
+
 /// scipy's `truncate` default: the kernel reaches out to 4 standard deviations.
 pub(crate) const TRUNCATE: f64 = 4.0;
 
@@ -56,7 +58,8 @@ pub(crate) fn half_kernel(sigma: f64) -> Option<Vec<f64>> {
 /// Smooths an interleaved `(height, width, channels)` buffer along both
 /// spatial axes with the same `sigma` (channels are not mixed).
 ///
-/// Returns the input unchanged (moved) when `sigma` is too small to filter.
+/// Returns the input unchanged (moved) when `sigma` is too small to filter;
+/// otherwise the result reuses the input's buffer.
 pub(crate) fn gaussian_2d(
     data: Vec<f64>,
     height: usize,
@@ -68,13 +71,16 @@ pub(crate) fn gaussian_2d(
     let Some(w) = half_kernel(sigma) else {
         return data;
     };
+    let mut data = data;
     let rows = filter_rows(&data, height, width * channels, &w, boundary);
-    filter_columns(&rows, height, width, channels, &w, boundary)
+    filter_columns(&rows, &mut data, height, width, channels, &w, boundary);
+    scratch::give(rows);
+    data
 }
 
 /// Filters along axis 0 (down the image): each output row combines whole input rows.
 fn filter_rows(data: &[f64], height: usize, row_len: usize, w: &[f64], b: Boundary) -> Vec<f64> {
-    let mut out = vec![0.0; data.len()];
+    let mut out = scratch::take(data.len());
     let radius = w.len() - 1;
     let row = |y: isize| {
         let y = b.index(y, height);
@@ -99,41 +105,47 @@ fn filter_rows(data: &[f64], height: usize, row_len: usize, w: &[f64], b: Bounda
 }
 
 /// Filters along axis 1 (across each row), channel by channel.
+///
+/// Each row is padded once; with channels interleaved, the neighbours of a
+/// value at offset `j` pixels sit `j * channels` values away, so the whole
+/// padded row is filtered as one flat, vectorisable line.
 fn filter_columns(
     data: &[f64],
+    out: &mut [f64],
     height: usize,
     width: usize,
     channels: usize,
     w: &[f64],
     b: Boundary,
-) -> Vec<f64> {
-    let mut out = vec![0.0; data.len()];
+) {
     let radius = w.len() - 1;
     let row_len = width * channels;
+    let pad = radius * channels;
     out.par_chunks_mut(row_len)
         .zip(data.par_chunks(row_len))
         .with_min_len((height / 64).max(1))
-        .for_each(|(out_row, in_row)| {
-            // Pad the row once so the inner loop needs no index mapping.
-            let padded_w = width + 2 * radius;
-            let mut padded = Vec::with_capacity(padded_w * channels);
-            for x in 0..padded_w {
-                let src = b.index(x as isize - radius as isize, width);
-                padded.extend_from_slice(&in_row[src * channels..(src + 1) * channels]);
-            }
-            for (x, out_px) in out_row.chunks_exact_mut(channels).enumerate() {
-                let centre = (x + radius) * channels;
-                for (c, o) in out_px.iter_mut().enumerate() {
-                    let mut acc = padded[centre + c] * w[0];
-                    for j in (1..=radius).rev() {
-                        let off = j * channels;
-                        acc += (padded[centre + c - off] + padded[centre + c + off]) * w[j];
-                    }
-                    *o = acc;
+        .for_each_init(
+            || Vec::with_capacity(row_len + 2 * pad),
+            |padded: &mut Vec<f64>, (out_row, in_row)| {
+                padded.clear();
+                for x in 0..width + 2 * radius {
+                    let src = b.index(x as isize - radius as isize, width);
+                    padded.extend_from_slice(&in_row[src * channels..(src + 1) * channels]);
                 }
-            }
-        });
-    out
+                for (o, &v) in out_row.iter_mut().zip(&padded[pad..pad + row_len]) {
+                    *o = v * w[0];
+                }
+                // scipy's symmetric branch: outermost pair first, then inwards.
+                for j in (1..=radius).rev() {
+                    let off = j * channels;
+                    let lo = &padded[pad - off..pad - off + row_len];
+                    let hi = &padded[pad + off..pad + off + row_len];
+                    for ((o, &l), &h) in out_row.iter_mut().zip(lo).zip(hi) {
+                        *o += (l + h) * w[j];
+                    }
+                }
+            },
+        );
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use ndarray::ArrayView3;
 
 use crate::error::SuperpixelError;
+use crate::scratch;
 
 /// Largest pixel count the segmenters accept: labels, pixel indices and
 /// Felzenszwalb's edge indices (about four per pixel) are `u32`.
@@ -55,16 +56,16 @@ pub(crate) fn rgb_to_f64(image: ArrayView3<f32>) -> Result<RgbImage, SuperpixelE
             max: MAX_PIXELS,
         });
     }
-    let mut data = Vec::with_capacity(height * width * 3);
+    let mut data: Vec<f64> = scratch::take(height * width * 3);
     let mut u8_levels = true;
-    let mut push = |value: f32| {
+    let mut convert = |(dst, &value): (&mut f64, &f32)| {
         u8_levels &= is_u8_level(value);
-        data.push(f64::from(value));
+        *dst = f64::from(value);
         value.is_finite()
     };
     let all_finite = match image.as_slice() {
-        Some(values) => values.iter().all(|&v| push(v)),
-        None => image.iter().all(|&v| push(v)),
+        Some(values) => data.iter_mut().zip(values).all(&mut convert),
+        None => data.iter_mut().zip(image.iter()).all(&mut convert),
     };
     if !all_finite {
         let ((row, column, channel), &value) = image

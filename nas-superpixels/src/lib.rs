@@ -28,6 +28,7 @@ mod felzenszwalb;
 mod gaussian;
 mod grid;
 mod input;
+mod scratch;
 mod slic;
 
 pub use ari::adjusted_rand_index;

@@ -24,6 +24,7 @@ use crate::error::SuperpixelError;
 use crate::gaussian::{gaussian_2d, Boundary};
 use crate::grid::regular_grid;
 use crate::input::rgb_to_f64;
+use crate::scratch;
 
 /// Parameters of [`slic`], named and defaulted as in scikit-image 0.26.
 ///
@@ -168,6 +169,7 @@ pub fn slic(image: ArrayView3<f32>, params: &SlicParams) -> Result<Array2<u32>, 
     };
     let ratio = 1.0 / params.compactness;
     let planes = Planes::from_interleaved(&data, ratio);
+    scratch::give(data);
 
     // scikit-image's k-means recomputes the grid for the actual centre count
     // to size the search windows.
@@ -182,27 +184,35 @@ pub fn slic(image: ArrayView3<f32>, params: &SlicParams) -> Result<Array2<u32>, 
         x_coords: (0..width).map(|x| x as f64).collect(),
         slic_zero: params.slic_zero,
     };
-    let labels = kmeans.run(&mut centres, params.max_num_iter);
+    let (kmeans_labels, distance) = kmeans.run(&mut centres, params.max_num_iter);
+    scratch::give(distance);
+    planes.recycle();
 
     let n_centres = centres.len();
     let labels = if params.enforce_connectivity {
         let segment_size = (height * width) as f64 / n_centres as f64;
         let min_size = (params.min_size_factor * segment_size) as usize;
         let max_size = (params.max_size_factor * segment_size) as usize;
-        let labels: Vec<u32> = labels
-            .iter()
-            .map(|&k| if k == UNASSIGNED { NO_LABEL } else { k as u32 })
-            .collect();
-        enforce_connectivity(&labels, height, width, min_size, max_size, params.start_label)
-            .into_iter()
-            .map(|l| if l == NO_LABEL { params.start_label } else { l })
-            .collect()
+        let mut labels: Vec<u32> = scratch::take(height * width);
+        for (l, &k) in labels.iter_mut().zip(&kmeans_labels) {
+            *l = if k == UNASSIGNED { NO_LABEL } else { k as u32 };
+        }
+        let mut connected =
+            enforce_connectivity(&labels, height, width, min_size, max_size, params.start_label);
+        scratch::give(labels);
+        for l in &mut connected {
+            if *l == NO_LABEL {
+                *l = params.start_label;
+            }
+        }
+        connected
     } else {
-        labels
+        kmeans_labels
             .iter()
             .map(|&k| if k == UNASSIGNED { 0 } else { k as u32 } + params.start_label)
             .collect()
     };
+    scratch::give(kmeans_labels);
     Array2::from_shape_vec((height, width), labels).map_err(|_| SuperpixelError::EmptyImage {
         height,
         width,
@@ -283,9 +293,16 @@ struct Planes {
 }
 
 impl Planes {
+    /// Hands the planes back to the per-thread buffer pool.
+    fn recycle(self) {
+        for plane in self.c {
+            scratch::give(plane);
+        }
+    }
+
     fn from_interleaved(data: &[f64], ratio: f64) -> Self {
         let n = data.len() / 3;
-        let mut c = [vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+        let mut c = [scratch::take(n), scratch::take(n), scratch::take(n)];
         for (ch, plane) in c.iter_mut().enumerate() {
             for (dst, px) in plane.iter_mut().zip(data.chunks_exact(3)) {
                 *dst = px[ch] * ratio;
@@ -324,11 +341,13 @@ struct KMeans<'a> {
 }
 
 impl KMeans<'_> {
-    /// Runs up to `iterations` rounds; returns each pixel's centre index.
-    fn run(&self, centres: &mut [Centre], iterations: usize) -> Vec<Label> {
+    /// Runs up to `iterations` rounds; returns each pixel's centre index and
+    /// (to be recycled) the distance buffer.
+    fn run(&self, centres: &mut [Centre], iterations: usize) -> (Vec<Label>, Vec<f64>) {
         let n_pixels = self.height * self.width;
-        let mut labels = vec![UNASSIGNED; n_pixels];
-        let mut distance = vec![0.0; n_pixels];
+        let mut labels: Vec<Label> = scratch::take(n_pixels);
+        labels.fill(UNASSIGNED);
+        let mut distance: Vec<f64> = scratch::take(n_pixels);
         // SLIC-zero's per-centre colour scale; colours are already divided by
         // the compactness, so it starts at one.
         let mut max_colour = vec![1.0; centres.len()];
@@ -342,7 +361,7 @@ impl KMeans<'_> {
                 self.update_max_colour(centres, &labels, &mut max_colour);
             }
         }
-        labels
+        (labels, distance)
     }
 
     /// Search windows `(y0, y1, x0, x1)` of the live centres, as scikit-image
@@ -582,6 +601,17 @@ struct Span<'a> {
 fn span_dispatch(slic_zero: bool, centre: SpanCentre, span: Span) {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            unsafe {
+                if slic_zero {
+                    span_kernel_avx512::<true>(centre, span);
+                } else {
+                    span_kernel_avx512::<false>(centre, span);
+                }
+            }
+            return;
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
             unsafe {
@@ -599,6 +629,13 @@ fn span_dispatch(slic_zero: bool, centre: SpanCentre, span: Span) {
     } else {
         span_kernel::<false>(centre, span);
     }
+}
+
+/// [`span_kernel`] compiled for AVX-512F (eight pixels at a time).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn span_kernel_avx512<const SLIC_ZERO: bool>(centre: SpanCentre, span: Span) {
+    span_kernel::<SLIC_ZERO>(centre, span);
 }
 
 /// [`span_kernel`] compiled for AVX2.

@@ -1,0 +1,195 @@
+//! Command-line arguments of `nas`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Neuro-Activated Superpixels: segment images with a classifier's own activations, and explain
+/// and evaluate saliency methods with them.
+#[derive(Parser, Debug)]
+#[command(name = "nas", version, about)]
+pub struct Cli {
+    /// Where tensors run: cpu, cuda or cuda:N.
+    #[arg(long, global = true, default_value = "cpu")]
+    pub device: String,
+    /// Cache folder for weights and sample photos (default: $NAS_CACHE, $XDG_CACHE_HOME/nas or ~/.cache/nas).
+    #[arg(long, global = true)]
+    pub cache: Option<PathBuf>,
+    /// Load a dynamic plugin library (repeatable).
+    #[arg(long = "plugin", global = true)]
+    pub plugins: Vec<PathBuf>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Top-5 ImageNet classes of each image.
+    Predict(PredictArgs),
+    /// Write the five depth levels and the logits of each image as .npy files.
+    Features(FeaturesArgs),
+    /// Segment images into superpixels (NAS by default).
+    Segment(SegmentArgs),
+    /// Saliency maps, raw and superpixelified, with optional metrics.
+    Explain(ExplainArgs),
+    /// Run a TOML pipeline.
+    Run(RunArgs),
+    /// List every registered component with its parameters and defaults.
+    List(ListArgs),
+    /// Time NAS segmentation stage by stage.
+    Bench(BenchArgs),
+}
+
+/// Options shared by every command that runs a backbone on images.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Backbone name (see `nas list`).
+    #[arg(long, default_value = "efficientnet-lite0")]
+    pub backbone: String,
+    /// Weight file (.pth or .safetensors); default: the standard file in the cache.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Keep images at their size instead of resizing (shorter side 256) and centre-cropping to 224.
+    #[arg(long)]
+    pub no_resize: bool,
+    /// Images per forward pass.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+}
+
+/// `nas predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+}
+
+/// `nas features`.
+#[derive(Args, Debug)]
+pub struct FeaturesArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+}
+
+/// Segmenter options shared by `segment` and `explain`.
+#[derive(Args, Debug, Clone)]
+pub struct SegmenterArgs {
+    /// Depth levels for NAS, e.g. 2,3,4.
+    #[arg(long, value_delimiter = ',')]
+    pub layers: Option<Vec<u32>>,
+    /// Number of clusters.
+    #[arg(short = 'k', long)]
+    pub k: Option<usize>,
+    /// Clustering seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Clusterer for NAS (see `nas list`).
+    #[arg(long)]
+    pub clusterer: Option<String>,
+}
+
+/// `nas segment`.
+#[derive(Args, Debug)]
+pub struct SegmentArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Segmenter: nas, or any registered segmenter.
+    #[arg(long, default_value = "nas")]
+    pub method: String,
+    #[command(flatten)]
+    pub segmenter: SegmenterArgs,
+    /// Segmenter parameter as name=value (repeatable); `clusterer.seed=1` reaches the clusterer.
+    #[arg(long = "param")]
+    pub params: Vec<String>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A JSON summary per image on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+}
+
+/// `nas explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Saliency method (see `nas list`).
+    #[arg(long, default_value = "gradient")]
+    pub method: String,
+    /// Segmenter to superpixelify with; `none` for raw maps only.
+    #[arg(long, default_value = "nas")]
+    pub segmenter: String,
+    #[command(flatten)]
+    pub segmenter_args: SegmenterArgs,
+    /// Metric to score every map with (repeatable).
+    #[arg(long = "metric")]
+    pub metrics: Vec<String>,
+    /// Class to explain (default: the predicted class).
+    #[arg(long)]
+    pub target: Option<usize>,
+    /// Parameter as name=value (repeatable) for the saliency method; prefix with `segmenter.`,
+    /// `backbone.` or `metric.` to reach another component.
+    #[arg(long = "param")]
+    pub params: Vec<String>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A JSON summary per image on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+}
+
+/// `nas run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// A JSON summary per image on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nas list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nas bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Backbones to time (repeatable; default: resnet18 and efficientnet-lite0).
+    #[arg(long = "backbone")]
+    pub backbones: Vec<String>,
+    /// Weight file for a backbone, as name=path (repeatable); default: the standard cached file.
+    #[arg(long = "weights")]
+    pub weights: Vec<String>,
+    /// Timed repetitions after one warm-up.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Image to segment (default: the bundled photo).
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+}

@@ -1,0 +1,39 @@
+//! One module per `nas` subcommand.
+
+pub mod bench;
+pub mod features;
+pub mod list;
+pub mod pipeline;
+pub mod predict;
+
+use crate::cli::ModelArgs;
+use crate::session::Session;
+use nas_core::{Backbone, Params, Photo, Resize, Result};
+
+/// Creates the backbone named on the command line.
+pub fn load_backbone(session: &Session, model: &ModelArgs) -> Result<Box<dyn Backbone>> {
+    session.registry.backbone(&model.backbone, &backbone_params(model), &session.context())
+}
+
+/// The backbone's parameters from the command line.
+pub fn backbone_params(model: &ModelArgs) -> Params {
+    let mut params = Params::empty(model.backbone.clone());
+    if let Some(w) = &model.weights {
+        params.set("weights", toml::Value::String(w.display().to_string()));
+    }
+    params
+}
+
+/// The resize policy from the command line.
+pub fn resize(model: &ModelArgs) -> Option<Resize> {
+    if model.no_resize {
+        None
+    } else {
+        Some(Resize::default())
+    }
+}
+
+/// Opens a chunk of images.
+pub fn open_all(paths: &[std::path::PathBuf], resize: Option<Resize>) -> Result<Vec<Photo>> {
+    paths.iter().map(|p| Photo::open(p, resize)).collect()
+}

@@ -1,0 +1,116 @@
+//! `nas segment`, `nas explain` and `nas run`: each builds a pipeline and runs it image by image.
+
+use super::{backbone_params, resize};
+use crate::cli::{ExplainArgs, RunArgs, SegmentArgs, SegmenterArgs};
+use crate::session::Session;
+use nas_core::pipeline::{write_summary, ComponentSpec, Pipeline, Runner};
+use nas_core::{NasError, Params, Result};
+
+fn parse_pair(pair: &str) -> Result<(&str, &str)> {
+    pair.split_once('=')
+        .ok_or_else(|| NasError::InvalidInput(format!("--param `{pair}`: expected name=value")))
+}
+
+fn segmenter_spec(method: &str, args: &SegmenterArgs) -> ComponentSpec {
+    let mut params = Params::empty(method);
+    if let Some(layers) = &args.layers {
+        params.set("levels", toml::Value::Array(layers.iter().map(|l| toml::Value::Integer(i64::from(*l))).collect()));
+    }
+    if let Some(k) = args.k {
+        params.set("k", toml::Value::Integer(k as i64));
+    }
+    if let Some(c) = &args.clusterer {
+        params.set("clusterer", toml::Value::String(c.clone()));
+    }
+    if let Some(seed) = args.seed {
+        params.set_path_from_str("clusterer.seed", &seed.to_string());
+    }
+    ComponentSpec { name: method.to_string(), params }
+}
+
+/// Runs `nas segment`.
+pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
+    let mut segmenter = segmenter_spec(&args.method, &args.segmenter);
+    for pair in &args.params {
+        let (key, value) = parse_pair(pair)?;
+        segmenter.params.set_path_from_str(key, value);
+    }
+    let pipeline = Pipeline {
+        images: args.images.clone(),
+        out: args.out.clone(),
+        resize: resize(&args.model),
+        batch: args.model.batch.max(1),
+        target: None,
+        backbone: Some(ComponentSpec { name: args.model.backbone.clone(), params: backbone_params(&args.model) }),
+        segmenter: Some(segmenter),
+        saliency: Vec::new(),
+        metrics: Vec::new(),
+    };
+    execute(session, pipeline, args.json)
+}
+
+/// Runs `nas explain`.
+pub fn explain(session: &Session, args: &ExplainArgs) -> Result<()> {
+    let mut saliency = ComponentSpec::named(&args.method);
+    let mut backbone = ComponentSpec { name: args.model.backbone.clone(), params: backbone_params(&args.model) };
+    let mut segmenter = (args.segmenter != "none").then(|| segmenter_spec(&args.segmenter, &args.segmenter_args));
+    let mut metrics: Vec<ComponentSpec> = args.metrics.iter().map(|m| ComponentSpec::named(m)).collect();
+    for pair in &args.params {
+        let (key, value) = parse_pair(pair)?;
+        match key.split_once('.') {
+            Some(("backbone", rest)) => backbone.params.set_path_from_str(rest, value),
+            Some(("segmenter", rest)) => match segmenter.as_mut() {
+                Some(s) => s.params.set_path_from_str(rest, value),
+                None => return Err(NasError::InvalidInput(format!("--param {pair}: no segmenter (--segmenter none)"))),
+            },
+            Some(("metric", rest)) => metrics.iter_mut().for_each(|m| m.params.set_path_from_str(rest, value)),
+            _ => saliency.params.set_path_from_str(key, value),
+        }
+    }
+    let pipeline = Pipeline {
+        images: args.images.clone(),
+        out: args.out.clone(),
+        resize: resize(&args.model),
+        batch: args.model.batch.max(1),
+        target: args.target,
+        backbone: Some(backbone),
+        segmenter,
+        saliency: vec![saliency],
+        metrics,
+    };
+    execute(session, pipeline, args.json)
+}
+
+/// Runs `nas run`.
+pub fn run(session: &Session, args: &RunArgs) -> Result<()> {
+    let pipeline = Pipeline::from_file(&args.pipeline)?;
+    execute(session, pipeline, args.json)
+}
+
+fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
+    let ctx = session.context();
+    let out = pipeline.out.clone();
+    let count = pipeline.images.len();
+    let runner = Runner::new(pipeline, &ctx)?;
+    let bar = session.progress(count, "images");
+    let reports = runner.run(&session.stop, |report| {
+        bar.inc(1);
+        if json {
+            bar.suspend(|| println!("{}", serde_json::json!(report)));
+        }
+    })?;
+    bar.finish_and_clear();
+    let summary = write_summary(&out, &reports)?;
+    if !json {
+        for r in &reports {
+            let predicted = r.predicted.map(|p| format!(" predicted {p} ({})", nas_core::imagenet::class_name(p).unwrap_or("?"))).unwrap_or_default();
+            let sp = r.superpixels.map(|n| format!(", {n} superpixels")).unwrap_or_default();
+            eprintln!("{}:{predicted}{sp}", r.image);
+            for s in &r.scores {
+                eprintln!("  {:<28} {:<10} {:.4}", s.map, s.metric, s.value);
+            }
+        }
+        eprintln!("results in {} ({})", out.display(), summary.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Built-in clusterers.
+
+pub mod kmeans;
+pub mod ward;

@@ -1,0 +1,164 @@
+//! AUC-LeRF: the area under the least-relevant-first deletion curve. Pixels (or whole
+//! superpixels) are set to zero in the normalised input from least to most relevant; the target's
+//! pre-softmax score is recorded, the curve is scaled to run from 1 to 0, and integrated with the
+//! trapezoid rule over the fraction of pixels removed. Larger is better.
+
+use nas_core::burn::tensor::TensorData;
+use nas_core::{Context, Metric, MetricInput, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
+
+/// What is removed at each step of the curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Whole superpixels when the map comes with a segmentation, pixel steps otherwise (default).
+    Auto,
+    /// Equal-sized groups of pixels, `steps` of them.
+    Pixel,
+    /// One superpixel per step, ordered by mean relevance.
+    Superpixel,
+}
+
+/// The `auc-lerf` metric.
+pub struct AucLerf {
+    steps: usize,
+    unit: Unit,
+    batch: usize,
+}
+
+/// Parameters of `auc-lerf`.
+pub const AUC_LERF_PARAMS: &[ParamSpec] = &[
+    ParamSpec { name: "steps", kind: ParamKind::Int, default: "50", doc: "number of deletion steps for pixel-wise removal" },
+    ParamSpec { name: "unit", kind: ParamKind::Str, default: "\"auto\"", doc: "auto, pixel or superpixel" },
+    ParamSpec { name: "batch", kind: ParamKind::Int, default: "16", doc: "masked images per forward pass" },
+];
+
+/// Trapezoid rule over `(x, y)` points sorted by `x`.
+pub fn trapezoid(curve: &[(f64, f64)]) -> f64 {
+    curve.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
+}
+
+impl AucLerf {
+    /// Pixel groups removed at each step, least relevant first, ties broken by pixel index.
+    fn removal_groups(&self, input: &MetricInput<'_>) -> Result<Vec<Vec<usize>>> {
+        let saliency = input.saliency;
+        let unit = match (self.unit, input.segmentation) {
+            (Unit::Superpixel, None) => {
+                return Err(NasError::InvalidInput("auc-lerf: unit = \"superpixel\" needs a segmentation".into()))
+            }
+            (Unit::Superpixel, Some(s)) | (Unit::Auto, Some(s)) => Some(s),
+            _ => None,
+        };
+        match unit {
+            Some(seg) => {
+                if seg.labels.dim() != saliency.dim() {
+                    return Err(NasError::InvalidInput(format!(
+                        "auc-lerf: segmentation is {:?} but the saliency map is {:?}",
+                        seg.labels.dim(),
+                        saliency.dim()
+                    )));
+                }
+                let n = seg.count();
+                let mut sums = vec![0f64; n];
+                let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
+                for (i, (&s, &v)) in seg.labels.iter().zip(saliency.iter()).enumerate() {
+                    sums[s as usize] += f64::from(v);
+                    members[s as usize].push(i);
+                }
+                let mut order: Vec<usize> = (0..n).filter(|&s| !members[s].is_empty()).collect();
+                order.sort_by(|&a, &b| {
+                    let (ma, mb) = (sums[a] / members[a].len() as f64, sums[b] / members[b].len() as f64);
+                    ma.total_cmp(&mb).then(a.cmp(&b))
+                });
+                Ok(order.into_iter().map(|s| std::mem::take(&mut members[s])).collect())
+            }
+            None => {
+                let values: Vec<f32> = saliency.iter().copied().collect();
+                let mut order: Vec<usize> = (0..values.len()).collect();
+                order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+                let steps = self.steps.min(order.len()).max(1);
+                Ok((0..steps)
+                    .map(|s| order[s * order.len() / steps..(s + 1) * order.len() / steps].to_vec())
+                    .collect())
+            }
+        }
+    }
+}
+
+impl Metric for AucLerf {
+    fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
+        let [b, channels, h, w] = input.input.dims();
+        if b != 1 || (h, w) != input.saliency.dim() {
+            return Err(NasError::InvalidInput(format!(
+                "auc-lerf: expected one image matching the {:?} saliency map, got input {:?}",
+                input.saliency.dim(),
+                [b, channels, h, w]
+            )));
+        }
+        let groups = self.removal_groups(input)?;
+        let pixels = h * w;
+        // Keep-masks after 0..=n removals, evaluated in batches.
+        let mut keep = vec![1f32; pixels];
+        let mut masks: Vec<Vec<f32>> = vec![keep.clone()];
+        let mut fractions = vec![0f64];
+        let mut removed = 0usize;
+        for group in &groups {
+            for &p in group {
+                keep[p] = 0.0;
+            }
+            removed += group.len();
+            masks.push(keep.clone());
+            fractions.push(removed as f64 / pixels as f64);
+        }
+        let device = input.input.device();
+        let mut scores = Vec::with_capacity(masks.len());
+        for chunk in masks.chunks(self.batch) {
+            let n = chunk.len();
+            let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
+            let mask = NasTensor::<4>::from_data(TensorData::new(flat, [n, 1, h, w]), &device);
+            let batch = input.input.clone().detach().repeat_dim(0, n) * mask;
+            let logits = input.backbone.forward(batch).logits;
+            let column: Vec<f32> = logits
+                .slice([0..n, input.target..input.target + 1])
+                .into_data()
+                .to_vec()
+                .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
+            scores.extend(column.into_iter().map(f64::from));
+        }
+        let (first, last) = (scores[0], scores[scores.len() - 1]);
+        let span = first - last;
+        let curve: Vec<(f64, f64)> = fractions
+            .iter()
+            .zip(&scores)
+            .map(|(&x, &s)| (x, if span.abs() > f64::EPSILON { (s - last) / span } else { 1.0 }))
+            .collect();
+        Ok(Score { value: trapezoid(&curve), curve })
+    }
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
+    let steps = params.usize("steps", 50, 1, 1_000_000)?;
+    let unit = match params.choice("unit", "auto", &["auto", "pixel", "superpixel"])?.as_str() {
+        "pixel" => Unit::Pixel,
+        "superpixel" => Unit::Superpixel,
+        _ => Unit::Auto,
+    };
+    let batch = params.usize("batch", 16, 1, 4096)?;
+    Ok(Box::new(AucLerf { steps, unit, batch }))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "auc-lerf",
+        summary: "area under the least-relevant-first deletion curve (scaled 1 to 0, trapezoid rule)",
+        params: AUC_LERF_PARAMS,
+        factory: nas_core::Factory::Metric(build),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trapezoid_integrates_a_line() {
+        let curve = [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)];
+        assert!((super::trapezoid(&curve) - 0.5).abs() < 1e-12);
+    }
+}

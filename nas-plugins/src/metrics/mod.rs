@@ -1,0 +1,3 @@
+//! Built-in metrics.
+
+pub mod auc_lerf;

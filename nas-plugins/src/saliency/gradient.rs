@@ -1,0 +1,69 @@
+//! Gradient x input: the elementwise product of the input with the gradient of the target logit,
+//! summed over colour channels into one map (Captum's `InputXGradient`, reduced to 2-D).
+
+use nas_core::ndarray::Array2;
+use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+
+/// How the three colour channels of an attribution are reduced to one map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelReduction {
+    /// Signed sum (default): negative evidence stays negative.
+    Sum,
+    /// Sum of absolute values.
+    AbsSum,
+}
+
+/// The `gradient` saliency method.
+pub struct GradientXInput {
+    reduction: ChannelReduction,
+}
+
+/// Parameters of `gradient`.
+pub const GRADIENT_PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "reduce",
+    kind: ParamKind::Str,
+    default: "\"sum\"",
+    doc: "how colour channels are combined: sum (signed) or abs-sum",
+}];
+
+/// Reduces `(batch, 3, h, w)` attributions to one `(h, w)` map per image.
+pub fn reduce_channels(attribution: NasTensor<4>, reduction: ChannelReduction) -> Result<Vec<Array2<f32>>> {
+    let [batch, _, h, w] = attribution.dims();
+    let reduced = match reduction {
+        ChannelReduction::Sum => attribution.sum_dim(1),
+        ChannelReduction::AbsSum => attribution.abs().sum_dim(1),
+    };
+    let values: Vec<f32> = reduced
+        .into_data()
+        .to_vec()
+        .map_err(|e| NasError::InvalidInput(format!("cannot read attributions: {e:?}")))?;
+    values
+        .chunks_exact(h * w)
+        .take(batch)
+        .map(|c| Array2::from_shape_vec((h, w), c.to_vec()).map_err(|e| NasError::InvalidInput(e.to_string())))
+        .collect()
+}
+
+impl Saliency for GradientXInput {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        let gradient = backbone.input_gradient(input.clone(), targets)?;
+        reduce_channels(gradient.grad * gradient.value, self.reduction)
+    }
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
+    let reduction = match params.choice("reduce", "sum", &["sum", "abs-sum"])?.as_str() {
+        "abs-sum" => ChannelReduction::AbsSum,
+        _ => ChannelReduction::Sum,
+    };
+    Ok(Box::new(GradientXInput { reduction }))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "gradient",
+        summary: "gradient x input of the target logit, summed over colour channels",
+        params: GRADIENT_PARAMS,
+        factory: nas_core::Factory::Saliency(build),
+    }
+}

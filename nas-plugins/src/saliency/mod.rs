@@ -1,0 +1,3 @@
+//! Built-in saliency methods.
+
+pub mod gradient;

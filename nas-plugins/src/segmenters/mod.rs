@@ -1,0 +1,3 @@
+//! Built-in segmenters.
+
+pub mod nas;

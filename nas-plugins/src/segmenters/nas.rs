@@ -1,0 +1,232 @@
+//! Neuro-Activated Superpixels: cluster a classifier's upsampled depth-level activations and read
+//! the label map as superpixels (DESIGN.md, "NAS, as we specify it").
+
+use nas_core::burn::tensor::module::interpolate;
+use nas_core::burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+use nas_core::component::{check_k, Features};
+use nas_core::ndarray::{Array2, ArrayView2};
+use nas_core::{
+    connected_components, Backbone, Batch, Clusterer, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result,
+    Segmentation, Segmenter, LEVELS,
+};
+use std::time::{Duration, Instant};
+
+/// How each channel is scaled before clustering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scaling {
+    /// Raw activations.
+    None,
+    /// Zero mean and unit variance per channel over the grid (default).
+    Standardize,
+    /// Each channel mapped to `[0, 1]` over the grid.
+    MinMax,
+    /// Each pixel's feature vector of a level scaled to unit length.
+    L2,
+}
+
+/// How levels are weighted against each other before clustering.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Weighting {
+    /// No weighting.
+    None,
+    /// Level `l` multiplied by `1/sqrt(C_l)` so that wide deep levels do not drown the others (default).
+    InverseSqrtChannels,
+    /// One explicit factor per chosen level.
+    Explicit(Vec<f32>),
+}
+
+/// Time spent in each stage of one segmentation, for `nas bench`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimes {
+    /// Backbone forward pass.
+    pub features: Duration,
+    /// Upsampling, scaling, weighting and building the feature matrix.
+    pub upsample_scale: Duration,
+    /// Clustering.
+    pub clustering: Duration,
+    /// Label upsampling and connected components.
+    pub components: Duration,
+}
+
+/// The `nas` segmenter.
+pub struct Nas {
+    levels: Vec<usize>,
+    k: usize,
+    grid: Option<[usize; 2]>,
+    scaling: Scaling,
+    weighting: Weighting,
+    clusterer: Box<dyn Clusterer>,
+}
+
+/// Parameters of the `nas` segmenter.
+pub const NAS_PARAMS: &[ParamSpec] = &[
+    ParamSpec { name: "levels", kind: ParamKind::IntList, default: "[2, 3, 4]", doc: "depth levels whose activations are clustered (0..4)" },
+    ParamSpec { name: "k", kind: ParamKind::Int, default: "5", doc: "number of clusters" },
+    ParamSpec { name: "grid", kind: ParamKind::IntList, default: "input size", doc: "output grid [h, w] (or one side) the levels are upsampled to; labels are then upsampled to the image by nearest neighbour" },
+    ParamSpec { name: "scaling", kind: ParamKind::Str, default: "\"standardize\"", doc: "per-channel scaling: none, standardize, minmax, l2" },
+    ParamSpec { name: "weighting", kind: ParamKind::Str, default: "\"inverse-sqrt-channels\"", doc: "level weighting: none, inverse-sqrt-channels, explicit (with level_weights)" },
+    ParamSpec { name: "level_weights", kind: ParamKind::FloatList, default: "", doc: "one factor per level, used with weighting = \"explicit\"" },
+    ParamSpec { name: "clusterer", kind: ParamKind::Component, default: "\"kmeans\"", doc: "clusterer component (name, or a table with name and its parameters)" },
+];
+
+impl Nas {
+    /// Builds the segmenter from its parameters.
+    pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<Nas> {
+        let levels: Vec<usize> = params.int_list("levels", &[2, 3, 4], 0, LEVELS as i64 - 1)?.into_iter().map(|l| l as usize).collect();
+        let k = params.usize("k", 5, 1, usize::MAX)?;
+        let grid = if params.contains("grid") {
+            let g = params.int_list("grid", &[224], 1, 8192)?;
+            match g.as_slice() {
+                [s] => Some([*s as usize, *s as usize]),
+                [h, w] => Some([*h as usize, *w as usize]),
+                _ => return Err(params.error("grid", format!("{g:?}"), "expected one side or [height, width]")),
+            }
+        } else {
+            None
+        };
+        let scaling = match params.choice("scaling", "standardize", &["none", "standardize", "minmax", "l2"])?.as_str() {
+            "none" => Scaling::None,
+            "minmax" => Scaling::MinMax,
+            "l2" => Scaling::L2,
+            _ => Scaling::Standardize,
+        };
+        let weighting = match params.choice("weighting", "inverse-sqrt-channels", &["none", "inverse-sqrt-channels", "explicit"])?.as_str() {
+            "none" => Weighting::None,
+            "explicit" => {
+                let w = params
+                    .float_list("level_weights")?
+                    .ok_or_else(|| params.error("level_weights", "(missing)", "weighting = \"explicit\" needs level_weights, one per level"))?;
+                if w.len() != levels.len() {
+                    return Err(params.error("level_weights", format!("{w:?}"), format!("expected {} factors, one per level of {levels:?}", levels.len())));
+                }
+                Weighting::Explicit(w.into_iter().map(|v| v as f32).collect())
+            }
+            _ => Weighting::InverseSqrtChannels,
+        };
+        if !matches!(weighting, Weighting::Explicit(_)) {
+            params.float_list("level_weights")?;
+        }
+        let (name, clusterer_params) = params.component_param("clusterer", "kmeans")?;
+        let clusterer = ctx.registry.clusterer(&name, &clusterer_params, ctx)?;
+        Ok(Nas { levels, k, grid, scaling, weighting, clusterer })
+    }
+
+    /// Segments a batch and reports the time of each stage.
+    pub fn segment_timed(&self, batch: &Batch<'_>, backbone: &dyn Backbone) -> Result<(Vec<Segmentation>, StageTimes)> {
+        let input = batch.input.clone().ok_or_else(|| NasError::InvalidInput("nas needs the normalised input tensor".into()))?;
+        let [_, _, in_h, in_w] = input.dims();
+        let [gh, gw] = self.grid.unwrap_or([in_h, in_w]);
+        check_k(self.k, gh * gw)?;
+        let mut times = StageTimes::default();
+        let start = Instant::now();
+        let forward = backbone.forward(input);
+        let chosen: Vec<NasTensor<4>> = self.levels.iter().map(|&l| forward.levels[l].clone()).collect();
+        let _ = chosen.first().map(|t| t.clone().slice([0..1, 0..1, 0..1, 0..1]).into_data());
+        times.features = start.elapsed();
+
+        let start = Instant::now();
+        let matrices = self.feature_matrices(chosen, [gh, gw])?;
+        times.upsample_scale = start.elapsed();
+
+        let mut out = Vec::with_capacity(matrices.len());
+        for (matrix, photo) in matrices.iter().zip(&batch.photos) {
+            let start = Instant::now();
+            let labels = self.clusterer.cluster(&Features { matrix: matrix.view() }, self.k)?;
+            times.clustering += start.elapsed();
+            let start = Instant::now();
+            let grid_labels = Array2::from_shape_vec((gh, gw), labels).map_err(|e| NasError::InvalidInput(e.to_string()))?;
+            let full = nearest_upsample(grid_labels.view(), photo.height(), photo.width());
+            out.push(connected_components(&full));
+            times.components += start.elapsed();
+        }
+        Ok((out, times))
+    }
+
+    /// Upsampled, scaled and weighted levels, one `(pixels, features)` matrix per image.
+    fn feature_matrices(&self, levels: Vec<NasTensor<4>>, grid: [usize; 2]) -> Result<Vec<Array2<f32>>> {
+        let options = InterpolateOptions::new(InterpolateMode::Bicubic).with_align_corners(false);
+        let mut parts = Vec::with_capacity(levels.len());
+        for (i, level) in levels.into_iter().enumerate() {
+            let channels = level.dims()[1];
+            let up = interpolate(level.detach(), grid, options.clone());
+            let scaled = scale(up, self.scaling);
+            let factor = match &self.weighting {
+                Weighting::None => 1.0,
+                Weighting::InverseSqrtChannels => 1.0 / (channels as f32).sqrt(),
+                Weighting::Explicit(w) => w[i],
+            };
+            parts.push(if factor == 1.0 { scaled } else { scaled.mul_scalar(factor) });
+        }
+        let all = NasTensor::cat(parts, 1);
+        let [batch, features, h, w] = all.dims();
+        let rows = all.reshape([batch, features, h * w]).swap_dims(1, 2);
+        let values: Vec<f32> = rows
+            .into_data()
+            .to_vec()
+            .map_err(|e| NasError::InvalidInput(format!("cannot read features: {e:?}")))?;
+        let per_image = h * w * features;
+        values
+            .chunks_exact(per_image)
+            .map(|chunk| Array2::from_shape_vec((h * w, features), chunk.to_vec()).map_err(|e| NasError::InvalidInput(e.to_string())))
+            .collect()
+    }
+}
+
+/// Applies the chosen per-channel scaling over the spatial grid of `(batch, c, h, w)`.
+fn scale(x: NasTensor<4>, scaling: Scaling) -> NasTensor<4> {
+    match scaling {
+        Scaling::None => x,
+        Scaling::Standardize => {
+            let mean = x.clone().mean_dim(3).mean_dim(2);
+            let centred = x - mean;
+            let std = centred.clone().powi_scalar(2).mean_dim(3).mean_dim(2).sqrt();
+            let std = std.clone().mask_fill(std.lower_equal_elem(1e-12), 1.0);
+            centred / std
+        }
+        Scaling::MinMax => {
+            let min = x.clone().min_dim(3).min_dim(2);
+            let max = x.clone().max_dim(3).max_dim(2);
+            let range = max - min.clone();
+            let range = range.clone().mask_fill(range.lower_equal_elem(1e-12), 1.0);
+            (x - min) / range
+        }
+        Scaling::L2 => {
+            let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt();
+            let norm = norm.clone().mask_fill(norm.lower_equal_elem(1e-12), 1.0);
+            x / norm
+        }
+    }
+}
+
+/// Nearest-neighbour upsampling of a label grid to `(height, width)`.
+pub fn nearest_upsample(grid: ArrayView2<'_, u32>, height: usize, width: usize) -> Array2<u32> {
+    let (gh, gw) = grid.dim();
+    if (gh, gw) == (height, width) {
+        return grid.to_owned();
+    }
+    Array2::from_shape_fn((height, width), |(y, x)| grid[[(y * gh / height).min(gh - 1), (x * gw / width).min(gw - 1)]])
+}
+
+impl Segmenter for Nas {
+    fn needs_backbone(&self) -> bool {
+        true
+    }
+
+    fn segment(&self, batch: &Batch<'_>, backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>> {
+        let backbone = backbone.ok_or_else(|| NasError::InvalidInput("the nas segmenter needs a backbone".into()))?;
+        Ok(self.segment_timed(batch, backbone)?.0)
+    }
+}
+
+fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Segmenter>> {
+    Ok(Box::new(Nas::from_params(params, ctx)?))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "nas",
+        summary: "Neuro-Activated Superpixels: clusters of a backbone's upsampled activations",
+        params: NAS_PARAMS,
+        factory: nas_core::Factory::Segmenter(build),
+    }
+}

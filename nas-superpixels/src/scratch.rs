@@ -1,0 +1,88 @@
+//! Per-thread reuse of large work buffers.
+//!
+//! Every call needs several buffers of a few bytes per pixel or edge. Fresh
+//! allocations that large come from the operating system as untouched pages,
+//! and the first write to each page costs a page fault: on the test machine
+//! about a quarter of a 224x224 Felzenszwalb call. XRAI runs Felzenszwalb at
+//! six scales per image, so the buffers of one call are kept for the next
+//! call on the same thread instead (a few per element type, none over
+//! [`MAX_KEPT_BYTES`]). Results never depend on this reuse.
+
+use std::cell::RefCell;
+
+/// Buffers larger than this are freed rather than kept.
+const MAX_KEPT_BYTES: usize = 64 << 20;
+
+/// Buffers kept per element type and thread.
+const MAX_KEPT: usize = 6;
+
+/// An element type with a per-thread pool of spare buffers.
+pub(crate) trait Pooled: Copy + Default + 'static {
+    /// Runs `f` on this type's pool for the current thread.
+    fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R;
+}
+
+macro_rules! pooled {
+    ($($t:ty => $pool:ident),*) => {
+        thread_local! {
+            $(static $pool: RefCell<Vec<Vec<$t>>> = const { RefCell::new(Vec::new()) };)*
+        }
+        $(impl Pooled for $t {
+            fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R {
+                $pool.with(|pool| f(&mut pool.borrow_mut()))
+            }
+        })*
+    };
+}
+
+pooled!(f64 => F64_POOL, u64 => U64_POOL, u32 => U32_POOL);
+
+/// A buffer of `len` default values, reusing a kept one when there is one.
+pub(crate) fn take<T: Pooled>(len: usize) -> Vec<T> {
+    let mut buf = T::with_pool(|pool| {
+        // The smallest kept buffer that is large enough, else the largest.
+        let best = (0..pool.len())
+            .filter(|&i| pool[i].capacity() >= len)
+            .min_by_key(|&i| pool[i].capacity())
+            .or_else(|| (0..pool.len()).max_by_key(|&i| pool[i].capacity()));
+        best.map(|i| pool.swap_remove(i)).unwrap_or_default()
+    });
+    buf.clear();
+    buf.resize(len, T::default());
+    buf
+}
+
+/// Hands a buffer back for later calls on this thread.
+pub(crate) fn give<T: Pooled>(buf: Vec<T>) {
+    if buf.capacity() * std::mem::size_of::<T>() > MAX_KEPT_BYTES {
+        return;
+    }
+    T::with_pool(|pool| {
+        if pool.len() < MAX_KEPT {
+            pool.push(buf);
+        } else if let Some(smallest) = (0..pool.len()).min_by_key(|&i| pool[i].capacity()) {
+            if pool[smallest].capacity() < buf.capacity() {
+                pool[smallest] = buf;
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_come_back_zeroed_and_reused() {
+        let mut a = take::<u32>(1000);
+        assert!(a.iter().all(|&v| v == 0));
+        a.fill(7);
+        let ptr = a.as_ptr();
+        give(a);
+        let b = take::<u32>(500);
+        assert_eq!(b.len(), 500);
+        assert!(b.iter().all(|&v| v == 0));
+        assert_eq!(b.as_ptr(), ptr);
+        give(b);
+    }
+}
