@@ -10,7 +10,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use nas_cluster::{kmeans, KMeansParams};
+use nas_cluster::{consensus, kmeans, ward, ConsensusParams, KMeansParams, WARD_DEFAULT_MAX_SAMPLES};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -40,9 +40,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             seed,
             ..KMeansParams::new(k)
         };
-        let t = Instant::now();
-        let r = kmeans(x.view(), &params)?;
-        let dt = t.elapsed().as_secs_f64();
+        // Best of 3 repeats: the machine may be shared, and the fastest run is the one least
+        // disturbed by other processes.
+        let mut dt = f64::INFINITY;
+        let mut r = kmeans(x.view(), &params)?;
+        for _ in 0..3 {
+            let t = Instant::now();
+            r = kmeans(x.view(), &params)?;
+            dt = dt.min(t.elapsed().as_secs_f64());
+        }
         println!(
             "  n_init=1 seed {seed}: {:7.1} ms, {:3} iterations ({:.2} ms/iter), inertia {:.1}",
             dt * 1e3,
@@ -56,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ours = median(times);
     let sk = bench["n_init1_median_seconds"].as_f64().unwrap_or(f64::NAN);
     println!(
-        "n_init=1, median of 5 seeds: ours {:.1} ms ({} iterations median), scikit-learn {:.1} ms: {:.0}x",
+        "n_init=1, median over 5 seeds of the best of 3 repeats: ours {:.1} ms ({} iterations median), scikit-learn {:.1} ms: {:.0}x",
         ours * 1e3,
         median(iters),
         sk * 1e3,
@@ -78,6 +84,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sk10 * 1e3,
         sk10_inertia,
         r.inertia / sk10_inertia
+    );
+    // Ward on the 56 x 56 grid of the same image (3136 pixels), one tree cut at K = 5.
+    let x56 = common::dataset("r18-chelsea-nas56");
+    let mut dt = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        ward(x56.view(), &[5], WARD_DEFAULT_MAX_SAMPLES)?;
+        dt = dt.min(t.elapsed().as_secs_f64());
+    }
+    let sk_ward = bench["ward_nas56_seconds"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "Ward, {} x {} (56 x 56 grid): ours {:.1} ms, scikit-learn {:.1} ms",
+        x56.nrows(),
+        x56.ncols(),
+        dt * 1e3,
+        sk_ward * 1e3
+    );
+    // Consensus of 10 k-means runs over the 224 x 224 grid.
+    let runs: Vec<Vec<u32>> = (0..10u64)
+        .map(|seed| kmeans(x.view(), &KMeansParams { seed, ..KMeansParams::new(k) }).map(|r| r.labels))
+        .collect::<Result<_, _>>()?;
+    let t = Instant::now();
+    consensus(&runs, k, &ConsensusParams::default())?;
+    println!(
+        "consensus of 10 runs over {} pixels: {:.1} ms",
+        x.nrows(),
+        t.elapsed().as_secs_f64() * 1e3
     );
     Ok(())
 }

@@ -13,8 +13,10 @@ const INERTIA_SLACK: f64 = 1.01;
 /// 563078 and 566743), so we take more draws: the test is that we reach the same optimum.
 const N_INIT: usize = 100;
 /// The same k-means++ and Lloyd from both sides: the median inertia of 50 single-init runs
-/// (seeds 0..49) within 1% of scikit-learn's median over its seeds 0..49.
-const MEDIAN_SLACK: f64 = 0.01;
+/// (seeds 0..49) at most 1% above scikit-learn's median over its seeds 0..49. (It may be
+/// lower: where two local optima compete, as r18-coffee-l3 at K = 3, 50 draws put the median
+/// of either side on one or the other.)
+const MEDIAN_SLACK: f64 = 1.01;
 /// scikit-learn's own seeds agree to this ARI or better: the optimum is well separated.
 const SEPARATED: f64 = 0.95;
 /// Then our labels must match scikit-learn's best labels to this ARI.
@@ -235,7 +237,10 @@ fn every_k_from_one_to_n_works() {
         assert_eq!(r.centroids.nrows(), k);
         assert!(r.labels.iter().all(|&l| (l as usize) < k));
         if k == n {
-            assert!(r.inertia < 1e-3, "k = n: inertia {}", r.inertia);
+            // Zero up to the rounding of the inertia from cluster sums (relative to the data's
+            // total sum of squares).
+            let total: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            assert!(r.inertia <= 1e-7 * total, "k = n: inertia {} of {total}", r.inertia);
         }
     }
     // Duplicate rows: fewer distinct points than K leaves clusters to relocation.

@@ -18,6 +18,7 @@ pub mod plugin;
 pub mod registry;
 pub mod render;
 pub mod segmentation;
+pub mod torch_pickle;
 pub mod weights;
 
 pub use backbone::{Backbone, BackboneInfo, Forward, Gradient, LevelHook, LEVELS};

@@ -112,29 +112,14 @@ impl StateDict {
 }
 
 fn read_pytorch(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
-    let reader = burn_store::pytorch::PytorchReader::new(path).map_err(|e| NasError::Weights {
+    let tensors = crate::torch_pickle::read_state_dict(path).map_err(|reason| NasError::Weights {
         path: path.to_path_buf(),
-        reason: format!("not a readable PyTorch file: {e}"),
+        reason: format!("not a readable PyTorch state dict: {reason}"),
     })?;
-    let mut out = BTreeMap::new();
-    for (key, snapshot) in reader.into_tensors() {
-        let key = key.strip_prefix("module.").unwrap_or(&key).to_string();
-        let data = snapshot.to_data().map_err(|e| NasError::Weights {
-            path: path.to_path_buf(),
-            reason: format!("key `{key}`: cannot read data: {e:?}"),
-        })?;
-        let shape = data.shape.to_vec();
-        let values: Vec<f32> = if is_bookkeeping(&key) {
-            Vec::new()
-        } else {
-            data.convert::<f32>().to_vec::<f32>().map_err(|e| NasError::Weights {
-                path: path.to_path_buf(),
-                reason: format!("key `{key}`: expected floating-point values: {e:?}"),
-            })?
-        };
-        out.insert(key, RawTensor { shape, values });
-    }
-    Ok(out)
+    Ok(tensors
+        .into_iter()
+        .map(|(key, t)| (key, RawTensor { shape: t.shape, values: t.values }))
+        .collect())
 }
 
 fn read_safetensors(path: &Path) -> Result<BTreeMap<String, RawTensor>> {

@@ -13,10 +13,28 @@ use std::time::Instant;
 use nas_superpixels::{felzenszwalb, slic, FelzenszwalbParams, SlicParams};
 use ndarray::Array3;
 
-/// Median wall time of `repeats` calls after one warm-up call, in ms.
-fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
+/// One timed segmenter call.
+enum Call {
+    Slic(SlicParams),
+    Felzenszwalb(FelzenszwalbParams),
+}
+
+impl Call {
+    fn run(&self, image: &Array3<f32>) {
+        let labels = match self {
+            Call::Slic(params) => slic(image.view(), params),
+            Call::Felzenszwalb(params) => felzenszwalb(image.view(), params),
+        };
+        if let Err(e) = std::hint::black_box(labels) {
+            panic!("segmentation failed: {e}");
+        }
+    }
+}
+
+/// Median and minimum wall time of `repeats` calls after one warm-up call, in ms.
+fn time_ms(repeats: usize, mut f: impl FnMut()) -> (f64, f64) {
     f();
-    let mut times: Vec<f64> = (0..repeats)
+    let mut times: Vec<f64> = (0..repeats.max(1))
         .map(|_| {
             let t0 = Instant::now();
             f();
@@ -24,7 +42,20 @@ fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
         })
         .collect();
     times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    (times[times.len() / 2], times[0])
+}
+
+/// A speedup row for the summary: 224x224 or not, call, median and min ratio.
+struct Ratio {
+    small: bool,
+    call: &'static str,
+    median: f64,
+    min: f64,
+}
+
+fn geometric_mean(values: impl Iterator<Item = f64>) -> f64 {
+    let logs: Vec<f64> = values.map(f64::ln).collect();
+    (logs.iter().sum::<f64>() / logs.len().max(1) as f64).exp()
 }
 
 fn main() {
@@ -41,75 +72,77 @@ fn main() {
     images.sort_by_key(|name| !name.contains("-224"));
 
     println!(
-        "rayon threads: {}, repeats: {repeats} (median)",
+        "rayon threads: {}, repeats: {repeats}; times in ms, median (min); \
+         scikit-image's from tests/fixtures/manifest.json",
         rayon::current_num_threads()
     );
     println!(
-        "{:<20} {:>9} {:<14} {:>9} {:>11} {:>8}",
-        "image", "size", "call", "ours ms", "skimage ms", "speedup"
+        "{:<19} {:>7} {:<13} {:>15} {:>15} {:>8} {:>8}",
+        "image", "size", "call", "ours", "scikit-image", "speedup", "(min)"
     );
-    let mut ratios: Vec<(bool, String, f64)> = Vec::new();
+    let mut ratios: Vec<Ratio> = Vec::new();
     for name in &images {
         let image: Array3<f32> = support::load_rgb(&images_dir.join(name));
         let (h, w, _) = image.dim();
         let small = name.contains("-224");
-        let calls: [(&str, &str, Box<dyn Fn()>); 3] = [
-            ("slic n=20", "slic_n20", {
-                let params = SlicParams {
+        let calls = [
+            (
+                "slic n=20",
+                "slic_n20",
+                Call::Slic(SlicParams {
                     n_segments: 20,
                     ..Default::default()
-                };
-                let image = image.clone();
-                Box::new(move || {
-                    let _ = std::hint::black_box(slic(image.view(), &params));
-                })
-            }),
-            ("slic n=100", "slic_n100", {
-                let params = SlicParams::default();
-                let image = image.clone();
-                Box::new(move || {
-                    let _ = std::hint::black_box(slic(image.view(), &params));
-                })
-            }),
-            ("felzenszwalb", "felz_default", {
-                let params = FelzenszwalbParams::default();
-                let image = image.clone();
-                Box::new(move || {
-                    let _ = std::hint::black_box(felzenszwalb(image.view(), &params));
-                })
-            }),
+                }),
+            ),
+            ("slic n=100", "slic_n100", Call::Slic(SlicParams::default())),
+            (
+                "felzenszwalb",
+                "felz_default",
+                Call::Felzenszwalb(FelzenszwalbParams::default()),
+            ),
         ];
-        for (label, setting, call) in calls {
-            let ours = median_ms(repeats, call);
+        for (call_name, setting, call) in calls {
+            let (median, min) = time_ms(repeats, || call.run(&image));
+            let ours = format!("{median:.2} ({min:.2})");
             let theirs = manifest
                 .iter()
-                .find(|f| &f.image == name && f.setting == setting)
-                .map(|f| f.skimage_ms);
-            let (theirs_text, ratio_text) = match theirs {
-                Some(t) => {
-                    ratios.push((small, label.to_owned(), t / ours));
-                    (format!("{t:.1}"), format!("{:.1}x", t / ours))
+                .find(|f| &f.image == name && f.setting == setting);
+            let (theirs_text, ratio_text, min_ratio_text) = match theirs {
+                Some(f) => {
+                    let ratio = Ratio {
+                        small,
+                        call: call_name,
+                        median: f.skimage_ms / median,
+                        min: f.skimage_min_ms / min,
+                    };
+                    let texts = (
+                        format!("{:.1} ({:.1})", f.skimage_ms, f.skimage_min_ms),
+                        format!("{:.1}x", ratio.median),
+                        format!("{:.1}x", ratio.min),
+                    );
+                    ratios.push(ratio);
+                    texts
                 }
-                None => ("-".to_owned(), "-".to_owned()),
+                None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
             };
             println!(
-                "{name:<20} {:>9} {label:<14} {ours:>9.2} {theirs_text:>11} {ratio_text:>8}",
+                "{name:<19} {:>7} {call_name:<13} {ours:>15} {theirs_text:>15} {ratio_text:>8} {min_ratio_text:>8}",
                 format!("{h}x{w}")
             );
         }
     }
-    println!("geometric mean speedup over the photos:");
+    println!("geometric mean speedup over the photos, median (min):");
     for small in [true, false] {
-        for label in ["slic n=20", "slic n=100", "felzenszwalb"] {
-            let logs: Vec<f64> = ratios
+        for call in ["slic n=20", "slic n=100", "felzenszwalb"] {
+            let rows: Vec<&Ratio> = ratios
                 .iter()
-                .filter(|(s, l, _)| *s == small && l == label)
-                .map(|(_, _, r)| r.ln())
+                .filter(|r| r.small == small && r.call == call)
                 .collect();
-            if !logs.is_empty() {
-                let mean = (logs.iter().sum::<f64>() / logs.len() as f64).exp();
+            if !rows.is_empty() {
+                let median = geometric_mean(rows.iter().map(|r| r.median));
+                let min = geometric_mean(rows.iter().map(|r| r.min));
                 let size = if small { "224x224" } else { "full size" };
-                println!("  {label:<14} {size:<10} {mean:.1}x");
+                println!("  {call:<13} {size:<10} {median:.1}x ({min:.1}x)");
             }
         }
     }

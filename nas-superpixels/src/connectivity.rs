@@ -29,7 +29,9 @@ pub(crate) fn enforce_connectivity(
 ) -> Vec<u32> {
     let mut connected = vec![NO_LABEL; labels.len()];
     let mut current = start_label;
-    let mut region: Vec<usize> = Vec::with_capacity(max_size.min(labels.len()).max(1));
+    // The region's pixels as (row, column), as scikit-image keeps them (no
+    // divisions to recover coordinates).
+    let mut region: Vec<(usize, usize)> = Vec::with_capacity(max_size.min(labels.len()).max(1));
     for start in 0..labels.len() {
         let label = labels[start];
         if label == NO_LABEL || connected[start] != NO_LABEL {
@@ -38,22 +40,25 @@ pub(crate) fn enforce_connectivity(
         let mut adjacent = current;
         connected[start] = current;
         region.clear();
-        region.push(start);
+        region.push((start / width, start % width));
         let mut visited = 0;
         'search: while visited < region.len() && region.len() < max_size {
-            let p = region[visited];
-            let (y, x) = (p / width, p % width);
+            let (y, x) = region[visited];
+            let p = y * width + x;
             let neighbours = [
-                (x + 1 < width).then(|| p + 1),
-                (x > 0).then(|| p - 1),
-                (y + 1 < height).then(|| p + width),
-                (y > 0).then(|| p - width),
+                (x + 1 < width, p + 1, y, x + 1),
+                (x > 0, p.wrapping_sub(1), y, x.wrapping_sub(1)),
+                (y + 1 < height, p + width, y + 1, x),
+                (y > 0, p.wrapping_sub(width), y.wrapping_sub(1), x),
             ];
-            for q in neighbours.into_iter().flatten() {
+            for (inside, q, qy, qx) in neighbours {
+                if !inside {
+                    continue;
+                }
                 match connected[q] {
                     NO_LABEL if labels[q] == label => {
                         connected[q] = current;
-                        region.push(q);
+                        region.push((qy, qx));
                         if region.len() >= max_size {
                             break 'search;
                         }
@@ -66,8 +71,8 @@ pub(crate) fn enforce_connectivity(
             visited += 1;
         }
         if region.len() < min_size {
-            for &p in &region {
-                connected[p] = adjacent;
+            for &(y, x) in &region {
+                connected[y * width + x] = adjacent;
             }
         } else {
             current += 1;

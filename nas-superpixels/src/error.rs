@@ -7,6 +7,7 @@ use thiserror::Error;
 /// Every message names the offending argument, the value it had and what was
 /// expected, so it can be shown to a user as it is.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum SuperpixelError {
     /// The image has no pixels.
     #[error("image is empty: shape ({height}, {width}, {channels}); expected an (H, W, 3) RGB image with H, W >= 1")]
@@ -60,6 +61,10 @@ pub enum SuperpixelError {
         /// What the parameter accepts.
         expected: &'static str,
     },
+    /// An invariant of this crate failed (a bug: please report it). Returned
+    /// instead of panicking; no input is known to cause it.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// Two label maps that should be compared have different shapes.
     #[error("label maps have different shapes: {left:?} and {right:?}; expected equal shapes")]
     ShapeMismatch {

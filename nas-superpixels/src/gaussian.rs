@@ -15,6 +15,10 @@ use crate::scratch;
 /// scipy's `truncate` default: the kernel reaches out to 4 standard deviations.
 pub(crate) const TRUNCATE: f64 = 4.0;
 
+/// Largest accepted `sigma`: its kernel has 8001 taps already, and a wider
+/// one would only cost time (and memory) on any real image.
+pub(crate) const MAX_SIGMA: f64 = 1000.0;
+
 /// How values beyond the image border are made up (scipy's `mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Boundary {

@@ -5,13 +5,16 @@
 //! and the first write to each page costs a page fault: on the test machine
 //! about a quarter of a 224x224 Felzenszwalb call. XRAI runs Felzenszwalb at
 //! six scales per image, so the buffers of one call are kept for the next
-//! call on the same thread instead (a few per element type, none over
-//! [`MAX_KEPT_BYTES`]). Results never depend on this reuse.
+//! call on the same thread instead: at most [`MAX_KEPT`] buffers and
+//! [`MAX_KEPT_BYTES`] per element type (`f64`, `u64`, `u32`) and thread,
+//! enough for photos of about 0.4 megapixels. Results never depend on this
+//! reuse.
 
 use std::cell::RefCell;
 
-/// Buffers larger than this are freed rather than kept.
-const MAX_KEPT_BYTES: usize = 64 << 20;
+/// Most bytes kept per element type and thread; buffers that would exceed it
+/// are freed.
+const MAX_KEPT_BYTES: usize = 48 << 20;
 
 /// Buffers kept per element type and thread.
 const MAX_KEPT: usize = 6;
@@ -54,16 +57,11 @@ pub(crate) fn take<T: Pooled>(len: usize) -> Vec<T> {
 
 /// Hands a buffer back for later calls on this thread.
 pub(crate) fn give<T: Pooled>(buf: Vec<T>) {
-    if buf.capacity() * std::mem::size_of::<T>() > MAX_KEPT_BYTES {
-        return;
-    }
+    let bytes = |b: &Vec<T>| b.capacity() * std::mem::size_of::<T>();
     T::with_pool(|pool| {
-        if pool.len() < MAX_KEPT {
+        let kept: usize = pool.iter().map(bytes).sum();
+        if pool.len() < MAX_KEPT && kept + bytes(&buf) <= MAX_KEPT_BYTES {
             pool.push(buf);
-        } else if let Some(smallest) = (0..pool.len()).min_by_key(|&i| pool[i].capacity()) {
-            if pool[smallest].capacity() < buf.capacity() {
-                pool[smallest] = buf;
-            }
         }
     });
 }

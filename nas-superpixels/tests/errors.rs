@@ -6,7 +6,9 @@ use nas_superpixels::{
 use ndarray::{Array2, Array3};
 
 fn image(h: usize, w: usize, c: usize) -> Array3<f32> {
-    Array3::from_shape_fn((h, w, c), |(y, x, c)| ((y * 7 + x * 3 + c) % 11) as f32 / 10.0)
+    Array3::from_shape_fn((h, w, c), |(y, x, c)| {
+        ((y * 7 + x * 3 + c) % 11) as f32 / 10.0
+    })
 }
 
 fn both(img: &Array3<f32>) -> [Result<Array2<u32>, SuperpixelError>; 2] {
@@ -64,14 +66,20 @@ fn non_finite_values_are_rejected_with_their_position() {
                 ),
                 "{err}"
             );
-            assert!(err.to_string().contains("row 2, column 3, channel 1"), "{err}");
+            assert!(
+                err.to_string().contains("row 2, column 3, channel 1"),
+                "{err}"
+            );
         }
     }
 }
 
 fn slic_err(params: SlicParams) -> String {
     let err = slic(image(8, 8, 3).view(), &params).expect_err("bad parameter accepted");
-    assert!(matches!(err, SuperpixelError::InvalidParameter { .. }), "{err}");
+    assert!(
+        matches!(err, SuperpixelError::InvalidParameter { .. }),
+        "{err}"
+    );
     err.to_string()
 }
 
@@ -79,16 +87,70 @@ fn slic_err(params: SlicParams) -> String {
 fn bad_slic_parameters_are_named() {
     let d = SlicParams::default;
     let cases = [
-        (SlicParams { n_segments: 0, ..d() }, "`n_segments` is 0"),
-        (SlicParams { compactness: 0.0, ..d() }, "`compactness` is 0"),
-        (SlicParams { compactness: -1.0, ..d() }, "`compactness` is -1"),
-        (SlicParams { compactness: f64::NAN, ..d() }, "`compactness` is NaN"),
-        (SlicParams { max_num_iter: 0, ..d() }, "`max_num_iter` is 0"),
+        (
+            SlicParams {
+                n_segments: 0,
+                ..d()
+            },
+            "`n_segments` is 0",
+        ),
+        (
+            SlicParams {
+                compactness: 0.0,
+                ..d()
+            },
+            "`compactness` is 0",
+        ),
+        (
+            SlicParams {
+                compactness: -1.0,
+                ..d()
+            },
+            "`compactness` is -1",
+        ),
+        (
+            SlicParams {
+                compactness: f64::NAN,
+                ..d()
+            },
+            "`compactness` is NaN",
+        ),
+        (
+            SlicParams {
+                max_num_iter: 0,
+                ..d()
+            },
+            "`max_num_iter` is 0",
+        ),
         (SlicParams { sigma: -0.5, ..d() }, "`sigma` is -0.5"),
-        (SlicParams { sigma: f64::INFINITY, ..d() }, "`sigma` is inf"),
-        (SlicParams { min_size_factor: -0.1, ..d() }, "`min_size_factor` is -0.1"),
-        (SlicParams { max_size_factor: 0.0, ..d() }, "`max_size_factor` is 0"),
-        (SlicParams { start_label: 2, ..d() }, "`start_label` is 2; expected 0 or 1"),
+        (
+            SlicParams {
+                sigma: f64::INFINITY,
+                ..d()
+            },
+            "`sigma` is inf",
+        ),
+        (
+            SlicParams {
+                min_size_factor: -0.1,
+                ..d()
+            },
+            "`min_size_factor` is -0.1",
+        ),
+        (
+            SlicParams {
+                max_size_factor: 0.0,
+                ..d()
+            },
+            "`max_size_factor` is 0",
+        ),
+        (
+            SlicParams {
+                start_label: 2,
+                ..d()
+            },
+            "`start_label` is 2; expected 0 or 1",
+        ),
     ];
     for (params, message) in cases {
         let err = slic_err(params);
@@ -102,8 +164,25 @@ fn bad_felzenszwalb_parameters_are_named() {
     let d = FelzenszwalbParams::default;
     let cases = [
         (FelzenszwalbParams { scale: -1.0, ..d() }, "`scale` is -1"),
-        (FelzenszwalbParams { scale: f64::NAN, ..d() }, "`scale` is NaN"),
+        (
+            FelzenszwalbParams {
+                scale: f64::NAN,
+                ..d()
+            },
+            "`scale` is NaN",
+        ),
         (FelzenszwalbParams { sigma: -0.8, ..d() }, "`sigma` is -0.8"),
+        (
+            FelzenszwalbParams {
+                sigma: f64::NAN,
+                ..d()
+            },
+            "`sigma` is NaN",
+        ),
+        (
+            FelzenszwalbParams { sigma: 1e9, ..d() },
+            "`sigma` is 1000000000",
+        ),
     ];
     for (params, message) in cases {
         let err = felzenszwalb(image(8, 8, 3).view(), &params).expect_err("bad parameter");

@@ -38,7 +38,7 @@ fn compare(
         let min_label = ours.iter().copied().min().unwrap_or(0);
         let expected_min = theirs.iter().copied().min().unwrap_or(0);
         println!(
-            "{:<48} ARI {ari:.4}  segments {count:>5} vs {:>5} ({:+.1}%)",
+            "{:<48} ARI {ari:.6}  segments {count:>5} vs {:>5} ({:+.1}%)",
             f.file,
             f.n_segments,
             100.0 * dev
@@ -54,7 +54,7 @@ fn compare(
         }
     }
     println!(
-        "{} fixtures: min ARI {min_ari:.4}, max segment count deviation {:.1}%",
+        "{} fixtures: min ARI {min_ari:.6}, max segment count deviation {:.1}%",
         fixtures.len(),
         100.0 * max_dev
     );
@@ -66,13 +66,20 @@ fn fixtures_of(algorithm: &str) -> Vec<Fixture> {
         .into_iter()
         .filter(|f| f.algorithm == algorithm)
         .collect();
-    assert!(!fixtures.is_empty(), "no {algorithm} fixtures in the manifest");
+    assert!(
+        !fixtures.is_empty(),
+        "no {algorithm} fixtures in the manifest"
+    );
     fixtures
 }
 
 fn check(algorithm: &str) {
     let failures = compare(&fixtures_of(algorithm), Fixture::skimage_input, true);
-    assert!(failures.is_empty(), "fixtures off scikit-image:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fixtures off scikit-image:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -97,5 +104,9 @@ fn rust_decoded_jpegs_stay_close_to_scikit_image() {
         .collect();
     assert!(!fixtures.is_empty(), "no JPEG fixtures in the manifest");
     let failures = compare(&fixtures, Fixture::decoded, false);
-    assert!(failures.is_empty(), "fixtures off scikit-image:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fixtures off scikit-image:\n{}",
+        failures.join("\n")
+    );
 }

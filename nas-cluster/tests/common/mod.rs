@@ -28,9 +28,13 @@ pub fn shared_dir() -> PathBuf {
     );
 }
 
-/// The committed fixtures folder.
+/// The committed fixtures folder (`NAS_CLUSTER_FIXTURES` overrides it, for a binary run
+/// away from its source tree).
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    match std::env::var("NAS_CLUSTER_FIXTURES") {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+    }
 }
 
 /// `tests/fixtures/manifest.json`.

@@ -22,7 +22,10 @@ pub fn shared_dir() -> PathBuf {
     let candidates = std::env::var_os("NAS_SHARED")
         .map(PathBuf::from)
         .into_iter()
-        .chain([crate_dir().join("../../shared"), PathBuf::from("/work/shared")]);
+        .chain([
+            crate_dir().join("../../shared"),
+            PathBuf::from("/work/shared"),
+        ]);
     for dir in candidates {
         if dir.join("images").is_dir() {
             return dir;
@@ -57,6 +60,7 @@ pub struct Fixture {
     pub params: Value,
     pub n_segments: usize,
     pub skimage_ms: f64,
+    pub skimage_min_ms: f64,
 }
 
 impl Fixture {
@@ -65,14 +69,18 @@ impl Fixture {
         let p = &self.params;
         let d = SlicParams::default();
         SlicParams {
-            n_segments: p["n_segments"].as_u64().map_or(d.n_segments, |v| v as usize),
+            n_segments: p["n_segments"]
+                .as_u64()
+                .map_or(d.n_segments, |v| v as usize),
             compactness: p["compactness"].as_f64().unwrap_or(d.compactness),
             sigma: p["sigma"].as_f64().unwrap_or(d.sigma),
             slic_zero: p["slic_zero"].as_bool().unwrap_or(d.slic_zero),
             enforce_connectivity: p["enforce_connectivity"]
                 .as_bool()
                 .unwrap_or(d.enforce_connectivity),
-            start_label: p["start_label"].as_u64().map_or(d.start_label, |v| v as u32),
+            start_label: p["start_label"]
+                .as_u64()
+                .map_or(d.start_label, |v| v as u32),
             ..d
         }
     }
@@ -101,7 +109,12 @@ impl Fixture {
             return decoded;
         };
         let stored = read_pixels(&fixtures_dir().join(pixels));
-        assert_eq!(stored.dim(), decoded.dim(), "{pixels} does not match {}", self.image);
+        assert_eq!(
+            stored.dim(),
+            decoded.dim(),
+            "{pixels} does not match {}",
+            self.image
+        );
         let max_diff = stored
             .iter()
             .zip(decoded.iter())
@@ -145,6 +158,7 @@ pub fn manifest() -> Vec<Fixture> {
             params: f["params"].clone(),
             n_segments: f["n_segments"].as_u64().expect("n_segments") as usize,
             skimage_ms: f["skimage_ms"].as_f64().expect("skimage_ms"),
+            skimage_min_ms: f["skimage_min_ms"].as_f64().unwrap_or(f64::NAN),
         })
         .collect()
 }
@@ -152,8 +166,8 @@ pub fn manifest() -> Vec<Fixture> {
 /// Reads a gzip'd `.npy` file: its dtype string (`<u2`, `|u1`, ...), shape
 /// and raw C-order data bytes.
 pub fn read_npy_gz(path: &Path) -> (String, Vec<usize>, Vec<u8>) {
-    let file = std::fs::File::open(path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut bytes = Vec::new();
     flate2::read::GzDecoder::new(file)
         .read_to_end(&mut bytes)
@@ -167,7 +181,10 @@ pub fn read_npy_gz(path: &Path) -> (String, Vec<usize>, Vec<u8>) {
         ),
     };
     let header = std::str::from_utf8(&bytes[start..start + header_len]).expect("ASCII header");
-    assert!(header.contains("'fortran_order': False"), "expected C order in {header}");
+    assert!(
+        header.contains("'fortran_order': False"),
+        "expected C order in {header}"
+    );
     let field = |key: &str, open: &str, close: char| {
         header
             .split(&format!("'{key}': {open}"))
