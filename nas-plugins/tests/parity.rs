@@ -31,6 +31,8 @@ fn check(backbone: &str, weights: &Path, reference: &str, images: &[&str]) {
             eprintln!("{backbone} {image} level {l}: relative error {err:.2e}");
             assert!(err <= 1e-4, "{backbone} {image} level {l}: relative error {err:e}");
         }
+        let top1 = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+        assert_eq!(top1(&logits), top1(logits_ref.as_slice().unwrap()), "{backbone} {image}: top-1 class differs from PyTorch");
         let err = common::relative_error(&logits, logits_ref.as_slice().unwrap());
         assert!(err <= 1e-4, "{backbone} {image} logits: relative error {err:e}");
     }
