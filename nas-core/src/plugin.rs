@@ -7,8 +7,16 @@ use std::path::Path;
 
 /// Bumped whenever the layout of [`PluginDeclaration`] or of the component traits changes.
 pub const ABI_VERSION: u32 = 1;
-/// The nas-core version a plugin was compiled against.
+/// The nas-core version a plugin was compiled against, tagged `+cuda` when nas-core's `cuda`
+/// feature is on: that feature adds a variant to [`Device`](crate::Device), which every
+/// [`Context`](crate::Context) and tensor carries, so host and plugin must agree on it.
+#[cfg(not(feature = "cuda"))]
 pub const CORE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The nas-core version a plugin was compiled against, tagged `+cuda` when nas-core's `cuda`
+/// feature is on: that feature adds a variant to [`Device`](crate::Device), which every
+/// [`Context`](crate::Context) and tensor carries, so host and plugin must agree on it.
+#[cfg(feature = "cuda")]
+pub const CORE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+cuda");
 /// The compiler that built this nas-core.
 pub const RUSTC_VERSION: &str = env!("NAS_RUSTC_VERSION");
 /// Name of the static every plugin exports (see [`declare_plugin!`](crate::declare_plugin)).

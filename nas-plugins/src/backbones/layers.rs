@@ -117,3 +117,65 @@ pub fn global_average(x: NasTensor<4>) -> NasTensor<2> {
     let [b, c, h, w] = x.dims();
     x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
 }
+
+/// A plain convolution with bias (no BatchNorm), loaded from `key.weight` and `key.bias`.
+pub struct Conv2d {
+    weight: NasTensor<4>,
+    bias: NasTensor<1>,
+    shape: ConvShape,
+}
+
+impl Conv2d {
+    /// Loads `key.weight` `(out, in / groups, k, k)` and `key.bias` `(out)`.
+    pub fn load(sd: &mut StateDict, key: &str, shape: ConvShape) -> Result<Conv2d> {
+        let dims = [shape.out_channels, shape.in_channels / shape.groups, shape.kernel, shape.kernel];
+        let weight = sd.take(&format!("{key}.weight"), dims)?;
+        let bias = sd.take(&format!("{key}.bias"), [shape.out_channels])?;
+        Ok(Conv2d { weight, bias, shape })
+    }
+
+    /// Applies the convolution.
+    pub fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let s = self.shape;
+        let [top, left, bottom, right] = s.padding;
+        let options = PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups);
+        conv2d(x, self.weight.clone(), Some(self.bias.clone()), options)
+    }
+}
+
+/// Layer normalisation over the last dimension, `(x - mean) / sqrt(var + eps) * gamma + beta`,
+/// with the biased variance as in PyTorch.
+pub struct LayerNorm {
+    gamma: NasTensor<1>,
+    beta: NasTensor<1>,
+    eps: f64,
+}
+
+impl LayerNorm {
+    /// Loads `key.weight` and `key.bias`, both `(dim)`.
+    pub fn load(sd: &mut StateDict, key: &str, dim: usize, eps: f64) -> Result<LayerNorm> {
+        Ok(LayerNorm {
+            gamma: sd.take(&format!("{key}.weight"), [dim])?,
+            beta: sd.take(&format!("{key}.bias"), [dim])?,
+            eps,
+        })
+    }
+
+    /// Normalises `x` over its last dimension, which must have the loaded size.
+    pub fn forward<const D: usize>(&self, x: NasTensor<D>) -> NasTensor<D> {
+        let (var, mean) = x.clone().var_mean_bias(D - 1);
+        let normed = (x - mean) / (var + self.eps).sqrt();
+        normed * self.gamma.clone().unsqueeze::<D>() + self.beta.clone().unsqueeze::<D>()
+    }
+}
+
+impl Linear {
+    /// A layer from PyTorch-layout tensors: `weight` `(out, in)` and `bias` `(out)`, for weights
+    /// stored under other key names (e.g. a packed attention projection).
+    pub fn from_tensors(weight: NasTensor<2>, bias: NasTensor<1>) -> Linear {
+        Linear {
+            weight: weight.transpose(),
+            bias,
+        }
+    }
+}

@@ -3,6 +3,8 @@
 pub mod efficientnet;
 pub mod layers;
 pub mod resnet;
+pub mod vgg;
+pub mod vit;
 
 use nas_core::{Context, NasError, Params, Result};
 use std::path::PathBuf;
