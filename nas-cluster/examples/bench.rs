@@ -10,7 +10,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use nas_cluster::{consensus, kmeans, ward, ConsensusParams, KMeansParams, WARD_DEFAULT_MAX_SAMPLES};
+use nas_cluster::{
+    consensus, kmeans, ward, ConsensusParams, KMeansParams, WARD_DEFAULT_MAX_SAMPLES,
+};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -103,7 +105,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // Consensus of 10 k-means runs over the 224 x 224 grid.
     let runs: Vec<Vec<u32>> = (0..10u64)
-        .map(|seed| kmeans(x.view(), &KMeansParams { seed, ..KMeansParams::new(k) }).map(|r| r.labels))
+        .map(|seed| {
+            kmeans(
+                x.view(),
+                &KMeansParams {
+                    seed,
+                    ..KMeansParams::new(k)
+                },
+            )
+            .map(|r| r.labels)
+        })
         .collect::<Result<_, _>>()?;
     let t = Instant::now();
     consensus(&runs, k, &ConsensusParams::default())?;

@@ -240,7 +240,11 @@ fn every_k_from_one_to_n_works() {
             // Zero up to the rounding of the inertia from cluster sums (relative to the data's
             // total sum of squares).
             let total: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-            assert!(r.inertia <= 1e-7 * total, "k = n: inertia {} of {total}", r.inertia);
+            assert!(
+                r.inertia <= 1e-7 * total,
+                "k = n: inertia {} of {total}",
+                r.inertia
+            );
         }
     }
     // Duplicate rows: fewer distinct points than K leaves clusters to relocation.

@@ -108,7 +108,7 @@ pub trait Backbone: Send + Sync {
         let grad = input.grad(&grads).ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
         Ok(Gradient {
             value: input.detach(),
-            grad,
+            grad: NasTensor::from_inner(grad),
             logits: logits.detach(),
         })
     }
@@ -125,7 +125,7 @@ pub trait Backbone: Send + Sync {
         let grad = leaf.grad(&grads).ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
         Ok(Gradient {
             value: leaf.detach(),
-            grad,
+            grad: NasTensor::from_inner(grad),
             logits: logits.detach(),
         })
     }

@@ -1,3 +1,4 @@
 //! Built-in segmenters.
 
+pub mod classic;
 pub mod nas;

@@ -1,0 +1,215 @@
+//! The `nas` command end to end on real photos and real weights, and its answers to bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared() -> PathBuf {
+    for c in [std::env::var_os("NAS_SHARED").map(PathBuf::from), Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")), Some(PathBuf::from("/work/shared"))]
+        .into_iter()
+        .flatten()
+    {
+        if c.join("weights").is_dir() {
+            return c;
+        }
+    }
+    panic!("the shared folder was not found: set NAS_SHARED");
+}
+
+fn photo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/images/chelsea.png")
+}
+
+fn effnet() -> String {
+    shared().join("weights/efficientnet-lite0-57934424.pth").display().to_string()
+}
+
+fn nas(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nas"))
+        .arg("--cache")
+        .arg(cache)
+        .args(args)
+        .env("NAS_OFFLINE", "1")
+        .output()
+        .expect("nas runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn predict_json_names_the_cat() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = nas(tmp.path(), &["predict", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--json", photo().to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let top5 = line["top5"].as_array().unwrap();
+    assert_eq!(top5.len(), 5);
+    let first = top5[0]["class"].as_u64().unwrap();
+    assert!((281..=285).contains(&first), "chelsea is a cat; got {line}");
+    assert!(top5[0]["name"].as_str().unwrap().contains("cat"), "{line}");
+    let p: f64 = top5.iter().map(|t| t["score"].as_f64().unwrap()).sum();
+    assert!(p > 0.0 && p <= 1.0 + 1e-6);
+}
+
+#[test]
+fn features_writes_five_levels_and_logits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("feats");
+    let out = nas(tmp.path(), &["features", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--out", dir.to_str().unwrap(), photo().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let level4 = nas_core::npy::read::<f32>(&dir.join("chelsea.level4.npy")).unwrap();
+    assert_eq!(level4.shape(), &[1280, 7, 7]);
+    let level0 = nas_core::npy::read::<f32>(&dir.join("chelsea.level0.npy")).unwrap();
+    assert_eq!(level0.shape(), &[16, 112, 112]);
+    assert_eq!(nas_core::npy::read::<f32>(&dir.join("chelsea.logits.npy")).unwrap().shape(), &[1000]);
+}
+
+#[test]
+fn segment_is_deterministic_and_consistent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &Path| {
+        let out = nas(tmp.path(), &["segment", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--layers", "2,3,4", "-k", "5", "--seed", "0", "--out", dir.to_str().unwrap(), photo().to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out).1);
+    };
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run(&a);
+    run(&b);
+    for f in ["chelsea.labels.npy", "chelsea.clusters.npy", "chelsea.png"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs between runs with the same seed");
+    }
+    let labels = nas_core::npy::read::<u32>(&a.join("chelsea.labels.npy")).unwrap();
+    let clusters = nas_core::npy::read::<u32>(&a.join("chelsea.clusters.npy")).unwrap();
+    assert_eq!(labels.shape(), &[224, 224]);
+    assert!(clusters.iter().all(|c| *c < 5));
+    let used: std::collections::BTreeSet<u32> = clusters.iter().copied().collect();
+    assert_eq!(used.len(), 5, "all five clusters are used");
+    // Every superpixel lies in exactly one cluster.
+    let mut cluster_of = std::collections::HashMap::new();
+    for (s, c) in labels.iter().zip(clusters.iter()) {
+        assert_eq!(*cluster_of.entry(*s).or_insert(*c), *c);
+    }
+    assert!(!files_in(&a).iter().any(|f| f.starts_with(".nas-partial")));
+}
+
+#[test]
+fn explain_superpixelifies_and_scores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("x");
+    let out = nas(tmp.path(), &["explain", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--method", "gradient", "--metric", "auc-lerf", "--param", "metric.steps=10", "--out", dir.to_str().unwrap(), photo().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let raw = nas_core::npy::read::<f32>(&dir.join("chelsea.gradient.npy")).unwrap();
+    let sp = nas_core::npy::read::<f32>(&dir.join("chelsea.gradient.superpixel.npy")).unwrap();
+    let labels = nas_core::npy::read::<u32>(&dir.join("chelsea.labels.npy")).unwrap();
+    assert_eq!(raw.shape(), &[224, 224]);
+    let mut value_of = std::collections::HashMap::new();
+    for (s, v) in labels.iter().zip(sp.iter()) {
+        assert_eq!(*value_of.entry(*s).or_insert(*v), *v, "superpixelified map is constant per superpixel");
+    }
+    let raw_sum: f64 = raw.iter().map(|v| f64::from(*v)).sum::<f64>();
+    let sp_sum: f64 = sp.iter().map(|v| f64::from(*v)).sum::<f64>();
+    assert!((raw_sum - sp_sum).abs() <= 1e-3 * raw_sum.abs().max(1.0), "averaging keeps the total: {raw_sum} vs {sp_sum}");
+    let csv = std::fs::read_to_string(dir.join("scores.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    for row in rows {
+        let value: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+        assert!(value.is_finite() && (-1.0..=2.0).contains(&value), "{row}");
+    }
+}
+
+#[test]
+fn odd_images_are_converted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rgb = image::open(photo()).unwrap();
+    let variants = [
+        ("gray.png", image::DynamicImage::ImageLuma8(rgb.to_luma8())),
+        ("rgba.png", image::DynamicImage::ImageRgba8(rgb.to_rgba8())),
+        ("deep.png", image::DynamicImage::ImageRgb16(rgb.to_rgb16())),
+    ];
+    let mut paths = Vec::new();
+    for (name, img) in variants {
+        let p = tmp.path().join(name);
+        img.save(&p).unwrap();
+        paths.push(p.display().to_string());
+    }
+    let mut args = vec!["predict", "--backbone", "efficientnet-lite0", "--json"];
+    let w = effnet();
+    args.extend(["--weights", w.as_str()]);
+    args.extend(paths.iter().map(String::as_str));
+    let out = nas(tmp.path(), &args);
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert_eq!(text(&out).0.lines().count(), 3);
+}
+
+#[test]
+fn bad_input_gets_clear_errors_and_no_partial_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let truncated = tmp.path().join("truncated.png");
+    let bytes = std::fs::read(photo()).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let w = effnet();
+    let out_s = out_dir.display().to_string();
+    let img = photo().display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let cases: Vec<(Vec<String>, &str, i32)> = vec![
+        (s(&["segment", "--weights", &w, "--out", &out_s, &truncated.display().to_string()]), "truncated.png", 65),
+        (s(&["predict", "--backbone", "resnet18", &img]), "resnet18-f37072fd.pth", 65),
+        (s(&["predict", "--backbone", "alexnet", &img]), "valid choices: efficientnet-lite0", 64),
+        (s(&["segment", "--weights", &w, "-k", "0", "--out", &out_s, &img]), "`k`", 64),
+        (s(&["segment", "--weights", &w, "-k", "20", "--param", "grid=4", "--out", &out_s, &img]), "K = 20 is larger than the number of pixels (16)", 65),
+        (s(&["segment", "--weights", &w, "--param", "scaling=zscore", "--out", &out_s, &img]), "none, standardize, minmax, l2", 64),
+        (s(&["segment", "--weights", &w, "--param", "clusterer.seeed=3", "--out", &out_s, &img]), "seeed", 64),
+        (s(&["predict", "--weights", &shared().join("weights/resnet18-seed0.pth").display().to_string(), &img]), "missing key `_conv_stem.weight`", 65),
+    ];
+    for (args, needle, code) in cases {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = nas(tmp.path(), &refs);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: expected `{needle}` in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let leftovers: Vec<String> = files_in(&out_dir).into_iter().filter(|f| f.starts_with(".nas-partial")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn pipeline_errors_name_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        ("images = [\"a.png\"]\nbackbon = \"resnet18\"\n", "unknown key `backbon`"),
+        ("images = [\"a.png\"]\n[segmenter]\nname = \"nas\"\nk = \"five\"\n[backbone]\nname = \"efficientnet-lite0\"\n", "`k` = \"five\""),
+        ("images = [\"a.png\"\n", "not valid TOML"),
+        ("images = [\"a.png\"]\n[segmenter]\nname = \"quickshift\"\n", "valid choices:"),
+    ];
+    for (i, (toml_text, needle)) in cases.iter().enumerate() {
+        let path = tmp.path().join(format!("p{i}.toml"));
+        std::fs::write(&path, toml_text).unwrap();
+        let out = nas(tmp.path(), &["run", path.to_str().unwrap()]);
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success());
+        assert!(stderr.contains(needle), "case {i}: expected `{needle}` in: {stderr}");
+    }
+}
+
+#[test]
+fn list_shows_every_kind_with_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = nas(tmp.path(), &["list", "--json"]);
+    assert!(out.status.success());
+    let entries: Vec<serde_json::Value> = text(&out).0.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for (kind, name) in [("backbone", "resnet18"), ("segmenter", "nas"), ("clusterer", "kmeans"), ("saliency method", "gradient"), ("metric", "auc-lerf")] {
+        assert!(entries.iter().any(|e| e["kind"] == kind && e["name"] == name), "{kind} {name} missing from nas list");
+    }
+    let nas_entry = entries.iter().find(|e| e["name"] == "nas").unwrap();
+    assert!(nas_entry["params"].as_array().unwrap().iter().any(|p| p["name"] == "levels" && p["default"] == "[2, 3, 4]"));
+}

@@ -1,0 +1,98 @@
+//! Times one backbone's forward pass at 224x224, batch 1, on the CPU: the median of several runs
+//! after a warm-up, split into the stretches between depth levels (a hook stamps the time at each
+//! level; the CPU backend runs eagerly, so a stretch is the work done in it).
+//!
+//! ```text
+//! cargo run --release -p nas-plugins --example forward_bench -- <arch> <weights> [runs] [batch]
+//! ```
+//! `runs` defaults to 5, `batch` to 1. The input is a fixed pseudo-random normalised image.
+
+use nas_core::burn::tensor::TensorData;
+use nas_core::{Context, LevelHook, NasTensor, Params, Registry, LEVELS};
+use std::time::{Duration, Instant};
+
+/// Records when each depth level is reached.
+struct Stamps(Vec<Instant>);
+
+impl LevelHook for Stamps {
+    fn level(&mut self, _index: usize, activation: NasTensor<4>) -> NasTensor<4> {
+        self.0.push(Instant::now());
+        activation
+    }
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(arch), Some(weights)) = (args.first(), args.get(1)) else {
+        return Err("usage: forward_bench <arch> <weights> [runs] [batch]".into());
+    };
+    let runs: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(5).max(1);
+    let batch: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(1).max(1);
+
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = Context {
+        registry: &registry,
+        device: nas_core::device::default_device(),
+        cache_dir: std::env::temp_dir(),
+    };
+    let mut params = Params::empty(arch);
+    params.set("weights", toml::Value::String(weights.clone()));
+    let load_start = Instant::now();
+    let net = registry.backbone(arch, &params, &ctx)?;
+    let load = load_start.elapsed();
+
+    let side = 224;
+    let count = batch * 3 * side * side;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let values: Vec<f32> = (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
+        })
+        .collect();
+    let input = NasTensor::<4>::from_data(TensorData::new(values, [batch, 3, side, side]), net.device());
+
+    let mut totals = Vec::with_capacity(runs);
+    let mut stretches: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); LEVELS + 1];
+    for run in 0..=runs {
+        let mut stamps = Stamps(Vec::with_capacity(LEVELS));
+        let start = Instant::now();
+        let logits = net.forward_hooked(input.clone(), &mut stamps);
+        let _ = logits.into_data();
+        let end = Instant::now();
+        if run == 0 {
+            continue; // warm-up
+        }
+        totals.push(end - start);
+        let mut previous = start;
+        for (i, t) in stamps.0.iter().chain(std::iter::once(&end)).enumerate() {
+            stretches[i].push(*t - previous);
+            previous = *t;
+        }
+    }
+    let total = median(totals);
+    println!("{arch}: batch {batch} at {side}x{side}, weights loaded in {:.0} ms", ms(load));
+    println!("{arch}: forward median of {runs} = {:.1} ms", ms(total));
+    for (i, s) in stretches.into_iter().enumerate() {
+        let label = match i {
+            0 => "input -> level 0".to_string(),
+            LEVELS => format!("level {} -> logits", LEVELS - 1),
+            _ => format!("level {} -> level {i}", i - 1),
+        };
+        let m = median(s);
+        println!("  {label:<20} {:>8.1} ms  {:>5.1}%", ms(m), 100.0 * ms(m) / ms(total));
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! The classic superpixel baselines of the paper, `slic` and `felzenszwalb`, with scikit-image's
+//! parameter names and defaults (nas-superpixels).
+
+use nas_core::ndarray::Array2;
+use nas_core::{Backbone, Batch, Context, NasError, ParamKind, ParamSpec, Params, Result, Segmentation, Segmenter};
+use nas_superpixels::{FelzenszwalbParams, SlicParams};
+
+/// Turns a label map into a segmentation with ids `0..n` in raster order of first appearance,
+/// keeping scikit-image's segments as they are; each superpixel is its own cluster.
+fn to_segmentation(labels: Array2<u32>) -> Segmentation {
+    let mut ids = std::collections::HashMap::new();
+    let relabelled = labels.mapv(|l| {
+        let next = ids.len() as u32;
+        *ids.entry(l).or_insert(next)
+    });
+    Segmentation::from_labels(relabelled)
+}
+
+/// The `slic` segmenter.
+pub struct Slic {
+    params: SlicParams,
+}
+
+/// Parameters of `slic` (scikit-image's names and defaults).
+pub const SLIC_PARAMS: &[ParamSpec] = &[
+    ParamSpec { name: "n_segments", kind: ParamKind::Int, default: "100", doc: "approximate number of superpixels" },
+    ParamSpec { name: "compactness", kind: ParamKind::Float, default: "10.0", doc: "colour vs space balance; higher is more square" },
+    ParamSpec { name: "max_num_iter", kind: ParamKind::Int, default: "10", doc: "k-means iterations" },
+    ParamSpec { name: "sigma", kind: ParamKind::Float, default: "0.0", doc: "Gaussian smoothing before segmenting" },
+    ParamSpec { name: "convert2lab", kind: ParamKind::Bool, default: "true", doc: "segment in CIELAB" },
+    ParamSpec { name: "enforce_connectivity", kind: ParamKind::Bool, default: "true", doc: "merge small disconnected pieces" },
+    ParamSpec { name: "min_size_factor", kind: ParamKind::Float, default: "0.5", doc: "smallest segment kept, relative to the expected size" },
+    ParamSpec { name: "max_size_factor", kind: ParamKind::Float, default: "3.0", doc: "largest connected segment, relative to the expected size" },
+    ParamSpec { name: "slic_zero", kind: ParamKind::Bool, default: "false", doc: "SLIC-zero (adaptive compactness)" },
+    ParamSpec { name: "start_label", kind: ParamKind::Int, default: "1", doc: "first label of scikit-image's output (ids in nas files start at 0)" },
+];
+
+impl Segmenter for Slic {
+    fn needs_backbone(&self) -> bool {
+        false
+    }
+
+    fn segment(&self, batch: &Batch<'_>, _backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>> {
+        batch
+            .photos
+            .iter()
+            .map(|photo| {
+                nas_superpixels::slic(photo.pixels.view(), &self.params)
+                    .map(to_segmentation)
+                    .map_err(|e| NasError::InvalidInput(format!("slic on {}: {e}", photo.path.display())))
+            })
+            .collect()
+    }
+}
+
+fn build_slic(p: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Segmenter>> {
+    let d = SlicParams::default();
+    let params = SlicParams {
+        n_segments: p.usize("n_segments", d.n_segments, 1, usize::MAX)?,
+        compactness: p.float("compactness", d.compactness, f64::MIN_POSITIVE, f64::MAX)?,
+        max_num_iter: p.usize("max_num_iter", d.max_num_iter, 0, 100_000)?,
+        sigma: p.float("sigma", d.sigma, 0.0, 1e6)?,
+        convert2lab: p.bool("convert2lab", d.convert2lab)?,
+        enforce_connectivity: p.bool("enforce_connectivity", d.enforce_connectivity)?,
+        min_size_factor: p.float("min_size_factor", d.min_size_factor, 0.0, 1e6)?,
+        max_size_factor: p.float("max_size_factor", d.max_size_factor, 0.0, 1e6)?,
+        slic_zero: p.bool("slic_zero", d.slic_zero)?,
+        start_label: p.usize("start_label", d.start_label as usize, 0, 1)? as u32,
+    };
+    Ok(Box::new(Slic { params }))
+}
+
+/// The `felzenszwalb` segmenter.
+pub struct Felzenszwalb {
+    params: FelzenszwalbParams,
+}
+
+/// Parameters of `felzenszwalb` (scikit-image's names and defaults).
+pub const FELZENSZWALB_PARAMS: &[ParamSpec] = &[
+    ParamSpec { name: "scale", kind: ParamKind::Float, default: "1.0", doc: "higher means larger segments" },
+    ParamSpec { name: "sigma", kind: ParamKind::Float, default: "0.8", doc: "Gaussian smoothing before segmenting" },
+    ParamSpec { name: "min_size", kind: ParamKind::Int, default: "20", doc: "smallest segment, merged away in post-processing" },
+];
+
+impl Segmenter for Felzenszwalb {
+    fn needs_backbone(&self) -> bool {
+        false
+    }
+
+    fn segment(&self, batch: &Batch<'_>, _backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>> {
+        batch
+            .photos
+            .iter()
+            .map(|photo| {
+                nas_superpixels::felzenszwalb(photo.pixels.view(), &self.params)
+                    .map(to_segmentation)
+                    .map_err(|e| NasError::InvalidInput(format!("felzenszwalb on {}: {e}", photo.path.display())))
+            })
+            .collect()
+    }
+}
+
+fn build_felzenszwalb(p: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Segmenter>> {
+    let d = FelzenszwalbParams::default();
+    let params = FelzenszwalbParams {
+        scale: p.float("scale", d.scale, 0.0, f64::MAX)?,
+        sigma: p.float("sigma", d.sigma, 0.0, 1e6)?,
+        min_size: p.usize("min_size", d.min_size, 0, usize::MAX)?,
+    };
+    Ok(Box::new(Felzenszwalb { params }))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "slic",
+        summary: "SLIC superpixels (scikit-image's slic: parameters, defaults and labels)",
+        params: SLIC_PARAMS,
+        factory: nas_core::Factory::Segmenter(build_slic),
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "felzenszwalb",
+        summary: "Felzenszwalb graph-based superpixels (scikit-image's felzenszwalb on colour images)",
+        params: FELZENSZWALB_PARAMS,
+        factory: nas_core::Factory::Segmenter(build_felzenszwalb),
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Regenerates the seeded torchvision weights that the torchvision parity tests read
+# (nas-plugins/tests/parity_torchvision.rs), and optionally the committed fixtures.
+#
+#   NAS_PARITY_WEIGHTS=/some/folder scripts/make_parity_fixtures.sh [--update-fixtures] [ARCH...]
+#
+# ARCH defaults to "resnet50 vgg16 vit_b_16". For each, it writes
+#   $NAS_PARITY_WEIGHTS/<arch>-seed0.pth   torchvision's <arch>() after torch.manual_seed(0)
+#   $NAS_PARITY_WEIGHTS/refs/<arch>/       the full PyTorch reference arrays (make_refs.py)
+# (about 1 GB in all: vgg16 528 MB, vit_b_16 330 MB, resnet50 98 MB), then checks that the weights'
+# content hash equals the one in nas-plugins/tests/fixtures/<arch>/manifest.toml. With
+# --update-fixtures it rewrites the fixtures from the new references instead (do this when the
+# architecture, the images or the fixture format change, or with another torch version).
+#
+# Needs Python with torch, torchvision, numpy and pillow ($PYTHON, default: /work/venv-torch/bin/python
+# if it exists, else python3), e.g. `python3 -m venv ~/venv-torch && ~/venv-torch/bin/pip install
+# torch torchvision numpy pillow`, and the shared reference folder ($NAS_SHARED, default ../shared
+# beside the repository, else /work/shared) for make_refs.py and the photos.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+update=0
+archs=()
+for arg in "$@"; do
+    case "$arg" in
+        --update-fixtures) update=1 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) archs+=("$arg") ;;
+    esac
+done
+[ ${#archs[@]} -gt 0 ] || archs=(resnet50 vgg16 vit_b_16)
+
+: "${NAS_PARITY_WEIGHTS:?set NAS_PARITY_WEIGHTS to the folder that receives the weights (about 1 GB)}"
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x /work/venv-torch/bin/python ]; then PYTHON=/work/venv-torch/bin/python; else PYTHON=python3; fi
+fi
+shared=${NAS_SHARED:-}
+if [ -z "$shared" ]; then
+    if [ -d "$repo/../shared/reference" ]; then shared="$repo/../shared"; else shared=/work/shared; fi
+fi
+[ -f "$shared/reference/make_refs.py" ] || { echo "no $shared/reference/make_refs.py: set NAS_SHARED" >&2; exit 1; }
+"$PYTHON" -c 'import torch, torchvision, numpy, PIL' || { echo "$PYTHON lacks torch/torchvision/numpy/pillow" >&2; exit 1; }
+
+images=(chelsea-224 coffee-224)
+paths=()
+for i in "${images[@]}"; do paths+=("$shared/images/$i.png"); done
+
+mkdir -p "$NAS_PARITY_WEIGHTS"
+for arch in "${archs[@]}"; do
+    weights="$NAS_PARITY_WEIGHTS/$arch-seed0.pth"
+    refs="$NAS_PARITY_WEIGHTS/refs/$arch"
+    fixtures="$repo/nas-plugins/tests/fixtures/$arch"
+    echo "== $arch: $weights"
+    "$PYTHON" "$shared/reference/make_refs.py" --arch "$arch" --seed 0 --save-weights "$weights" --out "$refs" "${paths[@]}"
+    if [ "$update" = 1 ]; then
+        "$PYTHON" "$repo/scripts/parity_fixtures.py" write --arch "$arch" --weights "$weights" --refs "$refs" --out "$fixtures" --images "${images[@]}"
+    else
+        "$PYTHON" "$repo/scripts/parity_fixtures.py" check --weights "$weights" --out "$fixtures"
+    fi
+done

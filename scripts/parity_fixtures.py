@@ -1,0 +1,110 @@
+"""Compacts full PyTorch reference arrays (from ../shared/reference/make_refs.py) into the small
+fixtures committed under nas-plugins/tests/fixtures/<arch>/, or checks that a weight file matches
+the fixtures. Called by scripts/make_parity_fixtures.sh; see docs/parity.md.
+
+    python parity_fixtures.py write --arch A --weights W.pth --refs DIR --out FIXDIR --images STEM...
+    python parity_fixtures.py check --weights W.pth --out FIXDIR
+
+Fixture layout, per image stem S (all float32 unless said):
+  S.logits.npy                 the full logits (classes,)
+  S.level{L}.npy               the full level (C, h, w)           when C*h*w <= FULL_LIMIT
+  S.level{L}.positions.npy     int64 (SAMPLES, 3): (c, y, x)      otherwise: seeded sample positions,
+  S.level{L}.values.npy        (SAMPLES,) the values there,
+  S.level{L}.channel_means.npy (C,) the mean of each channel over (y, x), computed in float64.
+  manifest.toml                arch, versions, the weights' content hash, level shapes and storage.
+The weights' content hash is the sha256 of, for each key in sorted order, the key, its shape and its
+float32 little-endian bytes: torch.save files themselves are not byte-reproducible."""
+import argparse, hashlib, os, sys
+import numpy as np
+
+FULL_LIMIT = 110_000  # elements: ResNet-50 level 4 (2048x7x7) and VGG-16 level 4 (512x14x14) are kept whole
+SAMPLES = 512
+SAMPLE_SEED = 20240611
+
+
+def content_hash(weights):
+    import torch
+    sd = torch.load(weights, map_location="cpu")
+    h = hashlib.sha256()
+    for key in sorted(sd):
+        t = sd[key]
+        if not t.is_floating_point():
+            continue  # num_batches_tracked
+        h.update(key.encode()); h.update(repr(tuple(t.shape)).encode())
+        h.update(t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes())
+    return h.hexdigest()
+
+
+def read_manifest_hash(out):
+    path = os.path.join(out, "manifest.toml")
+    if not os.path.exists(path):
+        return None
+    for line in open(path):
+        if line.startswith("weights_content_sha256"):
+            return line.split("=", 1)[1].strip().strip('"')
+    return None
+
+
+def write(a):
+    import torch, torchvision
+    os.makedirs(a.out, exist_ok=True)
+    levels = None
+    for stem in a.images:
+        logits = np.load(os.path.join(a.refs, f"{stem}.logits.npy")).astype(np.float32)
+        np.save(os.path.join(a.out, f"{stem}.logits.npy"), logits)
+        shapes = []
+        for lv in range(5):
+            x = np.load(os.path.join(a.refs, f"{stem}.level{lv}.npy")).astype(np.float32)
+            shapes.append(x.shape)
+            base = os.path.join(a.out, f"{stem}.level{lv}")
+            if x.size <= FULL_LIMIT:
+                np.save(base + ".npy", x)
+                continue
+            # The same positions for every image of a level: seeded by the level index only.
+            rng = np.random.default_rng(SAMPLE_SEED + lv)
+            flat = np.sort(rng.choice(x.size, size=SAMPLES, replace=False))
+            pos = np.stack(np.unravel_index(flat, x.shape), axis=1).astype(np.int64)
+            np.save(base + ".positions.npy", pos)
+            np.save(base + ".values.npy", x.reshape(-1)[flat].astype(np.float32))
+            np.save(base + ".channel_means.npy", x.astype(np.float64).mean(axis=(1, 2)).astype(np.float32))
+        if levels is not None and levels != shapes:
+            sys.exit(f"{stem}: level shapes differ between images")
+        levels = shapes
+    with open(os.path.join(a.out, "manifest.toml"), "w") as f:
+        f.write("# Written by scripts/make_parity_fixtures.sh (scripts/parity_fixtures.py); see docs/parity.md.\n")
+        f.write(f'arch = "{a.arch}"\nseed = 0\nweights_file = "{a.arch}-seed0.pth"\n')
+        f.write(f'weights_content_sha256 = "{content_hash(a.weights)}"\n')
+        f.write(f'torch = "{torch.__version__}"\ntorchvision = "{torchvision.__version__}"\n')
+        f.write("images = [" + ", ".join(f'"{s}"' for s in a.images) + "]\n")
+        f.write(f"samples = {SAMPLES}\nsample_seed = {SAMPLE_SEED}\n")
+        for lv, shape in enumerate(levels):
+            stored = "full" if int(np.prod(shape)) <= FULL_LIMIT else "samples"
+            f.write(f'\n[[level]]\nindex = {lv}\nshape = [{", ".join(map(str, shape))}]\nstored = "{stored}"\n')
+    total = sum(os.path.getsize(os.path.join(a.out, n)) for n in os.listdir(a.out))
+    print(f"{a.out}: {total / 1e6:.2f} MB")
+
+
+def check(a):
+    expected = read_manifest_hash(a.out)
+    if expected is None:
+        sys.exit(f"{a.out}/manifest.toml has no weights_content_sha256: run with --update-fixtures")
+    found = content_hash(a.weights)
+    if found != expected:
+        sys.exit(f"{a.weights}: content hash {found[:16]}... differs from the fixtures' {expected[:16]}...; "
+                 "the seeded initialisation of this torch/torchvision differs from the one in manifest.toml: "
+                 "install those versions, or rerun with --update-fixtures to remake the fixtures")
+    print(f"{a.weights}: matches {a.out}/manifest.toml")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["write", "check"])
+    p.add_argument("--arch"); p.add_argument("--weights", required=True)
+    p.add_argument("--refs"); p.add_argument("--out", required=True)
+    p.add_argument("--images", nargs="+", default=[])
+    a = p.parse_args()
+    write(a) if a.mode == "write" else check(a)
+
+
+if __name__ == "__main__":
+    main()
