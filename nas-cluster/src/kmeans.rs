@@ -379,24 +379,50 @@ fn distances_to(prep: &Prepared, points: &[f32]) -> Vec<f32> {
     blocks.concat()
 }
 
+/// What k-means++ leaves for the Lloyd iterations: the centres (k x d) and, for K >= 2, the
+/// first assignment step already done (labels, bounds and cluster sums).
+struct Seeding {
+    centres: Vec<f32>,
+    first: Option<(Points, Sums)>,
+}
+
+/// One chunk's share of a k-means++ step: squared distances to the candidates (rows x t),
+/// the candidates' partial potentials, and in the last step the cluster sums and counts each
+/// candidate would give (t x k x d and t x k).
+struct StepPart {
+    dist: Vec<f32>,
+    pots: Vec<f64>,
+    sums: Vec<f32>,
+    counts: Vec<i64>,
+}
+
 /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre uniformly, then at
 /// each step `2 + floor(ln k)` candidates drawn with probability proportional to the squared
 /// distance to the nearest centre so far; the candidate that lowers the potential most wins.
 /// `first` is the first centre (drawn by the caller) and `closest` the squared distances to it.
+///
+/// Each step is one pass over the data. The distances to every chosen centre are kept (n x k
+/// f32), so the first assignment step needs no pass of its own: the last step's pass also
+/// accumulates, for each candidate, the cluster sums that choosing it would give. The kernels
+/// give each (row, centre) product the same value in any grouping, so this is bitwise the
+/// assignment step [`assign`] would make.
 fn plusplus(
     prep: &Prepared,
     k: usize,
     rng: &mut ChaCha8Rng,
     first: usize,
     mut closest: Vec<f32>,
-) -> Vec<f32> {
+) -> Seeding {
     let (n, d) = (prep.n, prep.d);
     let mut centres = Vec::with_capacity(k * d);
     centres.extend_from_slice(prep.row(first));
+    let mut cols: Vec<Vec<f32>> = vec![closest.clone()];
     let n_trials = 2 + (k as f64).ln().floor() as usize;
     let mut cum = vec![0f64; n];
     let mut cand = Vec::with_capacity(n_trials * d);
-    for _ in 1..k {
+    let mut first_step = None;
+    for step in 1..k {
+        let last = step + 1 == k;
         let mut total = 0f64;
         for (s, &v) in cum.iter_mut().zip(&closest) {
             total += f64::from(v);
@@ -410,24 +436,58 @@ fn plusplus(
             ids.push(id);
             cand.extend_from_slice(prep.row(id));
         }
-        let dist = distances_to(prep, &cand);
-        // Potential of each candidate: per chunk, then in chunk order.
-        let parts: Vec<Vec<f64>> = dist
-            .par_chunks(CHUNK * n_trials)
+        let p_norms: Vec<f32> = cand.chunks_exact(d).map(sq_norm).collect();
+        let cols_ref = &cols;
+        let cand_ref = &cand;
+        let parts: Vec<StepPart> = prep
+            .chunks()
             .zip(closest.par_chunks(CHUNK))
-            .map(|(block, cl)| {
-                let mut part = vec![0f64; n_trials];
-                for (drow, &c) in block.chunks_exact(n_trials).zip(cl) {
-                    for (p, &dv) in part.iter_mut().zip(drow) {
-                        *p += f64::from(dv.min(c));
+            .map(|((c, rows), cl)| {
+                let m = cl.len();
+                let mut dist = vec![0f32; m * n_trials];
+                products(rows, cand_ref, d, &mut dist);
+                let mut pots = vec![0f64; n_trials];
+                for (r, drow) in dist.chunks_exact_mut(n_trials).enumerate() {
+                    let xn = prep.norms[c * CHUNK + r];
+                    for ((g, &pn), p) in drow.iter_mut().zip(&p_norms).zip(pots.iter_mut()) {
+                        *g = (xn - 2.0 * *g + pn).max(0.0);
+                        *p += f64::from(g.min(cl[r]));
                     }
                 }
-                part
+                let (mut sums, mut counts) = (Vec::new(), Vec::new());
+                if last {
+                    sums = vec![0f32; n_trials * k * d];
+                    counts = vec![0i64; n_trials * k];
+                    for (r, drow) in dist.chunks_exact(n_trials).enumerate() {
+                        let i = c * CHUNK + r;
+                        let (mut bj, mut bd) = (0usize, f32::INFINITY);
+                        for (j, col) in cols_ref.iter().enumerate() {
+                            if col[i] < bd {
+                                bd = col[i];
+                                bj = j;
+                            }
+                        }
+                        let row = &rows[r * d..(r + 1) * d];
+                        for (t, &e) in drow.iter().enumerate() {
+                            let label = if e < bd { k - 1 } else { bj };
+                            let at = (t * k + label) * d;
+                            add_row(&mut sums[at..at + d], row);
+                            counts[t * k + label] += 1;
+                        }
+                    }
+                }
+                StepPart {
+                    dist,
+                    pots,
+                    sums,
+                    counts,
+                }
             })
             .collect();
+        // Potential of each candidate: per chunk, then in chunk order.
         let mut pots = vec![0f64; n_trials];
         for part in &parts {
-            for (p, q) in pots.iter_mut().zip(part) {
+            for (p, q) in pots.iter_mut().zip(&part.pots) {
                 *p += q;
             }
         }
@@ -437,12 +497,66 @@ fn plusplus(
                 best = t;
             }
         }
-        for (cl, drow) in closest.iter_mut().zip(dist.chunks_exact(n_trials)) {
-            *cl = cl.min(drow[best]);
+        let col: Vec<f32> = parts
+            .iter()
+            .flat_map(|p| p.dist.chunks_exact(n_trials).map(move |drow| drow[best]))
+            .collect();
+        for (cl, &v) in closest.iter_mut().zip(&col) {
+            *cl = cl.min(v);
         }
         centres.extend_from_slice(prep.row(ids[best]));
+        cols.push(col);
+        if last {
+            let mut sums = Sums {
+                sums: vec![0.0; k * d],
+                counts: vec![0; k],
+            };
+            for part in &parts {
+                let block = &part.sums[best * k * d..(best + 1) * k * d];
+                for (a, &b) in sums.sums.iter_mut().zip(block) {
+                    *a += f64::from(b);
+                }
+                for (a, &b) in sums
+                    .counts
+                    .iter_mut()
+                    .zip(&part.counts[best * k..(best + 1) * k])
+                {
+                    *a += b;
+                }
+            }
+            first_step = Some(sums);
+        }
     }
-    centres
+    let first = first_step.map(|sums| (first_assignment(&cols), sums));
+    Seeding { centres, first }
+}
+
+/// Labels and Elkan bounds from the squared distances to every centre (one column each), as
+/// [`assign`] sets them: the first nearest centre, exact bounds.
+fn first_assignment(cols: &[Vec<f32>]) -> Points {
+    let k = cols.len();
+    let n = cols.first().map_or(0, Vec::len);
+    let mut labels = vec![0u32; n];
+    let mut upper = vec![0f32; n];
+    let mut lower = vec![0f32; n * k];
+    for i in 0..n {
+        let (mut best, mut best_d) = (0usize, f32::INFINITY);
+        for (j, col) in cols.iter().enumerate() {
+            let dj = col[i];
+            lower[i * k + j] = dj.sqrt();
+            if dj < best_d {
+                best_d = dj;
+                best = j;
+            }
+        }
+        labels[i] = best as u32;
+        upper[i] = best_d.sqrt();
+    }
+    Points {
+        labels,
+        upper,
+        lower,
+    }
 }
 
 /// Per-row state of a Lloyd run: label and Elkan's bounds (plain distances, not squared).
@@ -712,23 +826,25 @@ fn single_run(
     closest: Vec<f32>,
 ) -> Clustering {
     let (n, d, k) = (prep.n, prep.d, params.k);
-    let mut centres = plusplus(prep, k, rng, first, closest);
-    let mut pts = Points {
-        labels: vec![u32::MAX; n],
-        upper: vec![f32::INFINITY; n],
-        lower: vec![0.0; n * k],
+    let seeding = plusplus(prep, k, rng, first, closest);
+    let mut centres = seeding.centres;
+    let (mut pts, mut sums, mut changed) = match seeding.first {
+        Some((pts, sums)) => (pts, sums, n),
+        None => {
+            let mut pts = Points {
+                labels: vec![u32::MAX; n],
+                upper: vec![f32::INFINITY; n],
+                lower: vec![0.0; n * k],
+            };
+            let mut sums = Sums {
+                sums: vec![0.0; k * d],
+                counts: vec![0; k],
+            };
+            let cen = Centres::new(&centres, d, vec![0.0; k]);
+            let changed = assign(prep, &cen, &mut pts, &mut sums, true);
+            (pts, sums, changed)
+        }
     };
-    let mut sums = Sums {
-        sums: vec![0.0; k * d],
-        counts: vec![0; k],
-    };
-    let mut changed = assign(
-        prep,
-        &Centres::new(&centres, d, vec![0.0; k]),
-        &mut pts,
-        &mut sums,
-        true,
-    );
     let mut n_iter = 0;
     // Set when the loop stops on the tolerance: the centres then moved after the last
     // assignment, and one more assignment step (without a centre update) realigns the labels.

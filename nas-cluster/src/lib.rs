@@ -17,6 +17,8 @@
 //! Every function returns [`ClusterError`] on bad input instead of panicking. Design notes,
 //! parity with scikit-learn and timings: `docs/clustering.md` in the repository.
 
+#![warn(missing_docs)]
+
 mod components;
 mod consensus;
 mod error;

@@ -97,12 +97,21 @@ fn euclidean_condensed(data: ArrayView2<f32>) -> Vec<f64> {
         let i1 = (i0 + BLOCK).min(n - 1);
         let gram = x.slice(s![i0..i1, ..]).dot(&x.slice(s![i0.., ..]).t());
         let mut pos = 0;
-        for i in i0..i1 {
-            for j in (i + 1)..n {
-                let d2 = norms[i] + norms[j] - 2.0 * gram[[i - i0, j - i0]];
-                seg[pos] = d2.max(0.0).sqrt();
-                pos += 1;
+        for (i, g) in (i0..i1).zip(gram.outer_iter()) {
+            let len = n - i - 1;
+            let out = &mut seg[pos..pos + len];
+            for ((o, &gij), &nj) in out
+                .iter_mut()
+                .zip(g.iter().skip(i + 1 - i0))
+                .zip(&norms[i + 1..])
+            {
+                *o = norms[i] + nj - 2.0 * gij;
             }
+            // A separate loop, so that the square roots vectorise.
+            for o in out.iter_mut() {
+                *o = o.max(0.0).sqrt();
+            }
+            pos += len;
         }
     });
     dist

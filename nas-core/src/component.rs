@@ -5,7 +5,8 @@ use crate::device::NasTensor;
 use crate::error::{NasError, Result};
 use crate::photo::Photo;
 use crate::segmentation::Segmentation;
-use ndarray::{Array2, ArrayView2};
+use crate::upsampled::UpsampledFeatures;
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 
 /// A batch of photos at the network's input size, with their normalised tensor.
 pub struct Batch<'a> {
@@ -24,10 +25,31 @@ pub trait Segmenter: Send + Sync {
     fn segment(&self, batch: &Batch<'_>, backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>>;
 }
 
-/// A pixels x features matrix handed to a clusterer.
-pub struct Features<'a> {
+/// The pixels x features matrix handed to a clusterer: given as is, or held implicitly at low
+/// resolution (see [`UpsampledFeatures`]) for clusterers that can exploit it.
+pub enum Features<'a> {
     /// One row per pixel.
-    pub matrix: ArrayView2<'a, f32>,
+    Dense(ArrayView2<'a, f32>),
+    /// Upsampled depth levels, never materialised unless asked for.
+    Upsampled(&'a UpsampledFeatures),
+}
+
+impl Features<'_> {
+    /// Number of rows (pixels).
+    pub fn rows(&self) -> usize {
+        match self {
+            Features::Dense(m) => m.nrows(),
+            Features::Upsampled(f) => f.pixels(),
+        }
+    }
+
+    /// The dense matrix, built if it is held implicitly.
+    pub fn dense(&self) -> CowArray<'_, f32, Ix2> {
+        match self {
+            Features::Dense(m) => CowArray::from(m.view()),
+            Features::Upsampled(f) => CowArray::from(f.dense()),
+        }
+    }
 }
 
 /// Groups the rows of a feature matrix into `k` clusters.

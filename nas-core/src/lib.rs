@@ -19,6 +19,7 @@ pub mod registry;
 pub mod render;
 pub mod segmentation;
 pub mod torch_pickle;
+pub mod upsampled;
 pub mod weights;
 
 pub use backbone::{Backbone, BackboneInfo, Forward, Gradient, LevelHook, LEVELS};

@@ -17,8 +17,15 @@ pub const WARD_PARAMS: &[ParamSpec] = &[ParamSpec {
 
 impl Clusterer for Ward {
     fn cluster(&self, features: &Features<'_>, k: usize) -> Result<Vec<u32>> {
-        nas_core::component::check_k(k, features.matrix.nrows())?;
-        let mut cuts = nas_cluster::ward(features.matrix, &[k], self.max_samples).map_err(|e| NasError::InvalidInput(format!("ward: {e}")))?;
+        nas_core::component::check_k(k, features.rows())?;
+        if features.rows() > self.max_samples {
+            return Err(NasError::InvalidInput(format!(
+                "ward: {} pixels exceed max_samples = {}: Ward needs memory quadratic in the pixel count; use a smaller NAS grid (e.g. --param grid=64) or raise max_samples",
+                features.rows(),
+                self.max_samples
+            )));
+        }
+        let mut cuts = nas_cluster::ward(features.dense().view(), &[k], self.max_samples).map_err(|e| NasError::InvalidInput(format!("ward: {e}")))?;
         cuts.pop().ok_or_else(|| NasError::InvalidInput("ward: no clustering returned".into()))
     }
 }

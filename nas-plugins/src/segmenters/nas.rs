@@ -1,10 +1,9 @@
 //! Neuro-Activated Superpixels: cluster a classifier's upsampled depth-level activations and read
 //! the label map as superpixels (DESIGN.md, "NAS, as we specify it").
 
-use nas_core::burn::tensor::module::interpolate;
-use nas_core::burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use nas_core::component::{check_k, Features};
 use nas_core::ndarray::{Array2, ArrayView2};
+use nas_core::upsampled::{ImplicitScaling, UpsampledFeatures};
 use nas_core::{
     connected_components, Backbone, Batch, Clusterer, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result,
     Segmentation, Segmenter, LEVELS,
@@ -40,7 +39,7 @@ pub enum Weighting {
 pub struct StageTimes {
     /// Backbone forward pass.
     pub features: Duration,
-    /// Upsampling, scaling, weighting and building the feature matrix.
+    /// Reading the levels, and the per-channel statistics for scaling and weighting.
     pub upsample_scale: Duration,
     /// Clustering.
     pub clustering: Duration,
@@ -121,17 +120,20 @@ impl Nas {
         let start = Instant::now();
         let forward = backbone.forward(input);
         let chosen: Vec<NasTensor<4>> = self.levels.iter().map(|&l| forward.levels[l].clone()).collect();
-        let _ = chosen.first().map(|t| t.clone().slice([0..1, 0..1, 0..1, 0..1]).into_data());
         times.features = start.elapsed();
 
         let start = Instant::now();
-        let matrices = self.feature_matrices(chosen, [gh, gw])?;
+        let images = self.image_features(chosen, [gh, gw])?;
         times.upsample_scale = start.elapsed();
 
-        let mut out = Vec::with_capacity(matrices.len());
-        for (matrix, photo) in matrices.iter().zip(&batch.photos) {
+        let mut out = Vec::with_capacity(images.len());
+        for (image, photo) in images.iter().zip(&batch.photos) {
             let start = Instant::now();
-            let labels = self.clusterer.cluster(&Features { matrix: matrix.view() }, self.k)?;
+            let features = match image {
+                ImageFeatures::Upsampled(f) => Features::Upsampled(f),
+                ImageFeatures::Dense(m) => Features::Dense(m.view()),
+            };
+            let labels = self.clusterer.cluster(&features, self.k)?;
             times.clustering += start.elapsed();
             let start = Instant::now();
             let grid_labels = Array2::from_shape_vec((gh, gw), labels).map_err(|e| NasError::InvalidInput(e.to_string()))?;
@@ -142,60 +144,86 @@ impl Nas {
         Ok((out, times))
     }
 
-    /// Upsampled, scaled and weighted levels, one `(pixels, features)` matrix per image.
-    fn feature_matrices(&self, levels: Vec<NasTensor<4>>, grid: [usize; 2]) -> Result<Vec<Array2<f32>>> {
-        let options = InterpolateOptions::new(InterpolateMode::Bicubic).with_align_corners(false);
-        let mut parts = Vec::with_capacity(levels.len());
-        for (i, level) in levels.into_iter().enumerate() {
-            let channels = level.dims()[1];
-            let up = interpolate(level.detach(), grid, options.clone());
-            let scaled = scale(up, self.scaling);
-            let factor = match &self.weighting {
-                Weighting::None => 1.0,
-                Weighting::InverseSqrtChannels => 1.0 / (channels as f32).sqrt(),
-                Weighting::Explicit(w) => w[i],
-            };
-            parts.push(if factor == 1.0 { scaled } else { scaled.mul_scalar(factor) });
+    /// One factor per chosen level.
+    fn level_weights(&self, channels: &[usize]) -> Vec<f32> {
+        match &self.weighting {
+            Weighting::None => vec![1.0; channels.len()],
+            Weighting::InverseSqrtChannels => channels.iter().map(|c| 1.0 / (*c as f32).sqrt()).collect(),
+            Weighting::Explicit(w) => w.clone(),
         }
-        let all = NasTensor::cat(parts, 1);
-        let [batch, features, h, w] = all.dims();
-        let rows = all.reshape([batch, features, h * w]).swap_dims(1, 2);
-        let values: Vec<f32> = rows
-            .into_data()
-            .to_vec()
-            .map_err(|e| NasError::InvalidInput(format!("cannot read features: {e:?}")))?;
-        let per_image = h * w * features;
-        values
-            .chunks_exact(per_image)
-            .map(|chunk| Array2::from_shape_vec((h * w, features), chunk.to_vec()).map_err(|e| NasError::InvalidInput(e.to_string())))
+    }
+
+    /// The features of every image of the batch: held implicitly for the linear scalings, built
+    /// densely for min-max and L2 scaling.
+    fn image_features(&self, levels: Vec<NasTensor<4>>, grid: [usize; 2]) -> Result<Vec<ImageFeatures>> {
+        let mut per_level = Vec::with_capacity(levels.len());
+        let mut channels = Vec::with_capacity(levels.len());
+        let mut batch = 0;
+        for level in levels {
+            let [b, c, h, w] = level.dims();
+            batch = b;
+            channels.push(c);
+            let values: Vec<f32> = level
+                .detach()
+                .into_data()
+                .to_vec()
+                .map_err(|e| NasError::InvalidInput(format!("cannot read activations: {e:?}")))?;
+            per_level.push((c, h, w, values));
+        }
+        let weights = self.level_weights(&channels);
+        let implicit = match self.scaling {
+            Scaling::None => Some(ImplicitScaling::None),
+            Scaling::Standardize => Some(ImplicitScaling::Standardize),
+            Scaling::MinMax | Scaling::L2 => None,
+        };
+        (0..batch)
+            .map(|i| {
+                let levels: Vec<_> = per_level
+                    .iter()
+                    .map(|(c, h, w, v)| (*c, *h, *w, v[i * c * h * w..(i + 1) * c * h * w].to_vec()))
+                    .collect();
+                Ok(match implicit {
+                    Some(scaling) => ImageFeatures::Upsampled(UpsampledFeatures::new(levels, grid, scaling, &weights)),
+                    None => {
+                        let raw = UpsampledFeatures::new(levels, grid, ImplicitScaling::None, &vec![1.0; channels.len()]).dense();
+                        ImageFeatures::Dense(scale_dense(raw, &channels, &weights, self.scaling))
+                    }
+                })
+            })
             .collect()
     }
 }
 
-/// Applies the chosen per-channel scaling over the spatial grid of `(batch, c, h, w)`.
-fn scale(x: NasTensor<4>, scaling: Scaling) -> NasTensor<4> {
-    match scaling {
-        Scaling::None => x,
-        Scaling::Standardize => {
-            let mean = x.clone().mean_dim(3).mean_dim(2);
-            let centred = x - mean;
-            let std = centred.clone().powi_scalar(2).mean_dim(3).mean_dim(2).sqrt();
-            let std = std.clone().mask_fill(std.lower_equal_elem(1e-12), 1.0);
-            centred / std
+/// Features of one image in the form its scaling allows.
+enum ImageFeatures {
+    Upsampled(UpsampledFeatures),
+    Dense(Array2<f32>),
+}
+
+/// Min-max or L2 scaling of a dense `(pixels, features)` matrix, level by level, then weighting.
+fn scale_dense(mut m: Array2<f32>, channels: &[usize], weights: &[f32], scaling: Scaling) -> Array2<f32> {
+    let mut offset = 0;
+    for (&c, &weight) in channels.iter().zip(weights) {
+        let mut block = m.slice_mut(nas_core::ndarray::s![.., offset..offset + c]);
+        match scaling {
+            Scaling::MinMax => {
+                for mut col in block.columns_mut() {
+                    let (lo, hi) = col.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+                    let range = if hi - lo > 1e-12 { hi - lo } else { 1.0 };
+                    col.mapv_inplace(|v| (v - lo) / range * weight);
+                }
+            }
+            _ => {
+                for mut row in block.rows_mut() {
+                    let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+                    let norm = if norm > 1e-12 { norm } else { 1.0 };
+                    row.mapv_inplace(|v| v / norm * weight);
+                }
+            }
         }
-        Scaling::MinMax => {
-            let min = x.clone().min_dim(3).min_dim(2);
-            let max = x.clone().max_dim(3).max_dim(2);
-            let range = max - min.clone();
-            let range = range.clone().mask_fill(range.lower_equal_elem(1e-12), 1.0);
-            (x - min) / range
-        }
-        Scaling::L2 => {
-            let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt();
-            let norm = norm.clone().mask_fill(norm.lower_equal_elem(1e-12), 1.0);
-            x / norm
-        }
+        offset += c;
     }
+    m
 }
 
 /// Nearest-neighbour upsampling of a label grid to `(height, width)`.

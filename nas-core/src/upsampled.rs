@@ -1,0 +1,451 @@
+//! Feature maps upsampled to a pixel grid without materialising them.
+//!
+//! NAS clusters pixels by their bicubically upsampled, standardised and weighted activations: a
+//! `(pixels x features)` matrix of 50176 x 896 floats for ResNet-18 at 224x224. Upsampling is
+//! linear and standardisation is affine, so every quantity k-means needs (a pixel's features, the
+//! dot product of every pixel with a centre, the sum of the features of a set of pixels, each
+//! channel's mean and variance over the grid) can be computed on the low-resolution maps and then
+//! upsampled as a scalar map. `UpsampledFeatures` offers those operations exactly; `dense()`
+//! builds the full matrix for clusterers that need it.
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+/// PyTorch's bicubic convolution constant.
+const CUBIC_A: f32 = -0.75;
+
+/// The four source taps and weights of every output index along one axis, as PyTorch's
+/// `interpolate(mode="bicubic", align_corners=False)` computes them (indices clamped at borders).
+#[derive(Debug, Clone)]
+pub struct Taps {
+    index: Vec<[usize; 4]>,
+    weight: Vec<[f32; 4]>,
+    input: usize,
+}
+
+impl Taps {
+    /// Taps mapping `input` samples to `output` samples.
+    pub fn bicubic(input: usize, output: usize) -> Taps {
+        let scale = input as f32 / output as f32;
+        let mut index = Vec::with_capacity(output);
+        let mut weight = Vec::with_capacity(output);
+        for o in 0..output {
+            let src = (o as f32 + 0.5) * scale - 0.5;
+            let floor = src.floor();
+            let t = src - floor;
+            let base = floor as i64;
+            let clamp = |i: i64| i.clamp(0, input as i64 - 1) as usize;
+            index.push([clamp(base - 1), clamp(base), clamp(base + 1), clamp(base + 2)]);
+            let far = |x: f32| ((CUBIC_A * x - 5.0 * CUBIC_A) * x + 8.0 * CUBIC_A) * x - 4.0 * CUBIC_A;
+            let near = |x: f32| ((CUBIC_A + 2.0) * x - (CUBIC_A + 3.0)) * x * x + 1.0;
+            weight.push([far(t + 1.0), near(t), near(1.0 - t), far(2.0 - t)]);
+        }
+        Taps { index, weight, input }
+    }
+
+    /// Number of output samples.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether there are no output samples.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// `R^T R` as a dense `input x input` matrix (row-major).
+    fn gram(&self) -> Vec<f32> {
+        let n = self.input;
+        let mut g = vec![0f32; n * n];
+        for (idx, w) in self.index.iter().zip(&self.weight) {
+            for i in 0..4 {
+                for j in 0..4 {
+                    g[idx[i] * n + idx[j]] += w[i] * w[j];
+                }
+            }
+        }
+        g
+    }
+
+    /// `R^T 1`: how much each input sample contributes over all outputs.
+    fn column_sums(&self) -> Vec<f32> {
+        let mut s = vec![0f32; self.input];
+        for (idx, w) in self.index.iter().zip(&self.weight) {
+            for i in 0..4 {
+                s[idx[i]] += w[i];
+            }
+        }
+        s
+    }
+}
+
+/// One depth level: `channels x h x w` low-resolution values (already scaled and weighted) and
+/// the taps that carry them to the output grid.
+#[derive(Debug, Clone)]
+struct Level {
+    channels: usize,
+    h: usize,
+    w: usize,
+    values: Vec<f32>,
+    rows: Taps,
+    cols: Taps,
+}
+
+impl Level {
+    /// Upsamples one scalar `h x w` map to the grid, adding it into `out` (row-major).
+    fn upsample_add(&self, map: &[f32], out: &mut [f32]) {
+        let width = self.cols.len();
+        let mut horizontal = vec![0f32; self.h * width];
+        for a in 0..self.h {
+            let row = &map[a * self.w..(a + 1) * self.w];
+            for (x, (idx, wt)) in self.cols.index.iter().zip(&self.cols.weight).enumerate() {
+                horizontal[a * width + x] = wt[0] * row[idx[0]] + wt[1] * row[idx[1]] + wt[2] * row[idx[2]] + wt[3] * row[idx[3]];
+            }
+        }
+        out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
+            let idx = self.rows.index[y];
+            let wt = self.rows.weight[y];
+            let taps: [&[f32]; 4] = idx.map(|a| &horizontal[a * width..(a + 1) * width]);
+            for (x, v) in line.iter_mut().enumerate() {
+                *v += wt[0] * taps[0][x] + wt[1] * taps[1][x] + wt[2] * taps[2][x] + wt[3] * taps[3][x];
+            }
+        });
+    }
+
+    /// `R^T M`: the transpose of upsampling applied to a grid map (row-major `h x w` result).
+    fn downsample(&self, grid: &[f32]) -> Vec<f32> {
+        let width = self.cols.len();
+        let mut rows_down = vec![0f32; self.h * width];
+        for (y, (idx, wt)) in self.rows.index.iter().zip(&self.rows.weight).enumerate() {
+            let line = &grid[y * width..(y + 1) * width];
+            for i in 0..4 {
+                let dst = &mut rows_down[idx[i] * width..(idx[i] + 1) * width];
+                for (d, s) in dst.iter_mut().zip(line) {
+                    *d += wt[i] * s;
+                }
+            }
+        }
+        let mut out = vec![0f32; self.h * self.w];
+        for a in 0..self.h {
+            for (x, (idx, wt)) in self.cols.index.iter().zip(&self.cols.weight).enumerate() {
+                let v = rows_down[a * width + x];
+                for i in 0..4 {
+                    out[a * self.w + idx[i]] += wt[i] * v;
+                }
+            }
+        }
+        out
+    }
+
+    /// Mean and mean square of each upsampled channel over the grid, from the low-res values.
+    fn channel_moments(&self, values: &[f32]) -> Vec<(f64, f64)> {
+        let (gy, gx) = (self.rows.gram(), self.cols.gram());
+        let (sy, sx) = (self.rows.column_sums(), self.cols.column_sums());
+        let n = (self.rows.len() * self.cols.len()) as f64;
+        let (h, w) = (self.h, self.w);
+        (0..self.channels)
+            .into_par_iter()
+            .map(|c| {
+                let x = &values[c * h * w..(c + 1) * h * w];
+                let mut sum = 0f64;
+                for a in 0..h {
+                    for b in 0..w {
+                        sum += f64::from(sy[a]) * f64::from(sx[b]) * f64::from(x[a * w + b]);
+                    }
+                }
+                // tr(Gy X Gx X^T) = sum over a, a' of Gy[a, a'] * (X Gx X^T)[a', a]
+                let mut xg = vec![0f64; h * w];
+                for a in 0..h {
+                    for b in 0..w {
+                        let mut s = 0f64;
+                        for b2 in 0..w {
+                            s += f64::from(x[a * w + b2]) * f64::from(gx[b2 * w + b]);
+                        }
+                        xg[a * w + b] = s;
+                    }
+                }
+                let mut square = 0f64;
+                for a in 0..h {
+                    for a2 in 0..h {
+                        let g = f64::from(gy[a * h + a2]);
+                        if g == 0.0 {
+                            continue;
+                        }
+                        let mut s = 0f64;
+                        for b in 0..w {
+                            s += xg[a2 * w + b] * f64::from(x[a * w + b]);
+                        }
+                        square += g * s;
+                    }
+                }
+                (sum / n, square / n)
+            })
+            .collect()
+    }
+}
+
+/// How channels are scaled before weighting, when done implicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImplicitScaling {
+    /// Raw upsampled activations.
+    None,
+    /// Zero mean, unit variance per channel over the grid.
+    Standardize,
+}
+
+/// The upsampled, scaled and weighted features of one image, held at low resolution.
+#[derive(Debug, Clone)]
+pub struct UpsampledFeatures {
+    levels: Vec<Level>,
+    height: usize,
+    width: usize,
+    mean_variance: f64,
+    total_square: f64,
+}
+
+impl UpsampledFeatures {
+    /// Builds from `(channels, h, w, values)` levels, the output grid, the scaling and one weight
+    /// per level.
+    pub fn new(levels: Vec<(usize, usize, usize, Vec<f32>)>, grid: [usize; 2], scaling: ImplicitScaling, weights: &[f32]) -> UpsampledFeatures {
+        let [height, width] = grid;
+        let mut out = Vec::with_capacity(levels.len());
+        let mut variance_sum = 0f64;
+        let mut total_square = 0f64;
+        let mut features = 0usize;
+        for ((channels, h, w, mut values), &weight) in levels.into_iter().zip(weights) {
+            let mut level = Level { channels, h, w, values: Vec::new(), rows: Taps::bicubic(h, height), cols: Taps::bicubic(w, width) };
+            let moments = level.channel_moments(&values);
+            for (c, (mean, square)) in moments.iter().enumerate() {
+                let variance = (square - mean * mean).max(0.0);
+                let (shift, scale) = match scaling {
+                    ImplicitScaling::None => (0.0, weight),
+                    ImplicitScaling::Standardize => {
+                        let std = variance.sqrt();
+                        (*mean as f32, if std > 1e-12 { weight / std as f32 } else { weight })
+                    }
+                };
+                for v in &mut values[c * h * w..(c + 1) * h * w] {
+                    *v = (*v - shift) * scale;
+                }
+                let s2 = f64::from(scale) * f64::from(scale);
+                let new_mean = (mean - f64::from(shift)) * f64::from(scale);
+                variance_sum += variance * s2;
+                total_square += (variance * s2 + new_mean * new_mean) * (height * width) as f64;
+            }
+            features += channels;
+            level.values = values;
+            out.push(level);
+        }
+        UpsampledFeatures {
+            levels: out,
+            height,
+            width,
+            mean_variance: variance_sum / features.max(1) as f64,
+            total_square,
+        }
+    }
+
+    /// Number of pixels of the grid.
+    pub fn pixels(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// Total number of features (channels of all levels).
+    pub fn dims(&self) -> usize {
+        self.levels.iter().map(|l| l.channels).sum()
+    }
+
+    /// The grid `[height, width]`.
+    pub fn grid(&self) -> [usize; 2] {
+        [self.height, self.width]
+    }
+
+    /// Mean over features of each feature's variance across pixels (k-means' tolerance scale).
+    pub fn mean_variance(&self) -> f64 {
+        self.mean_variance
+    }
+
+    /// Sum over pixels of each pixel's squared feature norm.
+    pub fn total_square(&self) -> f64 {
+        self.total_square
+    }
+
+    /// The feature vector of pixel `p` (row-major index).
+    pub fn pixel(&self, p: usize) -> Vec<f32> {
+        let (y, x) = (p / self.width, p % self.width);
+        let mut out = Vec::with_capacity(self.dims());
+        for l in &self.levels {
+            let (ri, rw) = (l.rows.index[y], l.rows.weight[y]);
+            let (ci, cw) = (l.cols.index[x], l.cols.weight[x]);
+            for c in 0..l.channels {
+                let m = &l.values[c * l.h * l.w..(c + 1) * l.h * l.w];
+                let mut v = 0f32;
+                for i in 0..4 {
+                    let row = &m[ri[i] * l.w..];
+                    v += rw[i] * (cw[0] * row[ci[0]] + cw[1] * row[ci[1]] + cw[2] * row[ci[2]] + cw[3] * row[ci[3]]);
+                }
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// `F(p) . center` for every pixel `p` (row-major).
+    pub fn dot(&self, center: &[f32]) -> Vec<f32> {
+        let mut out = vec![0f32; self.pixels()];
+        let mut offset = 0;
+        for l in &self.levels {
+            let hw = l.h * l.w;
+            let mut projected = vec![0f32; hw];
+            for c in 0..l.channels {
+                let weight = center[offset + c];
+                if weight != 0.0 {
+                    for (p, v) in projected.iter_mut().zip(&l.values[c * hw..(c + 1) * hw]) {
+                        *p += weight * v;
+                    }
+                }
+            }
+            offset += l.channels;
+            l.upsample_add(&projected, &mut out);
+        }
+        out
+    }
+
+    /// Squared feature norm of every pixel (row-major).
+    pub fn squared_norms(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.pixels()];
+        let width = self.width;
+        for l in &self.levels {
+            let hw = l.h * l.w;
+            // Horizontal pass of every channel, then each output row accumulates its squares.
+            let mut horizontal = vec![0f32; l.channels * l.h * width];
+            horizontal.par_chunks_mut(l.h * width).enumerate().for_each(|(c, block)| {
+                let m = &l.values[c * hw..(c + 1) * hw];
+                for a in 0..l.h {
+                    let row = &m[a * l.w..(a + 1) * l.w];
+                    for (x, (idx, wt)) in l.cols.index.iter().zip(&l.cols.weight).enumerate() {
+                        block[a * width + x] = wt[0] * row[idx[0]] + wt[1] * row[idx[1]] + wt[2] * row[idx[2]] + wt[3] * row[idx[3]];
+                    }
+                }
+            });
+            out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
+                let (idx, wt) = (l.rows.index[y], l.rows.weight[y]);
+                for c in 0..l.channels {
+                    let block = &horizontal[c * l.h * width..(c + 1) * l.h * width];
+                    let taps: [&[f32]; 4] = idx.map(|a| &block[a * width..(a + 1) * width]);
+                    for (x, v) in line.iter_mut().enumerate() {
+                        let u = wt[0] * taps[0][x] + wt[1] * taps[1][x] + wt[2] * taps[2][x] + wt[3] * taps[3][x];
+                        *v += u * u;
+                    }
+                }
+            });
+        }
+        out
+    }
+
+    /// Sum of the feature vectors of the pixels where `mask` is 1 (any weights allowed).
+    pub fn weighted_sum(&self, mask: &[f32]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.dims());
+        for l in &self.levels {
+            let down = l.downsample(mask);
+            let hw = l.h * l.w;
+            for c in 0..l.channels {
+                let m = &l.values[c * hw..(c + 1) * hw];
+                out.push(m.iter().zip(&down).map(|(a, b)| a * b).sum());
+            }
+        }
+        out
+    }
+
+    /// The full `(pixels, features)` matrix, for clusterers that need it.
+    pub fn dense(&self) -> Array2<f32> {
+        let (n, d) = (self.pixels(), self.dims());
+        let mut out = Array2::<f32>::zeros((n, d));
+        let mut offset = 0;
+        for l in &self.levels {
+            let hw = l.h * l.w;
+            for c in 0..l.channels {
+                let mut grid = vec![0f32; n];
+                l.upsample_add(&l.values[c * hw..(c + 1) * hw], &mut grid);
+                for (p, v) in grid.into_iter().enumerate() {
+                    out[[p, offset + c]] = v;
+                }
+            }
+            offset += l.channels;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_levels() -> Vec<(usize, usize, usize, Vec<f32>)> {
+        let make = |c: usize, h: usize, w: usize, seed: u32| {
+            let values = (0..c * h * w).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 1000) as f32 / 100.0 - 5.0).collect();
+            (c, h, w, values)
+        };
+        vec![make(3, 5, 4, 1), make(2, 3, 3, 7)]
+    }
+
+    #[test]
+    fn implicit_operations_match_the_dense_matrix() {
+        let f = UpsampledFeatures::new(sample_levels(), [11, 9], ImplicitScaling::Standardize, &[1.0, 0.5]);
+        let dense = f.dense();
+        let (n, d) = dense.dim();
+        assert_eq!((n, d), (99, 5));
+        // Standardised columns: mean 0, variance weight^2.
+        for c in 0..d {
+            let col = dense.column(c);
+            let mean = col.iter().map(|v| f64::from(*v)).sum::<f64>() / n as f64;
+            let var = col.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n as f64;
+            let expected = if c < 3 { 1.0 } else { 0.25 };
+            assert!(mean.abs() < 1e-4, "column {c} mean {mean}");
+            assert!((var - expected).abs() < 1e-3, "column {c} variance {var}");
+        }
+        let total: f64 = dense.iter().map(|v| f64::from(*v).powi(2)).sum();
+        assert!((total - f.total_square()).abs() < 1e-3 * total, "{total} vs {}", f.total_square());
+        let center = vec![0.3, -1.0, 2.0, 0.5, -0.25];
+        let dots = f.dot(&center);
+        let norms = f.squared_norms();
+        let mut mask = vec![0f32; n];
+        for p in (0..n).step_by(3) {
+            mask[p] = 1.0;
+        }
+        let sums = f.weighted_sum(&mask);
+        for p in 0..n {
+            let row = dense.row(p);
+            let expected: f32 = row.iter().zip(&center).map(|(a, b)| a * b).sum();
+            assert!((dots[p] - expected).abs() < 1e-4, "dot at {p}");
+            let norm: f32 = row.iter().map(|v| v * v).sum();
+            assert!((norms[p] - norm).abs() < 1e-3, "norm at {p}");
+            let pixel = f.pixel(p);
+            for c in 0..d {
+                assert!((pixel[c] - row[c]).abs() < 1e-5);
+            }
+        }
+        for c in 0..d {
+            let expected: f32 = (0..n).step_by(3).map(|p| dense[[p, c]]).sum();
+            assert!((sums[c] - expected).abs() < 1e-3, "sum of column {c}");
+        }
+    }
+
+    #[test]
+    fn upsampling_matches_pytorch_bicubic() {
+        // torch.nn.functional.interpolate((torch.arange(12.) ** 2).reshape(1, 1, 3, 4), size=(7, 5),
+        // mode="bicubic", align_corners=False), torch 2.15.
+        let expected = [
+            -1.756884f32, -1.8931997, -0.936218, 1.8867624, 4.877446, 1.192982, 2.2234764, 4.7256336, 9.093792, 13.251286, 3.9532003,
+            6.9570775, 12.072531, 19.05399, 25.184864, 15.453254, 21.276257, 30.125, 40.839752, 49.78975, 37.029106, 45.67123,
+            58.253258, 72.70130, 84.47042, 57.422009, 68.03752, 83.23285, 100.294205, 114.036705, 68.16196, 79.94428, 96.68478,
+            115.2913, 130.2006,
+        ];
+        let input: Vec<f32> = (0..12).map(|i| (i * i) as f32).collect();
+        let f = UpsampledFeatures::new(vec![(1, 3, 4, input)], [7, 5], ImplicitScaling::None, &[1.0]);
+        let dense = f.dense();
+        for (a, b) in dense.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+        }
+    }
+}
