@@ -5,7 +5,9 @@
 #   NAS_PARITY_WEIGHTS=/some/folder scripts/make_parity_fixtures.sh [--update-fixtures] [ARCH...]
 #
 # ARCH defaults to "resnet50 vgg16 vit_b_16". For each, it writes
-#   $NAS_PARITY_WEIGHTS/<arch>-seed0.pth   torchvision's <arch>() after torch.manual_seed(0)
+#   $NAS_PARITY_WEIGHTS/<arch>-seed0.pth   torchvision's <arch>() after torch.manual_seed(0) (for
+#                                          vit_b_16 with a random instead of an all-zero head and
+#                                          class token: scripts/parity_fixtures.py, seed-weights)
 #   $NAS_PARITY_WEIGHTS/refs/<arch>/       the full PyTorch reference arrays (make_refs.py)
 # (about 1 GB in all: vgg16 528 MB, vit_b_16 330 MB, resnet50 98 MB), then checks that the weights'
 # content hash equals the one in nas-plugins/tests/fixtures/<arch>/manifest.toml. With
@@ -51,7 +53,8 @@ for arch in "${archs[@]}"; do
     refs="$NAS_PARITY_WEIGHTS/refs/$arch"
     fixtures="$repo/nas-plugins/tests/fixtures/$arch"
     echo "== $arch: $weights"
-    "$PYTHON" "$shared/reference/make_refs.py" --arch "$arch" --seed 0 --save-weights "$weights" --out "$refs" "${paths[@]}"
+    "$PYTHON" "$repo/scripts/parity_fixtures.py" seed-weights --arch "$arch" --weights "$weights"
+    "$PYTHON" "$shared/reference/make_refs.py" --arch "$arch" --weights "$weights" --out "$refs" "${paths[@]}"
     if [ "$update" = 1 ]; then
         "$PYTHON" "$repo/scripts/parity_fixtures.py" write --arch "$arch" --weights "$weights" --refs "$refs" --out "$fixtures" --images "${images[@]}"
     else

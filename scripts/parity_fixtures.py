@@ -4,6 +4,11 @@ the fixtures. Called by scripts/make_parity_fixtures.sh; see docs/parity.md.
 
     python parity_fixtures.py write --arch A --weights W.pth --refs DIR --out FIXDIR --images STEM...
     python parity_fixtures.py check --weights W.pth --out FIXDIR
+    python parity_fixtures.py seed-weights --arch A --weights W.pth
+
+Seeded weights: torchvision's <arch>() built right after torch.manual_seed(0), as make_refs.py
+does, except that for vit_b_16 torchvision's all-zero head (heads.head) and class token would give
+all-zero logits that test nothing: they are redrawn from N(0, 0.02^2) after torch.manual_seed(1).
 
 Fixture layout, per image stem S (all float32 unless said):
   S.logits.npy                 the full logits (classes,)
@@ -33,6 +38,18 @@ def content_hash(weights):
         h.update(key.encode()); h.update(repr(tuple(t.shape)).encode())
         h.update(t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes())
     return h.hexdigest()
+
+
+def seed_weights(a):
+    import torch, torchvision
+    torch.manual_seed(0)
+    m = getattr(torchvision.models, a.arch.replace("-", "_"))()
+    if a.arch == "vit_b_16":
+        torch.manual_seed(1)
+        with torch.no_grad():
+            for t in (m.heads.head.weight, m.heads.head.bias, m.class_token):
+                t.normal_(0.0, 0.02)
+    torch.save(m.state_dict(), a.weights)
 
 
 def read_manifest_hash(out):
@@ -73,6 +90,8 @@ def write(a):
     with open(os.path.join(a.out, "manifest.toml"), "w") as f:
         f.write("# Written by scripts/make_parity_fixtures.sh (scripts/parity_fixtures.py); see docs/parity.md.\n")
         f.write(f'arch = "{a.arch}"\nseed = 0\nweights_file = "{a.arch}-seed0.pth"\n')
+        if a.arch == "vit_b_16":
+            f.write('weights_note = "heads.head and class_token redrawn from N(0, 0.02^2) after torch.manual_seed(1)"\n')
         f.write(f'weights_content_sha256 = "{content_hash(a.weights)}"\n')
         f.write(f'torch = "{torch.__version__}"\ntorchvision = "{torchvision.__version__}"\n')
         f.write("images = [" + ", ".join(f'"{s}"' for s in a.images) + "]\n")
@@ -98,12 +117,12 @@ def check(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["write", "check"])
+    p.add_argument("mode", choices=["write", "check", "seed-weights"])
     p.add_argument("--arch"); p.add_argument("--weights", required=True)
-    p.add_argument("--refs"); p.add_argument("--out", required=True)
+    p.add_argument("--refs"); p.add_argument("--out")
     p.add_argument("--images", nargs="+", default=[])
     a = p.parse_args()
-    write(a) if a.mode == "write" else check(a)
+    {"write": write, "check": check, "seed-weights": seed_weights}[a.mode](a)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,83 @@
+"""PyTorch's CPU forward time for the backbones of nas, to compare with
+`cargo run --release -p nas-plugins --example forward_bench` (docs/parity.md, "CPU speed").
+
+    python torch_forward_bench.py [--threads 2] [--runs 5] [ARCH ...]
+
+ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: all). Weights are random
+(speed does not depend on them). Prints the median of `runs` timed passes of the plain module after
+one warm-up, at 224x224, batch 1, in inference mode, and the median split of a staged forward (the
+same stages as make_refs.py) into the stretches between depth levels, as the Rust benchmark does.
+Needs torch, torchvision, numpy, pillow (and efficientnet-lite-pytorch for efficientnet-lite0), and
+make_refs.py from the shared reference folder ($NAS_SHARED, default /work/shared)."""
+import argparse, os, sys, time
+import numpy as np, torch
+
+sys.path.insert(0, os.path.join(os.environ.get("NAS_SHARED", "/work/shared"), "reference"))
+import make_refs  # noqa: E402  (builds the models exactly as the parity references do)
+
+
+def staged(arch, m, x, mark):
+    """make_refs.levels' forward, calling mark() whenever a depth level is ready."""
+    if arch.startswith("resnet"):
+        h = m.maxpool(m.relu(m.bn1(m.conv1(x)))); mark()
+        for l in (m.layer1, m.layer2, m.layer3, m.layer4):
+            h = l(h); mark()
+        return m.fc(torch.flatten(m.avgpool(h), 1))
+    if arch == "vgg16":
+        feats = list(m.features); h = x
+        for i, mod in enumerate(feats):
+            h = mod(h)
+            if isinstance(mod, torch.nn.Conv2d) and i + 2 < len(feats) and isinstance(feats[i + 2], torch.nn.MaxPool2d):
+                mark()
+        return m.classifier(torch.flatten(m.avgpool(h), 1))
+    if arch == "vit_b_16":
+        n = x.shape[0]
+        h = m._process_input(x)
+        h = torch.cat([m.class_token.expand(n, -1, -1), h], 1) + m.encoder.pos_embedding
+        for i, blk in enumerate(m.encoder.layers):
+            h = blk(h)
+            if i in (2, 4, 6, 8, 10):
+                h[:, 1:, :].transpose(1, 2).reshape(n, -1, 14, 14); mark()
+        return m.heads(m.encoder.ln(h)[:, 0])
+    if arch == "efficientnet-lite0":
+        h = m._swish(m._bn0(m._conv_stem(x)))
+        for i, blk in enumerate(m._blocks):
+            h = blk(h, drop_connect_rate=0.0)
+            if i in (0, 2, 4, 10):
+                mark()
+        h = m._swish(m._bn1(m._conv_head(h))); mark()
+        return m._fc(torch.flatten(m._avg_pooling(h), 1))
+    raise SystemExit(f"unknown arch {arch}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2); p.add_argument("--runs", type=int, default=5)
+    p.add_argument("archs", nargs="*", default=["resnet18", "resnet50", "vgg16", "vit_b_16", "efficientnet-lite0"])
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    names = ["input -> level 0"] + [f"level {i - 1} -> level {i}" for i in range(1, 5)] + ["level 4 -> logits"]
+    for arch in a.archs:
+        m = make_refs.build(arch, None, 0)
+        plain, parts = [], []
+        with torch.inference_mode():
+            for i in range(a.runs + 1):
+                t = time.perf_counter(); m(x); dt = time.perf_counter() - t
+                if i:
+                    plain.append(dt)
+            for i in range(a.runs + 1):
+                stamps = [time.perf_counter()]
+                staged(arch, m, x, lambda: stamps.append(time.perf_counter()))
+                stamps.append(time.perf_counter())
+                if i:
+                    parts.append(np.diff(stamps))
+        total = np.median(plain) * 1e3
+        print(f"{arch}: forward median of {a.runs} = {total:.1f} ms")
+        for n, v in zip(names, np.median(np.array(parts), axis=0) * 1e3):
+            print(f"  {n:<20} {v:8.1f} ms  {100 * v / total:5.1f}%")
+
+
+if __name__ == "__main__":
+    main()
