@@ -8,7 +8,8 @@
 #   $NAS_PARITY_WEIGHTS/<arch>-seed0.pth   torchvision's <arch>() after torch.manual_seed(0) (for
 #                                          vit_b_16 with a random instead of an all-zero head and
 #                                          class token: scripts/parity_fixtures.py, seed-weights)
-#   $NAS_PARITY_WEIGHTS/refs/<arch>/       the full PyTorch reference arrays (make_refs.py)
+#   $NAS_PARITY_WEIGHTS/refs/<arch>/       the full PyTorch reference arrays (make_refs.py, run with
+#                                          out-of-place ReLUs so that VGG-16's levels are pre-ReLU)
 # (about 1 GB in all: vgg16 528 MB, vit_b_16 330 MB, resnet50 98 MB), then checks that the weights'
 # content hash equals the one in nas-plugins/tests/fixtures/<arch>/manifest.toml. With
 # --update-fixtures it rewrites the fixtures from the new references instead (do this when the
@@ -54,7 +55,9 @@ for arch in "${archs[@]}"; do
     fixtures="$repo/nas-plugins/tests/fixtures/$arch"
     echo "== $arch: $weights"
     "$PYTHON" "$repo/scripts/parity_fixtures.py" seed-weights --arch "$arch" --weights "$weights"
-    "$PYTHON" "$shared/reference/make_refs.py" --arch "$arch" --weights "$weights" --out "$refs" "${paths[@]}"
+    # make_refs.py through a wrapper that turns torchvision's in-place ReLUs off (parity_fixtures.py, refs)
+    "$PYTHON" "$repo/scripts/parity_fixtures.py" refs --make-refs "$shared/reference/make_refs.py" \
+        --arch "$arch" --weights "$weights" --out "$refs" --images "${paths[@]}"
     if [ "$update" = 1 ]; then
         "$PYTHON" "$repo/scripts/parity_fixtures.py" write --arch "$arch" --weights "$weights" --refs "$refs" --out "$fixtures" --images "${images[@]}"
     else

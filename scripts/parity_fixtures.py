@@ -5,6 +5,12 @@ the fixtures. Called by scripts/make_parity_fixtures.sh; see docs/parity.md.
     python parity_fixtures.py write --arch A --weights W.pth --refs DIR --out FIXDIR --images STEM...
     python parity_fixtures.py check --weights W.pth --out FIXDIR
     python parity_fixtures.py seed-weights --arch A --weights W.pth
+    python parity_fixtures.py refs --make-refs .../make_refs.py --arch A --weights W.pth --out DIR IMG.png...
+
+`refs` runs make_refs.py with every ReLU made out-of-place: make_refs.py records VGG-16's levels
+(the convolutions before each max-pool, *before* their ReLU) by keeping a reference to the
+convolution's output, which torchvision's `ReLU(inplace=True)` then overwrites, so run directly it
+would store the levels after the ReLU.
 
 Seeded weights: torchvision's <arch>() built right after torch.manual_seed(0), as make_refs.py
 does, except that for vit_b_16 torchvision's all-zero head (heads.head) and class token would give
@@ -50,6 +56,25 @@ def seed_weights(a):
             for t in (m.heads.head.weight, m.heads.head.bias, m.class_token):
                 t.normal_(0.0, 0.02)
     torch.save(m.state_dict(), a.weights)
+
+
+def refs(a):
+    import importlib.util, torch
+    spec = importlib.util.spec_from_file_location("make_refs", a.make_refs)
+    make_refs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_refs)
+    build = make_refs.build
+
+    def build_out_of_place(arch, weights, seed):
+        m = build(arch, weights, seed)
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.ReLU):
+                mod.inplace = False
+        return m
+
+    make_refs.build = build_out_of_place
+    sys.argv = ["make_refs.py", "--arch", a.arch, "--weights", a.weights, "--out", a.out] + a.images
+    make_refs.main()
 
 
 def read_manifest_hash(out):
@@ -117,12 +142,13 @@ def check(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["write", "check", "seed-weights"])
+    p.add_argument("mode", choices=["write", "check", "seed-weights", "refs"])
+    p.add_argument("--make-refs")
     p.add_argument("--arch"); p.add_argument("--weights", required=True)
     p.add_argument("--refs"); p.add_argument("--out")
     p.add_argument("--images", nargs="+", default=[])
     a = p.parse_args()
-    {"write": write, "check": check, "seed-weights": seed_weights}[a.mode](a)
+    {"write": write, "check": check, "seed-weights": seed_weights, "refs": refs}[a.mode](a)
 
 
 if __name__ == "__main__":

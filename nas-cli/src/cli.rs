@@ -90,9 +90,10 @@ pub struct SegmenterArgs {
     /// Depth levels for NAS, e.g. 2,3,4.
     #[arg(long, value_delimiter = ',')]
     pub layers: Option<Vec<u32>>,
-    /// Number of clusters.
-    #[arg(short = 'k', long)]
-    pub k: Option<usize>,
+    /// Number of clusters; with `--clusterer ward`, several (`-k 3,5,10`) cut one tree into
+    /// nested segmentations.
+    #[arg(short = 'k', long, value_delimiter = ',')]
+    pub k: Option<Vec<usize>>,
     /// Clustering seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -114,6 +115,10 @@ pub struct SegmentArgs {
     /// Segmenter parameter as name=value (repeatable); `clusterer.seed=1` reaches the clusterer.
     #[arg(long = "param")]
     pub params: Vec<String>,
+    /// Repeat k-means with this many seeds (seed, seed+1, ...): writes every run's boundaries
+    /// over the photo, a consensus segmentation, and the mean pairwise adjusted Rand index.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,

@@ -213,3 +213,29 @@ fn list_shows_every_kind_with_defaults() {
     let nas_entry = entries.iter().find(|e| e["name"] == "nas").unwrap();
     assert!(nas_entry["params"].as_array().unwrap().iter().any(|p| p["name"] == "levels" && p["default"] == "[2, 3, 4]"));
 }
+
+#[test]
+fn ward_hierarchy_is_nested_and_consensus_reports_stability() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("h");
+    let w = effnet();
+    let img = photo().display().to_string();
+    let out = nas(tmp.path(), &["segment", "--weights", &w, "--clusterer", "ward", "-k", "3,5,10", "--param", "grid=48", "--json", "--out", dir.to_str().unwrap(), &img]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let k3 = nas_core::npy::read::<u32>(&dir.join("chelsea.k3.clusters.npy")).unwrap();
+    let k10 = nas_core::npy::read::<u32>(&dir.join("chelsea.k10.clusters.npy")).unwrap();
+    assert!(nas_cluster::is_nested(k3.as_slice().unwrap(), k10.as_slice().unwrap()), "K = 10 refines K = 3");
+    assert_eq!(k10.iter().copied().collect::<std::collections::BTreeSet<u32>>().len(), 10);
+    let out = nas(tmp.path(), &["segment", "--weights", &w, "--clusterer", "kmeans", "-k", "3,5", "--out", dir.to_str().unwrap(), &img]);
+    assert!(text(&out).1.contains("--clusterer ward"), "{}", text(&out).1);
+
+    let dir = tmp.path().join("c");
+    let out = nas(tmp.path(), &["segment", "--weights", &w, "--runs", "4", "--json", "--out", dir.to_str().unwrap(), &img]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let summary: serde_json::Value = serde_json::from_str(text(&out).0.lines().next().unwrap()).unwrap();
+    let ari = summary["mean_pairwise_ari"].as_f64().unwrap();
+    assert!((-0.5..=1.0).contains(&ari) && ari > 0.2, "runs of NAS k-means agree more than chance: {ari}");
+    let consensus = nas_core::npy::read::<u32>(&dir.join("chelsea.consensus.clusters.npy")).unwrap();
+    assert!(consensus.iter().all(|c| *c < 5));
+    assert!(dir.join("chelsea.runs.png").exists());
+}

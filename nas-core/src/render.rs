@@ -57,3 +57,32 @@ pub fn heatmap(photo: &Photo, values: &Array2<f32>) -> RgbImage {
         Rgb([0, 1, 2].map(|c| (f32::from(p[c]) * 0.35 + colour[c] * 255.0 * 0.65).round() as u8))
     })
 }
+
+/// The photo with the superpixel boundaries of several segmentations drawn over it: the more
+/// segmentations agree on a boundary, the brighter it is (the consensus overlay of appendix B).
+pub fn boundaries(photo: &Photo, segmentations: &[Segmentation]) -> RgbImage {
+    let base = photo.to_rgb8();
+    let (w, h) = base.dimensions();
+    let mut votes = vec![0u32; (w * h) as usize];
+    for seg in segmentations {
+        let labels = &seg.labels;
+        let (lh, lw) = labels.dim();
+        for y in 0..lh {
+            for x in 0..lw {
+                let s = labels[[y, x]];
+                if (x + 1 < lw && labels[[y, x + 1]] != s) || (y + 1 < lh && labels[[y + 1, x]] != s) {
+                    votes[y * w as usize + x] += 1;
+                }
+            }
+        }
+    }
+    let n = segmentations.len().max(1) as f32;
+    RgbImage::from_fn(w, h, |x, y| {
+        let share = votes[(y * w + x) as usize] as f32 / n;
+        let p = base.get_pixel(x, y).0;
+        if share == 0.0 {
+            return Rgb(p.map(|c| (f32::from(c) * 0.6) as u8));
+        }
+        Rgb([255, (255.0 * share) as u8, 0])
+    })
+}

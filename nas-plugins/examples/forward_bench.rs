@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let input = NasTensor::<4>::from_data(TensorData::new(values, [batch, 3, side, side]), net.device());
 
     let mut totals = Vec::with_capacity(runs);
-    let mut stretches: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); LEVELS + 1];
+    let mut stretches: Vec<Vec<Duration>> = (0..=LEVELS).map(|_| Vec::with_capacity(runs)).collect();
     for run in 0..=runs {
         let mut stamps = Stamps(Vec::with_capacity(LEVELS));
         let start = Instant::now();

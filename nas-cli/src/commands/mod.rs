@@ -4,6 +4,7 @@ pub mod bench;
 pub mod features;
 pub mod list;
 pub mod pipeline;
+pub mod variants;
 pub mod predict;
 
 use crate::cli::ModelArgs;

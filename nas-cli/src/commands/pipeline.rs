@@ -6,7 +6,8 @@ use crate::session::Session;
 use nas_core::pipeline::{write_summary, ComponentSpec, Pipeline, Runner};
 use nas_core::{NasError, Params, Result};
 
-fn parse_pair(pair: &str) -> Result<(&str, &str)> {
+/// Splits `name=value`.
+pub fn parse_pair(pair: &str) -> Result<(&str, &str)> {
     pair.split_once('=')
         .ok_or_else(|| NasError::InvalidInput(format!("--param `{pair}`: expected name=value")))
 }
@@ -16,8 +17,8 @@ fn segmenter_spec(method: &str, args: &SegmenterArgs) -> ComponentSpec {
     if let Some(layers) = &args.layers {
         params.set("levels", toml::Value::Array(layers.iter().map(|l| toml::Value::Integer(i64::from(*l))).collect()));
     }
-    if let Some(k) = args.k {
-        params.set("k", toml::Value::Integer(k as i64));
+    if let Some(k) = args.k.as_ref().and_then(|ks| ks.first()) {
+        params.set("k", toml::Value::Integer(*k as i64));
     }
     if let Some(c) = &args.clusterer {
         params.set("clusterer", toml::Value::String(c.clone()));
@@ -34,6 +35,10 @@ pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
     for pair in &args.params {
         let (key, value) = parse_pair(pair)?;
         segmenter.params.set_path_from_str(key, value);
+    }
+    let several_k = args.segmenter.k.as_ref().is_some_and(|ks| ks.len() > 1);
+    if several_k || args.runs > 1 {
+        return super::variants::run(session, args, segmenter);
     }
     let pipeline = Pipeline {
         images: args.images.clone(),

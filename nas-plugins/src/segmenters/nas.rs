@@ -144,6 +144,45 @@ impl Nas {
         Ok((out, times))
     }
 
+    /// Computes each photo's features once and hands them to `cluster`, which returns any number
+    /// of label vectors over the grid (several K of one tree, several seeds, ...); each becomes a
+    /// segmentation at the photo's size. Used by the hierarchy and consensus commands.
+    pub fn segment_many(
+        &self,
+        batch: &Batch<'_>,
+        backbone: &dyn Backbone,
+        cluster: &dyn Fn(&Features<'_>) -> Result<Vec<Vec<u32>>>,
+    ) -> Result<Vec<Vec<Segmentation>>> {
+        let input = batch.input.clone().ok_or_else(|| NasError::InvalidInput("nas needs the normalised input tensor".into()))?;
+        let [_, _, in_h, in_w] = input.dims();
+        let [gh, gw] = self.grid.unwrap_or([in_h, in_w]);
+        let forward = backbone.forward(input);
+        let chosen: Vec<NasTensor<4>> = self.levels.iter().map(|&l| forward.levels[l].clone()).collect();
+        let images = self.image_features(chosen, [gh, gw])?;
+        images
+            .iter()
+            .zip(&batch.photos)
+            .map(|(image, photo)| {
+                let features = match image {
+                    ImageFeatures::Upsampled(f) => Features::Upsampled(f),
+                    ImageFeatures::Dense(m) => Features::Dense(m.view()),
+                };
+                cluster(&features)?
+                    .into_iter()
+                    .map(|labels| {
+                        let grid = Array2::from_shape_vec((gh, gw), labels).map_err(|e| NasError::InvalidInput(e.to_string()))?;
+                        Ok(connected_components(&nearest_upsample(grid.view(), photo.height(), photo.width())))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The number of clusters.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
     /// One factor per chosen level.
     fn level_weights(&self, channels: &[usize]) -> Vec<f32> {
         match &self.weighting {
