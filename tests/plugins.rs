@@ -3,8 +3,10 @@
 //! file are refused; the static `nas-plugin-static` is in `Registry::builtin()` once linked.
 
 use nas_core::backbone::normalise;
-use nas_core::{Backbone, BackboneInfo, Batch, Context, Device, Kind, LevelHook, MetricInput, NasError, NasTensor, Params, Photo, Registry, Resize};
 use nas_core::registry::Origin;
+use nas_core::{
+    Backbone, BackboneInfo, Batch, Context, Device, Kind, LevelHook, MetricInput, NasError, NasTensor, Params, Photo, Registry, Resize,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -16,7 +18,10 @@ struct Built {
 }
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
 }
 
 fn photo_path() -> PathBuf {
@@ -29,7 +34,10 @@ fn profile_args() -> (Vec<String>, String) {
     // This binary is <target>/[<triple>/]<profile dir>/deps/plugins-<hash>.
     let exe = std::env::current_exe().unwrap_or_default();
     let profile_dir = exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
-    let dir_name = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "debug".into());
+    let dir_name = profile_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "debug".into());
     let profile = if dir_name == "debug" { "dev".to_string() } else { dir_name.clone() };
     let mut args = vec!["--profile".to_string(), profile];
     let mut output = dir_name;
@@ -51,7 +59,11 @@ fn cargo_build(target_dir: &Path, features: &[&str]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let (profile, _) = profile_args();
     let mut command = Command::new(&cargo);
-    command.current_dir(workspace()).args(["build", "-p", "nas-plugin-edges", "--target-dir"]).arg(target_dir).args(&profile);
+    command
+        .current_dir(workspace())
+        .args(["build", "-p", "nas-plugin-edges", "--target-dir"])
+        .arg(target_dir)
+        .args(&profile);
     if !features.is_empty() {
         command.args(["--features", &features.join(",")]);
     }
@@ -59,7 +71,10 @@ fn cargo_build(target_dir: &Path, features: &[&str]) -> Result<(), String> {
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
-        return Err(format!("{command:?} failed:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+        return Err(format!(
+            "{command:?} failed:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        ));
     }
     Ok(())
 }
@@ -73,13 +88,27 @@ fn copy_as(from: &Path, to: &Path) -> Result<(), String> {
 
 fn build_plugins() -> Result<Built, String> {
     // A target folder of its own: the outer `cargo test` holds the lock on its target folder.
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap_or(Path::new("target")).join("plugin-tests");
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap_or(Path::new("target"))
+        .join("plugin-tests");
     let (_, output) = profile_args();
-    let library = target_dir
-        .join(output)
-        .join(format!("{}nas_plugin_edges{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
-    let named = |variant: &str| target_dir.join(format!("{}nas_plugin_edges_{variant}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
-    let built = Built { good: named("good"), mismatched: named("mismatched") };
+    let library = target_dir.join(output).join(format!(
+        "{}nas_plugin_edges{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    let named = |variant: &str| {
+        target_dir.join(format!(
+            "{}nas_plugin_edges_{variant}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ))
+    };
+    let built = Built {
+        good: named("good"),
+        mismatched: named("mismatched"),
+    };
     cargo_build(&target_dir, &["test-mismatched-core"])?;
     copy_as(&library, &built.mismatched)?;
     cargo_build(&target_dir, &[])?;
@@ -97,7 +126,11 @@ fn plugins() -> &'static Built {
 }
 
 fn context(registry: &Registry) -> Context<'_> {
-    Context { registry, device: nas_core::device::default_device(), cache_dir: std::env::temp_dir() }
+    Context {
+        registry,
+        device: nas_core::device::default_device(),
+        cache_dir: std::env::temp_dir(),
+    }
 }
 
 fn chelsea() -> Photo {
@@ -124,7 +157,9 @@ fn dynamic_plugin_adds_a_working_grid_segmenter() {
     let mut registry = registry();
     assert!(!registry.names(Kind::Segmenter).contains(&"grid".to_string()));
     let before = registry.entries().count();
-    let names = registry.load_plugin(&built.good).expect("the plugin built from this workspace is accepted");
+    let names = registry
+        .load_plugin(&built.good)
+        .expect("the plugin built from this workspace is accepted");
     assert_eq!(names, vec!["segmenter grid".to_string()]);
     assert_eq!(registry.entries().count(), before + 1);
     let origin = registry.entries().find(|(e, _)| e.name == "grid").map(|(_, o)| o.clone());
@@ -134,10 +169,15 @@ fn dynamic_plugin_adds_a_working_grid_segmenter() {
 
     let photo = chelsea();
     assert_eq!((photo.height(), photo.width()), (224, 224));
-    let batch = Batch { photos: vec![&photo, &photo], input: None };
+    let batch = Batch {
+        photos: vec![&photo, &photo],
+        input: None,
+    };
     let ctx = context(&registry);
 
-    let grid = registry.segmenter("grid", &Params::empty("grid"), &ctx).expect("grid with defaults");
+    let grid = registry
+        .segmenter("grid", &Params::empty("grid"), &ctx)
+        .expect("grid with defaults");
     assert!(!grid.needs_backbone());
     let segmentations = grid.segment(&batch, None).expect("grid segments any photo");
     assert_eq!(segmentations.len(), 2);
@@ -162,11 +202,19 @@ fn dynamic_plugin_adds_a_working_grid_segmenter() {
     // Parameters are validated by the plugin, and unknown ones by the registry's `finish`.
     let mut params = Params::empty("grid");
     params.set_from_str("size", "0");
-    let err = registry.segmenter("grid", &params, &ctx).err().expect("size = 0 is refused").to_string();
+    let err = registry
+        .segmenter("grid", &params, &ctx)
+        .err()
+        .expect("size = 0 is refused")
+        .to_string();
     assert!(err.contains("`size`") && err.contains("[1, 16384]"), "{err}");
     let mut params = Params::empty("grid");
     params.set_from_str("sise", "8");
-    let err = registry.segmenter("grid", &params, &ctx).err().expect("a typo is refused").to_string();
+    let err = registry
+        .segmenter("grid", &params, &ctx)
+        .err()
+        .expect("a typo is refused")
+        .to_string();
     assert!(err.contains("sise") && err.contains("valid parameters: size"), "{err}");
 }
 
@@ -179,7 +227,10 @@ fn plugin_built_against_another_core_is_refused() {
     assert_eq!(path, built.mismatched);
     assert!(reason.contains("refused plugin `nas-plugin-edges`"), "{reason}");
     assert!(reason.contains("nas-core 0.0.0-mismatch"), "{reason}");
-    assert!(reason.contains(&format!("this nas is {}", nas_core::plugin::CORE_VERSION)), "{reason}");
+    assert!(
+        reason.contains(&format!("this nas is {}", nas_core::plugin::CORE_VERSION)),
+        "{reason}"
+    );
     assert_eq!(registry.entries().count(), before);
     assert!(!registry.names(Kind::Segmenter).contains(&"grid".to_string()));
 }
@@ -275,7 +326,9 @@ fn static_plugin_metric_is_builtin_when_linked() {
     let photo = chelsea();
     let input = normalise(&[&photo], backbone.info(), backbone.device()).expect("normalised photo");
     // Evidence of each pixel for class 0 (a faithful map), and its opposite.
-    let evidence = photo.pixels.map_axis(nas_core::ndarray::Axis(2), |rgb| rgb.iter().map(|v| (v - 0.5) / 0.25).sum::<f32>());
+    let evidence = photo
+        .pixels
+        .map_axis(nas_core::ndarray::Axis(2), |rgb| rgb.iter().map(|v| (v - 0.5) / 0.25).sum::<f32>());
     let opposite = evidence.mapv(|v| -v);
 
     let mut params = Params::empty("deletion-auc");
@@ -284,7 +337,13 @@ fn static_plugin_metric_is_builtin_when_linked() {
     let metric = registry.metric("deletion-auc", &params, &ctx).expect("deletion-auc");
     let score = |saliency| {
         metric
-            .score(&MetricInput { backbone: &backbone, input: &input, saliency, segmentation: None, target: 0 })
+            .score(&MetricInput {
+                backbone: &backbone,
+                input: &input,
+                saliency,
+                segmentation: None,
+                target: 0,
+            })
             .expect("scores")
     };
     let faithful = score(&evidence);
@@ -296,12 +355,21 @@ fn static_plugin_metric_is_builtin_when_linked() {
     assert!((faithful.curve[20].1 - 0.5).abs() < 1e-5, "{:?}", faithful.curve[20]);
     assert!((faithful.curve[0].1 - reversed.curve[0].1).abs() < 1e-6);
     assert!((0.0..=1.0).contains(&faithful.value) && (0.0..=1.0).contains(&reversed.value));
-    assert!(faithful.value + 0.05 < reversed.value, "faithful {} vs reversed {}", faithful.value, reversed.value);
+    assert!(
+        faithful.value + 0.05 < reversed.value,
+        "faithful {} vs reversed {}",
+        faithful.value,
+        reversed.value
+    );
     // Removing the most positive evidence first makes the curve fall below the last point.
     assert!(faithful.curve[1].1 < faithful.curve[0].1);
 
     let mut params = Params::empty("deletion-auc");
     params.set_from_str("score", "softmax");
-    let err = registry.metric("deletion-auc", &params, &ctx).err().expect("bad choice refused").to_string();
+    let err = registry
+        .metric("deletion-auc", &params, &ctx)
+        .err()
+        .expect("bad choice refused")
+        .to_string();
     assert!(err.contains("probability, logit"), "{err}");
 }

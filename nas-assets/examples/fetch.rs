@@ -11,10 +11,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--list") {
         for asset in catalog::all() {
-            println!(
-                "{}\t{}=={}\t{}",
-                asset.name, asset.project, asset.version, asset.member
-            );
+            println!("{}\t{}=={}\t{}", asset.name, asset.project, asset.version, asset.member);
         }
         return ExitCode::SUCCESS;
     }

@@ -132,23 +132,19 @@ impl Cache {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
-        builder
-            .tempfile_in(dir)
-            .map_err(|source| AssetError::CacheUnwritable {
-                path: dir.to_path_buf(),
-                source,
-            })
+        builder.tempfile_in(dir).map_err(|source| AssetError::CacheUnwritable {
+            path: dir.to_path_buf(),
+            source,
+        })
     }
 }
 
 /// Atomically moves a finished temporary file to `dest` (same directory).
 pub(crate) fn persist(temp: NamedTempFile, dest: &Path) -> Result<(), AssetError> {
-    temp.persist(dest)
-        .map(drop)
-        .map_err(|e| AssetError::CacheUnwritable {
-            path: dest.to_path_buf(),
-            source: e.error,
-        })
+    temp.persist(dest).map(drop).map_err(|e| AssetError::CacheUnwritable {
+        path: dest.to_path_buf(),
+        source: e.error,
+    })
 }
 
 /// What is at a cache path, compared with a pinned hash.
@@ -206,33 +202,18 @@ mod tests {
     use crate::catalog::{EFFICIENTNET_LITE0, FOOLBOX_IMAGENET_PHOTOS};
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| {
-            pairs
-                .iter()
-                .find(|(pk, _)| pk == k)
-                .map(|(_, v)| OsString::from(v))
-        }
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| OsString::from(v))
     }
 
     #[test]
     fn root_resolution_order() {
-        let all = env(&[
-            ("NAS_CACHE", "/a"),
-            ("XDG_CACHE_HOME", "/x"),
-            ("HOME", "/h"),
-        ]);
+        let all = env(&[("NAS_CACHE", "/a"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]);
         assert_eq!(resolve_root(all), Some(PathBuf::from("/a")));
         let xdg = env(&[("NAS_CACHE", ""), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]);
         assert_eq!(resolve_root(xdg), Some(PathBuf::from("/x/nas")));
         let relative_xdg = env(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")]);
-        assert_eq!(
-            resolve_root(relative_xdg),
-            Some(PathBuf::from("/h/.cache/nas"))
-        );
+        assert_eq!(resolve_root(relative_xdg), Some(PathBuf::from("/h/.cache/nas")));
         assert_eq!(resolve_root(env(&[])), None);
     }
 

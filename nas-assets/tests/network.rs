@@ -7,9 +7,7 @@
 mod common;
 
 use common::{assert_no_partial_files, files_under, TestResult};
-use nas_assets::catalog::{
-    imagenet_photos, EFFICIENTNET_LITE0, FOOLBOX_IMAGENET_PHOTOS, FOOLBOX_WHEEL_SHA256,
-};
+use nas_assets::catalog::{imagenet_photos, EFFICIENTNET_LITE0, FOOLBOX_IMAGENET_PHOTOS, FOOLBOX_WHEEL_SHA256};
 use nas_assets::hash::sha256_file;
 use nas_assets::wheel::Wheel;
 use nas_assets::{fetch, fetch_imagenet_photos, AssetError, Cache};
@@ -35,10 +33,7 @@ fn foolbox_photos_download_verify_and_reuse_offline() -> TestResult {
         .into_iter()
         .filter(|m| m.starts_with("foolbox/data/imagenet_") && m.ends_with(".jpg"))
         .collect();
-    let mut in_catalog: Vec<String> = FOOLBOX_IMAGENET_PHOTOS
-        .iter()
-        .map(|a| a.member.to_owned())
-        .collect();
+    let mut in_catalog: Vec<String> = FOOLBOX_IMAGENET_PHOTOS.iter().map(|a| a.member.to_owned()).collect();
     let mut in_wheel_sorted = in_wheel.clone();
     in_wheel_sorted.sort();
     in_catalog.sort();
@@ -52,10 +47,7 @@ fn foolbox_photos_download_verify_and_reuse_offline() -> TestResult {
     std::fs::remove_file(&fetched[3].0)?;
     std::fs::write(&fetched[7].0, b"damaged")?;
     assert_eq!(fetch_imagenet_photos(&offline)?, fetched);
-    assert_eq!(
-        sha256_file(&fetched[7].0)?,
-        FOOLBOX_IMAGENET_PHOTOS[7].member_sha256
-    );
+    assert_eq!(sha256_file(&fetched[7].0)?, FOOLBOX_IMAGENET_PHOTOS[7].member_sha256);
     assert_no_partial_files(tmp.path());
     Ok(())
 }
@@ -66,16 +58,9 @@ fn wheel_not_matching_pinned_hash_is_rejected_and_removed() -> TestResult {
     let cache = Cache::new(tmp.path());
     let mut asset = FOOLBOX_IMAGENET_PHOTOS[0];
     asset.wheel_sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
-    let err = fetch(&asset, &cache)
-        .err()
-        .ok_or("a wheel with the wrong hash was accepted")?;
+    let err = fetch(&asset, &cache).err().ok_or("a wheel with the wrong hash was accepted")?;
     let message = err.to_string();
-    let AssetError::Sha256Mismatch {
-        what,
-        expected,
-        actual,
-    } = err
-    else {
+    let AssetError::Sha256Mismatch { what, expected, actual } = err else {
         return Err(format!("unexpected error: {message}").into());
     };
     assert!(what.ends_with(asset.wheel_filename), "{what}");
@@ -114,9 +99,7 @@ fn unlisted_wheel_gives_not_in_index() -> TestResult {
         .err()
         .ok_or("fetched a wheel that is not listed")?;
     match &err {
-        AssetError::NotInIndex {
-            filename, listed, ..
-        } => {
+        AssetError::NotInIndex { filename, listed, .. } => {
             assert_eq!(filename, asset.wheel_filename);
             assert!(*listed > 0);
         }
@@ -131,10 +114,7 @@ fn efficientnet_lite0_weights() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let cache = Cache::new(tmp.path());
     let path = fetch(&EFFICIENTNET_LITE0, &cache)?;
-    assert_eq!(
-        path,
-        tmp.path().join("weights/efficientnet-lite0-57934424.pth")
-    );
+    assert_eq!(path, tmp.path().join("weights/efficientnet-lite0-57934424.pth"));
     assert_eq!(std::fs::metadata(&path)?.len(), 18_826_032);
     assert_eq!(sha256_file(&path)?, EFFICIENTNET_LITE0.member_sha256);
     let offline = cache.with_offline(true);

@@ -45,12 +45,21 @@ impl Session {
             }
             eprintln!("\ninterrupted: finishing the current image (Ctrl-C again to abort)");
         });
-        Ok(Session { registry, device, cache_dir, stop })
+        Ok(Session {
+            registry,
+            device,
+            cache_dir,
+            stop,
+        })
     }
 
     /// The context components are created with.
     pub fn context(&self) -> Context<'_> {
-        Context { registry: &self.registry, device: self.device.clone(), cache_dir: self.cache_dir.clone() }
+        Context {
+            registry: &self.registry,
+            device: self.device.clone(),
+            cache_dir: self.cache_dir.clone(),
+        }
     }
 
     /// A progress bar over `len` images, hidden for a single image or when stderr is not a terminal.

@@ -4,9 +4,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn shared() -> PathBuf {
-    for c in [std::env::var_os("NAS_SHARED").map(PathBuf::from), Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")), Some(PathBuf::from("/work/shared"))]
-        .into_iter()
-        .flatten()
+    for c in [
+        std::env::var_os("NAS_SHARED").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")),
+        Some(PathBuf::from("/work/shared")),
+    ]
+    .into_iter()
+    .flatten()
     {
         if c.join("weights").is_dir() {
             return c;
@@ -34,11 +38,20 @@ fn nas(cache: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|r| {
+            r.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     names.sort();
     names
 }
@@ -46,7 +59,18 @@ fn files_in(dir: &Path) -> Vec<String> {
 #[test]
 fn predict_json_names_the_cat() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = nas(tmp.path(), &["predict", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--json", photo().to_str().unwrap()]);
+    let out = nas(
+        tmp.path(),
+        &[
+            "predict",
+            "--backbone",
+            "efficientnet-lite0",
+            "--weights",
+            &effnet(),
+            "--json",
+            photo().to_str().unwrap(),
+        ],
+    );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
@@ -63,27 +87,64 @@ fn predict_json_names_the_cat() {
 fn features_writes_five_levels_and_logits() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("feats");
-    let out = nas(tmp.path(), &["features", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--out", dir.to_str().unwrap(), photo().to_str().unwrap()]);
+    let out = nas(
+        tmp.path(),
+        &[
+            "features",
+            "--backbone",
+            "efficientnet-lite0",
+            "--weights",
+            &effnet(),
+            "--out",
+            dir.to_str().unwrap(),
+            photo().to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out).1);
     let level4 = nas_core::npy::read::<f32>(&dir.join("chelsea.level4.npy")).unwrap();
     assert_eq!(level4.shape(), &[1280, 7, 7]);
     let level0 = nas_core::npy::read::<f32>(&dir.join("chelsea.level0.npy")).unwrap();
     assert_eq!(level0.shape(), &[16, 112, 112]);
-    assert_eq!(nas_core::npy::read::<f32>(&dir.join("chelsea.logits.npy")).unwrap().shape(), &[1000]);
+    assert_eq!(
+        nas_core::npy::read::<f32>(&dir.join("chelsea.logits.npy")).unwrap().shape(),
+        &[1000]
+    );
 }
 
 #[test]
 fn segment_is_deterministic_and_consistent() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |dir: &Path| {
-        let out = nas(tmp.path(), &["segment", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--layers", "2,3,4", "-k", "5", "--seed", "0", "--out", dir.to_str().unwrap(), photo().to_str().unwrap()]);
+        let out = nas(
+            tmp.path(),
+            &[
+                "segment",
+                "--backbone",
+                "efficientnet-lite0",
+                "--weights",
+                &effnet(),
+                "--layers",
+                "2,3,4",
+                "-k",
+                "5",
+                "--seed",
+                "0",
+                "--out",
+                dir.to_str().unwrap(),
+                photo().to_str().unwrap(),
+            ],
+        );
         assert!(out.status.success(), "{}", text(&out).1);
     };
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run(&a);
     run(&b);
     for f in ["chelsea.labels.npy", "chelsea.clusters.npy", "chelsea.png"] {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs between runs with the same seed");
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs with the same seed"
+        );
     }
     let labels = nas_core::npy::read::<u32>(&a.join("chelsea.labels.npy")).unwrap();
     let clusters = nas_core::npy::read::<u32>(&a.join("chelsea.clusters.npy")).unwrap();
@@ -103,7 +164,25 @@ fn segment_is_deterministic_and_consistent() {
 fn explain_superpixelifies_and_scores() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("x");
-    let out = nas(tmp.path(), &["explain", "--backbone", "efficientnet-lite0", "--weights", &effnet(), "--method", "gradient", "--metric", "auc-lerf", "--param", "metric.steps=10", "--out", dir.to_str().unwrap(), photo().to_str().unwrap()]);
+    let out = nas(
+        tmp.path(),
+        &[
+            "explain",
+            "--backbone",
+            "efficientnet-lite0",
+            "--weights",
+            &effnet(),
+            "--method",
+            "gradient",
+            "--metric",
+            "auc-lerf",
+            "--param",
+            "metric.steps=10",
+            "--out",
+            dir.to_str().unwrap(),
+            photo().to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out).1);
     let raw = nas_core::npy::read::<f32>(&dir.join("chelsea.gradient.npy")).unwrap();
     let sp = nas_core::npy::read::<f32>(&dir.join("chelsea.gradient.superpixel.npy")).unwrap();
@@ -111,11 +190,18 @@ fn explain_superpixelifies_and_scores() {
     assert_eq!(raw.shape(), &[224, 224]);
     let mut value_of = std::collections::HashMap::new();
     for (s, v) in labels.iter().zip(sp.iter()) {
-        assert_eq!(*value_of.entry(*s).or_insert(*v), *v, "superpixelified map is constant per superpixel");
+        assert_eq!(
+            *value_of.entry(*s).or_insert(*v),
+            *v,
+            "superpixelified map is constant per superpixel"
+        );
     }
     let raw_sum: f64 = raw.iter().map(|v| f64::from(*v)).sum::<f64>();
     let sp_sum: f64 = sp.iter().map(|v| f64::from(*v)).sum::<f64>();
-    assert!((raw_sum - sp_sum).abs() <= 1e-3 * raw_sum.abs().max(1.0), "averaging keeps the total: {raw_sum} vs {sp_sum}");
+    assert!(
+        (raw_sum - sp_sum).abs() <= 1e-3 * raw_sum.abs().max(1.0),
+        "averaging keeps the total: {raw_sum} vs {sp_sum}"
+    );
     let csv = std::fs::read_to_string(dir.join("scores.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{csv}");
@@ -161,14 +247,43 @@ fn bad_input_gets_clear_errors_and_no_partial_files() {
     let img = photo().display().to_string();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
     let cases: Vec<(Vec<String>, &str, i32)> = vec![
-        (s(&["segment", "--weights", &w, "--out", &out_s, &truncated.display().to_string()]), "truncated.png", 65),
+        (
+            s(&["segment", "--weights", &w, "--out", &out_s, &truncated.display().to_string()]),
+            "truncated.png",
+            65,
+        ),
         (s(&["predict", "--backbone", "resnet18", &img]), "resnet18-f37072fd.pth", 65),
-        (s(&["predict", "--backbone", "alexnet", &img]), "valid choices: efficientnet-lite0", 64),
+        (
+            s(&["predict", "--backbone", "alexnet", &img]),
+            "valid choices: efficientnet-lite0",
+            64,
+        ),
         (s(&["segment", "--weights", &w, "-k", "0", "--out", &out_s, &img]), "`k`", 64),
-        (s(&["segment", "--weights", &w, "-k", "20", "--param", "grid=4", "--out", &out_s, &img]), "K = 20 is larger than the number of pixels (16)", 65),
-        (s(&["segment", "--weights", &w, "--param", "scaling=zscore", "--out", &out_s, &img]), "none, standardize, minmax, l2", 64),
-        (s(&["segment", "--weights", &w, "--param", "clusterer.seeed=3", "--out", &out_s, &img]), "seeed", 64),
-        (s(&["predict", "--weights", &shared().join("weights/resnet18-seed0.pth").display().to_string(), &img]), "missing key `_conv_stem.weight`", 65),
+        (
+            s(&["segment", "--weights", &w, "-k", "20", "--param", "grid=4", "--out", &out_s, &img]),
+            "K = 20 is larger than the number of pixels (16)",
+            65,
+        ),
+        (
+            s(&["segment", "--weights", &w, "--param", "scaling=zscore", "--out", &out_s, &img]),
+            "none, standardize, minmax, l2",
+            64,
+        ),
+        (
+            s(&["segment", "--weights", &w, "--param", "clusterer.seeed=3", "--out", &out_s, &img]),
+            "seeed",
+            64,
+        ),
+        (
+            s(&[
+                "predict",
+                "--weights",
+                &shared().join("weights/resnet18-seed0.pth").display().to_string(),
+                &img,
+            ]),
+            "missing key `_conv_stem.weight`",
+            65,
+        ),
     ];
     for (args, needle, code) in cases {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -187,7 +302,10 @@ fn pipeline_errors_name_the_key() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
         ("images = [\"a.png\"]\nbackbon = \"resnet18\"\n", "unknown key `backbon`"),
-        ("images = [\"a.png\"]\n[segmenter]\nname = \"nas\"\nk = \"five\"\n[backbone]\nname = \"efficientnet-lite0\"\n", "`k` = \"five\""),
+        (
+            "images = [\"a.png\"]\n[segmenter]\nname = \"nas\"\nk = \"five\"\n[backbone]\nname = \"efficientnet-lite0\"\n",
+            "`k` = \"five\"",
+        ),
         ("images = [\"a.png\"\n", "not valid TOML"),
         ("images = [\"a.png\"]\n[segmenter]\nname = \"quickshift\"\n", "valid choices:"),
     ];
@@ -207,11 +325,24 @@ fn list_shows_every_kind_with_defaults() {
     let out = nas(tmp.path(), &["list", "--json"]);
     assert!(out.status.success());
     let entries: Vec<serde_json::Value> = text(&out).0.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    for (kind, name) in [("backbone", "resnet18"), ("segmenter", "nas"), ("clusterer", "kmeans"), ("saliency method", "gradient"), ("metric", "auc-lerf")] {
-        assert!(entries.iter().any(|e| e["kind"] == kind && e["name"] == name), "{kind} {name} missing from nas list");
+    for (kind, name) in [
+        ("backbone", "resnet18"),
+        ("segmenter", "nas"),
+        ("clusterer", "kmeans"),
+        ("saliency method", "gradient"),
+        ("metric", "auc-lerf"),
+    ] {
+        assert!(
+            entries.iter().any(|e| e["kind"] == kind && e["name"] == name),
+            "{kind} {name} missing from nas list"
+        );
     }
     let nas_entry = entries.iter().find(|e| e["name"] == "nas").unwrap();
-    assert!(nas_entry["params"].as_array().unwrap().iter().any(|p| p["name"] == "levels" && p["default"] == "[2, 3, 4]"));
+    assert!(nas_entry["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "levels" && p["default"] == "[2, 3, 4]"));
 }
 
 #[test]
@@ -220,21 +351,71 @@ fn ward_hierarchy_is_nested_and_consensus_reports_stability() {
     let dir = tmp.path().join("h");
     let w = effnet();
     let img = photo().display().to_string();
-    let out = nas(tmp.path(), &["segment", "--weights", &w, "--clusterer", "ward", "-k", "3,5,10", "--param", "grid=48", "--json", "--out", dir.to_str().unwrap(), &img]);
+    let out = nas(
+        tmp.path(),
+        &[
+            "segment",
+            "--weights",
+            &w,
+            "--clusterer",
+            "ward",
+            "-k",
+            "3,5,10",
+            "--param",
+            "grid=48",
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+            &img,
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out).1);
     let k3 = nas_core::npy::read::<u32>(&dir.join("chelsea.k3.clusters.npy")).unwrap();
     let k10 = nas_core::npy::read::<u32>(&dir.join("chelsea.k10.clusters.npy")).unwrap();
-    assert!(nas_cluster::is_nested(k3.as_slice().unwrap(), k10.as_slice().unwrap()), "K = 10 refines K = 3");
+    assert!(
+        nas_cluster::is_nested(k3.as_slice().unwrap(), k10.as_slice().unwrap()),
+        "K = 10 refines K = 3"
+    );
     assert_eq!(k10.iter().copied().collect::<std::collections::BTreeSet<u32>>().len(), 10);
-    let out = nas(tmp.path(), &["segment", "--weights", &w, "--clusterer", "kmeans", "-k", "3,5", "--out", dir.to_str().unwrap(), &img]);
+    let out = nas(
+        tmp.path(),
+        &[
+            "segment",
+            "--weights",
+            &w,
+            "--clusterer",
+            "kmeans",
+            "-k",
+            "3,5",
+            "--out",
+            dir.to_str().unwrap(),
+            &img,
+        ],
+    );
     assert!(text(&out).1.contains("--clusterer ward"), "{}", text(&out).1);
 
     let dir = tmp.path().join("c");
-    let out = nas(tmp.path(), &["segment", "--weights", &w, "--runs", "4", "--json", "--out", dir.to_str().unwrap(), &img]);
+    let out = nas(
+        tmp.path(),
+        &[
+            "segment",
+            "--weights",
+            &w,
+            "--runs",
+            "4",
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+            &img,
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out).1);
     let summary: serde_json::Value = serde_json::from_str(text(&out).0.lines().next().unwrap()).unwrap();
     let ari = summary["mean_pairwise_ari"].as_f64().unwrap();
-    assert!((-0.5..=1.0).contains(&ari) && ari > 0.2, "runs of NAS k-means agree more than chance: {ari}");
+    assert!(
+        (-0.5..=1.0).contains(&ari) && ari > 0.2,
+        "runs of NAS k-means agree more than chance: {ari}"
+    );
     let consensus = nas_core::npy::read::<u32>(&dir.join("chelsea.consensus.clusters.npy")).unwrap();
     assert!(consensus.iter().all(|c| *c < 5));
     assert!(dir.join("chelsea.runs.png").exists());

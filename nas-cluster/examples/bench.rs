@@ -10,9 +10,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use nas_cluster::{
-    consensus, kmeans, ward, ConsensusParams, KMeansParams, WARD_DEFAULT_MAX_SAMPLES,
-};
+use nas_cluster::{consensus, kmeans, ward, ConsensusParams, KMeansParams, WARD_DEFAULT_MAX_SAMPLES};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {

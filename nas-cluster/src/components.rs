@@ -25,25 +25,13 @@ pub fn connected_components(labels: ArrayView2<u32>) -> (Array2<u32>, Vec<u32>) 
 /// Returns the superpixel id of every pixel, numbered `0..m` in raster order of each
 /// superpixel's first pixel, and for each superpixel the cluster label it came from. An
 /// empty map gives an empty result.
-pub fn connected_components_with(
-    labels: ArrayView2<u32>,
-    connectivity: Connectivity,
-) -> (Array2<u32>, Vec<u32>) {
+pub fn connected_components_with(labels: ArrayView2<u32>, connectivity: Connectivity) -> (Array2<u32>, Vec<u32>) {
     let (h, w) = labels.dim();
     let mut ids = Array2::<u32>::from_elem((h, w), u32::MAX);
     let mut clusters = Vec::new();
     let mut stack: Vec<(usize, usize)> = Vec::new();
     let four: &[(isize, isize)] = &[(-1, 0), (1, 0), (0, -1), (0, 1)];
-    let eight: &[(isize, isize)] = &[
-        (-1, -1),
-        (-1, 0),
-        (-1, 1),
-        (0, -1),
-        (0, 1),
-        (1, -1),
-        (1, 0),
-        (1, 1),
-    ];
+    let eight: &[(isize, isize)] = &[(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)];
     let offsets = match connectivity {
         Connectivity::Four => four,
         Connectivity::Eight => eight,

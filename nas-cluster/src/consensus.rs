@@ -49,11 +49,7 @@ impl Default for ConsensusParams {
 ///
 /// Errors: no runs, empty runs, runs of different lengths, K = 0 or K > n, or more distinct
 /// tuples than `params.max_distinct`.
-pub fn consensus(
-    runs: &[Vec<u32>],
-    k: usize,
-    params: &ConsensusParams,
-) -> Result<Vec<u32>, ClusterError> {
+pub fn consensus(runs: &[Vec<u32>], k: usize, params: &ConsensusParams) -> Result<Vec<u32>, ClusterError> {
     let n = check_runs(runs, 1, "consensus")?;
     crate::validate::check_k(k, n)?;
     // Group the points by label tuple, refining one run at a time.
@@ -87,10 +83,7 @@ pub fn consensus(
         counts[g] += 1.0;
     }
     let n_runs = runs.len();
-    let tuples: Vec<u32> = rep
-        .iter()
-        .flat_map(|&i| runs.iter().map(move |run| run[i]))
-        .collect();
+    let tuples: Vec<u32> = rep.iter().flat_map(|&i| runs.iter().map(move |run| run[i])).collect();
     let tuple = |g: usize| &tuples[g * n_runs..(g + 1) * n_runs];
     let rows: Vec<Vec<f64>> = (0..n_groups)
         .into_par_iter()
@@ -105,10 +98,7 @@ pub fn consensus(
         })
         .collect();
     let mut dist = rows.concat();
-    let merges: Vec<(usize, usize)> = nn_chain(&mut dist, &counts, params.linkage)
-        .iter()
-        .map(|m| (m.0, m.1))
-        .collect();
+    let merges: Vec<(usize, usize)> = nn_chain(&mut dist, &counts, params.linkage).iter().map(|m| (m.0, m.1)).collect();
     let cut = cut_tree(n_groups, &merges, &[k]);
     let of_group = cut.first().cloned().unwrap_or_default();
     let labels: Vec<u32> = group.iter().map(|&g| of_group[g as usize]).collect();
@@ -180,59 +170,34 @@ mod tests {
     #[test]
     fn identical_runs_give_back_their_partition() {
         let run = vec![3, 3, 1, 1, 7, 7, 7];
-        let out = consensus(
-            &[run.clone(), run.clone(), run],
-            3,
-            &ConsensusParams::default(),
-        )
-        .unwrap();
+        let out = consensus(&[run.clone(), run.clone(), run], 3, &ConsensusParams::default()).unwrap();
         assert_eq!(out, vec![0, 0, 1, 1, 2, 2, 2]);
     }
 
     #[test]
     fn majority_wins_for_a_disputed_point() {
         // Point 2 sits with {0, 1} in two runs of three, with {3, 4} in one.
-        let runs = vec![
-            vec![0, 0, 0, 1, 1],
-            vec![0, 0, 0, 1, 1],
-            vec![0, 0, 1, 1, 1],
-        ];
+        let runs = vec![vec![0, 0, 0, 1, 1], vec![0, 0, 0, 1, 1], vec![0, 0, 1, 1, 1]];
         for linkage in [Linkage::Average, Linkage::Ward] {
             let params = ConsensusParams {
                 linkage,
                 ..ConsensusParams::default()
             };
-            assert_eq!(
-                consensus(&runs, 2, &params).unwrap(),
-                vec![0, 0, 0, 1, 1],
-                "{linkage:?}"
-            );
+            assert_eq!(consensus(&runs, 2, &params).unwrap(), vec![0, 0, 0, 1, 1], "{linkage:?}");
         }
     }
 
     #[test]
     fn errors_are_reported() {
         let p = ConsensusParams::default();
-        assert!(matches!(
-            consensus(&[], 2, &p),
-            Err(ClusterError::TooFewRuns { .. })
-        ));
+        assert!(matches!(consensus(&[], 2, &p), Err(ClusterError::TooFewRuns { .. })));
         assert!(matches!(
             consensus(&[vec![0, 1], vec![0]], 2, &p),
             Err(ClusterError::LengthMismatch { index: 1, .. })
         ));
-        assert!(matches!(
-            consensus(&[vec![0, 1]], 3, &p),
-            Err(ClusterError::TooManyClusters { .. })
-        ));
-        assert!(matches!(
-            mean_pairwise_ari(&[vec![0, 1]]),
-            Err(ClusterError::TooFewRuns { .. })
-        ));
-        let many = ConsensusParams {
-            max_distinct: 2,
-            ..p
-        };
+        assert!(matches!(consensus(&[vec![0, 1]], 3, &p), Err(ClusterError::TooManyClusters { .. })));
+        assert!(matches!(mean_pairwise_ari(&[vec![0, 1]]), Err(ClusterError::TooFewRuns { .. })));
+        let many = ConsensusParams { max_distinct: 2, ..p };
         assert!(matches!(
             consensus(&[vec![0, 1, 2]], 1, &many),
             Err(ClusterError::TooManyDistinct { distinct: 3, .. })

@@ -85,9 +85,7 @@ impl Block for Avx2 {
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn avx2_block<const J: usize>(x: &[f32], c: [&[f32]; J]) -> [f32; J] {
-    use std::arch::x86_64::{
-        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
-    };
+    use std::arch::x86_64::{_mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps};
     let d = x.len();
     let full = d - d % LANES;
     for cj in &c {
@@ -189,10 +187,7 @@ fn sq_norm_body(a: &[f32]) -> f32 {
 fn sq_dist_body(a: &[f32], b: &[f32]) -> f32 {
     let full = a.len() - a.len() % LANES;
     let mut acc = [0f32; LANES];
-    for (x, y) in a[..full]
-        .chunks_exact(LANES)
-        .zip(b[..full].chunks_exact(LANES))
-    {
+    for (x, y) in a[..full].chunks_exact(LANES).zip(b[..full].chunks_exact(LANES)) {
         for l in 0..LANES {
             let t = x[l] - y[l];
             acc[l] += t * t;
@@ -289,9 +284,7 @@ mod tests {
     use super::*;
 
     fn data(n: usize, seed: f32) -> Vec<f32> {
-        (0..n)
-            .map(|i| (i as f32 * 0.37 + seed).sin() * 3.0)
-            .collect()
+        (0..n).map(|i| (i as f32 * 0.37 + seed).sin() * 3.0).collect()
     }
 
     #[test]
@@ -310,19 +303,10 @@ mod tests {
                 assert_eq!(&one[..], &out[r * k..(r + 1) * k]);
                 for j in 0..k {
                     let mut single = [0f32];
-                    products(
-                        &rows[r * d..(r + 1) * d],
-                        &cents[j * d..(j + 1) * d],
-                        d,
-                        &mut single,
-                    );
+                    products(&rows[r * d..(r + 1) * d], &cents[j * d..(j + 1) * d], d, &mut single);
                     assert_eq!(single[0], out[r * k + j], "grouping changed a product");
-                    let naive: f64 = (0..d)
-                        .map(|t| f64::from(rows[r * d + t]) * f64::from(cents[j * d + t]))
-                        .sum();
-                    assert!(
-                        (f64::from(out[r * k + j]) - naive).abs() <= 1e-4 * (1.0 + naive.abs())
-                    );
+                    let naive: f64 = (0..d).map(|t| f64::from(rows[r * d + t]) * f64::from(cents[j * d + t])).sum();
+                    assert!((f64::from(out[r * k + j]) - naive).abs() <= 1e-4 * (1.0 + naive.abs()));
                 }
             }
         }

@@ -76,18 +76,10 @@ impl KMeansParams {
     /// Refuse `n_init` or `max_iter` of 0 and a negative or non-finite `tol`.
     fn check(&self) -> Result<(), ClusterError> {
         if self.n_init == 0 {
-            return Err(invalid(
-                "n_init",
-                &self.n_init,
-                "at least one initialisation is needed",
-            ));
+            return Err(invalid("n_init", &self.n_init, "at least one initialisation is needed"));
         }
         if self.max_iter == 0 {
-            return Err(invalid(
-                "max_iter",
-                &self.max_iter,
-                "at least one iteration is needed",
-            ));
+            return Err(invalid("max_iter", &self.max_iter, "at least one iteration is needed"));
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(invalid("tol", &self.tol, "must be finite and >= 0"));
@@ -103,11 +95,7 @@ impl Default for KMeansParams {
     }
 }
 
-fn invalid(
-    name: &'static str,
-    value: &dyn std::fmt::Display,
-    reason: &'static str,
-) -> ClusterError {
+fn invalid(name: &'static str, value: &dyn std::fmt::Display, reason: &'static str) -> ClusterError {
     ClusterError::InvalidParameter {
         name,
         value: value.to_string(),
@@ -183,8 +171,7 @@ pub fn kmeans(data: ArrayView2<f32>, params: &KMeansParams) -> Result<Clustering
             best = Some(run);
         }
     }
-    let mut best =
-        best.ok_or_else(|| invalid("n_init", &0, "at least one initialisation is needed"))?;
+    let mut best = best.ok_or_else(|| invalid("n_init", &0, "at least one initialisation is needed"))?;
     if is_centred {
         for mut row in best.centroids.outer_iter_mut() {
             for (c, &m) in row.iter_mut().zip(&scan.mean) {
@@ -287,15 +274,13 @@ fn scan(xs: &[f32], n: usize, d: usize, firsts: &[usize]) -> Result<Scan, Cluste
 fn centre(xs: &[f32], mean: &[f64]) -> Vec<f32> {
     let d = mean.len();
     let mut out = vec![0f32; xs.len()];
-    out.par_chunks_mut(CHUNK * d)
-        .zip(xs.par_chunks(CHUNK * d))
-        .for_each(|(o, x)| {
-            for (orow, xrow) in o.chunks_exact_mut(d).zip(x.chunks_exact(d)) {
-                for ((ov, &xv), &m) in orow.iter_mut().zip(xrow).zip(mean) {
-                    *ov = (f64::from(xv) - m) as f32;
-                }
+    out.par_chunks_mut(CHUNK * d).zip(xs.par_chunks(CHUNK * d)).for_each(|(o, x)| {
+        for (orow, xrow) in o.chunks_exact_mut(d).zip(x.chunks_exact(d)) {
+            for ((ov, &xv), &m) in orow.iter_mut().zip(xrow).zip(mean) {
+                *ov = (f64::from(xv) - m) as f32;
             }
-        });
+        }
+    });
     out
 }
 
@@ -406,13 +391,7 @@ struct StepPart {
 /// accumulates, for each candidate, the cluster sums that choosing it would give. The kernels
 /// give each (row, centre) product the same value in any grouping, so this is bitwise the
 /// assignment step [`assign`] would make.
-fn plusplus(
-    prep: &Prepared,
-    k: usize,
-    rng: &mut ChaCha8Rng,
-    first: usize,
-    mut closest: Vec<f32>,
-) -> Seeding {
+fn plusplus(prep: &Prepared, k: usize, rng: &mut ChaCha8Rng, first: usize, mut closest: Vec<f32>) -> Seeding {
     let (n, d) = (prep.n, prep.d);
     let mut centres = Vec::with_capacity(k * d);
     centres.extend_from_slice(prep.row(first));
@@ -476,12 +455,7 @@ fn plusplus(
                         }
                     }
                 }
-                StepPart {
-                    dist,
-                    pots,
-                    sums,
-                    counts,
-                }
+                StepPart { dist, pots, sums, counts }
             })
             .collect();
         // Potential of each candidate: per chunk, then in chunk order.
@@ -516,11 +490,7 @@ fn plusplus(
                 for (a, &b) in sums.sums.iter_mut().zip(block) {
                     *a += f64::from(b);
                 }
-                for (a, &b) in sums
-                    .counts
-                    .iter_mut()
-                    .zip(&part.counts[best * k..(best + 1) * k])
-                {
+                for (a, &b) in sums.counts.iter_mut().zip(&part.counts[best * k..(best + 1) * k]) {
                     *a += b;
                 }
             }
@@ -552,11 +522,7 @@ fn first_assignment(cols: &[Vec<f32>]) -> Points {
         labels[i] = best as u32;
         upper[i] = best_d.sqrt();
     }
-    Points {
-        labels,
-        upper,
-        lower,
-    }
+    Points { labels, upper, lower }
 }
 
 /// Per-row state of a Lloyd run: label and Elkan's bounds (plain distances, not squared).
@@ -741,9 +707,7 @@ fn own_distances(prep: &Prepared, centres: &[f32], labels: &[u32]) -> Vec<f32> {
 /// `_relocate_empty_clusters`, which breaks ties by position); returns whether any moved.
 fn relocate_empty(prep: &Prepared, centres: &[f32], pts: &mut Points, sums: &mut Sums) -> bool {
     let d = prep.d;
-    let empty: Vec<usize> = (0..sums.counts.len())
-        .filter(|&j| sums.counts[j] <= 0)
-        .collect();
+    let empty: Vec<usize> = (0..sums.counts.len()).filter(|&j| sums.counts[j] <= 0).collect();
     if empty.is_empty() {
         return false;
     }
@@ -780,11 +744,7 @@ fn update_centres(old: &[f32], sums: &Sums, d: usize) -> (Vec<f32>, Vec<f32>, f6
         let inv = 1.0 / cnt as f64;
         let mut sq = 0f64;
         let range = j * d..(j + 1) * d;
-        for ((c, &s), &o) in new[range.clone()]
-            .iter_mut()
-            .zip(&sums.sums[range.clone()])
-            .zip(&old[range])
-        {
+        for ((c, &s), &o) in new[range.clone()].iter_mut().zip(&sums.sums[range.clone()]).zip(&old[range]) {
             *c = (s * inv) as f32;
             let t = f64::from(*c) - f64::from(o);
             sq += t * t;
@@ -807,24 +767,14 @@ fn inertia_from_sums(prep: &Prepared, centres: &[f32], sums: &Sums) -> f64 {
     for (j, &cnt) in sums.counts.iter().enumerate() {
         let c = &centres[j * d..(j + 1) * d];
         let s = &sums.sums[j * d..(j + 1) * d];
-        cross += c
-            .iter()
-            .zip(s)
-            .map(|(&a, &b)| f64::from(a) * b)
-            .sum::<f64>();
+        cross += c.iter().zip(s).map(|(&a, &b)| f64::from(a) * b).sum::<f64>();
         own += cnt as f64 * c.iter().map(|&a| f64::from(a) * f64::from(a)).sum::<f64>();
     }
     (norms - 2.0 * cross + own).max(0.0)
 }
 
 /// One k-means++ seeding followed by Lloyd iterations.
-fn single_run(
-    prep: &Prepared,
-    params: &KMeansParams,
-    rng: &mut ChaCha8Rng,
-    first: usize,
-    closest: Vec<f32>,
-) -> Clustering {
+fn single_run(prep: &Prepared, params: &KMeansParams, rng: &mut ChaCha8Rng, first: usize, closest: Vec<f32>) -> Clustering {
     let (n, d, k) = (prep.n, prep.d, params.k);
     let seeding = plusplus(prep, k, rng, first, closest);
     let mut centres = seeding.centres;
@@ -861,22 +811,10 @@ fn single_run(
             pending = Some((shift, relocated));
             break;
         }
-        changed = assign(
-            prep,
-            &Centres::new(&centres, d, shift),
-            &mut pts,
-            &mut sums,
-            relocated,
-        );
+        changed = assign(prep, &Centres::new(&centres, d, shift), &mut pts, &mut sums, relocated);
     }
     if let Some((shift, relocated)) = pending {
-        assign(
-            prep,
-            &Centres::new(&centres, d, shift),
-            &mut pts,
-            &mut sums,
-            relocated,
-        );
+        assign(prep, &Centres::new(&centres, d, shift), &mut pts, &mut sums, relocated);
     }
     let inertia = inertia_from_sums(prep, &centres, &sums);
     Clustering {

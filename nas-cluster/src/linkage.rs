@@ -43,11 +43,7 @@ fn update(linkage: Linkage, dix: f64, diy: f64, dxy: f64, sx: f64, sy: f64, si: 
 /// sorted by dissimilarity (stable): merge `s` joins nodes `a` and `b` (leaves are `0..n`,
 /// merge `s` creates node `n + s`). Ties are broken by the lowest index, so the result is
 /// deterministic.
-pub(crate) fn nn_chain(
-    dist: &mut [f64],
-    sizes: &[f64],
-    linkage: Linkage,
-) -> Vec<(usize, usize, f64)> {
+pub(crate) fn nn_chain(dist: &mut [f64], sizes: &[f64], linkage: Linkage) -> Vec<(usize, usize, f64)> {
     let n = sizes.len();
     if n < 2 {
         return Vec::new();
@@ -197,8 +193,7 @@ mod tests {
         let mut out = Vec::new();
         for i in 0..n {
             for j in (i + 1)..n {
-                let d2 =
-                    (points[i][0] - points[j][0]).powi(2) + (points[i][1] - points[j][1]).powi(2);
+                let d2 = (points[i][0] - points[j][0]).powi(2) + (points[i][1] - points[j][1]).powi(2);
                 out.push(if squared { d2 } else { d2.sqrt() });
             }
         }
@@ -210,10 +205,7 @@ mod tests {
         let pts: Vec<[f64; 2]> = (0..40)
             .map(|i| {
                 let t = i as f64;
-                [
-                    (t * 1.7).sin() * 5.0 + (i % 3) as f64 * 9.0,
-                    (t * 0.9).cos() * 4.0,
-                ]
+                [(t * 1.7).sin() * 5.0 + (i % 3) as f64 * 9.0, (t * 0.9).cos() * 4.0]
             })
             .collect();
         let ks = [1, 2, 3, 5, 9, 40];
@@ -225,17 +217,9 @@ mod tests {
             let merges = nn_chain(&mut mine, &vec![1.0; pts.len()], ours_linkage);
             let mut theirs = condensed(&pts, false);
             let dend = kodama::linkage(&mut theirs, pts.len(), kodama_method);
-            let km: Vec<(usize, usize)> = dend
-                .steps()
-                .iter()
-                .map(|s| (s.cluster1, s.cluster2))
-                .collect();
+            let km: Vec<(usize, usize)> = dend.steps().iter().map(|s| (s.cluster1, s.cluster2)).collect();
             let mm: Vec<(usize, usize)> = merges.iter().map(|m| (m.0, m.1)).collect();
-            assert_eq!(
-                cut_tree(40, &mm, &ks),
-                cut_tree(40, &km, &ks),
-                "{ours_linkage:?}"
-            );
+            assert_eq!(cut_tree(40, &mm, &ks), cut_tree(40, &km, &ks), "{ours_linkage:?}");
         }
     }
 
@@ -243,9 +227,7 @@ mod tests {
     fn weights_act_as_repeated_points() {
         // Points 0 and 1 are repeated 3 and 2 times in the expanded set.
         let base = [[0.0, 0.0], [1.0, 0.0], [5.0, 0.0], [5.5, 1.0]];
-        let expanded = [
-            base[0], base[0], base[0], base[1], base[1], base[2], base[3],
-        ];
+        let expanded = [base[0], base[0], base[0], base[1], base[1], base[2], base[3]];
         for linkage in [Linkage::Average, Linkage::Ward] {
             let squared = linkage == Linkage::Ward;
             let mut w = condensed(&base, squared);
@@ -254,10 +236,7 @@ mod tests {
                 .map(|m| (m.0, m.1))
                 .collect();
             let mut e = condensed(&expanded, squared);
-            let me: Vec<(usize, usize)> = nn_chain(&mut e, &[1.0; 7], linkage)
-                .iter()
-                .map(|m| (m.0, m.1))
-                .collect();
+            let me: Vec<(usize, usize)> = nn_chain(&mut e, &[1.0; 7], linkage).iter().map(|m| (m.0, m.1)).collect();
             for k in 1..=4 {
                 let cw = &cut_tree(4, &mw, &[k])[0];
                 let ce = &cut_tree(7, &me, &[k])[0];

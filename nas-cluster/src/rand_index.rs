@@ -57,10 +57,7 @@ mod tests {
 
     #[test]
     fn permutation_invariant_and_errors() {
-        assert_eq!(
-            adjusted_rand_index(&[0, 0, 1, 1], &[5, 5, 2, 2]).unwrap(),
-            1.0
-        );
+        assert_eq!(adjusted_rand_index(&[0, 0, 1, 1], &[5, 5, 2, 2]).unwrap(), 1.0);
         assert!(adjusted_rand_index(&[0, 1], &[0]).is_err());
         assert!(adjusted_rand_index(&[], &[]).is_err());
     }

@@ -8,11 +8,7 @@ use ndarray::ArrayView2;
 pub(crate) fn check_shape(data: &ArrayView2<f32>, what: &'static str) -> Result<(), ClusterError> {
     let (n, d) = data.dim();
     if n == 0 || d == 0 {
-        return Err(ClusterError::EmptyData {
-            what,
-            rows: n,
-            cols: d,
-        });
+        return Err(ClusterError::EmptyData { what, rows: n, cols: d });
     }
     Ok(())
 }
@@ -50,9 +46,7 @@ mod tests {
     fn non_finite_is_reported_with_its_row() {
         let m = [0.0f32, 1.0, 2.0, f32::NAN, f32::INFINITY, 0.0];
         match first_non_finite(&m, 2, 10) {
-            Some(ClusterError::NonFinite {
-                row: 11, col: 1, ..
-            }) => {}
+            Some(ClusterError::NonFinite { row: 11, col: 1, .. }) => {}
             other => panic!("unexpected {other:?}"),
         }
     }

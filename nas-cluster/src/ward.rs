@@ -34,11 +34,7 @@ const BLOCK: usize = 64;
 ///
 /// Errors: empty data, n above `max_samples` (with the memory it would take), a K of 0 or
 /// above n, a NaN or infinite value.
-pub fn ward(
-    data: ArrayView2<f32>,
-    ks: &[usize],
-    max_samples: usize,
-) -> Result<Vec<Vec<u32>>, ClusterError> {
+pub fn ward(data: ArrayView2<f32>, ks: &[usize], max_samples: usize) -> Result<Vec<Vec<u32>>, ClusterError> {
     check_shape(&data, "the feature matrix")?;
     let n = data.nrows();
     if n > max_samples {
@@ -62,11 +58,7 @@ pub fn ward(
     }
     let mut dist = euclidean_condensed(data);
     let dend = kodama::linkage(&mut dist, n, kodama::Method::Ward);
-    let merges: Vec<(usize, usize)> = dend
-        .steps()
-        .iter()
-        .map(|s| (s.cluster1, s.cluster2))
-        .collect();
+    let merges: Vec<(usize, usize)> = dend.steps().iter().map(|s| (s.cluster1, s.cluster2)).collect();
     Ok(cut_tree(n, &merges, ks))
 }
 
@@ -75,9 +67,7 @@ pub fn ward(
 fn euclidean_condensed(data: ArrayView2<f32>) -> Vec<f64> {
     let (n, d) = data.dim();
     let x64 = data.mapv(f64::from);
-    let mean = x64
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| ndarray::Array1::zeros(d));
+    let mean = x64.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(d));
     let x: Array2<f64> = &x64 - &mean.insert_axis(Axis(0));
     let norms: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
     let mut dist = vec![0f64; n * (n - 1) / 2];
@@ -100,11 +90,7 @@ fn euclidean_condensed(data: ArrayView2<f32>) -> Vec<f64> {
         for (i, g) in (i0..i1).zip(gram.outer_iter()) {
             let len = n - i - 1;
             let out = &mut seg[pos..pos + len];
-            for ((o, &gij), &nj) in out
-                .iter_mut()
-                .zip(g.iter().skip(i + 1 - i0))
-                .zip(&norms[i + 1..])
-            {
+            for ((o, &gij), &nj) in out.iter_mut().zip(g.iter().skip(i + 1 - i0)).zip(&norms[i + 1..]) {
                 *o = norms[i] + nj - 2.0 * gij;
             }
             // A separate loop, so that the square roots vectorise.
@@ -124,10 +110,7 @@ pub fn is_nested(coarse: &[u32], fine: &[u32]) -> bool {
         return false;
     }
     let mut parent = std::collections::HashMap::new();
-    coarse
-        .iter()
-        .zip(fine)
-        .all(|(&c, &f)| *parent.entry(f).or_insert(c) == c)
+    coarse.iter().zip(fine).all(|(&c, &f)| *parent.entry(f).or_insert(c) == c)
 }
 
 #[cfg(test)]
@@ -137,14 +120,7 @@ mod tests {
 
     #[test]
     fn small_blobs_split_as_expected() {
-        let x = array![
-            [0.0f32, 0.0],
-            [0.1, 0.0],
-            [5.0, 5.0],
-            [5.1, 5.0],
-            [5.0, 5.2],
-            [20.0, 0.0]
-        ];
+        let x = array![[0.0f32, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0], [5.0, 5.2], [20.0, 0.0]];
         let cuts = ward(x.view(), &[1, 2, 3, 6], 100).unwrap();
         assert_eq!(cuts[0], vec![0; 6]);
         assert_eq!(cuts[2], vec![0, 0, 1, 1, 1, 2]);
@@ -162,10 +138,7 @@ mod tests {
                 .map(|c| (f64::from(x[[i, c]]) - f64::from(x[[j, c]])).powi(2))
                 .sum::<f64>()
                 .sqrt();
-            assert!(
-                (dist[condensed_index(150, i, j)] - direct).abs() < 1e-9,
-                "{i} {j}"
-            );
+            assert!((dist[condensed_index(150, i, j)] - direct).abs() < 1e-9, "{i} {j}");
         }
     }
 }

@@ -8,29 +8,14 @@ use ndarray::{array, Array2};
 #[test]
 fn handcrafted_map() {
     // Cluster 1 forms a ring broken on a diagonal, cluster 2 two diagonal-touching pixels.
-    let labels = array![
-        [1u32, 1, 1, 0, 2],
-        [1, 0, 1, 2, 0],
-        [1, 1, 0, 0, 0],
-        [0, 0, 1, 3, 3],
-    ];
+    let labels = array![[1u32, 1, 1, 0, 2], [1, 0, 1, 2, 0], [1, 1, 0, 0, 0], [0, 0, 1, 3, 3],];
     let (ids, clusters) = connected_components(labels.view());
-    let expected = array![
-        [0u32, 0, 0, 1, 2],
-        [0, 3, 0, 4, 5],
-        [0, 0, 5, 5, 5],
-        [6, 6, 7, 8, 8],
-    ];
+    let expected = array![[0u32, 0, 0, 1, 2], [0, 3, 0, 4, 5], [0, 0, 5, 5, 5], [6, 6, 7, 8, 8],];
     assert_eq!(ids, expected);
     assert_eq!(clusters, vec![1, 0, 2, 0, 2, 0, 0, 1, 3]);
 
     let (ids8, clusters8) = connected_components_with(labels.view(), Connectivity::Eight);
-    let expected8 = array![
-        [0u32, 0, 0, 1, 2],
-        [0, 1, 0, 2, 1],
-        [0, 0, 1, 1, 1],
-        [1, 1, 0, 3, 3],
-    ];
+    let expected8 = array![[0u32, 0, 0, 1, 2], [0, 1, 0, 2, 1], [0, 0, 1, 1, 1], [1, 1, 0, 3, 3],];
     assert_eq!(ids8, expected8);
     assert_eq!(clusters8, vec![1, 0, 2, 3]);
 }
@@ -52,9 +37,7 @@ fn degenerate_maps() {
 #[test]
 fn real_label_maps_match_scipy() {
     let manifest = common::manifest();
-    let entries = manifest["components"]
-        .as_array()
-        .expect("components entries");
+    let entries = manifest["components"].as_array().expect("components entries");
     assert!(!entries.is_empty());
     for e in entries {
         let shape: Vec<usize> = e["shape"]

@@ -2,10 +2,7 @@
 
 mod common;
 
-use nas_cluster::{
-    adjusted_rand_index, consensus, kmeans, mean_pairwise_ari, ConsensusParams, KMeansParams,
-    Linkage,
-};
+use nas_cluster::{adjusted_rand_index, consensus, kmeans, mean_pairwise_ari, ConsensusParams, KMeansParams, Linkage};
 
 fn runs(name: &str, k: usize, seeds: u64) -> Vec<Vec<u32>> {
     let x = common::dataset(name);
@@ -37,17 +34,11 @@ fn consensus_of_real_runs_agrees_with_them() {
             let c = consensus(&runs, 5, &params).expect("consensus");
             assert_eq!(c.len(), runs[0].len());
             assert_eq!(c.iter().max(), Some(&4), "{name}: K clusters");
-            let to_runs: Vec<f64> = runs
-                .iter()
-                .map(|r| adjusted_rand_index(&c, r).expect("ari"))
-                .collect();
+            let to_runs: Vec<f64> = runs.iter().map(|r| adjusted_rand_index(&c, r).expect("ari")).collect();
             let mean = to_runs.iter().sum::<f64>() / to_runs.len() as f64;
             println!("{name} {linkage:?}: stability {stability:.3}, consensus vs runs {mean:.3}");
             // The consensus is at least as close to the runs as they are to each other.
-            assert!(
-                mean >= stability - 0.02,
-                "{name} {linkage:?}: {mean} vs {stability}"
-            );
+            assert!(mean >= stability - 0.02, "{name} {linkage:?}: {mean} vs {stability}");
             // Deterministic.
             assert_eq!(c, consensus(&runs, 5, &params).expect("consensus"));
         }
@@ -76,10 +67,7 @@ fn scales_to_a_224_grid_without_a_pixel_matrix() {
     let t = std::time::Instant::now();
     let c = consensus(&runs, 5, &ConsensusParams::default()).expect("consensus");
     let stability = mean_pairwise_ari(&runs).expect("stability");
-    let to_runs: Vec<f64> = runs
-        .iter()
-        .map(|r| adjusted_rand_index(&c, r).expect("ari"))
-        .collect();
+    let to_runs: Vec<f64> = runs.iter().map(|r| adjusted_rand_index(&c, r).expect("ari")).collect();
     println!(
         "consensus of 6 runs over {} pixels: {:?}; stability {stability:.3}, consensus vs runs {to_runs:.3?}",
         c.len(),

@@ -25,7 +25,7 @@ const MIN_ARI: f64 = 0.9;
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 0 {
+    if v.len().is_multiple_of(2) {
         0.5 * (v[m - 1] + v[m])
     } else {
         v[m]
@@ -50,19 +50,11 @@ fn labels_are_nearest(x: ArrayView2<f32>, r: &nas_cluster::Clustering) {
         let d: Vec<f64> = r
             .centroids
             .outer_iter()
-            .map(|c| {
-                row.iter()
-                    .zip(c.iter())
-                    .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
-                    .sum()
-            })
+            .map(|c| row.iter().zip(c.iter()).map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2)).sum())
             .collect();
         let own = d[r.labels[i] as usize];
         let min = d.iter().cloned().fold(f64::INFINITY, f64::min);
-        assert!(
-            own <= min + 1e-4 * (1.0 + min),
-            "row {i}: own {own} > nearest {min}"
-        );
+        assert!(own <= min + 1e-4 * (1.0 + min), "row {i}: own {own} > nearest {min}");
     }
 }
 
@@ -98,10 +90,7 @@ fn matches_scikit_learn_on_real_activations() {
             r.inertia
         );
         if self_ari >= SEPARATED {
-            assert!(
-                ari >= MIN_ARI,
-                "{name} k={k}: ARI {ari} against sklearn's labels"
-            );
+            assert!(ari >= MIN_ARI, "{name} k={k}: ARI {ari} against sklearn's labels");
         }
         // The inertia from cluster sums equals the direct one, and labels are nearest centres.
         let direct = direct_inertia(x.view(), &r);
@@ -146,10 +135,7 @@ fn single_initialisations_are_distributed_as_scikit_learn() {
             "{name} k={k}: median of 50 single runs {mo:.2}, sklearn {ms:.2} (ratio {:.4})",
             mo / ms
         );
-        assert!(
-            (mo / ms - 1.0).abs() <= MEDIAN_SLACK,
-            "{name} k={k}: median {mo} vs sklearn's {ms}"
-        );
+        assert!((mo / ms - 1.0).abs() <= MEDIAN_SLACK, "{name} k={k}: median {mo} vs sklearn's {ms}");
     }
 }
 
@@ -165,22 +151,12 @@ fn same_seed_same_result_whatever_the_threads() {
     let b = kmeans(x.view(), &params).expect("kmeans");
     assert_eq!(a, b);
     for threads in [1, 3] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("pool");
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
         let c = pool.install(|| kmeans(x.view(), &params)).expect("kmeans");
         assert_eq!(a, c, "{threads} threads");
     }
     // Another seed gives another seeding (and here another result).
-    let other = kmeans(
-        x.view(),
-        &KMeansParams {
-            seed: 8,
-            ..params.clone()
-        },
-    )
-    .expect("kmeans");
+    let other = kmeans(x.view(), &KMeansParams { seed: 8, ..params.clone() }).expect("kmeans");
     assert_ne!(a.centroids, other.centroids);
 }
 
@@ -240,11 +216,7 @@ fn every_k_from_one_to_n_works() {
             // Zero up to the rounding of the inertia from cluster sums (relative to the data's
             // total sum of squares).
             let total: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-            assert!(
-                r.inertia <= 1e-7 * total,
-                "k = n: inertia {} of {total}",
-                r.inertia
-            );
+            assert!(r.inertia <= 1e-7 * total, "k = n: inertia {} of {total}", r.inertia);
         }
     }
     // Duplicate rows: fewer distinct points than K leaves clusters to relocation.
@@ -258,14 +230,8 @@ fn every_k_from_one_to_n_works() {
 fn bad_input_is_refused_with_a_clear_message() {
     let x = Array2::<f32>::zeros((50176, 1));
     let err = kmeans(x.view(), &KMeansParams::new(60000)).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "K = 60000 is larger than the number of pixels (50176)"
-    );
-    assert_eq!(
-        kmeans(x.view(), &KMeansParams::new(0)).unwrap_err(),
-        ClusterError::ZeroClusters
-    );
+    assert_eq!(err.to_string(), "K = 60000 is larger than the number of pixels (50176)");
+    assert_eq!(kmeans(x.view(), &KMeansParams::new(0)).unwrap_err(), ClusterError::ZeroClusters);
     let empty = Array2::<f32>::zeros((0, 4));
     assert!(matches!(
         kmeans(empty.view(), &KMeansParams::new(1)),
@@ -274,17 +240,7 @@ fn bad_input_is_refused_with_a_clear_message() {
     let mut nan = Array2::<f32>::ones((300, 4));
     nan[[257, 2]] = f32::NAN;
     let err = kmeans(nan.view(), &KMeansParams::new(2)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ClusterError::NonFinite {
-                row: 257,
-                col: 2,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, ClusterError::NonFinite { row: 257, col: 2, .. }), "{err:?}");
     assert!(err.to_string().contains("row 257"), "{err}");
     for bad in [
         KMeansParams {

@@ -35,12 +35,7 @@ fn equals_scikit_learn_up_to_permutation() {
         let mut order: Vec<usize> = (0..ks.len()).collect();
         order.sort_by_key(|&i| ks[i]);
         for w in order.windows(2) {
-            assert!(
-                is_nested(&ours[w[0]], &ours[w[1]]),
-                "{name}: K={} inside K={}",
-                ks[w[1]],
-                ks[w[0]]
-            );
+            assert!(is_nested(&ours[w[0]], &ours[w[1]]), "{name}: K={} inside K={}", ks[w[1]], ks[w[0]]);
         }
     }
 }
@@ -53,13 +48,8 @@ fn deterministic_and_order_of_ks_free() {
     assert_eq!(a[0], b[1]);
     assert_eq!(a[1], b[2]);
     assert_eq!(a[2], b[0]);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("pool");
-    let c = pool
-        .install(|| ward(x.view(), &[12, 2, 5], 1000))
-        .expect("ward");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+    let c = pool.install(|| ward(x.view(), &[12, 2, 5], 1000)).expect("ward");
     assert_eq!(a, c);
 }
 
@@ -85,17 +75,12 @@ fn refuses_too_many_pixels_and_bad_k() {
         }
     ));
     assert!(
-        msg.contains("max_samples = 16384")
-            && msg.contains("GiB")
-            && msg.contains("smaller output grid"),
+        msg.contains("max_samples = 16384") && msg.contains("GiB") && msg.contains("smaller output grid"),
         "{msg}"
     );
     assert!(msg.contains("9.38 GiB"), "{msg}");
     let small = Array2::<f32>::zeros((10, 2));
-    assert_eq!(
-        ward(small.view(), &[0], 100).unwrap_err(),
-        ClusterError::ZeroClusters
-    );
+    assert_eq!(ward(small.view(), &[0], 100).unwrap_err(), ClusterError::ZeroClusters);
     assert!(matches!(
         ward(small.view(), &[11], 100),
         Err(ClusterError::TooManyClusters { k: 11, n: 10 })
@@ -107,8 +92,5 @@ fn refuses_too_many_pixels_and_bad_k() {
         Err(ClusterError::NonFinite { row: 4, col: 1, .. })
     ));
     assert!(ward(Array2::<f32>::zeros((0, 2)).view(), &[1], 100).is_err());
-    assert_eq!(
-        ward(small.view(), &[], 100).expect("no cut"),
-        Vec::<Vec<u32>>::new()
-    );
+    assert_eq!(ward(small.view(), &[], 100).expect("no cut"), Vec::<Vec<u32>>::new());
 }

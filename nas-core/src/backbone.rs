@@ -92,10 +92,7 @@ pub trait Backbone: Send + Sync {
     fn forward(&self, input: NasTensor<4>) -> Forward {
         let mut collect = Collect(Vec::with_capacity(LEVELS));
         let logits = self.forward_hooked(input, &mut collect);
-        Forward {
-            levels: collect.0,
-            logits,
-        }
+        Forward { levels: collect.0, logits }
     }
 
     /// Gradient of each sample's `targets[i]` logit with respect to the input.
@@ -105,7 +102,9 @@ pub trait Backbone: Send + Sync {
         let logits = self.forward_hooked(input.clone(), &mut collect);
         drop(collect);
         let grads = target_sum(&logits, targets)?.backward();
-        let grad = input.grad(&grads).ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
+        let grad = input
+            .grad(&grads)
+            .ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
         Ok(Gradient {
             value: input.detach(),
             grad: NasTensor::from_inner(grad),
@@ -116,13 +115,20 @@ pub trait Backbone: Send + Sync {
     /// Gradient of each sample's `targets[i]` logit with respect to depth level `level`.
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         if level >= LEVELS {
-            return Err(NasError::InvalidInput(format!("depth level {level} does not exist; expected 0..{}", LEVELS - 1)));
+            return Err(NasError::InvalidInput(format!(
+                "depth level {level} does not exist; expected 0..{}",
+                LEVELS - 1
+            )));
         }
         let mut hook = GradientAt { index: level, leaf: None };
         let logits = self.forward_hooked(input.detach(), &mut hook);
-        let leaf = hook.leaf.ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
+        let leaf = hook
+            .leaf
+            .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
         let grads = target_sum(&logits, targets)?.backward();
-        let grad = leaf.grad(&grads).ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
+        let grad = leaf
+            .grad(&grads)
+            .ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
         Ok(Gradient {
             value: leaf.detach(),
             grad: NasTensor::from_inner(grad),
@@ -139,7 +145,9 @@ fn target_sum(logits: &NasTensor<2>, targets: &[usize]) -> Result<NasTensor<1>> 
         return Err(NasError::InvalidInput(format!("{} targets for a batch of {batch}", targets.len())));
     }
     if let Some(bad) = targets.iter().find(|t| **t >= classes) {
-        return Err(NasError::InvalidInput(format!("target class {bad} is out of range: the backbone has {classes} classes")));
+        return Err(NasError::InvalidInput(format!(
+            "target class {bad} is out of range: the backbone has {classes} classes"
+        )));
     }
     let index: Vec<i64> = targets.iter().map(|t| *t as i64).collect();
     let index = Tensor::<_, 2, Int>::from_data(TensorData::new(index, [batch, 1]), &logits.device());

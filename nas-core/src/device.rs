@@ -16,11 +16,7 @@ pub fn parse_device(name: &str) -> Result<Device> {
     let inner = match name.trim() {
         "cpu" => Device::Flex(FlexDevice),
         other if other == "cuda" || other.starts_with("cuda:") => cuda_device(other)?,
-        other => {
-            return Err(NasError::InvalidInput(format!(
-                "device `{other}`: expected cpu, cuda or cuda:N"
-            )))
-        }
+        other => return Err(NasError::InvalidInput(format!("device `{other}`: expected cpu, cuda or cuda:N"))),
     };
     Ok(Device::autodiff(inner))
 }
@@ -39,9 +35,9 @@ pub fn cuda_compiled() -> bool {
 fn cuda_device(name: &str) -> Result<Device> {
     let index = match name.strip_prefix("cuda:") {
         None => 0,
-        Some(n) => n.parse::<usize>().map_err(|_| {
-            NasError::InvalidInput(format!("device `{name}`: expected cuda:N with N a GPU index"))
-        })?,
+        Some(n) => n
+            .parse::<usize>()
+            .map_err(|_| NasError::InvalidInput(format!("device `{name}`: expected cuda:N with N a GPU index")))?,
     };
     Ok(Device::Cuda(burn::backend::cuda::CudaDevice::new(index)))
 }

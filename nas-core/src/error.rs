@@ -93,10 +93,7 @@ pub enum NasError {
 impl NasError {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        NasError::Io {
-            path: path.into(),
-            source,
-        }
+        NasError::Io { path: path.into(), source }
     }
 
     /// Process exit code for this error, so scripts can tell user errors from I/O failures.

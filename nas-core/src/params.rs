@@ -212,9 +212,7 @@ impl Params {
                 for item in items {
                     match item {
                         toml::Value::Integer(i) => out.push(*i),
-                        _ => {
-                            return Err(self.error(key, describe(&toml::Value::Array(items.clone())), "expected a list of integers"))
-                        }
+                        _ => return Err(self.error(key, describe(&toml::Value::Array(items.clone())), "expected a list of integers")),
                     }
                 }
                 out
@@ -278,7 +276,10 @@ impl Params {
                 return Err(self.error(
                     key,
                     describe(value),
-                    format!("unknown parameter; valid parameters: {}", if valid.is_empty() { "(none)".to_string() } else { valid.join(", ") }),
+                    format!(
+                        "unknown parameter; valid parameters: {}",
+                        if valid.is_empty() { "(none)".to_string() } else { valid.join(", ") }
+                    ),
                 ));
             }
         }
@@ -294,7 +295,7 @@ fn parse_cli_value(value: &str) -> toml::Value {
         }
     }
     if trimmed.contains(',') {
-        let parts: Vec<toml::Value> = trimmed.split(',').map(|p| parse_cli_value(p)).collect();
+        let parts: Vec<toml::Value> = trimmed.split(',').map(parse_cli_value).collect();
         return toml::Value::Array(parts);
     }
     toml::Value::String(trimmed.to_string())
@@ -324,7 +325,12 @@ mod tests {
         p.set_from_str("seeed", "1");
         let err = p.int("k", 5, 1, 1000).unwrap_err().to_string();
         assert!(err.contains("`k`") && err.contains("[1, 1000]"), "{err}");
-        let specs = [ParamSpec { name: "k", kind: ParamKind::Int, default: "5", doc: "" }];
+        let specs = [ParamSpec {
+            name: "k",
+            kind: ParamKind::Int,
+            default: "5",
+            doc: "",
+        }];
         let err = p.finish(&specs).unwrap_err().to_string();
         assert!(err.contains("seeed") && err.contains("valid parameters: k"), "{err}");
     }

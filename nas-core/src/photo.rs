@@ -105,7 +105,9 @@ fn decode(path: &Path) -> Result<DynamicImage> {
         .into_dimensions()
         .map_err(|e| bad(format!("cannot read the image header: {e}")))?;
     if w > MAX_SIDE || h > MAX_SIDE {
-        return Err(bad(format!("{w}x{h} pixels is larger than the {MAX_SIDE}x{MAX_SIDE} limit; downscale it first")));
+        return Err(bad(format!(
+            "{w}x{h} pixels is larger than the {MAX_SIDE}x{MAX_SIDE} limit; downscale it first"
+        )));
     }
     if w < MIN_SIDE || h < MIN_SIDE {
         return Err(bad(format!("{w}x{h} pixels is smaller than the {MIN_SIDE}x{MIN_SIDE} minimum")));

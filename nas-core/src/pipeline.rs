@@ -24,7 +24,10 @@ pub struct ComponentSpec {
 impl ComponentSpec {
     /// A component with default parameters.
     pub fn named(name: &str) -> ComponentSpec {
-        ComponentSpec { name: name.to_string(), params: Params::empty(name) }
+        ComponentSpec {
+            name: name.to_string(),
+            params: Params::empty(name),
+        }
     }
 }
 
@@ -51,7 +54,17 @@ pub struct Pipeline {
     pub metrics: Vec<ComponentSpec>,
 }
 
-const TOP_KEYS: &[&str] = &["images", "out", "resize", "batch", "target", "backbone", "segmenter", "saliency", "metric"];
+const TOP_KEYS: &[&str] = &[
+    "images",
+    "out",
+    "resize",
+    "batch",
+    "target",
+    "backbone",
+    "segmenter",
+    "saliency",
+    "metric",
+];
 
 impl Pipeline {
     /// Reads a pipeline file; image and output paths are relative to the file's folder.
@@ -63,8 +76,16 @@ impl Pipeline {
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         Pipeline::from_table(table, base).map_err(|e| match e {
-            NasError::Pipeline { reason, .. } => NasError::Pipeline { path: path.to_path_buf(), reason },
-            NasError::Param { component, key, value, expected } => NasError::Pipeline {
+            NasError::Pipeline { reason, .. } => NasError::Pipeline {
+                path: path.to_path_buf(),
+                reason,
+            },
+            NasError::Param {
+                component,
+                key,
+                value,
+                expected,
+            } => NasError::Pipeline {
                 path: path.to_path_buf(),
                 reason: format!("[{component}] `{key}` = {value}: {expected}"),
             },
@@ -74,7 +95,10 @@ impl Pipeline {
 
     /// Builds a pipeline from a parsed TOML table.
     pub fn from_table(table: toml::Table, base: &Path) -> Result<Pipeline> {
-        let bad = |reason: String| NasError::Pipeline { path: PathBuf::new(), reason };
+        let bad = |reason: String| NasError::Pipeline {
+            path: PathBuf::new(),
+            reason,
+        };
         for key in table.keys() {
             if !TOP_KEYS.contains(&key.as_str()) {
                 return Err(bad(format!("unknown key `{key}`; valid keys: {}", TOP_KEYS.join(", "))));
@@ -83,7 +107,11 @@ impl Pipeline {
         let images = match table.get("images") {
             Some(toml::Value::Array(items)) => items
                 .iter()
-                .map(|v| v.as_str().map(|s| base.join(s)).ok_or_else(|| bad(format!("`images`: {v} is not a path string"))))
+                .map(|v| {
+                    v.as_str()
+                        .map(|s| base.join(s))
+                        .ok_or_else(|| bad(format!("`images`: {v} is not a path string")))
+                })
                 .collect::<Result<Vec<_>>>()?,
             Some(toml::Value::String(s)) => vec![base.join(s)],
             Some(other) => return Err(bad(format!("`images` = {other}: expected a list of paths"))),
@@ -97,7 +125,11 @@ impl Pipeline {
         let top = Params::new("pipeline", table.clone());
         let resize = if top.bool("resize", true)? { Some(Resize::default()) } else { None };
         let batch = top.usize("batch", 1, 1, 4096)?;
-        let target = if table.contains_key("target") { Some(top.usize("target", 0, 0, usize::MAX)?) } else { None };
+        let target = if table.contains_key("target") {
+            Some(top.usize("target", 0, 0, usize::MAX)?)
+        } else {
+            None
+        };
         let one = |key: &str| -> Result<Option<ComponentSpec>> {
             match table.get(key) {
                 None => Ok(None),
@@ -126,7 +158,10 @@ impl Pipeline {
 }
 
 fn spec_from_value(key: &str, value: &toml::Value) -> Result<ComponentSpec> {
-    let bad = |reason: String| NasError::Pipeline { path: PathBuf::new(), reason };
+    let bad = |reason: String| NasError::Pipeline {
+        path: PathBuf::new(),
+        reason,
+    };
     match value {
         toml::Value::String(name) => Ok(ComponentSpec::named(name)),
         toml::Value::Table(t) => {
@@ -136,7 +171,10 @@ fn spec_from_value(key: &str, value: &toml::Value) -> Result<ComponentSpec> {
                 Some(other) => return Err(bad(format!("[{key}] `name` = {other}: expected a component name"))),
                 None => return Err(bad(format!("[{key}] needs a `name` key (see `nas list`)"))),
             };
-            Ok(ComponentSpec { params: Params::new(name.clone(), t), name })
+            Ok(ComponentSpec {
+                params: Params::new(name.clone(), t),
+                name,
+            })
         }
         other => Err(bad(format!("`{key}` = {other}: expected a table with a `name` key"))),
     }
@@ -214,9 +252,19 @@ impl<'r> Runner<'r> {
             .map(|m| Ok((m.name.clone(), registry.metric(&m.name, &m.params, ctx)?)))
             .collect::<Result<Vec<_>>>()?;
         if !metrics.is_empty() && saliency.is_empty() {
-            return Err(NasError::Pipeline { path: PathBuf::new(), reason: "metrics score saliency maps: add a [[saliency]] method".into() });
+            return Err(NasError::Pipeline {
+                path: PathBuf::new(),
+                reason: "metrics score saliency maps: add a [[saliency]] method".into(),
+            });
         }
-        Ok(Runner { pipeline, backbone, segmenter, saliency, metrics, _registry: registry })
+        Ok(Runner {
+            pipeline,
+            backbone,
+            segmenter,
+            saliency,
+            metrics,
+            _registry: registry,
+        })
     }
 
     /// The pipeline being run.
@@ -232,7 +280,10 @@ impl<'r> Runner<'r> {
             if stop.load(Ordering::Relaxed) {
                 return Err(NasError::Interrupted);
             }
-            let photos = chunk.iter().map(|p| Photo::open(p, self.pipeline.resize)).collect::<Result<Vec<_>>>()?;
+            let photos = chunk
+                .iter()
+                .map(|p| Photo::open(p, self.pipeline.resize))
+                .collect::<Result<Vec<_>>>()?;
             for report in self.run_batch(&photos)? {
                 on_image(&report);
                 reports.push(report);
@@ -271,7 +322,10 @@ impl<'r> Runner<'r> {
         }
         let segmentations = match &self.segmenter {
             Some(seg) => {
-                let batch = Batch { photos: refs.clone(), input: input.clone() };
+                let batch = Batch {
+                    photos: refs.clone(),
+                    input: input.clone(),
+                };
                 Some(seg.segment(&batch, self.backbone.as_deref())?)
             }
             None => None,
@@ -285,9 +339,21 @@ impl<'r> Runner<'r> {
             for ((photo, seg), report) in photos.iter().zip(segs).zip(reports.iter_mut()) {
                 let stem = photo.stem();
                 report.superpixels = Some(seg.count());
-                write(report, format!("{stem}.labels.npy"), npy::write_array(&out.join(format!("{stem}.labels.npy")), &seg.labels))?;
-                write(report, format!("{stem}.clusters.npy"), npy::write_array(&out.join(format!("{stem}.clusters.npy")), &seg.clusters()))?;
-                write(report, format!("{stem}.png"), output::write_png(&out.join(format!("{stem}.png")), &render::overlay(photo, seg)))?;
+                write(
+                    report,
+                    format!("{stem}.labels.npy"),
+                    npy::write_array(&out.join(format!("{stem}.labels.npy")), &seg.labels),
+                )?;
+                write(
+                    report,
+                    format!("{stem}.clusters.npy"),
+                    npy::write_array(&out.join(format!("{stem}.clusters.npy")), &seg.clusters()),
+                )?;
+                write(
+                    report,
+                    format!("{stem}.png"),
+                    output::write_png(&out.join(format!("{stem}.png")), &render::overlay(photo, seg)),
+                )?;
             }
         }
         let (Some(backbone), Some(input)) = (&self.backbone, &input) else {
@@ -298,15 +364,23 @@ impl<'r> Runner<'r> {
             for (i, (photo, map)) in photos.iter().zip(&maps).enumerate() {
                 let stem = photo.stem();
                 let report = &mut reports[i];
-                let single = input.clone().slice([i..i + 1]);
+                let single = input.clone().narrow(0, i, 1);
                 let mut variants = vec![(method.clone(), map.clone(), None)];
                 if let Some(segs) = &segmentations {
                     variants.push((format!("{method}+superpixel"), superpixelify(map, &segs[i]), Some(&segs[i])));
                 }
                 for (label, values, seg) in variants {
                     let file = label.replace('+', ".");
-                    write(report, format!("{stem}.{file}.npy"), npy::write_array(&out.join(format!("{stem}.{file}.npy")), &values))?;
-                    write(report, format!("{stem}.{file}.png"), output::write_png(&out.join(format!("{stem}.{file}.png")), &render::heatmap(photo, &values)))?;
+                    write(
+                        report,
+                        format!("{stem}.{file}.npy"),
+                        npy::write_array(&out.join(format!("{stem}.{file}.npy")), &values),
+                    )?;
+                    write(
+                        report,
+                        format!("{stem}.{file}.png"),
+                        output::write_png(&out.join(format!("{stem}.{file}.png")), &render::heatmap(photo, &values)),
+                    )?;
                     for (metric_name, metric) in &self.metrics {
                         let score = metric.score(&MetricInput {
                             backbone: backbone.as_ref(),

@@ -100,10 +100,14 @@ macro_rules! declare_plugin {
 /// Checks a declaration against this host; returns why it is refused, if it is.
 pub fn check_handshake(abi_version: u32, core_version: &str, rustc_version: &str) -> std::result::Result<(), String> {
     if abi_version != ABI_VERSION {
-        return Err(format!("plugin ABI version {abi_version}, this nas expects {ABI_VERSION}; rebuild the plugin against nas-core {CORE_VERSION}"));
+        return Err(format!(
+            "plugin ABI version {abi_version}, this nas expects {ABI_VERSION}; rebuild the plugin against nas-core {CORE_VERSION}"
+        ));
     }
     if core_version != CORE_VERSION {
-        return Err(format!("built against nas-core {core_version}, this nas is {CORE_VERSION}; rebuild the plugin against nas-core {CORE_VERSION}"));
+        return Err(format!(
+            "built against nas-core {core_version}, this nas is {CORE_VERSION}; rebuild the plugin against nas-core {CORE_VERSION}"
+        ));
     }
     if rustc_version != RUSTC_VERSION {
         return Err(format!("built with {rustc_version}, this nas was built with {RUSTC_VERSION}; Rust has no stable ABI, rebuild the plugin with the same compiler"));
@@ -134,11 +138,19 @@ impl Registry {
             let pointer: *const PluginDeclaration = *symbol;
             &*pointer
         };
-        check_handshake(declaration.abi_version, &declaration.core_version.as_str(), &declaration.rustc_version.as_str())
-            .map_err(|reason| refuse(format!("refused plugin `{}`: {reason}", declaration.name.as_str())))?;
+        check_handshake(
+            declaration.abi_version,
+            &declaration.core_version.as_str(),
+            &declaration.rustc_version.as_str(),
+        )
+        .map_err(|reason| refuse(format!("refused plugin `{}`: {reason}", declaration.name.as_str())))?;
         let mut registrar = PluginRegistrar::default();
         (declaration.register)(&mut registrar);
-        let names = registrar.entries.iter().map(|e| format!("{} {}", e.factory.kind(), e.name)).collect();
+        let names = registrar
+            .entries
+            .iter()
+            .map(|e| format!("{} {}", e.factory.kind(), e.name))
+            .collect();
         for entry in registrar.entries {
             self.add(entry, Origin::Plugin(path.to_path_buf()));
         }

@@ -127,15 +127,18 @@ macro_rules! create_fn {
 impl Registry {
     /// The built-in components of every crate linked into this binary.
     pub fn builtin() -> Registry {
-        let mut entries: Vec<(ComponentEntry, Origin)> =
-            inventory::iter::<ComponentEntry>.into_iter().map(|e| (*e, Origin::BuiltIn)).collect();
+        let mut entries: Vec<(ComponentEntry, Origin)> = inventory::iter::<ComponentEntry>
+            .into_iter()
+            .map(|e| (*e, Origin::BuiltIn))
+            .collect();
         entries.sort_by_key(|(e, _)| (e.factory.kind(), e.name));
         Registry { entries }
     }
 
     /// Adds an entry; a later entry with the same kind and name replaces the earlier one.
     pub fn add(&mut self, entry: ComponentEntry, origin: Origin) {
-        self.entries.retain(|(e, _)| !(e.name == entry.name && e.factory.kind() == entry.factory.kind()));
+        self.entries
+            .retain(|(e, _)| !(e.name == entry.name && e.factory.kind() == entry.factory.kind()));
         self.entries.push((entry, origin));
         self.entries.sort_by_key(|(e, _)| (e.factory.kind(), e.name));
     }

@@ -41,7 +41,9 @@ pub fn overlay(photo: &Photo, segmentation: &Segmentation) -> RgbImage {
 /// blended over the photo.
 pub fn heatmap(photo: &Photo, values: &Array2<f32>) -> RgbImage {
     let base = photo.to_rgb8();
-    let (min, max) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let (min, max) = values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let span = if max > min { max - min } else { 1.0 };
     let (h, w) = values.dim();
     RgbImage::from_fn(w as u32, h as u32, |x, y| {

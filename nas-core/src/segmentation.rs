@@ -92,7 +92,11 @@ pub fn superpixelify(saliency: &Array2<f32>, segmentation: &Segmentation) -> Arr
         sums[s as usize] += f64::from(v);
         counts[s as usize] += 1;
     }
-    let means: Vec<f32> = sums.iter().zip(&counts).map(|(s, c)| if *c > 0 { (*s / *c as f64) as f32 } else { 0.0 }).collect();
+    let means: Vec<f32> = sums
+        .iter()
+        .zip(&counts)
+        .map(|(s, c)| if *c > 0 { (*s / *c as f64) as f32 } else { 0.0 })
+        .collect();
     segmentation.labels.mapv(|s| means[s as usize])
 }
 

@@ -72,10 +72,7 @@ pub struct TorchTensor {
 /// not fit its storage.
 pub fn read_state_dict(path: &Path) -> Result<Vec<(String, TorchTensor)>, String> {
     let mut file = File::open(path).map_err(|e| format!("cannot open file: {e}"))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| format!("cannot stat file: {e}"))?
-        .len();
+    let file_len = file.metadata().map_err(|e| format!("cannot stat file: {e}"))?.len();
     let mut head = [0u8; 4];
     let got = read_up_to(&mut file, &mut head).map_err(|e| format!("cannot read file: {e}"))?;
     let head = head.get(..got).unwrap_or(&[]);
@@ -208,10 +205,7 @@ fn decode(bytes: &[u8], dtype: DType, little: bool) -> Vec<f32> {
         DType::I16 => conv!(i16, 2, |v: i16| f32::from(v)),
         DType::I8 => bytes.iter().map(|&b| f32::from(b as i8)).collect(),
         DType::U8 => bytes.iter().map(|&b| f32::from(b)).collect(),
-        DType::Bool => bytes
-            .iter()
-            .map(|&b| if b != 0 { 1.0 } else { 0.0 })
-            .collect(),
+        DType::Bool => bytes.iter().map(|&b| if b != 0 { 1.0 } else { 0.0 }).collect(),
     }
 }
 
@@ -262,19 +256,17 @@ enum Global {
 impl Global {
     fn resolve(module: &str, name: &str) -> Self {
         match (module, name) {
-            ("collections", "OrderedDict" | "defaultdict")
-            | ("builtins" | "__builtin__", "dict") => Global::Dict,
+            ("collections", "OrderedDict" | "defaultdict") | ("builtins" | "__builtin__", "dict") => Global::Dict,
             ("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor") => Global::RebuildTensor,
-            ("torch._utils", "_rebuild_parameter" | "_rebuild_parameter_with_state")
-            | ("torch.nn.parameter", "Parameter") => Global::Parameter,
+            ("torch._utils", "_rebuild_parameter" | "_rebuild_parameter_with_state") | ("torch.nn.parameter", "Parameter") => {
+                Global::Parameter
+            }
             ("torch._utils", "_rebuild_from_type_v2") => Global::RebuildFromType,
             ("torch", "Size") => Global::Size,
-            ("torch" | "torch.cuda", n) if n.ends_with("Storage") => {
-                match DType::from_storage_name(n) {
-                    Some(d) => Global::StorageType(d),
-                    None => Global::UnknownStorage(format!("{module}.{name}")),
-                }
-            }
+            ("torch" | "torch.cuda", n) if n.ends_with("Storage") => match DType::from_storage_name(n) {
+                Some(d) => Global::StorageType(d),
+                None => Global::UnknownStorage(format!("{module}.{name}")),
+            },
             _ => Global::Other(format!("{module}.{name}")),
         }
     }
@@ -445,9 +437,7 @@ fn to_usize(v: &Value, what: &str) -> Result<usize, String> {
 
 /// Converts a pickled tuple/list of integers (or `torch.Size`) to `usize`s.
 fn to_usize_vec(v: &Value, what: &str) -> Result<Vec<usize>, String> {
-    let items = v
-        .seq()
-        .ok_or_else(|| format!("{what}: expected a tuple, found {}", v.describe()))?;
+    let items = v.seq().ok_or_else(|| format!("{what}: expected a tuple, found {}", v.describe()))?;
     items.iter().map(|x| to_usize(x, what)).collect()
 }
 
@@ -560,9 +550,7 @@ impl<'a> Unpickler<'a> {
         let slice = start
             .checked_add(n)
             .and_then(|end| self.data.get(start..end))
-            .ok_or_else(|| {
-                format!("truncated data: pickle needs {n} more bytes at offset {start}")
-            })?;
+            .ok_or_else(|| format!("truncated data: pickle needs {n} more bytes at offset {start}"))?;
         self.pos = start + slice.len();
         Ok(slice)
     }
@@ -683,10 +671,7 @@ impl<'a> Unpickler<'a> {
                 Ok(())
             }
             Value::Object(_) => Ok(()),
-            other => Err(format!(
-                "malformed pickle: SETITEM(S) on {}",
-                other.describe()
-            )),
+            other => Err(format!("malformed pickle: SETITEM(S) on {}", other.describe())),
         }
     }
 
@@ -700,10 +685,7 @@ impl<'a> Unpickler<'a> {
                 Ok(())
             }
             Value::Object(_) => Ok(()),
-            other => Err(format!(
-                "malformed pickle: APPEND(S) on {}",
-                other.describe()
-            )),
+            other => Err(format!("malformed pickle: APPEND(S) on {}", other.describe())),
         }
     }
 
@@ -727,12 +709,8 @@ impl<'a> Unpickler<'a> {
                     let cur = std::mem::take(&mut self.stack);
                     self.metastack.push(cur);
                 }
-                b'}' => self
-                    .stack
-                    .push(Value::Dict(Rc::new(RefCell::new(Dict::default())))),
-                b']' | 0x8f => self
-                    .stack
-                    .push(Value::List(Rc::new(RefCell::new(Vec::new())))),
+                b'}' => self.stack.push(Value::Dict(Rc::new(RefCell::new(Dict::default())))),
+                b']' | 0x8f => self.stack.push(Value::List(Rc::new(RefCell::new(Vec::new())))),
                 b')' => self.stack.push(Value::Tuple(Rc::new(Vec::new()))),
                 b't' | 0x91 => {
                     let items = self.pop_mark()?;
@@ -752,8 +730,7 @@ impl<'a> Unpickler<'a> {
                 }
                 b'd' => {
                     let items = self.pop_mark()?;
-                    self.stack
-                        .push(Value::Dict(Rc::new(RefCell::new(Dict::default()))));
+                    self.stack.push(Value::Dict(Rc::new(RefCell::new(Dict::default()))));
                     self.set_items(items)?;
                 }
                 b'q' => {
@@ -792,8 +769,7 @@ impl<'a> Unpickler<'a> {
                 }
                 b'T' => {
                     let n = i32::from_le_bytes(self.array()?);
-                    let n = usize::try_from(n)
-                        .map_err(|_| "malformed pickle: negative BINSTRING length".to_string())?;
+                    let n = usize::try_from(n).map_err(|_| "malformed pickle: negative BINSTRING length".to_string())?;
                     self.push_str(n)?;
                 }
                 b'U' => {
@@ -830,8 +806,7 @@ impl<'a> Unpickler<'a> {
                 }
                 0x8b => {
                     let n = i32::from_le_bytes(self.array()?);
-                    let n = usize::try_from(n)
-                        .map_err(|_| "malformed pickle: negative LONG4 length".to_string())?;
+                    let n = usize::try_from(n).map_err(|_| "malformed pickle: negative LONG4 length".to_string())?;
                     self.push_long(n)?;
                 }
                 b'G' => {
@@ -844,8 +819,7 @@ impl<'a> Unpickler<'a> {
                 b'c' => {
                     let module = self.line()?;
                     let name = self.line()?;
-                    self.stack
-                        .push(Value::Global(Rc::new(Global::resolve(module, name))));
+                    self.stack.push(Value::Global(Rc::new(Global::resolve(module, name))));
                 }
                 0x93 => {
                     let name = self.pop()?;
@@ -909,12 +883,7 @@ impl<'a> Unpickler<'a> {
                     let v = self.top()?.clone();
                     self.stack.push(v);
                 }
-                _ => {
-                    return Err(format!(
-                        "unsupported pickle opcode 0x{op:02x} ({}) at offset {at}",
-                        opcode_name(op)
-                    ))
-                }
+                _ => return Err(format!("unsupported pickle opcode 0x{op:02x} ({}) at offset {at}", opcode_name(op))),
             }
         }
     }
@@ -954,20 +923,14 @@ impl<'a> Unpickler<'a> {
                     .filter(|v| v.len() == 3)
                     .ok_or_else(|| format!("malformed storage view {}", view.describe()))?;
                 let mut it = v.iter().skip(1);
-                let off = it
-                    .next()
-                    .map_or(Ok(0), |x| to_usize(x, "storage view offset"))?;
-                let len = it
-                    .next()
-                    .map_or(Ok(0), |x| to_usize(x, "storage view size"))?;
+                let off = it.next().map_or(Ok(0), |x| to_usize(x, "storage view offset"))?;
+                let len = it.next().map_or(Ok(0), |x| to_usize(x, "storage view size"))?;
                 (off, len)
             }
         };
         if let Some(&prev) = self.storage_types.get(&key) {
             if prev != dtype {
-                return Err(format!(
-                    "storage {key} used with two element types ({prev:?} and {dtype:?})"
-                ));
+                return Err(format!("storage {key} used with two element types ({prev:?} and {dtype:?})"));
             }
         } else {
             self.storage_types.insert(key.clone(), dtype);
@@ -985,10 +948,7 @@ impl<'a> Unpickler<'a> {
 /// Applies a callable (REDUCE / NEWOBJ) to its argument tuple.
 fn call(func: &Value, args: &Value, depth: u32) -> Result<Value, String> {
     let Value::Global(g) = func else {
-        return Ok(Value::Object(Rc::from(format!(
-            "result of calling {}",
-            func.describe()
-        ))));
+        return Ok(Value::Object(Rc::from(format!("result of calling {}", func.describe()))));
     };
     let args = args.seq().unwrap_or_default();
     match g.as_ref() {
@@ -1007,10 +967,7 @@ fn call(func: &Value, args: &Value, depth: u32) -> Result<Value, String> {
             Ok(Value::Dict(Rc::new(RefCell::new(d))))
         }
         Global::RebuildTensor => rebuild_tensor(&args),
-        Global::Parameter => Ok(args
-            .first()
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Rc::from("empty Parameter")))),
+        Global::Parameter => Ok(args.first().cloned().unwrap_or_else(|| Value::Object(Rc::from("empty Parameter")))),
         Global::RebuildFromType => {
             if depth >= MAX_CALL_DEPTH {
                 return Err("malformed pickle: _rebuild_from_type_v2 nested too deeply".into());
@@ -1020,14 +977,8 @@ fn call(func: &Value, args: &Value, depth: u32) -> Result<Value, String> {
                 _ => Err("_rebuild_from_type_v2: expected (func, type, args, state)".into()),
             }
         }
-        Global::Size => Ok(args
-            .first()
-            .cloned()
-            .unwrap_or_else(|| Value::Tuple(Rc::new(Vec::new())))),
-        other => Ok(Value::Object(Rc::from(format!(
-            "object made by {}",
-            other.name()
-        )))),
+        Global::Size => Ok(args.first().cloned().unwrap_or_else(|| Value::Tuple(Rc::new(Vec::new())))),
+        other => Ok(Value::Object(Rc::from(format!("object made by {}", other.name())))),
     }
 }
 
@@ -1035,31 +986,18 @@ fn call(func: &Value, args: &Value, depth: u32) -> Result<Value, String> {
 /// `_rebuild_tensor(storage, storage_offset, size, stride)`.
 fn rebuild_tensor(args: &[Value]) -> Result<Value, String> {
     let arg = |i: usize| {
-        args.get(i).ok_or_else(|| {
-            format!(
-                "_rebuild_tensor: expected at least 4 arguments, got {}",
-                args.len()
-            )
-        })
+        args.get(i)
+            .ok_or_else(|| format!("_rebuild_tensor: expected at least 4 arguments, got {}", args.len()))
     };
     let storage = match arg(0)? {
         Value::Storage(s) => s.clone(),
-        other => {
-            return Err(format!(
-                "_rebuild_tensor: expected a storage, found {}",
-                other.describe()
-            ))
-        }
+        other => return Err(format!("_rebuild_tensor: expected a storage, found {}", other.describe())),
     };
     let offset = to_usize(arg(1)?, "tensor storage offset")?;
     let size = to_usize_vec(arg(2)?, "tensor size")?;
     let stride = to_usize_vec(arg(3)?, "tensor stride")?;
     if size.len() != stride.len() {
-        return Err(format!(
-            "tensor size has {} dimensions but stride has {}",
-            size.len(),
-            stride.len()
-        ));
+        return Err(format!("tensor size has {} dimensions but stride has {}", size.len(), stride.len()));
     }
     Ok(Value::Tensor(Rc::new(TensorRef {
         storage,
@@ -1084,11 +1022,7 @@ fn as_state_dict(d: &Dict) -> Result<Vec<(String, Rc<TensorRef>)>, String> {
             return Err(format!("it has a non-string key ({})", k.describe()));
         };
         let Value::Tensor(t) = v else {
-            return Err(format!(
-                "key {:?} holds {}, not a tensor",
-                truncate_str(key, 80),
-                v.describe()
-            ));
+            return Err(format!("key {:?} holds {}, not a tensor", truncate_str(key, 80), v.describe()));
         };
         out.push((key.to_string(), t.clone()));
     }
@@ -1099,14 +1033,9 @@ fn as_state_dict(d: &Dict) -> Result<Vec<(String, Rc<TensorRef>)>, String> {
 /// `"model"` entry (first dict of tensors wins).
 fn select_state_dict(top: &Value) -> Result<Vec<(String, Rc<TensorRef>)>, String> {
     let Value::Dict(d) = top else {
-        return Err(format!(
-            "no state dict: the pickled object is {}, not a dict",
-            top.describe()
-        ));
+        return Err(format!("no state dict: the pickled object is {}, not a dict", top.describe()));
     };
-    let d = d
-        .try_borrow()
-        .map_err(|_| "internal error: dict borrowed".to_string())?;
+    let d = d.try_borrow().map_err(|_| "internal error: dict borrowed".to_string())?;
     let mut reasons = Vec::new();
     match as_state_dict(&d) {
         Ok(sd) => return Ok(sd),
@@ -1115,9 +1044,7 @@ fn select_state_dict(top: &Value) -> Result<Vec<(String, Rc<TensorRef>)>, String
     for name in ["state_dict", "model"] {
         match d.get(name) {
             Some(Value::Dict(inner)) => {
-                let inner = inner
-                    .try_borrow()
-                    .map_err(|_| "internal error: dict borrowed".to_string())?;
+                let inner = inner.try_borrow().map_err(|_| "internal error: dict borrowed".to_string())?;
                 match as_state_dict(&inner) {
                     Ok(sd) => return Ok(sd),
                     Err(why) => reasons.push(format!("{name:?}: {why}")),
@@ -1145,12 +1072,7 @@ trait StorageSource {
 }
 
 /// Gathers `t` from the bytes of its root storage into a contiguous tensor.
-fn materialise(
-    t: &TensorRef,
-    bytes: &[u8],
-    little: bool,
-    budget: &mut usize,
-) -> Result<TorchTensor, String> {
+fn materialise(t: &TensorRef, bytes: &[u8], little: bool, budget: &mut usize) -> Result<TorchTensor, String> {
     let st = &t.storage;
     let es = st.dtype.size();
     st.view_offset
@@ -1163,17 +1085,12 @@ fn materialise(
         .try_fold(1usize, |acc, &s| acc.checked_mul(s))
         .ok_or_else(|| format!("tensor size {:?} overflows", t.size))?;
     if numel > *budget {
-        return Err(format!(
-            "tensor of {numel} elements exceeds what the file can hold"
-        ));
+        return Err(format!("tensor of {numel} elements exceeds what the file can hold"));
     }
     *budget -= numel;
     let shape = t.size.clone();
     if numel == 0 {
-        return Ok(TorchTensor {
-            shape,
-            values: Vec::new(),
-        });
+        return Ok(TorchTensor { shape, values: Vec::new() });
     }
     // Largest element index touched, relative to the view start.
     let mut last = t.offset;
@@ -1199,10 +1116,7 @@ fn materialise(
         .ok_or_else(|| format!("truncated data: storage {} is too short", st.key))?;
     let region = decode(region, st.dtype, little);
     if is_contiguous(&t.size, &t.stride) {
-        return Ok(TorchTensor {
-            shape,
-            values: region,
-        });
+        return Ok(TorchTensor { shape, values: region });
     }
     let nd = t.size.len();
     let mut idx = vec![0usize; nd];
@@ -1214,9 +1128,7 @@ fn materialise(
             .ok_or_else(|| "internal error: strided index out of range".to_string())?;
         values.push(*v);
         for d in (0..nd).rev() {
-            let (Some(i), Some(&s), Some(&stride)) =
-                (idx.get_mut(d), t.size.get(d), t.stride.get(d))
-            else {
+            let (Some(i), Some(&s), Some(&stride)) = (idx.get_mut(d), t.size.get(d), t.stride.get(d)) else {
                 break;
             };
             *i += 1;
@@ -1273,8 +1185,7 @@ fn materialise_all(
                     bytes.len()
                 ));
             }
-            materialise(&t, bytes, little, &mut budget)
-                .map_err(|e| format!("tensor {key:?}: {e}"))?
+            materialise(&t, bytes, little, &mut budget).map_err(|e| format!("tensor {key:?}: {e}"))?
         };
         if let Some(n) = uses.get_mut(&st.key) {
             *n -= 1;
@@ -1282,10 +1193,7 @@ fn materialise_all(
                 source.release(&st.key);
             }
         }
-        let key = key
-            .strip_prefix("module.")
-            .map(str::to_string)
-            .unwrap_or(key);
+        let key = key.strip_prefix("module.").map(str::to_string).unwrap_or(key);
         out.push((key, tensor));
     }
     Ok(out)
@@ -1340,11 +1248,7 @@ fn read_legacy(data: &[u8]) -> Result<Vec<(String, TorchTensor)>, String> {
     }
     let (sys_info, pos) = load_one(data, pos)?;
     let little = match &sys_info {
-        Value::Dict(d) => match d
-            .try_borrow()
-            .ok()
-            .and_then(|d| d.get("little_endian").cloned())
-        {
+        Value::Dict(d) => match d.try_borrow().ok().and_then(|d| d.get("little_endian").cloned()) {
             Some(Value::Bool(b)) => b,
             _ => true,
         },
@@ -1362,9 +1266,7 @@ fn read_legacy(data: &[u8]) -> Result<Vec<(String, TorchTensor)>, String> {
         .ok_or_else(|| format!("storage key list is {}, not a list", keys.describe()))?;
     let mut storages = HashMap::new();
     for k in &keys {
-        let key = k
-            .as_str()
-            .ok_or_else(|| format!("storage key is {}, not a string", k.describe()))?;
+        let key = k.as_str().ok_or_else(|| format!("storage key is {}, not a string", k.describe()))?;
         let dtype = *storage_types
             .get(key)
             .ok_or_else(|| format!("storage {key} is listed but never referenced"))?;
@@ -1386,9 +1288,7 @@ fn read_legacy(data: &[u8]) -> Result<Vec<(String, TorchTensor)>, String> {
         let bytes = pos
             .checked_add(len)
             .and_then(|e| data.get(pos..e))
-            .ok_or_else(|| {
-                format!("truncated data: storage {key} needs {len} bytes at offset {pos}")
-            })?;
+            .ok_or_else(|| format!("truncated data: storage {key} needs {len} bytes at offset {pos}"))?;
         pos += len;
         storages.insert(key.to_string(), bytes);
     }
@@ -1410,12 +1310,7 @@ struct ZipSource {
 }
 
 /// Reads at most `limit` bytes of entry `name`.
-fn read_entry(
-    archive: &mut zip::ZipArchive<File>,
-    name: &str,
-    limit: u64,
-    file_len: u64,
-) -> Result<Vec<u8>, String> {
+fn read_entry(archive: &mut zip::ZipArchive<File>, name: &str, limit: u64, file_len: u64) -> Result<Vec<u8>, String> {
     let entry = archive
         .by_name(name)
         .map_err(|e| format!("archive entry {name} missing or unreadable: {e}"))?;
@@ -1448,8 +1343,7 @@ impl StorageSource for ZipSource {
 
 fn read_zip(path: &Path, file_len: u64) -> Result<Vec<(String, TorchTensor)>, String> {
     let file = File::open(path).map_err(|e| format!("cannot open file: {e}"))?;
-    let mut archive = zip::ZipArchive::new(file)
-        .map_err(|e| format!("not a PyTorch file (unreadable zip archive): {e}"))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("not a PyTorch file (unreadable zip archive): {e}"))?;
     let pkl = archive
         .file_names()
         .filter(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
@@ -1498,15 +1392,9 @@ mod tests {
             Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")),
             Some(PathBuf::from("/work/shared")),
         ];
-        candidates
-            .into_iter()
-            .flatten()
-            .find(|p| p.is_dir())
-            .unwrap_or_else(|| {
-                panic!(
-                    "shared folder not found: set NAS_SHARED or provide <CARGO_MANIFEST_DIR>/../../shared or /work/shared"
-                )
-            })
+        candidates.into_iter().flatten().find(|p| p.is_dir()).unwrap_or_else(|| {
+            panic!("shared folder not found: set NAS_SHARED or provide <CARGO_MANIFEST_DIR>/../../shared or /work/shared")
+        })
     }
 
     fn weights(name: &str) -> PathBuf {
@@ -1521,8 +1409,7 @@ mod tests {
         fn new(bytes: &[u8]) -> Self {
             static N: AtomicUsize = AtomicUsize::new(0);
             let n = N.fetch_add(1, Ordering::SeqCst);
-            let p = std::env::temp_dir()
-                .join(format!("torch_pickle_test_{}_{n}.pth", std::process::id()));
+            let p = std::env::temp_dir().join(format!("torch_pickle_test_{}_{n}.pth", std::process::id()));
             std::fs::write(&p, bytes).expect("write temp file");
             TempFile(p)
         }
@@ -1539,10 +1426,7 @@ mod tests {
     }
 
     fn get<'a>(sd: &'a [(String, TorchTensor)], key: &str) -> &'a TorchTensor {
-        &sd.iter()
-            .find(|(k, _)| k == key)
-            .unwrap_or_else(|| panic!("key {key} missing"))
-            .1
+        &sd.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("key {key} missing")).1
     }
 
     /// Element at a multi-index of a C-order tensor.
@@ -1565,18 +1449,12 @@ mod tests {
         }
         let stem = get(&sd, "_conv_stem.weight");
         assert_eq!(stem.shape, [32, 3, 3, 3]);
-        assert_eq!(
-            stem.values[..5],
-            [-1.1103361, -1.3087704, -0.010156915, 0.92081195, 1.2259164]
-        );
+        assert_eq!(stem.values[..5], [-1.1103361, -1.3087704, -0.010156915, 0.92081195, 1.2259164]);
         assert_eq!(at(stem, &[1, 2, 1, 0]), -0.16553017);
         assert_eq!(at(stem, &[31, 1, 2, 2]), 1.4901161e-8);
         let dw = get(&sd, "_blocks.0._depthwise_conv.weight");
         assert_eq!(dw.shape, [32, 1, 3, 3]);
-        assert_eq!(
-            dw.values[..5],
-            [-0.16969286, 0.21025741, -0.03239037, -0.12258807, 1.2529311]
-        );
+        assert_eq!(dw.values[..5], [-0.16969286, 0.21025741, -0.03239037, -0.12258807, 1.2529311]);
         assert_eq!(at(dw, &[17, 0, 1, 2]), 0.2621392);
         let proj = get(&sd, "_blocks.15._project_conv.weight");
         assert_eq!(proj.shape, [320, 1152, 1, 1]);
@@ -1602,26 +1480,11 @@ mod tests {
         assert_eq!(conv1.shape, [64, 3, 7, 7]);
         assert_eq!(
             conv1.values[..5],
-            [
-                0.024109675,
-                0.007528775,
-                0.046658374,
-                -0.0017881278,
-                0.020656196
-            ]
+            [0.024109675, 0.007528775, 0.046658374, -0.0017881278, 0.020656196]
         );
         let fc = get(&sd, "fc.weight");
         assert_eq!(fc.shape, [1000, 512]);
-        assert_eq!(
-            fc.values[..5],
-            [
-                -0.020315496,
-                0.018677866,
-                0.03755622,
-                0.022368507,
-                0.024545735
-            ]
-        );
+        assert_eq!(fc.values[..5], [-0.020315496, 0.018677866, 0.03755622, 0.022368507, 0.024545735]);
         assert_eq!(at(fc, &[999, 0]), 0.013612747);
         assert_eq!(at(fc, &[999, 511]), 0.03513889);
         let fcb = get(&sd, "fc.bias");
@@ -1630,20 +1493,12 @@ mod tests {
         let c = get(&sd, "layer4.1.conv2.weight");
         assert_eq!(c.shape, [512, 512, 3, 3]);
         assert_eq!(at(c, &[511, 510, 2, 1]), -0.027818209);
-        assert_eq!(
-            get(&sd, "layer2.0.downsample.0.weight").shape,
-            [128, 64, 1, 1]
-        );
+        assert_eq!(get(&sd, "layer2.0.downsample.0.weight").shape, [128, 64, 1, 1]);
         assert_eq!(get(&sd, "bn1.weight").values, vec![1.0; 64]);
         let nbt = get(&sd, "layer1.0.bn1.num_batches_tracked");
         assert!(nbt.shape.is_empty());
         assert_eq!(nbt.values, [0.0]);
-        assert_eq!(
-            sd.iter()
-                .filter(|(k, _)| k.ends_with("num_batches_tracked"))
-                .count(),
-            20
-        );
+        assert_eq!(sd.iter().filter(|(k, _)| k.ends_with("num_batches_tracked")).count(), 20);
     }
 
     #[test]
@@ -1655,9 +1510,7 @@ mod tests {
                 assert!(r.is_err(), "{name} truncated to {len} bytes was accepted");
             }
         }
-        let e =
-            read_bytes(&std::fs::read(weights("efficientnet-lite0-57934424.pth")).unwrap()[..1000])
-                .unwrap_err();
+        let e = read_bytes(&std::fs::read(weights("efficientnet-lite0-57934424.pth")).unwrap()[..1000]).unwrap_err();
         assert!(e.contains("truncated"), "{e}");
     }
 
@@ -1705,34 +1558,17 @@ mod tests {
             self.op(b't')
         }
         /// `_rebuild_tensor_v2((storage...), offset, size, stride, False, OrderedDict())`.
-        fn tensor(
-            &mut self,
-            st: &Store,
-            offset: usize,
-            size: &[usize],
-            stride: &[usize],
-        ) -> &mut Self {
+        fn tensor(&mut self, st: &Store, offset: usize, size: &[usize], stride: &[usize]) -> &mut Self {
             self.global("torch._utils", "_rebuild_tensor_v2").op(b'(');
             self.storage(st).int(offset as i64).ints(size).ints(stride);
-            self.op(0x89)
-                .global("collections", "OrderedDict")
-                .op(b')')
-                .op(b'R');
+            self.op(0x89).global("collections", "OrderedDict").op(b')').op(b'R');
             self.op(b't').op(b'R')
         }
         fn storage(&mut self, st: &Store) -> &mut Self {
-            self.op(b'(')
-                .str("storage")
-                .global("torch", st.class)
-                .str(&st.key)
-                .str("cpu");
+            self.op(b'(').str("storage").global("torch", st.class).str(&st.key).str("cpu");
             self.int(st.numel as i64);
             if let Some((k, off, len)) = &st.view {
-                self.op(b'(')
-                    .str(k)
-                    .int(*off as i64)
-                    .int(*len as i64)
-                    .op(b't');
+                self.op(b'(').str(k).int(*off as i64).int(*len as i64).op(b't');
             } else if st.legacy {
                 self.op(b'N');
             }
@@ -1740,10 +1576,7 @@ mod tests {
         }
         /// An OrderedDict state dict with a `_metadata` BUILD.
         fn state_dict(&mut self, items: &[Entry]) -> &mut Self {
-            self.global("collections", "OrderedDict")
-                .op(b')')
-                .op(b'R')
-                .op(b'(');
+            self.global("collections", "OrderedDict").op(b')').op(b'R').op(b'(');
             for (k, st, off, size, stride) in items {
                 self.str(k).tensor(st, *off, size, stride);
             }
@@ -1815,15 +1648,9 @@ mod tests {
         DType::from_storage_name(class).map_or(1, DType::size)
     }
 
-    fn zip_file(
-        prefix: &str,
-        pickle: &[u8],
-        stores: &[&Store],
-        byteorder: Option<&str>,
-    ) -> Vec<u8> {
+    fn zip_file(prefix: &str, pickle: &[u8], stores: &[&Store], byteorder: Option<&str>) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         w.start_file(format!("{prefix}data.pkl"), opts).unwrap();
         w.write_all(pickle).unwrap();
         if let Some(b) = byteorder {
@@ -1831,8 +1658,7 @@ mod tests {
             w.write_all(b.as_bytes()).unwrap();
         }
         for s in stores {
-            w.start_file(format!("{prefix}data/{}", s.key), opts)
-                .unwrap();
+            w.start_file(format!("{prefix}data/{}", s.key), opts).unwrap();
             w.write_all(&s.bytes).unwrap();
         }
         w.finish().unwrap().into_inner()
@@ -1861,10 +1687,7 @@ mod tests {
             class: "BFloat16Storage",
             key: "102".into(),
             numel: 2,
-            bytes: [0x3f80u16, 0xc040]
-                .iter()
-                .flat_map(|b| b.to_le_bytes())
-                .collect(),
+            bytes: [0x3f80u16, 0xc040].iter().flat_map(|b| b.to_le_bytes()).collect(),
             view: None,
             legacy: true,
         };
@@ -1872,10 +1695,7 @@ mod tests {
             class: "LongStorage",
             key: "103".into(),
             numel: 3,
-            bytes: [7i64, -5, 1 << 40]
-                .iter()
-                .flat_map(|b| b.to_le_bytes())
-                .collect(),
+            bytes: [7i64, -5, 1 << 40].iter().flat_map(|b| b.to_le_bytes()).collect(),
             view: None,
             legacy: true,
         };
@@ -1891,10 +1711,7 @@ mod tests {
             class: "DoubleStorage",
             key: "105".into(),
             numel: 2,
-            bytes: [0.25f64, -1e10]
-                .iter()
-                .flat_map(|b| b.to_le_bytes())
-                .collect(),
+            bytes: [0.25f64, -1e10].iter().flat_map(|b| b.to_le_bytes()).collect(),
             view: None,
             legacy: true,
         };
@@ -1935,10 +1752,7 @@ mod tests {
         let keys: Vec<&str> = sd.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            [
-                "w", "slice", "half", "bf16", "long", "scalar", "bool", "double", "char", "view",
-                "empty", "expand"
-            ]
+            ["w", "slice", "half", "bf16", "long", "scalar", "bool", "double", "char", "view", "empty", "expand"]
         );
         let t = |k| get(&sd, k);
         assert_eq!(t("w").shape, [2, 3]);
@@ -1966,20 +1780,13 @@ mod tests {
         let g = f32_store("1", &[0.5, 1.5], false);
         let mut p = P::proto(2);
         p.op(b'}').str("model");
-        p.state_dict(&[
-            ("a", &f, 0, &[3, 4], &[1, 3]),
-            ("b", &g, 0, &[2], &[1]),
-            ("c", &f, 11, &[], &[]),
-        ]);
+        p.state_dict(&[("a", &f, 0, &[3, 4], &[1, 3]), ("b", &g, 0, &[2], &[1]), ("c", &f, 11, &[], &[])]);
         p.op(b's').op(b'.');
         let bytes = zip_file("some/dir/archive/", &p.0, &[&f, &g], Some("little"));
         let sd = read_bytes(&bytes).unwrap();
         assert_eq!(sd.len(), 3);
         assert_eq!(sd[0].1.shape, [3, 4]);
-        assert_eq!(
-            sd[0].1.values,
-            [0., 3., 6., 9., 1., 4., 7., 10., 2., 5., 8., 11.]
-        );
+        assert_eq!(sd[0].1.values, [0., 3., 6., 9., 1., 4., 7., 10., 2., 5., 8., 11.]);
         assert_eq!(sd[1].1.values, [0.5, 1.5]);
         assert_eq!(sd[2].1.values, [11.0]);
         // Missing byteorder defaults to little endian, no prefix works too.
@@ -2012,10 +1819,7 @@ mod tests {
         let mut p = P::proto(4);
         p.op(0x95).0.extend_from_slice(&0u64.to_le_bytes());
         let sbu = |p: &mut P, s: &str| {
-            p.op(0x8c)
-                .op(s.len() as u8)
-                .0
-                .extend_from_slice(s.as_bytes());
+            p.op(0x8c).op(s.len() as u8).0.extend_from_slice(s.as_bytes());
             p.op(0x94);
         };
         sbu(&mut p, "collections");
@@ -2030,12 +1834,7 @@ mod tests {
         sbu(&mut p, "torch._utils");
         sbu(&mut p, "_rebuild_tensor");
         p.op(0x93).op(b'(');
-        p.storage(&st)
-            .int(0)
-            .ints(&[2])
-            .ints(&[1])
-            .op(b't')
-            .op(b'R');
+        p.storage(&st).int(0).ints(&[2]).ints(&[1]).op(b't').op(b'R');
         p.op(0x88).op(0x86).op(b'R'); // Parameter(tensor, True)
         p.op(b'u').op(b'.');
         let sd = read_bytes(&zip_file("arch/", &p.0, &[&st], Some("little"))).unwrap();
@@ -2076,10 +1875,7 @@ mod tests {
         let mut p = P::proto(2);
         p.state_dict(&[("x", &c, 0, &[1], &[1])]).op(b'.');
         let e = read_bytes(&zip_file("a/", &p.0, &[&c], None)).unwrap_err();
-        assert!(
-            e.contains("unknown storage type torch.ComplexFloatStorage"),
-            "{e}"
-        );
+        assert!(e.contains("unknown storage type torch.ComplexFloatStorage"), "{e}");
         // Tensor exceeding its storage.
         let mut p = P::proto(2);
         p.state_dict(&[("x", &f, 0, &[2], &[1])]).op(b'.');

@@ -206,14 +206,26 @@ pub struct UpsampledFeatures {
 impl UpsampledFeatures {
     /// Builds from `(channels, h, w, values)` levels, the output grid, the scaling and one weight
     /// per level.
-    pub fn new(levels: Vec<(usize, usize, usize, Vec<f32>)>, grid: [usize; 2], scaling: ImplicitScaling, weights: &[f32]) -> UpsampledFeatures {
+    pub fn new(
+        levels: Vec<(usize, usize, usize, Vec<f32>)>,
+        grid: [usize; 2],
+        scaling: ImplicitScaling,
+        weights: &[f32],
+    ) -> UpsampledFeatures {
         let [height, width] = grid;
         let mut out = Vec::with_capacity(levels.len());
         let mut variance_sum = 0f64;
         let mut total_square = 0f64;
         let mut features = 0usize;
         for ((channels, h, w, mut values), &weight) in levels.into_iter().zip(weights) {
-            let mut level = Level { channels, h, w, values: Vec::new(), rows: Taps::bicubic(h, height), cols: Taps::bicubic(w, width) };
+            let mut level = Level {
+                channels,
+                h,
+                w,
+                values: Vec::new(),
+                rows: Taps::bicubic(h, height),
+                cols: Taps::bicubic(w, width),
+            };
             let moments = level.channel_moments(&values);
             for (c, (mean, square)) in moments.iter().enumerate() {
                 let variance = (square - mean * mean).max(0.0);
@@ -383,7 +395,9 @@ mod tests {
 
     fn sample_levels() -> Vec<(usize, usize, usize, Vec<f32>)> {
         let make = |c: usize, h: usize, w: usize, seed: u32| {
-            let values = (0..c * h * w).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 1000) as f32 / 100.0 - 5.0).collect();
+            let values = (0..c * h * w)
+                .map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 1000) as f32 / 100.0 - 5.0)
+                .collect();
             (c, h, w, values)
         };
         vec![make(3, 5, 4, 1), make(2, 3, 3, 7)]
@@ -436,10 +450,41 @@ mod tests {
         // torch.nn.functional.interpolate((torch.arange(12.) ** 2).reshape(1, 1, 3, 4), size=(7, 5),
         // mode="bicubic", align_corners=False), torch 2.15.
         let expected = [
-            -1.756884f32, -1.8931997, -0.936218, 1.8867624, 4.877446, 1.192982, 2.2234764, 4.7256336, 9.093792, 13.251286, 3.9532003,
-            6.9570775, 12.072531, 19.05399, 25.184864, 15.453254, 21.276257, 30.125, 40.839752, 49.78975, 37.029106, 45.67123,
-            58.253258, 72.70130, 84.47042, 57.422009, 68.03752, 83.23285, 100.294205, 114.036705, 68.16196, 79.94428, 96.68478,
-            115.2913, 130.2006,
+            -1.756884f32,
+            -1.8931997,
+            -0.936218,
+            1.8867624,
+            4.877446,
+            1.192982,
+            2.2234764,
+            4.7256336,
+            9.093792,
+            13.251286,
+            3.9532003,
+            6.9570775,
+            12.072531,
+            19.05399,
+            25.184864,
+            15.453254,
+            21.276257,
+            30.125,
+            40.839752,
+            49.78975,
+            37.029106,
+            45.67123,
+            58.253258,
+            72.7013,
+            84.47042,
+            57.42201,
+            68.03752,
+            83.23285,
+            100.294205,
+            114.036705,
+            68.16196,
+            79.94428,
+            96.68478,
+            115.2913,
+            130.2006,
         ];
         let input: Vec<f32> = (0..12).map(|i| (i * i) as f32).collect();
         let f = UpsampledFeatures::new(vec![(1, 3, 4, input)], [7, 5], ImplicitScaling::None, &[1.0]);

@@ -3,7 +3,7 @@
 
 use crate::device::{Device, NasTensor};
 use crate::error::{NasError, Result};
-use burn::tensor::{TensorData, Shape};
+use burn::tensor::{Shape, TensorData};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -35,7 +35,11 @@ impl StateDict {
             });
         }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        let tensors = if ext == "safetensors" { read_safetensors(path)? } else { read_pytorch(path)? };
+        let tensors = if ext == "safetensors" {
+            read_safetensors(path)?
+        } else {
+            read_pytorch(path)?
+        };
         Ok(StateDict {
             path: path.to_path_buf(),
             tensors,
@@ -118,7 +122,15 @@ fn read_pytorch(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
     })?;
     Ok(tensors
         .into_iter()
-        .map(|(key, t)| (key, RawTensor { shape: t.shape, values: t.values }))
+        .map(|(key, t)| {
+            (
+                key,
+                RawTensor {
+                    shape: t.shape,
+                    values: t.values,
+                },
+            )
+        })
         .collect())
 }
 
@@ -148,7 +160,11 @@ fn read_safetensors(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
                 .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
                 .collect(),
             _ if is_bookkeeping(&key) => Vec::new(),
-            other => return Err(bad(format!("key `{key}`: unsupported dtype {other:?}, expected F32, F16, BF16 or F64"))),
+            other => {
+                return Err(bad(format!(
+                    "key `{key}`: unsupported dtype {other:?}, expected F32, F16, BF16 or F64"
+                )))
+            }
         };
         out.insert(key.strip_prefix("module.").unwrap_or(&key).to_string(), RawTensor { shape, values });
     }

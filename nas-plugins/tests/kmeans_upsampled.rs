@@ -34,7 +34,12 @@ fn inertia(dense: &Array2<f32>, labels: &[u32], k: usize) -> f64 {
         .rows()
         .into_iter()
         .zip(labels)
-        .map(|(row, &l)| row.iter().zip(&sums[l as usize]).map(|(v, s)| (f64::from(*v) - s / counts[l as usize] as f64).powi(2)).sum::<f64>())
+        .map(|(row, &l)| {
+            row.iter()
+                .zip(&sums[l as usize])
+                .map(|(v, s)| (f64::from(*v) - s / counts[l as usize] as f64).powi(2))
+                .sum::<f64>()
+        })
         .sum()
 }
 
@@ -42,7 +47,11 @@ fn inertia(dense: &Array2<f32>, labels: &[u32], k: usize) -> f64 {
 fn implicit_kmeans_matches_dense_kmeans() {
     nas_plugins::link();
     let registry = Registry::builtin();
-    let ctx = Context { registry: &registry, device: nas_core::device::default_device(), cache_dir: std::env::temp_dir() };
+    let ctx = Context {
+        registry: &registry,
+        device: nas_core::device::default_device(),
+        cache_dir: std::env::temp_dir(),
+    };
     for image in ["chelsea-224", "coffee-224"] {
         let f = features(image, 64);
         let dense = f.dense();

@@ -4,14 +4,18 @@
 mod common;
 
 use nas_core::backbone::normalise;
-use nas_core::{npy, Context, Photo, Registry, Params};
+use nas_core::{npy, Context, Params, Photo, Registry};
 use std::path::Path;
 
 fn check(backbone: &str, weights: &Path, reference: &str, images: &[&str]) {
     nas_plugins::link();
     let shared = common::shared();
     let registry = Registry::builtin();
-    let ctx = Context { registry: &registry, device: nas_core::device::default_device(), cache_dir: std::env::temp_dir() };
+    let ctx = Context {
+        registry: &registry,
+        device: nas_core::device::default_device(),
+        cache_dir: std::env::temp_dir(),
+    };
     let mut params = Params::empty(backbone);
     params.set("weights", toml::Value::String(weights.display().to_string()));
     let net = registry.backbone(backbone, &params, &ctx).expect("backbone loads");
@@ -32,7 +36,11 @@ fn check(backbone: &str, weights: &Path, reference: &str, images: &[&str]) {
             assert!(err <= 1e-4, "{backbone} {image} level {l}: relative error {err:e}");
         }
         let top1 = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
-        assert_eq!(top1(&logits), top1(logits_ref.as_slice().unwrap()), "{backbone} {image}: top-1 class differs from PyTorch");
+        assert_eq!(
+            top1(&logits),
+            top1(logits_ref.as_slice().unwrap()),
+            "{backbone} {image}: top-1 class differs from PyTorch"
+        );
         let err = common::relative_error(&logits, logits_ref.as_slice().unwrap());
         assert!(err <= 1e-4, "{backbone} {image} logits: relative error {err:e}");
     }
@@ -41,11 +49,21 @@ fn check(backbone: &str, weights: &Path, reference: &str, images: &[&str]) {
 #[test]
 fn resnet18_matches_pytorch() {
     let shared = common::shared();
-    check("resnet18", &shared.join("weights/resnet18-seed0.pth"), "resnet18-seed0", &["chelsea-224", "coffee-224"]);
+    check(
+        "resnet18",
+        &shared.join("weights/resnet18-seed0.pth"),
+        "resnet18-seed0",
+        &["chelsea-224", "coffee-224"],
+    );
 }
 
 #[test]
 fn efficientnet_lite0_matches_pytorch() {
     let shared = common::shared();
-    check("efficientnet-lite0", &shared.join("weights/efficientnet-lite0-57934424.pth"), "efficientnet-lite0", &["chelsea-224", "coffee-224", "rocket-224"]);
+    check(
+        "efficientnet-lite0",
+        &shared.join("weights/efficientnet-lite0-57934424.pth"),
+        "efficientnet-lite0",
+        &["chelsea-224", "coffee-224", "rocket-224"],
+    );
 }

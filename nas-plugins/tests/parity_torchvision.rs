@@ -11,7 +11,7 @@
 mod common;
 
 use nas_core::backbone::normalise;
-use nas_core::{npy, Backbone, Context, Photo, Params, Registry};
+use nas_core::{npy, Backbone, Context, Params, Photo, Registry};
 use std::path::{Path, PathBuf};
 
 const PARITY: f32 = 1e-4;
@@ -105,14 +105,20 @@ fn check(arch: &str) {
                 .outer_iter()
                 .map(|p| ours[(p[0] as usize * h + p[1] as usize) * w + p[2] as usize])
                 .collect();
-            report(format!("{image} level {l} ({} samples)", values.len()), common::relative_error(&sampled, &values));
+            report(
+                format!("{image} level {l} ({} samples)", values.len()),
+                common::relative_error(&sampled, &values),
+            );
             let means_ref = read_f32(&dir.join(format!("{image}.level{l}.channel_means.npy")));
             let means: Vec<f32> = ours
                 .chunks_exact(h * w)
                 .map(|ch| (ch.iter().map(|&v| v as f64).sum::<f64>() / (h * w) as f64) as f32)
                 .collect();
             assert_eq!(means.len(), c);
-            report(format!("{image} level {l} (channel means)"), common::relative_error(&means, &means_ref));
+            report(
+                format!("{image} level {l} (channel means)"),
+                common::relative_error(&means, &means_ref),
+            );
         }
         let logits: Vec<f32> = out.logits.into_data().to_vec().expect("f32 logits");
         let reference = read_f32(&dir.join(format!("{image}.logits.npy")));
@@ -158,7 +164,17 @@ fn vit_b_16_level_gradient_flows() {
     let logits: Vec<f32> = g.logits.into_data().to_vec().expect("logits");
     assert!(common::relative_error(&logits, &plain) <= 1e-6, "hooked pass changed the logits");
     let grad: Vec<f32> = g.grad.into_data().to_vec().expect("grad");
-    assert!(grad.iter().all(|v| v.is_finite()) && grad.iter().any(|v| *v != 0.0), "level gradient is zero or not finite");
+    assert!(
+        grad.iter().all(|v| v.is_finite()) && grad.iter().any(|v| *v != 0.0),
+        "level gradient is zero or not finite"
+    );
+
+    // Other input sizes run with resized position embeddings: a 256x256 input gives 16x16 levels.
+    let input = nas_core::NasTensor::<4>::zeros([1, 3, 256, 256], net.device());
+    let out = net.forward(input);
+    assert!(out.levels.iter().all(|l| l.dims() == [1, 768, 16, 16]));
+    let logits: Vec<f32> = out.logits.into_data().to_vec().expect("logits");
+    assert!(logits.len() == 1000 && logits.iter().all(|v| v.is_finite()));
 }
 
 /// A batch of two gives the levels and logits of two batch-1 passes (resnet18, shared weights).
@@ -170,7 +186,11 @@ fn resnet18_batch_of_two_equals_single_runs() {
     let batch = net.forward(normalise(&[&photos[0], &photos[1]], net.info(), net.device()).expect("input"));
     for (i, p) in photos.iter().enumerate() {
         let single = net.forward(normalise(&[p], net.info(), net.device()).expect("input"));
-        let pairs = batch.levels.iter().zip(&single.levels).map(|(b, s)| (b.clone().narrow(0, i, 1).into_data(), s.clone().into_data()));
+        let pairs = batch
+            .levels
+            .iter()
+            .zip(&single.levels)
+            .map(|(b, s)| (b.clone().narrow(0, i, 1).into_data(), s.clone().into_data()));
         let logits = (batch.logits.clone().narrow(0, i, 1).into_data(), single.logits.clone().into_data());
         for (k, (b, s)) in pairs.chain(std::iter::once(logits)).enumerate() {
             let b: Vec<f32> = b.to_vec().expect("f32");
@@ -178,7 +198,10 @@ fn resnet18_batch_of_two_equals_single_runs() {
             let err = common::relative_error(&b, &s);
             let what = if k < 5 { format!("level {k}") } else { "logits".into() };
             eprintln!("resnet18 batch item {i} {what}: relative difference {err:.2e}");
-            assert!(err <= 1e-5, "resnet18 batch item {i} {what}: batch of 2 differs from batch 1 by {err:e}");
+            assert!(
+                err <= 1e-5,
+                "resnet18 batch item {i} {what}: batch of 2 differs from batch 1 by {err:e}"
+            );
         }
     }
 }

@@ -59,10 +59,7 @@ fn geometric_mean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 fn main() {
-    let repeats: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(11);
+    let repeats: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(11);
     let manifest = support::manifest();
     let images_dir = support::shared_dir().join("images");
     let mut images: Vec<String> = manifest.iter().map(|f| f.image.clone()).collect();
@@ -95,18 +92,12 @@ fn main() {
                 }),
             ),
             ("slic n=100", "slic_n100", Call::Slic(SlicParams::default())),
-            (
-                "felzenszwalb",
-                "felz_default",
-                Call::Felzenszwalb(FelzenszwalbParams::default()),
-            ),
+            ("felzenszwalb", "felz_default", Call::Felzenszwalb(FelzenszwalbParams::default())),
         ];
         for (call_name, setting, call) in calls {
             let (median, min) = time_ms(repeats, || call.run(&image));
             let ours = format!("{median:.2} ({min:.2})");
-            let theirs = manifest
-                .iter()
-                .find(|f| &f.image == name && f.setting == setting);
+            let theirs = manifest.iter().find(|f| &f.image == name && f.setting == setting);
             let (theirs_text, ratio_text, min_ratio_text) = match theirs {
                 Some(f) => {
                     let ratio = Ratio {
@@ -134,10 +125,7 @@ fn main() {
     println!("geometric mean speedup over the photos, median (min):");
     for small in [true, false] {
         for call in ["slic n=20", "slic n=100", "felzenszwalb"] {
-            let rows: Vec<&Ratio> = ratios
-                .iter()
-                .filter(|r| r.small == small && r.call == call)
-                .collect();
+            let rows: Vec<&Ratio> = ratios.iter().filter(|r| r.small == small && r.call == call).collect();
             if !rows.is_empty() {
                 let median = geometric_mean(rows.iter().map(|r| r.median));
                 let min = geometric_mean(rows.iter().map(|r| r.min));

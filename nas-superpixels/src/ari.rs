@@ -33,9 +33,7 @@ pub fn adjusted_rand_index(a: ArrayView2<u32>, b: ArrayView2<u32>) -> Result<f64
         *rows.entry(la).or_default() += 1;
         *cols.entry(lb).or_default() += 1;
     }
-    let pairs = |counts: &mut dyn Iterator<Item = u64>| -> f64 {
-        counts.map(|c| (c as f64) * (c as f64 - 1.0) / 2.0).sum()
-    };
+    let pairs = |counts: &mut dyn Iterator<Item = u64>| -> f64 { counts.map(|c| (c as f64) * (c as f64 - 1.0) / 2.0).sum() };
     let index = pairs(&mut joint.values().copied());
     let sum_a = pairs(&mut rows.values().copied());
     let sum_b = pairs(&mut cols.values().copied());

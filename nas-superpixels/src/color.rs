@@ -37,17 +37,9 @@ pub(crate) fn linear_rgb_to_lab(lin: [f64; 3]) -> [f64; 3] {
         let t = xyz / D65_WHITE[i];
         // Both sides are computed so that the loop stays branch-free.
         let root = cbrt_positive(t.max(LAB_EPSILON));
-        f[i] = if t > LAB_EPSILON {
-            root
-        } else {
-            7.787 * t + 16.0 / 116.0
-        };
+        f[i] = if t > LAB_EPSILON { root } else { 7.787 * t + 16.0 / 116.0 };
     }
-    [
-        116.0 * f[1] - 16.0,
-        500.0 * (f[0] - f[1]),
-        200.0 * (f[1] - f[2]),
-    ]
+    [116.0 * f[1] - 16.0, 500.0 * (f[0] - f[1]), 200.0 * (f[1] - f[2])]
 }
 
 /// Converts one gamma-encoded sRGB triple in [0, 1] to L*a*b*.

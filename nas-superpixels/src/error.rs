@@ -77,11 +77,7 @@ pub enum SuperpixelError {
 
 impl SuperpixelError {
     /// Shorthand for an [`SuperpixelError::InvalidParameter`].
-    pub(crate) fn param(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
+    pub(crate) fn param(name: &'static str, value: impl std::fmt::Display, expected: &'static str) -> Self {
         Self::InvalidParameter {
             name,
             value: value.to_string(),

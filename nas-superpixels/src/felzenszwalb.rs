@@ -51,18 +51,10 @@ impl FelzenszwalbParams {
     /// Checks every parameter's range; see the field docs.
     fn validate(&self) -> Result<(), SuperpixelError> {
         if !(self.scale.is_finite() && self.scale >= 0.0) {
-            return Err(SuperpixelError::param(
-                "scale",
-                self.scale,
-                "a finite number >= 0",
-            ));
+            return Err(SuperpixelError::param("scale", self.scale, "a finite number >= 0"));
         }
         if !(self.sigma >= 0.0 && self.sigma <= MAX_SIGMA) {
-            return Err(SuperpixelError::param(
-                "sigma",
-                self.sigma,
-                "a number in [0, 1000]",
-            ));
+            return Err(SuperpixelError::param("sigma", self.sigma, "a number in [0, 1000]"));
         }
         Ok(())
     }
@@ -77,10 +69,7 @@ impl FelzenszwalbParams {
 /// # Errors
 /// [`SuperpixelError`] for an empty, non-RGB or non-finite image, or a
 /// parameter out of range (see [`FelzenszwalbParams`]).
-pub fn felzenszwalb(
-    image: ArrayView3<f32>,
-    params: &FelzenszwalbParams,
-) -> Result<Array2<u32>, SuperpixelError> {
+pub fn felzenszwalb(image: ArrayView3<f32>, params: &FelzenszwalbParams) -> Result<Array2<u32>, SuperpixelError> {
     params.validate()?;
     let rgb = rgb_to_f64(image)?;
     let (height, width) = (rgb.height, rgb.width);
@@ -119,8 +108,7 @@ pub fn felzenszwalb(
     edges.recycle();
     let labels = sets.raster_labels();
     sets.recycle();
-    Array2::from_shape_vec((height, width), labels)
-        .map_err(|_| SuperpixelError::Internal("label buffer does not match the image shape"))
+    Array2::from_shape_vec((height, width), labels).map_err(|_| SuperpixelError::Internal("label buffer does not match the image shape"))
 }
 
 /// The edges of the 8-connected grid graph, sorted by weight.
@@ -161,10 +149,7 @@ impl Edges {
             (h1, w1, |w, y, x| (y + 1) * w + x + 1, -iw - 1),
             (h1, w1, |w, y, x| y * w + x + 1, iw - 1),
         ];
-        let total: usize = blocks
-            .iter()
-            .map(|(rows, per_row, ..)| rows * per_row)
-            .sum();
+        let total: usize = blocks.iter().map(|(rows, per_row, ..)| rows * per_row).sum();
         let mut keys: Vec<u64> = scratch::take(total);
         let mut pairs: Vec<u32> = scratch::take(total);
         let (mut key_rest, mut pair_rest) = (keys.as_mut_slice(), pairs.as_mut_slice());
@@ -215,10 +200,7 @@ impl Edges {
     fn endpoints(&self, i: usize) -> (u32, u32) {
         let pair = self.pairs[i];
         let a = pair >> 2;
-        (
-            a,
-            a.wrapping_add_signed(self.offsets[(pair & 3) as usize] as i32),
-        )
+        (a, a.wrapping_add_signed(self.offsets[(pair & 3) as usize] as i32))
     }
 
     /// Asks the CPU to fetch what the merge loops will read for later edges:
@@ -286,13 +268,7 @@ fn radix_sort(keys: &mut Vec<u64>, values: &mut Vec<u32>) {
 /// One stable counting-sort pass on the 11-bit digit at `shift`, from
 /// `keys`/`values` into the buffers. Returns false (and writes nothing) when
 /// every key has the same digit.
-fn radix_pass(
-    keys: &[u64],
-    values: &[u32],
-    key_buf: &mut [u64],
-    value_buf: &mut [u32],
-    shift: u32,
-) -> bool {
+fn radix_pass(keys: &[u64], values: &[u32], key_buf: &mut [u64], value_buf: &mut [u32], shift: u32) -> bool {
     const BUCKETS: usize = 1 << 11;
     let digit = move |key: u64| ((key >> shift) as usize) & (BUCKETS - 1);
     let n = keys.len();
@@ -372,13 +348,7 @@ impl Components {
             *r = p as u32;
             *nx = p as u32;
         }
-        let info = vec![
-            SetInfo {
-                internal: 0.0,
-                size: 1
-            };
-            n
-        ];
+        let info = vec![SetInfo { internal: 0.0, size: 1 }; n];
         Self { root, next, info }
     }
 
@@ -391,11 +361,7 @@ impl Components {
     /// Joins the sets rooted at `a` and `b` (the larger set's root stays);
     /// returns the new root.
     fn union(&mut self, a: usize, b: usize) -> usize {
-        let (keep, absorb) = if self.info[a].size >= self.info[b].size {
-            (a, b)
-        } else {
-            (b, a)
-        };
+        let (keep, absorb) = if self.info[a].size >= self.info[b].size { (a, b) } else { (b, a) };
         let mut m = absorb;
         loop {
             self.root[m] = keep as u32;
@@ -469,10 +435,7 @@ mod tests {
         ];
         assert_eq!(pairs, expected);
         let costs: Vec<f64> = (0..edges.len()).map(|i| edges.cost(i)).collect();
-        assert_eq!(
-            costs,
-            [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 7.0, 7.0, 8.0]
-        );
+        assert_eq!(costs, [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 7.0, 7.0, 8.0]);
     }
 
     #[test]
@@ -486,9 +449,7 @@ mod tests {
         let mut state = 12345u64;
         let mut keys: Vec<u64> = (0..100_000)
             .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 f64::from_bits((state >> 12) | 0x3F00_0000_0000_0000).to_bits() & !0xFFFF
             })
             .collect();

@@ -64,14 +64,7 @@ pub(crate) fn half_kernel(sigma: f64) -> Option<Vec<f64>> {
 ///
 /// Returns the input unchanged (moved) when `sigma` is too small to filter;
 /// otherwise the result reuses the input's buffer.
-pub(crate) fn gaussian_2d(
-    data: Vec<f64>,
-    height: usize,
-    width: usize,
-    channels: usize,
-    sigma: f64,
-    boundary: Boundary,
-) -> Vec<f64> {
+pub(crate) fn gaussian_2d(data: Vec<f64>, height: usize, width: usize, channels: usize, sigma: f64, boundary: Boundary) -> Vec<f64> {
     let Some(w) = half_kernel(sigma) else {
         return data;
     };
@@ -90,21 +83,19 @@ fn filter_rows(data: &[f64], height: usize, row_len: usize, w: &[f64], b: Bounda
         let y = b.index(y, height);
         &data[y * row_len..(y + 1) * row_len]
     };
-    out.par_chunks_mut(row_len)
-        .enumerate()
-        .for_each(|(y, out_row)| {
-            let y = y as isize;
-            for (o, &v) in out_row.iter_mut().zip(row(y)) {
-                *o = v * w[0];
+    out.par_chunks_mut(row_len).enumerate().for_each(|(y, out_row)| {
+        let y = y as isize;
+        for (o, &v) in out_row.iter_mut().zip(row(y)) {
+            *o = v * w[0];
+        }
+        // scipy's symmetric branch: outermost pair first, then inwards.
+        for j in (1..=radius).rev() {
+            let (lo, hi) = (row(y - j as isize), row(y + j as isize));
+            for ((o, &l), &h) in out_row.iter_mut().zip(lo).zip(hi) {
+                *o += (l + h) * w[j];
             }
-            // scipy's symmetric branch: outermost pair first, then inwards.
-            for j in (1..=radius).rev() {
-                let (lo, hi) = (row(y - j as isize), row(y + j as isize));
-                for ((o, &l), &h) in out_row.iter_mut().zip(lo).zip(hi) {
-                    *o += (l + h) * w[j];
-                }
-            }
-        });
+        }
+    });
     out
 }
 
@@ -113,15 +104,7 @@ fn filter_rows(data: &[f64], height: usize, row_len: usize, w: &[f64], b: Bounda
 /// Each row is padded once; with channels interleaved, the neighbours of a
 /// value at offset `j` pixels sit `j * channels` values away, so the whole
 /// padded row is filtered as one flat, vectorisable line.
-fn filter_columns(
-    data: &[f64],
-    out: &mut [f64],
-    height: usize,
-    width: usize,
-    channels: usize,
-    w: &[f64],
-    b: Boundary,
-) {
+fn filter_columns(data: &[f64], out: &mut [f64], height: usize, width: usize, channels: usize, w: &[f64], b: Boundary) {
     let radius = w.len() - 1;
     let row_len = width * channels;
     let pad = radius * channels;
@@ -169,12 +152,7 @@ mod tests {
     fn kernel_matches_scipy() {
         // scipy.ndimage._filters._gaussian_kernel1d(0.8, 0, 3)[3:]
         let w = half_kernel(0.8).unwrap_or_default();
-        let expected = [
-            0.498_676_452_01,
-            0.228_310_716_46,
-            0.021_910_314_171,
-            0.000_440_743_366_93,
-        ];
+        let expected = [0.498_676_452_01, 0.228_310_716_46, 0.021_910_314_171, 0.000_440_743_366_93];
         assert_eq!(w.len(), expected.len());
         for (got, want) in w.iter().zip(expected) {
             assert!((got - want).abs() < 1e-9, "{w:?}");

@@ -68,15 +68,9 @@ mod tests {
         // regular_grid((3, 20, 40), 8) == (slice(1, None, 3), slice(5, None, 10), slice(5, None, 10))
         assert_eq!(regular_grid([3, 20, 40], 8), [g(1, 3), g(5, 10), g(5, 10)]);
         // regular_grid((1, 224, 224), 100) == (slice(0, None, 1), slice(11, None, 22), slice(11, None, 22))
-        assert_eq!(
-            regular_grid([1, 224, 224], 100),
-            [g(0, 1), g(11, 22), g(11, 22)]
-        );
+        assert_eq!(regular_grid([1, 224, 224], 100), [g(0, 1), g(11, 22), g(11, 22)]);
         // regular_grid((1, 4, 1000), 10) == (slice(0, None, 1), slice(2, None, 4), slice(50, None, 100))
-        assert_eq!(
-            regular_grid([1, 4, 1000], 10),
-            [g(0, 1), g(2, 4), g(50, 100)]
-        );
+        assert_eq!(regular_grid([1, 4, 1000], 10), [g(0, 1), g(2, 4), g(50, 100)]);
         assert_eq!(regular_grid([1, 3, 3], 20), [g(0, 1); 3]);
     }
 }

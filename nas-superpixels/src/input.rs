@@ -36,18 +36,10 @@ fn is_u8_level(v: f32) -> bool {
 pub(crate) fn rgb_to_f64(image: ArrayView3<f32>) -> Result<RgbImage, SuperpixelError> {
     let (height, width, channels) = image.dim();
     if height == 0 || width == 0 || channels == 0 {
-        return Err(SuperpixelError::EmptyImage {
-            height,
-            width,
-            channels,
-        });
+        return Err(SuperpixelError::EmptyImage { height, width, channels });
     }
     if channels != 3 {
-        return Err(SuperpixelError::WrongChannels {
-            height,
-            width,
-            channels,
-        });
+        return Err(SuperpixelError::WrongChannels { height, width, channels });
     }
     if height.saturating_mul(width) > MAX_PIXELS {
         return Err(SuperpixelError::ImageTooLarge {
@@ -68,10 +60,7 @@ pub(crate) fn rgb_to_f64(image: ArrayView3<f32>) -> Result<RgbImage, SuperpixelE
         None => data.iter_mut().zip(image.iter()).all(&mut convert),
     };
     if !all_finite {
-        let ((row, column, channel), &value) = image
-            .indexed_iter()
-            .find(|(_, v)| !v.is_finite())
-            .unwrap_or(((0, 0, 0), &f32::NAN));
+        let ((row, column, channel), &value) = image.indexed_iter().find(|(_, v)| !v.is_finite()).unwrap_or(((0, 0, 0), &f32::NAN));
         return Err(SuperpixelError::NonFiniteValue {
             row,
             column,

@@ -90,21 +90,13 @@ impl SlicParams {
             return Err(SuperpixelError::param("n_segments", 0, "an integer >= 1"));
         }
         if !(self.compactness.is_finite() && self.compactness > 0.0) {
-            return Err(SuperpixelError::param(
-                "compactness",
-                self.compactness,
-                "a finite number > 0",
-            ));
+            return Err(SuperpixelError::param("compactness", self.compactness, "a finite number > 0"));
         }
         if self.max_num_iter == 0 {
             return Err(SuperpixelError::param("max_num_iter", 0, "an integer >= 1"));
         }
         if !(self.sigma >= 0.0 && self.sigma <= MAX_SIGMA) {
-            return Err(SuperpixelError::param(
-                "sigma",
-                self.sigma,
-                "a number in [0, 1000]",
-            ));
+            return Err(SuperpixelError::param("sigma", self.sigma, "a number in [0, 1000]"));
         }
         if !(self.min_size_factor.is_finite() && self.min_size_factor >= 0.0) {
             return Err(SuperpixelError::param(
@@ -121,11 +113,7 @@ impl SlicParams {
             ));
         }
         if self.start_label > 1 {
-            return Err(SuperpixelError::param(
-                "start_label",
-                self.start_label,
-                "0 or 1",
-            ));
+            return Err(SuperpixelError::param("start_label", self.start_label, "0 or 1"));
         }
         Ok(())
     }
@@ -197,14 +185,7 @@ pub fn slic(image: ArrayView3<f32>, params: &SlicParams) -> Result<Array2<u32>, 
         for (l, &k) in labels.iter_mut().zip(&kmeans_labels) {
             *l = if k == UNASSIGNED { NO_LABEL } else { k as u32 };
         }
-        let mut connected = enforce_connectivity(
-            &labels,
-            height,
-            width,
-            min_size,
-            max_size,
-            params.start_label,
-        );
+        let mut connected = enforce_connectivity(&labels, height, width, min_size, max_size, params.start_label);
         scratch::give(labels);
         for l in &mut connected {
             if *l == NO_LABEL {
@@ -219,8 +200,7 @@ pub fn slic(image: ArrayView3<f32>, params: &SlicParams) -> Result<Array2<u32>, 
             .collect()
     };
     scratch::give(kmeans_labels);
-    Array2::from_shape_vec((height, width), labels)
-        .map_err(|_| SuperpixelError::Internal("label buffer does not match the image shape"))
+    Array2::from_shape_vec((height, width), labels).map_err(|_| SuperpixelError::Internal("label buffer does not match the image shape"))
 }
 
 /// Label of a pixel no centre has claimed yet. The first k-means round
@@ -241,9 +221,7 @@ type Label = u64;
 fn colour_features(mut data: Vec<f64>, u8_levels: bool, lab: bool) -> Vec<f64> {
     let (min, max) = data
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     let range = max - min;
     let per_value = |v: f64| {
         let mut r = v - min;
@@ -257,18 +235,14 @@ fn colour_features(mut data: Vec<f64>, u8_levels: bool, lab: bool) -> Vec<f64> {
         }
     };
     if u8_levels {
-        let table: Vec<f64> = (0..=255u8)
-            .map(|k| per_value(f64::from(f32::from(k) / 255.0)))
-            .collect();
+        let table: Vec<f64> = (0..=255u8).map(|k| per_value(f64::from(f32::from(k) / 255.0))).collect();
         data.par_iter_mut()
             .with_min_len(1 << 14)
             // Values are levels k / 255 here, so this recovers k (the mask
             // only spares a bounds check; f64 -> i32 is one instruction).
             .for_each(|v| *v = table[(*v * 255.0 + 0.5) as i32 as usize & 255]);
     } else {
-        data.par_iter_mut()
-            .with_min_len(1 << 14)
-            .for_each(|v| *v = per_value(*v));
+        data.par_iter_mut().with_min_len(1 << 14).for_each(|v| *v = per_value(*v));
     }
     if lab {
         linear_rgb_to_lab_inplace(&mut data);
@@ -389,13 +363,7 @@ impl KMeans<'_> {
 
     /// Gives every pixel to the nearest centre whose window holds it (the
     /// first such centre on ties). Returns whether any pixel was claimed.
-    fn assign(
-        &self,
-        centres: &[Centre],
-        max_colour: &[f64],
-        labels: &mut [Label],
-        distance: &mut [f64],
-    ) -> bool {
+    fn assign(&self, centres: &[Centre], max_colour: &[f64], labels: &mut [Label], distance: &mut [f64]) -> bool {
         let windows = self.windows(centres);
         let w = self.width;
         let chunk = ROWS_PER_TASK * w;
@@ -407,11 +375,7 @@ impl KMeans<'_> {
                 let mut changed = false;
                 distance.fill(f64::MAX);
                 let y_first = task * ROWS_PER_TASK;
-                for (row, (lab_row, dist_row)) in labels
-                    .chunks_exact_mut(w)
-                    .zip(distance.chunks_exact_mut(w))
-                    .enumerate()
-                {
+                for (row, (lab_row, dist_row)) in labels.chunks_exact_mut(w).zip(distance.chunks_exact_mut(w)).enumerate() {
                     let y = y_first + row;
                     let offset = y * w;
                     for (k, (centre, window)) in centres.iter().zip(&windows).enumerate() {
@@ -425,16 +389,7 @@ impl KMeans<'_> {
                         let dy = centre.y - y as f64;
                         let dy2 = dy * dy;
                         let colour_scale = if self.slic_zero { max_colour[k] } else { 1.0 };
-                        self.assign_span(
-                            k as Label,
-                            centre,
-                            dy2,
-                            colour_scale,
-                            offset,
-                            x0..x1,
-                            lab_row,
-                            dist_row,
-                        );
+                        self.assign_span(k as Label, centre, dy2, colour_scale, offset, x0..x1, lab_row, dist_row);
                     }
                 }
                 changed
@@ -488,11 +443,7 @@ impl KMeans<'_> {
                 for (row, labels) in labels.chunks_exact(w).enumerate() {
                     let y = task * ROWS_PER_TASK + row;
                     let base = y * w;
-                    let (c0, c1, c2) = (
-                        &p0[base..base + w],
-                        &p1[base..base + w],
-                        &p2[base..base + w],
-                    );
+                    let (c0, c1, c2) = (&p0[base..base + w], &p1[base..base + w], &p2[base..base + w]);
                     // Runs of equal labels: positions sum in closed form
                     // (exact integers), colours with four accumulators.
                     let mut x0 = 0;
@@ -685,9 +636,7 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
-        let planes: Vec<Vec<f64>> = (0..3)
-            .map(|_| (0..n).map(|_| noise() * 10.0).collect())
-            .collect();
+        let planes: Vec<Vec<f64>> = (0..3).map(|_| (0..n).map(|_| noise() * 10.0).collect()).collect();
         let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
         for slic_zero in [false, true] {
             let mut runs = Vec::new();

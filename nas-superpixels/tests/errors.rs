@@ -1,14 +1,10 @@
 //! Bad input gives a descriptive [`SuperpixelError`], never a panic.
 
-use nas_superpixels::{
-    adjusted_rand_index, felzenszwalb, slic, FelzenszwalbParams, SlicParams, SuperpixelError,
-};
+use nas_superpixels::{adjusted_rand_index, felzenszwalb, slic, FelzenszwalbParams, SlicParams, SuperpixelError};
 use ndarray::{Array2, Array3};
 
 fn image(h: usize, w: usize, c: usize) -> Array3<f32> {
-    Array3::from_shape_fn((h, w, c), |(y, x, c)| {
-        ((y * 7 + x * 3 + c) % 11) as f32 / 10.0
-    })
+    Array3::from_shape_fn((h, w, c), |(y, x, c)| ((y * 7 + x * 3 + c) % 11) as f32 / 10.0)
 }
 
 fn both(img: &Array3<f32>) -> [Result<Array2<u32>, SuperpixelError>; 2] {
@@ -66,20 +62,14 @@ fn non_finite_values_are_rejected_with_their_position() {
                 ),
                 "{err}"
             );
-            assert!(
-                err.to_string().contains("row 2, column 3, channel 1"),
-                "{err}"
-            );
+            assert!(err.to_string().contains("row 2, column 3, channel 1"), "{err}");
         }
     }
 }
 
 fn slic_err(params: SlicParams) -> String {
     let err = slic(image(8, 8, 3).view(), &params).expect_err("bad parameter accepted");
-    assert!(
-        matches!(err, SuperpixelError::InvalidParameter { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, SuperpixelError::InvalidParameter { .. }), "{err}");
     err.to_string()
 }
 
@@ -87,27 +77,9 @@ fn slic_err(params: SlicParams) -> String {
 fn bad_slic_parameters_are_named() {
     let d = SlicParams::default;
     let cases = [
-        (
-            SlicParams {
-                n_segments: 0,
-                ..d()
-            },
-            "`n_segments` is 0",
-        ),
-        (
-            SlicParams {
-                compactness: 0.0,
-                ..d()
-            },
-            "`compactness` is 0",
-        ),
-        (
-            SlicParams {
-                compactness: -1.0,
-                ..d()
-            },
-            "`compactness` is -1",
-        ),
+        (SlicParams { n_segments: 0, ..d() }, "`n_segments` is 0"),
+        (SlicParams { compactness: 0.0, ..d() }, "`compactness` is 0"),
+        (SlicParams { compactness: -1.0, ..d() }, "`compactness` is -1"),
         (
             SlicParams {
                 compactness: f64::NAN,
@@ -115,13 +87,7 @@ fn bad_slic_parameters_are_named() {
             },
             "`compactness` is NaN",
         ),
-        (
-            SlicParams {
-                max_num_iter: 0,
-                ..d()
-            },
-            "`max_num_iter` is 0",
-        ),
+        (SlicParams { max_num_iter: 0, ..d() }, "`max_num_iter` is 0"),
         (SlicParams { sigma: -0.5, ..d() }, "`sigma` is -0.5"),
         (
             SlicParams {
@@ -144,13 +110,7 @@ fn bad_slic_parameters_are_named() {
             },
             "`max_size_factor` is 0",
         ),
-        (
-            SlicParams {
-                start_label: 2,
-                ..d()
-            },
-            "`start_label` is 2; expected 0 or 1",
-        ),
+        (SlicParams { start_label: 2, ..d() }, "`start_label` is 2; expected 0 or 1"),
     ];
     for (params, message) in cases {
         let err = slic_err(params);
@@ -164,25 +124,10 @@ fn bad_felzenszwalb_parameters_are_named() {
     let d = FelzenszwalbParams::default;
     let cases = [
         (FelzenszwalbParams { scale: -1.0, ..d() }, "`scale` is -1"),
-        (
-            FelzenszwalbParams {
-                scale: f64::NAN,
-                ..d()
-            },
-            "`scale` is NaN",
-        ),
+        (FelzenszwalbParams { scale: f64::NAN, ..d() }, "`scale` is NaN"),
         (FelzenszwalbParams { sigma: -0.8, ..d() }, "`sigma` is -0.8"),
-        (
-            FelzenszwalbParams {
-                sigma: f64::NAN,
-                ..d()
-            },
-            "`sigma` is NaN",
-        ),
-        (
-            FelzenszwalbParams { sigma: 1e9, ..d() },
-            "`sigma` is 1000000000",
-        ),
+        (FelzenszwalbParams { sigma: f64::NAN, ..d() }, "`sigma` is NaN"),
+        (FelzenszwalbParams { sigma: 1e9, ..d() }, "`sigma` is 1000000000"),
     ];
     for (params, message) in cases {
         let err = felzenszwalb(image(8, 8, 3).view(), &params).expect_err("bad parameter");
@@ -209,8 +154,7 @@ fn tiny_and_degenerate_images_do_not_panic() {
                     assert!(labels.iter().all(|&l| l >= 1));
                 }
             }
-            let labels =
-                felzenszwalb(input.view(), &FelzenszwalbParams::default()).expect("valid input");
+            let labels = felzenszwalb(input.view(), &FelzenszwalbParams::default()).expect("valid input");
             assert_eq!(labels.dim(), (h, w));
             assert_eq!(labels[[0, 0]], 0);
         }
@@ -220,15 +164,9 @@ fn tiny_and_degenerate_images_do_not_panic() {
 #[test]
 fn defaults_are_scikit_images() {
     let s = SlicParams::default();
-    assert_eq!(
-        (s.n_segments, s.compactness, s.max_num_iter, s.sigma),
-        (100, 10.0, 10, 0.0)
-    );
+    assert_eq!((s.n_segments, s.compactness, s.max_num_iter, s.sigma), (100, 10.0, 10, 0.0));
     assert!(s.convert2lab && s.enforce_connectivity && !s.slic_zero);
-    assert_eq!(
-        (s.min_size_factor, s.max_size_factor, s.start_label),
-        (0.5, 3.0, 1)
-    );
+    assert_eq!((s.min_size_factor, s.max_size_factor, s.start_label), (0.5, 3.0, 1));
     let f = FelzenszwalbParams::default();
     assert_eq!((f.scale, f.sigma, f.min_size), (1.0, 0.8, 20));
 }

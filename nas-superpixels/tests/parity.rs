@@ -21,18 +21,13 @@ fn segment(f: &Fixture, image: &Array3<f32>) -> Result<Array2<u32>, SuperpixelEr
 
 /// Segments every fixture of `algorithm` (on the pixels `input` gives) and
 /// compares with scikit-image; returns the failures.
-fn compare(
-    fixtures: &[Fixture],
-    input: impl Fn(&Fixture) -> Array3<f32>,
-    check_count: bool,
-) -> Vec<String> {
+fn compare(fixtures: &[Fixture], input: impl Fn(&Fixture) -> Array3<f32>, check_count: bool) -> Vec<String> {
     let mut failures = Vec::new();
     let (mut min_ari, mut max_dev) = (f64::INFINITY, 0.0_f64);
     for f in fixtures {
         let ours = segment(f, &input(f)).unwrap_or_else(|e| panic!("{}: {e}", f.file));
         let theirs = f.labels();
-        let ari = adjusted_rand_index(ours.view(), theirs.view())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.file));
+        let ari = adjusted_rand_index(ours.view(), theirs.view()).unwrap_or_else(|e| panic!("{}: {e}", f.file));
         let count = count_segments(&ours);
         let dev = (count as f64 - f.n_segments as f64) / f.n_segments as f64;
         let min_label = ours.iter().copied().min().unwrap_or(0);
@@ -62,24 +57,14 @@ fn compare(
 }
 
 fn fixtures_of(algorithm: &str) -> Vec<Fixture> {
-    let fixtures: Vec<_> = manifest()
-        .into_iter()
-        .filter(|f| f.algorithm == algorithm)
-        .collect();
-    assert!(
-        !fixtures.is_empty(),
-        "no {algorithm} fixtures in the manifest"
-    );
+    let fixtures: Vec<_> = manifest().into_iter().filter(|f| f.algorithm == algorithm).collect();
+    assert!(!fixtures.is_empty(), "no {algorithm} fixtures in the manifest");
     fixtures
 }
 
 fn check(algorithm: &str) {
     let failures = compare(&fixtures_of(algorithm), Fixture::skimage_input, true);
-    assert!(
-        failures.is_empty(),
-        "fixtures off scikit-image:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "fixtures off scikit-image:\n{}", failures.join("\n"));
 }
 
 #[test]
@@ -98,15 +83,8 @@ fn felzenszwalb_matches_scikit_image() {
 /// so they are only printed.
 #[test]
 fn rust_decoded_jpegs_stay_close_to_scikit_image() {
-    let fixtures: Vec<_> = manifest()
-        .into_iter()
-        .filter(|f| f.pixels.is_some())
-        .collect();
+    let fixtures: Vec<_> = manifest().into_iter().filter(|f| f.pixels.is_some()).collect();
     assert!(!fixtures.is_empty(), "no JPEG fixtures in the manifest");
     let failures = compare(&fixtures, Fixture::decoded, false);
-    assert!(
-        failures.is_empty(),
-        "fixtures off scikit-image:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "fixtures off scikit-image:\n{}", failures.join("\n"));
 }

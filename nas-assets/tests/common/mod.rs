@@ -37,10 +37,8 @@ pub fn assert_no_partial_files(dir: &Path) {
     let partial: Vec<_> = files_under(dir)
         .into_iter()
         .filter(|p| {
-            p.file_name().is_some_and(|n| {
-                n.to_string_lossy()
-                    .starts_with(nas_assets::cache::TEMP_PREFIX)
-            })
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(nas_assets::cache::TEMP_PREFIX))
         })
         .collect();
     assert!(partial.is_empty(), "partial files left: {partial:?}");

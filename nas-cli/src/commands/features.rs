@@ -23,11 +23,11 @@ pub fn run(session: &Session, args: &FeaturesArgs) -> Result<()> {
         for (i, photo) in photos.iter().enumerate() {
             let stem = photo.stem();
             for (l, level) in forward.levels.iter().enumerate() {
-                let one = level.clone().slice([i..i + 1]);
+                let one = level.clone().narrow(0, i, 1);
                 let dims = one.dims();
                 npy::write(&args.out.join(format!("{stem}.level{l}.npy")), &dims[1..], &values(one)?)?;
             }
-            let logits = forward.logits.clone().slice([i..i + 1]);
+            let logits = forward.logits.clone().narrow(0, i, 1);
             let classes = logits.dims()[1];
             npy::write(&args.out.join(format!("{stem}.logits.npy")), &[classes], &values(logits)?)?;
             bar.inc(1);

@@ -34,7 +34,11 @@ pub fn run(session: &Session, args: &ListArgs) -> Result<()> {
             };
             println!("  {:<20} {}{from}", entry.name, entry.summary);
             for p in entry.params {
-                let default = if p.default.is_empty() { "required/none".to_string() } else { p.default.to_string() };
+                let default = if p.default.is_empty() {
+                    "required/none".to_string()
+                } else {
+                    p.default.to_string()
+                };
                 println!("      {:<16} = {:<24} {}", p.name, default, p.doc);
             }
         }

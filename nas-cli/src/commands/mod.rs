@@ -4,8 +4,8 @@ pub mod bench;
 pub mod features;
 pub mod list;
 pub mod pipeline;
-pub mod variants;
 pub mod predict;
+pub mod variants;
 
 use crate::cli::ModelArgs;
 use crate::session::Session;
@@ -13,7 +13,9 @@ use nas_core::{Backbone, Params, Photo, Resize, Result};
 
 /// Creates the backbone named on the command line.
 pub fn load_backbone(session: &Session, model: &ModelArgs) -> Result<Box<dyn Backbone>> {
-    session.registry.backbone(&model.backbone, &backbone_params(model), &session.context())
+    session
+        .registry
+        .backbone(&model.backbone, &backbone_params(model), &session.context())
 }
 
 /// The backbone's parameters from the command line.

@@ -15,7 +15,10 @@ pub fn parse_pair(pair: &str) -> Result<(&str, &str)> {
 fn segmenter_spec(method: &str, args: &SegmenterArgs) -> ComponentSpec {
     let mut params = Params::empty(method);
     if let Some(layers) = &args.layers {
-        params.set("levels", toml::Value::Array(layers.iter().map(|l| toml::Value::Integer(i64::from(*l))).collect()));
+        params.set(
+            "levels",
+            toml::Value::Array(layers.iter().map(|l| toml::Value::Integer(i64::from(*l))).collect()),
+        );
     }
     if let Some(k) = args.k.as_ref().and_then(|ks| ks.first()) {
         params.set("k", toml::Value::Integer(*k as i64));
@@ -26,7 +29,10 @@ fn segmenter_spec(method: &str, args: &SegmenterArgs) -> ComponentSpec {
     if let Some(seed) = args.seed {
         params.set_path_from_str("clusterer.seed", &seed.to_string());
     }
-    ComponentSpec { name: method.to_string(), params }
+    ComponentSpec {
+        name: method.to_string(),
+        params,
+    }
 }
 
 /// Runs `nas segment`.
@@ -46,7 +52,10 @@ pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
         resize: resize(&args.model),
         batch: args.model.batch.max(1),
         target: None,
-        backbone: Some(ComponentSpec { name: args.model.backbone.clone(), params: backbone_params(&args.model) }),
+        backbone: Some(ComponentSpec {
+            name: args.model.backbone.clone(),
+            params: backbone_params(&args.model),
+        }),
         segmenter: Some(segmenter),
         saliency: Vec::new(),
         metrics: Vec::new(),
@@ -57,7 +66,10 @@ pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
 /// Runs `nas explain`.
 pub fn explain(session: &Session, args: &ExplainArgs) -> Result<()> {
     let mut saliency = ComponentSpec::named(&args.method);
-    let mut backbone = ComponentSpec { name: args.model.backbone.clone(), params: backbone_params(&args.model) };
+    let mut backbone = ComponentSpec {
+        name: args.model.backbone.clone(),
+        params: backbone_params(&args.model),
+    };
     let mut segmenter = (args.segmenter != "none").then(|| segmenter_spec(&args.segmenter, &args.segmenter_args));
     let mut metrics: Vec<ComponentSpec> = args.metrics.iter().map(|m| ComponentSpec::named(m)).collect();
     for pair in &args.params {
@@ -108,14 +120,21 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
     let summary = write_summary(&out, &reports)?;
     if !json {
         for r in &reports {
-            let predicted = r.predicted.map(|p| format!(" predicted {p} ({})", nas_core::imagenet::class_name(p).unwrap_or("?"))).unwrap_or_default();
+            let predicted = r
+                .predicted
+                .map(|p| format!(" predicted {p} ({})", nas_core::imagenet::class_name(p).unwrap_or("?")))
+                .unwrap_or_default();
             let sp = r.superpixels.map(|n| format!(", {n} superpixels")).unwrap_or_default();
             eprintln!("{}:{predicted}{sp}", r.image);
             for s in &r.scores {
                 eprintln!("  {:<28} {:<10} {:.4}", s.map, s.metric, s.value);
             }
         }
-        eprintln!("results in {} ({})", out.display(), summary.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        eprintln!(
+            "results in {} ({})",
+            out.display(),
+            summary.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
     }
     Ok(())
 }

@@ -25,7 +25,10 @@ pub fn run(session: &Session, args: &PredictArgs) -> Result<()> {
             order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
             let top: Vec<(usize, &str, f32)> = order.iter().take(5).map(|&c| (c, class_name(c).unwrap_or("?"), row[c])).collect();
             if args.json {
-                let top5: Vec<_> = top.iter().map(|(c, n, p)| serde_json::json!({"class": c, "name": n, "score": p})).collect();
+                let top5: Vec<_> = top
+                    .iter()
+                    .map(|(c, n, p)| serde_json::json!({"class": c, "name": n, "score": p}))
+                    .collect();
                 println!("{}", serde_json::json!({"image": photo.path.display().to_string(), "top5": top5}));
             } else {
                 println!("{}", photo.path.display());

@@ -20,14 +20,19 @@ fn write_segmentation(out: &Path, name: &str, photo: &Photo, seg: &Segmentation)
 /// Runs the hierarchy or the consensus.
 pub fn run(session: &Session, args: &SegmentArgs, segmenter: ComponentSpec) -> Result<()> {
     if args.method != "nas" {
-        return Err(NasError::InvalidInput(format!("several K or --runs need --method nas, not {}", args.method)));
+        return Err(NasError::InvalidInput(format!(
+            "several K or --runs need --method nas, not {}",
+            args.method
+        )));
     }
     let ctx = session.context();
     let ks: Vec<usize> = args.segmenter.k.clone().unwrap_or_else(|| vec![5]);
     let (clusterer_name, clusterer_params) = segmenter.params.component_param("clusterer", "kmeans")?;
     let hierarchy = ks.len() > 1;
     if hierarchy && clusterer_name != "ward" {
-        return Err(NasError::InvalidInput("several K (-k 3,5,10) make nested segmentations from one Ward tree: add --clusterer ward".into()));
+        return Err(NasError::InvalidInput(
+            "several K (-k 3,5,10) make nested segmentations from one Ward tree: add --clusterer ward".into(),
+        ));
     }
     if hierarchy && args.runs > 1 {
         return Err(NasError::InvalidInput("--runs and several K cannot be combined".into()));
@@ -35,14 +40,19 @@ pub fn run(session: &Session, args: &SegmentArgs, segmenter: ComponentSpec) -> R
     let max_samples = clusterer_params.usize("max_samples", nas_cluster::WARD_DEFAULT_MAX_SAMPLES, 2, usize::MAX)?;
     let seed = clusterer_params.int("seed", 0, 0, i64::MAX)? as u64;
     let nas = Nas::from_params(&segmenter.params, &ctx)?;
-    let backbone = session.registry.backbone(&args.model.backbone, &backbone_params(&args.model), &ctx)?;
+    let backbone = session
+        .registry
+        .backbone(&args.model.backbone, &backbone_params(&args.model), &ctx)?;
     let bar = session.progress(args.images.len(), "images");
     for path in &args.images {
         session.check_stop()?;
         let photos = open_all(std::slice::from_ref(path), resize(&args.model))?;
         let photo = &photos[0];
         let input = normalise(&[photo], backbone.info(), backbone.device())?;
-        let batch = Batch { photos: vec![photo], input: Some(input) };
+        let batch = Batch {
+            photos: vec![photo],
+            input: Some(input),
+        };
         let stem = photo.stem();
         let mut summary = serde_json::json!({"image": photo.path.display().to_string()});
         if hierarchy {
@@ -56,7 +66,10 @@ pub fn run(session: &Session, args: &SegmentArgs, segmenter: ComponentSpec) -> R
                 let (coarse, fine) = (pair[0].1.clusters(), pair[1].1.clusters());
                 let nested = nas_cluster::is_nested(coarse.as_slice().unwrap_or(&[]), fine.as_slice().unwrap_or(&[]));
                 if !nested {
-                    return Err(NasError::InvalidInput(format!("{stem}: K = {} is not nested in K = {}", pair[1].0, pair[0].0)));
+                    return Err(NasError::InvalidInput(format!(
+                        "{stem}: K = {} is not nested in K = {}",
+                        pair[1].0, pair[0].0
+                    )));
                 }
             }
             for (k, seg) in ks.iter().zip(&segs) {

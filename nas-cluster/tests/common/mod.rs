@@ -47,16 +47,14 @@ pub fn manifest() -> Value {
 /// A uint8 label vector of the fixtures.
 pub fn load_labels(file: &str) -> Vec<u32> {
     let path = fixtures_dir().join(file);
-    let a: Array1<u8> =
-        ndarray_npy::read_npy(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let a: Array1<u8> = ndarray_npy::read_npy(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     a.iter().map(|&v| u32::from(v)).collect()
 }
 
 /// A uint16 2-D map of the fixtures.
 pub fn load_map_u16(file: &str) -> Array2<u32> {
     let path = fixtures_dir().join(file);
-    let a: Array2<u16> =
-        ndarray_npy::read_npy(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let a: Array2<u16> = ndarray_npy::read_npy(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     a.mapv(u32::from)
 }
 
@@ -100,8 +98,7 @@ fn upsample(a: &Array3<f32>, size: usize) -> Array3<f64> {
     for ch in 0..c {
         for (oy, &(y0, y1, wy0, wy1)) in ys.iter().enumerate() {
             for x in 0..w {
-                rows[[ch, oy, x]] =
-                    f64::from(a[[ch, y0, x]]) * wy0 + f64::from(a[[ch, y1, x]]) * wy1;
+                rows[[ch, oy, x]] = f64::from(a[[ch, y0, x]]) * wy0 + f64::from(a[[ch, y1, x]]) * wy1;
             }
         }
     }
@@ -153,12 +150,7 @@ pub fn build(spec: &Value) -> Array2<f32> {
         .collect();
     let m = match spec["kind"].as_str().expect("kind") {
         "raw" => raw_matrix(arch, image, levels[0]),
-        _ => nas_matrix(
-            arch,
-            image,
-            &levels,
-            spec["size"].as_u64().expect("size") as usize,
-        ),
+        _ => nas_matrix(arch, image, &levels, spec["size"].as_u64().expect("size") as usize),
     };
     let shape: Vec<usize> = spec["shape"]
         .as_array()
@@ -166,37 +158,19 @@ pub fn build(spec: &Value) -> Array2<f32> {
         .iter()
         .map(|v| v.as_u64().expect("dim") as usize)
         .collect();
-    assert_eq!(
-        m.shape(),
-        &shape[..],
-        "matrix shape differs from the fixture's"
-    );
+    assert_eq!(m.shape(), &shape[..], "matrix shape differs from the fixture's");
     // The same matrix as the fixture script's (it recorded its sums and first values).
     if let Some(ck) = spec.get("checksum") {
         let sum: f64 = m.iter().map(|&v| f64::from(v)).sum();
         let sum_sq: f64 = m.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        let (es, esq) = (
-            ck["sum"].as_f64().expect("sum"),
-            ck["sum_sq"].as_f64().expect("sum_sq"),
-        );
+        let (es, esq) = (ck["sum"].as_f64().expect("sum"), ck["sum_sq"].as_f64().expect("sum_sq"));
         assert!(
             (sum - es).abs() <= 1e-6 * (1.0 + esq.sqrt() * (m.len() as f64).sqrt()),
             "sum {sum} vs {es}"
         );
-        assert!(
-            (sum_sq - esq).abs() <= 1e-6 * esq,
-            "sum of squares {sum_sq} vs {esq}"
-        );
-        for (a, b) in m
-            .row(0)
-            .iter()
-            .zip(ck["row0_head"].as_array().expect("row0_head"))
-        {
-            assert_eq!(
-                *a,
-                b.as_f64().expect("value") as f32,
-                "first row differs from the fixture's"
-            );
+        assert!((sum_sq - esq).abs() <= 1e-6 * esq, "sum of squares {sum_sq} vs {esq}");
+        for (a, b) in m.row(0).iter().zip(ck["row0_head"].as_array().expect("row0_head")) {
+            assert_eq!(*a, b.as_f64().expect("value") as f32, "first row differs from the fixture's");
         }
     }
     m

@@ -61,7 +61,13 @@ impl MbConv {
         let p = format!("_blocks.{index}");
         let hidden = inputs * expand_ratio;
         let expand = if expand_ratio != 1 {
-            Some(ConvBn::load(sd, &format!("{p}._expand_conv"), &format!("{p}._bn0"), BN_EPS, ConvShape::symmetric(inputs, hidden, 1, 1, 0))?)
+            Some(ConvBn::load(
+                sd,
+                &format!("{p}._expand_conv"),
+                &format!("{p}._bn0"),
+                BN_EPS,
+                ConvShape::symmetric(inputs, hidden, 1, 1, 0),
+            )?)
         } else {
             None
         };
@@ -74,7 +80,13 @@ impl MbConv {
             groups: hidden,
         };
         let depthwise = ConvBn::load(sd, &format!("{p}._depthwise_conv"), &format!("{p}._bn1"), BN_EPS, depthwise_shape)?;
-        let project = ConvBn::load(sd, &format!("{p}._project_conv"), &format!("{p}._bn2"), BN_EPS, ConvShape::symmetric(hidden, outputs, 1, 1, 0))?;
+        let project = ConvBn::load(
+            sd,
+            &format!("{p}._project_conv"),
+            &format!("{p}._bn2"),
+            BN_EPS,
+            ConvShape::symmetric(hidden, outputs, 1, 1, 0),
+        )?;
         Ok(MbConv {
             expand,
             depthwise,
@@ -115,7 +127,11 @@ impl EfficientNetLite0 {
             ..ConvShape::symmetric(3, 32, 3, 2, 0)
         };
         let stem = ConvBn::load(sd, "_conv_stem", "_bn0", BN_EPS, stem_shape)?;
-        let blocks = BLOCKS.iter().enumerate().map(|(i, spec)| MbConv::load(sd, i, *spec)).collect::<Result<Vec<_>>>()?;
+        let blocks = BLOCKS
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| MbConv::load(sd, i, *spec))
+            .collect::<Result<Vec<_>>>()?;
         let head = ConvBn::load(sd, "_conv_head", "_bn1", BN_EPS, ConvShape::symmetric(320, 1280, 1, 1, 0))?;
         let fc = Linear::load(sd, "_fc", 1280, num_classes)?;
         Ok(EfficientNetLite0 {

@@ -74,7 +74,9 @@ impl ResNet {
             for b in 0..count {
                 let stride = if l > 0 && b == 0 { 2 } else { 1 };
                 let p = format!("layer{}.{b}", l + 1);
-                let conv = |sd: &mut StateDict, i: usize, shape: ConvShape| ConvBn::load(sd, &format!("{p}.conv{i}"), &format!("{p}.bn{i}"), BN_EPS, shape);
+                let conv = |sd: &mut StateDict, i: usize, shape: ConvShape| {
+                    ConvBn::load(sd, &format!("{p}.conv{i}"), &format!("{p}.bn{i}"), BN_EPS, shape)
+                };
                 let convs = match depth {
                     Depth::R18 => vec![
                         conv(sd, 1, ConvShape::symmetric(in_ch, width, 3, stride, 1))?,
@@ -87,7 +89,13 @@ impl ResNet {
                     ],
                 };
                 let downsample = if stride != 1 || in_ch != out_ch {
-                    Some(ConvBn::load(sd, &format!("{p}.downsample.0"), &format!("{p}.downsample.1"), BN_EPS, ConvShape::symmetric(in_ch, out_ch, 1, stride, 0))?)
+                    Some(ConvBn::load(
+                        sd,
+                        &format!("{p}.downsample.0"),
+                        &format!("{p}.downsample.1"),
+                        BN_EPS,
+                        ConvShape::symmetric(in_ch, out_ch, 1, stride, 0),
+                    )?)
                 } else {
                     None
                 };

@@ -39,7 +39,11 @@ impl Vgg16 {
         for widths in STAGES {
             let mut convs = Vec::with_capacity(widths.len());
             for &out_ch in widths {
-                convs.push(Conv2d::load(sd, &format!("features.{index}"), ConvShape::symmetric(in_ch, out_ch, 3, 1, 1))?);
+                convs.push(Conv2d::load(
+                    sd,
+                    &format!("features.{index}"),
+                    ConvShape::symmetric(in_ch, out_ch, 3, 1, 1),
+                )?);
                 in_ch = out_ch;
                 index += 2;
             }

@@ -18,10 +18,30 @@ pub struct KMeans {
 
 /// Parameters of `kmeans`.
 pub const KMEANS_PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "seed", kind: ParamKind::Int, default: "0", doc: "seed of the k-means++ initialisation" },
-    ParamSpec { name: "n_init", kind: ParamKind::Int, default: "1", doc: "initialisations; the lowest inertia wins" },
-    ParamSpec { name: "max_iter", kind: ParamKind::Int, default: "300", doc: "maximum Lloyd iterations per run" },
-    ParamSpec { name: "tol", kind: ParamKind::Float, default: "1e-4", doc: "centre-shift tolerance relative to the mean feature variance" },
+    ParamSpec {
+        name: "seed",
+        kind: ParamKind::Int,
+        default: "0",
+        doc: "seed of the k-means++ initialisation",
+    },
+    ParamSpec {
+        name: "n_init",
+        kind: ParamKind::Int,
+        default: "1",
+        doc: "initialisations; the lowest inertia wins",
+    },
+    ParamSpec {
+        name: "max_iter",
+        kind: ParamKind::Int,
+        default: "300",
+        doc: "maximum Lloyd iterations per run",
+    },
+    ParamSpec {
+        name: "tol",
+        kind: ParamKind::Float,
+        default: "1e-4",
+        doc: "centre-shift tolerance relative to the mean feature variance",
+    },
 ];
 
 /// A uniform float in `[0, 1)`.
@@ -33,7 +53,11 @@ fn uniform(rng: &mut ChaCha8Rng) -> f64 {
 fn distances(features: &UpsampledFeatures, norms: &[f32], center: &[f32]) -> Vec<f32> {
     let c2: f32 = center.iter().map(|v| v * v).sum();
     let dots = features.dot(center);
-    norms.par_iter().zip(dots.par_iter()).map(|(n, d)| (n - 2.0 * d + c2).max(0.0)).collect()
+    norms
+        .par_iter()
+        .zip(dots.par_iter())
+        .map(|(n, d)| (n - 2.0 * d + c2).max(0.0))
+        .collect()
 }
 
 /// Greedy k-means++: each new centre is the best of `2 + ln k` candidates drawn in proportion to
@@ -76,12 +100,16 @@ fn assign(features: &UpsampledFeatures, norms: &[f32], centers: &[Vec<f32>]) -> 
     let mut best = vec![f32::INFINITY; n];
     for (k, c) in centers.iter().enumerate() {
         let d = distances(features, norms, c);
-        labels.par_iter_mut().zip(best.par_iter_mut()).zip(d.par_iter()).for_each(|((l, b), d)| {
-            if *d < *b {
-                *b = *d;
-                *l = k as u32;
-            }
-        });
+        labels
+            .par_iter_mut()
+            .zip(best.par_iter_mut())
+            .zip(d.par_iter())
+            .for_each(|((l, b), d)| {
+                if *d < *b {
+                    *b = *d;
+                    *l = k as u32;
+                }
+            });
     }
     (labels, best)
 }
@@ -100,7 +128,9 @@ fn run_once(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: &mut Cha
                 features.weighted_sum(&mask).into_iter().map(|v| v / count).collect()
             } else {
                 // An empty cluster restarts at the pixel farthest from its centre.
-                let far = (0..dist.len()).max_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(b.cmp(&a))).unwrap_or(0);
+                let far = (0..dist.len())
+                    .max_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(b.cmp(&a)))
+                    .unwrap_or(0);
                 dist[far] = 0.0;
                 features.pixel(far)
             };

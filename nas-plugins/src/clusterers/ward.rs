@@ -25,13 +25,17 @@ impl Clusterer for Ward {
                 self.max_samples
             )));
         }
-        let mut cuts = nas_cluster::ward(features.dense().view(), &[k], self.max_samples).map_err(|e| NasError::InvalidInput(format!("ward: {e}")))?;
-        cuts.pop().ok_or_else(|| NasError::InvalidInput("ward: no clustering returned".into()))
+        let mut cuts =
+            nas_cluster::ward(features.dense().view(), &[k], self.max_samples).map_err(|e| NasError::InvalidInput(format!("ward: {e}")))?;
+        cuts.pop()
+            .ok_or_else(|| NasError::InvalidInput("ward: no clustering returned".into()))
     }
 }
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Clusterer>> {
-    Ok(Box::new(Ward { max_samples: params.usize("max_samples", nas_cluster::WARD_DEFAULT_MAX_SAMPLES, 2, usize::MAX)? }))
+    Ok(Box::new(Ward {
+        max_samples: params.usize("max_samples", nas_cluster::WARD_DEFAULT_MAX_SAMPLES, 2, usize::MAX)?,
+    }))
 }
 
 nas_core::inventory::submit! {

@@ -26,9 +26,24 @@ pub struct AucLerf {
 
 /// Parameters of `auc-lerf`.
 pub const AUC_LERF_PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "steps", kind: ParamKind::Int, default: "50", doc: "number of deletion steps for pixel-wise removal" },
-    ParamSpec { name: "unit", kind: ParamKind::Str, default: "\"auto\"", doc: "auto, pixel or superpixel" },
-    ParamSpec { name: "batch", kind: ParamKind::Int, default: "16", doc: "masked images per forward pass" },
+    ParamSpec {
+        name: "steps",
+        kind: ParamKind::Int,
+        default: "50",
+        doc: "number of deletion steps for pixel-wise removal",
+    },
+    ParamSpec {
+        name: "unit",
+        kind: ParamKind::Str,
+        default: "\"auto\"",
+        doc: "auto, pixel or superpixel",
+    },
+    ParamSpec {
+        name: "batch",
+        kind: ParamKind::Int,
+        default: "16",
+        doc: "masked images per forward pass",
+    },
 ];
 
 /// Trapezoid rule over `(x, y)` points sorted by `x`.
@@ -42,7 +57,9 @@ impl AucLerf {
         let saliency = input.saliency;
         let unit = match (self.unit, input.segmentation) {
             (Unit::Superpixel, None) => {
-                return Err(NasError::InvalidInput("auc-lerf: unit = \"superpixel\" needs a segmentation".into()))
+                return Err(NasError::InvalidInput(
+                    "auc-lerf: unit = \"superpixel\" needs a segmentation".into(),
+                ))
             }
             (Unit::Superpixel, Some(s)) | (Unit::Auto, Some(s)) => Some(s),
             _ => None,
@@ -130,7 +147,10 @@ impl Metric for AucLerf {
             .zip(&scores)
             .map(|(&x, &s)| (x, if span.abs() > f64::EPSILON { (s - last) / span } else { 1.0 }))
             .collect();
-        Ok(Score { value: trapezoid(&curve), curve })
+        Ok(Score {
+            value: trapezoid(&curve),
+            curve,
+        })
     }
 }
 

@@ -23,16 +23,66 @@ pub struct Slic {
 
 /// Parameters of `slic` (scikit-image's names and defaults).
 pub const SLIC_PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "n_segments", kind: ParamKind::Int, default: "100", doc: "approximate number of superpixels" },
-    ParamSpec { name: "compactness", kind: ParamKind::Float, default: "10.0", doc: "colour vs space balance; higher is more square" },
-    ParamSpec { name: "max_num_iter", kind: ParamKind::Int, default: "10", doc: "k-means iterations" },
-    ParamSpec { name: "sigma", kind: ParamKind::Float, default: "0.0", doc: "Gaussian smoothing before segmenting" },
-    ParamSpec { name: "convert2lab", kind: ParamKind::Bool, default: "true", doc: "segment in CIELAB" },
-    ParamSpec { name: "enforce_connectivity", kind: ParamKind::Bool, default: "true", doc: "merge small disconnected pieces" },
-    ParamSpec { name: "min_size_factor", kind: ParamKind::Float, default: "0.5", doc: "smallest segment kept, relative to the expected size" },
-    ParamSpec { name: "max_size_factor", kind: ParamKind::Float, default: "3.0", doc: "largest connected segment, relative to the expected size" },
-    ParamSpec { name: "slic_zero", kind: ParamKind::Bool, default: "false", doc: "SLIC-zero (adaptive compactness)" },
-    ParamSpec { name: "start_label", kind: ParamKind::Int, default: "1", doc: "first label of scikit-image's output (ids in nas files start at 0)" },
+    ParamSpec {
+        name: "n_segments",
+        kind: ParamKind::Int,
+        default: "100",
+        doc: "approximate number of superpixels",
+    },
+    ParamSpec {
+        name: "compactness",
+        kind: ParamKind::Float,
+        default: "10.0",
+        doc: "colour vs space balance; higher is more square",
+    },
+    ParamSpec {
+        name: "max_num_iter",
+        kind: ParamKind::Int,
+        default: "10",
+        doc: "k-means iterations",
+    },
+    ParamSpec {
+        name: "sigma",
+        kind: ParamKind::Float,
+        default: "0.0",
+        doc: "Gaussian smoothing before segmenting",
+    },
+    ParamSpec {
+        name: "convert2lab",
+        kind: ParamKind::Bool,
+        default: "true",
+        doc: "segment in CIELAB",
+    },
+    ParamSpec {
+        name: "enforce_connectivity",
+        kind: ParamKind::Bool,
+        default: "true",
+        doc: "merge small disconnected pieces",
+    },
+    ParamSpec {
+        name: "min_size_factor",
+        kind: ParamKind::Float,
+        default: "0.5",
+        doc: "smallest segment kept, relative to the expected size",
+    },
+    ParamSpec {
+        name: "max_size_factor",
+        kind: ParamKind::Float,
+        default: "3.0",
+        doc: "largest connected segment, relative to the expected size",
+    },
+    ParamSpec {
+        name: "slic_zero",
+        kind: ParamKind::Bool,
+        default: "false",
+        doc: "SLIC-zero (adaptive compactness)",
+    },
+    ParamSpec {
+        name: "start_label",
+        kind: ParamKind::Int,
+        default: "1",
+        doc: "first label of scikit-image's output (ids in nas files start at 0)",
+    },
 ];
 
 impl Segmenter for Slic {
@@ -77,9 +127,24 @@ pub struct Felzenszwalb {
 
 /// Parameters of `felzenszwalb` (scikit-image's names and defaults).
 pub const FELZENSZWALB_PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "scale", kind: ParamKind::Float, default: "1.0", doc: "higher means larger segments" },
-    ParamSpec { name: "sigma", kind: ParamKind::Float, default: "0.8", doc: "Gaussian smoothing before segmenting" },
-    ParamSpec { name: "min_size", kind: ParamKind::Int, default: "20", doc: "smallest segment, merged away in post-processing" },
+    ParamSpec {
+        name: "scale",
+        kind: ParamKind::Float,
+        default: "1.0",
+        doc: "higher means larger segments",
+    },
+    ParamSpec {
+        name: "sigma",
+        kind: ParamKind::Float,
+        default: "0.8",
+        doc: "Gaussian smoothing before segmenting",
+    },
+    ParamSpec {
+        name: "min_size",
+        kind: ParamKind::Int,
+        default: "20",
+        doc: "smallest segment, merged away in post-processing",
+    },
 ];
 
 impl Segmenter for Felzenszwalb {

@@ -5,8 +5,8 @@ use nas_core::component::{check_k, Features};
 use nas_core::ndarray::{Array2, ArrayView2};
 use nas_core::upsampled::{ImplicitScaling, UpsampledFeatures};
 use nas_core::{
-    connected_components, Backbone, Batch, Clusterer, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result,
-    Segmentation, Segmenter, LEVELS,
+    connected_components, Backbone, Batch, Clusterer, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Segmentation,
+    Segmenter, LEVELS,
 };
 use std::time::{Duration, Instant};
 
@@ -59,19 +59,58 @@ pub struct Nas {
 
 /// Parameters of the `nas` segmenter.
 pub const NAS_PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "levels", kind: ParamKind::IntList, default: "[2, 3, 4]", doc: "depth levels whose activations are clustered (0..4)" },
-    ParamSpec { name: "k", kind: ParamKind::Int, default: "5", doc: "number of clusters" },
-    ParamSpec { name: "grid", kind: ParamKind::IntList, default: "input size", doc: "output grid [h, w] (or one side) the levels are upsampled to; labels are then upsampled to the image by nearest neighbour" },
-    ParamSpec { name: "scaling", kind: ParamKind::Str, default: "\"standardize\"", doc: "per-channel scaling: none, standardize, minmax, l2" },
-    ParamSpec { name: "weighting", kind: ParamKind::Str, default: "\"inverse-sqrt-channels\"", doc: "level weighting: none, inverse-sqrt-channels, explicit (with level_weights)" },
-    ParamSpec { name: "level_weights", kind: ParamKind::FloatList, default: "", doc: "one factor per level, used with weighting = \"explicit\"" },
-    ParamSpec { name: "clusterer", kind: ParamKind::Component, default: "\"kmeans\"", doc: "clusterer component (name, or a table with name and its parameters)" },
+    ParamSpec {
+        name: "levels",
+        kind: ParamKind::IntList,
+        default: "[2, 3, 4]",
+        doc: "depth levels whose activations are clustered (0..4)",
+    },
+    ParamSpec {
+        name: "k",
+        kind: ParamKind::Int,
+        default: "5",
+        doc: "number of clusters",
+    },
+    ParamSpec {
+        name: "grid",
+        kind: ParamKind::IntList,
+        default: "input size",
+        doc: "output grid [h, w] (or one side) the levels are upsampled to; labels are then upsampled to the image by nearest neighbour",
+    },
+    ParamSpec {
+        name: "scaling",
+        kind: ParamKind::Str,
+        default: "\"standardize\"",
+        doc: "per-channel scaling: none, standardize, minmax, l2",
+    },
+    ParamSpec {
+        name: "weighting",
+        kind: ParamKind::Str,
+        default: "\"inverse-sqrt-channels\"",
+        doc: "level weighting: none, inverse-sqrt-channels, explicit (with level_weights)",
+    },
+    ParamSpec {
+        name: "level_weights",
+        kind: ParamKind::FloatList,
+        default: "",
+        doc: "one factor per level, used with weighting = \"explicit\"",
+    },
+    ParamSpec {
+        name: "clusterer",
+        kind: ParamKind::Component,
+        default: "\"kmeans\"",
+        doc: "clusterer component (name, or a table with name and its parameters)",
+    },
 ];
 
 impl Nas {
     /// Builds the segmenter from its parameters.
     pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<Nas> {
-        let levels: Vec<usize> = params.int_list("levels", &[2, 3, 4], 0, LEVELS as i64 - 1)?.into_iter().map(|l| l as usize).collect();
+        let levels: Vec<usize> = params
+            .int_list("levels", &[2, 3, 4], 0, LEVELS as i64 - 1)?
+            .into_iter()
+            .map(|l| l as usize)
+            .collect();
         let k = params.usize("k", 5, 1, usize::MAX)?;
         let grid = if params.contains("grid") {
             let g = params.int_list("grid", &[224], 1, 8192)?;
@@ -83,20 +122,34 @@ impl Nas {
         } else {
             None
         };
-        let scaling = match params.choice("scaling", "standardize", &["none", "standardize", "minmax", "l2"])?.as_str() {
+        let scaling = match params
+            .choice("scaling", "standardize", &["none", "standardize", "minmax", "l2"])?
+            .as_str()
+        {
             "none" => Scaling::None,
             "minmax" => Scaling::MinMax,
             "l2" => Scaling::L2,
             _ => Scaling::Standardize,
         };
-        let weighting = match params.choice("weighting", "inverse-sqrt-channels", &["none", "inverse-sqrt-channels", "explicit"])?.as_str() {
+        let weighting = match params
+            .choice("weighting", "inverse-sqrt-channels", &["none", "inverse-sqrt-channels", "explicit"])?
+            .as_str()
+        {
             "none" => Weighting::None,
             "explicit" => {
-                let w = params
-                    .float_list("level_weights")?
-                    .ok_or_else(|| params.error("level_weights", "(missing)", "weighting = \"explicit\" needs level_weights, one per level"))?;
+                let w = params.float_list("level_weights")?.ok_or_else(|| {
+                    params.error(
+                        "level_weights",
+                        "(missing)",
+                        "weighting = \"explicit\" needs level_weights, one per level",
+                    )
+                })?;
                 if w.len() != levels.len() {
-                    return Err(params.error("level_weights", format!("{w:?}"), format!("expected {} factors, one per level of {levels:?}", levels.len())));
+                    return Err(params.error(
+                        "level_weights",
+                        format!("{w:?}"),
+                        format!("expected {} factors, one per level of {levels:?}", levels.len()),
+                    ));
                 }
                 Weighting::Explicit(w.into_iter().map(|v| v as f32).collect())
             }
@@ -107,12 +160,22 @@ impl Nas {
         }
         let (name, clusterer_params) = params.component_param("clusterer", "kmeans")?;
         let clusterer = ctx.registry.clusterer(&name, &clusterer_params, ctx)?;
-        Ok(Nas { levels, k, grid, scaling, weighting, clusterer })
+        Ok(Nas {
+            levels,
+            k,
+            grid,
+            scaling,
+            weighting,
+            clusterer,
+        })
     }
 
     /// Segments a batch and reports the time of each stage.
     pub fn segment_timed(&self, batch: &Batch<'_>, backbone: &dyn Backbone) -> Result<(Vec<Segmentation>, StageTimes)> {
-        let input = batch.input.clone().ok_or_else(|| NasError::InvalidInput("nas needs the normalised input tensor".into()))?;
+        let input = batch
+            .input
+            .clone()
+            .ok_or_else(|| NasError::InvalidInput("nas needs the normalised input tensor".into()))?;
         let [_, _, in_h, in_w] = input.dims();
         let [gh, gw] = self.grid.unwrap_or([in_h, in_w]);
         check_k(self.k, gh * gw)?;
@@ -153,7 +216,10 @@ impl Nas {
         backbone: &dyn Backbone,
         cluster: &dyn Fn(&Features<'_>) -> Result<Vec<Vec<u32>>>,
     ) -> Result<Vec<Vec<Segmentation>>> {
-        let input = batch.input.clone().ok_or_else(|| NasError::InvalidInput("nas needs the normalised input tensor".into()))?;
+        let input = batch
+            .input
+            .clone()
+            .ok_or_else(|| NasError::InvalidInput("nas needs the normalised input tensor".into()))?;
         let [_, _, in_h, in_w] = input.dims();
         let [gh, gw] = self.grid.unwrap_or([in_h, in_w]);
         let forward = backbone.forward(input);
@@ -247,7 +313,9 @@ fn scale_dense(mut m: Array2<f32>, channels: &[usize], weights: &[f32], scaling:
         match scaling {
             Scaling::MinMax => {
                 for mut col in block.columns_mut() {
-                    let (lo, hi) = col.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+                    let (lo, hi) = col
+                        .iter()
+                        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
                     let range = if hi - lo > 1e-12 { hi - lo } else { 1.0 };
                     col.mapv_inplace(|v| (v - lo) / range * weight);
                 }
@@ -271,7 +339,9 @@ pub fn nearest_upsample(grid: ArrayView2<'_, u32>, height: usize, width: usize) 
     if (gh, gw) == (height, width) {
         return grid.to_owned();
     }
-    Array2::from_shape_fn((height, width), |(y, x)| grid[[(y * gh / height).min(gh - 1), (x * gw / width).min(gw - 1)]])
+    Array2::from_shape_fn((height, width), |(y, x)| {
+        grid[[(y * gh / height).min(gh - 1), (x * gw / width).min(gw - 1)]]
+    })
 }
 
 impl Segmenter for Nas {

@@ -22,10 +22,7 @@ pub fn shared_dir() -> PathBuf {
     let candidates = std::env::var_os("NAS_SHARED")
         .map(PathBuf::from)
         .into_iter()
-        .chain([
-            crate_dir().join("../../shared"),
-            PathBuf::from("/work/shared"),
-        ]);
+        .chain([crate_dir().join("../../shared"), PathBuf::from("/work/shared")]);
     for dir in candidates {
         if dir.join("images").is_dir() {
             return dir;
@@ -69,18 +66,12 @@ impl Fixture {
         let p = &self.params;
         let d = SlicParams::default();
         SlicParams {
-            n_segments: p["n_segments"]
-                .as_u64()
-                .map_or(d.n_segments, |v| v as usize),
+            n_segments: p["n_segments"].as_u64().map_or(d.n_segments, |v| v as usize),
             compactness: p["compactness"].as_f64().unwrap_or(d.compactness),
             sigma: p["sigma"].as_f64().unwrap_or(d.sigma),
             slic_zero: p["slic_zero"].as_bool().unwrap_or(d.slic_zero),
-            enforce_connectivity: p["enforce_connectivity"]
-                .as_bool()
-                .unwrap_or(d.enforce_connectivity),
-            start_label: p["start_label"]
-                .as_u64()
-                .map_or(d.start_label, |v| v as u32),
+            enforce_connectivity: p["enforce_connectivity"].as_bool().unwrap_or(d.enforce_connectivity),
+            start_label: p["start_label"].as_u64().map_or(d.start_label, |v| v as u32),
             ..d
         }
     }
@@ -109,12 +100,7 @@ impl Fixture {
             return decoded;
         };
         let stored = read_pixels(&fixtures_dir().join(pixels));
-        assert_eq!(
-            stored.dim(),
-            decoded.dim(),
-            "{pixels} does not match {}",
-            self.image
-        );
+        assert_eq!(stored.dim(), decoded.dim(), "{pixels} does not match {}", self.image);
         let max_diff = stored
             .iter()
             .zip(decoded.iter())
@@ -142,8 +128,7 @@ pub fn fixtures_dir() -> PathBuf {
 /// All fixtures listed in `tests/fixtures/manifest.json`.
 pub fn manifest() -> Vec<Fixture> {
     let path = fixtures_dir().join("manifest.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let json: Value = serde_json::from_str(&text).expect("manifest.json is valid JSON");
     json["fixtures"]
         .as_array()
@@ -166,8 +151,7 @@ pub fn manifest() -> Vec<Fixture> {
 /// Reads a gzip'd `.npy` file: its dtype string (`<u2`, `|u1`, ...), shape
 /// and raw C-order data bytes.
 pub fn read_npy_gz(path: &Path) -> (String, Vec<usize>, Vec<u8>) {
-    let file =
-        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut bytes = Vec::new();
     flate2::read::GzDecoder::new(file)
         .read_to_end(&mut bytes)
@@ -175,16 +159,10 @@ pub fn read_npy_gz(path: &Path) -> (String, Vec<usize>, Vec<u8>) {
     assert_eq!(&bytes[..6], b"\x93NUMPY", "{} is not .npy", path.display());
     let (header_len, start) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        _ => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
+        _ => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
     };
     let header = std::str::from_utf8(&bytes[start..start + header_len]).expect("ASCII header");
-    assert!(
-        header.contains("'fortran_order': False"),
-        "expected C order in {header}"
-    );
+    assert!(header.contains("'fortran_order': False"), "expected C order in {header}");
     let field = |key: &str, open: &str, close: char| {
         header
             .split(&format!("'{key}': {open}"))
@@ -207,10 +185,7 @@ pub fn read_labels(path: &Path) -> Array2<u32> {
     let (descr, shape, data) = read_npy_gz(path);
     assert_eq!(descr, "<u2", "{}", path.display());
     assert_eq!(shape.len(), 2, "expected a 2D array in {}", path.display());
-    let data = data
-        .chunks_exact(2)
-        .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
-        .collect();
+    let data = data.chunks_exact(2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]]))).collect();
     Array2::from_shape_vec((shape[0], shape[1]), data).expect("data matches shape")
 }
 

@@ -8,7 +8,9 @@
 
 use nas_core::ndarray::Array2;
 use nas_core::plugin::PluginRegistrar;
-use nas_core::{Backbone, Batch, ComponentEntry, Context, Factory, NasError, ParamKind, ParamSpec, Params, Result, Segmentation, Segmenter};
+use nas_core::{
+    Backbone, Batch, ComponentEntry, Context, Factory, NasError, ParamKind, ParamSpec, Params, Result, Segmentation, Segmenter,
+};
 
 /// Default side of a grid cell, in pixels.
 pub const DEFAULT_SIZE: usize = 16;

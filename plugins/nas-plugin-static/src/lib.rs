@@ -38,9 +38,24 @@ pub struct DeletionAuc {
 
 /// Parameters of `deletion-auc`.
 pub const DELETION_AUC_PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "steps", kind: ParamKind::Int, default: "50", doc: "number of deletion steps (1..1000000, at most one per pixel)" },
-    ParamSpec { name: "batch", kind: ParamKind::Int, default: "16", doc: "masked images per forward pass (1..4096)" },
-    ParamSpec { name: "score", kind: ParamKind::Str, default: "\"probability\"", doc: "what is recorded: probability (softmax) or logit" },
+    ParamSpec {
+        name: "steps",
+        kind: ParamKind::Int,
+        default: "50",
+        doc: "number of deletion steps (1..1000000, at most one per pixel)",
+    },
+    ParamSpec {
+        name: "batch",
+        kind: ParamKind::Int,
+        default: "16",
+        doc: "masked images per forward pass (1..4096)",
+    },
+    ParamSpec {
+        name: "score",
+        kind: ParamKind::Str,
+        default: "\"probability\"",
+        doc: "what is recorded: probability (softmax) or logit",
+    },
 ];
 
 /// Trapezoid rule over `(x, y)` points sorted by `x`.
@@ -54,7 +69,9 @@ pub fn deletion_groups(saliency: &[f32], steps: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..saliency.len()).collect();
     order.sort_by(|&a, &b| saliency[b].total_cmp(&saliency[a]).then(a.cmp(&b)));
     let steps = steps.min(order.len()).max(1);
-    (0..steps).map(|s| order[s * order.len() / steps..(s + 1) * order.len() / steps].to_vec()).collect()
+    (0..steps)
+        .map(|s| order[s * order.len() / steps..(s + 1) * order.len() / steps].to_vec())
+        .collect()
 }
 
 impl Metric for DeletionAuc {
@@ -73,7 +90,9 @@ impl Metric for DeletionAuc {
         }
         let values: Vec<f32> = input.saliency.iter().copied().collect();
         if values.iter().any(|v| !v.is_finite()) {
-            return Err(NasError::InvalidInput("deletion-auc: the saliency map contains NaN or infinite values".into()));
+            return Err(NasError::InvalidInput(
+                "deletion-auc: the saliency map contains NaN or infinite values".into(),
+            ));
         }
         let mut keep = vec![1f32; pixels];
         let mut masks = vec![keep.clone()];
@@ -114,7 +133,10 @@ impl Metric for DeletionAuc {
             scores.extend(column.into_iter().map(f64::from));
         }
         let curve: Vec<(f64, f64)> = fractions.into_iter().zip(scores).collect();
-        Ok(Score { value: trapezoid(&curve), curve })
+        Ok(Score {
+            value: trapezoid(&curve),
+            curve,
+        })
     }
 }
 
