@@ -113,14 +113,14 @@ impl Pipeline {
                         .ok_or_else(|| bad(format!("`images`: {v} is not a path string")))
                 })
                 .collect::<Result<Vec<_>>>()?,
-            Some(toml::Value::String(s)) => vec![base.join(s)],
+            Some(toml::Value::String(s)) => vec![join_clean(base, s)],
             Some(other) => return Err(bad(format!("`images` = {other}: expected a list of paths"))),
             None => return Err(bad("`images` is missing: give a list of photo paths".into())),
         };
         let out = match table.get("out") {
-            Some(toml::Value::String(s)) => base.join(s),
+            Some(toml::Value::String(s)) => join_clean(base, s),
             Some(other) => return Err(bad(format!("`out` = {other}: expected a folder path"))),
-            None => base.join("nas-out"),
+            None => join_clean(base, "nas-out"),
         };
         let top = Params::new("pipeline", table.clone());
         let resize = if top.bool("resize", true)? { Some(Resize::default()) } else { None };
@@ -154,6 +154,26 @@ impl Pipeline {
             saliency: many("saliency")?,
             metrics: many("metric")?,
         })
+    }
+}
+
+/// `base/relative` with `dir/..` pairs removed, so that messages show `nas-out/x.png` rather
+/// than `examples/../nas-out/x.png`.
+fn join_clean(base: &Path, relative: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in base.join(relative).components() {
+        match part {
+            std::path::Component::ParentDir if matches!(out.components().next_back(), Some(std::path::Component::Normal(_))) => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }
 
