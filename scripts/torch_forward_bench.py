@@ -74,7 +74,7 @@ def main():
                 if i:
                     parts.append(np.diff(stamps))
         total = np.median(plain) * 1e3
-        print(f"{arch}: forward median of {a.runs} = {total:.1f} ms")
+        print(f"{arch}: forward median of {a.runs} = {total:.1f} ms (fastest {min(plain) * 1e3:.1f} ms)")
         for n, v in zip(names, np.median(np.array(parts), axis=0) * 1e3):
             print(f"  {n:<20} {v:8.1f} ms  {100 * v / total:5.1f}%")
 

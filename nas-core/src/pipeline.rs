@@ -109,7 +109,7 @@ impl Pipeline {
                 .iter()
                 .map(|v| {
                     v.as_str()
-                        .map(|s| base.join(s))
+                        .map(|s| join_clean(base, s))
                         .ok_or_else(|| bad(format!("`images`: {v} is not a path string")))
                 })
                 .collect::<Result<Vec<_>>>()?,

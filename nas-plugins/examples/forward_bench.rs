@@ -1,6 +1,7 @@
 //! Times one backbone's forward pass at 224x224, batch 1, on the CPU: the median of several runs
 //! after a warm-up, split into the stretches between depth levels (a hook stamps the time at each
-//! level; the CPU backend runs eagerly, so a stretch is the work done in it).
+//! level; the CPU backend runs eagerly, so a stretch is the work done in it). The fastest run is
+//! printed too: on a shared machine it is the figure least disturbed by other processes.
 //!
 //! ```text
 //! cargo run --release -p nas-plugins --example forward_bench -- <arch> <weights> [runs] [batch]
@@ -82,9 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             previous = *t;
         }
     }
+    let fastest = totals.iter().copied().min().unwrap_or_default();
     let total = median(totals);
     println!("{arch}: batch {batch} at {side}x{side}, weights loaded in {:.0} ms", ms(load));
-    println!("{arch}: forward median of {runs} = {:.1} ms", ms(total));
+    println!("{arch}: forward median of {runs} = {:.1} ms (fastest {:.1} ms)", ms(total), ms(fastest));
     for (i, s) in stretches.into_iter().enumerate() {
         let label = match i {
             0 => "input -> level 0".to_string(),
