@@ -420,3 +420,57 @@ fn ward_hierarchy_is_nested_and_consensus_reports_stability() {
     assert!(consensus.iter().all(|c| *c < 5));
     assert!(dir.join("chelsea.runs.png").exists());
 }
+
+#[test]
+fn classic_segmenters_share_the_output_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = photo().display().to_string();
+    for (method, param) in [("slic", "n_segments=20"), ("felzenszwalb", "scale=100")] {
+        let dir = tmp.path().join(method);
+        let out = nas(
+            tmp.path(),
+            &[
+                "segment",
+                "--method",
+                method,
+                "--param",
+                param,
+                "--out",
+                dir.to_str().unwrap(),
+                &img,
+            ],
+        );
+        assert!(out.status.success(), "{method}: {}", text(&out).1);
+        let labels = nas_core::npy::read::<u32>(&dir.join("chelsea.labels.npy")).unwrap();
+        let clusters = nas_core::npy::read::<u32>(&dir.join("chelsea.clusters.npy")).unwrap();
+        assert_eq!(labels, clusters, "{method}: each superpixel is its own cluster");
+        let count = labels.iter().copied().max().unwrap() + 1;
+        assert_eq!(
+            labels.iter().copied().collect::<std::collections::BTreeSet<u32>>().len() as u32,
+            count,
+            "{method}: ids are 0..n"
+        );
+        if method == "slic" {
+            assert!((10..=30).contains(&count), "slic with n_segments=20 gave {count}");
+        }
+        assert!(dir.join("chelsea.png").exists());
+    }
+    let out = nas(
+        tmp.path(),
+        &[
+            "segment",
+            "--method",
+            "slic",
+            "--param",
+            "n_segment=20",
+            "--out",
+            tmp.path().join("bad").to_str().unwrap(),
+            &img,
+        ],
+    );
+    assert!(
+        text(&out).1.contains("n_segments"),
+        "the error lists the valid parameters: {}",
+        text(&out).1
+    );
+}

@@ -252,14 +252,14 @@ impl<'r> Runner<'r> {
         };
         let needs_backbone = !pipeline.saliency.is_empty() || segmenter.as_ref().is_some_and(|s| s.needs_backbone());
         let backbone = match (&pipeline.backbone, needs_backbone) {
-            (Some(b), _) => Some(registry.backbone(&b.name, &b.params, ctx)?),
+            (Some(b), true) => Some(registry.backbone(&b.name, &b.params, ctx)?),
             (None, true) => {
                 return Err(NasError::Pipeline {
                     path: PathBuf::new(),
                     reason: "a [backbone] is needed by the segmenter or saliency methods".into(),
                 })
             }
-            (None, false) => None,
+            (_, false) => None,
         };
         let saliency = pipeline
             .saliency

@@ -59,20 +59,11 @@ impl StateDict {
 
     /// Removes `key` and returns it as a tensor of rank `D`, checking its shape against `expected`.
     pub fn take<const D: usize>(&mut self, key: &str, expected: [usize; D]) -> Result<NasTensor<D>> {
-        let raw = self.tensors.remove(key).ok_or_else(|| NasError::Weights {
-            path: self.path.clone(),
-            reason: format!("missing key `{key}` (expected shape {expected:?}); is this a weight file for this architecture?"),
-        })?;
-        if raw.shape != expected {
-            return Err(NasError::ShapeMismatch {
-                path: self.path.clone(),
-                key: key.to_string(),
-                expected: expected.to_vec(),
-                found: raw.shape,
-            });
-        }
-        let data = TensorData::new(raw.values, Shape::new(expected));
-        Ok(NasTensor::<D>::from_data(data, &self.device))
+        let values = self.take_values(key, &expected)?;
+        Ok(NasTensor::<D>::from_data(
+            TensorData::new(values, Shape::new(expected)),
+            &self.device,
+        ))
     }
 
     /// Removes `key` and returns its values, checking the shape.

@@ -86,7 +86,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fastest = totals.iter().copied().min().unwrap_or_default();
     let total = median(totals);
     println!("{arch}: batch {batch} at {side}x{side}, weights loaded in {:.0} ms", ms(load));
-    println!("{arch}: forward median of {runs} = {:.1} ms (fastest {:.1} ms)", ms(total), ms(fastest));
+    println!(
+        "{arch}: forward median of {runs} = {:.1} ms (fastest {:.1} ms)",
+        ms(total),
+        ms(fastest)
+    );
     for (i, s) in stretches.into_iter().enumerate() {
         let label = match i {
             0 => "input -> level 0".to_string(),

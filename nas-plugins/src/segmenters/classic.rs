@@ -16,6 +16,23 @@ fn to_segmentation(labels: Array2<u32>) -> Segmentation {
     Segmentation::from_labels(relabelled)
 }
 
+/// Runs a per-photo superpixel algorithm over a batch, naming the photo in errors.
+fn segment_each<E: std::fmt::Display>(
+    batch: &Batch<'_>,
+    method: &str,
+    run: impl Fn(nas_core::ndarray::ArrayView3<'_, f32>) -> std::result::Result<Array2<u32>, E>,
+) -> Result<Vec<Segmentation>> {
+    batch
+        .photos
+        .iter()
+        .map(|photo| {
+            run(photo.pixels.view())
+                .map(to_segmentation)
+                .map_err(|e| NasError::InvalidInput(format!("{method} on {}: {e}", photo.path.display())))
+        })
+        .collect()
+}
+
 /// The `slic` segmenter.
 pub struct Slic {
     params: SlicParams,
@@ -91,15 +108,7 @@ impl Segmenter for Slic {
     }
 
     fn segment(&self, batch: &Batch<'_>, _backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>> {
-        batch
-            .photos
-            .iter()
-            .map(|photo| {
-                nas_superpixels::slic(photo.pixels.view(), &self.params)
-                    .map(to_segmentation)
-                    .map_err(|e| NasError::InvalidInput(format!("slic on {}: {e}", photo.path.display())))
-            })
-            .collect()
+        segment_each(batch, "slic", |image| nas_superpixels::slic(image, &self.params))
     }
 }
 
@@ -153,15 +162,7 @@ impl Segmenter for Felzenszwalb {
     }
 
     fn segment(&self, batch: &Batch<'_>, _backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>> {
-        batch
-            .photos
-            .iter()
-            .map(|photo| {
-                nas_superpixels::felzenszwalb(photo.pixels.view(), &self.params)
-                    .map(to_segmentation)
-                    .map_err(|e| NasError::InvalidInput(format!("felzenszwalb on {}: {e}", photo.path.display())))
-            })
-            .collect()
+        segment_each(batch, "felzenszwalb", |image| nas_superpixels::felzenszwalb(image, &self.params))
     }
 }
 
