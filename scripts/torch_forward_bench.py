@@ -1,12 +1,14 @@
 """PyTorch's CPU forward time for the backbones of nas, to compare with
 `cargo run --release -p nas-plugins --example forward_bench` (docs/parity.md, "CPU speed").
 
-    python torch_forward_bench.py [--threads 2] [--runs 5] [ARCH ...]
+    python torch_forward_bench.py [--threads 2] [--runs 5] [--warmup 5] [ARCH ...]
 
 ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: all). Weights are random
-(speed does not depend on them). Prints the median of `runs` timed passes of the plain module after
-one warm-up, at 224x224, batch 1, in inference mode, and the median split of a staged forward (the
-same stages as make_refs.py) into the stretches between depth levels, as the Rust benchmark does.
+(speed does not depend on them). Prints the median (and the fastest) of `runs` timed passes of the
+plain module after `warmup` untimed ones (PyTorch's CPU kernels need 3-4 calls before they reach
+their steady speed: the first calls were 10-100x slower here), at 224x224, batch 1, in inference
+mode, and the median split of a staged forward (the same stages as make_refs.py) into the
+stretches between depth levels, as the Rust benchmark does.
 Needs torch, torchvision, numpy, pillow (and efficientnet-lite-pytorch for efficientnet-lite0), and
 make_refs.py from the shared reference folder ($NAS_SHARED, default /work/shared)."""
 import argparse, os, sys, time
@@ -53,6 +55,7 @@ def staged(arch, m, x, mark):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2); p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=5)
     p.add_argument("archs", nargs="*", default=["resnet18", "resnet50", "vgg16", "vit_b_16", "efficientnet-lite0"])
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -63,9 +66,9 @@ def main():
         m = make_refs.build(arch, None, 0)
         plain, parts = [], []
         with torch.inference_mode():
-            for i in range(a.runs + 1):
+            for i in range(a.warmup + a.runs):
                 t = time.perf_counter(); m(x); dt = time.perf_counter() - t
-                if i:
+                if i >= a.warmup:
                     plain.append(dt)
             for i in range(a.runs + 1):
                 stamps = [time.perf_counter()]

@@ -39,6 +39,14 @@ fn run() -> nas_core::Result<()> {
         cache_dir: std::env::temp_dir(),
     };
     let _metric = registry.metric("deletion-auc", &params, &context)?;
-    println!("created deletion-auc with {:?}", params.table());
+    let given: Vec<String> = params.table().iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    println!(
+        "created deletion-auc with {}",
+        if given.is_empty() {
+            "the defaults".to_string()
+        } else {
+            given.join(", ")
+        }
+    );
     Ok(())
 }
