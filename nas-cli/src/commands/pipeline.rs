@@ -120,12 +120,14 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
     let summary = write_summary(&out, &reports)?;
     if !json {
         for r in &reports {
-            let predicted = r
-                .predicted
-                .map(|p| format!(" predicted {p} ({})", nas_core::imagenet::class_name(p).unwrap_or("?")))
-                .unwrap_or_default();
-            let sp = r.superpixels.map(|n| format!(", {n} superpixels")).unwrap_or_default();
-            eprintln!("{}:{predicted}{sp}", r.image);
+            let mut parts = Vec::new();
+            if let Some(p) = r.predicted {
+                parts.push(format!("predicted {p} ({})", nas_core::imagenet::class_name(p).unwrap_or("?")));
+            }
+            if let Some(n) = r.superpixels {
+                parts.push(format!("{n} superpixels"));
+            }
+            eprintln!("{}: {}", r.image, parts.join(", "));
             for s in &r.scores {
                 eprintln!("  {:<28} {:<10} {:.4}", s.map, s.metric, s.value);
             }
