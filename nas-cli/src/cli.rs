@@ -39,6 +39,19 @@ pub enum Command {
     List(ListArgs),
     /// Time NAS segmentation stage by stage.
     Bench(BenchArgs),
+    /// The standard weight file of every backbone, where it goes, and whether it is there.
+    Weights(WeightsArgs),
+}
+
+/// `nas weights`.
+#[derive(Args, Debug)]
+pub struct WeightsArgs {
+    /// Hash the files present and compare with the sha256 prefix in their torchvision name.
+    #[arg(long)]
+    pub verify: bool,
+    /// One JSON object per backbone.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options shared by every command that runs a backbone on images.

@@ -18,6 +18,7 @@ fn main() {
         Command::Run(a) => commands::pipeline::run(&session, a),
         Command::List(a) => commands::list::run(&session, a),
         Command::Bench(a) => commands::bench::run(&session, a),
+        Command::Weights(a) => commands::weights::run(&session, a),
     });
     if let Err(error) = result {
         eprintln!("error: {error}");

@@ -474,3 +474,25 @@ fn classic_segmenters_share_the_output_format() {
         text(&out).1
     );
 }
+
+#[test]
+fn weights_lists_verifies_and_flags_corrupt_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("weights");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(effnet(), dir.join("efficientnet-lite0-57934424.pth")).unwrap();
+    std::fs::write(dir.join("resnet18-f37072fd.pth"), b"not the real file").unwrap();
+    let out = nas(tmp.path(), &["weights", "--verify", "--json"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let rows: Vec<serde_json::Value> = text(&out).0.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let status = |b: &str| {
+        rows.iter().find(|r| r["backbone"] == b).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(status("efficientnet-lite0").starts_with("ok"), "{rows:?}");
+    assert!(status("resnet18").starts_with("CORRUPT"), "{rows:?}");
+    assert_eq!(status("vgg16"), "missing");
+    assert_eq!(rows.len(), 5);
+}

