@@ -6,6 +6,7 @@
 
 pub mod backbone;
 pub mod component;
+pub mod deletion;
 pub mod device;
 pub mod error;
 pub mod imagenet;

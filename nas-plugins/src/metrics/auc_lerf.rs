@@ -3,8 +3,8 @@
 //! pre-softmax score is recorded, the curve is scaled to run from 1 to 0, and integrated with the
 //! trapezoid rule over the fraction of pixels removed. Larger is better.
 
-use nas_core::burn::tensor::TensorData;
-use nas_core::{Context, Metric, MetricInput, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::deletion::{deletion_curve, trapezoid};
+use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
 /// What is removed at each step of the curve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +45,6 @@ pub const AUC_LERF_PARAMS: &[ParamSpec] = &[
         doc: "masked images per forward pass",
     },
 ];
-
-/// Trapezoid rule over `(x, y)` points sorted by `x`.
-pub fn trapezoid(curve: &[(f64, f64)]) -> f64 {
-    curve.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
-}
 
 impl AucLerf {
     /// Pixel groups removed at each step, least relevant first, ties broken by pixel index.
@@ -111,41 +106,13 @@ impl Metric for AucLerf {
             )));
         }
         let groups = self.removal_groups(input)?;
-        let pixels = h * w;
-        // Keep-masks after 0..=n removals, evaluated in batches.
-        let mut keep = vec![1f32; pixels];
-        let mut masks: Vec<Vec<f32>> = vec![keep.clone()];
-        let mut fractions = vec![0f64];
-        let mut removed = 0usize;
-        for group in &groups {
-            for &p in group {
-                keep[p] = 0.0;
-            }
-            removed += group.len();
-            masks.push(keep.clone());
-            fractions.push(removed as f64 / pixels as f64);
-        }
-        let device = input.input.device();
-        let mut scores = Vec::with_capacity(masks.len());
-        for chunk in masks.chunks(self.batch) {
-            let n = chunk.len();
-            let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
-            let mask = NasTensor::<4>::from_data(TensorData::new(flat, [n, 1, h, w]), &device);
-            let batch = input.input.clone().detach().repeat_dim(0, n) * mask;
-            let logits = input.backbone.forward(batch).logits;
-            let column: Vec<f32> = logits
-                .slice([0..n, input.target..input.target + 1])
-                .into_data()
-                .to_vec()
-                .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
-            scores.extend(column.into_iter().map(f64::from));
-        }
+        let raw = deletion_curve(input, &groups, self.batch, &|logits| logits)?;
+        let scores: Vec<f64> = raw.iter().map(|(_, s)| *s).collect();
         let (first, last) = (scores[0], scores[scores.len() - 1]);
         let span = first - last;
-        let curve: Vec<(f64, f64)> = fractions
+        let curve: Vec<(f64, f64)> = raw
             .iter()
-            .zip(&scores)
-            .map(|(&x, &s)| (x, if span.abs() > f64::EPSILON { (s - last) / span } else { 1.0 }))
+            .map(|&(x, s)| (x, if span.abs() > f64::EPSILON { (s - last) / span } else { 1.0 }))
             .collect();
         Ok(Score {
             value: trapezoid(&curve),
@@ -171,14 +138,5 @@ nas_core::inventory::submit! {
         summary: "area under the least-relevant-first deletion curve (scaled 1 to 0, trapezoid rule)",
         params: AUC_LERF_PARAMS,
         factory: nas_core::Factory::Metric(build),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn trapezoid_integrates_a_line() {
-        let curve = [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)];
-        assert!((super::trapezoid(&curve) - 0.5).abs() < 1e-12);
     }
 }

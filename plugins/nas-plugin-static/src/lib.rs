@@ -12,8 +12,8 @@
 //! Call [`link`] once from the binary so that the linker keeps the registration.
 
 use nas_core::burn::tensor::activation::softmax;
-use nas_core::burn::tensor::TensorData;
-use nas_core::{ComponentEntry, Context, Factory, Metric, MetricInput, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::deletion::{deletion_curve, trapezoid};
+use nas_core::{ComponentEntry, Context, Factory, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
 /// Makes sure the linker keeps this crate's registration: call it once from the binary (a crate
 /// none of whose symbols is used is not linked, and its `inventory::submit!` with it).
@@ -58,11 +58,6 @@ pub const DELETION_AUC_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// Trapezoid rule over `(x, y)` points sorted by `x`.
-pub fn trapezoid(curve: &[(f64, f64)]) -> f64 {
-    curve.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
-}
-
 /// Pixel indices (row-major) removed at each step: most relevant first, ties broken by index,
 /// split into `steps` groups of (nearly) equal size.
 pub fn deletion_groups(saliency: &[f32], steps: usize) -> Vec<Vec<usize>> {
@@ -94,45 +89,11 @@ impl Metric for DeletionAuc {
                 "deletion-auc: the saliency map contains NaN or infinite values".into(),
             ));
         }
-        let mut keep = vec![1f32; pixels];
-        let mut masks = vec![keep.clone()];
-        let mut fractions = vec![0f64];
-        let mut removed = 0usize;
-        for group in deletion_groups(&values, self.steps) {
-            for &p in &group {
-                keep[p] = 0.0;
-            }
-            removed += group.len();
-            masks.push(keep.clone());
-            fractions.push(removed as f64 / pixels as f64);
-        }
-        let device = input.input.device();
-        let mut scores = Vec::with_capacity(masks.len());
-        for chunk in masks.chunks(self.batch) {
-            let n = chunk.len();
-            let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
-            let mask = NasTensor::<4>::from_data(TensorData::new(flat, [n, 1, h, w]), &device);
-            let masked = input.input.clone().detach().repeat_dim(0, n) * mask;
-            let logits = input.backbone.forward(masked).logits;
-            let classes = logits.dims()[1];
-            if input.target >= classes {
-                return Err(NasError::InvalidInput(format!(
-                    "deletion-auc: target class {} is out of range: the backbone has {classes} classes",
-                    input.target
-                )));
-            }
-            let measured = match self.measure {
-                Measure::Probability => softmax(logits, 1),
-                Measure::Logit => logits,
-            };
-            let column: Vec<f32> = measured
-                .slice([0..n, input.target..input.target + 1])
-                .into_data()
-                .to_vec()
-                .map_err(|e| NasError::InvalidInput(format!("deletion-auc: cannot read scores: {e:?}")))?;
-            scores.extend(column.into_iter().map(f64::from));
-        }
-        let curve: Vec<(f64, f64)> = fractions.into_iter().zip(scores).collect();
+        let groups = deletion_groups(&values, self.steps);
+        let curve = deletion_curve(input, &groups, self.batch, &|logits| match self.measure {
+            Measure::Probability => softmax(logits, 1),
+            Measure::Logit => logits,
+        })?;
         Ok(Score {
             value: trapezoid(&curve),
             curve,

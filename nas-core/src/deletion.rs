@@ -1,0 +1,71 @@
+//! Deletion curves, shared by deletion-style metrics (AUC-LeRF, MoRF/RISE deletion): remove
+//! groups of pixels from the normalised input one after another, setting them to zero, and record
+//! the target's score after each removal.
+
+use crate::component::MetricInput;
+use crate::error::{NasError, Result};
+use crate::NasTensor;
+use burn::tensor::TensorData;
+
+/// Trapezoid rule over `(x, y)` points sorted by `x`.
+pub fn trapezoid(curve: &[(f64, f64)]) -> f64 {
+    curve.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
+}
+
+/// The points `(fraction of pixels removed, score)` after removing nothing and then each group
+/// in turn; `measure` turns the logits of a batch of masked images into the scores to record
+/// (identity for pre-softmax scores, softmax for probabilities). Masked images are evaluated
+/// `batch` at a time.
+pub fn deletion_curve(
+    input: &MetricInput<'_>,
+    groups: &[Vec<usize>],
+    batch: usize,
+    measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>,
+) -> Result<Vec<(f64, f64)>> {
+    let [_, _, h, w] = input.input.dims();
+    let pixels = h * w;
+    let mut keep = vec![1f32; pixels];
+    let mut masks: Vec<Vec<f32>> = vec![keep.clone()];
+    let mut fractions = vec![0f64];
+    let mut removed = 0usize;
+    for group in groups {
+        for &p in group {
+            keep[p] = 0.0;
+        }
+        removed += group.len();
+        masks.push(keep.clone());
+        fractions.push(removed as f64 / pixels.max(1) as f64);
+    }
+    let device = input.input.device();
+    let mut scores = Vec::with_capacity(masks.len());
+    for chunk in masks.chunks(batch.max(1)) {
+        let n = chunk.len();
+        let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
+        let mask = NasTensor::<4>::from_data(TensorData::new(flat, [n, 1, h, w]), &device);
+        let masked = input.input.clone().detach().repeat_dim(0, n) * mask;
+        let logits = input.backbone.forward(masked).logits;
+        let classes = logits.dims()[1];
+        if input.target >= classes {
+            return Err(NasError::InvalidInput(format!(
+                "target class {} is out of range: the backbone has {classes} classes",
+                input.target
+            )));
+        }
+        let column: Vec<f32> = measure(logits)
+            .slice([0..n, input.target..input.target + 1])
+            .into_data()
+            .to_vec()
+            .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
+        scores.extend(column.into_iter().map(f64::from));
+    }
+    Ok(fractions.into_iter().zip(scores).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trapezoid_integrates_a_line() {
+        let curve = [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)];
+        assert!((super::trapezoid(&curve) - 0.5).abs() < 1e-12);
+    }
+}
