@@ -114,31 +114,42 @@ fn features_writes_five_levels_and_logits() {
 #[test]
 fn segment_is_deterministic_and_consistent() {
     let tmp = tempfile::tempdir().unwrap();
-    let run = |dir: &Path| {
-        let out = nas(
-            tmp.path(),
-            &[
-                "segment",
-                "--backbone",
-                "efficientnet-lite0",
-                "--weights",
-                &effnet(),
-                "--layers",
-                "2,3,4",
-                "-k",
-                "5",
-                "--seed",
-                "0",
-                "--out",
-                dir.to_str().unwrap(),
-                photo().to_str().unwrap(),
-            ],
-        );
+    let weights = effnet();
+    let run = |dir: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "segment",
+            "--backbone",
+            "efficientnet-lite0",
+            "--weights",
+            &weights,
+            "--layers",
+            "2,3,4",
+            "-k",
+            "5",
+            "--seed",
+            "0",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let photo = photo();
+        args.push(photo.to_str().unwrap());
+        let out = nas(tmp.path(), &args);
         assert!(out.status.success(), "{}", text(&out).1);
     };
-    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    run(&a);
-    run(&b);
+    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    run(&a, &[]);
+    run(&b, &[]);
+    // The batched tensor k-means (what GPUs run) finds the same clusters as the host one.
+    run(&c, &["--param", "clustering=device"]);
+    let host = nas_core::npy::read::<u32>(&a.join("chelsea.clusters.npy")).unwrap();
+    let device = nas_core::npy::read::<u32>(&c.join("chelsea.clusters.npy")).unwrap();
+    let same = host.iter().zip(device.iter()).filter(|(x, y)| x == y).count();
+    assert!(
+        same as f64 >= 0.999 * host.len() as f64,
+        "device k-means agrees on {same} of {} pixels",
+        host.len()
+    );
     for f in ["chelsea.labels.npy", "chelsea.clusters.npy", "chelsea.png"] {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),

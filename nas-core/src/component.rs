@@ -6,6 +6,7 @@ use crate::error::{NasError, Result};
 use crate::photo::Photo;
 use crate::segmentation::Segmentation;
 use crate::upsampled::UpsampledFeatures;
+use crate::upsampled_batch::UpsampledBatch;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 
 /// A batch of photos at the network's input size, with their normalised tensor.
@@ -56,6 +57,13 @@ impl Features<'_> {
 pub trait Clusterer: Send + Sync {
     /// Cluster label of every row, in `0..k`.
     fn cluster(&self, features: &Features<'_>, k: usize) -> Result<Vec<u32>>;
+
+    /// Clusters every image of a batch where its features live (a GPU, say): one label vector
+    /// per image. `None` when this clusterer only runs on the host; the caller then reads the
+    /// features back and calls [`Clusterer::cluster`] per image.
+    fn cluster_batch(&self, _features: &UpsampledBatch, _k: usize) -> Option<Result<Vec<Vec<u32>>>> {
+        None
+    }
 }
 
 /// A saliency (attribution) method: how much each pixel matters for a target class.

@@ -26,6 +26,34 @@ pub fn default_device() -> Device {
     Device::autodiff(Device::Flex(FlexDevice))
 }
 
+/// Whether `device` is an accelerator (anything but the CPU), where batched tensor work pays.
+pub fn is_accelerator(device: &Device) -> bool {
+    match device {
+        Device::Autodiff(inner) => is_accelerator(inner),
+        Device::Flex(_) => false,
+        #[allow(unreachable_patterns)]
+        _ => true,
+    }
+}
+
+/// The device without gradient recording: where tensors for pure computation go.
+pub fn plain_device(device: &Device) -> Device {
+    match device {
+        Device::Autodiff(inner) => (**inner).clone(),
+        other => other.clone(),
+    }
+}
+
+/// `tensor` without gradient recording (unchanged when it records none). Operations on booleans
+/// and integers yield such tensors, and they cannot be mixed with recording ones.
+pub fn plain<const D: usize>(tensor: NasTensor<D>) -> NasTensor<D> {
+    if matches!(tensor.device(), Device::Autodiff(_)) {
+        tensor.inner()
+    } else {
+        tensor
+    }
+}
+
 /// Whether this build can use CUDA (the `cuda` cargo feature).
 pub fn cuda_compiled() -> bool {
     cfg!(feature = "cuda")

@@ -21,6 +21,7 @@ pub mod render;
 pub mod segmentation;
 pub mod torch_pickle;
 pub mod upsampled;
+pub mod upsampled_batch;
 pub mod weights;
 
 pub use backbone::{Backbone, BackboneInfo, Forward, Gradient, LevelHook, LEVELS};

@@ -53,6 +53,32 @@ impl Taps {
         self.index.is_empty()
     }
 
+    /// Number of input samples.
+    pub fn input_len(&self) -> usize {
+        self.input
+    }
+
+    /// The interpolation as a dense `output x input` matrix (row-major), for matrix products
+    /// on a tensor device.
+    pub fn matrix(&self) -> Vec<f32> {
+        let mut m = vec![0f32; self.len() * self.input];
+        for (o, (idx, w)) in self.index.iter().zip(&self.weight).enumerate() {
+            for i in 0..4 {
+                m[o * self.input + idx[i]] += w[i];
+            }
+        }
+        m
+    }
+
+    /// Row `output` of [`Taps::matrix`]: the weights that produce one output sample.
+    pub fn row(&self, output: usize) -> Vec<f32> {
+        let mut r = vec![0f32; self.input];
+        for i in 0..4 {
+            r[self.index[output][i]] += self.weight[output][i];
+        }
+        r
+    }
+
     /// `R^T R` as a dense `input x input` matrix (row-major).
     fn gram(&self) -> Vec<f32> {
         let n = self.input;

@@ -3,6 +3,7 @@
 //! resolution, which gives the same k-means at a fraction of the cost (nas-core's `upsampled`).
 
 use nas_core::upsampled::UpsampledFeatures;
+use nas_core::upsampled_batch::UpsampledBatch;
 use nas_core::{Clusterer, Context, Features, NasError, ParamKind, ParamSpec, Params, Result};
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -60,25 +61,48 @@ fn distances(features: &UpsampledFeatures, norms: &[f32], center: &[f32]) -> Vec
         .collect()
 }
 
+/// Number of candidates greedy k-means++ draws per new centre (scikit-learn's `2 + ln k`).
+pub(crate) fn candidates_per_centre(k: usize) -> usize {
+    2 + (k as f64).ln().floor() as usize
+}
+
+/// The first k-means++ centre: a pixel drawn uniformly.
+pub(crate) fn draw_first(n: usize, rng: &mut ChaCha8Rng) -> usize {
+    ((uniform(rng) * n as f64) as usize).min(n - 1)
+}
+
+/// Draws `trials` candidate pixels in proportion to their squared distance to the closest centre.
+pub(crate) fn draw_candidates(closest: &[f32], trials: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut cumulative = Vec::with_capacity(closest.len());
+    let mut total = 0f64;
+    for d in closest {
+        total += f64::from(*d);
+        cumulative.push(total);
+    }
+    (0..trials)
+        .map(|_| {
+            let target = uniform(rng) * total;
+            cumulative.partition_point(|c| *c <= target).min(closest.len() - 1)
+        })
+        .collect()
+}
+
+/// The random stream of k-means run `run` (of `n_init`) for `seed`, shared by host and device.
+pub(crate) fn run_rng(seed: u64, run: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(run as u64);
+    rng
+}
+
 /// Greedy k-means++: each new centre is the best of `2 + ln k` candidates drawn in proportion to
 /// the squared distance to the closest centre so far.
 fn kmeans_plus_plus(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
-    let n = norms.len();
-    let trials = 2 + (k as f64).ln().floor() as usize;
-    let first = ((uniform(rng) * n as f64) as usize).min(n - 1);
+    let first = draw_first(norms.len(), rng);
     let mut centers = vec![features.pixel(first)];
     let mut closest = distances(features, norms, &centers[0]);
     for _ in 1..k {
-        let mut cumulative = Vec::with_capacity(n);
-        let mut total = 0f64;
-        for d in &closest {
-            total += f64::from(*d);
-            cumulative.push(total);
-        }
         let mut best: Option<(f64, usize, Vec<f32>)> = None;
-        for _ in 0..trials {
-            let target = uniform(rng) * total;
-            let candidate = cumulative.partition_point(|c| *c <= target).min(n - 1);
+        for candidate in draw_candidates(&closest, candidates_per_centre(k), rng) {
             let d = distances(features, norms, &features.pixel(candidate));
             let potential: f64 = closest.iter().zip(&d).map(|(a, b)| f64::from(a.min(*b))).sum();
             if best.as_ref().is_none_or(|(p, _, _)| potential < *p) {
@@ -151,14 +175,23 @@ fn run_once(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: &mut Cha
 }
 
 impl KMeans {
+    /// Builds from `kmeans` parameters (see [`KMEANS_PARAMS`]).
+    pub fn from_params(params: &Params) -> Result<KMeans> {
+        Ok(KMeans {
+            seed: params.int("seed", 0, 0, i64::MAX)? as u64,
+            n_init: params.usize("n_init", 1, 1, 1000)?,
+            max_iter: params.usize("max_iter", 300, 1, 1_000_000)?,
+            tol: params.float("tol", 1e-4, 0.0, 1.0)? as f32,
+        })
+    }
+
     /// k-means on NAS's implicitly upsampled features, best of `n_init` seeded runs.
     pub fn cluster_upsampled(&self, features: &UpsampledFeatures, k: usize) -> Vec<u32> {
         let norms = features.squared_norms();
         let tol = f64::from(self.tol) * features.mean_variance();
         let mut best: Option<(Vec<u32>, f64)> = None;
         for run in 0..self.n_init {
-            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-            rng.set_stream(run as u64);
+            let mut rng = run_rng(self.seed, run);
             let (labels, inertia) = run_once(features, &norms, k, &mut rng, self.max_iter, tol);
             if best.as_ref().is_none_or(|(_, b)| inertia < *b) {
                 best = Some((labels, inertia));
@@ -185,15 +218,21 @@ impl Clusterer for KMeans {
             }
         }
     }
+
+    fn cluster_batch(&self, features: &UpsampledBatch, k: usize) -> Option<Result<Vec<Vec<u32>>>> {
+        Some(super::kmeans_batch::cluster_batch(
+            features,
+            k,
+            self.seed,
+            self.n_init,
+            self.max_iter,
+            self.tol,
+        ))
+    }
 }
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Clusterer>> {
-    Ok(Box::new(KMeans {
-        seed: params.int("seed", 0, 0, i64::MAX)? as u64,
-        n_init: params.usize("n_init", 1, 1, 1000)?,
-        max_iter: params.usize("max_iter", 300, 1, 1_000_000)?,
-        tol: params.float("tol", 1e-4, 0.0, 1.0)? as f32,
-    }))
+    Ok(Box::new(KMeans::from_params(params)?))
 }
 
 nas_core::inventory::submit! {

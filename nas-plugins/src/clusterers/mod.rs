@@ -1,4 +1,5 @@
 //! Built-in clusterers.
 
 pub mod kmeans;
+pub mod kmeans_batch;
 pub mod ward;

@@ -2,8 +2,10 @@
 //! the label map as superpixels (DESIGN.md, "NAS, as we specify it").
 
 use nas_core::component::{check_k, Features};
+use nas_core::device::is_accelerator;
 use nas_core::ndarray::{Array2, ArrayView2};
 use nas_core::upsampled::{ImplicitScaling, UpsampledFeatures};
+use nas_core::upsampled_batch::UpsampledBatch;
 use nas_core::{
     connected_components, Backbone, Batch, Clusterer, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Segmentation,
     Segmenter, LEVELS,
@@ -34,6 +36,17 @@ pub enum Weighting {
     Explicit(Vec<f32>),
 }
 
+/// Where the clusterer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusteringPlace {
+    /// On the backbone's device when it is an accelerator and the clusterer can, else the host (default).
+    Auto,
+    /// Always on the host, image by image.
+    Host,
+    /// On the backbone's device whenever the clusterer and scaling allow (the CPU too).
+    Device,
+}
+
 /// Time spent in each stage of one segmentation, for `nas bench`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StageTimes {
@@ -55,6 +68,7 @@ pub struct Nas {
     scaling: Scaling,
     weighting: Weighting,
     clusterer: Box<dyn Clusterer>,
+    place: ClusteringPlace,
 }
 
 /// Parameters of the `nas` segmenter.
@@ -100,6 +114,12 @@ pub const NAS_PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Component,
         default: "\"kmeans\"",
         doc: "clusterer component (name, or a table with name and its parameters)",
+    },
+    ParamSpec {
+        name: "clustering",
+        kind: ParamKind::Str,
+        default: "\"auto\"",
+        doc: "where k-means runs: auto (the GPU when the backbone is on one), host, device; scaling none or standardize",
     },
 ];
 
@@ -160,6 +180,11 @@ impl Nas {
         }
         let (name, clusterer_params) = params.component_param("clusterer", "kmeans")?;
         let clusterer = ctx.registry.clusterer(&name, &clusterer_params, ctx)?;
+        let place = match params.choice("clustering", "auto", &["auto", "host", "device"])?.as_str() {
+            "host" => ClusteringPlace::Host,
+            "device" => ClusteringPlace::Device,
+            _ => ClusteringPlace::Auto,
+        };
         Ok(Nas {
             levels,
             k,
@@ -167,6 +192,7 @@ impl Nas {
             scaling,
             weighting,
             clusterer,
+            place,
         })
     }
 
@@ -185,6 +211,17 @@ impl Nas {
         let chosen: Vec<NasTensor<4>> = self.levels.iter().map(|&l| forward.levels[l].clone()).collect();
         times.features = start.elapsed();
 
+        if let Some(labels) = self.cluster_on_device(&chosen, [gh, gw], backbone, &mut times)? {
+            let start = Instant::now();
+            let out = labels
+                .into_iter()
+                .zip(&batch.photos)
+                .map(|(labels, photo)| self.to_segmentation(labels, [gh, gw], photo))
+                .collect::<Result<Vec<_>>>()?;
+            times.components = start.elapsed();
+            return Ok((out, times));
+        }
+
         let start = Instant::now();
         let images = self.image_features(chosen, [gh, gw])?;
         times.upsample_scale = start.elapsed();
@@ -192,19 +229,51 @@ impl Nas {
         let mut out = Vec::with_capacity(images.len());
         for (image, photo) in images.iter().zip(&batch.photos) {
             let start = Instant::now();
-            let features = match image {
-                ImageFeatures::Upsampled(f) => Features::Upsampled(f),
-                ImageFeatures::Dense(m) => Features::Dense(m.view()),
-            };
-            let labels = self.clusterer.cluster(&features, self.k)?;
+            let labels = self.clusterer.cluster(&image.as_features(), self.k)?;
             times.clustering += start.elapsed();
             let start = Instant::now();
-            let grid_labels = Array2::from_shape_vec((gh, gw), labels).map_err(|e| NasError::InvalidInput(e.to_string()))?;
-            let full = nearest_upsample(grid_labels.view(), photo.height(), photo.width());
-            out.push(connected_components(&full));
+            out.push(self.to_segmentation(labels, [gh, gw], photo)?);
             times.components += start.elapsed();
         }
         Ok((out, times))
+    }
+
+    /// Clusters the whole batch where the levels live, when `clustering`, the scaling and the
+    /// clusterer allow it; `None` means the host path must run.
+    fn cluster_on_device(
+        &self,
+        levels: &[NasTensor<4>],
+        grid: [usize; 2],
+        backbone: &dyn Backbone,
+        times: &mut StageTimes,
+    ) -> Result<Option<Vec<Vec<u32>>>> {
+        let wanted = match self.place {
+            ClusteringPlace::Host => false,
+            ClusteringPlace::Device => true,
+            ClusteringPlace::Auto => is_accelerator(&backbone.device()),
+        };
+        let scaling = match self.scaling {
+            Scaling::None => ImplicitScaling::None,
+            Scaling::Standardize => ImplicitScaling::Standardize,
+            Scaling::MinMax | Scaling::L2 => return Ok(None),
+        };
+        if !wanted {
+            return Ok(None);
+        }
+        let start = Instant::now();
+        let channels: Vec<usize> = levels.iter().map(|l| l.dims()[1]).collect();
+        let features = UpsampledBatch::new(levels.to_vec(), grid, scaling, &self.level_weights(&channels))?;
+        times.upsample_scale = start.elapsed();
+        let start = Instant::now();
+        let labels = self.clusterer.cluster_batch(&features, self.k).transpose()?;
+        times.clustering = start.elapsed();
+        Ok(labels)
+    }
+
+    /// Grid labels to a segmentation at the photo's size.
+    fn to_segmentation(&self, labels: Vec<u32>, [gh, gw]: [usize; 2], photo: &nas_core::Photo) -> Result<Segmentation> {
+        let grid = Array2::from_shape_vec((gh, gw), labels).map_err(|e| NasError::InvalidInput(e.to_string()))?;
+        Ok(connected_components(&nearest_upsample(grid.view(), photo.height(), photo.width())))
     }
 
     /// Computes each photo's features once and hands them to `cluster`, which returns any number
@@ -229,16 +298,9 @@ impl Nas {
             .iter()
             .zip(&batch.photos)
             .map(|(image, photo)| {
-                let features = match image {
-                    ImageFeatures::Upsampled(f) => Features::Upsampled(f),
-                    ImageFeatures::Dense(m) => Features::Dense(m.view()),
-                };
-                cluster(&features)?
+                cluster(&image.as_features())?
                     .into_iter()
-                    .map(|labels| {
-                        let grid = Array2::from_shape_vec((gh, gw), labels).map_err(|e| NasError::InvalidInput(e.to_string()))?;
-                        Ok(connected_components(&nearest_upsample(grid.view(), photo.height(), photo.width())))
-                    })
+                    .map(|labels| self.to_segmentation(labels, [gh, gw], photo))
                     .collect()
             })
             .collect()
@@ -303,6 +365,16 @@ impl Nas {
 enum ImageFeatures {
     Upsampled(UpsampledFeatures),
     Dense(Array2<f32>),
+}
+
+impl ImageFeatures {
+    /// A view for a clusterer.
+    fn as_features(&self) -> Features<'_> {
+        match self {
+            ImageFeatures::Upsampled(f) => Features::Upsampled(f),
+            ImageFeatures::Dense(m) => Features::Dense(m.view()),
+        }
+    }
 }
 
 /// Min-max or L2 scaling of a dense `(pixels, features)` matrix, level by level, then weighting.

@@ -1,0 +1,314 @@
+//! NAS features of a whole batch, held implicitly on the tensor device.
+//!
+//! The tensor twin of [`crate::upsampled::UpsampledFeatures`]: the same algebra (bicubic
+//! upsampling is linear, standardisation affine, so k-means can work on the low-resolution
+//! levels), written as batched matrix products so that a GPU runs every image of a batch at
+//! once. Interpolation is a product with the dense `grid x level` matrices of PyTorch's bicubic
+//! taps, so the results equal the host version up to float rounding.
+
+use crate::device::{plain, plain_device, Device, NasTensor};
+use crate::error::{NasError, Result};
+use crate::upsampled::{ImplicitScaling, Taps};
+use burn::tensor::{Int, Tensor, TensorData};
+
+/// One depth level of the batch: values already scaled and weighted, and its interpolation.
+struct LevelTensors {
+    /// `(batch, channels, h * w)`.
+    values: NasTensor<3>,
+    channels: usize,
+    h: usize,
+    w: usize,
+    /// `(grid height, h)`: rows of the bicubic interpolation.
+    rows: NasTensor<2>,
+    /// `(w, grid width)`: transposed column interpolation.
+    cols_t: NasTensor<2>,
+    row_taps: Taps,
+    col_taps: Taps,
+}
+
+impl LevelTensors {
+    /// `(n, h, w)` maps to `(n, grid height, grid width)`.
+    fn upsample(&self, maps: NasTensor<3>) -> NasTensor<3> {
+        let n = maps.dims()[0];
+        let wide = maps.reshape([n * self.h, self.w]).matmul(self.cols_t.clone());
+        let width = wide.dims()[1];
+        self.rows.clone().unsqueeze::<3>().matmul(wide.reshape([n, self.h, width]))
+    }
+
+    /// The transpose of [`LevelTensors::upsample`]: `(n, grid height, grid width)` to `(n, h, w)`.
+    fn downsample(&self, grid: NasTensor<3>) -> NasTensor<3> {
+        let [n, height, width] = grid.dims();
+        let narrow = grid.reshape([n * height, width]).matmul(self.cols_t.clone().transpose());
+        self.rows
+            .clone()
+            .transpose()
+            .unsqueeze::<3>()
+            .matmul(narrow.reshape([n, height, self.w]))
+    }
+}
+
+/// The upsampled, scaled and weighted features of every image of a batch, on one device.
+pub struct UpsampledBatch {
+    levels: Vec<LevelTensors>,
+    batch: usize,
+    height: usize,
+    width: usize,
+    mean_variance: Vec<f64>,
+    device: Device,
+}
+
+/// A dense row-major matrix as a tensor.
+fn matrix(values: Vec<f32>, rows: usize, cols: usize, device: &Device) -> NasTensor<2> {
+    NasTensor::<2>::from_data(TensorData::new(values, [rows, cols]), device)
+}
+
+/// Reads a float tensor back to the host.
+pub fn to_host<const D: usize>(tensor: NasTensor<D>) -> Result<Vec<f32>> {
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .map_err(|e| NasError::InvalidInput(format!("cannot read a tensor back from the device: {e:?}")))
+}
+
+/// Reads an integer tensor back to the host.
+pub fn to_host_int<const D: usize>(tensor: Tensor<crate::device::Backend, D, Int>) -> Result<Vec<i64>> {
+    tensor
+        .into_data()
+        .convert::<i64>()
+        .to_vec()
+        .map_err(|e| NasError::InvalidInput(format!("cannot read a tensor back from the device: {e:?}")))
+}
+
+impl UpsampledBatch {
+    /// Builds from the chosen levels `(batch, channels, h, w)` of one forward pass, the output
+    /// grid, the scaling and one weight per level. Channel moments are computed on the device.
+    pub fn new(levels: Vec<NasTensor<4>>, grid: [usize; 2], scaling: ImplicitScaling, weights: &[f32]) -> Result<UpsampledBatch> {
+        let [height, width] = grid;
+        let device = levels
+            .first()
+            .map(|l| plain_device(&l.device()))
+            .ok_or_else(|| NasError::InvalidInput("nas needs at least one level".into()))?;
+        let batch = levels[0].dims()[0];
+        let pixels = (height * width) as f32;
+        let mut out = Vec::with_capacity(levels.len());
+        let mut variance_sums = Vec::with_capacity(levels.len());
+        let mut dims = 0usize;
+        for (level, &weight) in levels.into_iter().zip(weights) {
+            let [b, channels, h, w] = level.dims();
+            let values = plain(level.detach()).reshape([b * channels, h, w]);
+            let (row_taps, col_taps) = (Taps::bicubic(h, height), Taps::bicubic(w, width));
+            let rows = matrix(row_taps.matrix(), height, h, &device);
+            let cols_t = matrix(col_taps.matrix(), width, w, &device).transpose();
+            // Mean: 1^T Ry X Rx^T 1; mean square: sum((Gy X Gx) * X) with G = R^T R.
+            let row_sums = rows.clone().sum_dim(0).reshape([1, 1, h]);
+            let col_sums = cols_t.clone().sum_dim(1).reshape([1, w, 1]);
+            let gram_rows = rows.clone().transpose().matmul(rows.clone()).unsqueeze::<3>();
+            let gram_cols = cols_t.clone().matmul(cols_t.clone().transpose()).unsqueeze::<3>();
+            let mean = row_sums.matmul(values.clone()).matmul(col_sums).reshape([b, channels, 1]) / pixels;
+            let smoothed = gram_rows.matmul(values.clone()).matmul(gram_cols);
+            let square = (smoothed * values.clone()).sum_dim(2).sum_dim(1).reshape([b, channels, 1]) / pixels;
+            let variance = (square - mean.clone().square()).clamp_min(0.0);
+            let (shift, scale) = match scaling {
+                ImplicitScaling::None => (mean.zeros_like(), mean.ones_like() * weight),
+                ImplicitScaling::Standardize => {
+                    let std = variance.clone().sqrt();
+                    let tiny = std.clone().lower_equal_elem(1e-12);
+                    (mean, (std.mask_fill(tiny, 1.0)).recip() * weight)
+                }
+            };
+            variance_sums.push((variance * scale.clone().square()).sum_dim(1).reshape([b]));
+            let values = (values.reshape([b, channels, h * w]) - shift) * scale;
+            dims += channels;
+            out.push(LevelTensors {
+                values,
+                channels,
+                h,
+                w,
+                rows,
+                cols_t,
+                row_taps,
+                col_taps,
+            });
+        }
+        let total = Tensor::stack::<2>(variance_sums, 0).sum_dim(0).reshape([batch]);
+        let mean_variance = to_host(total)?.into_iter().map(|v| f64::from(v) / dims.max(1) as f64).collect();
+        Ok(UpsampledBatch {
+            levels: out,
+            batch,
+            height,
+            width,
+            mean_variance,
+            device,
+        })
+    }
+
+    /// Number of images.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Number of pixels of the grid.
+    pub fn pixels(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// Total number of features (channels of all levels).
+    pub fn dims(&self) -> usize {
+        self.levels.iter().map(|l| l.channels).sum()
+    }
+
+    /// The device holding the features.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Per image, the mean over features of each feature's variance across pixels.
+    pub fn mean_variance(&self) -> &[f64] {
+        &self.mean_variance
+    }
+
+    /// Squared feature norm of every pixel: `(batch, pixels)`. Upsamples each level densely
+    /// once, one level at a time.
+    pub fn squared_norms(&self) -> NasTensor<2> {
+        let (b, n) = (self.batch, self.pixels());
+        let mut total = NasTensor::<2>::zeros([b, n], &self.device);
+        for l in &self.levels {
+            let dense = l.upsample(l.values.clone().reshape([b * l.channels, l.h, l.w]));
+            total = total + dense.square().reshape([b, l.channels, n]).sum_dim(1).reshape([b, n]);
+        }
+        total
+    }
+
+    /// `F(p) . c` for every pixel and every centre: centres `(batch, k, dims)` to `(batch, k, pixels)`.
+    pub fn dot(&self, centres: &NasTensor<3>) -> NasTensor<3> {
+        let [b, k, _] = centres.dims();
+        let n = self.pixels();
+        let mut offset = 0;
+        let mut total: Option<NasTensor<3>> = None;
+        for l in &self.levels {
+            let part = centres.clone().slice([0..b, 0..k, offset..offset + l.channels]);
+            offset += l.channels;
+            let projected = part.matmul(l.values.clone()).reshape([b * k, l.h, l.w]);
+            let up = l.upsample(projected).reshape([b, k, n]);
+            total = Some(match total {
+                Some(t) => t + up,
+                None => up,
+            });
+        }
+        total.unwrap_or_else(|| NasTensor::<3>::zeros([b, k, n], &self.device))
+    }
+
+    /// Sums of features over weighted pixel sets: weights `(batch, k, pixels)` to `(batch, k, dims)`.
+    pub fn weighted_sums(&self, weights: &NasTensor<3>) -> NasTensor<3> {
+        let [b, k, _] = weights.dims();
+        let parts = self
+            .levels
+            .iter()
+            .map(|l| {
+                let down = l.downsample(weights.clone().reshape([b * k, self.height, self.width]));
+                down.reshape([b, k, l.h * l.w]).matmul(l.values.clone().swap_dims(1, 2))
+            })
+            .collect();
+        Tensor::cat(parts, 2)
+    }
+
+    /// The feature vectors of chosen pixels: `pixels[image]` lists the same number `t` of
+    /// row-major indices for every image; the result is `(batch, t, dims)`.
+    pub fn gather(&self, pixels: &[Vec<usize>]) -> NasTensor<3> {
+        let b = self.batch;
+        let t = pixels.first().map_or(0, Vec::len);
+        let parts = self
+            .levels
+            .iter()
+            .map(|l| {
+                let mut row_weights = Vec::with_capacity(b * l.h * t);
+                let mut col_weights = Vec::with_capacity(b * l.w * t);
+                for chosen in pixels {
+                    let rows: Vec<Vec<f32>> = chosen.iter().map(|p| l.row_taps.row(p / self.width)).collect();
+                    let cols: Vec<Vec<f32>> = chosen.iter().map(|p| l.col_taps.row(p % self.width)).collect();
+                    row_weights.extend((0..l.h).flat_map(|a| rows.iter().map(move |r| r[a])));
+                    col_weights.extend((0..l.w).flat_map(|x| cols.iter().map(move |c| c[x])));
+                }
+                let row_weights = NasTensor::<3>::from_data(TensorData::new(row_weights, [b, l.h, t]), &self.device);
+                let col_weights = NasTensor::<3>::from_data(TensorData::new(col_weights, [b, l.w, t]), &self.device);
+                let across = l.values.clone().reshape([b, l.channels * l.h, l.w]).matmul(col_weights);
+                let picked = across.reshape([b, l.channels, l.h, t]) * row_weights.unsqueeze_dim::<4>(1);
+                picked.sum_dim(2).reshape([b, l.channels, t]).swap_dims(1, 2)
+            })
+            .collect();
+        Tensor::cat(parts, 2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::default_device;
+    use crate::upsampled::UpsampledFeatures;
+
+    /// Two images of two levels with uneven sizes, deterministic values.
+    fn sample() -> (Vec<NasTensor<4>>, Vec<Vec<(usize, usize, usize, Vec<f32>)>>) {
+        let device = default_device();
+        let shapes = [(3usize, 5usize, 4usize), (2, 3, 2)];
+        let mut tensors = Vec::new();
+        let mut per_image = vec![Vec::new(), Vec::new()];
+        for (li, &(c, h, w)) in shapes.iter().enumerate() {
+            let mut all = Vec::new();
+            for (b, image) in per_image.iter_mut().enumerate() {
+                let v: Vec<f32> = (0..c * h * w)
+                    .map(|i| ((i * 7 + li * 3 + b * 11) % 13) as f32 * 0.3 - 1.0 + (i as f32 * 0.37).sin())
+                    .collect();
+                all.extend_from_slice(&v);
+                image.push((c, h, w, v));
+            }
+            tensors.push(NasTensor::<4>::from_data(TensorData::new(all, [2, c, h, w]), &device));
+        }
+        (tensors, per_image)
+    }
+
+    fn close(a: &[f32], b: &[f32], tol: f32) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn batched_operations_match_the_host_version() {
+        let (tensors, per_image) = sample();
+        let grid = [9, 7];
+        let weights = [0.5, 2.0];
+        let batch = UpsampledBatch::new(tensors, grid, ImplicitScaling::Standardize, &weights).unwrap();
+        let host: Vec<UpsampledFeatures> = per_image
+            .into_iter()
+            .map(|levels| UpsampledFeatures::new(levels, grid, ImplicitScaling::Standardize, &weights))
+            .collect();
+        let n = batch.pixels();
+        let d = batch.dims();
+        for (b, h) in host.iter().enumerate() {
+            assert!((batch.mean_variance()[b] - h.mean_variance()).abs() < 1e-4 * h.mean_variance());
+        }
+        let norms = to_host(batch.squared_norms()).unwrap();
+        let centres: Vec<f32> = (0..2 * 2 * d).map(|i| (i as f32 * 0.61).cos()).collect();
+        let centres_t = NasTensor::<3>::from_data(TensorData::new(centres.clone(), [2, 2, d]), batch.device());
+        let dots = to_host(batch.dot(&centres_t)).unwrap();
+        let masks: Vec<f32> = (0..2 * 2 * n).map(|i| ((i * 5) % 3) as f32).collect();
+        let masks_t = NasTensor::<3>::from_data(TensorData::new(masks.clone(), [2, 2, n]), batch.device());
+        let sums = to_host(batch.weighted_sums(&masks_t)).unwrap();
+        let chosen = vec![vec![0, 17, n - 1], vec![5, 5, 40]];
+        let gathered = to_host(batch.gather(&chosen)).unwrap();
+        for (b, h) in host.iter().enumerate() {
+            close(&norms[b * n..(b + 1) * n], &h.squared_norms(), 1e-4);
+            for k in 0..2 {
+                let c = &centres[(b * 2 + k) * d..(b * 2 + k + 1) * d];
+                close(&dots[(b * 2 + k) * n..(b * 2 + k + 1) * n], &h.dot(c), 1e-4);
+                let m = &masks[(b * 2 + k) * n..(b * 2 + k + 1) * n];
+                close(&sums[(b * 2 + k) * d..(b * 2 + k + 1) * d], &h.weighted_sum(m), 1e-4);
+            }
+            for (t, &p) in chosen[b].iter().enumerate() {
+                close(&gathered[(b * 3 + t) * d..(b * 3 + t + 1) * d], &h.pixel(p), 1e-4);
+            }
+        }
+    }
+}
