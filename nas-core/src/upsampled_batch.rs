@@ -247,8 +247,11 @@ mod tests {
     use crate::device::default_device;
     use crate::upsampled::UpsampledFeatures;
 
+    /// One image's levels as the host version takes them.
+    type HostLevels = Vec<(usize, usize, usize, Vec<f32>)>;
+
     /// Two images of two levels with uneven sizes, deterministic values.
-    fn sample() -> (Vec<NasTensor<4>>, Vec<Vec<(usize, usize, usize, Vec<f32>)>>) {
+    fn sample() -> (Vec<NasTensor<4>>, Vec<HostLevels>) {
         let device = default_device();
         let shapes = [(3usize, 5usize, 4usize), (2, 3, 2)];
         let mut tensors = Vec::new();

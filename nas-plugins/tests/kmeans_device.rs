@@ -12,8 +12,11 @@ use nas_plugins::clusterers::kmeans_batch;
 
 const IMAGES: [&str; 2] = ["chelsea-224", "coffee-224"];
 
+/// One image's levels as the host version takes them.
+type HostLevels = Vec<(usize, usize, usize, Vec<f32>)>;
+
 /// Levels 2..4 of both photos: per image for the host, stacked into `(2, C, h, w)` for the device.
-fn levels() -> (Vec<Vec<(usize, usize, usize, Vec<f32>)>>, Vec<NasTensor<4>>) {
+fn levels() -> (Vec<HostLevels>, Vec<NasTensor<4>>) {
     let dir = common::shared().join("reference/resnet18-seed0");
     let mut per_image = vec![Vec::new(); IMAGES.len()];
     let mut stacked = Vec::new();

@@ -250,7 +250,7 @@ impl Nas {
         let wanted = match self.place {
             ClusteringPlace::Host => false,
             ClusteringPlace::Device => true,
-            ClusteringPlace::Auto => is_accelerator(&backbone.device()),
+            ClusteringPlace::Auto => is_accelerator(backbone.device()),
         };
         let scaling = match self.scaling {
             Scaling::None => ImplicitScaling::None,
