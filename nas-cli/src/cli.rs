@@ -210,4 +210,10 @@ pub struct BenchArgs {
     /// Image to segment (default: the bundled photo).
     #[arg(long)]
     pub image: Option<PathBuf>,
+    /// Images per forward pass (copies of the image); throughput is reported per image.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// NAS parameter as name=value (repeatable), e.g. `clustering=host` or `clusterer.n_init=3`.
+    #[arg(long = "param")]
+    pub params: Vec<String>,
 }

@@ -54,6 +54,12 @@ pub fn plain<const D: usize>(tensor: NasTensor<D>) -> NasTensor<D> {
     }
 }
 
+/// Waits until every operation queued on `device` has run (for timing; a no-op on the CPU).
+pub fn synchronize(device: &Device) -> Result<()> {
+    <Backend as burn::tensor::backend::Backend>::sync(device)
+        .map_err(|e| NasError::InvalidInput(format!("device {device:?} failed while running queued work: {e:?}")))
+}
+
 /// Whether this build can use CUDA (the `cuda` cargo feature).
 pub fn cuda_compiled() -> bool {
     cfg!(feature = "cuda")

@@ -76,3 +76,26 @@ fn device_kmeans_refuses_k_above_the_pixel_count() {
     let err = kmeans_batch::cluster_batch(&batch, 17, 0, 1, 10, 1e-4).unwrap_err().to_string();
     assert!(err.contains("17") && err.contains("16"), "{err}");
 }
+
+#[test]
+fn device_kmeans_handles_empty_clusters_as_the_host_does() {
+    // Blank photos: every pixel has the same features, so k-means++ picks one centre k times and
+    // all but one cluster start empty; both versions re-seed them the same way.
+    let (c, h, w) = (4, 3, 3);
+    let levels = vec![(c, h, w, vec![0.5f32; c * h * w])];
+    let stacked = vec![NasTensor::<4>::from_data(
+        TensorData::new(vec![0.5f32; 2 * c * h * w], [2, c, h, w]),
+        &nas_core::device::default_device(),
+    )];
+    let grid = [6, 6];
+    let batch = UpsampledBatch::new(stacked, grid, ImplicitScaling::Standardize, &[1.0]).unwrap();
+    let host = UpsampledFeatures::new(levels, grid, ImplicitScaling::Standardize, &[1.0]);
+    let mut params = nas_core::Params::empty("kmeans");
+    params.set_from_str("seed", "3");
+    let expected = nas_plugins::clusterers::kmeans::KMeans::from_params(&params)
+        .unwrap()
+        .cluster_upsampled(&host, 3);
+    for labels in kmeans_batch::cluster_batch(&batch, 3, 3, 1, 300, 1e-4).unwrap() {
+        assert_eq!(labels, expected);
+    }
+}

@@ -109,18 +109,31 @@ fn run_once(
     for _ in 0..max_iter {
         let members = labels.clone().expand([b, k, n]).equal(clusters.clone().expand([b, k, n])).float();
         let counts = members.clone().sum_dim(2);
-        let updated = features.weighted_sums(&members) / counts.clone().clamp_min(1.0);
-        let updated = reseed_empty(features, updated, &to_host(counts)?, &dist, &active, k)?;
-        let shift = (updated.clone() - centres.clone()).square().sum_dim(2).sum_dim(1);
-        let (new_dist, new_labels) = assign(features, norms, &updated);
-        let changed = new_labels.clone().not_equal(labels.clone()).int().sum_dim(2).float();
-        let progress = to_host(Tensor::cat(vec![shift, changed], 2))?;
+        let mut updated = features.weighted_sums(&members) / counts.clone().clamp_min(1.0);
+        // One read-back per iteration: cluster sizes, centre shift and changed labels together.
+        let step = |updated: &NasTensor<3>| {
+            let shift = (updated.clone() - centres.clone()).square().sum_dim(2).sum_dim(1);
+            let (new_dist, new_labels) = assign(features, norms, updated);
+            let changed = new_labels.clone().not_equal(labels.clone()).int().sum_dim(2).float();
+            (shift, changed, new_dist, new_labels)
+        };
+        let (mut shift, mut changed, mut new_dist, mut new_labels) = step(&updated);
+        let mut progress = to_host(Tensor::cat(vec![counts.reshape([b, k, 1]), shift.clone(), changed.clone()], 1))?;
+        let sizes: Vec<f32> = progress.chunks(k + 2).flat_map(|p| p[..k].to_vec()).collect();
+        if (0..b).any(|i| active[i] && sizes[i * k..(i + 1) * k].contains(&0.0)) {
+            updated = reseed_empty(features, updated, &sizes, &dist, &active, k)?;
+            (shift, changed, new_dist, new_labels) = step(&updated);
+            progress = to_host(Tensor::cat(
+                vec![NasTensor::<3>::zeros([b, k, 1], features.device()), shift, changed],
+                1,
+            ))?;
+        }
         let mask = image_mask(&active, features);
         centres = centres.mask_where(mask.clone().expand([b, k, features.dims()]), updated);
         labels = labels.mask_where(mask.clone().expand([b, 1, n]), new_labels);
         dist = dist.mask_where(mask.expand([b, 1, n]), new_dist);
         for (i, flag) in active.iter_mut().enumerate() {
-            let (shift, changed) = (f64::from(progress[2 * i]), progress[2 * i + 1]);
+            let (shift, changed) = (f64::from(progress[i * (k + 2) + k]), progress[i * (k + 2) + k + 1]);
             if *flag && (changed == 0.0 || shift <= tol[i]) {
                 *flag = false;
             }

@@ -209,6 +209,8 @@ impl Nas {
         let start = Instant::now();
         let forward = backbone.forward(input);
         let chosen: Vec<NasTensor<4>> = self.levels.iter().map(|&l| forward.levels[l].clone()).collect();
+        // Devices run asynchronously: wait for the forward pass so that its time is its own.
+        nas_core::device::synchronize(backbone.device())?;
         times.features = start.elapsed();
 
         if let Some(labels) = self.cluster_on_device(&chosen, [gh, gw], backbone, &mut times)? {
