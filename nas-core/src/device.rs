@@ -26,16 +26,6 @@ pub fn default_device() -> Device {
     Device::autodiff(Device::Flex(FlexDevice))
 }
 
-/// Whether `device` is an accelerator (anything but the CPU), where batched tensor work pays.
-pub fn is_accelerator(device: &Device) -> bool {
-    match device {
-        Device::Autodiff(inner) => is_accelerator(inner),
-        Device::Flex(_) => false,
-        #[allow(unreachable_patterns)]
-        _ => true,
-    }
-}
-
 /// The device without gradient recording: where tensors for pure computation go.
 pub fn plain_device(device: &Device) -> Device {
     match device {

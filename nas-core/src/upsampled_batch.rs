@@ -54,6 +54,7 @@ pub struct UpsampledBatch {
     height: usize,
     width: usize,
     mean_variance: Vec<f64>,
+    squared_norms: NasTensor<2>,
     device: Device,
 }
 
@@ -90,8 +91,8 @@ impl UpsampledBatch {
             .map(|l| plain_device(&l.device()))
             .ok_or_else(|| NasError::InvalidInput("nas needs at least one level".into()))?;
         let batch = levels[0].dims()[0];
-        let pixels = (height * width) as f32;
         let mut out = Vec::with_capacity(levels.len());
+        let mut norms: Option<NasTensor<2>> = None;
         let mut variance_sums = Vec::with_capacity(levels.len());
         let mut dims = 0usize;
         for (level, &weight) in levels.into_iter().zip(weights) {
@@ -100,15 +101,22 @@ impl UpsampledBatch {
             let (row_taps, col_taps) = (Taps::bicubic(h, height), Taps::bicubic(w, width));
             let rows = matrix(row_taps.matrix(), height, h, &device);
             let cols_t = matrix(col_taps.matrix(), width, w, &device).transpose();
-            // Mean: 1^T Ry X Rx^T 1; mean square: sum((Gy X Gx) * X) with G = R^T R.
-            let row_sums = rows.clone().sum_dim(0).reshape([1, 1, h]);
-            let col_sums = cols_t.clone().sum_dim(1).reshape([1, w, 1]);
-            let gram_rows = rows.clone().transpose().matmul(rows.clone()).unsqueeze::<3>();
-            let gram_cols = cols_t.clone().matmul(cols_t.clone().transpose()).unsqueeze::<3>();
-            let mean = row_sums.matmul(values.clone()).matmul(col_sums).reshape([b, channels, 1]) / pixels;
-            let smoothed = gram_rows.matmul(values.clone()).matmul(gram_cols);
-            let square = (smoothed * values.clone()).sum_dim(2).sum_dim(1).reshape([b, channels, 1]) / pixels;
-            let variance = (square - mean.clone().square()).clamp_min(0.0);
+            let mut level = LevelTensors {
+                values: values.clone().reshape([b, channels, h * w]),
+                channels,
+                h,
+                w,
+                rows,
+                cols_t,
+                row_taps,
+                col_taps,
+            };
+            // Every channel upsampled once, a level at a time: its moments, then the pixels'
+            // squared norms after scaling. The same products as k-means uses later, so a GPU
+            // compiles and tunes fewer kernels.
+            let dense = level.upsample(values).reshape([b, channels, height * width]);
+            let mean = dense.clone().mean_dim(2);
+            let variance = (dense.clone().square().mean_dim(2) - mean.clone().square()).clamp_min(0.0);
             let (shift, scale) = match scaling {
                 ImplicitScaling::None => (mean.zeros_like(), mean.ones_like() * weight),
                 ImplicitScaling::Standardize => {
@@ -118,18 +126,17 @@ impl UpsampledBatch {
                 }
             };
             variance_sums.push((variance * scale.clone().square()).sum_dim(1).reshape([b]));
-            let values = (values.reshape([b, channels, h * w]) - shift) * scale;
-            dims += channels;
-            out.push(LevelTensors {
-                values,
-                channels,
-                h,
-                w,
-                rows,
-                cols_t,
-                row_taps,
-                col_taps,
+            let level_norms = ((dense - shift.clone()) * scale.clone())
+                .square()
+                .sum_dim(1)
+                .reshape([b, height * width]);
+            norms = Some(match norms {
+                Some(n) => n + level_norms,
+                None => level_norms,
             });
+            level.values = (level.values - shift) * scale;
+            dims += channels;
+            out.push(level);
         }
         let total = Tensor::stack::<2>(variance_sums, 0).sum_dim(0).reshape([batch]);
         let mean_variance = to_host(total)?.into_iter().map(|v| f64::from(v) / dims.max(1) as f64).collect();
@@ -139,6 +146,7 @@ impl UpsampledBatch {
             height,
             width,
             mean_variance,
+            squared_norms: norms.unwrap_or_else(|| NasTensor::<2>::zeros([batch, height * width], &device)),
             device,
         })
     }
@@ -168,16 +176,9 @@ impl UpsampledBatch {
         &self.mean_variance
     }
 
-    /// Squared feature norm of every pixel: `(batch, pixels)`. Upsamples each level densely
-    /// once, one level at a time.
+    /// Squared feature norm of every pixel: `(batch, pixels)`.
     pub fn squared_norms(&self) -> NasTensor<2> {
-        let (b, n) = (self.batch, self.pixels());
-        let mut total = NasTensor::<2>::zeros([b, n], &self.device);
-        for l in &self.levels {
-            let dense = l.upsample(l.values.clone().reshape([b * l.channels, l.h, l.w]));
-            total = total + dense.square().reshape([b, l.channels, n]).sum_dim(1).reshape([b, n]);
-        }
-        total
+        self.squared_norms.clone()
     }
 
     /// `F(p) . c` for every pixel and every centre: centres `(batch, k, dims)` to `(batch, k, pixels)`.

@@ -36,8 +36,8 @@ pub fn run(session: &Session, args: &BenchArgs) -> Result<()> {
     }
     let batch_size = args.batch.max(1);
     println!(
-        "NAS at 224x224, levels [2, 3, 4], K = 5, k-means seed 0, batch {batch_size}, on {}; median of {} runs after the first call",
-        format!("{:?}", nas_core::device::plain_device(&session.device)),
+        "NAS at 224x224, levels [2, 3, 4], K = 5, k-means seed 0, batch {batch_size}, on {:?}; median of {} runs after the first call",
+        nas_core::device::plain_device(&session.device),
         args.runs.max(1)
     );
     println!(

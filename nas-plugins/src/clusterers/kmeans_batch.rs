@@ -22,13 +22,25 @@ fn image_mask(flags: &[bool], features: &UpsampledBatch) -> Tensor<Backend, 3, B
     Tensor::<Backend, 1, Bool>::from_data(TensorData::from(flags), features.device()).reshape([flags.len(), 1, 1])
 }
 
+/// Pads each image's pixel list to `width` entries by repeating its last one, so that every
+/// gather and distance computation has one shape (a GPU compiles and tunes each shape once).
+fn padded(mut chosen: Vec<Vec<usize>>, width: usize) -> Vec<Vec<usize>> {
+    for c in &mut chosen {
+        let last = c.last().copied().unwrap_or(0);
+        c.resize(width, last);
+    }
+    chosen
+}
+
 /// Greedy k-means++ for every image; `(batch, k, dims)` centres.
 fn kmeans_plus_plus(features: &UpsampledBatch, norms: &NasTensor<2>, k: usize, rngs: &mut [ChaCha8Rng]) -> Result<NasTensor<3>> {
     let (b, n) = (features.batch(), features.pixels());
-    let first: Vec<Vec<usize>> = rngs.iter_mut().map(|rng| vec![draw_first(n, rng)]).collect();
-    let mut centres = vec![features.gather(&first)];
-    let mut closest = distances(features, norms, &centres[0]);
     let trials = candidates_per_centre(k);
+    let width = k.max(trials);
+    let first: Vec<Vec<usize>> = rngs.iter_mut().map(|rng| vec![draw_first(n, rng)]).collect();
+    let first = features.gather(&padded(first, width));
+    let mut closest = distances(features, norms, &first).slice([0..b, 0..1, 0..n]);
+    let mut centres = vec![first.slice([0..b, 0..1, 0..features.dims()])];
     for _ in 1..k {
         let host = to_host(closest.clone())?;
         let chosen: Vec<Vec<usize>> = rngs
@@ -36,11 +48,11 @@ fn kmeans_plus_plus(features: &UpsampledBatch, norms: &NasTensor<2>, k: usize, r
             .enumerate()
             .map(|(i, rng)| draw_candidates(&host[i * n..(i + 1) * n], trials, rng))
             .collect();
-        let candidates = features.gather(&chosen);
+        let candidates = features.gather(&padded(chosen, width));
         let d = distances(features, norms, &candidates);
-        let potentials = to_host(d.clone().min_pair(closest.clone().expand([b, trials, n])).sum_dim(2))?;
+        let potentials = to_host(d.clone().min_pair(closest.clone().expand([b, width, n])).sum_dim(2))?;
         let best: Vec<i64> = potentials
-            .chunks(trials)
+            .chunks(width)
             .map(|p| (0..trials).fold(0, |best, t| if p[t] < p[best] { t } else { best }) as i64)
             .collect();
         let index = Tensor::<Backend, 1, Int>::from_data(TensorData::new(best, [b]), features.device()).reshape([b, 1, 1]);
@@ -79,15 +91,15 @@ fn reseed_empty(
         let row = &mut host[i * n..(i + 1) * n];
         let far = (0..n).max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a))).unwrap_or(0);
         row[far] = 0.0;
-        let mut chosen = vec![vec![0]; features.batch()];
-        chosen[i] = vec![far];
+        let mut chosen = vec![vec![0; k]; features.batch()];
+        chosen[i] = vec![far; k];
         let pixel = features.gather(&chosen);
         let mut flags = vec![false; features.batch() * k];
         flags[i * k + c] = true;
         let mask = Tensor::<Backend, 1, Bool>::from_data(TensorData::from(flags.as_slice()), features.device())
             .reshape([features.batch(), k, 1])
             .expand(centres.dims());
-        centres = centres.mask_where(mask, pixel.expand([features.batch(), k, features.dims()]));
+        centres = centres.mask_where(mask, pixel);
     }
     Ok(centres)
 }

@@ -2,7 +2,6 @@
 //! the label map as superpixels (DESIGN.md, "NAS, as we specify it").
 
 use nas_core::component::{check_k, Features};
-use nas_core::device::is_accelerator;
 use nas_core::ndarray::{Array2, ArrayView2};
 use nas_core::upsampled::{ImplicitScaling, UpsampledFeatures};
 use nas_core::upsampled_batch::UpsampledBatch;
@@ -10,6 +9,7 @@ use nas_core::{
     connected_components, Backbone, Batch, Clusterer, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Segmentation,
     Segmenter, LEVELS,
 };
+use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
 /// How each channel is scaled before clustering.
@@ -39,11 +39,10 @@ pub enum Weighting {
 /// Where the clusterer runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClusteringPlace {
-    /// On the backbone's device when it is an accelerator and the clusterer can, else the host (default).
-    Auto,
-    /// Always on the host, image by image.
+    /// On the host, the images of a batch side by side (default).
     Host,
-    /// On the backbone's device whenever the clusterer and scaling allow (the CPU too).
+    /// Where the backbone runs (a GPU), the whole batch at once, when the clusterer and the
+    /// scaling allow it; otherwise on the host.
     Device,
 }
 
@@ -118,8 +117,8 @@ pub const NAS_PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "clustering",
         kind: ParamKind::Str,
-        default: "\"auto\"",
-        doc: "where k-means runs: auto (the GPU when the backbone is on one), host, device; scaling none or standardize",
+        default: "\"host\"",
+        doc: "where k-means runs: host, or device (the backbone's GPU, whole batch at once; scaling none or standardize)",
     },
 ];
 
@@ -180,10 +179,9 @@ impl Nas {
         }
         let (name, clusterer_params) = params.component_param("clusterer", "kmeans")?;
         let clusterer = ctx.registry.clusterer(&name, &clusterer_params, ctx)?;
-        let place = match params.choice("clustering", "auto", &["auto", "host", "device"])?.as_str() {
-            "host" => ClusteringPlace::Host,
+        let place = match params.choice("clustering", "host", &["host", "device"])?.as_str() {
             "device" => ClusteringPlace::Device,
-            _ => ClusteringPlace::Auto,
+            _ => ClusteringPlace::Host,
         };
         Ok(Nas {
             levels,
@@ -213,53 +211,42 @@ impl Nas {
         nas_core::device::synchronize(backbone.device())?;
         times.features = start.elapsed();
 
-        if let Some(labels) = self.cluster_on_device(&chosen, [gh, gw], backbone, &mut times)? {
-            let start = Instant::now();
-            let out = labels
-                .into_iter()
-                .zip(&batch.photos)
-                .map(|(labels, photo)| self.to_segmentation(labels, [gh, gw], photo))
-                .collect::<Result<Vec<_>>>()?;
-            times.components = start.elapsed();
-            return Ok((out, times));
-        }
-
+        let labels = match self.cluster_on_device(&chosen, [gh, gw], &mut times)? {
+            Some(labels) => labels,
+            None => {
+                let start = Instant::now();
+                let images = self.image_features(chosen, [gh, gw])?;
+                times.upsample_scale = start.elapsed();
+                // Images are independent: cluster them side by side (each run is seeded, so the
+                // result does not depend on the order).
+                let start = Instant::now();
+                let labels = images
+                    .par_iter()
+                    .map(|image| self.clusterer.cluster(&image.as_features(), self.k))
+                    .collect::<Result<Vec<_>>>()?;
+                times.clustering = start.elapsed();
+                labels
+            }
+        };
         let start = Instant::now();
-        let images = self.image_features(chosen, [gh, gw])?;
-        times.upsample_scale = start.elapsed();
-
-        let mut out = Vec::with_capacity(images.len());
-        for (image, photo) in images.iter().zip(&batch.photos) {
-            let start = Instant::now();
-            let labels = self.clusterer.cluster(&image.as_features(), self.k)?;
-            times.clustering += start.elapsed();
-            let start = Instant::now();
-            out.push(self.to_segmentation(labels, [gh, gw], photo)?);
-            times.components += start.elapsed();
-        }
+        let out = labels
+            .into_par_iter()
+            .zip(batch.photos.par_iter())
+            .map(|(labels, photo)| self.to_segmentation(labels, [gh, gw], photo))
+            .collect::<Result<Vec<_>>>()?;
+        times.components = start.elapsed();
         Ok((out, times))
     }
 
     /// Clusters the whole batch where the levels live, when `clustering`, the scaling and the
     /// clusterer allow it; `None` means the host path must run.
-    fn cluster_on_device(
-        &self,
-        levels: &[NasTensor<4>],
-        grid: [usize; 2],
-        backbone: &dyn Backbone,
-        times: &mut StageTimes,
-    ) -> Result<Option<Vec<Vec<u32>>>> {
-        let wanted = match self.place {
-            ClusteringPlace::Host => false,
-            ClusteringPlace::Device => true,
-            ClusteringPlace::Auto => is_accelerator(backbone.device()),
-        };
+    fn cluster_on_device(&self, levels: &[NasTensor<4>], grid: [usize; 2], times: &mut StageTimes) -> Result<Option<Vec<Vec<u32>>>> {
         let scaling = match self.scaling {
             Scaling::None => ImplicitScaling::None,
             Scaling::Standardize => ImplicitScaling::Standardize,
             Scaling::MinMax | Scaling::L2 => return Ok(None),
         };
-        if !wanted {
+        if self.place == ClusteringPlace::Host {
             return Ok(None);
         }
         let start = Instant::now();
