@@ -138,28 +138,32 @@ impl Level {
         });
     }
 
-    /// `R^T M`: the transpose of upsampling applied to a grid map (row-major `h x w` result).
-    fn downsample(&self, grid: &[f32]) -> Vec<f32> {
+    /// Horizontal pass of `maps` (`n x h x w`): `n x h x grid width`.
+    fn widen(&self, maps: &[f32]) -> Vec<f32> {
         let width = self.cols.len();
-        let mut rows_down = vec![0f32; self.h * width];
-        for (y, (idx, wt)) in self.rows.index.iter().zip(&self.rows.weight).enumerate() {
-            let line = &grid[y * width..(y + 1) * width];
-            for i in 0..4 {
-                let dst = &mut rows_down[idx[i] * width..(idx[i] + 1) * width];
-                for (d, s) in dst.iter_mut().zip(line) {
-                    *d += wt[i] * s;
+        let mut out = vec![0f32; maps.len() / self.w * width];
+        out.par_chunks_mut(width).zip(maps.par_chunks(self.w)).for_each(|(line, row)| {
+            for (v, (idx, wt)) in line.iter_mut().zip(self.cols.index.iter().zip(&self.cols.weight)) {
+                *v = wt[0] * row[idx[0]] + wt[1] * row[idx[1]] + wt[2] * row[idx[2]] + wt[3] * row[idx[3]];
+            }
+        });
+        out
+    }
+
+    /// `n` maps projected from the channels: map `i` is `sum_c coefficients[i][offset + c] * X_c`.
+    fn project(&self, coefficients: &[Vec<f32>], offset: usize) -> Vec<f32> {
+        let hw = self.h * self.w;
+        let mut out = vec![0f32; coefficients.len() * hw];
+        out.par_chunks_mut(hw).zip(coefficients).for_each(|(map, coefficient)| {
+            for c in 0..self.channels {
+                let weight = coefficient[offset + c];
+                if weight != 0.0 {
+                    for (p, v) in map.iter_mut().zip(&self.values[c * hw..(c + 1) * hw]) {
+                        *p += weight * v;
+                    }
                 }
             }
-        }
-        let mut out = vec![0f32; self.h * self.w];
-        for a in 0..self.h {
-            for (x, (idx, wt)) in self.cols.index.iter().zip(&self.cols.weight).enumerate() {
-                let v = rows_down[a * width + x];
-                for i in 0..4 {
-                    out[a * self.w + idx[i]] += wt[i] * v;
-                }
-            }
-        }
+        });
         out
     }
 
@@ -332,17 +336,9 @@ impl UpsampledFeatures {
     pub fn dot(&self, center: &[f32]) -> Vec<f32> {
         let mut out = vec![0f32; self.pixels()];
         let mut offset = 0;
+        let center = [center.to_vec()];
         for l in &self.levels {
-            let hw = l.h * l.w;
-            let mut projected = vec![0f32; hw];
-            for c in 0..l.channels {
-                let weight = center[offset + c];
-                if weight != 0.0 {
-                    for (p, v) in projected.iter_mut().zip(&l.values[c * hw..(c + 1) * hw]) {
-                        *p += weight * v;
-                    }
-                }
-            }
+            let projected = l.project(&center, offset);
             offset += l.channels;
             l.upsample_add(&projected, &mut out);
         }
@@ -381,18 +377,106 @@ impl UpsampledFeatures {
         out
     }
 
-    /// Sum of the feature vectors of the pixels where `mask` is 1 (any weights allowed).
-    pub fn weighted_sum(&self, mask: &[f32]) -> Vec<f32> {
-        let mut out = Vec::with_capacity(self.dims());
+    /// The closest of `centres` to every pixel and the squared distance to it, with `norms` from
+    /// [`UpsampledFeatures::squared_norms`]; ties go to the lower index. The same numbers as
+    /// [`UpsampledFeatures::dot`] per centre, in one pass over the grid for all centres.
+    pub fn nearest(&self, centres: &[Vec<f32>], norms: &[f32]) -> (Vec<u32>, Vec<f32>) {
+        let (k, width) = (centres.len(), self.width);
+        let centre_norms: Vec<f32> = centres.iter().map(|c| c.iter().map(|v| v * v).sum()).collect();
+        let mut offset = 0;
+        let widened: Vec<Vec<f32>> = self
+            .levels
+            .iter()
+            .map(|l| {
+                let w = l.widen(&l.project(centres, offset));
+                offset += l.channels;
+                w
+            })
+            .collect();
+        let mut labels = vec![0u32; self.pixels()];
+        let mut dist = vec![0f32; self.pixels()];
+        labels
+            .par_chunks_mut(width)
+            .zip(dist.par_chunks_mut(width))
+            .enumerate()
+            .for_each(|(y, (labels, dist))| {
+                let mut scores = vec![0f32; k * width];
+                for (l, wide) in self.levels.iter().zip(&widened) {
+                    let (idx, wt) = (l.rows.index[y], l.rows.weight[y]);
+                    for (i, score) in scores.chunks_mut(width).enumerate() {
+                        let block = &wide[i * l.h * width..(i + 1) * l.h * width];
+                        let taps: [&[f32]; 4] = idx.map(|a| &block[a * width..(a + 1) * width]);
+                        for (x, v) in score.iter_mut().enumerate() {
+                            *v += wt[0] * taps[0][x] + wt[1] * taps[1][x] + wt[2] * taps[2][x] + wt[3] * taps[3][x];
+                        }
+                    }
+                }
+                for x in 0..width {
+                    let norm = norms[y * width + x];
+                    let mut best = (0u32, f32::INFINITY);
+                    for i in 0..k {
+                        let d = (norm - 2.0 * scores[i * width + x] + centre_norms[i]).max(0.0);
+                        if d < best.1 {
+                            best = (i as u32, d);
+                        }
+                    }
+                    (labels[x], dist[x]) = best;
+                }
+            });
+        (labels, dist)
+    }
+
+    /// The sum of the feature vectors of each cluster's pixels (`labels` in `0..k`), and each
+    /// cluster's size: the indicator maps taken down by the transposed interpolation, then
+    /// projected on the channels.
+    pub fn cluster_sums(&self, labels: &[u32], k: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let width = self.width;
+        let mut sizes = vec![0usize; k];
+        for l in labels {
+            sizes[*l as usize] += 1;
+        }
+        let mut sums = vec![Vec::with_capacity(self.dims()); k];
         for l in &self.levels {
-            let down = l.downsample(mask);
+            // Per grid row, the indicator of each cluster taken down along x: `height x k x w`.
+            let mut narrow = vec![0f32; self.height * k * l.w];
+            narrow
+                .par_chunks_mut(k * l.w)
+                .zip(labels.par_chunks(width))
+                .for_each(|(row, labels)| {
+                    for (x, label) in labels.iter().enumerate() {
+                        let (idx, wt) = (l.cols.index[x], l.cols.weight[x]);
+                        let cluster = &mut row[*label as usize * l.w..(*label as usize + 1) * l.w];
+                        for i in 0..4 {
+                            cluster[idx[i]] += wt[i];
+                        }
+                    }
+                });
+            // Then along y: `k x h x w`.
             let hw = l.h * l.w;
-            for c in 0..l.channels {
-                let m = &l.values[c * hw..(c + 1) * hw];
-                out.push(m.iter().zip(&down).map(|(a, b)| a * b).sum());
+            let mut down = vec![0f32; k * hw];
+            for (y, row) in narrow.chunks(k * l.w).enumerate() {
+                let (idx, wt) = (l.rows.index[y], l.rows.weight[y]);
+                for (i, cluster) in row.chunks(l.w).enumerate() {
+                    for t in 0..4 {
+                        let dst = &mut down[i * hw + idx[t] * l.w..i * hw + (idx[t] + 1) * l.w];
+                        for (d, v) in dst.iter_mut().zip(cluster) {
+                            *d += wt[t] * v;
+                        }
+                    }
+                }
+            }
+            let projected: Vec<Vec<f32>> = (0..l.channels)
+                .into_par_iter()
+                .map(|c| {
+                    let m = &l.values[c * hw..(c + 1) * hw];
+                    down.chunks(hw).map(|d| m.iter().zip(d).map(|(a, b)| a * b).sum()).collect()
+                })
+                .collect();
+            for (i, sum) in sums.iter_mut().enumerate() {
+                sum.extend(projected.iter().map(|p: &Vec<f32>| p[i]));
             }
         }
-        out
+        (sums, sizes)
     }
 
     /// The full `(pixels, features)` matrix, for clusterers that need it.
@@ -449,26 +533,36 @@ mod tests {
         let center = vec![0.3, -1.0, 2.0, 0.5, -0.25];
         let dots = f.dot(&center);
         let norms = f.squared_norms();
-        let mut mask = vec![0f32; n];
-        for p in (0..n).step_by(3) {
-            mask[p] = 1.0;
-        }
-        let sums = f.weighted_sum(&mask);
+        let labels: Vec<u32> = (0..n as u32).map(|p| p % 3).collect();
+        let (sums, sizes) = f.cluster_sums(&labels, 4);
+        assert_eq!(sizes, vec![33, 33, 33, 0]);
+        let centres = vec![center.clone(), vec![0.0; d], vec![-0.5, 0.2, 0.1, 1.0, 0.0]];
+        let (nearest, dist) = f.nearest(&centres, &norms);
         for p in 0..n {
             let row = dense.row(p);
             let expected: f32 = row.iter().zip(&center).map(|(a, b)| a * b).sum();
             assert!((dots[p] - expected).abs() < 1e-4, "dot at {p}");
             let norm: f32 = row.iter().map(|v| v * v).sum();
             assert!((norms[p] - norm).abs() < 1e-3, "norm at {p}");
+            let distances: Vec<f32> = centres
+                .iter()
+                .map(|c| row.iter().zip(c).map(|(a, b)| (a - b).powi(2)).sum())
+                .collect();
+            let closest = (0..3).fold(0, |b, i| if distances[i] < distances[b] { i } else { b });
+            assert!((dist[p] - distances[closest]).abs() < 1e-3, "distance at {p}");
+            assert!(distances[nearest[p] as usize] <= distances[closest] + 1e-4, "nearest at {p}");
             let pixel = f.pixel(p);
             for c in 0..d {
                 assert!((pixel[c] - row[c]).abs() < 1e-5);
             }
         }
-        for c in 0..d {
-            let expected: f32 = (0..n).step_by(3).map(|p| dense[[p, c]]).sum();
-            assert!((sums[c] - expected).abs() < 1e-3, "sum of column {c}");
+        for (i, sum) in sums.iter().enumerate().take(3) {
+            for c in 0..d {
+                let expected: f32 = (i..n).step_by(3).map(|p| dense[[p, c]]).sum();
+                assert!((sum[c] - expected).abs() < 1e-3, "sum of column {c} over cluster {i}");
+            }
         }
+        assert!(sums[3].iter().all(|v| *v == 0.0), "an empty cluster sums to zero");
     }
 
     #[test]

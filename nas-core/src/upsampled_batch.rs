@@ -297,7 +297,14 @@ mod tests {
         let centres: Vec<f32> = (0..2 * 2 * d).map(|i| (i as f32 * 0.61).cos()).collect();
         let centres_t = NasTensor::<3>::from_data(TensorData::new(centres.clone(), [2, 2, d]), batch.device());
         let dots = to_host(batch.dot(&centres_t)).unwrap();
-        let masks: Vec<f32> = (0..2 * 2 * n).map(|i| ((i * 5) % 3) as f32).collect();
+        // Two clusters per image: pixel p of image b is in cluster (5p + b) mod 2.
+        let labels: Vec<Vec<u32>> = (0..2).map(|b| (0..n).map(|p| ((5 * p + b) % 2) as u32).collect()).collect();
+        let masks: Vec<f32> = (0..2)
+            .flat_map(|b| {
+                let labels = &labels[b];
+                (0..2u32).flat_map(move |k| labels.iter().map(move |l| if *l == k { 1.0 } else { 0.0 }))
+            })
+            .collect();
         let masks_t = NasTensor::<3>::from_data(TensorData::new(masks.clone(), [2, 2, n]), batch.device());
         let sums = to_host(batch.weighted_sums(&masks_t)).unwrap();
         let chosen = vec![vec![0, 17, n - 1], vec![5, 5, 40]];
@@ -307,8 +314,7 @@ mod tests {
             for k in 0..2 {
                 let c = &centres[(b * 2 + k) * d..(b * 2 + k + 1) * d];
                 close(&dots[(b * 2 + k) * n..(b * 2 + k + 1) * n], &h.dot(c), 1e-4);
-                let m = &masks[(b * 2 + k) * n..(b * 2 + k + 1) * n];
-                close(&sums[(b * 2 + k) * d..(b * 2 + k + 1) * d], &h.weighted_sum(m), 1e-4);
+                close(&sums[(b * 2 + k) * d..(b * 2 + k + 1) * d], &h.cluster_sums(&labels[b], 2).0[k], 1e-4);
             }
             for (t, &p) in chosen[b].iter().enumerate() {
                 close(&gathered[(b * 3 + t) * d..(b * 3 + t + 1) * d], &h.pixel(p), 1e-4);

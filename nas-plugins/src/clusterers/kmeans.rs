@@ -117,39 +117,17 @@ fn kmeans_plus_plus(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: 
     centers
 }
 
-/// Assigns every pixel to its closest centre; returns labels and squared distances.
-fn assign(features: &UpsampledFeatures, norms: &[f32], centers: &[Vec<f32>]) -> (Vec<u32>, Vec<f32>) {
-    let n = norms.len();
-    let mut labels = vec![0u32; n];
-    let mut best = vec![f32::INFINITY; n];
-    for (k, c) in centers.iter().enumerate() {
-        let d = distances(features, norms, c);
-        labels
-            .par_iter_mut()
-            .zip(best.par_iter_mut())
-            .zip(d.par_iter())
-            .for_each(|((l, b), d)| {
-                if *d < *b {
-                    *b = *d;
-                    *l = k as u32;
-                }
-            });
-    }
-    (labels, best)
-}
-
 /// One k-means run on implicit features: labels and inertia.
 fn run_once(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: &mut ChaCha8Rng, max_iter: usize, tol: f64) -> (Vec<u32>, f64) {
     let mut centers = kmeans_plus_plus(features, norms, k, rng);
-    let (mut labels, mut dist) = assign(features, norms, &centers);
+    let (mut labels, mut dist) = features.nearest(&centers, norms);
     for _ in 0..max_iter {
+        let (sums, sizes) = features.cluster_sums(&labels, k);
         let mut shift = 0f64;
         let mut new_centers = Vec::with_capacity(k);
-        for (c, old) in centers.iter().enumerate() {
-            let mask: Vec<f32> = labels.iter().map(|l| if *l == c as u32 { 1.0 } else { 0.0 }).collect();
-            let count: f32 = mask.iter().sum();
-            let center = if count > 0.0 {
-                features.weighted_sum(&mask).into_iter().map(|v| v / count).collect()
+        for ((old, sum), size) in centers.iter().zip(sums).zip(sizes) {
+            let center = if size > 0 {
+                sum.into_iter().map(|v| v / size as f32).collect()
             } else {
                 // An empty cluster restarts at the pixel farthest from its centre.
                 let far = (0..dist.len())
@@ -162,7 +140,7 @@ fn run_once(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: &mut Cha
             new_centers.push(center);
         }
         centers = new_centers;
-        let (new_labels, new_dist) = assign(features, norms, &centers);
+        let (new_labels, new_dist) = features.nearest(&centers, norms);
         let changed = new_labels != labels;
         labels = new_labels;
         dist = new_dist;
