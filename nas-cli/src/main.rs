@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod session;
+mod throughput;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -109,6 +109,39 @@ fn features_writes_five_levels_and_logits() {
         nas_core::npy::read::<f32>(&dir.join("chelsea.logits.npy")).unwrap().shape(),
         &[1000]
     );
+    assert!(!text(&out).1.contains("timing:"), "one batch has no steady state to report");
+}
+
+#[test]
+fn several_batches_report_first_batch_and_steady_throughput() {
+    let tmp = tempfile::tempdir().unwrap();
+    let copies: Vec<String> = (0..3)
+        .map(|i| {
+            let p = tmp.path().join(format!("copy{i}.png"));
+            std::fs::copy(photo(), &p).unwrap();
+            p.display().to_string()
+        })
+        .collect();
+    let dir = tmp.path().join("feats");
+    let weights = effnet();
+    let mut args = vec![
+        "features",
+        "--weights",
+        weights.as_str(),
+        "--batch",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend(copies.iter().map(String::as_str));
+    let out = nas(tmp.path(), &args);
+    let stderr = text(&out).1;
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("timing: first batch of 2 images") && stderr.contains("images/s"),
+        "{stderr}"
+    );
+    assert!(dir.join("copy2.level4.npy").is_file());
 }
 
 #[test]

@@ -314,7 +314,11 @@ mod tests {
             for k in 0..2 {
                 let c = &centres[(b * 2 + k) * d..(b * 2 + k + 1) * d];
                 close(&dots[(b * 2 + k) * n..(b * 2 + k + 1) * n], &h.dot(c), 1e-4);
-                close(&sums[(b * 2 + k) * d..(b * 2 + k + 1) * d], &h.cluster_sums(&labels[b], 2).0[k], 1e-4);
+                close(
+                    &sums[(b * 2 + k) * d..(b * 2 + k + 1) * d],
+                    &h.cluster_sums(&labels[b], 2).0[k],
+                    1e-4,
+                );
             }
             for (t, &p) in chosen[b].iter().enumerate() {
                 close(&gathered[(b * 3 + t) * d..(b * 3 + t + 1) * d], &h.pixel(p), 1e-4);

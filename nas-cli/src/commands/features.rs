@@ -3,6 +3,7 @@
 use super::{load_backbone, open_all, resize};
 use crate::cli::FeaturesArgs;
 use crate::session::Session;
+use crate::throughput::Throughput;
 use nas_core::backbone::normalise;
 use nas_core::{npy, NasError, Result};
 
@@ -14,6 +15,7 @@ fn values<const D: usize>(t: nas_core::NasTensor<D>) -> Result<Vec<f32>> {
 pub fn run(session: &Session, args: &FeaturesArgs) -> Result<()> {
     let backbone = load_backbone(session, &args.model)?;
     let bar = session.progress(args.images.len(), "features");
+    let mut clock = Throughput::start(args.model.batch.max(1).min(args.images.len()));
     for chunk in args.images.chunks(args.model.batch.max(1)) {
         session.check_stop()?;
         let photos = open_all(chunk, resize(&args.model))?;
@@ -31,9 +33,13 @@ pub fn run(session: &Session, args: &FeaturesArgs) -> Result<()> {
             let classes = logits.dims()[1];
             npy::write(&args.out.join(format!("{stem}.logits.npy")), &[classes], &values(logits)?)?;
             bar.inc(1);
+            clock.image_done();
         }
     }
     bar.finish_and_clear();
     eprintln!("wrote features of {} image(s) to {}", args.images.len(), args.out.display());
+    if let Some(line) = clock.report() {
+        eprintln!("{line}");
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use super::{backbone_params, resize};
 use crate::cli::{ExplainArgs, RunArgs, SegmentArgs, SegmenterArgs};
 use crate::session::Session;
+use crate::throughput::Throughput;
 use nas_core::pipeline::{write_summary, ComponentSpec, Pipeline, Runner};
 use nas_core::{NasError, Params, Result};
 
@@ -110,8 +111,10 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
     let count = pipeline.images.len();
     let runner = Runner::new(pipeline, &ctx)?;
     let bar = session.progress(count, "images");
+    let mut clock = Throughput::start(runner.pipeline().batch.min(count));
     let reports = runner.run(&session.stop, |report| {
         bar.inc(1);
+        clock.image_done();
         if json {
             bar.suspend(|| println!("{}", serde_json::json!(report)));
         }
@@ -137,6 +140,9 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
             out.display(),
             summary.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
+        if let Some(line) = clock.report() {
+            eprintln!("{line}");
+        }
     }
     Ok(())
 }
