@@ -35,6 +35,42 @@ impl LevelTensors {
         self.rows.clone().unsqueeze::<3>().matmul(wide.reshape([n, self.h, width]))
     }
 
+    /// Every channel of the images `range` upsampled once: their moments give the scaling,
+    /// then the pixels' squared norms after scaling. These are the same products as k-means
+    /// uses later, so a GPU compiles and tunes fewer kernels.
+    fn statistics(
+        &self,
+        range: std::ops::Range<usize>,
+        [height, width]: [usize; 2],
+        scaling: ImplicitScaling,
+        weight: f32,
+    ) -> LevelStatistics {
+        let n = range.len();
+        let values = self.values.clone().slice([range, 0..self.channels, 0..self.h * self.w]);
+        let dense = self
+            .upsample(values.reshape([n * self.channels, self.h, self.w]))
+            .reshape([n, self.channels, height * width]);
+        let mean = dense.clone().mean_dim(2);
+        let variance = (dense.clone().square().mean_dim(2) - mean.clone().square()).clamp_min(0.0);
+        let (shift, scale) = match scaling {
+            ImplicitScaling::None => (mean.zeros_like(), mean.ones_like() * weight),
+            ImplicitScaling::Standardize => {
+                let std = variance.clone().sqrt();
+                let tiny = std.clone().lower_equal_elem(1e-12);
+                (mean, (std.mask_fill(tiny, 1.0)).recip() * weight)
+            }
+        };
+        LevelStatistics {
+            weighted_variance: (variance * scale.clone().square()).sum_dim(1).reshape([n, 1]),
+            norms: ((dense - shift.clone()) * scale.clone())
+                .square()
+                .sum_dim(1)
+                .reshape([n, height * width]),
+            shift,
+            scale,
+        }
+    }
+
     /// The transpose of [`LevelTensors::upsample`]: `(n, grid height, grid width)` to `(n, h, w)`.
     fn downsample(&self, grid: NasTensor<3>) -> NasTensor<3> {
         let [n, height, width] = grid.dims();
@@ -45,6 +81,22 @@ impl LevelTensors {
             .unsqueeze::<3>()
             .matmul(narrow.reshape([n, height, self.w]))
     }
+}
+
+/// The most floats upsampled densely at once (1 GiB of f32) when channel moments and pixel norms
+/// are computed; larger batches are taken a group of images at a time.
+const DENSE_BLOCK_FLOATS: usize = 1 << 28;
+
+/// Scaling and statistics of one level for a group of images.
+struct LevelStatistics {
+    /// `(images, channels, 1)`: subtracted from each channel.
+    shift: NasTensor<3>,
+    /// `(images, channels, 1)`: then multiplied (standardisation and level weight).
+    scale: NasTensor<3>,
+    /// `(images, 1)`: sum over channels of the scaled channel variances.
+    weighted_variance: NasTensor<2>,
+    /// `(images, pixels)`: this level's part of each pixel's squared norm after scaling.
+    norms: NasTensor<2>,
 }
 
 /// The upsampled, scaled and weighted features of every image of a batch, on one device.
@@ -85,6 +137,17 @@ impl UpsampledBatch {
     /// Builds from the chosen levels `(batch, channels, h, w)` of one forward pass, the output
     /// grid, the scaling and one weight per level. Channel moments are computed on the device.
     pub fn new(levels: Vec<NasTensor<4>>, grid: [usize; 2], scaling: ImplicitScaling, weights: &[f32]) -> Result<UpsampledBatch> {
+        Self::with_block_limit(levels, grid, scaling, weights, DENSE_BLOCK_FLOATS)
+    }
+
+    /// [`UpsampledBatch::new`] with at most `block_floats` floats upsampled densely at once.
+    fn with_block_limit(
+        levels: Vec<NasTensor<4>>,
+        grid: [usize; 2],
+        scaling: ImplicitScaling,
+        weights: &[f32],
+        block_floats: usize,
+    ) -> Result<UpsampledBatch> {
         let [height, width] = grid;
         let device = levels
             .first()
@@ -97,39 +160,27 @@ impl UpsampledBatch {
         let mut dims = 0usize;
         for (level, &weight) in levels.into_iter().zip(weights) {
             let [b, channels, h, w] = level.dims();
-            let values = plain(level.detach()).reshape([b * channels, h, w]);
             let (row_taps, col_taps) = (Taps::bicubic(h, height), Taps::bicubic(w, width));
-            let rows = matrix(row_taps.matrix(), height, h, &device);
-            let cols_t = matrix(col_taps.matrix(), width, w, &device).transpose();
             let mut level = LevelTensors {
-                values: values.clone().reshape([b, channels, h * w]),
+                values: plain(level.detach()).reshape([b, channels, h * w]),
                 channels,
                 h,
                 w,
-                rows,
-                cols_t,
+                rows: matrix(row_taps.matrix(), height, h, &device),
+                cols_t: matrix(col_taps.matrix(), width, w, &device).transpose(),
                 row_taps,
                 col_taps,
             };
-            // Every channel upsampled once, a level at a time: its moments, then the pixels'
-            // squared norms after scaling. The same products as k-means uses later, so a GPU
-            // compiles and tunes fewer kernels.
-            let dense = level.upsample(values).reshape([b, channels, height * width]);
-            let mean = dense.clone().mean_dim(2);
-            let variance = (dense.clone().square().mean_dim(2) - mean.clone().square()).clamp_min(0.0);
-            let (shift, scale) = match scaling {
-                ImplicitScaling::None => (mean.zeros_like(), mean.ones_like() * weight),
-                ImplicitScaling::Standardize => {
-                    let std = variance.clone().sqrt();
-                    let tiny = std.clone().lower_equal_elem(1e-12);
-                    (mean, (std.mask_fill(tiny, 1.0)).recip() * weight)
-                }
-            };
-            variance_sums.push((variance * scale.clone().square()).sum_dim(1).reshape([b]));
-            let level_norms = ((dense - shift.clone()) * scale.clone())
-                .square()
-                .sum_dim(1)
-                .reshape([b, height * width]);
+            let group = (block_floats / (channels * height * width).max(1)).clamp(1, b.max(1));
+            let parts: Vec<LevelStatistics> = (0..b)
+                .step_by(group)
+                .map(|start| level.statistics(start..(start + group).min(b), [height, width], scaling, weight))
+                .collect();
+            let join2 = |f: fn(&LevelStatistics) -> NasTensor<2>| Tensor::cat(parts.iter().map(f).collect(), 0);
+            let join3 = |f: fn(&LevelStatistics) -> NasTensor<3>| Tensor::cat(parts.iter().map(f).collect(), 0);
+            let (shift, scale) = (join3(|p| p.shift.clone()), join3(|p| p.scale.clone()));
+            variance_sums.push(join2(|p| p.weighted_variance.clone()).reshape([b]));
+            let level_norms = join2(|p| p.norms.clone());
             norms = Some(match norms {
                 Some(n) => n + level_norms,
                 None => level_norms,
@@ -276,6 +327,28 @@ mod tests {
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
         }
+    }
+
+    #[test]
+    fn image_groups_give_the_same_features_as_the_whole_batch() {
+        let grid = [9, 7];
+        let whole = UpsampledBatch::new(sample().0, grid, ImplicitScaling::Standardize, &[0.5, 2.0]).unwrap();
+        // A limit of one float forces one image per dense block.
+        let grouped = UpsampledBatch::with_block_limit(sample().0, grid, ImplicitScaling::Standardize, &[0.5, 2.0], 1).unwrap();
+        for (a, b) in whole.mean_variance().iter().zip(grouped.mean_variance()) {
+            assert!((a - b).abs() <= 1e-6 * a.abs());
+        }
+        close(
+            &to_host(grouped.squared_norms()).unwrap(),
+            &to_host(whole.squared_norms()).unwrap(),
+            1e-5,
+        );
+        let centres = NasTensor::<3>::ones([2, 1, whole.dims()], whole.device());
+        close(
+            &to_host(grouped.dot(&centres)).unwrap(),
+            &to_host(whole.dot(&centres)).unwrap(),
+            1e-5,
+        );
     }
 
     #[test]
