@@ -10,7 +10,9 @@
 #   2. CPU-vs-GPU agreement of the five levels and logits, resnet18 and efficientnet-lite0;
 #   3. NAS label agreement (adjusted Rand index): CPU vs GPU, and GPU k-means vs host k-means on
 #      the same GPU features; n_init 1 and 10;
-#   4. efficientnet-lite0 throughput at batch 32.
+#   4. efficientnet-lite0 throughput at batch 32;
+#   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
+#      no file to carry).
 # cubecl.toml (repository root) keeps compiled kernels and autotune results under target/, so
 # only the first process pays them.
 set -uo pipefail
@@ -68,3 +70,10 @@ done
 
 echo "== 4. NAS throughput, efficientnet-lite0"
 step $NAS --device $DEVICE bench --backbone efficientnet-lite0 --weights "efficientnet-lite0=$EFF" --runs 5 --batch 32 --param clustering=device
+
+echo "== 5. agreement: levels and logits, CPU vs GPU, the other backbones (seeded random weights)"
+for arch in resnet50 vgg16 vit_b_16; do
+  step $NAS features --backbone $arch --weights random:0 --out "$OUT/$arch-cpu" "$IMG" > /dev/null
+  step $NAS --device $DEVICE features --backbone $arch --weights random:0 --out "$OUT/$arch-gpu" "$IMG" > /dev/null
+  for f in "$OUT/$arch-cpu"/*.npy; do echo -n "$arch "; python3 scripts/npy_compare.py "$OUT/$arch-gpu/$(basename "$f")" "$f"; done
+done

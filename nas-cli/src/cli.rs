@@ -60,7 +60,7 @@ pub struct ModelArgs {
     /// Backbone name (see `nas list`).
     #[arg(long, default_value = "efficientnet-lite0")]
     pub backbone: String,
-    /// Weight file (.pth or .safetensors); default: the standard file in the cache.
+    /// Weight file (.pth or .safetensors), or `random:SEED` (seeded random weights, for checks and benchmarks); default: the standard file in the cache.
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// Keep images at their size instead of resizing (shorter side 256) and centre-cropping to 224.

@@ -84,6 +84,36 @@ fn predict_json_names_the_cat() {
 }
 
 #[test]
+fn random_weights_are_seeded_and_need_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = photo();
+    let predict = |weights: &str| {
+        let out = nas(
+            tmp.path(),
+            &[
+                "predict",
+                "--backbone",
+                "resnet50",
+                "--weights",
+                weights,
+                "--json",
+                photo.to_str().unwrap(),
+            ],
+        );
+        (out.status.code(), text(&out))
+    };
+    let (code, (first, stderr)) = predict("random:0");
+    assert_eq!(code, Some(0), "{stderr}");
+    let parsed: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert!(parsed["top5"][0]["score"].as_f64().unwrap().is_finite(), "{first}");
+    assert_eq!(predict("random:0").1 .0, first, "same seed, same network");
+    assert_ne!(predict("random:1").1 .0, first, "another seed, another network");
+    let (code, (_, stderr)) = predict("random:x");
+    assert_eq!(code, Some(65), "bad input, {stderr}");
+    assert!(stderr.contains("random:x") && stderr.contains("SEED"), "{stderr}");
+}
+
+#[test]
 fn features_writes_five_levels_and_logits() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("feats");

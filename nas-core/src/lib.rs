@@ -16,6 +16,7 @@ pub mod params;
 pub mod photo;
 pub mod pipeline;
 pub mod plugin;
+pub mod random_weights;
 pub mod registry;
 pub mod render;
 pub mod segmentation;

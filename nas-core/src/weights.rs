@@ -18,6 +18,8 @@ pub struct StateDict {
     path: PathBuf,
     tensors: BTreeMap<String, RawTensor>,
     device: Device,
+    /// `Some(seed)` for `random:SEED`: every key is drawn on request (see `random_weights`).
+    random: Option<u64>,
 }
 
 /// Keys that carry no weights (BatchNorm's step counter) and may be present or not.
@@ -26,8 +28,17 @@ fn is_bookkeeping(key: &str) -> bool {
 }
 
 impl StateDict {
-    /// Reads a `.pth`/`.pt` or `.safetensors` file onto `device`.
+    /// Reads a `.pth`/`.pt` or `.safetensors` file onto `device`; `random:SEED` gives seeded
+    /// random weights of whatever shapes the network asks for.
     pub fn open(path: &Path, device: &Device) -> Result<StateDict> {
+        if let Some(seed) = crate::random_weights::seed_of(path) {
+            return Ok(StateDict {
+                path: path.to_path_buf(),
+                tensors: BTreeMap::new(),
+                device: device.clone(),
+                random: Some(seed?),
+            });
+        }
         if !path.exists() {
             return Err(NasError::Weights {
                 path: path.to_path_buf(),
@@ -44,6 +55,7 @@ impl StateDict {
             path: path.to_path_buf(),
             tensors,
             device: device.clone(),
+            random: None,
         })
     }
 
@@ -68,6 +80,9 @@ impl StateDict {
 
     /// Removes `key` and returns its values, checking the shape.
     pub fn take_values(&mut self, key: &str, expected: &[usize]) -> Result<Vec<f32>> {
+        if let Some(seed) = self.random {
+            return Ok(crate::random_weights::values(seed, key, expected));
+        }
         let raw = self.tensors.remove(key).ok_or_else(|| NasError::Weights {
             path: self.path.clone(),
             reason: format!("missing key `{key}` (expected shape {expected:?})"),

@@ -19,7 +19,7 @@ pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
 pub fn resolve_weights(backbone: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<PathBuf> {
     if let Some(path) = params.string("weights")? {
         let path = PathBuf::from(path);
-        if !path.exists() {
+        if !path.exists() && nas_core::random_weights::seed_of(&path).is_none() {
             return Err(NasError::Weights {
                 path,
                 reason: format!("file not found (given as the `weights` parameter of {backbone})"),

@@ -151,7 +151,8 @@ pub const BACKBONE_PARAMS: &[ParamSpec] = &[
         name: "weights",
         kind: ParamKind::Str,
         default: "",
-        doc: "state dict (.pth or .safetensors); default: the standard file in the cache directory",
+        doc:
+            "state dict (.pth or .safetensors), or random:SEED for seeded random weights; default: the standard file in the cache directory",
     },
     ParamSpec {
         name: "num_classes",
