@@ -3,7 +3,7 @@
 //! For checks and benchmarks that need a network but not a trained one (CPU-vs-GPU agreement,
 //! throughput), like `pretrained=False` in torchvision or timm. Every tensor is drawn from the
 //! seed and its key, so a key's values do not depend on which other keys the network reads.
-//! Scales keep activations bounded through deep networks: He-uniform for weight matrices and
+//! Scales keep activations finite through deep networks: He-uniform for weight matrices and
 //! kernels, BatchNorm statistics near the identity, LayerNorm and BatchNorm gains near one.
 
 use crate::error::{NasError, Result};
