@@ -333,6 +333,7 @@ impl Nas {
             Scaling::MinMax | Scaling::L2 => None,
         };
         (0..batch)
+            .into_par_iter()
             .map(|i| {
                 let levels: Vec<_> = per_level
                     .iter()
