@@ -52,10 +52,10 @@ pub fn values(seed: u64, key: &str, shape: &[usize]) -> Vec<f32> {
         (0.5, 1.5)
     } else if key.ends_with("running_mean") || key.ends_with("bias") {
         (-0.1, 0.1)
-    } else if shape.len() == 1 {
+    } else if shape.len() <= 1 {
         (0.9, 1.1)
     } else {
-        let fan_in: usize = shape[1..].iter().product();
+        let fan_in: usize = shape.iter().skip(1).product();
         let bound = (6.0 / fan_in.max(1) as f32).sqrt();
         (-bound, bound)
     };
@@ -75,6 +75,7 @@ mod tests {
         let bound = (6.0f32 / 18.0).sqrt();
         assert!(a.iter().all(|v| v.abs() <= bound));
         assert!(values(0, "bn1.running_var", &[8]).iter().all(|v| *v >= 0.5));
+        assert_eq!(values(0, "logit_scale", &[]).len(), 1, "a scalar tensor is one value");
     }
 
     #[test]

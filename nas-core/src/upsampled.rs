@@ -53,11 +53,6 @@ impl Taps {
         self.index.is_empty()
     }
 
-    /// Number of input samples.
-    pub fn input_len(&self) -> usize {
-        self.input
-    }
-
     /// The interpolation as a dense `output x input` matrix (row-major), for matrix products
     /// on a tensor device.
     pub fn matrix(&self) -> Vec<f32> {
@@ -105,6 +100,12 @@ impl Taps {
     }
 }
 
+/// `sum_i weight[i] * rows[i][x]`: one grid sample from four source rows.
+#[inline]
+fn blend(weight: &[f32; 4], rows: &[&[f32]; 4], x: usize) -> f32 {
+    weight[0] * rows[0][x] + weight[1] * rows[1][x] + weight[2] * rows[2][x] + weight[3] * rows[3][x]
+}
+
 /// One depth level: `channels x h x w` low-resolution values (already scaled and weighted) and
 /// the taps that carry them to the output grid.
 #[derive(Debug, Clone)]
@@ -120,22 +121,19 @@ struct Level {
 impl Level {
     /// Upsamples one scalar `h x w` map to the grid, adding it into `out` (row-major).
     fn upsample_add(&self, map: &[f32], out: &mut [f32]) {
-        let width = self.cols.len();
-        let mut horizontal = vec![0f32; self.h * width];
-        for a in 0..self.h {
-            let row = &map[a * self.w..(a + 1) * self.w];
-            for (x, (idx, wt)) in self.cols.index.iter().zip(&self.cols.weight).enumerate() {
-                horizontal[a * width + x] = wt[0] * row[idx[0]] + wt[1] * row[idx[1]] + wt[2] * row[idx[2]] + wt[3] * row[idx[3]];
-            }
-        }
-        out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
-            let idx = self.rows.index[y];
-            let wt = self.rows.weight[y];
-            let taps: [&[f32]; 4] = idx.map(|a| &horizontal[a * width..(a + 1) * width]);
+        let horizontal = self.widen(map);
+        out.par_chunks_mut(self.cols.len()).enumerate().for_each(|(y, line)| {
+            let (wt, taps) = self.source_rows(&horizontal, y);
             for (x, v) in line.iter_mut().enumerate() {
-                *v += wt[0] * taps[0][x] + wt[1] * taps[1][x] + wt[2] * taps[2][x] + wt[3] * taps[3][x];
+                *v += blend(&wt, &taps, x);
             }
         });
+    }
+
+    /// The four rows of a widened `h x grid width` block, and their weights, that make grid row `y`.
+    fn source_rows<'a>(&self, block: &'a [f32], y: usize) -> ([f32; 4], [&'a [f32]; 4]) {
+        let width = self.cols.len();
+        (self.rows.weight[y], self.rows.index[y].map(|a| &block[a * width..(a + 1) * width]))
     }
 
     /// Horizontal pass of `maps` (`n x h x w`): `n x h x grid width`.
@@ -151,12 +149,12 @@ impl Level {
     }
 
     /// `n` maps projected from the channels: map `i` is `sum_c coefficients[i][offset + c] * X_c`.
-    fn project(&self, coefficients: &[Vec<f32>], offset: usize) -> Vec<f32> {
+    fn project<C: AsRef<[f32]> + Sync>(&self, coefficients: &[C], offset: usize) -> Vec<f32> {
         let hw = self.h * self.w;
         let mut out = vec![0f32; coefficients.len() * hw];
         out.par_chunks_mut(hw).zip(coefficients).for_each(|(map, coefficient)| {
             for c in 0..self.channels {
-                let weight = coefficient[offset + c];
+                let weight = coefficient.as_ref()[offset + c];
                 if weight != 0.0 {
                     for (p, v) in map.iter_mut().zip(&self.values[c * hw..(c + 1) * hw]) {
                         *p += weight * v;
@@ -336,9 +334,8 @@ impl UpsampledFeatures {
     pub fn dot(&self, center: &[f32]) -> Vec<f32> {
         let mut out = vec![0f32; self.pixels()];
         let mut offset = 0;
-        let center = [center.to_vec()];
         for l in &self.levels {
-            let projected = l.project(&center, offset);
+            let projected = l.project(&[center], offset);
             offset += l.channels;
             l.upsample_add(&projected, &mut out);
         }
@@ -350,25 +347,13 @@ impl UpsampledFeatures {
         let mut out = vec![0f32; self.pixels()];
         let width = self.width;
         for l in &self.levels {
-            let hw = l.h * l.w;
             // Horizontal pass of every channel, then each output row accumulates its squares.
-            let mut horizontal = vec![0f32; l.channels * l.h * width];
-            horizontal.par_chunks_mut(l.h * width).enumerate().for_each(|(c, block)| {
-                let m = &l.values[c * hw..(c + 1) * hw];
-                for a in 0..l.h {
-                    let row = &m[a * l.w..(a + 1) * l.w];
-                    for (x, (idx, wt)) in l.cols.index.iter().zip(&l.cols.weight).enumerate() {
-                        block[a * width + x] = wt[0] * row[idx[0]] + wt[1] * row[idx[1]] + wt[2] * row[idx[2]] + wt[3] * row[idx[3]];
-                    }
-                }
-            });
+            let horizontal = l.widen(&l.values);
             out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
-                let (idx, wt) = (l.rows.index[y], l.rows.weight[y]);
-                for c in 0..l.channels {
-                    let block = &horizontal[c * l.h * width..(c + 1) * l.h * width];
-                    let taps: [&[f32]; 4] = idx.map(|a| &block[a * width..(a + 1) * width]);
+                for block in horizontal.chunks(l.h * width) {
+                    let (wt, taps) = l.source_rows(block, y);
                     for (x, v) in line.iter_mut().enumerate() {
-                        let u = wt[0] * taps[0][x] + wt[1] * taps[1][x] + wt[2] * taps[2][x] + wt[3] * taps[3][x];
+                        let u = blend(&wt, &taps, x);
                         *v += u * u;
                     }
                 }
@@ -402,12 +387,10 @@ impl UpsampledFeatures {
             .for_each(|(y, (labels, dist))| {
                 let mut scores = vec![0f32; k * width];
                 for (l, wide) in self.levels.iter().zip(&widened) {
-                    let (idx, wt) = (l.rows.index[y], l.rows.weight[y]);
-                    for (i, score) in scores.chunks_mut(width).enumerate() {
-                        let block = &wide[i * l.h * width..(i + 1) * l.h * width];
-                        let taps: [&[f32]; 4] = idx.map(|a| &block[a * width..(a + 1) * width]);
+                    for (score, block) in scores.chunks_mut(width).zip(wide.chunks(l.h * width)) {
+                        let (wt, taps) = l.source_rows(block, y);
                         for (x, v) in score.iter_mut().enumerate() {
-                            *v += wt[0] * taps[0][x] + wt[1] * taps[1][x] + wt[2] * taps[2][x] + wt[3] * taps[3][x];
+                            *v += blend(&wt, &taps, x);
                         }
                     }
                 }
