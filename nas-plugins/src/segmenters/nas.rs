@@ -241,10 +241,8 @@ impl Nas {
     /// Clusters the whole batch where the levels live, when `clustering`, the scaling and the
     /// clusterer allow it; `None` means the host path must run.
     fn cluster_on_device(&self, levels: &[NasTensor<4>], grid: [usize; 2], times: &mut StageTimes) -> Result<Option<Vec<Vec<u32>>>> {
-        let scaling = match self.scaling {
-            Scaling::None => ImplicitScaling::None,
-            Scaling::Standardize => ImplicitScaling::Standardize,
-            Scaling::MinMax | Scaling::L2 => return Ok(None),
+        let Some(scaling) = self.implicit_scaling() else {
+            return Ok(None);
         };
         if self.place == ClusteringPlace::Host {
             return Ok(None);
@@ -300,6 +298,16 @@ impl Nas {
         self.k
     }
 
+    /// The scaling as the implicit (low-resolution) features can apply it; `None` for the
+    /// scalings that are not affine (min-max, L2), which need the dense matrix.
+    fn implicit_scaling(&self) -> Option<ImplicitScaling> {
+        match self.scaling {
+            Scaling::None => Some(ImplicitScaling::None),
+            Scaling::Standardize => Some(ImplicitScaling::Standardize),
+            Scaling::MinMax | Scaling::L2 => None,
+        }
+    }
+
     /// One factor per chosen level.
     fn level_weights(&self, channels: &[usize]) -> Vec<f32> {
         match &self.weighting {
@@ -327,11 +335,7 @@ impl Nas {
             per_level.push((c, h, w, values));
         }
         let weights = self.level_weights(&channels);
-        let implicit = match self.scaling {
-            Scaling::None => Some(ImplicitScaling::None),
-            Scaling::Standardize => Some(ImplicitScaling::Standardize),
-            Scaling::MinMax | Scaling::L2 => None,
-        };
+        let implicit = self.implicit_scaling();
         (0..batch)
             .into_par_iter()
             .map(|i| {
