@@ -9,7 +9,7 @@
 //! `runs` defaults to 5, `batch` to 1. The input is a fixed pseudo-random normalised image.
 
 use nas_core::burn::tensor::TensorData;
-use nas_core::{Context, LevelHook, NasTensor, Params, Registry, LEVELS};
+use nas_core::{LevelHook, NasTensor, LEVELS};
 use std::time::{Duration, Instant};
 
 /// Records when each depth level is reached.
@@ -39,17 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(5).max(1);
     let batch: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(1).max(1);
 
-    nas_plugins::link();
-    let registry = Registry::builtin();
-    let ctx = Context {
-        registry: &registry,
-        device: nas_core::device::default_device(),
-        cache_dir: std::env::temp_dir(),
-    };
-    let mut params = Params::empty(arch);
-    params.set("weights", toml::Value::String(weights.clone()));
     let load_start = Instant::now();
-    let net = registry.backbone(arch, &params, &ctx)?;
+    let net = nas_plugins::backbones::load(arch, std::path::Path::new(&weights), nas_core::device::default_device())?;
     let load = load_start.elapsed();
 
     let side = 224;

@@ -4,21 +4,12 @@
 mod common;
 
 use nas_core::backbone::normalise;
-use nas_core::{npy, Context, Params, Photo, Registry};
+use nas_core::{npy, Photo};
 use std::path::Path;
 
 fn check(backbone: &str, weights: &Path, reference: &str, images: &[&str]) {
-    nas_plugins::link();
     let shared = common::shared();
-    let registry = Registry::builtin();
-    let ctx = Context {
-        registry: &registry,
-        device: nas_core::device::default_device(),
-        cache_dir: std::env::temp_dir(),
-    };
-    let mut params = Params::empty(backbone);
-    params.set("weights", toml::Value::String(weights.display().to_string()));
-    let net = registry.backbone(backbone, &params, &ctx).expect("backbone loads");
+    let net = nas_plugins::backbones::load(backbone, weights, nas_core::device::default_device()).expect("backbone loads");
     for image in images {
         let photo = Photo::open(&shared.join("images").join(format!("{image}.png")), None).unwrap();
         let input = normalise(&[&photo], net.info(), net.device()).unwrap();

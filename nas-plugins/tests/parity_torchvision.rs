@@ -11,7 +11,7 @@
 mod common;
 
 use nas_core::backbone::normalise;
-use nas_core::{npy, Backbone, Context, Params, Photo, Registry};
+use nas_core::{npy, Backbone, Photo};
 use std::path::{Path, PathBuf};
 
 const PARITY: f32 = 1e-4;
@@ -36,16 +36,7 @@ fn fixtures(arch: &str) -> PathBuf {
 }
 
 fn load(arch: &str, weights: &Path) -> Box<dyn Backbone> {
-    nas_plugins::link();
-    let registry = Registry::builtin();
-    let ctx = Context {
-        registry: &registry,
-        device: nas_core::device::default_device(),
-        cache_dir: std::env::temp_dir(),
-    };
-    let mut params = Params::empty(arch);
-    params.set("weights", toml::Value::String(weights.display().to_string()));
-    registry.backbone(arch, &params, &ctx).expect("backbone loads")
+    nas_plugins::backbones::load(arch, weights, nas_core::device::default_device()).expect("backbone loads")
 }
 
 fn photo(stem: &str) -> Photo {

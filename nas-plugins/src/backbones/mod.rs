@@ -6,8 +6,8 @@ pub mod resnet;
 pub mod vgg;
 pub mod vit;
 
-use nas_core::{Context, NasError, Params, Result};
-use std::path::PathBuf;
+use nas_core::{Backbone, Context, Device, NasError, Params, Registry, Result};
+use std::path::{Path, PathBuf};
 
 /// torchvision's ImageNet normalisation mean.
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -40,4 +40,18 @@ pub fn resolve_weights(backbone: &str, default_file: &str, params: &Params, ctx:
             ),
         })
     })
+}
+
+/// A built-in backbone with the given weights (a file, or `random:SEED`) on `device`: the short
+/// way for programs that embed nas and need no registry of their own.
+pub fn load(name: &str, weights: &Path, device: Device) -> Result<Box<dyn Backbone>> {
+    let registry = Registry::builtin();
+    let ctx = Context {
+        registry: &registry,
+        device,
+        cache_dir: std::env::temp_dir(),
+    };
+    let mut params = Params::empty(name);
+    params.set("weights", toml::Value::String(weights.display().to_string()));
+    registry.backbone(name, &params, &ctx)
 }
