@@ -1,0 +1,47 @@
+//! The shape of a convolution: channels, square kernel, stride and padding.
+
+use crate::error::ConvError;
+
+/// Geometry of an ungrouped 2D convolution with a square kernel, as PyTorch's `Conv2d`
+/// (dilation 1), with possibly asymmetric zero padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Kernel height and width.
+    pub kernel: usize,
+    /// Stride in both directions.
+    pub stride: usize,
+    /// Zero padding: top, left, bottom, right.
+    pub padding: [usize; 4],
+}
+
+impl ConvGeometry {
+    /// Output height and width for an input of `height x width`, or an error when the padded
+    /// input is smaller than the kernel.
+    pub fn output_size(&self, height: usize, width: usize) -> Result<(usize, usize), ConvError> {
+        let [top, left, bottom, right] = self.padding;
+        let padded_h = height + top + bottom;
+        let padded_w = width + left + right;
+        if self.kernel == 0 || self.stride == 0 {
+            return Err(ConvError::Geometry(format!(
+                "kernel {} and stride {} must both be at least 1",
+                self.kernel, self.stride
+            )));
+        }
+        if padded_h < self.kernel || padded_w < self.kernel {
+            return Err(ConvError::Geometry(format!(
+                "a {height}x{width} input padded to {padded_h}x{padded_w} is smaller than the {k}x{k} kernel",
+                k = self.kernel
+            )));
+        }
+        Ok(((padded_h - self.kernel) / self.stride + 1, (padded_w - self.kernel) / self.stride + 1))
+    }
+
+    /// Values in the weight tensor `(out_channels, in_channels, kernel, kernel)`.
+    pub fn weight_len(&self) -> usize {
+        self.out_channels * self.in_channels * self.kernel * self.kernel
+    }
+}

@@ -1,0 +1,31 @@
+//! Fast inference-only 2D convolutions on host `f32` arrays in PyTorch's NCHW layout.
+//!
+//! burn's CPU backend runs every convolution as a tiled im2col + matrix product and re-lays out
+//! the weights on every call. A classifier's weights do not change between calls, so this crate
+//! prepares them once ([`Conv2dPlan::new`]) and picks the algorithm per layer:
+//!
+//! - 3x3, stride 1 convolutions with enough input channels use Winograd's minimal filtering
+//!   F(2x2, 3x3): 16 multiplications per 2x2 output tile instead of 36, so the matrix products
+//!   shrink 2.25x (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). Its
+//!   transforms only add, subtract and halve, so the result stays within float rounding of a
+//!   direct convolution;
+//! - every other ungrouped convolution uses im2col + GEMM on blocks of output rows sized to stay
+//!   in cache (1x1 stride-1 convolutions read the input in place).
+//!
+//! Bias and an optional ReLU are applied while the output is written. Grouped convolutions are
+//! not handled ([`Conv2dPlan::new`] returns `None`): callers keep their own path for them. Work
+//! is spread over rayon's thread pool; results do not depend on the number of threads.
+//! Design and timings: `docs/performance.md` ("CPU convolutions") in the repository.
+
+#![warn(missing_docs)]
+
+mod error;
+mod geometry;
+mod im2col;
+mod matmul;
+mod plan;
+mod winograd;
+
+pub use error::ConvError;
+pub use geometry::ConvGeometry;
+pub use plan::{Algorithm, Conv2dPlan, ConvOutput};

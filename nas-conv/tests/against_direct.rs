@@ -1,0 +1,131 @@
+//! Every algorithm against a direct (six nested loops) convolution on random data, for the
+//! geometries of the paper's backbones and awkward ones (odd sizes, asymmetric padding, batches).
+
+use nas_conv::{Algorithm, Conv2dPlan, ConvError, ConvGeometry};
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn random(len: usize, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..len).map(|_| (rng.next_u32() as f32 / u32::MAX as f32) * 2.0 - 1.0).collect()
+}
+
+/// PyTorch's definition of a convolution, computed in f64.
+fn direct(g: &ConvGeometry, weight: &[f32], bias: &[f32], input: &[f32], batch: usize, h: usize, w: usize) -> Vec<f32> {
+    let (oh, ow) = g.output_size(h, w).expect("valid geometry");
+    let k = g.kernel;
+    let [top, left, _, _] = g.padding;
+    let mut out = vec![0f32; batch * g.out_channels * oh * ow];
+    for b in 0..batch {
+        for o in 0..g.out_channels {
+            for y in 0..oh {
+                for x in 0..ow {
+                    let mut sum = bias[o] as f64;
+                    for c in 0..g.in_channels {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let iy = (y * g.stride + ky) as isize - top as isize;
+                                let ix = (x * g.stride + kx) as isize - left as isize;
+                                if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= w {
+                                    continue;
+                                }
+                                let v = input[((b * g.in_channels + c) * h + iy as usize) * w + ix as usize] as f64;
+                                sum += v * weight[((o * g.in_channels + c) * k + ky) * k + kx] as f64;
+                            }
+                        }
+                    }
+                    out[((b * g.out_channels + o) * oh + y) * ow + x] = sum as f32;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn geometry(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: [usize; 4]) -> ConvGeometry {
+    ConvGeometry {
+        in_channels,
+        out_channels,
+        kernel,
+        stride,
+        padding,
+    }
+}
+
+/// Largest difference relative to the largest reference magnitude.
+fn relative_error(actual: &[f32], expected: &[f32]) -> f32 {
+    assert_eq!(actual.len(), expected.len());
+    let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
+    actual.iter().zip(expected).fold(0f32, |m, (a, e)| m.max((a - e).abs())) / scale
+}
+
+fn check(g: ConvGeometry, batch: usize, h: usize, w: usize, expected_algorithm: Algorithm) {
+    let weight = random(g.weight_len(), 1);
+    let bias = random(g.out_channels, 2);
+    let input = random(batch * g.in_channels * h * w, 3);
+    let plan = Conv2dPlan::new(g, &weight, Some(&bias)).expect("plan");
+    assert_eq!(plan.algorithm(), expected_algorithm, "{g:?}");
+    let reference = direct(&g, &weight, &bias, &input, batch, h, w);
+    let out = plan.run(&input, batch, h, w, false).expect("run");
+    let err = relative_error(&out.data, &reference);
+    assert!(err < 2e-6, "{g:?} on {batch}x{h}x{w}: relative error {err}");
+
+    let rectified = plan.run(&input, batch, h, w, true).expect("run with relu");
+    let expected_relu: Vec<f32> = out.data.iter().map(|v| v.max(0.0)).collect();
+    assert_eq!(rectified.data, expected_relu, "ReLU is applied after the bias");
+}
+
+#[test]
+fn winograd_matches_direct_convolution() {
+    check(geometry(64, 64, 3, 1, [1; 4]), 1, 14, 14, Algorithm::Winograd);
+    // Odd sizes leave half-empty tiles at the bottom and right edges.
+    check(geometry(32, 24, 3, 1, [1; 4]), 2, 7, 9, Algorithm::Winograd);
+    // No padding, asymmetric padding, and several blocks of rows in one image.
+    check(geometry(16, 8, 3, 1, [0; 4]), 1, 11, 6, Algorithm::Winograd);
+    check(geometry(16, 8, 3, 1, [0, 1, 2, 1]), 3, 5, 8, Algorithm::Winograd);
+    check(geometry(16, 4, 3, 1, [1; 4]), 1, 75, 130, Algorithm::Winograd);
+}
+
+#[test]
+fn im2col_matches_direct_convolution() {
+    // ResNet's stem: 7x7, stride 2, 3 input channels.
+    check(geometry(3, 16, 7, 2, [3; 4]), 1, 40, 38, Algorithm::Im2col);
+    // Downsampling 3x3 stride 2 and 1x1 stride 2 shortcuts.
+    check(geometry(24, 16, 3, 2, [1; 4]), 2, 15, 14, Algorithm::Im2col);
+    check(geometry(24, 16, 1, 2, [0; 4]), 2, 15, 14, Algorithm::Im2col);
+    // 1x1 stride 1 reads the input in place; 3x3 on few channels stays im2col.
+    check(geometry(40, 48, 1, 1, [0; 4]), 3, 9, 7, Algorithm::Im2col);
+    check(geometry(3, 8, 3, 1, [1; 4]), 1, 30, 31, Algorithm::Im2col);
+    // Asymmetric ("same") padding as TensorFlow-trained EfficientNets use, and many row blocks.
+    check(geometry(8, 8, 5, 2, [1, 1, 2, 2]), 1, 17, 16, Algorithm::Im2col);
+    check(geometry(2, 3, 5, 1, [2; 4]), 1, 200, 150, Algorithm::Im2col);
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let g = geometry(64, 32, 3, 1, [1; 4]);
+    let weight = random(g.weight_len(), 4);
+    let input = random(2 * 64 * 28 * 28, 5);
+    let plan = Conv2dPlan::new(g, &weight, None).expect("plan");
+    let run_on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        pool.install(|| plan.run(&input, 2, 28, 28, false).expect("run"))
+    };
+    assert_eq!(run_on(1), run_on(3));
+}
+
+#[test]
+fn bad_shapes_are_refused_with_what_was_expected() {
+    let g = geometry(4, 2, 3, 1, [1; 4]);
+    let short = Conv2dPlan::new(g, &[0.0; 10], None);
+    match short {
+        Err(ConvError::Length { what, expected, actual, .. }) => assert_eq!((what, expected, actual), ("weight", 72, 10)),
+        other => panic!("expected a length error, got {:?}", other.err()),
+    }
+    let plan = Conv2dPlan::new(g, &[0.0; 72], Some(&[0.0; 2])).expect("plan");
+    let err = plan.run(&[0.0; 10], 1, 3, 3, false).expect_err("short input");
+    assert!(err.to_string().contains("(1, 4, 3, 3)"), "{err}");
+    let tiny = Conv2dPlan::new(geometry(1, 1, 7, 1, [0; 4]), &[0.0; 49], None).expect("plan");
+    let err = tiny.run(&[0.0; 9], 1, 3, 3, false).expect_err("input smaller than kernel");
+    assert!(err.to_string().contains("smaller than the 7x7 kernel"), "{err}");
+}
