@@ -37,7 +37,10 @@ impl ConvGeometry {
                 k = self.kernel
             )));
         }
-        Ok(((padded_h - self.kernel) / self.stride + 1, (padded_w - self.kernel) / self.stride + 1))
+        Ok((
+            (padded_h - self.kernel) / self.stride + 1,
+            (padded_w - self.kernel) / self.stride + 1,
+        ))
     }
 
     /// Values in the weight tensor `(out_channels, in_channels, kernel, kernel)`.

@@ -26,7 +26,15 @@ impl Im2colWeights {
 
     /// Convolves output rows `rows` of one image `(in, h, w)` without bias, returning
     /// `(out, rows.len(), out_width)`.
-    pub fn block(&self, image: &[f32], geometry: &ConvGeometry, size: (usize, usize), out_width: usize, rows: Range<usize>, threads: usize) -> Vec<f32> {
+    pub fn block(
+        &self,
+        image: &[f32],
+        geometry: &ConvGeometry,
+        size: (usize, usize),
+        out_width: usize,
+        rows: Range<usize>,
+        threads: usize,
+    ) -> Vec<f32> {
         let (h, w) = size;
         let k = geometry.kernel;
         let depth = geometry.in_channels * k * k;
@@ -46,7 +54,15 @@ impl Im2colWeights {
             return out;
         }
         let gathered = gather(image, geometry, size, out_width, rows);
-        multiply(&mut out, out_at, &self.matrix, lhs_at, &gathered, Layout::dense(depth, columns), threads);
+        multiply(
+            &mut out,
+            out_at,
+            &self.matrix,
+            lhs_at,
+            &gathered,
+            Layout::dense(depth, columns),
+            threads,
+        );
         out
     }
 }
@@ -67,7 +83,11 @@ fn gather(image: &[f32], geometry: &ConvGeometry, size: (usize, usize), out_widt
         let plane = &image[c * h * w..(c + 1) * h * w];
         // Output columns whose input column lies inside the image: ox*stride + kx - left in [0, w).
         let first_col = left.saturating_sub(kx).div_ceil(stride);
-        let end_col = if w + left > kx { ((w + left - kx - 1) / stride + 1).min(out_width) } else { 0 };
+        let end_col = if w + left > kx {
+            ((w + left - kx - 1) / stride + 1).min(out_width)
+        } else {
+            0
+        };
         for (local_row, oy) in rows.clone().enumerate() {
             let y = (oy * stride + ky) as isize - top as isize;
             if y < 0 || y as usize >= h || first_col >= end_col {

@@ -36,7 +36,10 @@ pub fn multiply(dst: &mut [f32], dst_at: Layout, lhs: &[f32], lhs_at: Layout, rh
         dst_at.rows == lhs_at.rows && lhs_at.cols == rhs_at.rows && rhs_at.cols == dst_at.cols,
         "matrix product of mismatched shapes"
     );
-    assert!(dst_at.fits(dst.len()) && lhs_at.fits(lhs.len()) && rhs_at.fits(rhs.len()), "matrix view out of its buffer");
+    assert!(
+        dst_at.fits(dst.len()) && lhs_at.fits(lhs.len()) && rhs_at.fits(rhs.len()),
+        "matrix view out of its buffer"
+    );
     if dst_at.rows == 0 || dst_at.cols == 0 {
         return;
     }
@@ -47,7 +50,11 @@ pub fn multiply(dst: &mut [f32], dst_at: Layout, lhs: &[f32], lhs_at: Layout, rh
         }
         return;
     }
-    let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
     // SAFETY: the assertions above keep every view inside its slice; `dst` is borrowed mutably
     // and cannot overlap `lhs` or `rhs`; `read_dst` is false so `dst` need not be initialised
     // beyond what the slice already guarantees.

@@ -47,9 +47,17 @@ impl Conv2dPlan {
     /// Prepares `weight` `(out, in, k, k)` and an optional `bias` `(out)` (zero when absent).
     pub fn new(geometry: ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> Result<Conv2dPlan, ConvError> {
         let g = geometry;
-        check_len("weight", &format!("({}, {}, {}, {})", g.out_channels, g.in_channels, g.kernel, g.kernel), g.weight_len(), weight.len())?;
+        check_len(
+            "weight",
+            &format!("({}, {}, {}, {})", g.out_channels, g.in_channels, g.kernel, g.kernel),
+            g.weight_len(),
+            weight.len(),
+        )?;
         if g.kernel == 0 || g.stride == 0 {
-            return Err(ConvError::Geometry(format!("kernel {} and stride {} must both be at least 1", g.kernel, g.stride)));
+            return Err(ConvError::Geometry(format!(
+                "kernel {} and stride {} must both be at least 1",
+                g.kernel, g.stride
+            )));
         }
         let bias = match bias {
             Some(b) => {
@@ -84,14 +92,23 @@ impl Conv2dPlan {
     pub fn run(&self, input: &[f32], batch: usize, height: usize, width: usize, relu: bool) -> Result<ConvOutput, ConvError> {
         let g = &self.geometry;
         let image_len = g.in_channels * height * width;
-        check_len("input", &format!("({batch}, {}, {height}, {width})", g.in_channels), batch * image_len, input.len())?;
+        check_len(
+            "input",
+            &format!("({batch}, {}, {height}, {width})", g.in_channels),
+            batch * image_len,
+            input.len(),
+        )?;
         let (out_h, out_w) = g.output_size(height, width)?;
         let rows_per_block = match &self.kernels {
             Kernels::Winograd(k) => k.rows_per_block(out_w),
             Kernels::Im2col(k) => k.rows_per_block(g, out_w),
         };
         let blocks: Vec<(usize, Range<usize>)> = (0..batch)
-            .flat_map(|b| (0..out_h).step_by(rows_per_block).map(move |r| (b, r..(r + rows_per_block).min(out_h))))
+            .flat_map(|b| {
+                (0..out_h)
+                    .step_by(rows_per_block)
+                    .map(move |r| (b, r..(r + rows_per_block).min(out_h)))
+            })
             .collect();
         let threads = rayon::current_num_threads();
         let compute = |(b, rows): &(usize, Range<usize>), inner_threads: usize| {

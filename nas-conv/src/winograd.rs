@@ -49,7 +49,15 @@ impl WinogradWeights {
 
     /// Convolves output rows `rows` (starting at an even row) of one image `(in, h, w)` without
     /// bias, returning `(out, rows.len(), out_width)`.
-    pub fn block(&self, image: &[f32], geometry: &ConvGeometry, size: (usize, usize), out_width: usize, rows: Range<usize>, threads: usize) -> Vec<f32> {
+    pub fn block(
+        &self,
+        image: &[f32],
+        geometry: &ConvGeometry,
+        size: (usize, usize),
+        out_width: usize,
+        rows: Range<usize>,
+        threads: usize,
+    ) -> Vec<f32> {
         let tiles_w = out_width.div_ceil(2);
         let first_tile_row = rows.start / 2;
         let tile_rows = rows.end.div_ceil(2) - first_tile_row;

@@ -119,7 +119,9 @@ fn bad_shapes_are_refused_with_what_was_expected() {
     let g = geometry(4, 2, 3, 1, [1; 4]);
     let short = Conv2dPlan::new(g, &[0.0; 10], None);
     match short {
-        Err(ConvError::Length { what, expected, actual, .. }) => assert_eq!((what, expected, actual), ("weight", 72, 10)),
+        Err(ConvError::Length {
+            what, expected, actual, ..
+        }) => assert_eq!((what, expected, actual), ("weight", 72, 10)),
         other => panic!("expected a length error, got {:?}", other.err()),
     }
     let plan = Conv2dPlan::new(g, &[0.0; 72], Some(&[0.0; 2])).expect("plan");

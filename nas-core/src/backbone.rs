@@ -2,6 +2,7 @@
 //! gradients of a chosen logit with respect to its input or to any depth level.
 
 use crate::device::{Device, NasTensor};
+use crate::differentiable::{differentiable, DifferentiableScope};
 use crate::error::{NasError, Result};
 use burn::tensor::{Int, Tensor, TensorData};
 
@@ -49,9 +50,12 @@ impl LevelHook for Collect {
     }
 }
 
+/// Replaces level `index` by a leaf that records gradients; from there on the pass must stay
+/// differentiable, so the hook opens a [`differentiable`] scope that lasts as long as it does.
 struct GradientAt {
     index: usize,
     leaf: Option<NasTensor<4>>,
+    scope: Option<DifferentiableScope>,
 }
 
 impl LevelHook for GradientAt {
@@ -59,6 +63,7 @@ impl LevelHook for GradientAt {
         if index == self.index {
             let leaf = activation.detach().require_grad();
             self.leaf = Some(leaf.clone());
+            self.scope = Some(differentiable());
             leaf
         } else {
             activation
@@ -99,7 +104,9 @@ pub trait Backbone: Send + Sync {
     fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
         let input = input.detach().require_grad();
         let mut collect = Collect(Vec::new());
+        let scope = differentiable();
         let logits = self.forward_hooked(input.clone(), &mut collect);
+        drop(scope);
         drop(collect);
         let grads = target_sum(&logits, targets)?.backward();
         let grad = input
@@ -120,8 +127,13 @@ pub trait Backbone: Send + Sync {
                 LEVELS - 1
             )));
         }
-        let mut hook = GradientAt { index: level, leaf: None };
+        let mut hook = GradientAt {
+            index: level,
+            leaf: None,
+            scope: None,
+        };
         let logits = self.forward_hooked(input.detach(), &mut hook);
+        hook.scope = None;
         let leaf = hook
             .leaf
             .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;

@@ -8,6 +8,7 @@ pub mod backbone;
 pub mod component;
 pub mod deletion;
 pub mod device;
+pub mod differentiable;
 pub mod error;
 pub mod imagenet;
 pub mod npy;

@@ -1,12 +1,15 @@
 //! Inference-mode building blocks shared by the backbones: convolutions with their BatchNorm
 //! folded in, and linear layers, loaded from torchvision state-dict keys.
 
+use nas_conv::{Conv2dPlan, ConvGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::conv2d;
 use nas_core::burn::tensor::ops::PaddedConvOptions;
 use nas_core::burn::tensor::TensorData;
+use nas_core::device::plain_device;
+use nas_core::differentiable::is_differentiable;
 use nas_core::weights::StateDict;
-use nas_core::{NasTensor, Result};
+use nas_core::{Device, NasError, NasTensor, Result};
 
 /// Geometry of a convolution: kernel, stride, padding (top, left, bottom, right) and groups.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +29,11 @@ pub struct ConvShape {
 }
 
 impl ConvShape {
+    /// Shape of the weight tensor, `(out, in / groups, k, k)`.
+    pub fn weight_dims(&self) -> [usize; 4] {
+        [self.out_channels, self.in_channels / self.groups, self.kernel, self.kernel]
+    }
+
     /// A convolution padded by `pad` on every side.
     pub fn symmetric(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, pad: usize) -> Self {
         ConvShape {
@@ -41,9 +49,7 @@ impl ConvShape {
 
 /// A convolution followed by inference-mode BatchNorm, folded into one convolution with bias.
 pub struct ConvBn {
-    weight: NasTensor<4>,
-    bias: NasTensor<1>,
-    shape: ConvShape,
+    conv: Conv2d,
 }
 
 impl ConvBn {
@@ -51,14 +57,12 @@ impl ConvBn {
     /// them: `w' = w * gamma / sqrt(var + eps)`, `b' = beta - mean * gamma / sqrt(var + eps)`.
     pub fn load(sd: &mut StateDict, conv: &str, bn: &str, eps: f32, shape: ConvShape) -> Result<ConvBn> {
         let out = shape.out_channels;
-        let per_group = shape.in_channels / shape.groups;
-        let dims = [out, per_group, shape.kernel, shape.kernel];
-        let mut weight = sd.take_values(&format!("{conv}.weight"), &dims)?;
+        let mut weight = sd.take_values(&format!("{conv}.weight"), &shape.weight_dims())?;
         let gamma = sd.take_values(&format!("{bn}.weight"), &[out])?;
         let beta = sd.take_values(&format!("{bn}.bias"), &[out])?;
         let mean = sd.take_values(&format!("{bn}.running_mean"), &[out])?;
         let var = sd.take_values(&format!("{bn}.running_var"), &[out])?;
-        let per_out = per_group * shape.kernel * shape.kernel;
+        let per_out = weight.len() / out.max(1);
         let mut bias = vec![0f32; out];
         for o in 0..out {
             let scale = gamma[o] / (var[o] + eps).sqrt();
@@ -67,25 +71,19 @@ impl ConvBn {
             }
             bias[o] = beta[o] - mean[o] * scale;
         }
-        let device = sd.device().clone();
         Ok(ConvBn {
-            weight: NasTensor::from_data(TensorData::new(weight, dims), &device),
-            bias: NasTensor::from_data(TensorData::new(bias, [out]), &device),
-            shape,
+            conv: Conv2d::from_values(weight, bias, shape, sd.device())?,
         })
     }
 
     /// Applies the folded convolution.
     pub fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
-        let s = self.shape;
-        let [top, left, bottom, right] = s.padding;
-        let options = PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups);
-        conv2d(x, self.weight.clone(), Some(self.bias.clone()), options)
+        self.conv.forward(x)
     }
 
     /// Applies the convolution and a ReLU.
     pub fn forward_relu(&self, x: NasTensor<4>) -> NasTensor<4> {
-        relu(self.forward(x))
+        self.conv.run(x, true)
     }
 }
 
@@ -119,28 +117,84 @@ pub fn global_average(x: NasTensor<4>) -> NasTensor<2> {
 }
 
 /// A plain convolution with bias (no BatchNorm), loaded from `key.weight` and `key.bias`.
+///
+/// On the CPU, outside a [`differentiable`](nas_core::differentiable) scope, an ungrouped
+/// convolution runs `nas_conv`'s kernels with weights prepared at load time (Winograd for 3x3
+/// stride 1, blocked im2col otherwise); everywhere else it runs burn's `conv2d`.
 pub struct Conv2d {
     weight: NasTensor<4>,
     bias: NasTensor<1>,
     shape: ConvShape,
+    prepared: Option<Conv2dPlan>,
 }
 
 impl Conv2d {
     /// Loads `key.weight` `(out, in / groups, k, k)` and `key.bias` `(out)`.
     pub fn load(sd: &mut StateDict, key: &str, shape: ConvShape) -> Result<Conv2d> {
-        let dims = [shape.out_channels, shape.in_channels / shape.groups, shape.kernel, shape.kernel];
-        let weight = sd.take(&format!("{key}.weight"), dims)?;
-        let bias = sd.take(&format!("{key}.bias"), [shape.out_channels])?;
-        Ok(Conv2d { weight, bias, shape })
+        let weight = sd.take_values(&format!("{key}.weight"), &shape.weight_dims())?;
+        let bias = sd.take_values(&format!("{key}.bias"), &[shape.out_channels])?;
+        Conv2d::from_values(weight, bias, shape, sd.device())
+    }
+
+    /// A convolution from PyTorch-layout values on `device`.
+    fn from_values(weight: Vec<f32>, bias: Vec<f32>, shape: ConvShape, device: &Device) -> Result<Conv2d> {
+        let on_cpu = matches!(plain_device(device), Device::Flex(_));
+        let prepared = if on_cpu && shape.groups == 1 {
+            let geometry = ConvGeometry {
+                in_channels: shape.in_channels,
+                out_channels: shape.out_channels,
+                kernel: shape.kernel,
+                stride: shape.stride,
+                padding: shape.padding,
+            };
+            let plan = Conv2dPlan::new(geometry, &weight, Some(&bias))
+                .map_err(|e| NasError::InvalidInput(format!("convolution {shape:?}: {e}")))?;
+            Some(plan)
+        } else {
+            None
+        };
+        Ok(Conv2d {
+            weight: NasTensor::from_data(TensorData::new(weight, shape.weight_dims()), device),
+            bias: NasTensor::from_data(TensorData::new(bias, [shape.out_channels]), device),
+            shape,
+            prepared,
+        })
     }
 
     /// Applies the convolution.
     pub fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.run(x, false)
+    }
+
+    /// The convolution, followed by a ReLU when `relu` is set.
+    fn run(&self, x: NasTensor<4>, relu_after: bool) -> NasTensor<4> {
+        if let Some(plan) = &self.prepared {
+            if !is_differentiable() && !x.is_require_grad() {
+                if let Some(y) = run_prepared(plan, &x, relu_after) {
+                    return y;
+                }
+            }
+        }
         let s = self.shape;
         let [top, left, bottom, right] = s.padding;
         let options = PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups);
-        conv2d(x, self.weight.clone(), Some(self.bias.clone()), options)
+        let y = conv2d(x, self.weight.clone(), Some(self.bias.clone()), options);
+        if relu_after {
+            relu(y)
+        } else {
+            y
+        }
     }
+}
+
+/// Runs a prepared convolution on the host copy of `x`; `None` (burn's path then runs and
+/// reports the problem) when `x` is not an f32 tensor of the plan's shape.
+fn run_prepared(plan: &Conv2dPlan, x: &NasTensor<4>, relu_after: bool) -> Option<NasTensor<4>> {
+    let [batch, _, height, width] = x.dims();
+    let values = x.clone().into_data().into_vec::<f32>().ok()?;
+    let out = plan.run(&values, batch, height, width, relu_after).ok()?;
+    let dims = [batch, plan.geometry().out_channels, out.height, out.width];
+    Some(NasTensor::from_data(TensorData::new(out.data, dims), &x.device()))
 }
 
 /// Layer normalisation over the last dimension, `(x - mean) / sqrt(var + eps) * gamma + beta`,
