@@ -6,7 +6,9 @@
 //! ```text
 //! cargo run --release -p nas-plugins --example forward_bench -- <arch> <weights> [runs] [batch]
 //! ```
-//! `runs` defaults to 5, `batch` to 1. The input is a fixed pseudo-random normalised image.
+//! `runs` defaults to 5, `batch` to 1. The input is a fixed pseudo-random normalised image. Each
+//! run is paired with a baseline run of the same network inside a differentiable scope (burn's
+//! own convolution kernels, as gradient methods use), and the ratio of the medians is printed.
 
 use nas_core::burn::tensor::TensorData;
 use nas_core::{LevelHook, NasTensor, LEVELS};
@@ -58,7 +60,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut totals = Vec::with_capacity(runs);
     let mut stretches: Vec<Vec<Duration>> = (0..=LEVELS).map(|_| Vec::with_capacity(runs)).collect();
+    let mut baseline = Vec::with_capacity(runs);
     for run in 0..=runs {
+        // Baseline in the same process: burn's differentiable kernels, which a differentiable
+        // scope selects instead of the CPU's prepared convolutions.
+        let scope = nas_core::differentiable::differentiable();
+        let start = Instant::now();
+        let _ = net.forward_hooked(input.clone(), &mut Stamps(Vec::new())).into_data();
+        if run > 0 {
+            baseline.push(start.elapsed());
+        }
+        drop(scope);
+
         let mut stamps = Stamps(Vec::with_capacity(LEVELS));
         let start = Instant::now();
         let logits = net.forward_hooked(input.clone(), &mut stamps);
@@ -81,6 +94,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{arch}: forward median of {runs} = {:.1} ms (fastest {:.1} ms)",
         ms(total),
         ms(fastest)
+    );
+    println!(
+        "{arch}: the same forward with burn's differentiable kernels: median {:.1} ms ({:.2}x the time)",
+        ms(median(baseline.clone())),
+        ms(median(baseline)) / ms(total)
     );
     for (i, s) in stretches.into_iter().enumerate() {
         let label = match i {
