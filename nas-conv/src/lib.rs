@@ -1,4 +1,4 @@
-//! Fast inference-only 2D convolutions on host `f32` arrays in PyTorch's NCHW layout.
+//! Fast inference-only 2D convolutions (and max pooling) on host `f32` arrays in PyTorch's NCHW layout.
 //!
 //! burn's CPU backend runs every convolution as a tiled im2col + matrix product and re-lays out
 //! the weights on every call. A classifier's weights do not change between calls, so this crate
@@ -12,6 +12,8 @@
 //! - every other ungrouped convolution uses im2col + GEMM on blocks of output rows sized to stay
 //!   in cache (1x1 stride-1 convolutions read the input in place).
 //!
+//! [`max_pool2d`] completes the set a ResNet or VGG needs on the host.
+//!
 //! Bias and an optional ReLU are applied while the output is written. Grouped convolutions are
 //! not handled ([`Conv2dPlan::new`] returns `None`): callers keep their own path for them. Work
 //! is spread over rayon's thread pool; results do not depend on the number of threads.
@@ -24,8 +26,10 @@ mod geometry;
 mod im2col;
 mod matmul;
 mod plan;
+mod pool;
 mod winograd;
 
 pub use error::ConvError;
 pub use geometry::ConvGeometry;
-pub use plan::{Algorithm, Conv2dPlan, ConvOutput};
+pub use plan::{Algorithm, Conv2dPlan, FeatureMap};
+pub use pool::{max_pool2d, PoolGeometry};

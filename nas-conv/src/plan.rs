@@ -32,9 +32,9 @@ pub struct Conv2dPlan {
     bias: Vec<f32>,
 }
 
-/// The result of [`Conv2dPlan::run`]: `(batch, out_channels, height, width)` values.
+/// A `(batch, channels, height, width)` result of a convolution or a pooling.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConvOutput {
+pub struct FeatureMap {
     /// Values in NCHW order.
     pub data: Vec<f32>,
     /// Output height.
@@ -89,7 +89,7 @@ impl Conv2dPlan {
 
     /// Convolves `input` `(batch, in_channels, height, width)` and adds the bias, then applies a
     /// ReLU when `relu` is set.
-    pub fn run(&self, input: &[f32], batch: usize, height: usize, width: usize, relu: bool) -> Result<ConvOutput, ConvError> {
+    pub fn run(&self, input: &[f32], batch: usize, height: usize, width: usize, relu: bool) -> Result<FeatureMap, ConvError> {
         let g = &self.geometry;
         let image_len = g.in_channels * height * width;
         check_len(
@@ -100,7 +100,7 @@ impl Conv2dPlan {
         )?;
         let (out_h, out_w) = g.output_size(height, width)?;
         let rows_per_block = match &self.kernels {
-            Kernels::Winograd(k) => k.rows_per_block(out_w),
+            Kernels::Winograd(k) => k.rows_per_block(out_h, out_w),
             Kernels::Im2col(k) => k.rows_per_block(g, out_w),
         };
         let blocks: Vec<(usize, Range<usize>)> = (0..batch)
@@ -137,7 +137,7 @@ impl Conv2dPlan {
                 }
             }
         }
-        Ok(ConvOutput {
+        Ok(FeatureMap {
             data,
             height: out_h,
             width: out_w,

@@ -11,6 +11,10 @@ use std::ops::Range;
 
 /// Positions in a transformed 4x4 tile.
 const POINTS: usize = 16;
+/// Largest tiles x input channels transformed at once for a whole image (16 values each: 2 MiB).
+const WHOLE_IMAGE_TILE_CHANNELS: usize = 32_768;
+/// Tiles x input channels of a block when an image is split (256 KiB of transformed input).
+const BLOCK_TILE_CHANNELS: usize = 4_096;
 
 /// Kernels transformed once: `U[p][out][in]`, `U = G g G^T`.
 pub struct WinogradWeights {
@@ -40,10 +44,17 @@ impl WinogradWeights {
         }
     }
 
-    /// Output rows per block so that a block's transformed input stays near 1 MiB.
-    pub fn rows_per_block(&self, out_width: usize) -> usize {
+    /// Output rows per block: the whole image when its transformed input fits in about 2 MiB
+    /// (the 16 products then share it, each thread taking some), otherwise blocks of about
+    /// 256 KiB that stay in one core's cache (each thread then taking whole blocks).
+    pub fn rows_per_block(&self, out_height: usize, out_width: usize) -> usize {
         let tiles_w = out_width.div_ceil(2);
-        let target_tiles = (16384 / self.in_channels.max(1)).max(1);
+        let image_tiles = out_height.div_ceil(2) * tiles_w;
+        let ins = self.in_channels.max(1);
+        if image_tiles * ins <= WHOLE_IMAGE_TILE_CHANNELS {
+            return out_height.max(1);
+        }
+        let target_tiles = (BLOCK_TILE_CHANNELS / ins).max(1);
         2 * (target_tiles / tiles_w).max(1)
     }
 
@@ -70,17 +81,11 @@ impl WinogradWeights {
         let mut v = vec![0f32; ins * POINTS * tiles];
         let transform_channel = |(c, dst): (usize, &mut [f32])| {
             let plane = &image[c * h * w..(c + 1) * h * w];
+            let mut rows = RowTransform::new(tiles_w);
             for tr in 0..tile_rows {
                 let y0 = 2 * (first_tile_row + tr) as isize - top as isize;
-                for tc in 0..tiles_w {
-                    let x0 = 2 * tc as isize - left as isize;
-                    let d = load_patch(plane, h, w, y0, x0);
-                    let transformed = input_transform(&d);
-                    let tile = tr * tiles_w + tc;
-                    for (p, value) in transformed.iter().enumerate() {
-                        dst[p * tiles + tile] = *value;
-                    }
-                }
+                rows.load(plane, (h, w), y0, left);
+                rows.transform_into(dst, tiles, tr * tiles_w);
             }
         };
         if threads > 1 {
@@ -111,25 +116,18 @@ impl WinogradWeights {
         let block_rows = rows.len();
         let mut out = vec![0f32; outs * block_rows * out_width];
         let untransform_channel = |(o, dst): (usize, &mut [f32])| {
+            let mut pair = vec![0f32; 2 * 2 * tiles_w];
             for tr in 0..tile_rows {
-                for tc in 0..tiles_w {
-                    let tile = tr * tiles_w + tc;
-                    let mut gathered = [0f32; POINTS];
-                    for (p, value) in gathered.iter_mut().enumerate() {
-                        *value = m[(p * outs + o) * tiles + tile];
-                    }
-                    let y = output_transform(&gathered);
-                    for (dy, row) in y.iter().enumerate() {
-                        let r = 2 * tr + dy;
-                        if r >= block_rows {
-                            continue;
-                        }
-                        for (dx, value) in row.iter().enumerate() {
-                            let col = 2 * tc + dx;
-                            if col < out_width {
-                                dst[r * out_width + col] = *value;
-                            }
-                        }
+                let products: [&[f32]; POINTS] = std::array::from_fn(|p| {
+                    let start = (p * outs + o) * tiles + tr * tiles_w;
+                    &m[start..start + tiles_w]
+                });
+                output_transform_row(&products, &mut pair);
+                for dy in 0..2 {
+                    let r = 2 * tr + dy;
+                    if r < block_rows {
+                        let line = &pair[dy * 2 * tiles_w..dy * 2 * tiles_w + out_width];
+                        dst[r * out_width..(r + 1) * out_width].copy_from_slice(line);
                     }
                 }
             }
@@ -143,28 +141,79 @@ impl WinogradWeights {
     }
 }
 
-/// The 4x4 patch of `plane` with top-left corner `(y0, x0)`, zero outside the plane.
-fn load_patch(plane: &[f32], h: usize, w: usize, y0: isize, x0: isize) -> [[f32; 4]; 4] {
-    let mut d = [[0f32; 4]; 4];
-    let inside_x = x0 >= 0 && x0 as usize + 4 <= w;
-    for (dy, row) in d.iter_mut().enumerate() {
-        let y = y0 + dy as isize;
-        if y < 0 || y as usize >= h {
-            continue;
+/// `B^T d B` for a row of tiles at once: the four input rows a tile row covers, zero-padded to
+/// `2 * tiles + 2` columns, combined down the rows first, then across each tile's four columns.
+struct RowTransform {
+    tiles_w: usize,
+    /// Four padded input rows, then their vertical combinations `B^T d`, each `2 * tiles_w + 2`.
+    rows: Vec<f32>,
+    combined: Vec<f32>,
+}
+
+impl RowTransform {
+    fn new(tiles_w: usize) -> RowTransform {
+        let width = 2 * tiles_w + 2;
+        RowTransform {
+            tiles_w,
+            rows: vec![0f32; 4 * width],
+            combined: vec![0f32; 4 * width],
         }
-        let line = &plane[y as usize * w..(y as usize + 1) * w];
-        if inside_x {
-            row.copy_from_slice(&line[x0 as usize..x0 as usize + 4]);
-        } else {
-            for (dx, value) in row.iter_mut().enumerate() {
-                let x = x0 + dx as isize;
-                if x >= 0 && (x as usize) < w {
-                    *value = line[x as usize];
-                }
+    }
+
+    /// Loads rows `y0..y0 + 4` of `plane`, shifted right by `left` padding columns.
+    fn load(&mut self, plane: &[f32], (h, w): (usize, usize), y0: isize, left: usize) {
+        let width = 2 * self.tiles_w + 2;
+        for (r, row) in self.rows.chunks_mut(width).enumerate() {
+            row.fill(0.0);
+            let y = y0 + r as isize;
+            if y < 0 || y as usize >= h {
+                continue;
+            }
+            let line = &plane[y as usize * w..(y as usize + 1) * w];
+            let copied = w.min(width.saturating_sub(left));
+            row[left..left + copied].copy_from_slice(&line[..copied]);
+        }
+        let (d0, rest) = self.rows.split_at(width);
+        let (d1, rest) = rest.split_at(width);
+        let (d2, d3) = rest.split_at(width);
+        let (t0, rest) = self.combined.split_at_mut(width);
+        let (t1, rest) = rest.split_at_mut(width);
+        let (t2, t3) = rest.split_at_mut(width);
+        for x in 0..width {
+            t0[x] = d0[x] - d2[x];
+            t1[x] = d1[x] + d2[x];
+            t2[x] = d2[x] - d1[x];
+            t3[x] = d1[x] - d3[x];
+        }
+    }
+
+    /// Writes the 16 transformed values of each tile of the row to `dst[p * tiles + first + j]`.
+    fn transform_into(&self, dst: &mut [f32], tiles: usize, first: usize) {
+        let width = 2 * self.tiles_w + 2;
+        for (i, t) in self.combined.chunks(width).enumerate() {
+            let out: [&mut [f32]; 4] = split_four(&mut dst[(4 * i) * tiles..(4 * i + 4) * tiles], tiles, first, self.tiles_w);
+            for j in 0..self.tiles_w {
+                let (a, b, c, d) = (t[2 * j], t[2 * j + 1], t[2 * j + 2], t[2 * j + 3]);
+                out[0][j] = a - c;
+                out[1][j] = b + c;
+                out[2][j] = c - b;
+                out[3][j] = b - d;
             }
         }
     }
-    d
+}
+
+/// The four `len`-long windows at `first` of four consecutive `stride`-long rows.
+fn split_four(rows: &mut [f32], stride: usize, first: usize, len: usize) -> [&mut [f32]; 4] {
+    let (r0, rest) = rows.split_at_mut(stride);
+    let (r1, rest) = rest.split_at_mut(stride);
+    let (r2, r3) = rest.split_at_mut(stride);
+    [
+        &mut r0[first..first + len],
+        &mut r1[first..first + len],
+        &mut r2[first..first + len],
+        &mut r3[first..first + len],
+    ]
 }
 
 /// `G g G^T` for a row-major 3x3 kernel, flattened row-major.
@@ -187,34 +236,18 @@ fn kernel_transform(g: &[f32]) -> [f32; POINTS] {
     u
 }
 
-/// `B^T d B` for a 4x4 input patch, flattened row-major.
-fn input_transform(d: &[[f32; 4]; 4]) -> [f32; POINTS] {
-    let mut t = [[0f32; 4]; 4];
-    for j in 0..4 {
-        t[0][j] = d[0][j] - d[2][j];
-        t[1][j] = d[1][j] + d[2][j];
-        t[2][j] = d[2][j] - d[1][j];
-        t[3][j] = d[1][j] - d[3][j];
+/// `A^T M A` for a row of tiles: `products[p][j]` is position `p` of tile `j`; writes the two
+/// output rows, `2 * tiles` values each, to `pair`.
+fn output_transform_row(products: &[&[f32]; POINTS], pair: &mut [f32]) {
+    let tiles = products[0].len();
+    let (top, bottom) = pair.split_at_mut(2 * tiles);
+    for j in 0..tiles {
+        let m = |p: usize| products[p][j];
+        let a: [f32; 4] = std::array::from_fn(|c| m(c) + m(4 + c) + m(8 + c));
+        let b: [f32; 4] = std::array::from_fn(|c| m(4 + c) - m(8 + c) - m(12 + c));
+        top[2 * j] = a[0] + a[1] + a[2];
+        top[2 * j + 1] = a[1] - a[2] - a[3];
+        bottom[2 * j] = b[0] + b[1] + b[2];
+        bottom[2 * j + 1] = b[1] - b[2] - b[3];
     }
-    let mut v = [0f32; POINTS];
-    for (i, r) in t.iter().enumerate() {
-        v[i * 4] = r[0] - r[2];
-        v[i * 4 + 1] = r[1] + r[2];
-        v[i * 4 + 2] = r[2] - r[1];
-        v[i * 4 + 3] = r[1] - r[3];
-    }
-    v
-}
-
-/// `A^T M A` for a flattened 4x4 tile of products: the 2x2 outputs.
-fn output_transform(m: &[f32; POINTS]) -> [[f32; 2]; 2] {
-    let mut t = [[0f32; 4]; 2];
-    for j in 0..4 {
-        t[0][j] = m[j] + m[4 + j] + m[8 + j];
-        t[1][j] = m[4 + j] - m[8 + j] - m[12 + j];
-    }
-    [
-        [t[0][0] + t[0][1] + t[0][2], t[0][1] - t[0][2] - t[0][3]],
-        [t[1][0] + t[1][1] + t[1][2], t[1][1] - t[1][2] - t[1][3]],
-    ]
 }

@@ -1,10 +1,9 @@
 //! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
 //! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
 
-use super::layers::{global_average, ConvBn, ConvShape, Linear};
+use super::layers::{global_average, max_pool, ConvBn, ConvShape, Linear};
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::relu;
-use nas_core::burn::tensor::module::max_pool2d;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, ParamKind, ParamSpec, Params, Result};
 
@@ -134,7 +133,7 @@ impl Backbone for ResNet {
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
         let h = self.stem.forward_relu(input);
-        let mut h = hook.level(0, max_pool2d(h, [3, 3], [2, 2], [1, 1], [1, 1], false));
+        let mut h = hook.level(0, max_pool(h, 3, 2, 1));
         for (l, blocks) in self.layers.iter().enumerate() {
             for block in blocks {
                 h = block.forward(h);

@@ -2,11 +2,11 @@
 //! convolutions just before each max-pool, taken before their ReLU (`features.2`, `.7`, `.14`,
 //! `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in inference mode (no dropout).
 
-use super::layers::{Conv2d, ConvShape, Linear};
+use super::layers::{max_pool, Conv2d, ConvShape, Linear};
 use super::resnet::BACKBONE_PARAMS;
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::relu;
-use nas_core::burn::tensor::module::{adaptive_avg_pool2d, max_pool2d};
+use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
@@ -93,7 +93,7 @@ impl Backbone for Vgg16 {
                 }
                 h = relu(h);
             }
-            h = max_pool2d(h, [2, 2], [2, 2], [0, 0], [1, 1], false);
+            h = max_pool(h, 2, 2, 0);
         }
         let [batch, channels, height, width] = h.dims();
         if (height, width) != (POOL_SIDE, POOL_SIDE) {
