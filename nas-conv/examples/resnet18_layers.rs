@@ -39,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             kernel,
             stride,
             padding: [pad; 4],
+            groups: 1,
         };
         let weight: Vec<f32> = (0..geometry.weight_len())
             .map(|i| ((i * 7919 % 1009) as f32 - 504.0) * 1e-3)
@@ -51,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut out_side = 0;
         for run in 0..=runs {
             let start = Instant::now();
-            let out = plan.run(&input, batch, side, side, false)?;
+            let out = plan.run(&input, batch, side, side, nas_conv::Activation::Identity)?;
             if run > 0 {
                 times.push(start.elapsed().as_secs_f64() * 1e3);
             }

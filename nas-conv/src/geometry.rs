@@ -2,8 +2,9 @@
 
 use crate::error::ConvError;
 
-/// Geometry of an ungrouped 2D convolution with a square kernel, as PyTorch's `Conv2d`
-/// (dilation 1), with possibly asymmetric zero padding.
+/// Geometry of a 2D convolution with a square kernel, as PyTorch's `Conv2d` (dilation 1), with
+/// possibly asymmetric zero padding; ordinary (`groups == 1`) or depthwise
+/// (`groups == in_channels == out_channels`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvGeometry {
     /// Input channels.
@@ -16,6 +17,8 @@ pub struct ConvGeometry {
     pub stride: usize,
     /// Zero padding: top, left, bottom, right.
     pub padding: [usize; 4],
+    /// Channel groups: 1, or `in_channels` for a depthwise convolution.
+    pub groups: usize,
 }
 
 impl ConvGeometry {
@@ -25,12 +28,7 @@ impl ConvGeometry {
         let [top, left, bottom, right] = self.padding;
         let padded_h = height + top + bottom;
         let padded_w = width + left + right;
-        if self.kernel == 0 || self.stride == 0 {
-            return Err(ConvError::Geometry(format!(
-                "kernel {} and stride {} must both be at least 1",
-                self.kernel, self.stride
-            )));
-        }
+        self.validate()?;
         if padded_h < self.kernel || padded_w < self.kernel {
             return Err(ConvError::Geometry(format!(
                 "a {height}x{width} input padded to {padded_h}x{padded_w} is smaller than the {k}x{k} kernel",
@@ -43,8 +41,31 @@ impl ConvGeometry {
         ))
     }
 
-    /// Values in the weight tensor `(out_channels, in_channels, kernel, kernel)`.
+    /// Values in the weight tensor `(out_channels, in_channels / groups, kernel, kernel)`.
     pub fn weight_len(&self) -> usize {
-        self.out_channels * self.in_channels * self.kernel * self.kernel
+        self.out_channels * (self.in_channels / self.groups.max(1)) * self.kernel * self.kernel
+    }
+
+    /// Whether this is a depthwise convolution: one kernel per channel.
+    pub fn is_depthwise(&self) -> bool {
+        self.groups > 1 && self.groups == self.in_channels && self.groups == self.out_channels
+    }
+
+    /// Checks what a plan needs: kernel and stride of at least 1, and ordinary or depthwise
+    /// grouping.
+    pub fn validate(&self) -> Result<(), ConvError> {
+        if self.kernel == 0 || self.stride == 0 {
+            return Err(ConvError::Geometry(format!(
+                "kernel {} and stride {} must both be at least 1",
+                self.kernel, self.stride
+            )));
+        }
+        if self.groups != 1 && !self.is_depthwise() {
+            return Err(ConvError::Geometry(format!(
+                "groups {} with {} input and {} output channels: expected 1 or a depthwise convolution (groups = inputs = outputs)",
+                self.groups, self.in_channels, self.out_channels
+            )));
+        }
+        Ok(())
     }
 }

@@ -10,17 +10,20 @@
 //!   transforms only add, subtract and halve, so the result stays within float rounding of a
 //!   direct convolution;
 //! - every other ungrouped convolution uses im2col + GEMM on blocks of output rows sized to stay
-//!   in cache (1x1 stride-1 convolutions read the input in place).
+//!   in cache (1x1 stride-1 convolutions read the input in place);
+//! - depthwise convolutions (one kernel per channel) are computed directly, channel by channel.
 //!
 //! [`max_pool2d`] completes the set a ResNet or VGG needs on the host.
 //!
-//! Bias and an optional ReLU are applied while the output is written. Grouped convolutions are
-//! not handled ([`Conv2dPlan::new`] returns `None`): callers keep their own path for them. Work
+//! Bias and an [`Activation`] (ReLU, ReLU6) are applied while the output is written. Other
+//! groupings than ordinary and depthwise are refused by [`Conv2dPlan::new`]. Work
 //! is spread over rayon's thread pool; results do not depend on the number of threads.
 //! Design and timings: `docs/performance.md` ("CPU convolutions") in the repository.
 
 #![warn(missing_docs)]
 
+mod activation;
+mod depthwise;
 mod error;
 mod geometry;
 mod im2col;
@@ -29,6 +32,7 @@ mod plan;
 mod pool;
 mod winograd;
 
+pub use activation::Activation;
 pub use error::ConvError;
 pub use geometry::ConvGeometry;
 pub use plan::{Algorithm, Conv2dPlan, FeatureMap};

@@ -1,5 +1,7 @@
 //! A convolution prepared once from its weights and run on any number of inputs.
 
+use crate::activation::Activation;
+use crate::depthwise::DepthwiseWeights;
 use crate::error::ConvError;
 use crate::geometry::ConvGeometry;
 use crate::im2col::Im2colWeights;
@@ -13,8 +15,10 @@ pub enum Algorithm {
     /// Winograd F(2x2, 3x3): 3x3 kernels, stride 1, at least [`WINOGRAD_MIN_INPUTS`] input
     /// channels.
     Winograd,
-    /// im2col + GEMM: everything else.
+    /// im2col + GEMM: every other ungrouped convolution.
     Im2col,
+    /// Direct per-channel convolution: depthwise convolutions.
+    Depthwise,
 }
 
 /// Fewest input channels for which Winograd beats im2col: below it the 16 products are too thin.
@@ -23,6 +27,7 @@ pub const WINOGRAD_MIN_INPUTS: usize = 16;
 enum Kernels {
     Winograd(WinogradWeights),
     Im2col(Im2colWeights),
+    Depthwise(DepthwiseWeights),
 }
 
 /// A convolution's weights prepared for repeated inference.
@@ -44,21 +49,17 @@ pub struct FeatureMap {
 }
 
 impl Conv2dPlan {
-    /// Prepares `weight` `(out, in, k, k)` and an optional `bias` `(out)` (zero when absent).
+    /// Prepares `weight` `(out, in / groups, k, k)` and an optional `bias` `(out)` (zero when
+    /// absent).
     pub fn new(geometry: ConvGeometry, weight: &[f32], bias: Option<&[f32]>) -> Result<Conv2dPlan, ConvError> {
         let g = geometry;
+        g.validate()?;
         check_len(
             "weight",
-            &format!("({}, {}, {}, {})", g.out_channels, g.in_channels, g.kernel, g.kernel),
+            &format!("({}, {}, {}, {})", g.out_channels, g.in_channels / g.groups, g.kernel, g.kernel),
             g.weight_len(),
             weight.len(),
         )?;
-        if g.kernel == 0 || g.stride == 0 {
-            return Err(ConvError::Geometry(format!(
-                "kernel {} and stride {} must both be at least 1",
-                g.kernel, g.stride
-            )));
-        }
         let bias = match bias {
             Some(b) => {
                 check_len("bias", &format!("({})", g.out_channels), g.out_channels, b.len())?;
@@ -66,7 +67,9 @@ impl Conv2dPlan {
             }
             None => vec![0.0; g.out_channels],
         };
-        let kernels = if g.kernel == 3 && g.stride == 1 && g.in_channels >= WINOGRAD_MIN_INPUTS {
+        let kernels = if g.is_depthwise() {
+            Kernels::Depthwise(DepthwiseWeights::new(weight))
+        } else if g.kernel == 3 && g.stride == 1 && g.in_channels >= WINOGRAD_MIN_INPUTS {
             Kernels::Winograd(WinogradWeights::new(&g, weight))
         } else {
             Kernels::Im2col(Im2colWeights::new(weight))
@@ -84,12 +87,13 @@ impl Conv2dPlan {
         match self.kernels {
             Kernels::Winograd(_) => Algorithm::Winograd,
             Kernels::Im2col(_) => Algorithm::Im2col,
+            Kernels::Depthwise(_) => Algorithm::Depthwise,
         }
     }
 
-    /// Convolves `input` `(batch, in_channels, height, width)` and adds the bias, then applies a
-    /// ReLU when `relu` is set.
-    pub fn run(&self, input: &[f32], batch: usize, height: usize, width: usize, relu: bool) -> Result<FeatureMap, ConvError> {
+    /// Convolves `input` `(batch, in_channels, height, width)`, adds the bias and applies
+    /// `activation`.
+    pub fn run(&self, input: &[f32], batch: usize, height: usize, width: usize, activation: Activation) -> Result<FeatureMap, ConvError> {
         let g = &self.geometry;
         let image_len = g.in_channels * height * width;
         check_len(
@@ -102,6 +106,7 @@ impl Conv2dPlan {
         let rows_per_block = match &self.kernels {
             Kernels::Winograd(k) => k.rows_per_block(out_h, out_w),
             Kernels::Im2col(k) => k.rows_per_block(g, out_w),
+            Kernels::Depthwise(k) => return Ok(self.run_depthwise(k, input, batch, (height, width), (out_h, out_w), activation)),
         };
         let blocks: Vec<(usize, Range<usize>)> = (0..batch)
             .flat_map(|b| {
@@ -116,6 +121,7 @@ impl Conv2dPlan {
             match &self.kernels {
                 Kernels::Winograd(k) => k.block(image, g, (height, width), out_w, rows.clone(), inner_threads),
                 Kernels::Im2col(k) => k.block(image, g, (height, width), out_w, rows.clone(), inner_threads),
+                Kernels::Depthwise(_) => unreachable!("depthwise convolutions return before blocking"),
             }
         };
         let results: Vec<Vec<f32>> = if blocks.len() >= threads {
@@ -132,8 +138,7 @@ impl Conv2dPlan {
                 let start = (b * g.out_channels + o) * plane + rows.start * out_w;
                 let dst = &mut data[start..start + block_len];
                 for (d, s) in dst.iter_mut().zip(src) {
-                    let v = s + bias;
-                    *d = if relu { v.max(0.0) } else { v };
+                    *d = activation.apply(s + bias);
                 }
             }
         }
@@ -142,6 +147,41 @@ impl Conv2dPlan {
             height: out_h,
             width: out_w,
         })
+    }
+}
+
+impl Conv2dPlan {
+    /// A depthwise convolution: every `(image, channel)` plane on its own, in parallel.
+    fn run_depthwise(
+        &self,
+        kernels: &DepthwiseWeights,
+        input: &[f32],
+        batch: usize,
+        size: (usize, usize),
+        out_size: (usize, usize),
+        activation: Activation,
+    ) -> FeatureMap {
+        let g = &self.geometry;
+        let (out_h, out_w) = out_size;
+        let plane_len = size.0 * size.1;
+        let mut data = vec![0f32; batch * g.out_channels * out_h * out_w];
+        if out_h * out_w > 0 && plane_len > 0 {
+            data.par_chunks_mut(out_h * out_w)
+                .zip(input.par_chunks(plane_len))
+                .enumerate()
+                .for_each(|(index, (out, plane))| {
+                    let channel = index % g.out_channels;
+                    kernels.channel(g, channel, plane, size, out, out_w, self.bias[channel]);
+                    for v in out.iter_mut() {
+                        *v = activation.apply(*v);
+                    }
+                });
+        }
+        FeatureMap {
+            data,
+            height: out_h,
+            width: out_w,
+        }
     }
 }
 

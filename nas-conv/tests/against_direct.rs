@@ -1,7 +1,7 @@
 //! Every algorithm against a direct (six nested loops) convolution on random data, for the
 //! geometries of the paper's backbones and awkward ones (odd sizes, asymmetric padding, batches).
 
-use nas_conv::{Algorithm, Conv2dPlan, ConvError, ConvGeometry};
+use nas_conv::{Activation, Algorithm, Conv2dPlan, ConvError, ConvGeometry};
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -10,7 +10,7 @@ fn random(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|_| (rng.next_u32() as f32 / u32::MAX as f32) * 2.0 - 1.0).collect()
 }
 
-/// PyTorch's definition of a convolution, computed in f64.
+/// PyTorch's definition of a (grouped) convolution, computed in f64.
 fn direct(g: &ConvGeometry, weight: &[f32], bias: &[f32], input: &[f32], batch: usize, h: usize, w: usize) -> Vec<f32> {
     let (oh, ow) = g.output_size(h, w).expect("valid geometry");
     let k = g.kernel;
@@ -21,7 +21,9 @@ fn direct(g: &ConvGeometry, weight: &[f32], bias: &[f32], input: &[f32], batch: 
             for y in 0..oh {
                 for x in 0..ow {
                     let mut sum = bias[o] as f64;
-                    for c in 0..g.in_channels {
+                    let per_group = g.in_channels / g.groups;
+                    let group = o / (g.out_channels / g.groups);
+                    for c in group * per_group..(group + 1) * per_group {
                         for ky in 0..k {
                             for kx in 0..k {
                                 let iy = (y * g.stride + ky) as isize - top as isize;
@@ -30,7 +32,7 @@ fn direct(g: &ConvGeometry, weight: &[f32], bias: &[f32], input: &[f32], batch: 
                                     continue;
                                 }
                                 let v = input[((b * g.in_channels + c) * h + iy as usize) * w + ix as usize] as f64;
-                                sum += v * weight[((o * g.in_channels + c) * k + ky) * k + kx] as f64;
+                                sum += v * weight[((o * per_group + c - group * per_group) * k + ky) * k + kx] as f64;
                             }
                         }
                     }
@@ -49,6 +51,14 @@ fn geometry(in_channels: usize, out_channels: usize, kernel: usize, stride: usiz
         kernel,
         stride,
         padding,
+        groups: 1,
+    }
+}
+
+fn depthwise(channels: usize, kernel: usize, stride: usize, padding: [usize; 4]) -> ConvGeometry {
+    ConvGeometry {
+        groups: channels,
+        ..geometry(channels, channels, kernel, stride, padding)
     }
 }
 
@@ -66,13 +76,20 @@ fn check(g: ConvGeometry, batch: usize, h: usize, w: usize, expected_algorithm: 
     let plan = Conv2dPlan::new(g, &weight, Some(&bias)).expect("plan");
     assert_eq!(plan.algorithm(), expected_algorithm, "{g:?}");
     let reference = direct(&g, &weight, &bias, &input, batch, h, w);
-    let out = plan.run(&input, batch, h, w, false).expect("run");
+    let out = plan.run(&input, batch, h, w, Activation::Identity).expect("run");
     let err = relative_error(&out.data, &reference);
     assert!(err < 2e-6, "{g:?} on {batch}x{h}x{w}: relative error {err}");
 
-    let rectified = plan.run(&input, batch, h, w, true).expect("run with relu");
-    let expected_relu: Vec<f32> = out.data.iter().map(|v| v.max(0.0)).collect();
-    assert_eq!(rectified.data, expected_relu, "ReLU is applied after the bias");
+    let rectified = plan.run(&input, batch, h, w, Activation::Relu).expect("run with relu");
+    let expected: Vec<f32> = out.data.iter().map(|v| v.max(0.0)).collect();
+    assert_eq!(rectified.data, expected, "ReLU is applied after the bias");
+    // Scaled so that some outputs exceed 6.
+    let scaled: Vec<f32> = input.iter().map(|v| v * 40.0).collect();
+    let unclamped = plan.run(&scaled, batch, h, w, Activation::Identity).expect("run scaled");
+    assert!(unclamped.data.iter().any(|v| *v > 6.0) && unclamped.data.iter().any(|v| *v < 0.0));
+    let clamped = plan.run(&scaled, batch, h, w, Activation::Relu6).expect("run with relu6");
+    let expected: Vec<f32> = unclamped.data.iter().map(|v| v.clamp(0.0, 6.0)).collect();
+    assert_eq!(clamped.data, expected, "ReLU6 clamps to [0, 6] after the bias");
 }
 
 #[test]
@@ -102,6 +119,15 @@ fn im2col_matches_direct_convolution() {
 }
 
 #[test]
+fn depthwise_matches_direct_convolution() {
+    // EfficientNet-Lite0's depthwise layers: 3x3 and 5x5, stride 1 and 2, "same" padding.
+    check(depthwise(32, 3, 1, [1; 4]), 1, 28, 28, Algorithm::Depthwise);
+    check(depthwise(24, 3, 2, [0, 0, 1, 1]), 2, 15, 16, Algorithm::Depthwise);
+    check(depthwise(8, 5, 2, [1, 1, 2, 2]), 1, 14, 13, Algorithm::Depthwise);
+    check(depthwise(8, 5, 1, [2; 4]), 3, 7, 9, Algorithm::Depthwise);
+}
+
+#[test]
 fn results_do_not_depend_on_the_thread_count() {
     let g = geometry(64, 32, 3, 1, [1; 4]);
     let weight = random(g.weight_len(), 4);
@@ -109,7 +135,7 @@ fn results_do_not_depend_on_the_thread_count() {
     let plan = Conv2dPlan::new(g, &weight, None).expect("plan");
     let run_on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
-        pool.install(|| plan.run(&input, 2, 28, 28, false).expect("run"))
+        pool.install(|| plan.run(&input, 2, 28, 28, Activation::Identity).expect("run"))
     };
     assert_eq!(run_on(1), run_on(3));
 }
@@ -125,9 +151,19 @@ fn bad_shapes_are_refused_with_what_was_expected() {
         other => panic!("expected a length error, got {:?}", other.err()),
     }
     let plan = Conv2dPlan::new(g, &[0.0; 72], Some(&[0.0; 2])).expect("plan");
-    let err = plan.run(&[0.0; 10], 1, 3, 3, false).expect_err("short input");
+    let err = plan.run(&[0.0; 10], 1, 3, 3, Activation::Identity).expect_err("short input");
     assert!(err.to_string().contains("(1, 4, 3, 3)"), "{err}");
     let tiny = Conv2dPlan::new(geometry(1, 1, 7, 1, [0; 4]), &[0.0; 49], None).expect("plan");
-    let err = tiny.run(&[0.0; 9], 1, 3, 3, false).expect_err("input smaller than kernel");
+    let err = tiny
+        .run(&[0.0; 9], 1, 3, 3, Activation::Identity)
+        .expect_err("input smaller than kernel");
     assert!(err.to_string().contains("smaller than the 7x7 kernel"), "{err}");
+    let grouped = ConvGeometry {
+        groups: 2,
+        ..geometry(4, 6, 3, 1, [1; 4])
+    };
+    let err = Conv2dPlan::new(grouped, &[0.0; 108], None)
+        .err()
+        .expect("groups 2 of 4 -> 6 refused");
+    assert!(err.to_string().contains("groups 2"), "{err}");
 }

@@ -43,10 +43,6 @@ fn same_padding(kernel: usize, stride: usize) -> [usize; 4] {
     [before, before, after, after]
 }
 
-fn relu6(x: NasTensor<4>) -> NasTensor<4> {
-    x.clamp(0.0, 6.0)
-}
-
 /// An inverted-residual (MBConv) block without squeeze-excitation.
 struct MbConv {
     expand: Option<ConvBn>,
@@ -97,10 +93,10 @@ impl MbConv {
 
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         let h = match &self.expand {
-            Some(e) => relu6(e.forward(x.clone())),
+            Some(e) => e.forward_relu6(x.clone()),
             None => x.clone(),
         };
-        let h = self.project.forward(relu6(self.depthwise.forward(h)));
+        let h = self.project.forward(self.depthwise.forward_relu6(h));
         if self.residual {
             h + x
         } else {
@@ -162,7 +158,7 @@ impl Backbone for EfficientNetLite0 {
     }
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
-        let mut h = relu6(self.stem.forward(input));
+        let mut h = self.stem.forward_relu6(input);
         let mut level = 0;
         for (i, block) in self.blocks.iter().enumerate() {
             h = block.forward(h);
@@ -171,7 +167,7 @@ impl Backbone for EfficientNetLite0 {
                 level += 1;
             }
         }
-        let h = hook.level(4, relu6(self.head.forward(h)));
+        let h = hook.level(4, self.head.forward_relu6(h));
         self.fc.forward(global_average(h))
     }
 }

@@ -5,7 +5,7 @@
 //! max pooling run `nas_conv`'s host kernels (weights prepared once at load time); on a GPU, or
 //! when gradients must flow, they run burn's differentiable operations.
 
-use nas_conv::{max_pool2d, Conv2dPlan, ConvGeometry, PoolGeometry};
+use nas_conv::{max_pool2d, Activation, Conv2dPlan, ConvGeometry, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
@@ -87,7 +87,12 @@ impl ConvBn {
 
     /// Applies the convolution and a ReLU.
     pub fn forward_relu(&self, x: NasTensor<4>) -> NasTensor<4> {
-        self.conv.run(x, true)
+        self.conv.run(x, Activation::Relu)
+    }
+
+    /// Applies the convolution and a ReLU6 (`min(max(x, 0), 6)`).
+    pub fn forward_relu6(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.conv.run(x, Activation::Relu6)
     }
 }
 
@@ -122,9 +127,10 @@ pub fn global_average(x: NasTensor<4>) -> NasTensor<2> {
 
 /// A plain convolution with bias (no BatchNorm), loaded from `key.weight` and `key.bias`.
 ///
-/// On the CPU, outside a [`differentiable`](nas_core::differentiable) scope, an ungrouped
-/// convolution runs `nas_conv`'s kernels with weights prepared at load time (Winograd for 3x3
-/// stride 1, blocked im2col otherwise); everywhere else it runs burn's `conv2d`.
+/// On the CPU, outside a [`differentiable`](nas_core::differentiable) scope, an ordinary or
+/// depthwise convolution runs `nas_conv`'s kernels with weights prepared at load time (Winograd
+/// for 3x3 stride 1, blocked im2col or direct depthwise otherwise); everywhere else it runs
+/// burn's `conv2d`.
 pub struct Conv2d {
     weight: NasTensor<4>,
     bias: NasTensor<1>,
@@ -143,14 +149,16 @@ impl Conv2d {
     /// A convolution from PyTorch-layout values on `device`.
     fn from_values(weight: Vec<f32>, bias: Vec<f32>, shape: ConvShape, device: &Device) -> Result<Conv2d> {
         let on_cpu = matches!(plain_device(device), Device::Flex(_));
-        let prepared = if on_cpu && shape.groups == 1 {
-            let geometry = ConvGeometry {
-                in_channels: shape.in_channels,
-                out_channels: shape.out_channels,
-                kernel: shape.kernel,
-                stride: shape.stride,
-                padding: shape.padding,
-            };
+        let geometry = ConvGeometry {
+            in_channels: shape.in_channels,
+            out_channels: shape.out_channels,
+            kernel: shape.kernel,
+            stride: shape.stride,
+            padding: shape.padding,
+            groups: shape.groups,
+        };
+        // Groupings nas-conv does not handle (neither ordinary nor depthwise) stay with burn.
+        let prepared = if on_cpu && geometry.validate().is_ok() {
             let plan = Conv2dPlan::new(geometry, &weight, Some(&bias))
                 .map_err(|e| NasError::InvalidInput(format!("convolution {shape:?}: {e}")))?;
             Some(plan)
@@ -167,13 +175,13 @@ impl Conv2d {
 
     /// Applies the convolution.
     pub fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
-        self.run(x, false)
+        self.run(x, Activation::Identity)
     }
 
-    /// The convolution, followed by a ReLU when `relu` is set.
-    fn run(&self, x: NasTensor<4>, relu_after: bool) -> NasTensor<4> {
+    /// The convolution, followed by `activation`.
+    fn run(&self, x: NasTensor<4>, activation: Activation) -> NasTensor<4> {
         if let Some(plan) = self.prepared.as_ref().filter(|_| runs_on_host(&x)) {
-            if let Some(y) = run_prepared(plan, x.clone(), relu_after) {
+            if let Some(y) = run_prepared(plan, x.clone(), activation) {
                 return y;
             }
         }
@@ -181,20 +189,20 @@ impl Conv2d {
         let [top, left, bottom, right] = s.padding;
         let options = PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups);
         let y = conv2d(x, self.weight.clone(), Some(self.bias.clone()), options);
-        if relu_after {
-            relu(y)
-        } else {
-            y
+        match activation {
+            Activation::Identity => y,
+            Activation::Relu => relu(y),
+            Activation::Relu6 => y.clamp(0.0, 6.0),
         }
     }
 }
 
 /// Runs a prepared convolution on the host copy of `x`; `None` (burn's path then runs and
 /// reports the problem) when `x` is not an f32 tensor of the plan's shape.
-fn run_prepared(plan: &Conv2dPlan, x: NasTensor<4>, relu_after: bool) -> Option<NasTensor<4>> {
+fn run_prepared(plan: &Conv2dPlan, x: NasTensor<4>, activation: Activation) -> Option<NasTensor<4>> {
     let [batch, _, height, width] = x.dims();
     let device = x.device();
-    let out = plan.run(&host_values(x)?, batch, height, width, relu_after).ok()?;
+    let out = plan.run(&host_values(x)?, batch, height, width, activation).ok()?;
     let dims = [batch, plan.geometry().out_channels, out.height, out.width];
     Some(NasTensor::from_data(TensorData::new(out.data, dims), &device))
 }
