@@ -25,15 +25,7 @@ impl Activation {
                     x
                 }
             }
-            Activation::Relu6 => {
-                if x < 0.0 {
-                    0.0
-                } else if x > 6.0 {
-                    6.0
-                } else {
-                    x
-                }
-            }
+            Activation::Relu6 => x.clamp(0.0, 6.0),
         }
     }
 }

@@ -16,16 +16,9 @@ impl DepthwiseWeights {
     }
 
     /// Convolves one channel `plane` `(h, w)` into `out` `(out_h, out_w)`, starting from `bias`.
-    pub fn channel(
-        &self,
-        geometry: &ConvGeometry,
-        channel: usize,
-        plane: &[f32],
-        size: (usize, usize),
-        out: &mut [f32],
-        out_width: usize,
-        bias: f32,
-    ) {
+    pub fn channel(&self, geometry: &ConvGeometry, channel: usize, plane: &[f32], size: (usize, usize), out: &mut [f32], bias: f32) {
+        let [_, left, _, right] = geometry.padding;
+        let out_width = (size.1 + left + right - geometry.kernel) / geometry.stride + 1;
         let kernel = &self.kernels[channel * geometry.kernel * geometry.kernel..(channel + 1) * geometry.kernel * geometry.kernel];
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {

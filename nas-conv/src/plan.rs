@@ -171,7 +171,7 @@ impl Conv2dPlan {
                 .enumerate()
                 .for_each(|(index, (out, plane))| {
                     let channel = index % g.out_channels;
-                    kernels.channel(g, channel, plane, size, out, out_w, self.bias[channel]);
+                    kernels.channel(g, channel, plane, size, out, self.bias[channel]);
                     for v in out.iter_mut() {
                         *v = activation.apply(*v);
                     }
