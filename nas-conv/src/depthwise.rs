@@ -2,48 +2,51 @@
 //! kernel tap adds a scaled, shifted copy of the zero-padded channel to the output, as one long
 //! contiguous update the compiler vectorises.
 
+use crate::activation::Activation;
 use crate::geometry::ConvGeometry;
+use crate::vectorized::vectorized;
 
-/// Kernels `(channels, k, k)`, as PyTorch stores a depthwise weight `(channels, 1, k, k)`.
+/// Kernels `(channels, k, k)`, as PyTorch stores a depthwise weight `(channels, 1, k, k)`, and
+/// the bias of each channel.
 pub struct DepthwiseWeights {
     kernels: Vec<f32>,
+    bias: Vec<f32>,
 }
 
 impl DepthwiseWeights {
-    /// Keeps a copy of the kernels.
-    pub fn new(weight: &[f32]) -> DepthwiseWeights {
-        DepthwiseWeights { kernels: weight.to_vec() }
+    /// Keeps a copy of the kernels and biases.
+    pub fn new(weight: &[f32], bias: &[f32]) -> DepthwiseWeights {
+        DepthwiseWeights {
+            kernels: weight.to_vec(),
+            bias: bias.to_vec(),
+        }
     }
 
-    /// Convolves one channel `plane` `(h, w)` into `out` `(out_h, out_w)`, starting from `bias`.
-    pub fn channel(&self, geometry: &ConvGeometry, channel: usize, plane: &[f32], size: (usize, usize), out: &mut [f32], bias: f32) {
+    /// Convolves one channel `plane` `(h, w)` into `out` `(out_h, out_w)`, adds the channel's bias
+    /// and applies `activation`.
+    pub fn channel(
+        &self,
+        geometry: &ConvGeometry,
+        channel: usize,
+        plane: &[f32],
+        size: (usize, usize),
+        out: &mut [f32],
+        activation: Activation,
+    ) {
+        let bias = self.bias[channel];
         let [_, left, _, right] = geometry.padding;
         let out_width = (size.1 + left + right - geometry.kernel) / geometry.stride + 1;
         let kernel = &self.kernels[channel * geometry.kernel * geometry.kernel..(channel + 1) * geometry.kernel * geometry.kernel];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has just been found to support AVX-512F.
-            unsafe { channel_avx512(geometry, kernel, plane, size, out, out_width, bias) };
-            return;
-        }
-        convolve_channel(geometry, kernel, plane, size, out, out_width, bias);
+        vectorized(
+            #[inline(always)]
+            || {
+                convolve_channel(geometry, kernel, plane, size, out, out_width, bias);
+                for v in out.iter_mut() {
+                    *v = activation.apply(*v);
+                }
+            },
+        );
     }
-}
-
-/// [`convolve_channel`] compiled for AVX-512 (the crate is built for baseline x86-64, whose
-/// 4-wide vectors halve the speed of these short row updates).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn channel_avx512(
-    geometry: &ConvGeometry,
-    kernel: &[f32],
-    plane: &[f32],
-    size: (usize, usize),
-    out: &mut [f32],
-    out_width: usize,
-    bias: f32,
-) {
-    convolve_channel(geometry, kernel, plane, size, out, out_width, bias);
 }
 
 /// The padded channel is split into `stride x stride` phases (rows and columns by their remainder

@@ -68,7 +68,7 @@ impl Conv2dPlan {
             None => vec![0.0; g.out_channels],
         };
         let kernels = if g.is_depthwise() {
-            Kernels::Depthwise(DepthwiseWeights::new(weight))
+            Kernels::Depthwise(DepthwiseWeights::new(weight, &bias))
         } else if g.kernel == 3 && g.stride == 1 && g.in_channels >= WINOGRAD_MIN_INPUTS {
             Kernels::Winograd(WinogradWeights::new(&g, weight))
         } else {
@@ -171,10 +171,7 @@ impl Conv2dPlan {
                 .enumerate()
                 .for_each(|(index, (out, plane))| {
                     let channel = index % g.out_channels;
-                    kernels.channel(g, channel, plane, size, out, self.bias[channel]);
-                    for v in out.iter_mut() {
-                        *v = activation.apply(*v);
-                    }
+                    kernels.channel(g, channel, plane, size, out, activation);
                 });
         }
         FeatureMap {
