@@ -1,4 +1,5 @@
-//! Fast inference-only 2D convolutions (and max pooling) on host `f32` arrays in PyTorch's NCHW layout.
+//! Fast inference-only 2D convolutions (and max pooling) on host `f32` arrays in PyTorch's NCHW
+//! layout.
 //!
 //! burn's CPU backend runs every convolution as a tiled im2col + matrix product and re-lays out
 //! the weights on every call. A classifier's weights do not change between calls, so this crate
@@ -18,7 +19,7 @@
 //! Bias and an [`Activation`] (ReLU, ReLU6) are applied while the output is written. Other
 //! groupings than ordinary and depthwise are refused by [`Conv2dPlan::new`]. Work
 //! is spread over rayon's thread pool; results do not depend on the number of threads.
-//! Design and timings: `docs/performance.md` ("CPU convolutions") in the repository.
+//! Design and timings: `docs/parity.md` ("CPU speed") in the repository.
 
 #![warn(missing_docs)]
 
