@@ -79,3 +79,22 @@ fn level_gradient_agrees_with_finite_differences() {
     eprintln!("level {level}: finite difference {slope:.5}, gradient norm {norm:.5}, relative {err:.2e}");
     assert!(err <= 2e-2, "finite difference {slope} vs gradient norm {norm}");
 }
+
+#[test]
+fn gradients_taken_outside_a_scope_are_missing_not_wrong() {
+    let (net, input) = resnet18_and_photo();
+    let leaf = input.detach().require_grad();
+    let logits = net.forward(leaf.clone()).logits;
+    let grads = logits.sum().backward();
+    assert!(
+        leaf.grad(&grads).is_none(),
+        "the host kernels cut the graph, so no gradient reaches the input"
+    );
+
+    let scope = differentiable();
+    let leaf = leaf.detach().require_grad();
+    let logits = net.forward(leaf.clone()).logits;
+    drop(scope);
+    let grads = logits.sum().backward();
+    assert!(leaf.grad(&grads).is_some(), "inside a scope the gradient reaches the input");
+}
