@@ -26,6 +26,14 @@ pub struct BackboneInfo {
     pub num_classes: usize,
 }
 
+impl BackboneInfo {
+    /// Smallest input side the network accepts: its coarsest level's stride, so that every level
+    /// keeps at least one pixel.
+    pub fn min_side(&self) -> usize {
+        self.level_strides.iter().copied().max().unwrap_or(1).max(1)
+    }
+}
+
 /// Called at each depth level during a forward pass; it may observe the level and may replace it
 /// (for example by a detached copy that records gradients, to differentiate with respect to it).
 pub trait LevelHook {
@@ -180,6 +188,14 @@ pub fn predicted_classes(logits: &NasTensor<2>) -> Result<Vec<usize>> {
 pub fn normalise(photos: &[&crate::photo::Photo], info: &BackboneInfo, device: &Device) -> Result<NasTensor<4>> {
     let first = photos.first().ok_or_else(|| NasError::InvalidInput("empty batch".into()))?;
     let (h, w) = (first.height(), first.width());
+    let min_side = info.min_side();
+    if h < min_side || w < min_side {
+        return Err(NasError::InvalidInput(format!(
+            "{} is {w}x{h} pixels, smaller than the {min_side}x{min_side} that {} needs (its coarsest level has stride {min_side}); resize it or drop --no-resize",
+            first.path.display(),
+            info.name
+        )));
+    }
     let mut values = Vec::with_capacity(photos.len() * 3 * h * w);
     for photo in photos {
         if (photo.height(), photo.width()) != (h, w) {
