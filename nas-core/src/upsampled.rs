@@ -116,10 +116,15 @@ impl Taps {
     }
 }
 
-/// `sum_i weight[i] * rows[i][x]`: one grid sample from four source rows.
-#[inline]
-fn blend(weight: &[f32; 4], rows: &[&[f32]; 4], x: usize) -> f32 {
-    weight[0] * rows[0][x] + weight[1] * rows[1][x] + weight[2] * rows[2][x] + weight[3] * rows[3][x]
+/// Blends a grid row from four source rows and hands each sample to `apply` with its place in
+/// `out`: `apply(&mut out[x], sum_i weight[i] * rows[i][x])`. Zipped slices, so it vectorises.
+#[inline(always)]
+fn blend_row(weight: &[f32; 4], rows: &[&[f32]; 4], out: &mut [f32], apply: impl Fn(&mut f32, f32)) {
+    let n = out.len();
+    let (r0, r1, r2, r3) = (&rows[0][..n], &rows[1][..n], &rows[2][..n], &rows[3][..n]);
+    for ((((o, a), b), c), d) in out.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
+        apply(o, weight[0] * a + weight[1] * b + weight[2] * c + weight[3] * d);
+    }
 }
 
 /// One depth level: `channels x h x w` low-resolution values (already scaled and weighted) and
@@ -140,9 +145,7 @@ impl Level {
         let horizontal = self.widen(map);
         out.par_chunks_mut(self.cols.len()).enumerate().for_each(|(y, line)| {
             let (wt, taps) = self.source_rows(&horizontal, y);
-            for (x, v) in line.iter_mut().enumerate() {
-                *v += blend(&wt, &taps, x);
-            }
+            blend_row(&wt, &taps, line, |v, u| *v += u);
         });
     }
 
@@ -368,10 +371,7 @@ impl UpsampledFeatures {
             out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
                 for block in horizontal.chunks(l.h * width) {
                     let (wt, taps) = l.source_rows(block, y);
-                    for (x, v) in line.iter_mut().enumerate() {
-                        let u = blend(&wt, &taps, x);
-                        *v += u * u;
-                    }
+                    blend_row(&wt, &taps, line, |v, u| *v += u * u);
                 }
             });
         }
@@ -405,9 +405,7 @@ impl UpsampledFeatures {
                 for (l, wide) in self.levels.iter().zip(&widened) {
                     for (score, block) in scores.chunks_mut(width).zip(wide.chunks(l.h * width)) {
                         let (wt, taps) = l.source_rows(block, y);
-                        for (x, v) in score.iter_mut().enumerate() {
-                            *v += blend(&wt, &taps, x);
-                        }
+                        blend_row(&wt, &taps, score, |v, u| *v += u);
                     }
                 }
                 for x in 0..width {
