@@ -408,16 +408,18 @@ impl UpsampledFeatures {
                         blend_row(&wt, &taps, score, |v, u| *v += u);
                     }
                 }
-                for x in 0..width {
-                    let norm = norms[y * width + x];
-                    let mut best = (0u32, f32::INFINITY);
-                    for i in 0..k {
-                        let d = (norm - 2.0 * scores[i * width + x] + centre_norms[i]).max(0.0);
-                        if d < best.1 {
-                            best = (i as u32, d);
+                // Centre by centre across the row (vectorises); ties keep the lower index.
+                let row_norms = &norms[y * width..(y + 1) * width];
+                dist.fill(f32::INFINITY);
+                labels.fill(0);
+                for (i, (score, centre_norm)) in scores.chunks(width).zip(&centre_norms).enumerate() {
+                    for (((label, best), norm), s) in labels.iter_mut().zip(dist.iter_mut()).zip(row_norms).zip(score) {
+                        let d = (norm - 2.0 * s + centre_norm).max(0.0);
+                        if d < *best {
+                            *best = d;
+                            *label = i as u32;
                         }
                     }
-                    (labels[x], dist[x]) = best;
                 }
             });
         (labels, dist)
