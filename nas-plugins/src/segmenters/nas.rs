@@ -207,6 +207,9 @@ impl Nas {
         let start = Instant::now();
         let forward = backbone.forward(input);
         let chosen: Vec<NasTensor<4>> = self.levels.iter().map(|&l| forward.levels[l].clone()).collect();
+        // Nothing else may hold the chosen levels: the CPU backend hands an unshared buffer over
+        // without copying, and copies a shared one slowly.
+        drop(forward);
         // Devices run asynchronously: wait for the forward pass so that its time is its own.
         nas_core::device::synchronize(backbone.device())?;
         times.features = start.elapsed();
@@ -280,6 +283,9 @@ impl Nas {
         let [gh, gw] = self.grid.unwrap_or([in_h, in_w]);
         let forward = backbone.forward(input);
         let chosen: Vec<NasTensor<4>> = self.levels.iter().map(|&l| forward.levels[l].clone()).collect();
+        // Nothing else may hold the chosen levels: the CPU backend hands an unshared buffer over
+        // without copying, and copies a shared one slowly.
+        drop(forward);
         let images = self.image_features(chosen, [gh, gw])?;
         images
             .iter()
@@ -330,7 +336,7 @@ impl Nas {
             let values: Vec<f32> = level
                 .detach()
                 .into_data()
-                .to_vec()
+                .into_vec()
                 .map_err(|e| NasError::InvalidInput(format!("cannot read activations: {e:?}")))?;
             per_level.push((c, h, w, values));
         }
