@@ -37,5 +37,5 @@ mod winograd;
 pub use activation::Activation;
 pub use error::ConvError;
 pub use geometry::ConvGeometry;
-pub use plan::{Algorithm, Conv2dPlan, FeatureMap};
+pub use plan::{Algorithm, Conv2dPlan, FeatureMap, WINOGRAD_MIN_INPUTS};
 pub use pool::{max_pool2d, PoolGeometry};
