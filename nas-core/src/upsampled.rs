@@ -166,6 +166,78 @@ impl Level {
         });
     }
 
+    /// Adds the squared norm of this level's part of every grid pixel's feature vector to `out`
+    /// (row-major, `width` wide), in f64.
+    ///
+    /// A grid pixel blends at most 4 x 4 low-resolution pixels, so its squared norm is a
+    /// quadratic form in the inner products of low-resolution pixels at most 3 apart: those are
+    /// computed once (28 offsets x h x w x channels), taken along x for every pair of source
+    /// rows, then along y, instead of upsampling every channel to the grid.
+    fn add_squared_norms(&self, out: &mut [f64], width: usize) {
+        const REACH: usize = 3;
+        const SPAN: usize = 2 * REACH + 1;
+        let (h, w, hw) = (self.h, self.w, self.h * self.w);
+        // gram[(da * SPAN + db + REACH) * hw + a * w + b] = <X(a, b), X(a + da, b + db)>.
+        let mut gram = vec![0f64; (REACH + 1) * SPAN * hw];
+        gram.par_chunks_mut(hw).enumerate().for_each(|(offset, dst)| {
+            let da = offset / SPAN;
+            let db = (offset % SPAN) as isize - REACH as isize;
+            // Columns b with b + db inside the map.
+            let (first, end) = ((-db).max(0) as usize, (w as isize - db.max(0)).max(0) as usize);
+            if first >= end {
+                return;
+            }
+            let shifted = (first as isize + db) as usize;
+            for c in 0..self.channels {
+                let x = &self.values[c * hw..(c + 1) * hw];
+                for a in 0..h.saturating_sub(da) {
+                    let row = &x[a * w + first..a * w + end];
+                    let other = &x[(a + da) * w + shifted..(a + da) * w + shifted + (end - first)];
+                    for ((v, p), q) in dst[a * w + first..a * w + end].iter_mut().zip(row).zip(other) {
+                        *v += f64::from(*p) * f64::from(*q);
+                    }
+                }
+            }
+        });
+        let inner = |a: usize, b: usize, a2: usize, b2: usize| -> f64 {
+            let ((a, b), (a2, b2)) = if a2 >= a { ((a, b), (a2, b2)) } else { ((a2, b2), (a, b)) };
+            let db = b2 as isize - b as isize + REACH as isize;
+            gram[((a2 - a) * SPAN + db as usize) * hw + a * w + b]
+        };
+        // along[(a * SPAN + da + REACH) * width + x]: the x-blend of rows a and a + da.
+        let mut along = vec![0f64; h * SPAN * width];
+        along.par_chunks_mut(width).enumerate().for_each(|(pair, line)| {
+            let (a, da) = (pair / SPAN, (pair % SPAN) as isize - REACH as isize);
+            let a2 = a as isize + da;
+            if a2 < 0 || a2 as usize >= h {
+                return;
+            }
+            for (x, v) in line.iter_mut().enumerate() {
+                let (idx, wt) = (self.cols.index[x], self.cols.weight[x]);
+                let mut sum = 0f64;
+                for j in 0..4 {
+                    for j2 in 0..4 {
+                        sum += f64::from(wt[j]) * f64::from(wt[j2]) * inner(a, idx[j], a2 as usize, idx[j2]);
+                    }
+                }
+                *v = sum;
+            }
+        });
+        out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
+            let (idx, wt) = (self.rows.index[y], self.rows.weight[y]);
+            for i in 0..4 {
+                for i2 in 0..4 {
+                    let coefficient = f64::from(wt[i]) * f64::from(wt[i2]);
+                    let da = idx[i2] as isize - idx[i] as isize + REACH as isize;
+                    let row = &along[(idx[i] * SPAN + da as usize) * width..][..width];
+                    for (v, u) in line.iter_mut().zip(row) {
+                        *v += coefficient * u;
+                    }
+                }
+            }
+        });
+    }
+
     /// The four rows of a widened `h x grid width` block, and their weights, that make grid row `y`.
     fn source_rows<'a>(&self, block: &'a [f32], y: usize) -> ([f32; 4], [&'a [f32]; 4]) {
         let width = self.cols.len();
@@ -380,19 +452,11 @@ impl UpsampledFeatures {
 
     /// Squared feature norm of every pixel (row-major).
     pub fn squared_norms(&self) -> Vec<f32> {
-        let mut out = vec![0f32; self.pixels()];
-        let width = self.width;
+        let mut norms = vec![0f64; self.pixels()];
         for l in &self.levels {
-            // Horizontal pass of every channel, then each output row accumulates its squares.
-            let horizontal = l.widen(&l.values);
-            out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
-                for block in horizontal.chunks(l.h * width) {
-                    let (wt, taps) = l.source_rows(block, y);
-                    blend_row(&wt, &taps, line, |v, u| *v += u * u);
-                }
-            });
+            l.add_squared_norms(&mut norms, self.width);
         }
-        out
+        norms.into_iter().map(|v| v as f32).collect()
     }
 
     /// The closest of `centres` to every pixel and the squared distance to it, with `norms` from
@@ -567,8 +631,12 @@ mod tests {
             let row = dense.row(p);
             let expected: f32 = row.iter().zip(&center).map(|(a, b)| a * b).sum();
             assert!((dots[p] - expected).abs() < 1e-4, "dot at {p}");
-            let norm: f32 = row.iter().map(|v| v * v).sum();
-            assert!((norms[p] - norm).abs() < 1e-3, "norm at {p}");
+            let norm: f64 = row.iter().map(|v| f64::from(*v).powi(2)).sum();
+            assert!(
+                (f64::from(norms[p]) - norm).abs() <= 1e-5 * norm.max(1.0),
+                "norm at {p}: {} vs {norm}",
+                norms[p]
+            );
             let distances: Vec<f32> = centres
                 .iter()
                 .map(|c| row.iter().zip(c).map(|(a, b)| (a - b).powi(2)).sum())
