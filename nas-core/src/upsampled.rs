@@ -496,10 +496,9 @@ impl UpsampledFeatures {
                 for (i, (score, centre_norm)) in scores.chunks(width).zip(&centre_norms).enumerate() {
                     for (((label, best), norm), s) in labels.iter_mut().zip(dist.iter_mut()).zip(row_norms).zip(score) {
                         let d = (norm - 2.0 * s + centre_norm).max(0.0);
-                        if d < *best {
-                            *best = d;
-                            *label = i as u32;
-                        }
+                        let closer = d < *best;
+                        *best = if closer { d } else { *best };
+                        *label = if closer { i as u32 } else { *label };
                     }
                 }
             });
