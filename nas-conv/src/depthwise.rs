@@ -4,7 +4,7 @@
 
 use crate::activation::Activation;
 use crate::geometry::ConvGeometry;
-use crate::vectorized::vectorized;
+use nas_simd::vectorized;
 
 /// Kernels `(channels, k, k)`, as PyTorch stores a depthwise weight `(channels, 1, k, k)`, and
 /// the bias of each channel.

