@@ -56,7 +56,9 @@ mod tests {
         t.image_done();
         assert!(t.report().is_none(), "one batch gives no steady state");
         t.image_done();
-        let line = t.report().unwrap();
+        let Some(line) = t.report() else {
+            panic!("two batches give a report");
+        };
         assert!(line.contains("first batch of 2 images") && line.contains("images/s"), "{line}");
     }
 }

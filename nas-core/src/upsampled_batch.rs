@@ -330,33 +330,26 @@ mod tests {
     }
 
     #[test]
-    fn image_groups_give_the_same_features_as_the_whole_batch() {
+    fn image_groups_give_the_same_features_as_the_whole_batch() -> Result<()> {
         let grid = [9, 7];
-        let whole = UpsampledBatch::new(sample().0, grid, ImplicitScaling::Standardize, &[0.5, 2.0]).unwrap();
+        let whole = UpsampledBatch::new(sample().0, grid, ImplicitScaling::Standardize, &[0.5, 2.0])?;
         // A limit of one float forces one image per dense block.
-        let grouped = UpsampledBatch::with_block_limit(sample().0, grid, ImplicitScaling::Standardize, &[0.5, 2.0], 1).unwrap();
+        let grouped = UpsampledBatch::with_block_limit(sample().0, grid, ImplicitScaling::Standardize, &[0.5, 2.0], 1)?;
         for (a, b) in whole.mean_variance().iter().zip(grouped.mean_variance()) {
             assert!((a - b).abs() <= 1e-6 * a.abs());
         }
-        close(
-            &to_host(grouped.squared_norms()).unwrap(),
-            &to_host(whole.squared_norms()).unwrap(),
-            1e-5,
-        );
+        close(&to_host(grouped.squared_norms())?, &to_host(whole.squared_norms())?, 1e-5);
         let centres = NasTensor::<3>::ones([2, 1, whole.dims()], whole.device());
-        close(
-            &to_host(grouped.dot(&centres)).unwrap(),
-            &to_host(whole.dot(&centres)).unwrap(),
-            1e-5,
-        );
+        close(&to_host(grouped.dot(&centres))?, &to_host(whole.dot(&centres))?, 1e-5);
+        Ok(())
     }
 
     #[test]
-    fn batched_operations_match_the_host_version() {
+    fn batched_operations_match_the_host_version() -> Result<()> {
         let (tensors, per_image) = sample();
         let grid = [9, 7];
         let weights = [0.5, 2.0];
-        let batch = UpsampledBatch::new(tensors, grid, ImplicitScaling::Standardize, &weights).unwrap();
+        let batch = UpsampledBatch::new(tensors, grid, ImplicitScaling::Standardize, &weights)?;
         let host: Vec<UpsampledFeatures> = per_image
             .into_iter()
             .map(|levels| UpsampledFeatures::new(levels, grid, ImplicitScaling::Standardize, &weights))
@@ -366,10 +359,10 @@ mod tests {
         for (b, h) in host.iter().enumerate() {
             assert!((batch.mean_variance()[b] - h.mean_variance()).abs() < 1e-4 * h.mean_variance());
         }
-        let norms = to_host(batch.squared_norms()).unwrap();
+        let norms = to_host(batch.squared_norms())?;
         let centres: Vec<f32> = (0..2 * 2 * d).map(|i| (i as f32 * 0.61).cos()).collect();
         let centres_t = NasTensor::<3>::from_data(TensorData::new(centres.clone(), [2, 2, d]), batch.device());
-        let dots = to_host(batch.dot(&centres_t)).unwrap();
+        let dots = to_host(batch.dot(&centres_t))?;
         // Two clusters per image: pixel p of image b is in cluster (5p + b) mod 2.
         let labels: Vec<Vec<u32>> = (0..2).map(|b| (0..n).map(|p| ((5 * p + b) % 2) as u32).collect()).collect();
         let masks: Vec<f32> = (0..2)
@@ -379,9 +372,9 @@ mod tests {
             })
             .collect();
         let masks_t = NasTensor::<3>::from_data(TensorData::new(masks.clone(), [2, 2, n]), batch.device());
-        let sums = to_host(batch.weighted_sums(&masks_t)).unwrap();
+        let sums = to_host(batch.weighted_sums(&masks_t))?;
         let chosen = vec![vec![0, 17, n - 1], vec![5, 5, 40]];
-        let gathered = to_host(batch.gather(&chosen)).unwrap();
+        let gathered = to_host(batch.gather(&chosen))?;
         for (b, h) in host.iter().enumerate() {
             close(&norms[b * n..(b + 1) * n], &h.squared_norms(), 1e-4);
             for k in 0..2 {
@@ -397,5 +390,6 @@ mod tests {
                 close(&gathered[(b * 3 + t) * d..(b * 3 + t + 1) * d], &h.pixel(p), 1e-4);
             }
         }
+        Ok(())
     }
 }
