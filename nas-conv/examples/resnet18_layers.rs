@@ -33,14 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "layer", "ms", "x count", "GFLOP/s", "count"
     );
     for (name, ins, outs, kernel, stride, pad, side, count) in layers {
-        let geometry = ConvGeometry {
-            in_channels: ins,
-            out_channels: outs,
-            kernel,
-            stride,
-            padding: [pad; 4],
-            groups: 1,
-        };
+        let geometry = ConvGeometry::symmetric(ins, outs, kernel, stride, pad);
         let weight: Vec<f32> = (0..geometry.weight_len())
             .map(|i| ((i * 7919 % 1009) as f32 - 504.0) * 1e-3)
             .collect();

@@ -22,6 +22,23 @@ pub struct ConvGeometry {
 }
 
 impl ConvGeometry {
+    /// An ordinary convolution padded by `pad` on every side.
+    pub fn symmetric(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, pad: usize) -> ConvGeometry {
+        ConvGeometry {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding: [pad; 4],
+            groups: 1,
+        }
+    }
+
+    /// Shape of the weight tensor, `(out, in / groups, k, k)`.
+    pub fn weight_dims(&self) -> [usize; 4] {
+        [self.out_channels, self.in_channels / self.groups.max(1), self.kernel, self.kernel]
+    }
+
     /// Output height and width for an input of `height x width`, or an error when the padded
     /// input is smaller than the kernel.
     pub fn output_size(&self, height: usize, width: usize) -> Result<(usize, usize), ConvError> {
@@ -43,7 +60,7 @@ impl ConvGeometry {
 
     /// Values in the weight tensor `(out_channels, in_channels / groups, kernel, kernel)`.
     pub fn weight_len(&self) -> usize {
-        self.out_channels * (self.in_channels / self.groups.max(1)) * self.kernel * self.kernel
+        self.weight_dims().iter().product()
     }
 
     /// Whether this is a depthwise convolution: one kernel per channel.

@@ -2,7 +2,7 @@
 //! padding, BatchNorm eps 1e-3, ReLU6, no squeeze-excitation). Depth levels: the last block at
 //! strides 2, 4, 8 and 16 (blocks 0, 2, 4, 10), then the head activation at stride 32.
 
-use super::layers::{global_average, ConvBn, ConvShape, Linear};
+use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
 use super::resnet::BACKBONE_PARAMS;
 use super::resolve_weights;
 use nas_core::weights::StateDict;
@@ -62,12 +62,12 @@ impl MbConv {
                 &format!("{p}._expand_conv"),
                 &format!("{p}._bn0"),
                 BN_EPS,
-                ConvShape::symmetric(inputs, hidden, 1, 1, 0),
+                ConvGeometry::symmetric(inputs, hidden, 1, 1, 0),
             )?)
         } else {
             None
         };
-        let depthwise_shape = ConvShape {
+        let depthwise_shape = ConvGeometry {
             in_channels: hidden,
             out_channels: hidden,
             kernel,
@@ -81,7 +81,7 @@ impl MbConv {
             &format!("{p}._project_conv"),
             &format!("{p}._bn2"),
             BN_EPS,
-            ConvShape::symmetric(hidden, outputs, 1, 1, 0),
+            ConvGeometry::symmetric(hidden, outputs, 1, 1, 0),
         )?;
         Ok(MbConv {
             expand,
@@ -118,9 +118,9 @@ pub struct EfficientNetLite0 {
 impl EfficientNetLite0 {
     /// Builds the network from its state dict.
     pub fn load(sd: &mut StateDict, num_classes: usize) -> Result<EfficientNetLite0> {
-        let stem_shape = ConvShape {
+        let stem_shape = ConvGeometry {
             padding: same_padding(3, 2),
-            ..ConvShape::symmetric(3, 32, 3, 2, 0)
+            ..ConvGeometry::symmetric(3, 32, 3, 2, 0)
         };
         let stem = ConvBn::load(sd, "_conv_stem", "_bn0", BN_EPS, stem_shape)?;
         let blocks = BLOCKS
@@ -128,7 +128,7 @@ impl EfficientNetLite0 {
             .enumerate()
             .map(|(i, spec)| MbConv::load(sd, i, *spec))
             .collect::<Result<Vec<_>>>()?;
-        let head = ConvBn::load(sd, "_conv_head", "_bn1", BN_EPS, ConvShape::symmetric(320, 1280, 1, 1, 0))?;
+        let head = ConvBn::load(sd, "_conv_head", "_bn1", BN_EPS, ConvGeometry::symmetric(320, 1280, 1, 1, 0))?;
         let fc = Linear::load(sd, "_fc", 1280, num_classes)?;
         Ok(EfficientNetLite0 {
             info: BackboneInfo {

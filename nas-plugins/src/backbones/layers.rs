@@ -5,7 +5,8 @@
 //! max pooling run `nas_conv`'s host kernels (weights prepared once at load time); on a GPU, or
 //! when gradients must flow, they run burn's differentiable operations.
 
-use nas_conv::{max_pool2d, Activation, Conv2dPlan, ConvGeometry, PoolGeometry};
+pub use nas_conv::ConvGeometry;
+use nas_conv::{max_pool2d, Activation, Conv2dPlan, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
@@ -15,42 +16,6 @@ use nas_core::differentiable::is_differentiable;
 use nas_core::weights::StateDict;
 use nas_core::{Device, NasError, NasTensor, Result};
 
-/// Geometry of a convolution: kernel, stride, padding (top, left, bottom, right) and groups.
-#[derive(Debug, Clone, Copy)]
-pub struct ConvShape {
-    /// Input channels.
-    pub in_channels: usize,
-    /// Output channels.
-    pub out_channels: usize,
-    /// Square kernel size.
-    pub kernel: usize,
-    /// Stride in both directions.
-    pub stride: usize,
-    /// Zero padding: top, left, bottom, right.
-    pub padding: [usize; 4],
-    /// Channel groups (`in_channels` for a depthwise convolution).
-    pub groups: usize,
-}
-
-impl ConvShape {
-    /// Shape of the weight tensor, `(out, in / groups, k, k)`.
-    pub fn weight_dims(&self) -> [usize; 4] {
-        [self.out_channels, self.in_channels / self.groups, self.kernel, self.kernel]
-    }
-
-    /// A convolution padded by `pad` on every side.
-    pub fn symmetric(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, pad: usize) -> Self {
-        ConvShape {
-            in_channels,
-            out_channels,
-            kernel,
-            stride,
-            padding: [pad; 4],
-            groups: 1,
-        }
-    }
-}
-
 /// A convolution followed by inference-mode BatchNorm, folded into one convolution with bias.
 pub struct ConvBn {
     conv: Conv2d,
@@ -59,7 +24,7 @@ pub struct ConvBn {
 impl ConvBn {
     /// Loads `conv.weight` and the BatchNorm `bn.{weight,bias,running_mean,running_var}` and folds
     /// them: `w' = w * gamma / sqrt(var + eps)`, `b' = beta - mean * gamma / sqrt(var + eps)`.
-    pub fn load(sd: &mut StateDict, conv: &str, bn: &str, eps: f32, shape: ConvShape) -> Result<ConvBn> {
+    pub fn load(sd: &mut StateDict, conv: &str, bn: &str, eps: f32, shape: ConvGeometry) -> Result<ConvBn> {
         let out = shape.out_channels;
         let mut weight = sd.take_values(&format!("{conv}.weight"), &shape.weight_dims())?;
         let gamma = sd.take_values(&format!("{bn}.weight"), &[out])?;
@@ -131,33 +96,25 @@ pub fn global_average(x: NasTensor<4>) -> NasTensor<2> {
 pub struct Conv2d {
     weight: NasTensor<4>,
     bias: NasTensor<1>,
-    shape: ConvShape,
+    shape: ConvGeometry,
     prepared: Option<Conv2dPlan>,
 }
 
 impl Conv2d {
     /// Loads `key.weight` `(out, in / groups, k, k)` and `key.bias` `(out)`.
-    pub fn load(sd: &mut StateDict, key: &str, shape: ConvShape) -> Result<Conv2d> {
+    pub fn load(sd: &mut StateDict, key: &str, shape: ConvGeometry) -> Result<Conv2d> {
         let weight = sd.take_values(&format!("{key}.weight"), &shape.weight_dims())?;
         let bias = sd.take_values(&format!("{key}.bias"), &[shape.out_channels])?;
         Conv2d::from_values(weight, bias, shape, sd.device())
     }
 
     /// A convolution from PyTorch-layout values on `device`.
-    fn from_values(weight: Vec<f32>, bias: Vec<f32>, shape: ConvShape, device: &Device) -> Result<Conv2d> {
+    fn from_values(weight: Vec<f32>, bias: Vec<f32>, shape: ConvGeometry, device: &Device) -> Result<Conv2d> {
         let on_cpu = matches!(plain_device(device), Device::Flex(_));
-        let geometry = ConvGeometry {
-            in_channels: shape.in_channels,
-            out_channels: shape.out_channels,
-            kernel: shape.kernel,
-            stride: shape.stride,
-            padding: shape.padding,
-            groups: shape.groups,
-        };
         // Groupings nas-conv does not handle (neither ordinary nor depthwise) stay with burn.
-        let prepared = if on_cpu && geometry.validate().is_ok() {
-            let plan = Conv2dPlan::new(geometry, &weight, Some(&bias))
-                .map_err(|e| NasError::InvalidInput(format!("convolution {shape:?}: {e}")))?;
+        let prepared = if on_cpu && shape.validate().is_ok() {
+            let plan =
+                Conv2dPlan::new(shape, &weight, Some(&bias)).map_err(|e| NasError::InvalidInput(format!("convolution {shape:?}: {e}")))?;
             Some(plan)
         } else {
             None

@@ -1,7 +1,7 @@
 //! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
 //! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
 
-use super::layers::{global_average, max_pool, ConvBn, ConvShape, Linear};
+use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
@@ -63,7 +63,7 @@ pub struct ResNet {
 
 impl ResNet {
     fn load(depth: Depth, name: &str, sd: &mut StateDict, num_classes: usize) -> Result<ResNet> {
-        let stem = ConvBn::load(sd, "conv1", "bn1", BN_EPS, ConvShape::symmetric(3, 64, 7, 2, 3))?;
+        let stem = ConvBn::load(sd, "conv1", "bn1", BN_EPS, ConvGeometry::symmetric(3, 64, 7, 2, 3))?;
         let mut layers = Vec::new();
         let mut in_ch = 64;
         for (l, &count) in depth.blocks().iter().enumerate() {
@@ -73,18 +73,18 @@ impl ResNet {
             for b in 0..count {
                 let stride = if l > 0 && b == 0 { 2 } else { 1 };
                 let p = format!("layer{}.{b}", l + 1);
-                let conv = |sd: &mut StateDict, i: usize, shape: ConvShape| {
+                let conv = |sd: &mut StateDict, i: usize, shape: ConvGeometry| {
                     ConvBn::load(sd, &format!("{p}.conv{i}"), &format!("{p}.bn{i}"), BN_EPS, shape)
                 };
                 let convs = match depth {
                     Depth::R18 => vec![
-                        conv(sd, 1, ConvShape::symmetric(in_ch, width, 3, stride, 1))?,
-                        conv(sd, 2, ConvShape::symmetric(width, width, 3, 1, 1))?,
+                        conv(sd, 1, ConvGeometry::symmetric(in_ch, width, 3, stride, 1))?,
+                        conv(sd, 2, ConvGeometry::symmetric(width, width, 3, 1, 1))?,
                     ],
                     Depth::R50 => vec![
-                        conv(sd, 1, ConvShape::symmetric(in_ch, width, 1, 1, 0))?,
-                        conv(sd, 2, ConvShape::symmetric(width, width, 3, stride, 1))?,
-                        conv(sd, 3, ConvShape::symmetric(width, out_ch, 1, 1, 0))?,
+                        conv(sd, 1, ConvGeometry::symmetric(in_ch, width, 1, 1, 0))?,
+                        conv(sd, 2, ConvGeometry::symmetric(width, width, 3, stride, 1))?,
+                        conv(sd, 3, ConvGeometry::symmetric(width, out_ch, 1, 1, 0))?,
                     ],
                 };
                 let downsample = if stride != 1 || in_ch != out_ch {
@@ -93,7 +93,7 @@ impl ResNet {
                         &format!("{p}.downsample.0"),
                         &format!("{p}.downsample.1"),
                         BN_EPS,
-                        ConvShape::symmetric(in_ch, out_ch, 1, stride, 0),
+                        ConvGeometry::symmetric(in_ch, out_ch, 1, stride, 0),
                     )?)
                 } else {
                     None

@@ -2,7 +2,7 @@
 //! convolutions just before each max-pool, taken before their ReLU (`features.2`, `.7`, `.14`,
 //! `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in inference mode (no dropout).
 
-use super::layers::{max_pool, Conv2d, ConvShape, Linear};
+use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
 use super::resnet::BACKBONE_PARAMS;
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::relu;
@@ -42,7 +42,7 @@ impl Vgg16 {
                 convs.push(Conv2d::load(
                     sd,
                     &format!("features.{index}"),
-                    ConvShape::symmetric(in_ch, out_ch, 3, 1, 1),
+                    ConvGeometry::symmetric(in_ch, out_ch, 3, 1, 1),
                 )?);
                 in_ch = out_ch;
                 index += 2;

@@ -14,7 +14,7 @@
 //! position embeddings is then resized bicubically to the patch grid, as timm does. At 224x224 the
 //! network is exactly torchvision's.
 
-use super::layers::{Conv2d, ConvShape, LayerNorm, Linear};
+use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::resnet::BACKBONE_PARAMS;
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::gelu;
@@ -107,7 +107,7 @@ pub struct VitB16 {
 impl VitB16 {
     /// Builds the network from a torchvision `vit_b_16` state dict.
     pub fn load(sd: &mut StateDict, num_classes: usize) -> Result<VitB16> {
-        let patch_embed = Conv2d::load(sd, "conv_proj", ConvShape::symmetric(3, DIM, PATCH, PATCH, 0))?;
+        let patch_embed = Conv2d::load(sd, "conv_proj", ConvGeometry::symmetric(3, DIM, PATCH, PATCH, 0))?;
         let class_token = sd.take("class_token", [1, 1, DIM])?;
         let pos_embedding = sd.take("encoder.pos_embedding", [1, GRID * GRID + 1, DIM])?;
         let blocks = (0..LAYERS).map(|i| EncoderBlock::load(sd, i)).collect::<Result<Vec<_>>>()?;
