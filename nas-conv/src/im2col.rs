@@ -3,7 +3,7 @@
 
 use crate::geometry::ConvGeometry;
 use crate::matmul::{multiply, Layout};
-use std::ops::Range;
+use crate::plan::RowBlock;
 
 /// The kernels as a dense `(out, in*k*k)` matrix: PyTorch's layout already.
 pub struct Im2colWeights {
@@ -24,17 +24,16 @@ impl Im2colWeights {
         target_columns.div_ceil(out_width.max(1))
     }
 
-    /// Convolves output rows `rows` of one image `(in, h, w)` without bias, returning
-    /// `(out, rows.len(), out_width)`.
-    pub fn block(
-        &self,
-        image: &[f32],
-        geometry: &ConvGeometry,
-        size: (usize, usize),
-        out_width: usize,
-        rows: Range<usize>,
-        threads: usize,
-    ) -> Vec<f32> {
+    /// Convolves one block without bias, returning `(out, rows, out_width)`.
+    pub fn block(&self, geometry: &ConvGeometry, job: &RowBlock<'_>) -> Vec<f32> {
+        let RowBlock {
+            image,
+            size,
+            out_width,
+            threads,
+            ..
+        } = *job;
+        let rows = job.rows.clone();
         let (h, w) = size;
         let k = geometry.kernel;
         let depth = geometry.in_channels * k * k;
@@ -53,7 +52,7 @@ impl Im2colWeights {
             multiply(&mut out, out_at, &self.matrix, lhs_at, image, rhs_at, threads);
             return out;
         }
-        let gathered = gather(image, geometry, size, out_width, rows);
+        let gathered = gather(geometry, job);
         multiply(
             &mut out,
             out_at,
@@ -69,7 +68,11 @@ impl Im2colWeights {
 
 /// The `(in*k*k, rows*out_width)` matrix of input values each output position reads, zero where
 /// the kernel overlaps the padding.
-fn gather(image: &[f32], geometry: &ConvGeometry, size: (usize, usize), out_width: usize, rows: Range<usize>) -> Vec<f32> {
+fn gather(geometry: &ConvGeometry, job: &RowBlock<'_>) -> Vec<f32> {
+    let RowBlock {
+        image, size, out_width, ..
+    } = *job;
+    let rows = job.rows.clone();
     let (h, w) = size;
     let k = geometry.kernel;
     let stride = geometry.stride;

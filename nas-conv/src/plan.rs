@@ -30,6 +30,16 @@ enum Kernels {
     Depthwise(DepthwiseWeights),
 }
 
+/// One unit of work for the blocked algorithms: output rows `rows` of one image
+/// `(in, size.0, size.1)` whose output is `out_width` wide, on `threads` threads.
+pub(crate) struct RowBlock<'a> {
+    pub image: &'a [f32],
+    pub size: (usize, usize),
+    pub out_width: usize,
+    pub rows: Range<usize>,
+    pub threads: usize,
+}
+
 /// A convolution's weights prepared for repeated inference.
 pub struct Conv2dPlan {
     geometry: ConvGeometry,
@@ -117,10 +127,16 @@ impl Conv2dPlan {
             .collect();
         let threads = rayon::current_num_threads();
         let compute = |(b, rows): &(usize, Range<usize>), inner_threads: usize| {
-            let image = &input[b * image_len..(b + 1) * image_len];
+            let job = RowBlock {
+                image: &input[b * image_len..(b + 1) * image_len],
+                size: (height, width),
+                out_width: out_w,
+                rows: rows.clone(),
+                threads: inner_threads,
+            };
             match &self.kernels {
-                Kernels::Winograd(k) => k.block(image, g, (height, width), out_w, rows.clone(), inner_threads),
-                Kernels::Im2col(k) => k.block(image, g, (height, width), out_w, rows.clone(), inner_threads),
+                Kernels::Winograd(k) => k.block(g, &job),
+                Kernels::Im2col(k) => k.block(g, &job),
                 Kernels::Depthwise(_) => unreachable!("depthwise convolutions return before blocking"),
             }
         };

@@ -6,8 +6,8 @@
 
 use crate::geometry::ConvGeometry;
 use crate::matmul::{multiply, Layout};
+use crate::plan::RowBlock;
 use rayon::prelude::*;
-use std::ops::Range;
 
 /// Positions in a transformed 4x4 tile.
 const POINTS: usize = 16;
@@ -58,17 +58,16 @@ impl WinogradWeights {
         2 * (target_tiles / tiles_w).max(1)
     }
 
-    /// Convolves output rows `rows` (starting at an even row) of one image `(in, h, w)` without
-    /// bias, returning `(out, rows.len(), out_width)`.
-    pub fn block(
-        &self,
-        image: &[f32],
-        geometry: &ConvGeometry,
-        size: (usize, usize),
-        out_width: usize,
-        rows: Range<usize>,
-        threads: usize,
-    ) -> Vec<f32> {
+    /// Convolves one block (starting at an even row) without bias, returning `(out, rows, out_width)`.
+    pub fn block(&self, geometry: &ConvGeometry, job: &RowBlock<'_>) -> Vec<f32> {
+        let RowBlock {
+            image,
+            size,
+            out_width,
+            threads,
+            ..
+        } = *job;
+        let rows = job.rows.clone();
         let tiles_w = out_width.div_ceil(2);
         let first_tile_row = rows.start / 2;
         let tile_rows = rows.end.div_ceil(2) - first_tile_row;
