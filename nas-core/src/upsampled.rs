@@ -155,6 +155,8 @@ struct Level {
     values: Vec<f32>,
     rows: Taps,
     cols: Taps,
+    /// `cols.prefix_sums()`, kept for the cluster sums of every k-means iteration.
+    col_prefix: Vec<f64>,
 }
 
 impl Level {
@@ -355,13 +357,15 @@ impl UpsampledFeatures {
         let mut total_square = 0f64;
         let mut features = 0usize;
         for ((channels, h, w, mut values), &weight) in levels.into_iter().zip(weights) {
+            let cols = Taps::bicubic(w, width);
             let mut level = Level {
                 channels,
                 h,
                 w,
                 values: Vec::new(),
                 rows: Taps::bicubic(h, height),
-                cols: Taps::bicubic(w, width),
+                col_prefix: cols.prefix_sums(),
+                cols,
             };
             let moments = level.channel_moments(&values);
             for (c, (mean, square)) in moments.iter().enumerate() {
@@ -526,7 +530,7 @@ impl UpsampledFeatures {
             // Per grid row, the indicator of each cluster taken down along x: `height x k x w`.
             // Labels come in runs along a row; a run adds a difference of running sums of the
             // column taps instead of four weights per pixel.
-            let prefix = l.cols.prefix_sums();
+            let prefix = &l.col_prefix;
             let mut narrow = vec![0f32; self.height * k * l.w];
             narrow
                 .par_chunks_mut(k * l.w)
