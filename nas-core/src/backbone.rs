@@ -191,7 +191,7 @@ pub fn normalise(photos: &[&crate::photo::Photo], info: &BackboneInfo, device: &
     let min_side = info.min_side();
     if h < min_side || w < min_side {
         return Err(NasError::InvalidInput(format!(
-            "{} is {w}x{h} pixels, smaller than the {min_side}x{min_side} that {} needs (its coarsest level has stride {min_side}); resize it or drop --no-resize",
+            "{} is {w}x{h} pixels, smaller than the {min_side}x{min_side} that {} needs (its coarsest level has stride {min_side}); resize it (the CLI does unless --no-resize)",
             first.path.display(),
             info.name
         )));
