@@ -14,7 +14,8 @@
 //!   in cache (1x1 stride-1 convolutions read the input in place);
 //! - depthwise convolutions (one kernel per channel) are computed directly, channel by channel.
 //!
-//! [`max_pool2d`] completes the set a ResNet or VGG needs on the host.
+//! [`max_pool2d`] completes the set a ResNet or VGG needs on the host. [`matmul`], the
+//! bounds-checked matrix product these algorithms share, is public for other host code.
 //!
 //! Bias and an [`Activation`] (ReLU, ReLU6) are applied while the output is written. Other
 //! groupings than ordinary and depthwise are refused by [`Conv2dPlan::new`]. Work
@@ -28,7 +29,7 @@ mod depthwise;
 mod error;
 mod geometry;
 mod im2col;
-mod matmul;
+pub mod matmul;
 mod plan;
 mod pool;
 mod winograd;

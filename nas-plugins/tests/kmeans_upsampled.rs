@@ -4,7 +4,7 @@
 mod common;
 
 use nas_core::ndarray::Array2;
-use nas_core::upsampled::{ImplicitScaling, UpsampledFeatures};
+use nas_core::upsampled::{BoundedAssignment, ClusterSums, ImplicitScaling, UpsampledFeatures};
 use nas_core::{npy, Context, Features, Params, Registry};
 
 fn features(image: &str, grid: usize) -> UpsampledFeatures {
@@ -68,5 +68,62 @@ fn implicit_kmeans_matches_dense_kmeans() {
             assert!(a <= b * 1.02, "{image} K={k}: implicit k-means inertia {a} is worse than dense {b}");
             assert_eq!(implicit.iter().copied().max(), Some(k as u32 - 1));
         }
+    }
+}
+
+/// Lloyd iterations that reassign only the pixels whose bounds no longer separate, and move only
+/// their features between the cluster sums, give the labels and sums of full recomputation at
+/// every step, and skip most pixels once the centres settle.
+#[test]
+fn bounded_lloyd_steps_equal_full_steps() {
+    for (image, k) in [("chelsea-224", 5), ("coffee-224", 8)] {
+        let f = features(image, 224);
+        let norms = f.squared_norms();
+        let pixels = f.pixels();
+        let start: Vec<Vec<f32>> = (0..k).map(|i| f.pixel((i * 7919 + 4099) % pixels)).collect();
+        let mut assignment = BoundedAssignment::new(&f, start, &norms);
+        let mut sums = ClusterSums::new(&f, assignment.labels(), k);
+        let (mut iterations, mut late_recomputed) = (0, 0);
+        loop {
+            let centres: Vec<Vec<f32>> = sums
+                .sums()
+                .iter()
+                .zip(sums.sizes())
+                .zip(assignment.centres())
+                .map(|((sum, &size), old)| match size {
+                    0 => old.clone(),
+                    _ => sum.iter().map(|v| (v / size as f64) as f32).collect(),
+                })
+                .collect();
+            let changes = assignment.update(&f, centres, &norms);
+            sums.apply(&f, &changes);
+            iterations += 1;
+            let (full, _) = f.nearest(assignment.centres(), &norms);
+            assert_eq!(
+                full,
+                assignment.labels(),
+                "{image}: labels differ from a full assignment at step {iterations}"
+            );
+            let fresh = ClusterSums::new(&f, assignment.labels(), k);
+            assert_eq!(fresh.sizes(), sums.sizes());
+            for (a, b) in fresh.sums().iter().flatten().zip(sums.sums().iter().flatten()) {
+                assert!(
+                    (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                    "{image}: updated sum {b} vs recomputed {a}"
+                );
+            }
+            if changes.len() < 50 {
+                late_recomputed = late_recomputed.max(assignment.recomputed());
+            }
+            if changes.is_empty() || iterations == 300 {
+                break;
+            }
+        }
+        eprintln!("{image} K={k}: {iterations} steps, at most {late_recomputed} of {pixels} pixels recomputed in late steps");
+        assert!(iterations > 10, "{image}: a real clustering takes more than a few steps");
+        assert!(
+            late_recomputed < pixels / 4,
+            "{image}: late steps recomputed {late_recomputed} of {pixels} pixels"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! matrices go to nas-cluster; NAS's upsampled features are clustered implicitly at low
 //! resolution, which gives the same k-means at a fraction of the cost (nas-core's `upsampled`).
 
-use nas_core::upsampled::UpsampledFeatures;
+use nas_core::upsampled::{BoundedAssignment, ClusterSums, UpsampledFeatures};
 use nas_core::upsampled_batch::UpsampledBatch;
 use nas_core::{Clusterer, Context, Features, NasError, ParamKind, ParamSpec, Params, Result};
 use rand_chacha::rand_core::{Rng, SeedableRng};
@@ -117,19 +117,32 @@ fn kmeans_plus_plus(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: 
     centers
 }
 
-/// One k-means run on implicit features: labels and inertia.
-fn run_once(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: &mut ChaCha8Rng, max_iter: usize, tol: f64) -> (Vec<u32>, f64) {
-    let mut centers = kmeans_plus_plus(features, norms, k, rng);
-    let (mut labels, mut dist) = features.nearest(&centers, norms);
+/// One k-means run on implicit features: labels, and the inertia when `inertia` is asked for
+/// (it takes one more full assignment). Each step reassigns only the pixels whose nearest centre
+/// may have changed and moves only their features between the cluster sums; the labels are
+/// those of plain Lloyd iterations.
+fn run_once(
+    features: &UpsampledFeatures,
+    norms: &[f32],
+    k: usize,
+    rng: &mut ChaCha8Rng,
+    limits: (usize, f64),
+    inertia: bool,
+) -> (Vec<u32>, Option<f64>) {
+    let (max_iter, tol) = limits;
+    let mut assignment = BoundedAssignment::new(features, kmeans_plus_plus(features, norms, k, rng), norms);
+    let mut sums = ClusterSums::new(features, assignment.labels(), k);
     for _ in 0..max_iter {
-        let (sums, sizes) = features.cluster_sums(&labels, k);
+        // Distances to the current centres, computed when a cluster is empty and must restart.
+        let mut dist: Option<Vec<f32>> = None;
         let mut shift = 0f64;
         let mut new_centers = Vec::with_capacity(k);
-        for ((old, sum), size) in centers.iter().zip(sums).zip(sizes) {
+        for ((old, sum), &size) in assignment.centres().iter().zip(sums.sums()).zip(sums.sizes()) {
             let center = if size > 0 {
-                sum.into_iter().map(|v| v / size as f32).collect()
+                sum.iter().map(|v| (v / size as f64) as f32).collect()
             } else {
                 // An empty cluster restarts at the pixel farthest from its centre.
+                let dist = dist.get_or_insert_with(|| features.nearest(assignment.centres(), norms).1);
                 let far = (0..dist.len())
                     .max_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(b.cmp(&a)))
                     .unwrap_or(0);
@@ -139,17 +152,14 @@ fn run_once(features: &UpsampledFeatures, norms: &[f32], k: usize, rng: &mut Cha
             shift += old.iter().zip(&center).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>();
             new_centers.push(center);
         }
-        centers = new_centers;
-        let (new_labels, new_dist) = features.nearest(&centers, norms);
-        let changed = new_labels != labels;
-        labels = new_labels;
-        dist = new_dist;
-        if !changed || shift <= tol {
+        let changes = assignment.update(features, new_centers, norms);
+        sums.apply(features, &changes);
+        if changes.is_empty() || shift <= tol {
             break;
         }
     }
-    let inertia = dist.iter().map(|d| f64::from(*d)).sum();
-    (labels, inertia)
+    let inertia = inertia.then(|| features.nearest(assignment.centres(), norms).1.iter().map(|d| f64::from(*d)).sum());
+    (assignment.into_labels(), inertia)
 }
 
 impl KMeans {
@@ -170,7 +180,8 @@ impl KMeans {
         let mut best: Option<(Vec<u32>, f64)> = None;
         for run in 0..self.n_init {
             let mut rng = run_rng(self.seed, run);
-            let (labels, inertia) = run_once(features, &norms, k, &mut rng, self.max_iter, tol);
+            let (labels, inertia) = run_once(features, &norms, k, &mut rng, (self.max_iter, tol), self.n_init > 1);
+            let inertia = inertia.unwrap_or(0.0);
             if best.as_ref().is_none_or(|(_, b)| inertia < *b) {
                 best = Some((labels, inertia));
             }
