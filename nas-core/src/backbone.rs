@@ -1,13 +1,21 @@
 //! The `Backbone` trait: a trained classifier that exposes five depth levels, logits, and
 //! gradients of a chosen logit with respect to its input or to any depth level.
 
-use crate::device::{Device, NasTensor};
-use crate::differentiable::{differentiable, DifferentiableScope};
+use crate::device::{plain_device, Device, NasTensor};
+use crate::differentiable::{differentiable, is_differentiable, DifferentiableScope};
 use crate::error::{NasError, Result};
 use burn::tensor::{Int, Tensor, TensorData};
 
 /// Number of depth levels every backbone exposes (DESIGN.md, "Depth levels").
 pub const LEVELS: usize = 5;
+
+/// Images per forward pass when [`Backbone::forward`] splits a large batch on the CPU.
+pub const HOST_CHUNK: usize = 4;
+
+/// Whether `input` lives on the CPU and no gradient has to flow from it.
+fn runs_on_host(input: &NasTensor<4>) -> bool {
+    matches!(plain_device(&input.device()), Device::Flex(_)) && !is_differentiable() && !input.is_require_grad()
+}
 
 /// What a caller needs to know to feed a backbone and read its levels.
 #[derive(Debug, Clone)]
@@ -102,10 +110,28 @@ pub trait Backbone: Send + Sync {
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2>;
 
     /// All five levels and the logits.
+    ///
+    /// On the CPU, outside a differentiable scope, a large batch runs [`HOST_CHUNK`] images at a
+    /// time (inference treats every image on its own, so the result is the same): whole-batch
+    /// activation maps outgrow the caches and cost up to twice as much per image.
     fn forward(&self, input: NasTensor<4>) -> Forward {
-        let mut collect = Collect(Vec::with_capacity(LEVELS));
-        let logits = self.forward_hooked(input, &mut collect);
-        Forward { levels: collect.0, logits }
+        let batch = input.dims()[0];
+        if batch <= HOST_CHUNK || !runs_on_host(&input) {
+            let mut collect = Collect(Vec::with_capacity(LEVELS));
+            let logits = self.forward_hooked(input, &mut collect);
+            return Forward { levels: collect.0, logits };
+        }
+        let parts: Vec<Forward> = (0..batch)
+            .step_by(HOST_CHUNK)
+            .map(|start| self.forward(input.clone().narrow(0, start, HOST_CHUNK.min(batch - start))))
+            .collect();
+        // A plugin backbone may report fewer levels than LEVELS.
+        let reported = parts.iter().map(|p| p.levels.len()).min().unwrap_or(0);
+        let levels = (0..reported)
+            .map(|l| Tensor::cat(parts.iter().map(|p| p.levels[l].clone()).collect(), 0))
+            .collect();
+        let logits = Tensor::cat(parts.into_iter().map(|p| p.logits).collect(), 0);
+        Forward { levels, logits }
     }
 
     /// Gradient of each sample's `targets[i]` logit with respect to the input.

@@ -168,31 +168,40 @@ fn vit_b_16_level_gradient_flows() {
     assert!(logits.len() == 1000 && logits.iter().all(|v| v.is_finite()));
 }
 
-/// A batch of two gives the levels and logits of two batch-1 passes (resnet18, shared weights).
+/// A batch gives the levels and logits of batch-1 passes (resnet18, shared weights): a batch of
+/// two, and one of nine, which the CPU forward pass splits into `HOST_CHUNK` images at a time
+/// with a remainder.
 #[test]
-fn resnet18_batch_of_two_equals_single_runs() {
+fn resnet18_batches_equal_single_runs() {
     let weights = common::shared().join("weights/resnet18-seed0.pth");
     let net = load("resnet18", &weights);
     let photos = [photo("chelsea-224"), photo("coffee-224")];
-    let batch = net.forward(normalise(&[&photos[0], &photos[1]], net.info(), net.device()).expect("input"));
-    for (i, p) in photos.iter().enumerate() {
-        let single = net.forward(normalise(&[p], net.info(), net.device()).expect("input"));
-        let pairs = batch
-            .levels
-            .iter()
-            .zip(&single.levels)
-            .map(|(b, s)| (b.clone().narrow(0, i, 1).into_data(), s.clone().into_data()));
-        let logits = (batch.logits.clone().narrow(0, i, 1).into_data(), single.logits.clone().into_data());
-        for (k, (b, s)) in pairs.chain(std::iter::once(logits)).enumerate() {
-            let b: Vec<f32> = b.to_vec().expect("f32");
-            let s: Vec<f32> = s.to_vec().expect("f32");
-            let err = common::relative_error(&b, &s);
-            let what = if k < 5 { format!("level {k}") } else { "logits".into() };
-            eprintln!("resnet18 batch item {i} {what}: relative difference {err:.2e}");
-            assert!(
-                err <= 1e-5,
-                "resnet18 batch item {i} {what}: batch of 2 differs from batch 1 by {err:e}"
-            );
+    let singles: Vec<_> = photos
+        .iter()
+        .map(|p| net.forward(normalise(&[p], net.info(), net.device()).expect("input")))
+        .collect();
+    for size in [2, 2 * nas_core::backbone::HOST_CHUNK + 1] {
+        let members: Vec<&Photo> = (0..size).map(|i| &photos[i % 2]).collect();
+        let batch = net.forward(normalise(&members, net.info(), net.device()).expect("input"));
+        assert!(batch.levels.iter().all(|l| l.dims()[0] == size) && batch.logits.dims()[0] == size);
+        for i in 0..size {
+            let single = &singles[i % 2];
+            let pairs = batch
+                .levels
+                .iter()
+                .zip(&single.levels)
+                .map(|(b, s)| (b.clone().narrow(0, i, 1).into_data(), s.clone().into_data()));
+            let logits = (batch.logits.clone().narrow(0, i, 1).into_data(), single.logits.clone().into_data());
+            for (k, (b, s)) in pairs.chain(std::iter::once(logits)).enumerate() {
+                let b: Vec<f32> = b.to_vec().expect("f32");
+                let s: Vec<f32> = s.to_vec().expect("f32");
+                let err = common::relative_error(&b, &s);
+                let what = if k < 5 { format!("level {k}") } else { "logits".into() };
+                assert!(
+                    err <= 1e-5,
+                    "resnet18 batch of {size}, item {i} {what}: differs from batch 1 by {err:e}"
+                );
+            }
         }
     }
 }
