@@ -13,11 +13,17 @@ use super::{centre_norms, squared_distance, UpsampledFeatures};
 use nas_simd::vectorized;
 use rayon::prelude::*;
 
-/// Bound on the rounding error of a squared distance, as a fraction of the largest squared norm
-/// of a pixel, a low-resolution position or a centre. The f32 projections sum at most 512
-/// channels (error at most ~3e-5 of those norms) before two bicubic blends; this is twice that
-/// estimate's total.
+/// Smallest bound on the rounding error of a squared distance, as a fraction of the largest
+/// squared norm of a pixel, a low-resolution position or a centre. A level's projection on a
+/// centre sums its `n` channels in f32 (error at most `n` units of roundoff, 2^-24, of those
+/// norms) before two bicubic blends (weights summing to at most 1.3 in absolute value each); the
+/// margin is at least twice that, `4 n 2^-24` (`rounding_margin`), and never below this value.
 const ROUNDING_MARGIN: f64 = 2e-4;
+
+/// The rounding margin for levels of at most `channels` channels (see [`ROUNDING_MARGIN`]).
+fn rounding_margin(channels: usize) -> f64 {
+    ROUNDING_MARGIN.max(2.0 * channels as f64 * f64::from(f32::EPSILON))
+}
 
 /// Factors that round a bound outwards after an f32 operation (each rounds by at most 2^-24).
 const ROUND_UP: f32 = 1.0 + 1.0 / (1 << 20) as f32;
@@ -50,6 +56,8 @@ pub struct BoundedAssignment {
     /// Largest squared norm of a pixel plus the sum over levels of the largest squared norm of a
     /// low-resolution position: what rounding errors scale with, besides the centres.
     norm_scale: f64,
+    /// [`rounding_margin`] for the widest level.
+    rounding: f64,
     recomputed: usize,
 }
 
@@ -219,6 +227,7 @@ impl BoundedAssignment {
             lower: vec![0.0; pixels],
             centres: Vec::new(),
             norm_scale: f64::from(largest_pixel) + largest_positions,
+            rounding: rounding_margin(features.levels.iter().map(|l| l.channels).max().unwrap_or(0)),
             recomputed: pixels,
         };
         let step = assignment.step(features, &centres, norms);
@@ -275,7 +284,7 @@ impl BoundedAssignment {
             widened: features.widened_centres(centres),
             centre_norms,
             norms,
-            margin: ROUNDING_MARGIN * (self.norm_scale + f64::from(largest_centre)),
+            margin: self.rounding * (self.norm_scale + f64::from(largest_centre)),
         }
     }
 
