@@ -237,8 +237,16 @@ impl BoundedAssignment {
     }
 
     /// Moves the centres to `centres` and reassigns the pixels whose nearest centre may have
-    /// changed; returns the pixels that changed cluster, in row-major order.
+    /// changed; returns the pixels that changed cluster, in row-major order. A different number
+    /// of centres than before reassigns every pixel.
     pub fn update(&mut self, features: &UpsampledFeatures, centres: Vec<Vec<f32>>, norms: &[f32]) -> Vec<Change> {
+        if centres.is_empty() || centres.len() != self.centres.len() {
+            let step = self.step(features, &centres, norms);
+            let changes = self.for_each_row(features.width, |y, row, _, changes| step.recompute_row(y, None, row, changes));
+            self.recomputed = features.pixels();
+            self.centres = centres;
+            return changes;
+        }
         let shifts: Vec<f32> = self
             .centres
             .iter()

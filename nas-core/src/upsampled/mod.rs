@@ -384,6 +384,33 @@ mod tests {
     }
 
     #[test]
+    fn bounded_assignment_follows_moving_centres() {
+        let f = UpsampledFeatures::new(sample_levels(), [11, 9], ImplicitScaling::Standardize, &[1.0, 0.5]);
+        let norms = f.squared_norms();
+        let centres = |shift: f32, k: usize| -> Vec<Vec<f32>> {
+            (0..k)
+                .map(|i| f.pixel(i * 31 % 99).iter().map(|v| v + shift * i as f32).collect())
+                .collect()
+        };
+        let mut assignment = BoundedAssignment::new(&f, centres(0.0, 3), &norms);
+        assert_eq!(assignment.labels(), f.nearest(assignment.centres(), &norms).0);
+        // Small moves, a large one, then fewer centres: always the labels of a full assignment,
+        // and the reported changes lead from the old labels to the new ones.
+        for (shift, k) in [(0.01, 3), (0.02, 3), (2.0, 3), (0.5, 2)] {
+            let before = assignment.labels().to_vec();
+            let changes = assignment.update(&f, centres(shift, k), &norms);
+            let (full, _) = f.nearest(assignment.centres(), &norms);
+            assert_eq!(assignment.labels(), full, "shift {shift}, k {k}");
+            let mut replayed = before;
+            for c in &changes {
+                assert_eq!(replayed[c.pixel], c.from);
+                replayed[c.pixel] = c.to;
+            }
+            assert_eq!(replayed, full);
+        }
+    }
+
+    #[test]
     fn upsampling_matches_pytorch_bicubic() {
         // torch.nn.functional.interpolate((torch.arange(12.) ** 2).reshape(1, 1, 3, 4), size=(7, 5),
         // mode="bicubic", align_corners=False), torch 2.15.
