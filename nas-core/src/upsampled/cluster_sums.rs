@@ -11,6 +11,7 @@
 use super::assignment::Change;
 use super::level::Level;
 use super::UpsampledFeatures;
+use nas_simd::vectorized;
 use rayon::prelude::*;
 
 /// Per-cluster sizes and feature sums for a labelling of the grid.
@@ -33,11 +34,9 @@ impl ClusterSums {
         for l in &features.levels {
             let hw = l.h * l.w;
             let down = take_down(l, labels, k, features.width);
-            sums.par_iter_mut().zip(down.par_chunks(hw)).for_each(|(sum, down)| {
-                for (position, weight) in down.iter().enumerate() {
-                    add_position(&mut sum[offset..offset + l.channels], l, position, *weight);
-                }
-            });
+            sums.par_iter_mut()
+                .zip(down.par_chunks(hw))
+                .for_each(|(sum, down)| add_positions(&mut sum[offset..offset + l.channels], l, down));
             offset += l.channels;
         }
         ClusterSums { sizes, sums }
@@ -72,9 +71,7 @@ impl ClusterSums {
                 }
             }
             for (sum, delta) in self.sums.iter_mut().zip(delta.chunks(hw)) {
-                for (position, weight) in delta.iter().enumerate() {
-                    add_position(&mut sum[offset..offset + l.channels], l, position, *weight);
-                }
+                add_positions(&mut sum[offset..offset + l.channels], l, delta);
             }
             offset += l.channels;
         }
@@ -91,17 +88,22 @@ impl ClusterSums {
     }
 }
 
-/// Adds `weight` times the feature vector of low-resolution `position` of level `l` to `sum`
-/// (that level's part of a cluster sum).
-#[inline]
-fn add_position(sum: &mut [f64], l: &Level, position: usize, weight: f64) {
-    if weight == 0.0 {
-        return;
-    }
-    let values = &l.positions[position * l.channels..(position + 1) * l.channels];
-    for (s, v) in sum.iter_mut().zip(values) {
-        *s += weight * f64::from(*v);
-    }
+/// Adds to `sum` (level `l`'s part of a cluster sum) each low-resolution position's feature
+/// vector times its weight in `weights` (one per position; zeros are skipped). Compiled for
+/// AVX-512 where the CPU has it: 8 f64 lanes instead of 2.
+fn add_positions(sum: &mut [f64], l: &Level, weights: &[f64]) {
+    vectorized(
+        #[inline(always)]
+        || {
+            for (values, weight) in l.positions.chunks(l.channels).zip(weights) {
+                if *weight != 0.0 {
+                    for (s, v) in sum.iter_mut().zip(values) {
+                        *s += weight * f64::from(*v);
+                    }
+                }
+            }
+        },
+    )
 }
 
 /// Each cluster's indicator map over the grid, taken down to level `l` by the transposed
