@@ -3,6 +3,7 @@
 
 use super::taps::{blend_row, Taps};
 use nas_conv::matmul::{multiply, Layout};
+use nas_simd::vectorized;
 use rayon::prelude::*;
 
 /// One depth level: `channels x h x w` low-resolution values (already scaled and weighted) and
@@ -177,17 +178,22 @@ impl Level {
                         sum += f64::from(sy[a]) * f64::from(sx[b]) * f64::from(x[a * w + b]);
                     }
                 }
-                // tr(Gy X Gx X^T) = sum over a, a' of Gy[a, a'] * (X Gx X^T)[a', a]
+                // tr(Gy X Gx X^T) = sum over a, a' of Gy[a, a'] * (X Gx X^T)[a', a]. X Gx row by
+                // row as a sum of scaled rows of Gx (vectorises; each entry adds its terms in
+                // the order of b2, as a dot product would).
                 let mut xg = vec![0f64; h * w];
-                for a in 0..h {
-                    for b in 0..w {
-                        let mut s = 0f64;
-                        for b2 in 0..w {
-                            s += f64::from(x[a * w + b2]) * f64::from(gx[b2 * w + b]);
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for (xg_row, x_row) in xg.chunks_mut(w).zip(x.chunks(w)) {
+                            for (value, gx_row) in x_row.iter().zip(gx.chunks(w)) {
+                                for (out, g) in xg_row.iter_mut().zip(gx_row) {
+                                    *out += f64::from(*value) * f64::from(*g);
+                                }
+                            }
                         }
-                        xg[a * w + b] = s;
-                    }
-                }
+                    },
+                );
                 let mut square = 0f64;
                 for a in 0..h {
                     for a2 in 0..h {
