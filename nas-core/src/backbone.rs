@@ -1,8 +1,8 @@
 //! The `Backbone` trait: a trained classifier that exposes five depth levels, logits, and
 //! gradients of a chosen logit with respect to its input or to any depth level.
 
-use crate::device::{plain_device, Device, NasTensor};
-use crate::differentiable::{differentiable, is_differentiable, DifferentiableScope};
+use crate::device::{runs_on_host, Device, NasTensor};
+use crate::differentiable::{differentiable, DifferentiableScope};
 use crate::error::{NasError, Result};
 use burn::tensor::{Int, Tensor, TensorData};
 
@@ -11,11 +11,6 @@ pub const LEVELS: usize = 5;
 
 /// Images per forward pass when [`Backbone::forward`] splits a large batch on the CPU.
 pub const HOST_CHUNK: usize = 4;
-
-/// Whether `input` lives on the CPU and no gradient has to flow from it.
-fn runs_on_host(input: &NasTensor<4>) -> bool {
-    matches!(plain_device(&input.device()), Device::Flex(_)) && !is_differentiable() && !input.is_require_grad()
-}
 
 /// What a caller needs to know to feed a backbone and read its levels.
 #[derive(Debug, Clone)]

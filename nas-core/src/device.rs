@@ -34,6 +34,12 @@ pub fn plain_device(device: &Device) -> Device {
     }
 }
 
+/// Whether `x` may take host-only code (plain f32 kernels, batch splitting): it lives on the CPU
+/// and no gradient has to flow through what is computed from it.
+pub fn runs_on_host<const D: usize>(x: &NasTensor<D>) -> bool {
+    matches!(plain_device(&x.device()), Device::Flex(_)) && !crate::differentiable::is_differentiable() && !x.is_require_grad()
+}
+
 /// `tensor` without gradient recording (unchanged when it records none). Operations on booleans
 /// and integers yield such tensors, and they cannot be mixed with recording ones.
 pub fn plain<const D: usize>(tensor: NasTensor<D>) -> NasTensor<D> {

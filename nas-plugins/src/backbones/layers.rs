@@ -11,8 +11,7 @@ use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
 use nas_core::burn::tensor::TensorData;
-use nas_core::device::plain_device;
-use nas_core::differentiable::is_differentiable;
+use nas_core::device::{plain_device, runs_on_host};
 use nas_core::weights::StateDict;
 use nas_core::{Device, NasError, NasTensor, Result};
 
@@ -159,12 +158,6 @@ fn run_prepared(plan: &Conv2dPlan, x: NasTensor<4>, activation: Activation) -> O
     let out = plan.run(&host_values(x)?, batch, height, width, activation).ok()?;
     let dims = [batch, plan.geometry().out_channels, out.height, out.width];
     Some(NasTensor::from_data(TensorData::new(out.data, dims), &device))
-}
-
-/// Whether `x` may take the host kernels: it lives on the CPU and no gradient has to flow
-/// through what is computed from it.
-fn runs_on_host(x: &NasTensor<4>) -> bool {
-    matches!(plain_device(&x.device()), Device::Flex(_)) && !is_differentiable() && !x.is_require_grad()
 }
 
 /// The values of a CPU tensor, in its own f32 buffer.
