@@ -64,7 +64,7 @@ impl UpsampledFeatures {
                 values: Vec::new(),
                 rows: Taps::bicubic(h, height),
                 col_prefix: cols.prefix_sums(),
-                cols_t: cols.matrix_transposed(),
+                cols_t: transpose(&cols.matrix(), width, w),
                 positions: Vec::new(),
                 cols,
             };

@@ -71,17 +71,6 @@ impl Taps {
         m
     }
 
-    /// [`Taps::matrix`] transposed: `input x output`, for the matrix product that widens maps.
-    pub(super) fn matrix_transposed(&self) -> Vec<f32> {
-        let mut m = vec![0f32; self.len() * self.input];
-        for (o, (idx, w)) in self.index.iter().zip(&self.weight).enumerate() {
-            for i in 0..4 {
-                m[idx[i] * self.len() + o] += w[i];
-            }
-        }
-        m
-    }
-
     /// Row `output` of [`Taps::matrix`]: the weights that produce one output sample.
     pub fn row(&self, output: usize) -> Vec<f32> {
         let mut r = vec![0f32; self.input];
