@@ -24,7 +24,7 @@ impl Im2colWeights {
         target_columns.div_ceil(out_width.max(1))
     }
 
-    /// Convolves one block without bias, returning `(out, rows, out_width)`.
+    /// Convolves one block without bias: `out_channels x rows x out_width` values.
     pub fn block(&self, geometry: &ConvGeometry, job: &RowBlock<'_>) -> Vec<f32> {
         let RowBlock {
             image,

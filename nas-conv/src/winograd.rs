@@ -58,7 +58,7 @@ impl WinogradWeights {
         2 * (target_tiles / tiles_w).max(1)
     }
 
-    /// Convolves one block (starting at an even row) without bias, returning `(out, rows, out_width)`.
+    /// Convolves one block (starting at an even row) without bias: `out_channels x rows x out_width` values.
     pub fn block(&self, geometry: &ConvGeometry, job: &RowBlock<'_>) -> Vec<f32> {
         let RowBlock {
             image,
