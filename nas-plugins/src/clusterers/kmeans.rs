@@ -126,10 +126,10 @@ fn run_once(
     norms: &[f32],
     k: usize,
     rng: &mut ChaCha8Rng,
-    limits: (usize, f64),
+    max_iter: usize,
+    tol: f64,
     inertia: bool,
 ) -> (Vec<u32>, Option<f64>) {
-    let (max_iter, tol) = limits;
     let mut assignment = BoundedAssignment::new(features, kmeans_plus_plus(features, norms, k, rng), norms);
     let mut sums = ClusterSums::new(features, assignment.labels(), k);
     for _ in 0..max_iter {
@@ -180,7 +180,7 @@ impl KMeans {
         let mut best: Option<(Vec<u32>, f64)> = None;
         for run in 0..self.n_init {
             let mut rng = run_rng(self.seed, run);
-            let (labels, inertia) = run_once(features, &norms, k, &mut rng, (self.max_iter, tol), self.n_init > 1);
+            let (labels, inertia) = run_once(features, &norms, k, &mut rng, self.max_iter, tol, self.n_init > 1);
             let inertia = inertia.unwrap_or(0.0);
             if best.as_ref().is_none_or(|(_, b)| inertia < *b) {
                 best = Some((labels, inertia));
