@@ -6,7 +6,7 @@
 mod common;
 
 use nas_core::backbone::{normalise, predicted_classes};
-use nas_core::{npy, Context, Params, Photo, Registry};
+use nas_core::{npy, Params, Photo, Registry};
 use std::path::PathBuf;
 
 #[test]
@@ -14,11 +14,7 @@ fn gradient_x_input_matches_pytorch() {
     nas_plugins::link();
     let shared = common::shared();
     let registry = Registry::builtin();
-    let ctx = Context {
-        registry: &registry,
-        device: nas_core::device::default_device(),
-        cache_dir: std::env::temp_dir(),
-    };
+    let ctx = common::context(&registry);
     let mut params = Params::empty("resnet18");
     params.set(
         "weights",

@@ -5,7 +5,7 @@ mod common;
 
 use nas_core::ndarray::Array2;
 use nas_core::upsampled::{BoundedAssignment, ClusterSums, ImplicitScaling, UpsampledFeatures};
-use nas_core::{npy, Context, Features, Params, Registry};
+use nas_core::{npy, Features, Params, Registry};
 
 fn features(image: &str, grid: usize) -> UpsampledFeatures {
     let dir = common::shared().join("reference/resnet18-seed0");
@@ -47,11 +47,7 @@ fn inertia(dense: &Array2<f32>, labels: &[u32], k: usize) -> f64 {
 fn implicit_kmeans_matches_dense_kmeans() {
     nas_plugins::link();
     let registry = Registry::builtin();
-    let ctx = Context {
-        registry: &registry,
-        device: nas_core::device::default_device(),
-        cache_dir: std::env::temp_dir(),
-    };
+    let ctx = common::context(&registry);
     for image in ["chelsea-224", "coffee-224"] {
         let f = features(image, 64);
         let dense = f.dense();

@@ -13,6 +13,16 @@ pub enum ChannelReduction {
     AbsSum,
 }
 
+impl ChannelReduction {
+    /// The reduction named by a method's `reduce` parameter: `sum` (default) or `abs-sum`.
+    pub fn from_params(params: &Params) -> Result<ChannelReduction> {
+        Ok(match params.choice("reduce", "sum", &["sum", "abs-sum"])?.as_str() {
+            "abs-sum" => ChannelReduction::AbsSum,
+            _ => ChannelReduction::Sum,
+        })
+    }
+}
+
 /// The `gradient` saliency method.
 pub struct GradientXInput {
     reduction: ChannelReduction,
@@ -52,11 +62,9 @@ impl Saliency for GradientXInput {
 }
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    let reduction = match params.choice("reduce", "sum", &["sum", "abs-sum"])?.as_str() {
-        "abs-sum" => ChannelReduction::AbsSum,
-        _ => ChannelReduction::Sum,
-    };
-    Ok(Box::new(GradientXInput { reduction }))
+    Ok(Box::new(GradientXInput {
+        reduction: ChannelReduction::from_params(params)?,
+    }))
 }
 
 nas_core::inventory::submit! {

@@ -1,3 +1,5 @@
 //! Built-in saliency methods.
 
 pub mod gradient;
+pub mod integrated_gradients;
+pub mod quadrature;

@@ -25,3 +25,12 @@ pub fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
     let max_diff = ours.iter().zip(reference).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
     max_diff / max_ref.max(f32::MIN_POSITIVE)
 }
+
+/// A context on the default device with the built-in `registry` and a temporary cache folder.
+pub fn context(registry: &nas_core::Registry) -> nas_core::Context<'_> {
+    nas_core::Context {
+        registry,
+        device: nas_core::device::default_device(),
+        cache_dir: std::env::temp_dir(),
+    }
+}

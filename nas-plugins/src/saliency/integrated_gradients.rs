@@ -1,0 +1,143 @@
+//! Integrated Gradients (Sundararajan et al. 2017): the input minus a baseline, times the
+//! gradient of the target logit averaged along the straight path from the baseline to the
+//! input, summed over colour channels. Defaults are Captum's `IntegratedGradients`: 50 steps,
+//! Gauss-Legendre nodes, a zero baseline in the normalised input space.
+
+use super::gradient::{reduce_channels, ChannelReduction};
+use super::quadrature::{Quadrature, QUADRATURE_NAMES};
+use nas_core::burn::tensor::TensorData;
+use nas_core::ndarray::Array2;
+use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+
+/// Where the path starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// Zero in the normalised input space, i.e. the dataset's mean colour (Captum's default).
+    Zero,
+    /// A black image (zero in pixel space).
+    Black,
+}
+
+/// The `integrated-gradients` saliency method.
+pub struct IntegratedGradients {
+    steps: usize,
+    quadrature: Quadrature,
+    baseline: Baseline,
+    /// Path points per backward pass (Captum's `internal_batch_size`).
+    batch: usize,
+    reduction: ChannelReduction,
+}
+
+/// Parameters of `integrated-gradients`.
+pub const INTEGRATED_GRADIENTS_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "steps",
+        kind: ParamKind::Int,
+        default: "50",
+        doc: "gradient evaluations along the path (Captum's n_steps)",
+    },
+    ParamSpec {
+        name: "method",
+        kind: ParamKind::Str,
+        default: "\"gausslegendre\"",
+        doc: "quadrature: gausslegendre, riemann_left, riemann_right, riemann_middle or riemann_trapezoid",
+    },
+    ParamSpec {
+        name: "baseline",
+        kind: ParamKind::Str,
+        default: "\"zero\"",
+        doc: "path start: zero (normalised space, the mean colour) or black",
+    },
+    ParamSpec {
+        name: "batch",
+        kind: ParamKind::Int,
+        default: "10",
+        doc: "path points per backward pass (Captum's internal_batch_size); memory grows with it",
+    },
+    ParamSpec {
+        name: "reduce",
+        kind: ParamKind::Str,
+        default: "\"sum\"",
+        doc: "how colour channels are combined: sum (signed) or abs-sum",
+    },
+];
+
+impl IntegratedGradients {
+    /// Builds from `integrated-gradients` parameters (see [`INTEGRATED_GRADIENTS_PARAMS`]).
+    pub fn from_params(params: &Params) -> Result<IntegratedGradients> {
+        let quadrature = Quadrature::from_name(&params.choice("method", "gausslegendre", QUADRATURE_NAMES)?)?;
+        let steps = params.usize("steps", 50, 1, 100_000)?;
+        // Checks the step count against the rule now rather than at the first photo.
+        quadrature
+            .nodes(steps)
+            .map_err(|e| NasError::InvalidInput(format!("integrated-gradients: parameter `steps` = {steps}: {e}")))?;
+        Ok(IntegratedGradients {
+            steps,
+            quadrature,
+            baseline: match params.choice("baseline", "zero", &["zero", "black"])?.as_str() {
+                "black" => Baseline::Black,
+                _ => Baseline::Zero,
+            },
+            batch: params.usize("batch", 10, 1, 10_000)?,
+            reduction: ChannelReduction::from_params(params)?,
+        })
+    }
+
+    /// The baseline for photo inputs shaped like `input`, in the normalised space.
+    fn baseline_for(&self, backbone: &dyn Backbone, input: &NasTensor<4>) -> NasTensor<4> {
+        match self.baseline {
+            Baseline::Zero => input.zeros_like(),
+            Baseline::Black => {
+                let info = backbone.info();
+                let black: Vec<f32> = (0..3).map(|c| -info.mean[c] / info.std[c]).collect();
+                let [batch, channels, h, w] = input.dims();
+                NasTensor::<4>::from_data(TensorData::new(black, [1, 3, 1, 1]), &input.device()).expand([batch, channels, h, w])
+            }
+        }
+    }
+
+    /// The attribution `(1, 3, h, w)` of one photo for class `target`.
+    fn attribute(&self, backbone: &dyn Backbone, input: NasTensor<4>, baseline: NasTensor<4>, target: usize) -> Result<NasTensor<4>> {
+        let (alphas, weights) = self.quadrature.nodes(self.steps)?;
+        let delta = input - baseline.clone();
+        let mut total = delta.zeros_like();
+        for (alphas, weights) in alphas.chunks(self.batch).zip(weights.chunks(self.batch)) {
+            let points: Vec<NasTensor<4>> = alphas.iter().map(|a| baseline.clone() + delta.clone() * *a).collect();
+            let gradient = backbone.input_gradient(NasTensor::cat(points, 0), &vec![target; alphas.len()])?;
+            let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
+            let weights = NasTensor::<4>::from_data(TensorData::new(weights, [alphas.len(), 1, 1, 1]), &delta.device());
+            total = total + (gradient.grad * weights).sum_dim(0);
+        }
+        Ok(total * delta)
+    }
+}
+
+impl Saliency for IntegratedGradients {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        let [batch, channels, h, w] = input.dims();
+        if targets.len() != batch {
+            return Err(NasError::InvalidInput(format!("{} targets for a batch of {batch}", targets.len())));
+        }
+        let baseline = self.baseline_for(backbone, input);
+        let attributions = (0..batch)
+            .map(|i| {
+                let one = |t: &NasTensor<4>| t.clone().slice([i..i + 1, 0..channels, 0..h, 0..w]);
+                self.attribute(backbone, one(input), one(&baseline), targets[i])
+            })
+            .collect::<Result<Vec<_>>>()?;
+        reduce_channels(NasTensor::cat(attributions, 0), self.reduction)
+    }
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
+    Ok(Box::new(IntegratedGradients::from_params(params)?))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "integrated-gradients",
+        summary: "Integrated Gradients of the target logit from a baseline (Captum's defaults), summed over colour channels",
+        params: INTEGRATED_GRADIENTS_PARAMS,
+        factory: nas_core::Factory::Saliency(build),
+    }
+}
