@@ -1,4 +1,4 @@
-"""References for the `grad-cam` and `grad-cam++` saliency methods: pytorch-grad-cam's GradCAM and
+"""References for the `grad-cam` and `grad-cam-plus-plus` saliency methods: pytorch-grad-cam's GradCAM and
 GradCAMPlusPlus for the predicted class of chelsea-224.png, one target layer each:
   resnet18 (seed-0 weights of ../shared/weights/resnet18-seed0.pth): `layer4[-1]` (level 4),
   Grad-CAM and Grad-CAM++, and `layer3[-1]` (level 3), Grad-CAM;
@@ -45,10 +45,10 @@ lite.load_state_dict(torch.load(os.path.join(shared, "weights/efficientnet-lite0
 lite = LiteWithHead(lite.eval()).eval()
 imagenet = normalised(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
 lite_input = normalised(np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
-cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1], ["grad-cam", "grad-cam++"]),
+cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1], ["grad-cam", "grad-cam-plus-plus"]),
          ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam"]),
-         ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam++"])]
-methods = {"grad-cam": GradCAM, "grad-cam++": GradCAMPlusPlus}
+         ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam-plus-plus"])]
+methods = {"grad-cam": GradCAM, "grad-cam-plus-plus": GradCAMPlusPlus}
 for name, model, x, level, layer, names in cases:
     for method in names:
         with methods[method](model=model, target_layers=[layer]) as cam:

@@ -385,12 +385,17 @@ impl<'r> Runner<'r> {
                 let stem = photo.stem();
                 let report = &mut reports[i];
                 let single = input.clone().narrow(0, i, 1);
-                let mut variants = vec![(method.clone(), map.clone(), None)];
+                // (label in scores, file name part, map, segmentation it was averaged over)
+                let mut variants = vec![(method.clone(), method.clone(), map.clone(), None)];
                 if let Some(segs) = &segmentations {
-                    variants.push((format!("{method}+superpixel"), superpixelify(map, &segs[i]), Some(&segs[i])));
+                    variants.push((
+                        format!("{method}+superpixel"),
+                        format!("{method}.superpixel"),
+                        superpixelify(map, &segs[i]),
+                        Some(&segs[i]),
+                    ));
                 }
-                for (label, values, seg) in variants {
-                    let file = label.replace('+', ".");
+                for (label, file, values, seg) in variants {
                     write(
                         report,
                         format!("{stem}.{file}.npy"),

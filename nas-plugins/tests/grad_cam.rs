@@ -1,4 +1,4 @@
-//! `grad-cam` and `grad-cam++` against pytorch-grad-cam's GradCAM and GradCAMPlusPlus on a real
+//! `grad-cam` and `grad-cam-plus-plus` against pytorch-grad-cam's GradCAM and GradCAMPlusPlus on a real
 //! photo (fixtures made by scripts/make_grad_cam_fixture.py): resnet18 with seeded torchvision
 //! weights at levels 4 and 3, EfficientNet-Lite0 with its ImageNet weights at level 4. Maps are in
 //! [0, 1]; every pixel within 1e-5 of the reference (measured: 2e-6 at most).
@@ -18,13 +18,13 @@ fn grad_cam_matches_pytorch_grad_cam() {
     let photo = Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
     let cases = [
         ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", "grad-cam", 4),
-        ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", "grad-cam++", 4),
+        ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", "grad-cam-plus-plus", 4),
         ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", "grad-cam", 3),
         (
             "efficientnet-lite0",
             "efficientnet-lite0",
             "weights/efficientnet-lite0-57934424.pth",
-            "grad-cam++",
+            "grad-cam-plus-plus",
             4,
         ),
     ];

@@ -17,13 +17,13 @@ pub enum CamWeights {
     PlusPlus,
 }
 
-/// The `grad-cam` and `grad-cam++` saliency methods.
+/// The `grad-cam` and `grad-cam-plus-plus` saliency methods.
 pub struct GradCam {
     level: usize,
     weights: CamWeights,
 }
 
-/// Parameters of `grad-cam` and `grad-cam++`.
+/// Parameters of `grad-cam` and `grad-cam-plus-plus`.
 pub const GRAD_CAM_PARAMS: &[ParamSpec] = &[ParamSpec {
     name: "level",
     kind: ParamKind::Int,
@@ -170,7 +170,7 @@ nas_core::inventory::submit! {
 
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
-        name: "grad-cam++",
+        name: "grad-cam-plus-plus",
         summary: "Grad-CAM++ on a depth level (pytorch-grad-cam's GradCAMPlusPlus), scaled to [0, 1]",
         params: GRAD_CAM_PARAMS,
         factory: nas_core::Factory::Saliency(build_grad_cam_plus_plus),
