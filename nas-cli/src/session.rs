@@ -2,11 +2,11 @@
 //! Ctrl-C flag and progress bars.
 
 use crate::cli::Cli;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use nas_core::{Context, NasError, Registry, Result};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Shared state of one `nas` invocation.
 pub struct Session {
@@ -18,6 +18,53 @@ pub struct Session {
     pub cache_dir: PathBuf,
     /// Set by Ctrl-C; long loops stop at the next image.
     pub stop: Arc<AtomicBool>,
+    /// Where progress bars are drawn, together.
+    bars: MultiProgress,
+}
+
+/// Draws the progress of tasks inside components (see `nas_core::progress`) as a second bar,
+/// and tells them when Ctrl-C was pressed.
+struct TaskBars {
+    bars: MultiProgress,
+    current: Mutex<Option<ProgressBar>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl nas_core::progress::Reporter for TaskBars {
+    fn start(&self, what: &str, total: u64) {
+        let bar = self.bars.add(ProgressBar::new(total));
+        bar.set_style(bar_style());
+        bar.set_message(what.to_string());
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some(bar);
+        }
+    }
+
+    fn advance(&self, units: u64) {
+        if let Ok(current) = self.current.lock() {
+            current.iter().for_each(|bar| bar.inc(units));
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut current) = self.current.lock() {
+            if let Some(bar) = current.take() {
+                bar.finish_and_clear();
+                self.bars.remove(&bar);
+            }
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// The look of every progress bar.
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 impl Session {
@@ -43,13 +90,20 @@ impl Session {
             if flag.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\ninterrupted: finishing the current image (Ctrl-C again to abort)");
+            eprintln!("\ninterrupted: stopping after the current image or step (Ctrl-C again to abort)");
         });
+        let bars = MultiProgress::new();
+        nas_core::progress::install(Arc::new(TaskBars {
+            bars: bars.clone(),
+            current: Mutex::new(None),
+            stop: stop.clone(),
+        }));
         Ok(Session {
             registry,
             device,
             cache_dir,
             stop,
+            bars,
         })
     }
 
@@ -67,10 +121,8 @@ impl Session {
         if len < 2 {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(len as u64);
-        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}") {
-            bar.set_style(style.progress_chars("=> "));
-        }
+        let bar = self.bars.add(ProgressBar::new(len as u64));
+        bar.set_style(bar_style());
         bar.set_message(what.to_string());
         bar
     }

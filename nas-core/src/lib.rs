@@ -17,6 +17,7 @@ pub mod params;
 pub mod photo;
 pub mod pipeline;
 pub mod plugin;
+pub mod progress;
 pub mod random_weights;
 pub mod registry;
 pub mod render;

@@ -4,3 +4,4 @@ pub mod grad_cam;
 pub mod gradient;
 pub mod integrated_gradients;
 pub mod quadrature;
+pub mod rise;

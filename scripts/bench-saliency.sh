@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Saliency speed on resnet18 at 224x224, `nas explain` and its PyTorch baseline back to back on
+# the same photo, so that the ratio holds on a noisy machine. Usage:
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh ig RESNET18.pth
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh rise RESNET18.pth [MASKS]
+# ig: Integrated Gradients, 50 steps, nas run three times; rise: 1000 masks by default, run once.
+# The nas figures are whole processes (start-up, weights, photo, map files).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+method=$1 weights=$2 masks=${3:-1000}
+cargo build --release -q -p nas-cli
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+case $method in
+  ig) args=(--method integrated-gradients) runs=3 ;;
+  rise) args=(--method rise --param masks="$masks") runs=1 ;;
+  *) echo "unknown method $method: ig or rise" >&2; exit 2 ;;
+esac
+for run in $(seq $runs); do
+  start=$(date +%s.%N)
+  ./target/release/nas explain --backbone resnet18 --weights "$weights" "${args[@]}" \
+    --segmenter none --out "$out" examples/images/chelsea.png > /dev/null 2>&1
+  python3 -c "print('nas explain ${args[*]}, run $run: %.2f s' % ($(date +%s.%N) - $start))"
+done
+"${PY:-python3}" scripts/bench_saliency_pytorch.py "$method" --weights "$weights" --masks "$masks" --runs 3 --threads 2

@@ -1,0 +1,59 @@
+"""PyTorch baselines for `nas explain` on torchvision resnet18 at 224x224 (see bench-saliency.sh):
+  ig:   Captum's IntegratedGradients, 50 Gauss-Legendre steps, zero baseline,
+        internal_batch_size 10; median of --runs after one warm-up;
+  rise: the RISE authors' algorithm (github.com/eclique/RISE, explanations.py): --masks masks
+        made with scikit-image (timed apart), masked photos scored in batches of 100 (their
+        default) and averaged.
+    python scripts/bench_saliency_pytorch.py ig --weights resnet18.pth --runs 3 --threads 2
+    python scripts/bench_saliency_pytorch.py rise --weights resnet18.pth --masks 1000 --threads 2"""
+import argparse, time, numpy as np, torch, torchvision
+from PIL import Image
+
+p = argparse.ArgumentParser()
+p.add_argument("method", choices=["ig", "rise"])
+p.add_argument("--weights", required=True)
+p.add_argument("--image", default="examples/images/chelsea.png")
+p.add_argument("--runs", type=int, default=3)
+p.add_argument("--masks", type=int, default=1000)
+p.add_argument("--threads", type=int, default=2)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+m = torchvision.models.resnet18(); m.load_state_dict(torch.load(a.weights, map_location="cpu")); m.eval()
+im = np.asarray(Image.open(a.image).convert("RGB").resize((224, 224)), np.float32) / 255
+x = torch.from_numpy(((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32))
+target = int(m(x).argmax())
+
+
+def integrated_gradients():
+    from captum.attr import IntegratedGradients
+    ig, times = IntegratedGradients(m), []
+    for _ in range(a.runs + 1):
+        start = time.perf_counter()
+        ig.attribute(x, target=target, n_steps=50, internal_batch_size=10)
+        times.append(time.perf_counter() - start)
+    print("captum integrated gradients, 50 steps, resnet18: median %.0f ms of %d runs after one warm-up"
+          % (1000 * sorted(times[1:])[len(times[1:]) // 2], a.runs))
+
+
+def rise():
+    from skimage.transform import resize
+    N, s, p1, size = a.masks, 8, 0.1, (224, 224)
+    start = time.perf_counter()
+    cell = np.ceil(np.array(size) / s)
+    grid = (np.random.rand(N, s, s) < p1).astype("float32")
+    masks = np.empty((N, *size))
+    for i in range(N):
+        r, c = np.random.randint(0, cell[0]), np.random.randint(0, cell[1])
+        masks[i] = resize(grid[i], (s + 1) * cell, order=1, mode="reflect", anti_aliasing=False)[r:r + size[0], c:c + size[1]]
+    masks = torch.from_numpy(masks.reshape(-1, 1, *size)).float()
+    made = time.perf_counter() - start
+    model = torch.nn.Sequential(m, torch.nn.Softmax(dim=1)).eval()
+    start = time.perf_counter()
+    with torch.no_grad():
+        stack = torch.mul(masks, x)
+        scores = torch.cat([model(stack[i:i + 100]) for i in range(0, N, 100)])
+        torch.matmul(scores.transpose(0, 1), masks.view(N, -1)).view(-1, *size) / N / p1
+    print("RISE authors' algorithm, resnet18, %d masks: masks %.1f s, scoring %.1f s" % (N, made, time.perf_counter() - start))
+
+
+integrated_gradients() if a.method == "ig" else rise()
