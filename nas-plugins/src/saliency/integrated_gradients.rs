@@ -7,6 +7,7 @@ use super::gradient::{reduce_channels, ChannelReduction};
 use super::quadrature::{Quadrature, QUADRATURE_NAMES};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
+use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// Where the path starts.
@@ -97,16 +98,18 @@ impl IntegratedGradients {
     }
 
     /// The attribution `(1, 3, h, w)` of one photo for class `target`.
-    fn attribute(&self, backbone: &dyn Backbone, input: NasTensor<4>, baseline: NasTensor<4>, target: usize) -> Result<NasTensor<4>> {
+    fn attribute(&self, backbone: &dyn Backbone, input: NasTensor<4>, baseline: NasTensor<4>, target: usize, task: &Task) -> Result<NasTensor<4>> {
         let (alphas, weights) = self.quadrature.nodes(self.steps)?;
         let delta = input - baseline.clone();
         let mut total = delta.zeros_like();
         for (alphas, weights) in alphas.chunks(self.batch).zip(weights.chunks(self.batch)) {
+            task.check()?;
             let points: Vec<NasTensor<4>> = alphas.iter().map(|a| baseline.clone() + delta.clone() * *a).collect();
             let gradient = backbone.input_gradient(NasTensor::cat(points, 0), &vec![target; alphas.len()])?;
             let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
             let weights = NasTensor::<4>::from_data(TensorData::new(weights, [alphas.len(), 1, 1, 1]), &delta.device());
             total = total + (gradient.grad * weights).sum_dim(0);
+            task.advance(alphas.len() as u64);
         }
         Ok(total * delta)
     }
@@ -119,10 +122,11 @@ impl Saliency for IntegratedGradients {
             return Err(NasError::InvalidInput(format!("{} targets for a batch of {batch}", targets.len())));
         }
         let baseline = self.baseline_for(backbone, input);
+        let task = nas_core::progress::task("integrated gradients", (batch * self.steps) as u64);
         let attributions = (0..batch)
             .map(|i| {
                 let one = |t: &NasTensor<4>| t.clone().slice([i..i + 1, 0..channels, 0..h, 0..w]);
-                self.attribute(backbone, one(input), one(&baseline), targets[i])
+                self.attribute(backbone, one(input), one(&baseline), targets[i], &task)
             })
             .collect::<Result<Vec<_>>>()?;
         reduce_channels(NasTensor::cat(attributions, 0), self.reduction)
