@@ -8,23 +8,9 @@
 
 mod common;
 
-use nas_core::backbone::{normalise, predicted_classes};
 use nas_core::burn::tensor::TensorData;
-use nas_core::{npy, Backbone, Context, NasTensor, Params, Photo, Registry};
+use nas_core::{npy, NasTensor, Params, Registry};
 use std::path::PathBuf;
-
-/// A backbone with a weight file of the shared folder, chelsea-224 normalised for it, and its
-/// predicted class.
-fn on_chelsea(registry: &Registry, ctx: &Context<'_>, name: &str, weights: &str) -> (Box<dyn Backbone>, NasTensor<4>, Vec<usize>) {
-    let shared = common::shared();
-    let mut params = Params::empty(name);
-    params.set("weights", toml::Value::String(shared.join(weights).display().to_string()));
-    let net = registry.backbone(name, &params, ctx).expect("backbone");
-    let photo = Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
-    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
-    (net, input, target)
-}
 
 fn integrated_gradients(settings: &[(&str, toml::Value)]) -> Params {
     let mut params = Params::empty("integrated-gradients");
@@ -39,7 +25,7 @@ fn integrated_gradients_match_captum() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let (net, input, target) = on_chelsea(&registry, &ctx, "efficientnet-lite0", "weights/efficientnet-lite0-57934424.pth");
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "efficientnet-lite0", "weights/efficientnet-lite0-57934424.pth");
     let cases = [
         ("gausslegendre-16-zero", "gausslegendre", 16, "zero"),
         ("riemann_right-8-black", "riemann_right", 8, "black"),
@@ -76,7 +62,7 @@ fn integrated_gradients_are_complete() {
     let ctx = common::context(&registry);
     // The seeded ResNet-18 converges in few steps along a path from black (Captum's delta: 2e-3
     // with 8 steps); EfficientNet-Lite0 needs hundreds.
-    let (net, input, target) = on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
     let params = integrated_gradients(&[
         ("steps", toml::Value::Integer(16)),
         ("baseline", toml::Value::String("black".into())),

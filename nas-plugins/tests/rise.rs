@@ -5,7 +5,7 @@
 
 mod common;
 
-use nas_core::backbone::{normalise, predicted_classes};
+use nas_core::backbone::normalise;
 use nas_core::{npy, Params, Photo, Registry, Saliency};
 use nas_plugins::saliency::rise::masks::{MaskGrid, MaskSpec};
 use nas_plugins::saliency::rise::{Rise, RiseScore};
@@ -14,7 +14,6 @@ use std::path::PathBuf;
 #[test]
 fn rise_matches_the_authors_algorithm() {
     nas_plugins::link();
-    let shared = common::shared();
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rise");
     let cells = npy::read::<i32>(&fixtures.join("cells.npy")).expect("cells");
     let shifts = npy::read::<i32>(&fixtures.join("shifts.npy")).expect("shifts");
@@ -41,15 +40,7 @@ fn rise_matches_the_authors_algorithm() {
 
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let mut params = Params::empty("efficientnet-lite0");
-    params.set(
-        "weights",
-        toml::Value::String(shared.join("weights/efficientnet-lite0-57934424.pth").display().to_string()),
-    );
-    let net = registry.backbone("efficientnet-lite0", &params, &ctx).expect("backbone");
-    let photo = Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
-    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "efficientnet-lite0", "weights/efficientnet-lite0-57934424.pth");
     let rise = Rise::with_masks(specs, 8, 0.1, RiseScore::Probability, 16);
     let map = rise.explain(net.as_ref(), &input, &target).expect("explain").remove(0);
     let reference = npy::read::<f32>(&fixtures.join("efficientnet-lite0.chelsea-224.npy")).expect("map");

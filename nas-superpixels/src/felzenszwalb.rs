@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::error::SuperpixelError;
 use crate::gaussian::{gaussian_2d, Boundary, MAX_SIGMA};
-use crate::input::rgb_to_f64;
+use crate::input::{rgb_to_f64, Sample};
 use crate::scratch;
 
 /// Parameters of [`felzenszwalb`], named and defaulted as in scikit-image 0.26.
@@ -62,14 +62,14 @@ impl FelzenszwalbParams {
 
 /// Segments an RGB image with Felzenszwalb's method, following scikit-image 0.26.
 ///
-/// `image` is `(H, W, 3)` RGB, f32 in [0, 1] (`u8 / 255`); values are used
-/// as they are (scikit-image does not rescale floats here). Returns an
-/// `(H, W)` label map counting from 0.
+/// `image` is `(H, W, 3)` RGB, f32 in [0, 1] (`u8 / 255`) or f64 in any
+/// range; values are used as they are (scikit-image does not rescale floats
+/// here). Returns an `(H, W)` label map counting from 0.
 ///
 /// # Errors
 /// [`SuperpixelError`] for an empty, non-RGB or non-finite image, or a
 /// parameter out of range (see [`FelzenszwalbParams`]).
-pub fn felzenszwalb(image: ArrayView3<f32>, params: &FelzenszwalbParams) -> Result<Array2<u32>, SuperpixelError> {
+pub fn felzenszwalb<T: Sample>(image: ArrayView3<T>, params: &FelzenszwalbParams) -> Result<Array2<u32>, SuperpixelError> {
     params.validate()?;
     let rgb = rgb_to_f64(image)?;
     let (height, width) = (rgb.height, rgb.width);

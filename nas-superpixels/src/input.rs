@@ -32,8 +32,35 @@ fn is_u8_level(v: f32) -> bool {
     k <= 255 && k as f32 / 255.0 == v
 }
 
+/// A pixel value the segmenters accept: f32 (`u8 / 255` images) or f64 (images already in the
+/// working precision, e.g. rescaled by the caller in f64 as scikit-image would be given them).
+pub trait Sample: Copy {
+    /// The value in f64.
+    fn widen(self) -> f64;
+    /// Whether it is exactly an 8-bit level `k / 255` as f32 computes it.
+    fn is_u8_level(self) -> bool;
+}
+
+impl Sample for f32 {
+    fn widen(self) -> f64 {
+        f64::from(self)
+    }
+    fn is_u8_level(self) -> bool {
+        is_u8_level(self)
+    }
+}
+
+impl Sample for f64 {
+    fn widen(self) -> f64 {
+        self
+    }
+    fn is_u8_level(self) -> bool {
+        false
+    }
+}
+
 /// Validates `image` (non-empty, three channels, finite) and widens it to f64.
-pub(crate) fn rgb_to_f64(image: ArrayView3<f32>) -> Result<RgbImage, SuperpixelError> {
+pub(crate) fn rgb_to_f64<T: Sample>(image: ArrayView3<T>) -> Result<RgbImage, SuperpixelError> {
     let (height, width, channels) = image.dim();
     if height == 0 || width == 0 || channels == 0 {
         return Err(SuperpixelError::EmptyImage { height, width, channels });
@@ -50,22 +77,26 @@ pub(crate) fn rgb_to_f64(image: ArrayView3<f32>) -> Result<RgbImage, SuperpixelE
     }
     let mut data: Vec<f64> = scratch::take(height * width * 3);
     let mut u8_levels = true;
-    let mut convert = |(dst, &value): (&mut f64, &f32)| {
-        u8_levels &= is_u8_level(value);
-        *dst = f64::from(value);
-        value.is_finite()
+    let mut convert = |(dst, &value): (&mut f64, &T)| {
+        u8_levels &= value.is_u8_level();
+        *dst = value.widen();
+        dst.is_finite()
     };
     let all_finite = match image.as_slice() {
         Some(values) => data.iter_mut().zip(values).all(&mut convert),
         None => data.iter_mut().zip(image.iter()).all(&mut convert),
     };
     if !all_finite {
-        let ((row, column, channel), &value) = image.indexed_iter().find(|(_, v)| !v.is_finite()).unwrap_or(((0, 0, 0), &f32::NAN));
+        let ((row, column, channel), value) = image
+            .indexed_iter()
+            .map(|(at, v)| (at, v.widen()))
+            .find(|(_, v)| !v.is_finite())
+            .unwrap_or(((0, 0, 0), f64::NAN));
         return Err(SuperpixelError::NonFiniteValue {
             row,
             column,
             channel,
-            value,
+            value: value as f32,
         });
     }
     Ok(RgbImage {

@@ -39,4 +39,5 @@ mod slic;
 pub use ari::adjusted_rand_index;
 pub use error::SuperpixelError;
 pub use felzenszwalb::{felzenszwalb, FelzenszwalbParams};
+pub use input::Sample;
 pub use slic::{slic, SlicParams};

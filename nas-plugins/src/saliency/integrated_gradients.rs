@@ -41,7 +41,7 @@ pub const INTEGRATED_GRADIENTS_PARAMS: &[ParamSpec] = &[
         name: "method",
         kind: ParamKind::Str,
         default: "\"gausslegendre\"",
-        doc: "quadrature: gausslegendre, riemann_left, riemann_right, riemann_middle or riemann_trapezoid",
+        doc: "quadrature: gausslegendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid or linspace",
     },
     ParamSpec {
         name: "baseline",
@@ -97,8 +97,33 @@ impl IntegratedGradients {
         }
     }
 
-    /// The attribution `(1, 3, h, w)` of one photo for class `target`.
-    fn attribute(&self, backbone: &dyn Backbone, input: NasTensor<4>, baseline: NasTensor<4>, target: usize, task: &Task) -> Result<NasTensor<4>> {
+    /// Integrated Gradients with `steps` points of `quadrature`, `batch` per backward pass,
+    /// channels summed; the baseline is given to [`IntegratedGradients::attribute`].
+    pub fn new(steps: usize, quadrature: Quadrature, batch: usize) -> IntegratedGradients {
+        IntegratedGradients {
+            steps,
+            quadrature,
+            baseline: Baseline::Zero,
+            batch: batch.max(1),
+            reduction: ChannelReduction::Sum,
+        }
+    }
+
+    /// Gradient evaluations per photo and baseline.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// The attribution `(1, 3, h, w)` of one photo `input` for class `target` from `baseline`
+    /// (same shape), reporting path points to `task`.
+    pub fn attribute(
+        &self,
+        backbone: &dyn Backbone,
+        input: NasTensor<4>,
+        baseline: NasTensor<4>,
+        target: usize,
+        task: &Task,
+    ) -> Result<NasTensor<4>> {
         let (alphas, weights) = self.quadrature.nodes(self.steps)?;
         let delta = input - baseline.clone();
         let mut total = delta.zeros_like();

@@ -5,3 +5,4 @@ pub mod gradient;
 pub mod integrated_gradients;
 pub mod quadrature;
 pub mod rise;
+pub mod xrai;

@@ -20,15 +20,19 @@ pub enum Quadrature {
     /// inner points and `1/(2n)` at the ends, so they sum to `(n-1)/n`, not 1 (kept so that
     /// results equal Captum's).
     RiemannTrapezoid,
+    /// `n` evenly spaced points from 0 to 1, both included, each weighted `1/n` (the PAIR
+    /// saliency library's rule, which XRAI uses).
+    Linspace,
 }
 
 /// Every rule, in the order of [`QUADRATURE_NAMES`].
-const ALL: [Quadrature; 5] = [
+const ALL: [Quadrature; 6] = [
     Quadrature::GaussLegendre,
     Quadrature::RiemannLeft,
     Quadrature::RiemannRight,
     Quadrature::RiemannMiddle,
     Quadrature::RiemannTrapezoid,
+    Quadrature::Linspace,
 ];
 
 /// Names of the rules, as Captum spells them.
@@ -38,6 +42,7 @@ pub const QUADRATURE_NAMES: &[&str] = &[
     "riemann_right",
     "riemann_middle",
     "riemann_trapezoid",
+    "linspace",
 ];
 
 impl Quadrature {
@@ -59,13 +64,18 @@ impl Quadrature {
             Quadrature::RiemannRight => "riemann_right",
             Quadrature::RiemannMiddle => "riemann_middle",
             Quadrature::RiemannTrapezoid => "riemann_trapezoid",
+            Quadrature::Linspace => "linspace",
         }
     }
 
     /// The `n` points along the path (ascending) and their weights, which sum to 1 (but for
     /// Captum's trapezoid rule).
     pub fn nodes(self, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
-        let minimum = if self == Quadrature::RiemannTrapezoid { 2 } else { 1 };
+        let minimum = if matches!(self, Quadrature::RiemannTrapezoid | Quadrature::Linspace) {
+            2
+        } else {
+            1
+        };
         if n < minimum {
             return Err(NasError::InvalidInput(format!(
                 "{} needs at least {minimum} steps, not {n}",
@@ -85,6 +95,7 @@ impl Quadrature {
                     .collect();
                 ((0..n).map(|i| i as f64 / (n - 1) as f64).collect(), weights)
             }
+            Quadrature::Linspace => ((0..n).map(|i| i as f64 / (n - 1) as f64).collect(), vec![1.0 / n as f64; n]),
         })
     }
 }
@@ -166,8 +177,8 @@ mod tests {
             let total = if rule == Quadrature::RiemannTrapezoid { 7.0 / 8.0 } else { 1.0 };
             assert!((w.iter().sum::<f64>() - total).abs() < 1e-12, "{name}: weights sum");
             assert!(x.windows(2).all(|p| p[0] < p[1]), "{name}: ascending");
-            // The integral of x over [0, 1] is 1/2; left and right sums miss it by 1/(2n), and
-            // Captum's trapezoid scales it by (n-1)/n.
+            // The integral of x over [0, 1] is 1/2; left and right sums miss it by 1/(2n),
+            // Captum's trapezoid scales it by (n-1)/n; PAIR's linspace hits it.
             let integral: f64 = x.iter().zip(&w).map(|(x, w)| x * w).sum();
             let expected = match rule {
                 Quadrature::RiemannLeft => 0.5 - 1.0 / 16.0,

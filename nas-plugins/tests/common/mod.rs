@@ -34,3 +34,21 @@ pub fn context(registry: &nas_core::Registry) -> nas_core::Context<'_> {
         cache_dir: std::env::temp_dir(),
     }
 }
+
+/// Backbone `name` with the shared weight file `weights` (relative to the shared folder), the
+/// shared chelsea-224 photo normalised for it, and the class it predicts.
+pub fn on_chelsea(
+    registry: &nas_core::Registry,
+    ctx: &nas_core::Context<'_>,
+    name: &str,
+    weights: &str,
+) -> (Box<dyn nas_core::Backbone>, nas_core::NasTensor<4>, Vec<usize>) {
+    let shared = shared();
+    let mut params = nas_core::Params::empty(name);
+    params.set("weights", toml::Value::String(shared.join(weights).display().to_string()));
+    let net = registry.backbone(name, &params, ctx).expect("backbone");
+    let photo = nas_core::Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
+    let input = nas_core::backbone::normalise(&[&photo], net.info(), net.device()).expect("input");
+    let target = nas_core::backbone::predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    (net, input, target)
+}
