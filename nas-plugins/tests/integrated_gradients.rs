@@ -9,16 +9,8 @@
 mod common;
 
 use nas_core::burn::tensor::TensorData;
-use nas_core::{npy, NasTensor, Params, Registry};
+use nas_core::{npy, NasTensor, Registry};
 use std::path::PathBuf;
-
-fn integrated_gradients(settings: &[(&str, toml::Value)]) -> Params {
-    let mut params = Params::empty("integrated-gradients");
-    for (key, value) in settings {
-        params.set(key, value.clone());
-    }
-    params
-}
 
 #[test]
 fn integrated_gradients_match_captum() {
@@ -31,12 +23,15 @@ fn integrated_gradients_match_captum() {
         ("riemann_right-8-black", "riemann_right", 8, "black"),
     ];
     for (name, method, steps, baseline) in cases {
-        let params = integrated_gradients(&[
-            ("method", toml::Value::String(method.into())),
-            ("steps", toml::Value::Integer(steps)),
-            ("baseline", toml::Value::String(baseline.into())),
-            ("batch", toml::Value::Integer(5)),
-        ]);
+        let params = common::params(
+            "integrated-gradients",
+            &[
+                ("method", toml::Value::String(method.into())),
+                ("steps", toml::Value::Integer(steps)),
+                ("baseline", toml::Value::String(baseline.into())),
+                ("batch", toml::Value::Integer(5)),
+            ],
+        );
         let method = registry.saliency("integrated-gradients", &params, &ctx).expect("method");
         let map = method.explain(net.as_ref(), &input, &target).expect("explain").remove(0);
         let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
@@ -63,10 +58,13 @@ fn integrated_gradients_are_complete() {
     // The seeded ResNet-18 converges in few steps along a path from black (Captum's delta: 2e-3
     // with 8 steps); EfficientNet-Lite0 needs hundreds.
     let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
-    let params = integrated_gradients(&[
-        ("steps", toml::Value::Integer(16)),
-        ("baseline", toml::Value::String("black".into())),
-    ]);
+    let params = common::params(
+        "integrated-gradients",
+        &[
+            ("steps", toml::Value::Integer(16)),
+            ("baseline", toml::Value::String("black".into())),
+        ],
+    );
     let method = registry.saliency("integrated-gradients", &params, &ctx).expect("method");
     let map = method.explain(net.as_ref(), &input, &target).expect("explain").remove(0);
     let logit = |x: NasTensor<4>| -> f64 {

@@ -142,16 +142,13 @@ impl IntegratedGradients {
 
 impl Saliency for IntegratedGradients {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [batch, channels, h, w] = input.dims();
-        if targets.len() != batch {
-            return Err(NasError::InvalidInput(format!("{} targets for a batch of {batch}", targets.len())));
-        }
-        let baseline = self.baseline_for(backbone, input);
-        let task = nas_core::progress::task("integrated gradients", (batch * self.steps) as u64);
-        let attributions = (0..batch)
-            .map(|i| {
-                let one = |t: &NasTensor<4>| t.clone().slice([i..i + 1, 0..channels, 0..h, 0..w]);
-                self.attribute(backbone, one(input), one(&baseline), targets[i], &task)
+        let photos = super::photos_with_targets("integrated-gradients", input, targets)?;
+        let task = nas_core::progress::task("integrated gradients", (photos.len() * self.steps) as u64);
+        let attributions = photos
+            .into_iter()
+            .map(|(one, target)| {
+                let baseline = self.baseline_for(backbone, &one);
+                self.attribute(backbone, one, baseline, target, &task)
             })
             .collect::<Result<Vec<_>>>()?;
         reduce_channels(NasTensor::cat(attributions, 0), self.reduction)

@@ -5,4 +5,24 @@ pub mod gradient;
 pub mod integrated_gradients;
 pub mod quadrature;
 pub mod rise;
+pub mod smoothgrad;
 pub mod xrai;
+
+use nas_core::{NasError, NasTensor, Result};
+
+/// The photos `(1, c, h, w)` of a batch `(b, c, h, w)` with their targets, for methods that
+/// explain one photo at a time; `method` names the caller when the target count is wrong.
+pub(crate) fn photos_with_targets(method: &str, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<(NasTensor<4>, usize)>> {
+    let [batch, channels, h, w] = input.dims();
+    if targets.len() != batch {
+        return Err(NasError::InvalidInput(format!(
+            "{method}: {} targets for a batch of {batch}",
+            targets.len()
+        )));
+    }
+    Ok(targets
+        .iter()
+        .enumerate()
+        .map(|(i, target)| (input.clone().slice([i..i + 1, 0..channels, 0..h, 0..w]), *target))
+        .collect())
+}

@@ -52,3 +52,12 @@ pub fn on_chelsea(
     let target = nas_core::backbone::predicted_classes(&net.forward(input.clone()).logits).expect("target");
     (net, input, target)
 }
+
+/// Parameters of component `name` with the given settings.
+pub fn params(name: &str, settings: &[(&str, toml::Value)]) -> nas_core::Params {
+    let mut params = nas_core::Params::empty(name);
+    for (key, value) in settings {
+        params.set(key, value.clone());
+    }
+    params
+}

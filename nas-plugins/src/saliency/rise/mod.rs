@@ -182,23 +182,11 @@ impl Rise {
 
 impl Saliency for Rise {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [batch, channels, h, w] = input.dims();
-        if targets.len() != batch {
-            return Err(NasError::InvalidInput(format!(
-                "rise: {} targets for a batch of {batch}",
-                targets.len()
-            )));
-        }
-        let task = nas_core::progress::task("RISE masks", (batch * self.count()) as u64);
-        (0..batch)
-            .map(|i| {
-                self.explain_one(
-                    backbone,
-                    &input.clone().slice([i..i + 1, 0..channels, 0..h, 0..w]),
-                    targets[i],
-                    &task,
-                )
-            })
+        let photos = super::photos_with_targets("rise", input, targets)?;
+        let task = nas_core::progress::task("RISE masks", (photos.len() * self.count()) as u64);
+        photos
+            .into_iter()
+            .map(|(one, target)| self.explain_one(backbone, &one, target, &task))
             .collect()
     }
 }

@@ -77,17 +77,12 @@ impl Xrai {
 
 impl Saliency for Xrai {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [batch, channels, h, w] = input.dims();
-        if targets.len() != batch {
-            return Err(NasError::InvalidInput(format!(
-                "xrai: {} targets for a batch of {batch}",
-                targets.len()
-            )));
-        }
-        let task = nas_core::progress::task("XRAI integrated gradients", (2 * batch * self.gradients.steps()) as u64);
-        (0..batch)
-            .map(|i| {
-                let one = input.clone().slice([i..i + 1, 0..channels, 0..h, 0..w]);
+        let photos = super::photos_with_targets("xrai", input, targets)?;
+        let task = nas_core::progress::task("XRAI integrated gradients", (2 * photos.len() * self.gradients.steps()) as u64);
+        photos
+            .into_iter()
+            .map(|(one, target)| {
+                let [_, channels, h, w] = one.dims();
                 // Black and white: the input's extreme values, constant.
                 let values: Vec<f32> = one
                     .clone()
@@ -99,10 +94,8 @@ impl Saliency for Xrai {
                     .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
                 let constant =
                     |v: f32| NasTensor::<4>::from_data(TensorData::new(vec![v; values.len()], [1, channels, h, w]), &one.device());
-                let dark = self
-                    .gradients
-                    .attribute(backbone, one.clone(), constant(least), targets[i], &task)?;
-                let light = self.gradients.attribute(backbone, one.clone(), constant(most), targets[i], &task)?;
+                let dark = self.gradients.attribute(backbone, one.clone(), constant(least), target, &task)?;
+                let light = self.gradients.attribute(backbone, one.clone(), constant(most), target, &task)?;
                 let attribution: Vec<f32> = ((dark + light) / 2.0)
                     .max_dim(1)
                     .into_data()
