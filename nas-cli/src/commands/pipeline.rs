@@ -131,8 +131,12 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
                 parts.push(format!("{n} superpixels"));
             }
             eprintln!("{}: {}", r.image, parts.join(", "));
+            let (map_width, metric_width) = r
+                .scores
+                .iter()
+                .fold((0, 0), |(m, n), s| (m.max(s.map.len()), n.max(s.metric.len())));
             for s in &r.scores {
-                eprintln!("  {:<28} {:<10} {:.4}", s.map, s.metric, s.value);
+                eprintln!("  {:<map_width$}  {:<metric_width$}  {:.4}", s.map, s.metric, s.value);
             }
         }
         eprintln!(
