@@ -286,6 +286,47 @@ fn explain_superpixelifies_and_scores() {
 }
 
 #[test]
+fn every_saliency_method_writes_its_maps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = photo();
+    let methods: [(&str, &[&str]); 6] = [
+        ("integrated-gradients", &["--param", "steps=4"]),
+        ("smoothgrad", &["--param", "samples=2"]),
+        ("grad-cam", &[]),
+        ("grad-cam-plus-plus", &[]),
+        ("rise", &["--param", "masks=8"]),
+        ("xrai", &["--param", "steps=2"]),
+    ];
+    for (method, extra) in methods {
+        let dir = tmp.path().join(method);
+        let mut args = vec![
+            "explain",
+            "--backbone",
+            "resnet18",
+            "--weights",
+            "random:0",
+            "--method",
+            method,
+            "--param",
+            "segmenter.k=3",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.push(photo.to_str().unwrap());
+        let out = nas(tmp.path(), &args);
+        assert!(out.status.success(), "{method}: {}", text(&out).1);
+        let raw = nas_core::npy::read::<f32>(&dir.join(format!("chelsea.{method}.npy"))).unwrap();
+        let sp = nas_core::npy::read::<f32>(&dir.join(format!("chelsea.{method}.superpixel.npy"))).unwrap();
+        assert_eq!(raw.shape(), &[224, 224], "{method}");
+        assert_eq!(sp.shape(), &[224, 224], "{method}");
+        assert!(raw.iter().all(|v| v.is_finite()), "{method}: non-finite values");
+        assert!(raw.iter().any(|v| *v != raw[[0, 0]]), "{method}: a constant map");
+        assert!(dir.join(format!("chelsea.{method}.png")).is_file(), "{method}: no heatmap");
+    }
+}
+
+#[test]
 fn odd_images_are_converted() {
     let tmp = tempfile::tempdir().unwrap();
     let rgb = image::open(photo()).unwrap();
