@@ -289,8 +289,9 @@ fn explain_superpixelifies_and_scores() {
 fn every_saliency_method_writes_its_maps() {
     let tmp = tempfile::tempdir().unwrap();
     let photo = photo();
-    let methods: [(&str, &[&str]); 6] = [
+    let methods: [(&str, &[&str]); 7] = [
         ("integrated-gradients", &["--param", "steps=4"]),
+        ("lrp", &[]),
         ("smoothgrad", &["--param", "samples=2"]),
         ("grad-cam", &[]),
         ("grad-cam-plus-plus", &[]),

@@ -104,6 +104,12 @@ pub trait Backbone: Send + Sync {
     /// `hook`, and returns the logits.
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2>;
 
+    /// The backbone as `Any`, for components that need its layers (LRP walks them rule by
+    /// rule): they downcast to the types they know. `None` (the default) keeps them out.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
     /// All five levels and the logits.
     ///
     /// On the CPU, outside a differentiable scope, a large batch runs [`HOST_CHUNK`] images at a

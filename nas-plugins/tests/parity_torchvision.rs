@@ -16,21 +16,6 @@ use std::path::{Path, PathBuf};
 
 const PARITY: f32 = 1e-4;
 
-/// The weights of `arch`, or `None` (after a loud message) when they are not there.
-fn parity_weights(arch: &str) -> Option<PathBuf> {
-    let hint = "make them with `NAS_PARITY_WEIGHTS=DIR scripts/make_parity_fixtures.sh` (docs/parity.md)";
-    let Some(dir) = std::env::var_os("NAS_PARITY_WEIGHTS") else {
-        eprintln!("SKIPPED: set NAS_PARITY_WEIGHTS to the folder holding {arch}-seed0.pth to run the {arch} parity test; {hint}");
-        return None;
-    };
-    let path = PathBuf::from(dir).join(format!("{arch}-seed0.pth"));
-    if !path.exists() {
-        eprintln!("SKIPPED: {} not found (NAS_PARITY_WEIGHTS); {hint}", path.display());
-        return None;
-    }
-    Some(path)
-}
-
 fn fixtures(arch: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(arch)
 }
@@ -49,7 +34,7 @@ fn read_f32(path: &Path) -> Vec<f32> {
 
 /// Compares every level and the logits of `arch` with its fixtures, printing every error.
 fn check(arch: &str) {
-    let Some(weights) = parity_weights(arch) else { return };
+    let Some(weights) = common::parity_weights(arch) else { return };
     let dir = fixtures(arch);
     let manifest: toml::Table = std::fs::read_to_string(dir.join("manifest.toml"))
         .expect("manifest.toml")
@@ -144,7 +129,9 @@ fn vit_b_16_matches_torchvision() {
 /// A ViT level can be differentiated against although it is rebuilt from a 14x14 grid.
 #[test]
 fn vit_b_16_level_gradient_flows() {
-    let Some(weights) = parity_weights("vit_b_16") else { return };
+    let Some(weights) = common::parity_weights("vit_b_16") else {
+        return;
+    };
     let net = load("vit_b_16", &weights);
     let photo = photo("chelsea-224");
     let input = normalise(&[&photo], net.info(), net.device()).expect("input");

@@ -49,6 +49,11 @@ impl ConvBn {
         self.conv.forward(x)
     }
 
+    /// The folded convolution (BatchNorm merged in, as zennit's canonizers merge it).
+    pub fn folded(&self) -> &Conv2d {
+        &self.conv
+    }
+
     /// Applies the convolution and a ReLU.
     pub fn forward_relu(&self, x: NasTensor<4>) -> NasTensor<4> {
         self.conv.run(x, Activation::Relu)
@@ -77,6 +82,11 @@ impl Linear {
     /// Applies the layer to `(batch, inputs)`.
     pub fn forward(&self, x: NasTensor<2>) -> NasTensor<2> {
         x.matmul(self.weight.clone()) + self.bias.clone().unsqueeze::<2>()
+    }
+
+    /// `W^T` `(in, out)` and the bias `(out)`.
+    pub fn transposed_weight_and_bias(&self) -> (&NasTensor<2>, &NasTensor<1>) {
+        (&self.weight, &self.bias)
     }
 }
 
@@ -129,6 +139,11 @@ impl Conv2d {
     /// Applies the convolution.
     pub fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         self.run(x, Activation::Identity)
+    }
+
+    /// The weight `(out, in / groups, k, k)`, the bias and the geometry.
+    pub fn parts(&self) -> (&NasTensor<4>, &NasTensor<1>, ConvGeometry) {
+        (&self.weight, &self.bias, self.shape)
     }
 
     /// The convolution, followed by `activation`.

@@ -10,9 +10,11 @@ use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Pa
 const BN_EPS: f32 = 1e-5;
 
 /// A residual block: two 3x3 convolutions (basic) or 1x1-3x3-1x1 (bottleneck), plus a shortcut.
-struct Block {
-    convs: Vec<ConvBn>,
-    downsample: Option<ConvBn>,
+pub(crate) struct Block {
+    /// The branch's convolutions, a ReLU after each but the last.
+    pub(crate) convs: Vec<ConvBn>,
+    /// The shortcut's projection, when the block changes shape.
+    pub(crate) downsample: Option<ConvBn>,
 }
 
 impl Block {
@@ -56,9 +58,12 @@ impl Depth {
 pub struct ResNet {
     info: BackboneInfo,
     device: Device,
-    stem: ConvBn,
-    layers: Vec<Vec<Block>>,
-    fc: Linear,
+    /// conv1 and bn1, folded.
+    pub(crate) stem: ConvBn,
+    /// layer1..layer4.
+    pub(crate) layers: Vec<Vec<Block>>,
+    /// The classifier.
+    pub(crate) fc: Linear,
 }
 
 impl ResNet {
@@ -129,6 +134,10 @@ impl Backbone for ResNet {
 
     fn device(&self) -> &Device {
         &self.device
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {

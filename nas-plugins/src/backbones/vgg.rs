@@ -17,15 +17,17 @@ pub const WEIGHTS_FILE: &str = "vgg16-397923af.pth";
 const STAGES: [&[usize]; 5] = [&[64, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512], &[512, 512, 512]];
 
 /// Side of the grid the classifier's adaptive average pooling produces.
-const POOL_SIDE: usize = 7;
+pub(crate) const POOL_SIDE: usize = 7;
 
 /// A torchvision VGG-16 in inference mode.
 pub struct Vgg16 {
     info: BackboneInfo,
     device: Device,
     /// The convolutions of each stage; a max-pool follows each stage.
-    stages: Vec<Vec<Conv2d>>,
-    classifier: [Linear; 3],
+    /// The convolutions of each stage; a ReLU follows each, a max-pool each stage.
+    pub(crate) stages: Vec<Vec<Conv2d>>,
+    /// classifier.0, .3 and .6, with a ReLU after the first two.
+    pub(crate) classifier: [Linear; 3],
 }
 
 impl Vgg16 {
@@ -79,6 +81,10 @@ impl Backbone for Vgg16 {
 
     fn device(&self) -> &Device {
         &self.device
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {

@@ -3,6 +3,7 @@
 pub mod grad_cam;
 pub mod gradient;
 pub mod integrated_gradients;
+pub mod lrp;
 pub mod quadrature;
 pub mod rise;
 pub mod smoothgrad;

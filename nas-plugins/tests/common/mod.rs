@@ -61,3 +61,18 @@ pub fn params(name: &str, settings: &[(&str, toml::Value)]) -> nas_core::Params 
     }
     params
 }
+
+/// The weights of `arch`, or `None` (after a loud message) when they are not there.
+pub fn parity_weights(arch: &str) -> Option<PathBuf> {
+    let hint = "make them with `NAS_PARITY_WEIGHTS=DIR scripts/make_parity_fixtures.sh` (docs/parity.md)";
+    let Some(dir) = std::env::var_os("NAS_PARITY_WEIGHTS") else {
+        eprintln!("SKIPPED: set NAS_PARITY_WEIGHTS to the folder holding {arch}-seed0.pth to run the {arch} parity test; {hint}");
+        return None;
+    };
+    let path = PathBuf::from(dir).join(format!("{arch}-seed0.pth"));
+    if !path.exists() {
+        eprintln!("SKIPPED: {} not found (NAS_PARITY_WEIGHTS); {hint}", path.display());
+        return None;
+    }
+    Some(path)
+}

@@ -1,0 +1,220 @@
+//! Layer-wise Relevance Propagation (Bach et al. 2015) with zennit's `EpsilonPlusFlat` composite
+//! and canonizers (`ResNetCanonizer`, BatchNorm merged into the convolutions): Flat for the first
+//! convolution, ZPlus for the others, Epsilon for dense layers, Norm for residual sums and
+//! average pools, ReLUs passed through, max pools by their gradient. The relevance starts as the
+//! target's one-hot vector at the logits, as zennit's attributors are usually called, and is
+//! summed over colour channels. Rules are in [`rules`]; this module walks the networks it knows
+//! (torchvision ResNet-18/50 and VGG-16) from their logits back to the photo.
+
+pub mod rules;
+
+use super::gradient::{reduce_channels, ChannelReduction};
+use crate::backbones::layers::{global_average, max_pool};
+use crate::backbones::resnet::ResNet;
+use crate::backbones::vgg::{Vgg16, POOL_SIDE};
+use nas_core::burn::tensor::activation::relu;
+use nas_core::burn::tensor::module::adaptive_avg_pool2d;
+use nas_core::burn::tensor::TensorData;
+use nas_core::ndarray::Array2;
+use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+
+/// The `lrp` saliency method.
+pub struct Lrp {
+    /// The Epsilon rule's epsilon (dense layers).
+    epsilon: f64,
+    /// The other rules' stabiliser.
+    stabilizer: f64,
+    reduction: ChannelReduction,
+}
+
+/// Parameters of `lrp`.
+pub const LRP_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "epsilon",
+        kind: ParamKind::Float,
+        default: "1e-6",
+        doc: "the Epsilon rule's epsilon, for dense layers (zennit's default)",
+    },
+    ParamSpec {
+        name: "stabilizer",
+        kind: ParamKind::Float,
+        default: "1e-6",
+        doc: "the other rules' stabiliser (zennit's default)",
+    },
+    ParamSpec {
+        name: "reduce",
+        kind: ParamKind::Str,
+        default: "\"sum\"",
+        doc: "how colour channels are combined: sum (signed) or abs-sum",
+    },
+];
+
+impl Lrp {
+    /// Builds from `lrp` parameters (see [`LRP_PARAMS`]).
+    pub fn from_params(params: &Params) -> Result<Lrp> {
+        Ok(Lrp {
+            epsilon: params.float("epsilon", 1e-6, 0.0, 1e6)?,
+            stabilizer: params.float("stabilizer", 1e-6, 0.0, 1e6)?,
+            reduction: ChannelReduction::from_params(params)?,
+        })
+    }
+
+    /// Relevance at the input of a ResNet, from `relevance` at its logits.
+    fn resnet(&self, net: &ResNet, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
+        // The forward pass, keeping what each rule needs: every block's input, the inputs of its
+        // branch's convolutions, the branch's output and the shortcut.
+        struct Trace {
+            input: NasTensor<4>,
+            branch_inputs: Vec<NasTensor<4>>,
+            branch: NasTensor<4>,
+            shortcut: NasTensor<4>,
+        }
+        let stem = net.stem.forward_relu(input.clone());
+        let mut h = max_pool(stem.clone(), 3, 2, 1);
+        let mut traces = Vec::new();
+        for block in net.layers.iter().flatten() {
+            let (x, last) = (h.clone(), block.convs.len() - 1);
+            let mut branch = x.clone();
+            let mut branch_inputs = Vec::with_capacity(block.convs.len());
+            for (i, conv) in block.convs.iter().enumerate() {
+                branch_inputs.push(branch.clone());
+                branch = if i < last {
+                    conv.forward_relu(branch)
+                } else {
+                    conv.forward(branch)
+                };
+            }
+            let shortcut = block.downsample.as_ref().map_or_else(|| x.clone(), |d| d.forward(x.clone()));
+            h = relu(branch.clone() + shortcut.clone());
+            traces.push(Trace {
+                input: x,
+                branch_inputs,
+                branch,
+                shortcut,
+            });
+        }
+        let pooled = global_average(h.clone());
+        // Back from the logits.
+        let r = rules::dense_epsilon(&net.fc, pooled, relevance, self.epsilon)?;
+        let mut r = rules::norm(&[h], |_, x| global_average(x), r, self.stabilizer)?.remove(0);
+        let blocks: Vec<_> = net.layers.iter().flatten().collect();
+        for (block, trace) in blocks.iter().zip(&traces).rev() {
+            let mut split = rules::norm(&[trace.branch.clone(), trace.shortcut.clone()], |_, x| x, r, self.stabilizer)?;
+            let (mut branch, shortcut) = (split.remove(0), split.remove(0));
+            for (conv, x) in block.convs.iter().zip(&trace.branch_inputs).rev() {
+                branch = rules::conv_zplus(conv.folded(), x.clone(), branch, self.stabilizer)?;
+            }
+            let shortcut = match &block.downsample {
+                Some(d) => rules::conv_zplus(d.folded(), trace.input.clone(), shortcut, self.stabilizer)?,
+                None => shortcut,
+            };
+            r = branch + shortcut;
+        }
+        let r = rules::max_pool_gradient(stem, 3, 2, 1, r)?;
+        rules::conv_flat(net.stem.folded(), &input, r, self.stabilizer)
+    }
+
+    /// Relevance at the input of VGG-16, from `relevance` at its logits.
+    fn vgg16(&self, net: &Vgg16, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
+        // Per stage, the inputs of its convolutions, and the input of its max pool.
+        let mut stages = Vec::with_capacity(net.stages.len());
+        let mut h = input;
+        for convs in &net.stages {
+            let mut inputs = Vec::with_capacity(convs.len());
+            for conv in convs {
+                inputs.push(h.clone());
+                h = relu(conv.forward(h));
+            }
+            stages.push((inputs, h.clone()));
+            h = max_pool(h, 2, 2, 0);
+        }
+        let [batch, channels, height, width] = h.dims();
+        let adaptive = move |_: usize, x: NasTensor<4>| {
+            if (height, width) == (POOL_SIDE, POOL_SIDE) {
+                x
+            } else {
+                adaptive_avg_pool2d(x, [POOL_SIDE, POOL_SIDE])
+            }
+        };
+        let features = adaptive(0, h.clone()).reshape([batch, channels * POOL_SIDE * POOL_SIDE]);
+        let [fc0, fc1, fc2] = &net.classifier;
+        let hidden0 = relu(fc0.forward(features.clone()));
+        let hidden1 = relu(fc1.forward(hidden0.clone()));
+        let r = rules::dense_epsilon(fc2, hidden1, relevance, self.epsilon)?;
+        let r = rules::dense_epsilon(fc1, hidden0, r, self.epsilon)?;
+        let r = rules::dense_epsilon(fc0, features, r, self.epsilon)?;
+        let r = r.reshape([batch, channels, POOL_SIDE, POOL_SIDE]);
+        let mut r = rules::norm(&[h], adaptive, r, self.stabilizer)?.remove(0);
+        for (s, (convs, (inputs, pool_input))) in net.stages.iter().zip(stages).enumerate().rev() {
+            r = rules::max_pool_gradient(pool_input, 2, 2, 0, r)?;
+            for (c, (conv, x)) in convs.iter().zip(inputs).enumerate().rev() {
+                // The first convolution of the network takes the Flat rule.
+                r = if (s, c) == (0, 0) {
+                    rules::conv_flat(conv, &x, r, self.stabilizer)?
+                } else {
+                    rules::conv_zplus(conv, x, r, self.stabilizer)?
+                };
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// The one-hot relevance `(batch, classes)` of each photo's target.
+fn one_hot(targets: &[usize], classes: usize, like: &NasTensor<4>) -> Result<NasTensor<2>> {
+    if let Some(bad) = targets.iter().find(|t| **t >= classes) {
+        return Err(NasError::InvalidInput(format!(
+            "target class {bad} is out of range: the backbone has {classes} classes"
+        )));
+    }
+    let mut values = vec![0f32; targets.len() * classes];
+    for (i, t) in targets.iter().enumerate() {
+        values[i * classes + t] = 1.0;
+    }
+    Ok(NasTensor::from_data(
+        TensorData::new(values, [targets.len(), classes]),
+        &like.device(),
+    ))
+}
+
+impl Saliency for Lrp {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        let [batch, ..] = input.dims();
+        if targets.len() != batch {
+            return Err(NasError::InvalidInput(format!(
+                "lrp: {} targets for a batch of {batch}",
+                targets.len()
+            )));
+        }
+        let relevance = one_hot(targets, backbone.info().num_classes, input)?;
+        // burn's convolutions for the forward pass too: the host kernels' Winograd transforms
+        // round differently from PyTorch's, which sends the relevance of max-pool windows whose
+        // values are that close to another pixel (VGG-16: 1.6e-3 from zennit, against 2.6e-4).
+        let _scope = nas_core::differentiable::differentiable();
+        let any = backbone.as_any();
+        let attribution = if let Some(net) = any.and_then(|a| a.downcast_ref::<ResNet>()) {
+            self.resnet(net, input.clone(), relevance)?
+        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vgg16>()) {
+            self.vgg16(net, input.clone(), relevance)?
+        } else {
+            return Err(NasError::InvalidInput(format!(
+                "lrp: no relevance walk for backbone `{}`; lrp supports resnet18, resnet50 and vgg16",
+                backbone.info().name
+            )));
+        };
+        reduce_channels(attribution, self.reduction)
+    }
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
+    Ok(Box::new(Lrp::from_params(params)?))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "lrp",
+        summary: "LRP with zennit's EpsilonPlusFlat composite and ResNet canonizer (resnet18, resnet50, vgg16)",
+        params: LRP_PARAMS,
+        factory: nas_core::Factory::Saliency(build),
+    }
+}

@@ -1,0 +1,116 @@
+//! LRP rules (Bach et al. 2015; Montavon et al. 2019) as zennit 0.5 computes them: each takes the
+//! relevance at a layer's output and the layer's input, and returns the relevance at its input.
+//! A rule that modifies a linear layer (its input, its parameters) computes the modified outputs
+//! `z`, divides the relevance by the stabilised `z`, and maps the quotient back through the
+//! modified layer's transpose (the gradient of `z . s` with respect to the input).
+
+use crate::backbones::layers::{Conv2d, Linear};
+use nas_core::burn::tensor::module::{conv2d, max_pool2d};
+use nas_core::burn::tensor::ops::PaddedConvOptions;
+use nas_core::{NasError, NasTensor, Result};
+
+/// zennit's stabiliser: `z + eps sign(z)`, with the sign of 0 taken as +1.
+pub fn stabilize<const D: usize>(z: NasTensor<D>, epsilon: f64) -> NasTensor<D> {
+    // `sign + 1 - |sign|` is +1 where the sign is 0 (float operations only: comparisons give
+    // tensors that cannot be mixed with gradient-recording ones).
+    let sign = z.clone().sign();
+    let sign = sign.clone() - sign.abs() + 1.0;
+    z + sign * epsilon
+}
+
+/// `sum_i L_i^T s`, each `L_i` a linear map applied to `inputs[i]`: the gradients of
+/// `sum_i L_i(x_i) . s` with respect to every `x_i`.
+fn transposed<const D: usize, const E: usize>(
+    inputs: &[NasTensor<D>],
+    map: impl Fn(usize, NasTensor<D>) -> NasTensor<E>,
+    s: NasTensor<E>,
+) -> Result<Vec<NasTensor<D>>> {
+    let leaves: Vec<NasTensor<D>> = inputs.iter().map(|x| x.clone().detach().require_grad()).collect();
+    let total = leaves
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (map(i, x.clone()) * s.clone().detach()).sum())
+        .reduce(|a, b| a + b)
+        .ok_or_else(|| NasError::InvalidInput("lrp: a rule with no inputs".into()))?;
+    let grads = total.backward();
+    leaves
+        .iter()
+        .map(|x| {
+            x.grad(&grads)
+                .map(NasTensor::from_inner)
+                .ok_or_else(|| NasError::InvalidInput("lrp: a layer input received no relevance".into()))
+        })
+        .collect()
+}
+
+/// burn's convolution options for a layer's geometry.
+fn options(conv: &Conv2d) -> PaddedConvOptions<2> {
+    let (_, _, s) = conv.parts();
+    let [top, left, bottom, right] = s.padding;
+    PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups)
+}
+
+/// ZPlus (alpha 1, beta 0, zennit's form, which allows negative inputs): positive inputs through
+/// positive weights and the positive bias, negative inputs through negative weights.
+pub fn conv_zplus(conv: &Conv2d, x: NasTensor<4>, relevance: NasTensor<4>, stabilizer: f64) -> Result<NasTensor<4>> {
+    let (weight, bias, _) = conv.parts();
+    let (positive, negative) = (weight.clone().clamp_min(0.0), weight.clone().clamp_max(0.0));
+    let bias = bias.clone().clamp_min(0.0);
+    let inputs = [x.clone().clamp_min(0.0), x.clamp_max(0.0)];
+    let apply = |i: usize, x: NasTensor<4>| match i {
+        0 => conv2d(x, positive.clone(), Some(bias.clone()), options(conv)),
+        _ => conv2d(x, negative.clone(), None, options(conv)),
+    };
+    let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
+    let s = relevance / stabilize(z, stabilizer);
+    let back = transposed(&inputs, apply, s)?;
+    Ok(inputs[0].clone() * back[0].clone() + inputs[1].clone() * back[1].clone())
+}
+
+/// Flat: every input of a receptive field gets an equal share (ones for inputs and weights, no
+/// bias), for the first layer.
+pub fn conv_flat(conv: &Conv2d, x: &NasTensor<4>, relevance: NasTensor<4>, stabilizer: f64) -> Result<NasTensor<4>> {
+    let (weight, _, _) = conv.parts();
+    let ones = weight.ones_like();
+    let apply = |_: usize, x: NasTensor<4>| conv2d(x, ones.clone(), None, options(conv));
+    let input = x.ones_like();
+    let z = apply(0, input.clone());
+    let s = relevance / stabilize(z, stabilizer);
+    Ok(transposed(&[input], apply, s)?.remove(0))
+}
+
+/// Epsilon on a dense layer: the output relevance shared in proportion to each input's
+/// contribution, bias included.
+pub fn dense_epsilon(layer: &Linear, x: NasTensor<2>, relevance: NasTensor<2>, epsilon: f64) -> Result<NasTensor<2>> {
+    let (weight_t, bias) = layer.transposed_weight_and_bias();
+    let apply = |_: usize, x: NasTensor<2>| x.matmul(weight_t.clone()) + bias.clone().unsqueeze::<2>();
+    let z = apply(0, x.clone());
+    let s = relevance / stabilize(z, epsilon);
+    Ok(x.clone() * transposed(&[x], apply, s)?.remove(0))
+}
+
+/// Norm on a parameter-free linear map (a sum of branches, an average pool): relevance shared in
+/// proportion to each input's contribution.
+pub fn norm<const D: usize, const E: usize>(
+    inputs: &[NasTensor<D>],
+    map: impl Fn(usize, NasTensor<D>) -> NasTensor<E>,
+    relevance: NasTensor<E>,
+    stabilizer: f64,
+) -> Result<Vec<NasTensor<D>>> {
+    let z = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| map(i, x.clone()))
+        .reduce(|a, b| a + b)
+        .ok_or_else(|| NasError::InvalidInput("lrp: a rule with no inputs".into()))?;
+    let s = relevance / stabilize(z, stabilizer);
+    let back = transposed(inputs, map, s)?;
+    Ok(inputs.iter().zip(back).map(|(x, b)| x.clone() * b).collect())
+}
+
+/// Max pooling has no rule in zennit's composites: relevance follows the gradient, all of a
+/// window's to its maximum.
+pub fn max_pool_gradient(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize, relevance: NasTensor<4>) -> Result<NasTensor<4>> {
+    let pool = |_: usize, x: NasTensor<4>| max_pool2d(x, [kernel, kernel], [stride, stride], [padding, padding], [1, 1], false);
+    Ok(transposed(&[x], pool, relevance)?.remove(0))
+}

@@ -1,0 +1,44 @@
+//! `lrp` against zennit 0.5.1's EpsilonPlusFlat composite with its canonizers on a real photo
+//! (fixtures made by scripts/make_lrp_fixture.py): resnet18 with the shared seeded weights, and
+//! resnet50 and vgg16 with the seeded weights of `NAS_PARITY_WEIGHTS` (skipped loudly without
+//! them). Every pixel within 1e-3 of the largest reference value (measured: resnet18 2.6e-5,
+//! resnet50 1.5e-4, vgg16 2.6e-4).
+
+mod common;
+
+use nas_core::backbone::{normalise, predicted_classes};
+use nas_core::{npy, Params, Photo, Registry};
+use std::path::{Path, PathBuf};
+
+fn check(arch: &str, weights: &Path) {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let net = nas_plugins::backbones::load(arch, weights, nas_core::device::default_device()).expect("backbone");
+    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
+    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    let lrp = registry.saliency("lrp", &Params::empty("lrp"), &ctx).expect("lrp");
+    let map = lrp.explain(net.as_ref(), &input, &target).expect("explain").remove(0);
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/lrp/{arch}-seed0.chelsea-224.npy"));
+    let reference = npy::read::<f32>(&fixture).expect("fixture");
+    assert_eq!(map.shape(), reference.shape());
+    let err = common::relative_error(map.as_slice().expect("contiguous"), reference.as_slice().expect("contiguous"));
+    let total: f32 = map.iter().sum();
+    eprintln!("lrp {arch}: relative error {err:.2e}, relevance sums to {total:.4}");
+    assert!(err <= 1e-3, "{arch}: relative error {err}");
+}
+
+#[test]
+fn lrp_matches_zennit_on_resnet18() {
+    check("resnet18", &common::shared().join("weights/resnet18-seed0.pth"));
+}
+
+#[test]
+fn lrp_matches_zennit_on_resnet50_and_vgg16() {
+    for arch in ["resnet50", "vgg16"] {
+        if let Some(weights) = common::parity_weights(arch) {
+            check(arch, &weights);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+"""References for the `lrp` saliency method: zennit 0.5.1's EpsilonPlusFlat composite with the
+canonizer of each network (ResNetCanonizer; VGG-16 has no BatchNorm), Gradient attributor with
+the predicted class's one-hot vector as output relevance, summed over colour channels, on
+chelsea-224.png, for torchvision networks with seeded weights:
+  resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
+  resnet50, vgg16: the seed-0 files of scripts/parity_fixtures.py (too large to commit; the test
+  reads them from $NAS_PARITY_WEIGHTS and is skipped loudly without it).
+
+    python scripts/make_lrp_fixture.py ../shared /work/parity-weights nas-plugins/tests/fixtures/lrp
+Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
+import sys, os, numpy as np, torch, torchvision
+from PIL import Image
+from zennit.attribution import Gradient
+from zennit.composites import EpsilonPlusFlat
+from zennit.torchvision import ResNetCanonizer
+
+shared, parity, out = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(out, exist_ok=True)
+im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
+x = torch.from_numpy(((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32))
+for arch, weights, canonizers in [("resnet18", os.path.join(shared, "weights/resnet18-seed0.pth"), [ResNetCanonizer()]),
+                                  ("resnet50", os.path.join(parity, "resnet50-seed0.pth"), [ResNetCanonizer()]),
+                                  ("vgg16", os.path.join(parity, "vgg16-seed0.pth"), [])]:
+    m = getattr(torchvision.models, arch)()
+    m.load_state_dict(torch.load(weights, map_location="cpu")); m.eval()
+    target = int(m(x).argmax())
+    with Gradient(model=m, composite=EpsilonPlusFlat(canonizers=canonizers)) as attributor:
+        _, relevance = attributor(x.clone(), torch.eye(1000)[[target]])
+    sal = relevance.sum(1)[0].detach().numpy().astype(np.float32)
+    np.save(os.path.join(out, f"{arch}-seed0.chelsea-224.npy"), sal)
+    print(arch, "target", target, "relevance sum", float(sal.sum()), "max", float(abs(sal).max()))
