@@ -2,8 +2,10 @@
 # Saliency speed on resnet18 at 224x224, `nas explain` and its PyTorch baseline back to back on
 # the same photo, so that the ratio holds on a noisy machine. Usage:
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh ig RESNET18.pth
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh lrp RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh rise RESNET18.pth [MASKS]
-# ig: Integrated Gradients, 50 steps, nas run three times; rise: 1000 masks by default, run once.
+# ig: Integrated Gradients, 50 steps; lrp: EpsilonPlusFlat; both run three times. rise: 1000
+# masks by default, run once.
 # The nas figures are whole processes (start-up, weights, photo, map files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +15,9 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 case $method in
   ig) args=(--method integrated-gradients) runs=3 ;;
+  lrp) args=(--method lrp) runs=3 ;;
   rise) args=(--method rise --param masks="$masks") runs=1 ;;
-  *) echo "unknown method $method: ig or rise" >&2; exit 2 ;;
+  *) echo "unknown method $method: ig, lrp or rise" >&2; exit 2 ;;
 esac
 for run in $(seq $runs); do
   start=$(date +%s.%N)

@@ -1,6 +1,8 @@
 """PyTorch baselines for `nas explain` on torchvision resnet18 at 224x224 (see bench-saliency.sh):
   ig:   Captum's IntegratedGradients, 50 Gauss-Legendre steps, zero baseline,
         internal_batch_size 10; median of --runs after one warm-up;
+  lrp:  zennit's EpsilonPlusFlat with ResNetCanonizer, one-hot output relevance; median of --runs
+        after one warm-up;
   rise: the RISE authors' algorithm (github.com/eclique/RISE, explanations.py): --masks masks
         made with scikit-image (timed apart), masked photos scored in batches of 100 (their
         default) and averaged.
@@ -10,7 +12,7 @@ import argparse, time, numpy as np, torch, torchvision
 from PIL import Image
 
 p = argparse.ArgumentParser()
-p.add_argument("method", choices=["ig", "rise"])
+p.add_argument("method", choices=["ig", "lrp", "rise"])
 p.add_argument("--weights", required=True)
 p.add_argument("--image", default="examples/images/chelsea.png")
 p.add_argument("--runs", type=int, default=3)
@@ -56,4 +58,18 @@ def rise():
     print("RISE authors' algorithm, resnet18, %d masks: masks %.1f s, scoring %.1f s" % (N, made, time.perf_counter() - start))
 
 
-integrated_gradients() if a.method == "ig" else rise()
+def lrp():
+    from zennit.attribution import Gradient
+    from zennit.composites import EpsilonPlusFlat
+    from zennit.torchvision import ResNetCanonizer
+    times = []
+    with Gradient(model=m, composite=EpsilonPlusFlat(canonizers=[ResNetCanonizer()])) as attributor:
+        for _ in range(a.runs + 1):
+            start = time.perf_counter()
+            attributor(x.clone(), torch.eye(1000)[[target]])
+            times.append(time.perf_counter() - start)
+    print("zennit EpsilonPlusFlat, resnet18: median %.0f ms of %d runs after one warm-up"
+          % (1000 * sorted(times[1:])[len(times[1:]) // 2], a.runs))
+
+
+{"ig": integrated_gradients, "lrp": lrp, "rise": rise}[a.method]()
