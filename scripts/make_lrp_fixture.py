@@ -1,5 +1,5 @@
-"""References for the `lrp` saliency method: zennit 0.5.1's EpsilonPlusFlat composite with the
-canonizer of each network (ResNetCanonizer; VGG-16 has no BatchNorm), Gradient attributor with
+"""References for the `lrp` saliency method: zennit 0.5.1's EpsilonPlusFlat and
+EpsilonAlpha2Beta1Flat composites (the latter written `-alpha2beta1`) with the canonizer of each network (ResNetCanonizer; VGG-16 has no BatchNorm), Gradient attributor with
 the predicted class's one-hot vector as output relevance, summed over colour channels, on
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
@@ -11,7 +11,7 @@ Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from zennit.attribution import Gradient
-from zennit.composites import EpsilonPlusFlat
+from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonPlusFlat
 from zennit.torchvision import ResNetCanonizer
 
 shared, parity, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -24,8 +24,9 @@ for arch, weights, canonizers in [("resnet18", os.path.join(shared, "weights/res
     m = getattr(torchvision.models, arch)()
     m.load_state_dict(torch.load(weights, map_location="cpu")); m.eval()
     target = int(m(x).argmax())
-    with Gradient(model=m, composite=EpsilonPlusFlat(canonizers=canonizers)) as attributor:
-        _, relevance = attributor(x.clone(), torch.eye(1000)[[target]])
-    sal = relevance.sum(1)[0].detach().numpy().astype(np.float32)
-    np.save(os.path.join(out, f"{arch}-seed0.chelsea-224.npy"), sal)
-    print(arch, "target", target, "relevance sum", float(sal.sum()), "max", float(abs(sal).max()))
+    for suffix, composite in [("", EpsilonPlusFlat), ("-alpha2beta1", EpsilonAlpha2Beta1Flat)]:
+        with Gradient(model=m, composite=composite(canonizers=canonizers)) as attributor:
+            _, relevance = attributor(x.clone(), torch.eye(1000)[[target]])
+        sal = relevance.sum(1)[0].detach().numpy().astype(np.float32)
+        np.save(os.path.join(out, f"{arch}-seed0.chelsea-224{suffix}.npy"), sal)
+        print(arch + suffix, "target", target, "relevance sum", float(sal.sum()), "max", float(abs(sal).max()))

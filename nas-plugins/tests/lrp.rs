@@ -1,4 +1,5 @@
-//! `lrp` against zennit 0.5.1's EpsilonPlusFlat composite with its canonizers on a real photo
+//! `lrp` against zennit 0.5.1's EpsilonPlusFlat and EpsilonAlpha2Beta1Flat composites with their
+//! canonizers on a real photo
 //! (fixtures made by scripts/make_lrp_fixture.py): resnet18 with the shared seeded weights, and
 //! resnet50 and vgg16 with the seeded weights of `NAS_PARITY_WEIGHTS` (skipped loudly without
 //! them). Every pixel within 1e-3 of the largest reference value (measured: resnet18 2.6e-5,
@@ -7,10 +8,16 @@
 mod common;
 
 use nas_core::backbone::{normalise, predicted_classes};
-use nas_core::{npy, Params, Photo, Registry};
+use nas_core::{npy, Photo, Registry};
 use std::path::{Path, PathBuf};
 
 fn check(arch: &str, weights: &Path) {
+    for (composite, suffix) in [("epsilon-plus-flat", ""), ("epsilon-alpha2-beta1-flat", "-alpha2beta1")] {
+        check_composite(arch, weights, composite, suffix);
+    }
+}
+
+fn check_composite(arch: &str, weights: &Path, composite: &str, suffix: &str) {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
@@ -18,15 +25,16 @@ fn check(arch: &str, weights: &Path) {
     let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
     let input = normalise(&[&photo], net.info(), net.device()).expect("input");
     let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
-    let lrp = registry.saliency("lrp", &Params::empty("lrp"), &ctx).expect("lrp");
+    let params = common::params("lrp", &[("composite", toml::Value::String(composite.into()))]);
+    let lrp = registry.saliency("lrp", &params, &ctx).expect("lrp");
     let map = lrp.explain(net.as_ref(), &input, &target).expect("explain").remove(0);
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/lrp/{arch}-seed0.chelsea-224.npy"));
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/lrp/{arch}-seed0.chelsea-224{suffix}.npy"));
     let reference = npy::read::<f32>(&fixture).expect("fixture");
     assert_eq!(map.shape(), reference.shape());
     let err = common::relative_error(map.as_slice().expect("contiguous"), reference.as_slice().expect("contiguous"));
     let total: f32 = map.iter().sum();
-    eprintln!("lrp {arch}: relative error {err:.2e}, relevance sums to {total:.4}");
-    assert!(err <= 1e-3, "{arch}: relative error {err}");
+    eprintln!("lrp {arch} {composite}: relative error {err:.2e}, relevance sums to {total:.4}");
+    assert!(err <= 1e-3, "{arch} {composite}: relative error {err}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! Layer-wise Relevance Propagation (Bach et al. 2015) with zennit's `EpsilonPlusFlat` composite
-//! and canonizers (`ResNetCanonizer`, BatchNorm merged into the convolutions): Flat for the first
-//! convolution, ZPlus for the others, Epsilon for dense layers, Norm for residual sums and
+//! Layer-wise Relevance Propagation (Bach et al. 2015) with zennit's `EpsilonPlusFlat` or
+//! `EpsilonAlpha2Beta1Flat` composite and canonizers (`ResNetCanonizer`, BatchNorm merged into the
+//! convolutions): Flat for the first convolution, ZPlus or AlphaBeta(2, 1) for the others,
+//! Epsilon for dense layers, Norm for residual sums and
 //! average pools, ReLUs passed through, max pools by their gradient. The relevance starts as the
 //! target's one-hot vector at the logits, as zennit's attributors are usually called, and is
 //! summed over colour channels. Rules are in [`rules`]; this module walks the networks it knows
@@ -20,6 +21,8 @@ use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Par
 
 /// The `lrp` saliency method.
 pub struct Lrp {
+    /// `(alpha, beta)` of the rule for convolutions after the first: `(1, 0)` is ZPlus.
+    conv_rule: [f64; 2],
     /// The Epsilon rule's epsilon (dense layers).
     epsilon: f64,
     /// The other rules' stabiliser.
@@ -29,6 +32,12 @@ pub struct Lrp {
 
 /// Parameters of `lrp`.
 pub const LRP_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "composite",
+        kind: ParamKind::Str,
+        default: "\"epsilon-plus-flat\"",
+        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions) or epsilon-alpha2-beta1-flat",
+    },
     ParamSpec {
         name: "epsilon",
         kind: ParamKind::Float,
@@ -52,7 +61,17 @@ pub const LRP_PARAMS: &[ParamSpec] = &[
 impl Lrp {
     /// Builds from `lrp` parameters (see [`LRP_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<Lrp> {
+        let composite = params.choice(
+            "composite",
+            "epsilon-plus-flat",
+            &["epsilon-plus-flat", "epsilon-alpha2-beta1-flat"],
+        )?;
         Ok(Lrp {
+            conv_rule: if composite == "epsilon-alpha2-beta1-flat" {
+                [2.0, 1.0]
+            } else {
+                [1.0, 0.0]
+            },
             epsilon: params.float("epsilon", 1e-6, 0.0, 1e6)?,
             stabilizer: params.float("stabilizer", 1e-6, 0.0, 1e6)?,
             reduction: ChannelReduction::from_params(params)?,
@@ -102,10 +121,10 @@ impl Lrp {
             let mut split = rules::norm(&[trace.branch.clone(), trace.shortcut.clone()], |_, x| x, r, self.stabilizer)?;
             let (mut branch, shortcut) = (split.remove(0), split.remove(0));
             for (conv, x) in block.convs.iter().zip(&trace.branch_inputs).rev() {
-                branch = rules::conv_zplus(conv.folded(), x.clone(), branch, self.stabilizer)?;
+                branch = rules::conv_alpha_beta(conv.folded(), x.clone(), branch, self.conv_rule, self.stabilizer)?;
             }
             let shortcut = match &block.downsample {
-                Some(d) => rules::conv_zplus(d.folded(), trace.input.clone(), shortcut, self.stabilizer)?,
+                Some(d) => rules::conv_alpha_beta(d.folded(), trace.input.clone(), shortcut, self.conv_rule, self.stabilizer)?,
                 None => shortcut,
             };
             r = branch + shortcut;
@@ -152,7 +171,7 @@ impl Lrp {
                 r = if (s, c) == (0, 0) {
                     rules::conv_flat(conv, &x, r, self.stabilizer)?
                 } else {
-                    rules::conv_zplus(conv, x, r, self.stabilizer)?
+                    rules::conv_alpha_beta(conv, x, r, self.conv_rule, self.stabilizer)?
                 };
             }
         }
@@ -213,7 +232,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat composite and ResNet canonizer (resnet18, resnet50, vgg16)",
+        summary: "LRP with zennit's EpsilonPlusFlat or EpsilonAlpha2Beta1Flat composite and canonizers (resnet18, resnet50, vgg16)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }

@@ -50,21 +50,39 @@ fn options(conv: &Conv2d) -> PaddedConvOptions<2> {
     PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups)
 }
 
-/// ZPlus (alpha 1, beta 0, zennit's form, which allows negative inputs): positive inputs through
-/// positive weights and the positive bias, negative inputs through negative weights.
-pub fn conv_zplus(conv: &Conv2d, x: NasTensor<4>, relevance: NasTensor<4>, stabilizer: f64) -> Result<NasTensor<4>> {
+/// AlphaBeta (zennit's form, which allows negative inputs): `alpha` times the relevance shared
+/// by the positive contributions (positive inputs through positive weights and the positive
+/// bias, negative inputs through negative weights) minus `beta` times that shared by the
+/// negative ones. `(1, 0)` is zennit's ZPlus.
+pub fn conv_alpha_beta(
+    conv: &Conv2d,
+    x: NasTensor<4>,
+    relevance: NasTensor<4>,
+    [alpha, beta]: [f64; 2],
+    stabilizer: f64,
+) -> Result<NasTensor<4>> {
     let (weight, bias, _) = conv.parts();
-    let (positive, negative) = (weight.clone().clamp_min(0.0), weight.clone().clamp_max(0.0));
-    let bias = bias.clone().clamp_min(0.0);
-    let inputs = [x.clone().clamp_min(0.0), x.clamp_max(0.0)];
-    let apply = |i: usize, x: NasTensor<4>| match i {
-        0 => conv2d(x, positive.clone(), Some(bias.clone()), options(conv)),
-        _ => conv2d(x, negative.clone(), None, options(conv)),
+    let (w_pos, w_neg) = (weight.clone().clamp_min(0.0), weight.clone().clamp_max(0.0));
+    let (x_pos, x_neg) = (x.clone().clamp_min(0.0), x.clamp_max(0.0));
+    // One group of contributions: (positive inputs, weights, bias) and (negative inputs, the
+    // opposite weights, no bias), their share of the relevance mapped back to the inputs.
+    let share = |w_for_pos: &NasTensor<4>, w_for_neg: &NasTensor<4>, b: NasTensor<1>| -> Result<NasTensor<4>> {
+        let apply = |i: usize, x: NasTensor<4>| match i {
+            0 => conv2d(x, w_for_pos.clone(), Some(b.clone()), options(conv)),
+            _ => conv2d(x, w_for_neg.clone(), None, options(conv)),
+        };
+        let inputs = [x_pos.clone(), x_neg.clone()];
+        let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
+        let s = relevance.clone() / stabilize(z, stabilizer);
+        let back = transposed(&inputs, apply, s)?;
+        Ok(inputs[0].clone() * back[0].clone() + inputs[1].clone() * back[1].clone())
     };
-    let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
-    let s = relevance / stabilize(z, stabilizer);
-    let back = transposed(&inputs, apply, s)?;
-    Ok(inputs[0].clone() * back[0].clone() + inputs[1].clone() * back[1].clone())
+    let positive = share(&w_pos, &w_neg, bias.clone().clamp_min(0.0))?;
+    if beta == 0.0 {
+        return Ok(positive * alpha);
+    }
+    let negative = share(&w_neg, &w_pos, bias.clone().clamp_max(0.0))?;
+    Ok(positive * alpha - negative * beta)
 }
 
 /// Flat: every input of a receptive field gets an equal share (ones for inputs and weights, no
