@@ -286,6 +286,52 @@ fn explain_superpixelifies_and_scores() {
 }
 
 #[test]
+fn superpixel_metrics_score_only_superpixelified_maps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    let out = nas(
+        tmp.path(),
+        &[
+            "explain",
+            "--backbone",
+            "resnet18",
+            "--weights",
+            "random:0",
+            "--method",
+            "gradient",
+            "-k",
+            "2",
+            "--metric",
+            "auc-lerf",
+            "--metric",
+            "auc-lerf-max",
+            "--out",
+            dir.to_str().unwrap(),
+            photo().to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let csv = std::fs::read_to_string(dir.join("scores.csv")).unwrap();
+    let rows: Vec<(&str, &str)> = csv
+        .lines()
+        .skip(1)
+        .map(|row| {
+            let fields: Vec<&str> = row.split(',').collect();
+            (fields[1], fields[2])
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("gradient", "auc-lerf"),
+            ("gradient+superpixel", "auc-lerf"),
+            ("gradient+superpixel", "auc-lerf-max"),
+        ],
+        "{csv}"
+    );
+}
+
+#[test]
 fn every_saliency_method_writes_its_maps() {
     let tmp = tempfile::tempdir().unwrap();
     let photo = photo();

@@ -99,6 +99,12 @@ pub struct Score {
 pub trait Metric: Send + Sync {
     /// Scores one photo's map.
     fn score(&self, input: &MetricInput<'_>) -> Result<Score>;
+
+    /// Whether the metric only applies to maps averaged over superpixels (it scores the
+    /// superpixels themselves); pipelines then skip the raw maps.
+    fn needs_segmentation(&self) -> bool {
+        false
+    }
 }
 
 /// Checks that `k` clusters can be formed from `pixels` pixels.

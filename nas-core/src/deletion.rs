@@ -2,10 +2,28 @@
 //! groups of pixels from the normalised input one after another, setting them to zero, and record
 //! the target's score after each removal.
 
-use crate::component::MetricInput;
+use crate::component::{MetricInput, Score};
 use crate::error::{NasError, Result};
 use crate::NasTensor;
 use burn::tensor::TensorData;
+
+/// A deletion curve scaled to run from 1 (nothing removed) to 0 (everything removed), as the
+/// paper compares them, and the area under it by the trapezoid rule. A flat curve stays at 1.
+pub fn scaled_area(raw: &[(f64, f64)]) -> Score {
+    let (first, last) = match (raw.first(), raw.last()) {
+        (Some(a), Some(b)) => (a.1, b.1),
+        _ => (0.0, 0.0),
+    };
+    let span = first - last;
+    let curve: Vec<(f64, f64)> = raw
+        .iter()
+        .map(|&(x, s)| (x, if span.abs() > f64::EPSILON { (s - last) / span } else { 1.0 }))
+        .collect();
+    Score {
+        value: trapezoid(&curve),
+        curve,
+    }
+}
 
 /// Trapezoid rule over `(x, y)` points sorted by `x`.
 pub fn trapezoid(curve: &[(f64, f64)]) -> f64 {
@@ -36,6 +54,19 @@ pub fn deletion_curve(
         masks.push(keep.clone());
         fractions.push(removed as f64 / pixels.max(1) as f64);
     }
+    let scores = masked_scores(input, &masks, batch, measure)?;
+    Ok(fractions.into_iter().zip(scores).collect())
+}
+
+/// The target's score for the photo multiplied by each of `masks` (one value per pixel, 1 to
+/// keep and 0 to set to zero in the normalised input), evaluated `batch` at a time.
+pub fn masked_scores(
+    input: &MetricInput<'_>,
+    masks: &[Vec<f32>],
+    batch: usize,
+    measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>,
+) -> Result<Vec<f64>> {
+    let [_, _, h, w] = input.input.dims();
     let device = input.input.device();
     let mut scores = Vec::with_capacity(masks.len());
     for chunk in masks.chunks(batch.max(1)) {
@@ -58,7 +89,7 @@ pub fn deletion_curve(
             .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
         scores.extend(column.into_iter().map(f64::from));
     }
-    Ok(fractions.into_iter().zip(scores).collect())
+    Ok(scores)
 }
 
 #[cfg(test)]

@@ -407,6 +407,9 @@ impl<'r> Runner<'r> {
                         output::write_png(&out.join(format!("{stem}.{file}.png")), &render::heatmap(photo, &values)),
                     )?;
                     for (metric_name, metric) in &self.metrics {
+                        if seg.is_none() && metric.needs_segmentation() {
+                            continue;
+                        }
                         let score = metric.score(&MetricInput {
                             backbone: backbone.as_ref(),
                             input: &single,

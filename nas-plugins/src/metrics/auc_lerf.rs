@@ -3,7 +3,7 @@
 //! pre-softmax score is recorded, the curve is scaled to run from 1 to 0, and integrated with the
 //! trapezoid rule over the fraction of pixels removed. Larger is better.
 
-use nas_core::deletion::{deletion_curve, trapezoid};
+use nas_core::deletion::{deletion_curve, scaled_area};
 use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
 /// What is removed at each step of the curve.
@@ -107,17 +107,7 @@ impl Metric for AucLerf {
         }
         let groups = self.removal_groups(input)?;
         let raw = deletion_curve(input, &groups, self.batch, &|logits| logits)?;
-        let scores: Vec<f64> = raw.iter().map(|(_, s)| *s).collect();
-        let (first, last) = (scores[0], scores[scores.len() - 1]);
-        let span = first - last;
-        let curve: Vec<(f64, f64)> = raw
-            .iter()
-            .map(|&(x, s)| (x, if span.abs() > f64::EPSILON { (s - last) / span } else { 1.0 }))
-            .collect();
-        Ok(Score {
-            value: trapezoid(&curve),
-            curve,
-        })
+        Ok(scaled_area(&raw))
     }
 }
 

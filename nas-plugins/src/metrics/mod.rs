@@ -1,3 +1,4 @@
 //! Built-in metrics.
 
 pub mod auc_lerf;
+pub mod auc_lerf_max;
