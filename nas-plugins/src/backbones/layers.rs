@@ -146,6 +146,13 @@ impl Conv2d {
         (&self.weight, &self.bias, self.shape)
     }
 
+    /// Stride, padding and groups as burn's `conv2d` takes them.
+    pub fn options(&self) -> PaddedConvOptions<2> {
+        let s = self.shape;
+        let [top, left, bottom, right] = s.padding;
+        PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups)
+    }
+
     /// The convolution, followed by `activation`.
     fn run(&self, x: NasTensor<4>, activation: Activation) -> NasTensor<4> {
         if let Some(plan) = self.prepared.as_ref().filter(|_| runs_on_host(&x)) {
@@ -153,10 +160,7 @@ impl Conv2d {
                 return y;
             }
         }
-        let s = self.shape;
-        let [top, left, bottom, right] = s.padding;
-        let options = PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups);
-        let y = conv2d(x, self.weight.clone(), Some(self.bias.clone()), options);
+        let y = conv2d(x, self.weight.clone(), Some(self.bias.clone()), self.options());
         match activation {
             Activation::Identity => y,
             Activation::Relu => relu(y),

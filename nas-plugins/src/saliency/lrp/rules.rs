@@ -6,7 +6,6 @@
 
 use crate::backbones::layers::{Conv2d, Linear};
 use nas_core::burn::tensor::module::{conv2d, max_pool2d};
-use nas_core::burn::tensor::ops::PaddedConvOptions;
 use nas_core::{NasError, NasTensor, Result};
 
 /// zennit's stabiliser: `z + eps sign(z)`, with the sign of 0 taken as +1.
@@ -43,13 +42,6 @@ fn transposed<const D: usize, const E: usize>(
         .collect()
 }
 
-/// burn's convolution options for a layer's geometry.
-fn options(conv: &Conv2d) -> PaddedConvOptions<2> {
-    let (_, _, s) = conv.parts();
-    let [top, left, bottom, right] = s.padding;
-    PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups)
-}
-
 /// AlphaBeta (zennit's form, which allows negative inputs): `alpha` times the relevance shared
 /// by the positive contributions (positive inputs through positive weights and the positive
 /// bias, negative inputs through negative weights) minus `beta` times that shared by the
@@ -68,8 +60,8 @@ pub fn conv_alpha_beta(
     // opposite weights, no bias), their share of the relevance mapped back to the inputs.
     let share = |w_for_pos: &NasTensor<4>, w_for_neg: &NasTensor<4>, b: NasTensor<1>| -> Result<NasTensor<4>> {
         let apply = |i: usize, x: NasTensor<4>| match i {
-            0 => conv2d(x, w_for_pos.clone(), Some(b.clone()), options(conv)),
-            _ => conv2d(x, w_for_neg.clone(), None, options(conv)),
+            0 => conv2d(x, w_for_pos.clone(), Some(b.clone()), conv.options()),
+            _ => conv2d(x, w_for_neg.clone(), None, conv.options()),
         };
         let inputs = [x_pos.clone(), x_neg.clone()];
         let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
@@ -90,7 +82,7 @@ pub fn conv_alpha_beta(
 pub fn conv_flat(conv: &Conv2d, x: &NasTensor<4>, relevance: NasTensor<4>, stabilizer: f64) -> Result<NasTensor<4>> {
     let (weight, _, _) = conv.parts();
     let ones = weight.ones_like();
-    let apply = |_: usize, x: NasTensor<4>| conv2d(x, ones.clone(), None, options(conv));
+    let apply = |_: usize, x: NasTensor<4>| conv2d(x, ones.clone(), None, conv.options());
     let input = x.ones_like();
     let z = apply(0, input.clone());
     let s = relevance / stabilize(z, stabilizer);
