@@ -21,6 +21,7 @@ pub mod progress;
 pub mod random_weights;
 pub mod registry;
 pub mod render;
+pub mod report;
 pub mod segmentation;
 pub mod torch_pickle;
 pub mod upsampled;

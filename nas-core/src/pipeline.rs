@@ -432,7 +432,18 @@ impl<'r> Runner<'r> {
     }
 }
 
-/// Writes `summary.json` (every image report) and, if there are scores, `scores.csv`.
+/// A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a
+/// line break (an image path may).
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Writes `summary.json` (every image report), `report.html` and, if there are scores,
+/// `scores.csv`.
 pub fn write_summary(out: &Path, reports: &[ImageReport]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let json = serde_json::to_vec_pretty(reports).map_err(|e| NasError::io(out, std::io::Error::other(e)))?;
@@ -443,11 +454,29 @@ pub fn write_summary(out: &Path, reports: &[ImageReport]) -> Result<Vec<PathBuf>
     if !rows.is_empty() {
         let mut csv = String::from("image,map,metric,target,value\n");
         for r in rows {
-            csv.push_str(&format!("{},{},{},{},{}\n", r.image, r.map, r.metric, r.target, r.value));
+            csv.push_str(&format!(
+                "{},{},{},{},{}\n",
+                csv_field(&r.image),
+                csv_field(&r.map),
+                csv_field(&r.metric),
+                r.target,
+                r.value
+            ));
         }
         let path = out.join("scores.csv");
         output::write_bytes(&path, csv.as_bytes())?;
         written.push(path);
     }
+    written.push(crate::report::write_html(out, reports)?);
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_with_commas_and_quotes_are_quoted() {
+        assert_eq!(super::csv_field("photos/cat.png"), "photos/cat.png");
+        assert_eq!(super::csv_field("a,b.png"), "\"a,b.png\"");
+        assert_eq!(super::csv_field("say \"cheese\".png"), "\"say \"\"cheese\"\".png\"");
+    }
 }

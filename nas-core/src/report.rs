@@ -1,0 +1,155 @@
+//! `report.html`: one page showing a run's images, maps and scores side by side. It links the
+//! PNG files the run wrote beside it (no copies, no scripts), so it opens from the output folder
+//! in any browser and travels with it.
+
+use crate::error::Result;
+use crate::output;
+use crate::pipeline::ImageReport;
+use std::path::{Path, PathBuf};
+
+/// Text made safe inside HTML elements and attribute values.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// A relative path as a URL path: bytes other than letters, digits, `-._~/` percent-encoded, so
+/// that names with `#`, `?`, spaces or `<` still link.
+fn url_path(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// A written file's path relative to the output folder `out` (its name when it lies there).
+fn relative(file: &str, out: &Path) -> String {
+    let path = Path::new(file);
+    path.strip_prefix(out).map(|p| p.display().to_string()).unwrap_or_else(|_| {
+        path.file_name()
+            .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned())
+    })
+}
+
+/// What a PNG shows, from its name `stem.what.png` (the photo overlay is `stem.png`).
+fn caption(file: &str, image: &str) -> String {
+    let name = Path::new(file)
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let stem = Path::new(image)
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = name.strip_suffix(".png").unwrap_or(&name);
+    let what = name.strip_prefix(stem.as_str()).unwrap_or(name).trim_start_matches('.');
+    if what.is_empty() {
+        "superpixels".into()
+    } else {
+        what.replace(".superpixel", " (superpixels)")
+    }
+}
+
+/// Writes `report.html` in `out` for `reports`; returns its path.
+pub fn write_html(out: &Path, reports: &[ImageReport]) -> Result<PathBuf> {
+    let mut html = String::from(concat!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>nas report</title>\n",
+        "<style>body{font-family:sans-serif;margin:1.5em}figure{display:inline-block;margin:0 1em 1em 0}",
+        "figcaption{font-size:0.85em;text-align:center}table{border-collapse:collapse;margin-bottom:2em}",
+        "td,th{border:1px solid #ccc;padding:0.2em 0.6em;text-align:left}img{width:224px}</style>\n",
+        "</head>\n<body>\n<h1>nas report</h1>\n"
+    ));
+    for report in reports {
+        html.push_str(&format!("<h2>{}</h2>\n<p>", escape(&report.image)));
+        let mut facts = Vec::new();
+        if let Some(p) = report.predicted {
+            facts.push(format!("predicted {p} ({})", escape(crate::imagenet::class_name(p).unwrap_or("?"))));
+        }
+        if let Some(t) = report.target {
+            facts.push(format!("target {t}"));
+        }
+        if let Some(n) = report.superpixels {
+            facts.push(format!("{n} superpixels"));
+        }
+        html.push_str(&facts.join(", "));
+        html.push_str("</p>\n");
+        for file in report.files.iter().filter(|f| f.ends_with(".png")) {
+            let link = url_path(&relative(file, out));
+            html.push_str(&format!(
+                "<figure><a href=\"{link}\"><img src=\"{link}\" alt=\"{alt}\"></a><figcaption>{alt}</figcaption></figure>\n",
+                alt = escape(&caption(file, &report.image))
+            ));
+        }
+        if !report.scores.is_empty() {
+            html.push_str("<table>\n<tr><th>map</th><th>metric</th><th>score</th></tr>\n");
+            for s in &report.scores {
+                html.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{:.4}</td></tr>\n",
+                    escape(&s.map),
+                    escape(&s.metric),
+                    s.value
+                ));
+            }
+            html.push_str("</table>\n");
+        }
+    }
+    html.push_str("</body>\n</html>\n");
+    let path = out.join("report.html");
+    output::write_bytes(&path, html.as_bytes())?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::ScoreRow;
+
+    #[test]
+    fn report_links_the_pngs_and_escapes_names() -> Result<()> {
+        let out = std::env::temp_dir().join(format!("nas-report-{}", std::process::id()));
+        std::fs::create_dir_all(&out).map_err(|e| crate::NasError::io(&out, e))?;
+        let file = |name: &str| out.join(name).display().to_string();
+        let report = ImageReport {
+            image: "photos/a<b>.png".into(),
+            predicted: Some(285),
+            target: Some(285),
+            superpixels: Some(16),
+            files: vec![
+                file("a<b>.labels.npy"),
+                file("a<b>.png"),
+                file("a<b>.gradient.png"),
+                file("a<b>.gradient.superpixel.png"),
+            ],
+            scores: vec![ScoreRow {
+                image: "photos/a<b>.png".into(),
+                map: "gradient+superpixel".into(),
+                metric: "auc-lerf".into(),
+                target: 285,
+                value: 0.85931,
+            }],
+        };
+        let path = write_html(&out, &[report])?;
+        let html = std::fs::read_to_string(&path).map_err(|e| crate::NasError::io(&path, e))?;
+        std::fs::remove_dir_all(&out).map_err(|e| crate::NasError::io(&out, e))?;
+        assert!(html.contains("<h2>photos/a&lt;b&gt;.png</h2>"), "{html}");
+        assert!(html.contains("predicted 285 (Egyptian cat)"), "{html}");
+        assert!(html.contains("src=\"a%3Cb%3E.gradient.superpixel.png\""), "{html}");
+        assert!(html.contains("<figcaption>gradient (superpixels)</figcaption>"), "{html}");
+        assert!(html.contains("<figcaption>superpixels</figcaption>"), "{html}");
+        assert!(!html.contains("labels.npy"), "only images are shown");
+        assert!(!html.contains(&out.display().to_string()), "links are relative");
+        assert!(
+            html.contains("<td>gradient+superpixel</td><td>auc-lerf</td><td>0.8593</td>"),
+            "{html}"
+        );
+        Ok(())
+    }
+}
