@@ -213,6 +213,9 @@ pub struct ScoreRow {
     pub target: usize,
     /// The score.
     pub value: f64,
+    /// The curve the score integrates, `(x, y)` points, for curve metrics (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<(f64, f64)>,
 }
 
 /// What happened to one image.
@@ -423,6 +426,7 @@ impl<'r> Runner<'r> {
                             metric: metric_name.clone(),
                             target: targets[i],
                             value: score.value,
+                            curve: score.curve,
                         });
                     }
                 }

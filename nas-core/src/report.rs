@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::output;
-use crate::pipeline::ImageReport;
+use crate::pipeline::{ImageReport, ScoreRow};
 use std::path::{Path, PathBuf};
 
 /// Text made safe inside HTML elements and attribute values.
@@ -58,6 +58,64 @@ fn caption(file: &str, image: &str) -> String {
     }
 }
 
+/// Colours of the curves of one plot, in turn.
+const COLOURS: [&str; 8] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
+/// Plot size in pixels: width, height of the axes area, margin.
+const PLOT: (f64, f64, f64) = (360.0, 220.0, 30.0);
+
+/// An inline SVG plot of the scores' curves (deletion curves: fraction removed against the
+/// scaled score), one polyline each, with a legend; empty when no score has a curve.
+fn curve_plot(scores: &[ScoreRow]) -> String {
+    let curves: Vec<&ScoreRow> = scores.iter().filter(|s| s.curve.len() > 1).collect();
+    if curves.is_empty() {
+        return String::new();
+    }
+    let (width, height, margin) = PLOT;
+    let (x_low, x_high, y_low, y_high) = curves
+        .iter()
+        .flat_map(|s| s.curve.iter())
+        .fold((0f64, 1f64, 0f64, 1f64), |(a, b, c, d), (x, y)| {
+            (a.min(*x), b.max(*x), c.min(*y), d.max(*y))
+        });
+    let px = |x: f64| margin + (x - x_low) / (x_high - x_low).max(f64::EPSILON) * (width - 2.0 * margin);
+    let py = |y: f64| height - margin - (y - y_low) / (y_high - y_low).max(f64::EPSILON) * (height - 2.0 * margin);
+    let (inner_w, inner_h, bottom, right) = (width - 2.0 * margin, height - 2.0 * margin, height - margin, width - margin);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{}\" role=\"img\">\n",
+        height + 16.0 * curves.len() as f64
+    );
+    svg.push_str(&format!(
+        "<rect x=\"{margin}\" y=\"{margin}\" width=\"{inner_w}\" height=\"{inner_h}\" fill=\"none\" stroke=\"#999\"/>\n"
+    ));
+    let label = |x: f64, y: f64, anchor: &str, text: String| {
+        format!("<text x=\"{x}\" y=\"{y}\" font-size=\"10\" text-anchor=\"{anchor}\">{text}</text>\n")
+    };
+    svg.push_str(&label(margin, bottom + 12.0, "start", format!("{x_low:.2}")));
+    svg.push_str(&label(right, bottom + 12.0, "end", format!("{x_high:.2}")));
+    svg.push_str(&label(margin - 2.0, bottom, "end", format!("{y_low:.2}")));
+    svg.push_str(&label(margin - 2.0, margin + 8.0, "end", format!("{y_high:.2}")));
+    for (i, score) in curves.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let points: Vec<String> = score.curve.iter().map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
+        svg.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
+            points.join(" ")
+        ));
+        svg.push_str(&format!(
+            "<text x=\"{margin}\" y=\"{}\" font-size=\"11\" fill=\"{colour}\">{} {} ({:.4})</text>\n",
+            height + 12.0 + 16.0 * i as f64,
+            escape(&score.map),
+            escape(&score.metric),
+            score.value
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 /// Writes `report.html` in `out` for `reports`; returns its path.
 pub fn write_html(out: &Path, reports: &[ImageReport]) -> Result<PathBuf> {
     let mut html = String::from(concat!(
@@ -100,6 +158,7 @@ pub fn write_html(out: &Path, reports: &[ImageReport]) -> Result<PathBuf> {
             }
             html.push_str("</table>\n");
         }
+        html.push_str(&curve_plot(&report.scores));
     }
     html.push_str("</body>\n</html>\n");
     let path = out.join("report.html");
@@ -110,7 +169,6 @@ pub fn write_html(out: &Path, reports: &[ImageReport]) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::ScoreRow;
 
     #[test]
     fn report_links_the_pngs_and_escapes_names() -> Result<()> {
@@ -134,6 +192,7 @@ mod tests {
                 metric: "auc-lerf".into(),
                 target: 285,
                 value: 0.85931,
+                curve: vec![(0.0, 1.0), (0.5, 0.9), (1.0, 0.0)],
             }],
         };
         let path = write_html(&out, &[report])?;
@@ -150,6 +209,8 @@ mod tests {
             html.contains("<td>gradient+superpixel</td><td>auc-lerf</td><td>0.8593</td>"),
             "{html}"
         );
+        // The curve, from the plot's top left corner to its bottom right one.
+        assert!(html.contains("points=\"30.0,30.0 180.0,46.0 330.0,190.0\""), "{html}");
         Ok(())
     }
 }
