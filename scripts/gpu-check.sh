@@ -13,6 +13,7 @@
 #   4. efficientnet-lite0 throughput at batch 32;
 #   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
 #      no file to carry).
+#   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement.
 # cubecl.toml (repository root) keeps compiled kernels and autotune results under target/, so
 # only the first process pays them.
 set -uo pipefail
@@ -78,4 +79,17 @@ for arch in resnet50 vgg16 vit_b_16; do
   step $NAS features --backbone $arch --weights random:0 --out "$OUT/$arch-cpu" "$IMG" > /dev/null
   step $NAS --device $DEVICE features --backbone $arch --weights random:0 --out "$OUT/$arch-gpu" "$IMG" > /dev/null
   for f in "$OUT/$arch-cpu"/*.npy; do echo -n "$arch "; python3 scripts/npy_compare.py "$OUT/$arch-gpu/$(basename "$f")" "$f"; done
+done
+
+echo "== 6. saliency methods on the GPU (resnet18, chelsea): time and agreement with the CPU maps"
+for spec in "gradient" "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai"; do
+  set -- $spec
+  method=$1; shift
+  for device in cpu $DEVICE; do
+    start=$(date +%s.%N)
+    step $NAS --device $device explain --backbone resnet18 --weights "$R18" --method "$method" "$@" --segmenter none --out "$OUT/sal-$method-$device" "$IMG" > /dev/null
+    python3 -c "print('$method on $device: %.2f s (whole process)' % ($(date +%s.%N) - $start))"
+  done
+  echo -n "$method GPU vs CPU map: "
+  python3 scripts/npy_compare.py "$OUT/sal-$method-$DEVICE/chelsea.$method.npy" "$OUT/sal-$method-cpu/chelsea.$method.npy"
 done
