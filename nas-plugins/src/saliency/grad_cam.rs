@@ -5,6 +5,7 @@
 //! `model.layer4[-1]`), including its min-max scaling and OpenCV's bilinear resize.
 
 use nas_core::ndarray::Array2;
+use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
 
 /// How the channels of the level are weighted.
@@ -116,21 +117,13 @@ fn resize_linear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize; 2]) ->
     out
 }
 
-/// A tensor's values on the host.
-fn host_values(tensor: NasTensor<4>) -> Result<Vec<f32>> {
-    tensor
-        .into_data()
-        .to_vec()
-        .map_err(|e| NasError::InvalidInput(format!("cannot read a level's values: {e:?}")))
-}
-
 impl Saliency for GradCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let [_, _, in_h, in_w] = input.dims();
         let gradient = backbone.level_gradient(input.clone(), self.level, targets)?;
         let [batch, channels, h, w] = gradient.value.dims();
         let positions = h * w;
-        let (activations, gradients) = (host_values(gradient.value)?, host_values(gradient.grad)?);
+        let (activations, gradients) = (to_host(gradient.value)?, to_host(gradient.grad)?);
         let image = channels * positions;
         (0..batch)
             .map(|i| {

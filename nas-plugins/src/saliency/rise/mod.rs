@@ -10,6 +10,7 @@ use masks::{MaskGrid, MaskSpec};
 use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
+use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// What each masked photo contributes.
@@ -164,10 +165,7 @@ impl Rise {
                 RiseScore::Logit => logits,
             };
             let classes = scores.dims()[1];
-            let scores: Vec<f32> = scores
-                .into_data()
-                .to_vec()
-                .map_err(|e| NasError::InvalidInput(format!("rise: cannot read the scores: {e:?}")))?;
+            let scores = to_host(scores)?;
             for (mask, row) in masks.iter().zip(scores.chunks(classes)) {
                 let score = f64::from(row[target]);
                 sum.iter_mut().zip(mask).for_each(|(s, m)| *s += score * f64::from(*m));

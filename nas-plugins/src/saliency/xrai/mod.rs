@@ -9,6 +9,7 @@ use super::integrated_gradients::IntegratedGradients;
 use super::quadrature::Quadrature;
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::{Array2, Array3};
+use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 use regions::RegionParams;
 
@@ -60,18 +61,10 @@ impl Xrai {
         })
     }
 
-    /// The photo of a normalised `(1, 3, h, w)` input, `(h, w, 3)` in `[0, 1]`.
-    fn photo(backbone: &dyn Backbone, input: &NasTensor<4>) -> Result<Array3<f32>> {
-        let [_, _, h, w] = input.dims();
+    /// The photo `(h, w, 3)` in `[0, 1]` of one normalised input's values `(3, h, w)`.
+    fn photo(backbone: &dyn Backbone, values: &[f32], [h, w]: [usize; 2]) -> Array3<f32> {
         let info = backbone.info();
-        let values: Vec<f32> = input
-            .clone()
-            .into_data()
-            .to_vec()
-            .map_err(|e| NasError::InvalidInput(format!("xrai: cannot read the input: {e:?}")))?;
-        Ok(Array3::from_shape_fn((h, w, 3), |(y, x, c)| {
-            values[(c * h + y) * w + x] * info.std[c] + info.mean[c]
-        }))
+        Array3::from_shape_fn((h, w, 3), |(y, x, c)| values[(c * h + y) * w + x] * info.std[c] + info.mean[c])
     }
 }
 
@@ -84,11 +77,7 @@ impl Saliency for Xrai {
             .map(|(one, target)| {
                 let [_, channels, h, w] = one.dims();
                 // Black and white: the input's extreme values, constant.
-                let values: Vec<f32> = one
-                    .clone()
-                    .into_data()
-                    .to_vec()
-                    .map_err(|e| NasError::InvalidInput(format!("xrai: cannot read the input: {e:?}")))?;
+                let values = to_host(one.clone())?;
                 let (least, most) = values
                     .iter()
                     .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
@@ -96,13 +85,9 @@ impl Saliency for Xrai {
                     |v: f32| NasTensor::<4>::from_data(TensorData::new(vec![v; values.len()], [1, channels, h, w]), &one.device());
                 let dark = self.gradients.attribute(backbone, one.clone(), constant(least), target, &task)?;
                 let light = self.gradients.attribute(backbone, one.clone(), constant(most), target, &task)?;
-                let attribution: Vec<f32> = ((dark + light) / 2.0)
-                    .max_dim(1)
-                    .into_data()
-                    .to_vec()
-                    .map_err(|e| NasError::InvalidInput(format!("xrai: cannot read the attributions: {e:?}")))?;
+                let attribution = to_host(((dark + light) / 2.0).max_dim(1))?;
                 let attribution = Array2::from_shape_vec((h, w), attribution).map_err(|e| NasError::InvalidInput(e.to_string()))?;
-                let candidates = regions::regions(Self::photo(backbone, &one)?.view(), &self.regions)?;
+                let candidates = regions::regions(Self::photo(backbone, &values, [h, w]).view(), &self.regions)?;
                 Ok(regions::rank(&attribution, &candidates, self.regions.min_new_pixels))
             })
             .collect()
