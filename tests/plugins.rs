@@ -343,6 +343,7 @@ fn static_plugin_metric_is_builtin_when_linked() {
                 saliency,
                 segmentation: None,
                 target: 0,
+                annotation: &Default::default(),
             })
             .expect("scores")
     };

@@ -658,3 +658,91 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert_eq!(status("vgg16"), "missing");
     assert_eq!(rows.len(), 5);
 }
+
+#[test]
+fn cub_pipeline_scores_localisation_over_the_dataset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cub = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/datasets/CUB_200_2011");
+    let dir = tmp.path().join("wsol");
+    let pipeline = tmp.path().join("wsol.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "out = {out:?}\nresize = \"stretch\"\ntarget = \"label\"\n\
+             [dataset]\nformat = \"cub-200-2011\"\nroot = {cub:?}\nsplit = \"test\"\n\
+             [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
+             [segmenter]\nname = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n\
+             [[saliency]]\nname = \"grad-cam\"\n\
+             [[metric]]\nname = \"max-box-acc\"\n",
+            out = dir.display().to_string(),
+            cub = cub.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = nas(tmp.path(), &["run", pipeline.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let images = summary["images"].as_array().unwrap();
+    assert_eq!(images.len(), 4);
+    assert_eq!(
+        images.iter().map(|i| i["label"].as_u64().unwrap()).collect::<Vec<_>>(),
+        images.iter().map(|i| i["target"].as_u64().unwrap()).collect::<Vec<_>>()
+    );
+    let table = summary["table"].as_array().unwrap();
+    for map in ["grad-cam", "grad-cam+superpixel"] {
+        let stat = |name: &str| {
+            table
+                .iter()
+                .find(|r| r["map"] == map && r["statistic"] == name)
+                .and_then(|r| r["value"].as_f64())
+                .unwrap_or_else(|| panic!("{map} {name} missing from {table:?}"))
+        };
+        let per_delta = [stat("IoU@30"), stat("IoU@50"), stat("IoU@70")];
+        assert!((stat("MaxBoxAccV2") - per_delta.iter().sum::<f64>() / 3.0).abs() < 1e-9);
+        // IoU@50 again from the per-photo curves: the share of photos at or above 0.5 at the best
+        // threshold, in percent of the four photos.
+        let curves: Vec<Vec<f64>> = images
+            .iter()
+            .flat_map(|i| i["scores"].as_array().unwrap())
+            .filter(|s| s["map"] == map)
+            .map(|s| s["curve"].as_array().unwrap().iter().map(|p| p[1].as_f64().unwrap()).collect())
+            .collect();
+        assert_eq!(curves.len(), 4);
+        assert!(curves.iter().all(|c| c.len() == 100));
+        let best = (0..100)
+            .map(|t| curves.iter().filter(|c| c[t] >= 0.5).count() as f64 * 25.0)
+            .fold(0.0, f64::max);
+        assert_eq!(stat("IoU@50"), best, "{map}");
+    }
+    assert!(std::fs::read_to_string(dir.join("table.csv"))
+        .unwrap()
+        .contains("grad-cam+superpixel,max-box-acc,MaxBoxAccV2,"));
+}
+
+#[test]
+fn box_metrics_without_boxes_say_what_they_need() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    let out = nas(
+        tmp.path(),
+        &[
+            "explain",
+            "--backbone",
+            "resnet18",
+            "--weights",
+            "random:0",
+            "--method",
+            "grad-cam",
+            "--segmenter",
+            "none",
+            "--metric",
+            "max-box-acc",
+            "--out",
+            dir.to_str().unwrap(),
+            photo().to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("needs ground-truth boxes"), "{}", text(&out).1);
+    assert!(!dir.join("summary.json").exists());
+}

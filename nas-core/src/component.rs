@@ -1,5 +1,6 @@
 //! The component traits besides `Backbone`: segmenters, clusterers, saliency methods and metrics.
 
+use crate::annotation::Annotation;
 use crate::backbone::Backbone;
 use crate::device::NasTensor;
 use crate::error::{NasError, Result};
@@ -84,6 +85,8 @@ pub struct MetricInput<'a> {
     pub segmentation: Option<&'a Segmentation>,
     /// Target class.
     pub target: usize,
+    /// The photo's true class and ground-truth boxes, when it comes from an annotated dataset.
+    pub annotation: &'a Annotation,
 }
 
 /// A metric's result: a score and, for curve-based metrics, the curve.
@@ -105,6 +108,39 @@ pub trait Metric: Send + Sync {
     fn needs_segmentation(&self) -> bool {
         false
     }
+
+    /// The figures a results table shows for one map over a whole dataset, from every photo's
+    /// score: by default their mean and standard deviation. Metrics defined over a dataset
+    /// (MaxBoxAccV2 takes the best threshold for all photos at once) override it.
+    fn summarise(&self, scores: &[&Score]) -> Result<Vec<Statistic>> {
+        Ok(mean_and_std(scores))
+    }
+}
+
+/// One figure of a results table: a statistic of a metric over a dataset.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Statistic {
+    /// What it is (`mean`, `std`, `MaxBoxAccV2`, ...).
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+}
+
+/// Mean and sample standard deviation (0 for one score) of the scores' values.
+pub fn mean_and_std(scores: &[&Score]) -> Vec<Statistic> {
+    let n = scores.len() as f64;
+    let mean = scores.iter().map(|s| s.value).sum::<f64>() / n.max(1.0);
+    let var = scores.iter().map(|s| (s.value - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    vec![
+        Statistic {
+            name: "mean".into(),
+            value: mean,
+        },
+        Statistic {
+            name: "std".into(),
+            value: var.sqrt(),
+        },
+    ]
 }
 
 /// Checks that `k` clusters can be formed from `pixels` pixels.

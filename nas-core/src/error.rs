@@ -74,6 +74,14 @@ pub enum NasError {
         /// What is wrong, naming the key.
         reason: String,
     },
+    /// A dataset folder or file is missing a part or has a malformed line.
+    #[error("dataset {path}: {reason}")]
+    Dataset {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is wrong (with the line number) and what was expected.
+        reason: String,
+    },
     /// A dynamic plugin could not be loaded or was built against another nas-core.
     #[error("plugin {path}: {reason}")]
     Plugin {

@@ -4,8 +4,10 @@
 //! Heavy built-ins (networks, clusterers, saliency methods) live in `nas-plugins`; this crate only
 //! defines how they fit together, so that third-party plugins depend on it alone.
 
+pub mod annotation;
 pub mod backbone;
 pub mod component;
+pub mod dataset;
 pub mod deletion;
 pub mod device;
 pub mod differentiable;
@@ -28,12 +30,14 @@ pub mod upsampled;
 pub mod upsampled_batch;
 pub mod weights;
 
+pub use annotation::{Annotation, BoundingBox, Sample};
 pub use backbone::{Backbone, BackboneInfo, Forward, Gradient, LevelHook, LEVELS};
-pub use component::{Batch, Clusterer, Features, Metric, MetricInput, Saliency, Score, Segmenter};
+pub use component::{Batch, Clusterer, Features, Metric, MetricInput, Saliency, Score, Segmenter, Statistic};
+pub use dataset::{DatasetSpec, Images, Source};
 pub use device::{Backend, Device, NasTensor};
 pub use error::{NasError, Result};
 pub use params::{ParamKind, ParamSpec, Params};
-pub use photo::{Photo, Resize};
+pub use photo::{Photo, Resize, ResizeGeometry};
 pub use registry::{ComponentEntry, Context, Factory, Kind, Registry};
 pub use segmentation::{connected_components, superpixelify, Segmentation};
 

@@ -1,5 +1,6 @@
 //! Photos: decoding any common image file into RGB, and the torchvision-style resize and crop.
 
+use crate::annotation::BoundingBox;
 use crate::error::{NasError, Result};
 use image::{imageops::FilterType, DynamicImage, RgbImage};
 use ndarray::Array3;
@@ -19,21 +20,102 @@ pub struct Photo {
     pub pixels: Array3<f32>,
 }
 
-/// How photos are resized before entering a network, as torchvision's `Resize` + `CenterCrop`.
+/// How photos are resized before entering a network.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Resize {
-    /// The shorter side is scaled to this many pixels (torchvision: 256).
-    pub shorter_side: u32,
-    /// Then the centre `crop x crop` square is kept (torchvision: 224).
-    pub crop: u32,
+pub enum Resize {
+    /// torchvision's `Resize(shorter_side)` + `CenterCrop(crop)`: the usual ImageNet evaluation.
+    CentreCrop {
+        /// The shorter side is scaled to this many pixels (torchvision: 256).
+        shorter_side: u32,
+        /// Then the centre `crop x crop` square is kept (torchvision: 224).
+        crop: u32,
+    },
+    /// Both sides scaled to a fixed size, as wsolevaluation does for localisation (224 x 224), so
+    /// that no ground-truth box is cut.
+    Stretch {
+        /// Width after resizing.
+        width: u32,
+        /// Height after resizing.
+        height: u32,
+    },
 }
 
 impl Default for Resize {
     fn default() -> Self {
-        Resize {
+        Resize::CentreCrop {
             shorter_side: 256,
             crop: 224,
         }
+    }
+}
+
+impl Resize {
+    /// wsolevaluation's resize: 224 x 224, aspect ratio not kept.
+    pub const STRETCH_224: Resize = Resize::Stretch { width: 224, height: 224 };
+
+    /// Where a `width x height` photo's pixels land under this resize.
+    pub fn geometry(&self, width: u32, height: u32) -> ResizeGeometry {
+        match *self {
+            Resize::CentreCrop { shorter_side, crop } => {
+                let short = f64::from(width.min(height).max(1));
+                let scale = f64::from(shorter_side) / short;
+                let (nw, nh) = if width <= height {
+                    (shorter_side, ((f64::from(height) * scale) as u32).max(1))
+                } else {
+                    (((f64::from(width) * scale) as u32).max(1), shorter_side)
+                };
+                let crop = crop.min(nw).min(nh);
+                ResizeGeometry {
+                    source: (width, height),
+                    scaled: (nw, nh),
+                    offset: (
+                        (f64::from(nw - crop) / 2.0).round() as u32,
+                        (f64::from(nh - crop) / 2.0).round() as u32,
+                    ),
+                    size: (crop, crop),
+                }
+            }
+            Resize::Stretch { width: nw, height: nh } => ResizeGeometry {
+                source: (width, height),
+                scaled: (nw.max(1), nh.max(1)),
+                offset: (0, 0),
+                size: (nw.max(1), nh.max(1)),
+            },
+        }
+    }
+}
+
+/// A resize worked out for one photo: scale to `scaled`, then keep `size` pixels from `offset`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResizeGeometry {
+    /// The photo's own `(width, height)`.
+    pub source: (u32, u32),
+    /// `(width, height)` after scaling.
+    pub scaled: (u32, u32),
+    /// Left and top of the kept window in the scaled photo.
+    pub offset: (u32, u32),
+    /// `(width, height)` of the kept window: the result.
+    pub size: (u32, u32),
+}
+
+impl ResizeGeometry {
+    /// A ground-truth box in the photo's pixels, moved to the resized photo's pixels: scaled as
+    /// wsolevaluation's `resize_bbox` does (`x * new_width / width`), shifted by the crop and
+    /// clipped to it. `None` when the crop leaves nothing of the box.
+    pub fn map_box(&self, b: &BoundingBox) -> Option<BoundingBox> {
+        let (w, h) = (f64::from(self.source.0), f64::from(self.source.1));
+        let (nw, nh) = (f64::from(self.scaled.0), f64::from(self.scaled.1));
+        let (left, top) = (f64::from(self.offset.0), f64::from(self.offset.1));
+        let (cw, ch) = (f64::from(self.size.0), f64::from(self.size.1));
+        let x = |v: f64| (v * nw / w - left).clamp(0.0, cw);
+        let y = |v: f64| (v * nh / h - top).clamp(0.0, ch);
+        let mapped = BoundingBox {
+            x0: x(b.x0),
+            y0: y(b.y0),
+            x1: x(b.x1),
+            y1: y(b.y1),
+        };
+        (mapped.x1 > mapped.x0 && mapped.y1 > mapped.y0).then_some(mapped)
     }
 }
 
@@ -59,12 +141,27 @@ impl Photo {
     /// Reads a photo file: PNG, JPEG, TIFF, BMP or WebP; grayscale, alpha and 16-bit images are
     /// converted to 8-bit RGB (alpha is dropped), and an optional resize-and-crop is applied.
     pub fn open(path: &Path, resize: Option<Resize>) -> Result<Photo> {
-        let image = decode(path)?;
+        Ok(Photo::open_with_geometry(path, resize)?.0)
+    }
+
+    /// [`Photo::open`], also saying where the file's pixels went (for moving annotations).
+    pub fn open_with_geometry(path: &Path, resize: Option<Resize>) -> Result<(Photo, ResizeGeometry)> {
+        Ok(Photo::from_image(path, &decode(path)?, resize))
+    }
+
+    /// A decoded image as a photo named `path`, resized; with where its pixels went.
+    pub fn from_image(path: &Path, image: &DynamicImage, resize: Option<Resize>) -> (Photo, ResizeGeometry) {
+        let geometry = resize
+            .unwrap_or(Resize::Stretch {
+                width: image.width(),
+                height: image.height(),
+            })
+            .geometry(image.width(), image.height());
         let rgb = match resize {
-            Some(r) => resize_and_crop(&image, r),
+            Some(r) => resize_and_crop(image, r),
             None => image.to_rgb8(),
         };
-        Ok(Photo::from_rgb8(path, &rgb))
+        (Photo::from_rgb8(path, &rgb), geometry)
     }
 
     /// Wraps an 8-bit RGB image.
@@ -121,20 +218,53 @@ fn decode(path: &Path) -> Result<DynamicImage> {
         .map_err(|e| bad(format!("cannot decode ({e}); the file may be truncated or corrupt")))
 }
 
-/// torchvision's `Resize(shorter_side)` then `CenterCrop(crop)`, with an antialiased bilinear filter.
+/// Applies a [`Resize`] (scale with an antialiased bilinear filter, then crop).
 pub fn resize_and_crop(image: &DynamicImage, resize: Resize) -> RgbImage {
     let rgb = image.to_rgb8();
     let (w, h) = rgb.dimensions();
-    let short = w.min(h).max(1) as f64;
-    let scale = f64::from(resize.shorter_side) / short;
-    let (nw, nh) = if w <= h {
-        (resize.shorter_side, ((f64::from(h) * scale) as u32).max(1))
-    } else {
-        (((f64::from(w) * scale) as u32).max(1), resize.shorter_side)
-    };
-    let resized = image::imageops::resize(&rgb, nw, nh, FilterType::Triangle);
-    let crop = resize.crop.min(nw).min(nh);
-    let left = ((f64::from(nw - crop)) / 2.0).round() as u32;
-    let top = ((f64::from(nh - crop)) / 2.0).round() as u32;
-    image::imageops::crop_imm(&resized, left, top, crop, crop).to_image()
+    let g = resize.geometry(w, h);
+    let resized = image::imageops::resize(&rgb, g.scaled.0, g.scaled.1, FilterType::Triangle);
+    image::imageops::crop_imm(&resized, g.offset.0, g.offset.1, g.size.0, g.size.1).to_image()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resize;
+    use crate::annotation::BoundingBox;
+
+    #[test]
+    fn centre_crop_moves_boxes_and_drops_those_it_cuts_away() {
+        // 400 x 200: scaled to 512 x 256, the 224 window starts at (144, 16).
+        let g = Resize::default().geometry(400, 200);
+        assert_eq!((g.scaled, g.offset, g.size), ((512, 256), (144, 16), (224, 224)));
+        let inside = BoundingBox {
+            x0: 200.0,
+            y0: 100.0,
+            x1: 300.0,
+            y1: 150.0,
+        };
+        let moved = g.map_box(&inside).expect("kept");
+        assert_eq!((moved.x0, moved.y0, moved.x1, moved.y1), (112.0, 112.0, 224.0, 176.0));
+        let left_edge = BoundingBox {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 50.0,
+            y1: 50.0,
+        };
+        assert_eq!(g.map_box(&left_edge), None);
+    }
+
+    #[test]
+    fn stretch_scales_each_side_on_its_own() {
+        let g = Resize::STRETCH_224.geometry(448, 112);
+        let b = g
+            .map_box(&BoundingBox {
+                x0: 10.0,
+                y0: 10.0,
+                x1: 448.0,
+                y1: 56.0,
+            })
+            .expect("kept");
+        assert_eq!((b.x0, b.y0, b.x1, b.y1), (5.0, 20.0, 224.0, 112.0));
+    }
 }

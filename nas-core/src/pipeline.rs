@@ -1,11 +1,13 @@
 //! TOML pipelines: which images, which backbone, segmenter, saliency methods and metrics, and
 //! where results go; and the runner that executes them image by image.
 
+use crate::annotation::Sample;
 use crate::backbone::{normalise, predicted_classes};
-use crate::component::{Batch, MetricInput};
+use crate::component::{Batch, MetricInput, Score, Statistic};
+use crate::dataset::{DatasetSpec, Images, Source};
 use crate::error::{NasError, Result};
 use crate::params::Params;
-use crate::photo::{Photo, Resize};
+use crate::photo::Resize;
 use crate::registry::{Context, Registry};
 use crate::segmentation::superpixelify;
 use crate::{npy, output, render, Backbone, Metric, Saliency, Segmenter};
@@ -31,19 +33,30 @@ impl ComponentSpec {
     }
 }
 
+/// Which class each photo's maps explain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// The class the backbone predicts (Captum's and pytorch-grad-cam's usual choice).
+    Predicted,
+    /// One class for every photo.
+    Class(usize),
+    /// The photo's true class, from an annotated dataset.
+    Label,
+}
+
 /// A whole run, as read from a pipeline file or assembled by the CLI.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    /// Photos to process.
-    pub images: Vec<PathBuf>,
+    /// Photos to process: files, or a `[dataset]`.
+    pub images: Images,
     /// Folder for results.
     pub out: PathBuf,
     /// torchvision-style resize and centre crop; `None` keeps the photo as it is.
     pub resize: Option<Resize>,
     /// Images per forward pass.
     pub batch: usize,
-    /// Class to explain; `None` explains each photo's predicted class.
-    pub target: Option<usize>,
+    /// Class to explain.
+    pub target: Target,
     /// The classifier.
     pub backbone: Option<ComponentSpec>,
     /// The superpixel method.
@@ -56,6 +69,7 @@ pub struct Pipeline {
 
 const TOP_KEYS: &[&str] = &[
     "images",
+    "dataset",
     "out",
     "resize",
     "batch",
@@ -104,18 +118,23 @@ impl Pipeline {
                 return Err(bad(format!("unknown key `{key}`; valid keys: {}", TOP_KEYS.join(", "))));
             }
         }
-        let images = match table.get("images") {
-            Some(toml::Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(|s| join_clean(base, s))
-                        .ok_or_else(|| bad(format!("`images`: {v} is not a path string")))
-                })
-                .collect::<Result<Vec<_>>>()?,
-            Some(toml::Value::String(s)) => vec![join_clean(base, s)],
-            Some(other) => return Err(bad(format!("`images` = {other}: expected a list of paths"))),
-            None => return Err(bad("`images` is missing: give a list of photo paths".into())),
+        let images = match (table.get("images"), table.get("dataset")) {
+            (Some(toml::Value::Array(items)), None) => Images::Files(
+                items
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(|s| join_clean(base, s))
+                            .ok_or_else(|| bad(format!("`images`: {v} is not a path string")))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            (Some(toml::Value::String(s)), None) => Images::Files(vec![join_clean(base, s)]),
+            (Some(other), None) => return Err(bad(format!("`images` = {other}: expected a list of paths"))),
+            (None, Some(toml::Value::Table(t))) => Images::Dataset(DatasetSpec::from_params(&Params::new("dataset", t.clone()), base)?),
+            (None, Some(other)) => return Err(bad(format!("`dataset` = {other}: expected a table with `format` and `root`"))),
+            (Some(_), Some(_)) => return Err(bad("give either `images` or a [dataset], not both".into())),
+            (None, None) => return Err(bad("`images` is missing: give a list of photo paths or a [dataset] table".into())),
         };
         let out = match table.get("out") {
             Some(toml::Value::String(s)) => join_clean(base, s),
@@ -123,12 +142,28 @@ impl Pipeline {
             None => join_clean(base, "nas-out"),
         };
         let top = Params::new("pipeline", table.clone());
-        let resize = if top.bool("resize", true)? { Some(Resize::default()) } else { None };
+        let resize = match table.get("resize") {
+            Some(toml::Value::String(s)) if s == "stretch" => Some(Resize::STRETCH_224),
+            Some(toml::Value::String(s)) if s == "centre-crop" => Some(Resize::default()),
+            Some(toml::Value::String(s)) => {
+                return Err(bad(format!(
+                    "`resize` = \"{s}\": expected true, false, \"centre-crop\" or \"stretch\""
+                )))
+            }
+            _ if top.bool("resize", true)? => Some(Resize::default()),
+            _ => None,
+        };
         let batch = top.usize("batch", 1, 1, 4096)?;
-        let target = if table.contains_key("target") {
-            Some(top.usize("target", 0, 0, usize::MAX)?)
-        } else {
-            None
+        let target = match table.get("target") {
+            None => Target::Predicted,
+            Some(toml::Value::String(s)) if s == "predicted" => Target::Predicted,
+            Some(toml::Value::String(s)) if s == "label" => Target::Label,
+            Some(toml::Value::String(s)) => {
+                return Err(bad(format!(
+                    "`target` = \"{s}\": expected a class number, \"predicted\" or \"label\""
+                )))
+            }
+            Some(_) => Target::Class(top.usize("target", 0, 0, usize::MAX)?),
         };
         let one = |key: &str| -> Result<Option<ComponentSpec>> {
             match table.get(key) {
@@ -159,7 +194,7 @@ impl Pipeline {
 
 /// `base/relative` with `dir/..` pairs removed, so that messages show `nas-out/x.png` rather
 /// than `examples/../nas-out/x.png`.
-fn join_clean(base: &Path, relative: &str) -> PathBuf {
+pub(crate) fn join_clean(base: &Path, relative: &str) -> PathBuf {
     let mut out = PathBuf::new();
     for part in base.join(relative).components() {
         match part {
@@ -223,6 +258,9 @@ pub struct ScoreRow {
 pub struct ImageReport {
     /// Image path.
     pub image: String,
+    /// True class, when the photo comes from an annotated dataset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<usize>,
     /// Predicted class, when a backbone ran.
     pub predicted: Option<usize>,
     /// Class explained.
@@ -238,6 +276,7 @@ pub struct ImageReport {
 /// The components of a pipeline, created once and reused for every batch.
 pub struct Runner<'r> {
     pipeline: Pipeline,
+    source: Source,
     backbone: Option<Box<dyn Backbone>>,
     segmenter: Option<Box<dyn Segmenter>>,
     saliency: Vec<(String, Box<dyn Saliency>)>,
@@ -249,6 +288,7 @@ impl<'r> Runner<'r> {
     /// Creates every component, failing early on unknown names or bad parameters.
     pub fn new(pipeline: Pipeline, ctx: &Context<'r>) -> Result<Runner<'r>> {
         let registry = ctx.registry;
+        let source = Source::open(&pipeline.images)?;
         let segmenter = match &pipeline.segmenter {
             Some(s) => Some(registry.segmenter(&s.name, &s.params, ctx)?),
             None => None,
@@ -282,6 +322,7 @@ impl<'r> Runner<'r> {
         }
         Ok(Runner {
             pipeline,
+            source,
             backbone,
             segmenter,
             saliency,
@@ -295,19 +336,30 @@ impl<'r> Runner<'r> {
         &self.pipeline
     }
 
+    /// Number of photos the run will process.
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    /// Whether there is nothing to process.
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+
     /// Processes all images in batches; `on_image` is called after each image (for progress),
     /// and `stop` is checked between batches so that Ctrl-C ends the run cleanly.
     pub fn run(&self, stop: &AtomicBool, mut on_image: impl FnMut(&ImageReport)) -> Result<Vec<ImageReport>> {
         let mut reports = Vec::new();
-        for chunk in self.pipeline.images.chunks(self.pipeline.batch) {
+        let indices: Vec<usize> = (0..self.source.len()).collect();
+        for chunk in indices.chunks(self.pipeline.batch) {
             if stop.load(Ordering::Relaxed) {
                 return Err(NasError::Interrupted);
             }
-            let photos = chunk
+            let samples = chunk
                 .iter()
-                .map(|p| Photo::open(p, self.pipeline.resize))
+                .map(|&i| self.source.load(i, self.pipeline.resize))
                 .collect::<Result<Vec<_>>>()?;
-            for report in self.run_batch(&photos)? {
+            for report in self.run_batch(&samples)? {
                 on_image(&report);
                 reports.push(report);
             }
@@ -315,18 +367,46 @@ impl<'r> Runner<'r> {
         Ok(reports)
     }
 
+    /// The class each sample's maps explain.
+    fn targets(&self, samples: &[Sample], predicted: &[usize], classes: usize) -> Result<Vec<usize>> {
+        samples
+            .iter()
+            .zip(predicted)
+            .map(|(sample, &p)| {
+                let target = match self.pipeline.target {
+                    Target::Predicted => p,
+                    Target::Class(c) => c,
+                    Target::Label => sample.annotation.label.ok_or_else(|| {
+                        NasError::InvalidInput(format!(
+                            "{}: `target = \"label\"` needs a class label; plain image files and STL-10's unlabeled split have none",
+                            sample.photo.path.display()
+                        ))
+                    })?,
+                };
+                if target >= classes {
+                    return Err(NasError::InvalidInput(format!(
+                        "{}: target class {target} is not among the backbone's {classes} classes",
+                        sample.photo.path.display()
+                    )));
+                }
+                Ok(target)
+            })
+            .collect()
+    }
+
     /// Processes one batch of photos.
-    pub fn run_batch(&self, photos: &[Photo]) -> Result<Vec<ImageReport>> {
-        let refs: Vec<&Photo> = photos.iter().collect();
+    pub fn run_batch(&self, samples: &[Sample]) -> Result<Vec<ImageReport>> {
+        let refs: Vec<_> = samples.iter().map(|s| &s.photo).collect();
         let out = &self.pipeline.out;
         let input = match &self.backbone {
             Some(b) => Some(normalise(&refs, b.info(), b.device())?),
             None => None,
         };
-        let mut reports: Vec<ImageReport> = photos
+        let mut reports: Vec<ImageReport> = samples
             .iter()
-            .map(|p| ImageReport {
-                image: p.path.display().to_string(),
+            .map(|s| ImageReport {
+                image: s.photo.path.display().to_string(),
+                label: s.annotation.label,
                 predicted: None,
                 target: None,
                 superpixels: None,
@@ -336,8 +416,10 @@ impl<'r> Runner<'r> {
             .collect();
         let mut targets = Vec::new();
         if let (Some(backbone), Some(input)) = (&self.backbone, &input) {
-            let predicted = predicted_classes(&backbone.forward(input.clone().detach()).logits)?;
-            targets = predicted.iter().map(|p| self.pipeline.target.unwrap_or(*p)).collect();
+            let logits = backbone.forward(input.clone().detach()).logits;
+            let classes = logits.dims()[1];
+            let predicted = predicted_classes(&logits)?;
+            targets = self.targets(samples, &predicted, classes)?;
             for (r, (p, t)) in reports.iter_mut().zip(predicted.iter().zip(&targets)) {
                 r.predicted = Some(*p);
                 r.target = Some(*t);
@@ -359,7 +441,7 @@ impl<'r> Runner<'r> {
             Ok(())
         };
         if let Some(segs) = &segmentations {
-            for ((photo, seg), report) in photos.iter().zip(segs).zip(reports.iter_mut()) {
+            for ((photo, seg), report) in refs.iter().zip(segs).zip(reports.iter_mut()) {
                 let stem = photo.stem();
                 report.superpixels = Some(seg.count());
                 write(
@@ -384,7 +466,7 @@ impl<'r> Runner<'r> {
         };
         for (method, saliency) in &self.saliency {
             let maps = saliency.explain(backbone.as_ref(), input, &targets)?;
-            for (i, (photo, map)) in photos.iter().zip(&maps).enumerate() {
+            for (i, (photo, map)) in refs.iter().zip(&maps).enumerate() {
                 let stem = photo.stem();
                 let report = &mut reports[i];
                 let single = input.clone().narrow(0, i, 1);
@@ -419,6 +501,7 @@ impl<'r> Runner<'r> {
                             saliency: &values,
                             segmentation: seg,
                             target: targets[i],
+                            annotation: &samples[i].annotation,
                         })?;
                         report.scores.push(ScoreRow {
                             image: photo.path.display().to_string(),
@@ -436,6 +519,58 @@ impl<'r> Runner<'r> {
     }
 }
 
+/// One figure of the results table: a statistic of one metric for one kind of map over all
+/// photos (the rows of the paper's tables).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableRow {
+    /// Saliency method, with `+superpixel` when averaged over superpixels.
+    pub map: String,
+    /// Metric name.
+    pub metric: String,
+    /// Statistic (`mean`, `std`, `MaxBoxAccV2`, ...).
+    pub statistic: String,
+    /// Its value.
+    pub value: f64,
+    /// Photos it summarises.
+    pub images: usize,
+}
+
+impl Runner<'_> {
+    /// The results table: each metric's statistics over all photos, per map, in the order the
+    /// maps and metrics were first scored.
+    pub fn table(&self, reports: &[ImageReport]) -> Result<Vec<TableRow>> {
+        let mut groups: Vec<((String, String), Vec<Score>)> = Vec::new();
+        for row in reports.iter().flat_map(|r| &r.scores) {
+            let key = (row.map.clone(), row.metric.clone());
+            let score = Score {
+                value: row.value,
+                curve: row.curve.clone(),
+            };
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, scores)) => scores.push(score),
+                None => groups.push((key, vec![score])),
+            }
+        }
+        let mut rows = Vec::new();
+        for ((map, metric_name), scores) in groups {
+            let Some((_, metric)) = self.metrics.iter().find(|(name, _)| *name == metric_name) else {
+                continue;
+            };
+            let refs: Vec<&Score> = scores.iter().collect();
+            for Statistic { name, value } in metric.summarise(&refs)? {
+                rows.push(TableRow {
+                    map: map.clone(),
+                    metric: metric_name.clone(),
+                    statistic: name,
+                    value,
+                    images: scores.len(),
+                });
+            }
+        }
+        Ok(rows)
+    }
+}
+
 /// A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a
 /// line break (an image path may).
 fn csv_field(text: &str) -> String {
@@ -446,37 +581,90 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// Writes `summary.json` (every image report), `report.html` and, if there are scores,
-/// `scores.csv`.
-pub fn write_summary(out: &Path, reports: &[ImageReport]) -> Result<Vec<PathBuf>> {
+/// Writes a CSV file of `header` and one line per row.
+fn write_csv<const N: usize>(path: &Path, header: &str, rows: impl Iterator<Item = [String; N]>) -> Result<PathBuf> {
+    let mut csv = format!("{header}\n");
+    for row in rows {
+        let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        csv.push_str(&fields.join(","));
+        csv.push('\n');
+    }
+    output::write_bytes(path, csv.as_bytes())?;
+    Ok(path.to_path_buf())
+}
+
+/// Writes `summary.json` (every image report and the results table), `report.html` and, if
+/// there are scores, `scores.csv` (one row per photo) and `table.csv` (one row per statistic).
+pub fn write_summary(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    let json = serde_json::to_vec_pretty(reports).map_err(|e| NasError::io(out, std::io::Error::other(e)))?;
+    let json = serde_json::to_vec_pretty(&serde_json::json!({ "images": reports, "table": table }))
+        .map_err(|e| NasError::io(out, std::io::Error::other(e)))?;
     let summary = out.join("summary.json");
     output::write_bytes(&summary, &json)?;
     written.push(summary);
     let rows: Vec<&ScoreRow> = reports.iter().flat_map(|r| &r.scores).collect();
     if !rows.is_empty() {
-        let mut csv = String::from("image,map,metric,target,value\n");
-        for r in rows {
-            csv.push_str(&format!(
-                "{},{},{},{},{}\n",
-                csv_field(&r.image),
-                csv_field(&r.map),
-                csv_field(&r.metric),
-                r.target,
-                r.value
-            ));
-        }
-        let path = out.join("scores.csv");
-        output::write_bytes(&path, csv.as_bytes())?;
-        written.push(path);
+        let scores = rows.iter().map(|r| {
+            [
+                r.image.clone(),
+                r.map.clone(),
+                r.metric.clone(),
+                r.target.to_string(),
+                r.value.to_string(),
+            ]
+        });
+        written.push(write_csv(&out.join("scores.csv"), "image,map,metric,target,value", scores)?);
+        let stats = table.iter().map(|r| {
+            [
+                r.map.clone(),
+                r.metric.clone(),
+                r.statistic.clone(),
+                r.value.to_string(),
+                r.images.to_string(),
+            ]
+        });
+        written.push(write_csv(&out.join("table.csv"), "map,metric,statistic,value,images", stats)?);
     }
-    written.push(crate::report::write_html(out, reports)?);
+    written.push(crate::report::write_html(out, reports, table)?);
     Ok(written)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{Images, Pipeline, Target};
+    use crate::photo::Resize;
+    use std::path::Path;
+
+    fn parse(text: &str) -> crate::Result<Pipeline> {
+        Pipeline::from_table(text.parse().expect("toml"), Path::new("base"))
+    }
+
+    #[test]
+    fn a_dataset_table_replaces_the_image_list() {
+        let p = parse("resize = \"stretch\"\ntarget = \"label\"\n[dataset]\nformat = \"cub-200-2011\"\nroot = \"CUB\"\nper_class = 2\n")
+            .expect("valid");
+        let Images::Dataset(spec) = p.images else {
+            panic!("expected a dataset, got {:?}", p.images)
+        };
+        assert_eq!(
+            (spec.root.as_path(), spec.split.as_str(), spec.per_class),
+            (Path::new("base/CUB"), "test", Some(2))
+        );
+        assert_eq!((p.resize, p.target), (Some(Resize::STRETCH_224), Target::Label));
+    }
+
+    #[test]
+    fn dataset_mistakes_name_the_key() {
+        let both = parse("images = [\"a.png\"]\n[dataset]\nformat = \"stl10\"\nroot = \"s\"\n").expect_err("both");
+        assert!(both.to_string().contains("either `images` or a [dataset]"), "{both}");
+        let format = parse("[dataset]\nformat = \"imagenet\"\nroot = \"s\"\n").expect_err("format");
+        assert!(format.to_string().contains("cub-200-2011, stl10"), "{format}");
+        let split = parse("[dataset]\nformat = \"stl10\"\nroot = \"s\"\nsplit = \"all\"\n").expect_err("split");
+        assert!(split.to_string().contains("`split`"), "{split}");
+        let target = parse("images = \"a.png\"\ntarget = \"truth\"\n").expect_err("target");
+        assert!(target.to_string().contains("\"predicted\" or \"label\""), "{target}");
+    }
+
     #[test]
     fn csv_fields_with_commas_and_quotes_are_quoted() {
         assert_eq!(super::csv_field("photos/cat.png"), "photos/cat.png");

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::output;
-use crate::pipeline::{ImageReport, ScoreRow};
+use crate::pipeline::{ImageReport, ScoreRow, TableRow};
 use std::path::{Path, PathBuf};
 
 /// Text made safe inside HTML elements and attribute values.
@@ -117,7 +117,7 @@ fn curve_plot(scores: &[ScoreRow]) -> String {
 }
 
 /// Writes `report.html` in `out` for `reports`; returns its path.
-pub fn write_html(out: &Path, reports: &[ImageReport]) -> Result<PathBuf> {
+pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Result<PathBuf> {
     let mut html = String::from(concat!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>nas report</title>\n",
         "<style>body{font-family:sans-serif;margin:1.5em}figure{display:inline-block;margin:0 1em 1em 0}",
@@ -125,11 +125,30 @@ pub fn write_html(out: &Path, reports: &[ImageReport]) -> Result<PathBuf> {
         "td,th{border:1px solid #ccc;padding:0.2em 0.6em;text-align:left}img{width:224px}</style>\n",
         "</head>\n<body>\n<h1>nas report</h1>\n"
     ));
+    if !table.is_empty() {
+        html.push_str(&format!(
+            "<h2>Results over {} photo(s)</h2>\n<table>\n<tr><th>map</th><th>metric</th><th>statistic</th><th>value</th></tr>\n",
+            reports.len()
+        ));
+        for row in table {
+            html.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>\n",
+                escape(&row.map),
+                escape(&row.metric),
+                escape(&row.statistic),
+                row.value
+            ));
+        }
+        html.push_str("</table>\n");
+    }
     for report in reports {
         html.push_str(&format!("<h2>{}</h2>\n<p>", escape(&report.image)));
         let mut facts = Vec::new();
         if let Some(p) = report.predicted {
             facts.push(format!("predicted {p} ({})", escape(crate::imagenet::class_name(p).unwrap_or("?"))));
+        }
+        if let Some(l) = report.label {
+            facts.push(format!("label {l}"));
         }
         if let Some(t) = report.target {
             facts.push(format!("target {t}"));
@@ -177,6 +196,7 @@ mod tests {
         let file = |name: &str| out.join(name).display().to_string();
         let report = ImageReport {
             image: "photos/a<b>.png".into(),
+            label: None,
             predicted: Some(285),
             target: Some(285),
             superpixels: Some(16),
@@ -195,7 +215,7 @@ mod tests {
                 curve: vec![(0.0, 1.0), (0.5, 0.9), (1.0, 0.0)],
             }],
         };
-        let path = write_html(&out, &[report])?;
+        let path = write_html(&out, &[report], &[])?;
         let html = std::fs::read_to_string(&path).map_err(|e| crate::NasError::io(&path, e))?;
         std::fs::remove_dir_all(&out).map_err(|e| crate::NasError::io(&out, e))?;
         assert!(html.contains("<h2>photos/a&lt;b&gt;.png</h2>"), "{html}");

@@ -25,6 +25,7 @@ fn greedy_removal_is_greedy_and_scored_like_auc_lerf() {
         saliency: &saliency,
         segmentation: Some(&segmentation),
         target: target[0],
+        annotation: &Default::default(),
     };
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); 9];
     for (p, s) in segmentation.labels.iter().enumerate() {

@@ -4,7 +4,8 @@ use super::{backbone_params, resize};
 use crate::cli::{ExplainArgs, RunArgs, SegmentArgs, SegmenterArgs};
 use crate::session::Session;
 use crate::throughput::Throughput;
-use nas_core::pipeline::{write_summary, ComponentSpec, Pipeline, Runner};
+use nas_core::pipeline::{write_summary, ComponentSpec, Pipeline, Runner, TableRow, Target};
+use nas_core::Images;
 use nas_core::{NasError, Params, Result};
 
 /// Splits `name=value`.
@@ -48,11 +49,11 @@ pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
         return super::variants::run(session, args, segmenter);
     }
     let pipeline = Pipeline {
-        images: args.images.clone(),
+        images: Images::Files(args.images.clone()),
         out: args.out.clone(),
         resize: resize(&args.model),
         batch: args.model.batch.max(1),
-        target: None,
+        target: Target::Predicted,
         backbone: Some(ComponentSpec {
             name: args.model.backbone.clone(),
             params: backbone_params(&args.model),
@@ -86,11 +87,11 @@ pub fn explain(session: &Session, args: &ExplainArgs) -> Result<()> {
         }
     }
     let pipeline = Pipeline {
-        images: args.images.clone(),
+        images: Images::Files(args.images.clone()),
         out: args.out.clone(),
         resize: resize(&args.model),
         batch: args.model.batch.max(1),
-        target: args.target,
+        target: args.target.map_or(Target::Predicted, Target::Class),
         backbone: Some(backbone),
         segmenter,
         saliency: vec![saliency],
@@ -108,8 +109,8 @@ pub fn run(session: &Session, args: &RunArgs) -> Result<()> {
 fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
     let ctx = session.context();
     let out = pipeline.out.clone();
-    let count = pipeline.images.len();
     let runner = Runner::new(pipeline, &ctx)?;
+    let count = runner.len();
     let bar = session.progress(count, "images");
     let mut clock = Throughput::start(runner.pipeline().batch.min(count));
     let reports = runner.run(&session.stop, |report| {
@@ -120,7 +121,8 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
         }
     })?;
     bar.finish_and_clear();
-    let summary = write_summary(&out, &reports)?;
+    let table = runner.table(&reports)?;
+    let summary = write_summary(&out, &reports, &table)?;
     if !json {
         for r in &reports {
             let mut parts = Vec::new();
@@ -137,6 +139,17 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
                 .fold((0, 0), |(m, n), s| (m.max(s.map.len()), n.max(s.metric.len())));
             for s in &r.scores {
                 eprintln!("  {:<map_width$}  {:<metric_width$}  {:.4}", s.map, s.metric, s.value);
+            }
+        }
+        if reports.len() > 1 && !table.is_empty() {
+            eprintln!("over {} photos:", reports.len());
+            let width = |field: fn(&TableRow) -> &str| table.iter().map(|r| field(r).len()).max().unwrap_or(0);
+            let (map_width, metric_width, stat_width) = (width(|r| &r.map), width(|r| &r.metric), width(|r| &r.statistic));
+            for row in &table {
+                eprintln!(
+                    "  {:<map_width$}  {:<metric_width$}  {:<stat_width$}  {:.4}",
+                    row.map, row.metric, row.statistic, row.value
+                );
             }
         }
         eprintln!(

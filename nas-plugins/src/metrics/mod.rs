@@ -2,3 +2,4 @@
 
 pub mod auc_lerf;
 pub mod auc_lerf_max;
+pub mod max_box_acc;

@@ -1,0 +1,45 @@
+//! What a dataset knows about a photo besides its pixels: its class and its ground-truth boxes.
+
+use crate::photo::Photo;
+
+/// An axis-aligned box in pixels, as CUB-200-2011 and wsolevaluation give them: `x0, y0` the
+/// top-left corner, `x1 = x0 + width`, `y1 = y0 + height`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct BoundingBox {
+    /// Left.
+    pub x0: f64,
+    /// Top.
+    pub y0: f64,
+    /// Left plus width.
+    pub x1: f64,
+    /// Top plus height.
+    pub y1: f64,
+}
+
+/// A photo's labels, when it comes from an annotated dataset.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Annotation {
+    /// The true class, counted from 0.
+    pub label: Option<usize>,
+    /// Ground-truth object boxes in the (resized) photo's pixels.
+    pub boxes: Vec<BoundingBox>,
+}
+
+/// A photo with its annotation: one item of a pipeline's input.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The pixels.
+    pub photo: Photo,
+    /// Its class and boxes (empty for plain image files).
+    pub annotation: Annotation,
+}
+
+impl Sample {
+    /// A photo with no annotation.
+    pub fn unannotated(photo: Photo) -> Sample {
+        Sample {
+            photo,
+            annotation: Annotation::default(),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Where a pipeline's photos come from: image files, or an annotated dataset in its published
+//! layout (CUB-200-2011 folders, STL-10 binaries) with classes and ground-truth boxes.
+
+mod cub;
+mod stl10;
+
+pub use cub::Cub;
+pub use stl10::Stl10;
+
+use crate::annotation::{Annotation, Sample};
+use crate::error::Result;
+use crate::params::Params;
+use crate::photo::{Photo, Resize};
+use std::path::{Path, PathBuf};
+
+/// The dataset layouts the framework reads.
+pub const FORMATS: &[&str] = &["cub-200-2011", "stl10"];
+
+/// Which annotated dataset to read, as the `[dataset]` table of a pipeline gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSpec {
+    /// One of [`FORMATS`].
+    pub format: String,
+    /// The dataset's folder (`CUB_200_2011`, `stl10_binary`).
+    pub root: PathBuf,
+    /// `train` or `test` (STL-10 also `unlabeled`; CUB also `all`).
+    pub split: String,
+    /// Keep at most this many photos of each class (in file order), as the paper's "100 test
+    /// images of each class".
+    pub per_class: Option<usize>,
+    /// Keep at most this many photos in all.
+    pub limit: Option<usize>,
+}
+
+impl DatasetSpec {
+    /// Reads a `[dataset]` table; `root` is relative to `base` (the pipeline file's folder).
+    pub fn from_params(params: &Params, base: &Path) -> Result<DatasetSpec> {
+        if !params.contains("format") {
+            return Err(params.error("format", "(missing)", format!("one of {}", FORMATS.join(", "))));
+        }
+        let format = params.choice("format", FORMATS[0], FORMATS)?;
+        let root = params
+            .string("root")?
+            .ok_or_else(|| params.error("root", "(missing)", "the dataset's folder"))?;
+        let splits: &[&str] = if format == "stl10" {
+            &["train", "test", "unlabeled"]
+        } else {
+            &["train", "test", "all"]
+        };
+        let split = params.choice("split", "test", splits)?;
+        let optional = |key: &str| -> Result<Option<usize>> {
+            Ok(if params.contains(key) {
+                Some(params.usize(key, 1, 1, usize::MAX)?)
+            } else {
+                None
+            })
+        };
+        let spec = DatasetSpec {
+            format,
+            root: crate::pipeline::join_clean(base, &root),
+            split,
+            per_class: optional("per_class")?,
+            limit: optional("limit")?,
+        };
+        params.finish(&[])?;
+        Ok(spec)
+    }
+}
+
+/// A pipeline's input, before anything is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Images {
+    /// Photo files, unannotated.
+    Files(Vec<PathBuf>),
+    /// An annotated dataset.
+    Dataset(DatasetSpec),
+}
+
+/// A pipeline's input, opened: its index read, photos decoded on demand.
+#[derive(Debug)]
+pub enum Source {
+    /// Photo files.
+    Files(Vec<PathBuf>),
+    /// CUB-200-2011.
+    Cub(Cub),
+    /// STL-10.
+    Stl10(Stl10),
+}
+
+impl Source {
+    /// Reads the index of a dataset (checking that its files are there), or takes the file list.
+    pub fn open(images: &Images) -> Result<Source> {
+        match images {
+            Images::Files(paths) => Ok(Source::Files(paths.clone())),
+            Images::Dataset(spec) => {
+                let source = match spec.format.as_str() {
+                    "stl10" => Source::Stl10(Stl10::open(&spec.root, &spec.split)?),
+                    _ => Source::Cub(Cub::open(&spec.root, &spec.split)?),
+                };
+                let labels = (0..source.len()).map(|i| source.label(i)).collect::<Vec<_>>();
+                let keep = subset(&labels, spec.per_class, spec.limit);
+                Ok(match source {
+                    Source::Stl10(s) => Source::Stl10(s.keep(&keep)),
+                    Source::Cub(c) => Source::Cub(c.keep(&keep)),
+                    files => files,
+                })
+            }
+        }
+    }
+
+    /// Number of photos.
+    pub fn len(&self) -> usize {
+        match self {
+            Source::Files(paths) => paths.len(),
+            Source::Cub(c) => c.len(),
+            Source::Stl10(s) => s.len(),
+        }
+    }
+
+    /// Whether there are no photos.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The class of photo `index`, if known without decoding it.
+    pub fn label(&self, index: usize) -> Option<usize> {
+        match self {
+            Source::Files(_) => None,
+            Source::Cub(c) => Some(c.label(index)),
+            Source::Stl10(s) => s.label(index),
+        }
+    }
+
+    /// Decodes photo `index`, resized, with its annotation moved to the resized pixels.
+    pub fn load(&self, index: usize, resize: Option<Resize>) -> Result<Sample> {
+        match self {
+            Source::Files(paths) => Ok(Sample::unannotated(Photo::open(&paths[index], resize)?)),
+            Source::Cub(c) => c.load(index, resize),
+            Source::Stl10(s) => s.load(index, resize),
+        }
+    }
+
+    /// Human-readable names of the classes, when the dataset has them.
+    pub fn class_names(&self) -> Option<&[String]> {
+        match self {
+            Source::Files(_) => None,
+            Source::Cub(c) => Some(c.class_names()),
+            Source::Stl10(s) => Some(s.class_names()),
+        }
+    }
+}
+
+/// Indices kept by `per_class` then `limit`, in order.
+fn subset(labels: &[Option<usize>], per_class: Option<usize>, limit: Option<usize>) -> Vec<usize> {
+    let mut seen = std::collections::HashMap::<Option<usize>, usize>::new();
+    labels
+        .iter()
+        .enumerate()
+        .filter(|(_, label)| {
+            let count = seen.entry(**label).or_default();
+            *count += 1;
+            per_class.is_none_or(|n| *count <= n)
+        })
+        .map(|(i, _)| i)
+        .take(limit.unwrap_or(usize::MAX))
+        .collect()
+}
+
+/// An annotation's boxes moved through a resize; boxes the crop removes entirely are dropped.
+fn annotate(label: Option<usize>, boxes: &[crate::annotation::BoundingBox], geometry: &crate::photo::ResizeGeometry) -> Annotation {
+    Annotation {
+        label,
+        boxes: boxes.iter().filter_map(|b| geometry.map_box(b)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subset;
+
+    #[test]
+    fn per_class_and_limit_keep_the_first_photos_in_file_order() {
+        let labels = [Some(0), Some(1), Some(0), Some(0), Some(1), Some(2)];
+        assert_eq!(subset(&labels, Some(2), None), vec![0, 1, 2, 4, 5]);
+        assert_eq!(subset(&labels, Some(1), Some(2)), vec![0, 1]);
+        assert_eq!(subset(&labels, None, None), vec![0, 1, 2, 3, 4, 5]);
+    }
+}

@@ -1,0 +1,150 @@
+//! MaxBoxAccV2 (Choe et al., "Evaluating Weakly Supervised Object Localization Methods Right",
+//! CVPR 2020), as wsolevaluation's `BoxEvaluator` computes it. Each map is min-max normalised,
+//! quantised to 8 bits and thresholded at every `τ` of `0, interval, 2·interval, ... < 1`; every
+//! contour of every threshold gives a box, and the best IoU with any ground-truth box is kept.
+//! Over a dataset, BoxAcc(τ, δ) is the share of photos whose best IoU at τ reaches δ;
+//! MaxBoxAcc(δ) its maximum over τ, and MaxBoxAccV2 the mean over δ = 30, 50, 70 %.
+//! Per photo, the score is its best IoU over all thresholds, and the curve is (τ, best IoU).
+
+mod boxes;
+
+pub use boxes::{contour_boxes, PixelBox};
+
+use nas_core::component::Statistic;
+use nas_core::ndarray::Array2;
+use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
+
+/// The `max-box-acc` metric.
+pub struct MaxBoxAcc {
+    thresholds: Vec<f64>,
+    iou_thresholds: Vec<i64>,
+}
+
+/// Parameters of `max-box-acc`.
+pub const MAX_BOX_ACC_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "interval",
+        kind: ParamKind::Float,
+        default: "0.01",
+        doc: "step between map thresholds (wsolevaluation's cam_curve_interval)",
+    },
+    ParamSpec {
+        name: "iou_thresholds",
+        kind: ParamKind::IntList,
+        default: "[30, 50, 70]",
+        doc: "IoU thresholds δ in percent; MaxBoxAccV2 is the mean of MaxBoxAcc over them",
+    },
+];
+
+impl MaxBoxAcc {
+    /// The metric with wsolevaluation's thresholds: `τ = i · interval` below 1, and the IoU
+    /// thresholds δ in percent.
+    pub fn new(interval: f64, iou_thresholds: Vec<i64>) -> MaxBoxAcc {
+        let thresholds = (0..).map(|i| f64::from(i) * interval).take_while(|t| *t < 1.0).collect();
+        MaxBoxAcc {
+            thresholds,
+            iou_thresholds,
+        }
+    }
+
+    /// The best IoU with any of `truth` at every threshold, for one map.
+    pub fn best_ious(&self, map: &Array2<f32>, truth: &[PixelBox]) -> Vec<f64> {
+        let quantised = quantise(map);
+        let (height, width) = map.dim();
+        let peak = quantised.iter().copied().max().unwrap_or(0);
+        self.thresholds
+            .iter()
+            .map(|t| {
+                let level = (t * f64::from(peak)) as u8;
+                let foreground: Vec<bool> = quantised.iter().map(|&v| v > level).collect();
+                contour_boxes(&foreground, width, height)
+                    .iter()
+                    .flat_map(|b| truth.iter().map(move |g| b.iou(g)))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
+            .collect()
+    }
+}
+
+/// wsolevaluation's `normalize_scoremap` then `(map * 255).astype(uint8)`, in `f64` as its
+/// `CAMComputer` does: a map with a NaN or with one value everywhere becomes all zeros, any other
+/// is shifted to start at 0 and divided by its maximum.
+fn quantise(map: &Array2<f32>) -> Vec<u8> {
+    let low = map.iter().copied().fold(f32::INFINITY, f32::min);
+    let high = map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if map.iter().any(|v| v.is_nan()) || low == high {
+        return vec![0; map.len()];
+    }
+    let range = f64::from(high) - f64::from(low);
+    map.iter()
+        .map(|&v| ((f64::from(v) - f64::from(low)) / range * 255.0) as u8)
+        .collect()
+}
+
+impl Metric for MaxBoxAcc {
+    fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
+        if input.annotation.boxes.is_empty() {
+            return Err(NasError::InvalidInput(
+                "max-box-acc needs ground-truth boxes: read the photos from a [dataset] with boxes (format = \"cub-200-2011\")".into(),
+            ));
+        }
+        let truth: Vec<PixelBox> = input
+            .annotation
+            .boxes
+            .iter()
+            .map(|b| PixelBox {
+                x0: b.x0 as i64,
+                y0: b.y0 as i64,
+                x1: b.x1 as i64,
+                y1: b.y1 as i64,
+            })
+            .collect();
+        let ious = self.best_ious(input.saliency, &truth);
+        Ok(Score {
+            value: ious.iter().copied().fold(0.0, f64::max),
+            curve: self.thresholds.iter().copied().zip(ious).collect(),
+        })
+    }
+
+    fn summarise(&self, scores: &[&Score]) -> Result<Vec<Statistic>> {
+        let n = scores.len().max(1) as f64;
+        let mut accuracies = Vec::new();
+        for &delta in &self.iou_thresholds {
+            let best = (0..self.thresholds.len())
+                .map(|t| {
+                    let correct = scores
+                        .iter()
+                        .filter(|s| s.curve.get(t).is_some_and(|&(_, iou)| iou >= delta as f64 / 100.0))
+                        .count();
+                    correct as f64 * 100.0 / n
+                })
+                .fold(0.0, f64::max);
+            accuracies.push(Statistic {
+                name: format!("IoU@{delta}"),
+                value: best,
+            });
+        }
+        let mean = accuracies.iter().map(|a| a.value).sum::<f64>() / accuracies.len().max(1) as f64;
+        let mut stats = vec![Statistic {
+            name: "MaxBoxAccV2".into(),
+            value: mean,
+        }];
+        stats.extend(accuracies);
+        Ok(stats)
+    }
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
+    let interval = params.float("interval", 0.01, 1e-4, 0.5)?;
+    let iou_thresholds = params.int_list("iou_thresholds", &[30, 50, 70], 1, 100)?;
+    Ok(Box::new(MaxBoxAcc::new(interval, iou_thresholds)))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "max-box-acc",
+        summary: "wsolevaluation's MaxBoxAccV2: best-threshold box localisation accuracy at IoU 30/50/70 (needs boxes)",
+        params: MAX_BOX_ACC_PARAMS,
+        factory: nas_core::Factory::Metric(build),
+    }
+}

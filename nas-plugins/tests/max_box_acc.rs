@@ -1,0 +1,127 @@
+//! `max-box-acc` against wsolevaluation's BoxEvaluator run with OpenCV on 19 real saliency maps
+//! of the chelsea photo with hand-drawn boxes (scripts/make_max_box_acc_fixture.py): the best IoU
+//! at each of the 100 thresholds, the number of contour boxes, and MaxBoxAcc at IoU 30/50/70 and
+//! MaxBoxAccV2 over the set, all exact.
+
+use nas_core::ndarray::{self, Array2, Ix2};
+use nas_core::{npy, Metric, Score};
+use nas_plugins::metrics::max_box_acc::{contour_boxes, MaxBoxAcc, PixelBox};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+struct Case {
+    map: Array2<f32>,
+    truth: Vec<PixelBox>,
+}
+
+fn cases() -> Vec<Case> {
+    let text = std::fs::read_to_string(fixtures().join("max_box_acc/cases.json")).expect("cases.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    json["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            let map = npy::read::<f32>(&fixtures().join(c["map"].as_str().expect("map")))
+                .expect("map")
+                .into_dimensionality::<Ix2>()
+                .expect("2-D map");
+            let map = match c["transform"].as_str() {
+                Some("abs") => map.mapv(f32::abs),
+                Some("none") => map,
+                other => panic!("unknown transform {other:?}"),
+            };
+            let truth = c["gt_boxes"]
+                .as_array()
+                .expect("boxes")
+                .iter()
+                .map(|b| {
+                    let v: Vec<i64> = serde_json::from_value(b.clone()).expect("box");
+                    PixelBox {
+                        x0: v[0],
+                        y0: v[1],
+                        x1: v[2],
+                        y1: v[3],
+                    }
+                })
+                .collect();
+            Case { map, truth }
+        })
+        .collect()
+}
+
+#[test]
+fn best_ious_match_wsolevaluation_at_every_threshold() {
+    let metric = MaxBoxAcc::new(0.01, vec![30, 50, 70]);
+    let expected = npy::read::<f64>(&fixtures().join("max_box_acc/best_iou.multi_contour.npy")).expect("fixture");
+    let cases = cases();
+    assert_eq!(expected.shape(), [cases.len(), 100]);
+    for (i, case) in cases.iter().enumerate() {
+        let ours = metric.best_ious(&case.map, &case.truth);
+        for (t, (a, b)) in ours.iter().zip(expected.slice(ndarray::s![i, ..])).enumerate() {
+            assert!((a - b).abs() <= 1e-12, "case {i} threshold {t}: {a} vs wsolevaluation's {b}");
+        }
+    }
+}
+
+#[test]
+fn contour_boxes_are_as_many_as_opencv_finds() {
+    let expected = npy::read::<i64>(&fixtures().join("max_box_acc/num_boxes.multi_contour.npy")).expect("fixture");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("max_box_acc/results.json")).expect("json")).expect("json");
+    let cuts: Vec<u8> = serde_json::from_value(results["uint8_cut_per_threshold"].clone()).expect("cuts");
+    for (i, case) in cases().iter().enumerate() {
+        let low = case.map.iter().copied().fold(f32::INFINITY, f32::min);
+        let high = case.map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let range = f64::from(high) - f64::from(low);
+        let quantised: Vec<u8> = case
+            .map
+            .iter()
+            .map(|&v| ((f64::from(v) - f64::from(low)) / range * 255.0) as u8)
+            .collect();
+        for (t, &cut) in cuts.iter().enumerate() {
+            let foreground: Vec<bool> = quantised.iter().map(|&v| v > cut).collect();
+            let count = contour_boxes(&foreground, 224, 224).len() as i64;
+            assert_eq!(count, expected[[i, t]], "case {i} threshold {t}");
+        }
+    }
+}
+
+#[test]
+fn dataset_scores_match_max_box_acc_v2() {
+    let metric = MaxBoxAcc::new(0.01, vec![30, 50, 70]);
+    let scores: Vec<Score> = cases()
+        .iter()
+        .map(|c| {
+            let ious = metric.best_ious(&c.map, &c.truth);
+            Score {
+                value: ious.iter().copied().fold(0.0, f64::max),
+                curve: (0..100).map(|t| f64::from(t) * 0.01).zip(ious).collect(),
+            }
+        })
+        .collect();
+    let refs: Vec<&Score> = scores.iter().collect();
+    let stats = metric.summarise(&refs).expect("summary");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("max_box_acc/results.json")).expect("json")).expect("json");
+    let multi = &results["multi_contour"];
+    let want = [
+        ("MaxBoxAccV2", multi["mean_over_iou_thresholds"].as_f64()),
+        ("IoU@30", multi["max_box_acc"]["30"].as_f64()),
+        ("IoU@50", multi["max_box_acc"]["50"].as_f64()),
+        ("IoU@70", multi["max_box_acc"]["70"].as_f64()),
+    ];
+    assert_eq!(stats.len(), want.len());
+    for (stat, (name, value)) in stats.iter().zip(want) {
+        assert_eq!(stat.name, name);
+        let value = value.expect("reference value");
+        assert!(
+            (stat.value - value).abs() < 1e-9,
+            "{name}: {} vs wsolevaluation's {value}",
+            stat.value
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! Annotated datasets in their published layouts, read from real photos laid out as
+//! CUB-200-2011 folders and STL-10 binaries (scripts/make_dataset_fixtures.py): classes, splits,
+//! subsets, boxes moved through wsolevaluation's resize, torchvision's decoding of STL-10, and
+//! clear errors for damaged files.
+
+use nas_core::{DatasetSpec, Images, NasError, Resize, Source};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/datasets")
+}
+
+fn spec(format: &str, root: &Path, split: &str) -> DatasetSpec {
+    DatasetSpec {
+        format: format.into(),
+        root: root.to_path_buf(),
+        split: split.into(),
+        per_class: None,
+        limit: None,
+    }
+}
+
+fn open(spec: DatasetSpec) -> nas_core::Result<Source> {
+    Source::open(&Images::Dataset(spec))
+}
+
+#[test]
+fn cub_test_split_gives_labels_and_boxes_as_wsolevaluation_resizes_them() {
+    let root = fixtures().join("CUB_200_2011");
+    let source = open(spec("cub-200-2011", &root, "test")).expect("fixture");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("cub_expected_boxes.json")).expect("json")).expect("json");
+    let expected = expected.as_array().expect("list");
+    assert_eq!(source.len(), expected.len());
+    assert_eq!(source.class_names().map(<[String]>::len), Some(4));
+    for (i, want) in expected.iter().enumerate() {
+        let sample = source.load(i, Some(Resize::STRETCH_224)).expect("photo");
+        assert_eq!(sample.photo.path, root.join(want["path"].as_str().expect("path")));
+        assert_eq!((sample.photo.height(), sample.photo.width()), (224, 224));
+        assert_eq!(sample.annotation.label, want["label"].as_u64().map(|l| l as usize));
+        let boxes: Vec<[i64; 4]> = sample
+            .annotation
+            .boxes
+            .iter()
+            .map(|b| [b.x0 as i64, b.y0 as i64, b.x1 as i64, b.y1 as i64])
+            .collect();
+        let want_boxes: Vec<[i64; 4]> = serde_json::from_value(want["boxes"].clone()).expect("boxes");
+        assert_eq!(boxes, want_boxes, "{}", want["path"]);
+    }
+}
+
+#[test]
+fn cub_splits_and_subsets_keep_photos_in_file_order() {
+    let root = fixtures().join("CUB_200_2011");
+    assert_eq!(open(spec("cub-200-2011", &root, "train")).expect("train").len(), 1);
+    let all = open(spec("cub-200-2011", &root, "all")).expect("all");
+    assert_eq!((0..all.len()).map(|i| all.label(i)).collect::<Vec<_>>(), [0, 1, 2, 3, 2].map(Some));
+    let one_each = open(DatasetSpec {
+        per_class: Some(1),
+        ..spec("cub-200-2011", &root, "all")
+    })
+    .expect("subset");
+    assert_eq!(
+        (0..one_each.len()).map(|i| one_each.label(i)).collect::<Vec<_>>(),
+        [0, 1, 2, 3].map(Some)
+    );
+    let first_two = open(DatasetSpec {
+        limit: Some(2),
+        ..spec("cub-200-2011", &root, "all")
+    })
+    .expect("limit");
+    assert_eq!(first_two.len(), 2);
+}
+
+/// A copy of the CUB fixture with `file` replaced by `text`.
+fn damaged_cub(file: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = fixtures().join("CUB_200_2011");
+    for name in [
+        "images.txt",
+        "image_class_labels.txt",
+        "bounding_boxes.txt",
+        "train_test_split.txt",
+        "classes.txt",
+    ] {
+        std::fs::copy(source.join(name), dir.path().join(name)).expect("copy");
+    }
+    std::fs::write(dir.path().join(file), text).expect("write");
+    dir
+}
+
+#[test]
+fn damaged_cub_files_are_named_with_the_line_at_fault() {
+    let dir = damaged_cub("bounding_boxes.txt", "1 30.0 0.0 370.0 300.0\n2 75.0 twenty 405.0 365.0\n");
+    let err = open(spec("cub-200-2011", dir.path(), "test")).expect_err("bad number").to_string();
+    assert!(
+        err.contains("bounding_boxes.txt") && err.contains("line 2") && err.contains("`twenty`"),
+        "{err}"
+    );
+
+    let dir = damaged_cub("image_class_labels.txt", "1 1\n2 2\n3 3\n");
+    let err = open(spec("cub-200-2011", dir.path(), "test")).expect_err("missing id").to_string();
+    assert!(err.contains("image_class_labels.txt") && err.contains("image id 4"), "{err}");
+
+    let dir = damaged_cub("image_class_labels.txt", "1 1\n2 2\n3 3\n4 9\n5 3\n");
+    let err = open(spec("cub-200-2011", dir.path(), "test")).expect_err("bad class").to_string();
+    assert!(err.contains("class `9` is not between 1 and 4"), "{err}");
+
+    let err = open(spec("cub-200-2011", &fixtures().join("no-such-folder"), "test")).expect_err("no folder");
+    assert!(matches!(err, NasError::Dataset { .. }), "{err}");
+}
+
+#[test]
+fn stl10_photos_decode_as_torchvision_decodes_them() {
+    let source = open(spec("stl10", &fixtures().join("stl10_binary"), "test")).expect("fixture");
+    assert_eq!(source.len(), 3);
+    assert_eq!(source.class_names().and_then(|c| c.get(3)).map(String::as_str), Some("cat"));
+    for (i, class) in [3usize, 0, 9].into_iter().enumerate() {
+        let sample = source.load(i, None).expect("photo");
+        assert_eq!(sample.annotation.label, Some(class));
+        assert_eq!(sample.photo.stem(), format!("stl10-test-{i:05}"));
+        let expected = image::open(fixtures().join(format!("stl10-expected/{i}-class{class}.png")))
+            .expect("png")
+            .to_rgb8();
+        assert_eq!(sample.photo.to_rgb8(), expected, "photo {i}");
+    }
+    let resized = source.load(0, Some(Resize::default())).expect("photo");
+    assert_eq!((resized.photo.height(), resized.photo.width()), (224, 224));
+}
+
+#[test]
+fn damaged_stl10_files_are_refused_with_what_was_expected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = fixtures().join("stl10_binary");
+    let bytes = std::fs::read(source.join("test_X.bin")).expect("fixture");
+    std::fs::write(dir.path().join("test_X.bin"), &bytes[..bytes.len() - 5]).expect("write");
+    std::fs::write(dir.path().join("test_y.bin"), [4u8, 1, 10]).expect("write");
+    let err = open(spec("stl10", dir.path(), "test")).expect_err("truncated").to_string();
+    assert!(err.contains("test_X.bin") && err.contains("27648 bytes each"), "{err}");
+
+    std::fs::write(dir.path().join("test_X.bin"), &bytes).expect("write");
+    std::fs::write(dir.path().join("test_y.bin"), [4u8, 0, 10]).expect("write");
+    let err = open(spec("stl10", dir.path(), "test")).expect_err("class 0").to_string();
+    assert!(err.contains("test_y.bin") && err.contains("byte 1: class 0"), "{err}");
+
+    std::fs::write(dir.path().join("test_y.bin"), [4u8, 1]).expect("write");
+    let err = open(spec("stl10", dir.path(), "test")).expect_err("short labels").to_string();
+    assert!(err.contains("2 labels for 3 photos"), "{err}");
+}
