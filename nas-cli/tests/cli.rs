@@ -746,3 +746,50 @@ fn box_metrics_without_boxes_say_what_they_need() {
     assert!(text(&out).1.contains("needs ground-truth boxes"), "{}", text(&out).1);
     assert!(!dir.join("summary.json").exists());
 }
+
+#[test]
+fn several_segmenters_are_compared_in_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, segmenters: &str| {
+        let dir = tmp.path().join(name);
+        let pipeline = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &pipeline,
+            format!(
+                "images = [{photo:?}]\nout = {out:?}\n[backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
+                 {segmenters}\n[[saliency]]\nname = \"gradient\"\n[[metric]]\nname = \"auc-lerf\"\nsteps = 8\n",
+                photo = photo().display().to_string(),
+                out = dir.display().to_string(),
+            ),
+        )
+        .unwrap();
+        let out = nas(tmp.path(), &["run", pipeline.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out).1);
+        dir
+    };
+    let nas_table = "name = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n";
+    let both = run(
+        "both",
+        &format!("[[segmenter]]\n{nas_table}[[segmenter]]\nname = \"slic\"\nlabel = \"slic-50\"\nn_segments = 50\n"),
+    );
+    let only_nas = run("nas", &format!("[segmenter]\n{nas_table}"));
+    for file in [
+        "chelsea.nas.labels.npy",
+        "chelsea.slic-50.labels.npy",
+        "chelsea.gradient.nas.npy",
+        "chelsea.gradient.slic-50.npy",
+    ] {
+        assert!(both.join(file).is_file(), "{file} missing: {:?}", files_in(&both));
+    }
+    assert_eq!(
+        std::fs::read(both.join("chelsea.gradient.nas.npy")).unwrap(),
+        std::fs::read(only_nas.join("chelsea.gradient.superpixel.npy")).unwrap(),
+        "the NAS-averaged map does not depend on the other segmenters"
+    );
+    let csv = std::fs::read_to_string(both.join("scores.csv")).unwrap();
+    let maps: Vec<&str> = csv.lines().skip(1).map(|row| row.split(',').nth(1).unwrap()).collect();
+    assert_eq!(maps, ["gradient", "gradient+nas", "gradient+slic-50"], "{csv}");
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(both.join("summary.json")).unwrap()).unwrap();
+    let counts = &summary["images"][0]["superpixels_by_segmenter"];
+    assert_eq!(counts.as_array().map(Vec::len), Some(2), "{summary}");
+}

@@ -59,8 +59,9 @@ pub struct Pipeline {
     pub target: Target,
     /// The classifier.
     pub backbone: Option<ComponentSpec>,
-    /// The superpixel method.
-    pub segmenter: Option<ComponentSpec>,
+    /// Superpixel methods (`[segmenter]`, or several `[[segmenter]]` tables to compare them),
+    /// each with the label that names its files and scores.
+    pub segmenters: Vec<(String, ComponentSpec)>,
     /// Saliency methods.
     pub saliency: Vec<ComponentSpec>,
     /// Metrics applied to every saliency map (raw and superpixelified).
@@ -185,7 +186,7 @@ impl Pipeline {
             batch,
             target,
             backbone: one("backbone")?,
-            segmenter: one("segmenter")?,
+            segmenters: labelled_segmenters(&table)?,
             saliency: many("saliency")?,
             metrics: many("metric")?,
         })
@@ -210,6 +211,41 @@ pub(crate) fn join_clean(base: &Path, relative: &str) -> PathBuf {
     } else {
         out
     }
+}
+
+/// The `[segmenter]` table or `[[segmenter]]` tables, each labelled by its `label` key or, by
+/// default, its name; labels must differ, since they name files and scores.
+fn labelled_segmenters(table: &toml::Table) -> Result<Vec<(String, ComponentSpec)>> {
+    let bad = |reason: String| NasError::Pipeline {
+        path: PathBuf::new(),
+        reason,
+    };
+    let values: Vec<toml::Value> = match table.get("segmenter") {
+        None => Vec::new(),
+        Some(toml::Value::Array(items)) => items.clone(),
+        Some(v) => vec![v.clone()],
+    };
+    let mut labelled: Vec<(String, ComponentSpec)> = Vec::new();
+    for mut value in values {
+        let label = match value.as_table_mut().and_then(|t| t.remove("label")) {
+            Some(toml::Value::String(l)) if !l.is_empty() && !l.contains(['/', '\\', '+']) => Some(l),
+            Some(other) => {
+                return Err(bad(format!(
+                    "[segmenter] `label` = {other}: expected a non-empty name without '/', '\\' or '+'"
+                )))
+            }
+            None => None,
+        };
+        let spec = spec_from_value("segmenter", &value)?;
+        let label = label.unwrap_or_else(|| spec.name.clone());
+        if labelled.iter().any(|(l, _)| *l == label) {
+            return Err(bad(format!(
+                "two [[segmenter]] tables are labelled `{label}`: give each a distinct `label` key"
+            )));
+        }
+        labelled.push((label, spec));
+    }
+    Ok(labelled)
 }
 
 fn spec_from_value(key: &str, value: &toml::Value) -> Result<ComponentSpec> {
@@ -240,7 +276,8 @@ fn spec_from_value(key: &str, value: &toml::Value) -> Result<ComponentSpec> {
 pub struct ScoreRow {
     /// Image path.
     pub image: String,
-    /// Saliency method, with `+superpixel` when averaged over superpixels.
+    /// Saliency method, with `+superpixel` when averaged over superpixels (`+LABEL` for the
+    /// segmenter labelled LABEL when several ran).
     pub map: String,
     /// Metric name.
     pub metric: String,
@@ -265,8 +302,12 @@ pub struct ImageReport {
     pub predicted: Option<usize>,
     /// Class explained.
     pub target: Option<usize>,
-    /// Number of superpixels, when a segmenter ran.
+    /// Number of superpixels, when one segmenter ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub superpixels: Option<usize>,
+    /// Number of superpixels of each segmenter, by label, when several ran.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub superpixels_by_segmenter: Vec<(String, usize)>,
     /// Files written.
     pub files: Vec<String>,
     /// Metric scores.
@@ -278,7 +319,7 @@ pub struct Runner<'r> {
     pipeline: Pipeline,
     source: Source,
     backbone: Option<Box<dyn Backbone>>,
-    segmenter: Option<Box<dyn Segmenter>>,
+    segmenters: Vec<(String, Box<dyn Segmenter>)>,
     saliency: Vec<(String, Box<dyn Saliency>)>,
     metrics: Vec<(String, Box<dyn Metric>)>,
     _registry: &'r Registry,
@@ -289,11 +330,12 @@ impl<'r> Runner<'r> {
     pub fn new(pipeline: Pipeline, ctx: &Context<'r>) -> Result<Runner<'r>> {
         let registry = ctx.registry;
         let source = Source::open(&pipeline.images)?;
-        let segmenter = match &pipeline.segmenter {
-            Some(s) => Some(registry.segmenter(&s.name, &s.params, ctx)?),
-            None => None,
-        };
-        let needs_backbone = !pipeline.saliency.is_empty() || segmenter.as_ref().is_some_and(|s| s.needs_backbone());
+        let segmenters = pipeline
+            .segmenters
+            .iter()
+            .map(|(label, s)| Ok((label.clone(), registry.segmenter(&s.name, &s.params, ctx)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let needs_backbone = !pipeline.saliency.is_empty() || segmenters.iter().any(|(_, s)| s.needs_backbone());
         let backbone = match (&pipeline.backbone, needs_backbone) {
             (Some(b), true) => Some(registry.backbone(&b.name, &b.params, ctx)?),
             (None, true) => {
@@ -324,7 +366,7 @@ impl<'r> Runner<'r> {
             pipeline,
             source,
             backbone,
-            segmenter,
+            segmenters,
             saliency,
             metrics,
             _registry: registry,
@@ -410,6 +452,7 @@ impl<'r> Runner<'r> {
                 predicted: None,
                 target: None,
                 superpixels: None,
+                superpixels_by_segmenter: Vec::new(),
                 files: Vec::new(),
                 scores: Vec::new(),
             })
@@ -425,25 +468,32 @@ impl<'r> Runner<'r> {
                 r.target = Some(*t);
             }
         }
-        let segmentations = match &self.segmenter {
-            Some(seg) => {
-                let batch = Batch {
-                    photos: refs.clone(),
-                    input: input.clone(),
-                };
-                Some(seg.segment(&batch, self.backbone.as_deref())?)
-            }
-            None => None,
+        let batch = Batch {
+            photos: refs.clone(),
+            input: input.clone(),
         };
+        // (label, file name part, one segmentation per photo); with one segmenter the files keep
+        // their short names (`S.labels.npy`, `S.gradient.superpixel.npy`).
+        let one_segmenter = self.segmenters.len() == 1;
+        let mut segmentations = Vec::new();
+        for (label, segmenter) in &self.segmenters {
+            let segs = segmenter.segment(&batch, self.backbone.as_deref())?;
+            let part = if one_segmenter { String::new() } else { format!(".{label}") };
+            segmentations.push((label.clone(), part, segs));
+        }
         let write = |report: &mut ImageReport, name: String, result: Result<()>| -> Result<()> {
             result?;
             report.files.push(out.join(name).display().to_string());
             Ok(())
         };
-        if let Some(segs) = &segmentations {
+        for (label, part, segs) in &segmentations {
             for ((photo, seg), report) in refs.iter().zip(segs).zip(reports.iter_mut()) {
-                let stem = photo.stem();
-                report.superpixels = Some(seg.count());
+                let stem = format!("{}{part}", photo.stem());
+                if one_segmenter {
+                    report.superpixels = Some(seg.count());
+                } else {
+                    report.superpixels_by_segmenter.push((label.clone(), seg.count()));
+                }
                 write(
                     report,
                     format!("{stem}.labels.npy"),
@@ -472,10 +522,11 @@ impl<'r> Runner<'r> {
                 let single = input.clone().narrow(0, i, 1);
                 // (label in scores, file name part, map, segmentation it was averaged over)
                 let mut variants = vec![(method.clone(), method.clone(), map.clone(), None)];
-                if let Some(segs) = &segmentations {
+                for (label, _, segs) in &segmentations {
+                    let suffix = if one_segmenter { "superpixel" } else { label.as_str() };
                     variants.push((
-                        format!("{method}+superpixel"),
-                        format!("{method}.superpixel"),
+                        format!("{method}+{suffix}"),
+                        format!("{method}.{suffix}"),
                         superpixelify(map, &segs[i]),
                         Some(&segs[i]),
                     ));
@@ -523,7 +574,8 @@ impl<'r> Runner<'r> {
 /// photos (the rows of the paper's tables).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TableRow {
-    /// Saliency method, with `+superpixel` when averaged over superpixels.
+    /// Saliency method, with `+superpixel` when averaged over superpixels (`+LABEL` for the
+    /// segmenter labelled LABEL when several ran).
     pub map: String,
     /// Metric name.
     pub metric: String,
@@ -663,6 +715,24 @@ mod tests {
         assert!(split.to_string().contains("`split`"), "{split}");
         let target = parse("images = \"a.png\"\ntarget = \"truth\"\n").expect_err("target");
         assert!(target.to_string().contains("\"predicted\" or \"label\""), "{target}");
+    }
+
+    #[test]
+    fn several_segmenters_need_distinct_labels() {
+        let p = parse(
+            "images = \"a.png\"\n[[segmenter]]\nname = \"nas\"\nk = 5\n[[segmenter]]\nname = \"nas\"\nlabel = \"nas-k10\"\nk = 10\n[[segmenter]]\nname = \"slic\"\n",
+        )
+        .expect("valid");
+        let labels: Vec<&str> = p.segmenters.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["nas", "nas-k10", "slic"]);
+        assert!(
+            !p.segmenters[1].1.params.contains("label"),
+            "the label is not a parameter of the segmenter"
+        );
+        let twice = parse("images = \"a.png\"\n[[segmenter]]\nname = \"slic\"\n[[segmenter]]\nname = \"slic\"\n").expect_err("same label");
+        assert!(twice.to_string().contains("labelled `slic`"), "{twice}");
+        let slash = parse("images = \"a.png\"\n[segmenter]\nname = \"slic\"\nlabel = \"a/b\"\n").expect_err("slash");
+        assert!(slash.to_string().contains("`label`"), "{slash}");
     }
 
     #[test]

@@ -156,6 +156,9 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
         if let Some(n) = report.superpixels {
             facts.push(format!("{n} superpixels"));
         }
+        for (label, n) in &report.superpixels_by_segmenter {
+            facts.push(format!("{n} superpixels ({})", escape(label)));
+        }
         html.push_str(&facts.join(", "));
         html.push_str("</p>\n");
         for file in report.files.iter().filter(|f| f.ends_with(".png")) {
@@ -200,6 +203,7 @@ mod tests {
             predicted: Some(285),
             target: Some(285),
             superpixels: Some(16),
+            superpixels_by_segmenter: Vec::new(),
             files: vec![
                 file("a<b>.labels.npy"),
                 file("a<b>.png"),

@@ -58,7 +58,7 @@ pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
             name: args.model.backbone.clone(),
             params: backbone_params(&args.model),
         }),
-        segmenter: Some(segmenter),
+        segmenters: vec![(segmenter.name.clone(), segmenter)],
         saliency: Vec::new(),
         metrics: Vec::new(),
     };
@@ -93,7 +93,7 @@ pub fn explain(session: &Session, args: &ExplainArgs) -> Result<()> {
         batch: args.model.batch.max(1),
         target: args.target.map_or(Target::Predicted, Target::Class),
         backbone: Some(backbone),
-        segmenter,
+        segmenters: segmenter.map(|s| (s.name.clone(), s)).into_iter().collect(),
         saliency: vec![saliency],
         metrics,
     };
@@ -131,6 +131,9 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
             }
             if let Some(n) = r.superpixels {
                 parts.push(format!("{n} superpixels"));
+            }
+            for (label, n) in &r.superpixels_by_segmenter {
+                parts.push(format!("{n} superpixels ({label})"));
             }
             eprintln!("{}: {}", r.image, parts.join(", "));
             let (map_width, metric_width) = r
