@@ -35,6 +35,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run a TOML pipeline.
     Run(RunArgs),
+    /// Fit a class-wise clustering (Ward over the NAS features of one class's photos) for the `knn` clusterer.
+    Classwise(ClasswiseArgs),
     /// List every registered component with its parameters and defaults.
     List(ListArgs),
     /// Time NAS segmentation stage by stage.
@@ -185,6 +187,26 @@ pub struct RunArgs {
     /// A JSON summary per image on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `nas classwise`.
+#[derive(Args, Debug)]
+pub struct ClasswiseArgs {
+    /// A pipeline file: its photos (a [dataset] or an image list), resize, batch, backbone and
+    /// `nas` segmenter make the features.
+    pub pipeline: PathBuf,
+    /// Only photos of this class (the dataset's label, from 0); default: every photo.
+    #[arg(long)]
+    pub class: Option<usize>,
+    /// Number of clusters of the Ward cut (the paper: 10).
+    #[arg(long, default_value_t = 10)]
+    pub clusters: usize,
+    /// Pixels sampled per photo: the centres of a SAMPLES x SAMPLES grid of cells.
+    #[arg(long, default_value_t = 8)]
+    pub samples: usize,
+    /// The class clustering file to write (safetensors).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `nas list`.

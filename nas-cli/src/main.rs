@@ -17,6 +17,7 @@ fn main() {
         Command::Segment(a) => commands::pipeline::segment(&session, a),
         Command::Explain(a) => commands::pipeline::explain(&session, a),
         Command::Run(a) => commands::pipeline::run(&session, a),
+        Command::Classwise(a) => commands::classwise::run(&session, a),
         Command::List(a) => commands::list::run(&session, a),
         Command::Bench(a) => commands::bench::run(&session, a),
         Command::Weights(a) => commands::weights::run(&session, a),

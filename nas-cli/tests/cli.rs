@@ -793,3 +793,81 @@ fn several_segmenters_are_compared_in_one_run() {
     let counts = &summary["images"][0]["superpixels_by_segmenter"];
     assert_eq!(counts.as_array().map(Vec::len), Some(2), "{summary}");
 }
+
+#[test]
+fn class_wise_clusters_are_fitted_then_shared_by_every_photo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stl = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/datasets/stl10_binary");
+    let model = tmp.path().join("all.safetensors");
+    let pipeline = |name: &str, k: usize, extra: &str| {
+        let path = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "out = {out:?}\nresize = \"stretch\"\nbatch = 3\n[dataset]\nformat = \"stl10\"\nroot = {root:?}\n\
+                 [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
+                 [segmenter]\nname = \"nas\"\nlevels = [3, 4]\nk = {k}\ngrid = 56\n{extra}",
+                out = tmp.path().join(name).display().to_string(),
+                root = stl.display().to_string(),
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let fit = pipeline("fit", 3, "");
+    let out = nas(
+        tmp.path(),
+        &[
+            "classwise",
+            fit.to_str().unwrap(),
+            "--clusters",
+            "3",
+            "--samples",
+            "6",
+            "--out",
+            model.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(text(&out).1.contains("108 pixels of 3 photos in 3 clusters"), "{}", text(&out).1);
+    let knn = format!(
+        "[segmenter.clusterer]\nname = \"knn\"\nmodel = {:?}\n[[saliency]]\nname = \"grad-cam\"\n\
+         [[metric]]\nname = \"cluster-saliency\"\nfocus = 1\n",
+        model.display().to_string()
+    );
+    let run = pipeline("explain", 3, &knn);
+    let out = nas(tmp.path(), &["run", run.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("explain/summary.json")).unwrap()).unwrap();
+    let stats: Vec<&str> = summary["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["map"] == "grad-cam+superpixel")
+        .map(|r| r["statistic"].as_str().unwrap())
+        .collect();
+    assert_eq!(&stats[..3], ["most salient cluster", "cluster 1", "other clusters"], "{stats:?}");
+    let clusters = npy_u32(&tmp.path().join("explain/stl10-test-00000.clusters.npy"));
+    assert!(clusters.iter().all(|&c| c < 3));
+
+    let wrong_k = pipeline("wrong", 5, &knn);
+    let out = nas(tmp.path(), &["run", wrong_k.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out)
+            .1
+            .contains("holds 3 clusters but the segmenter asks for k = 5; set k = 3"),
+        "{}",
+        text(&out).1
+    );
+}
+
+/// The values of a little-endian uint32 .npy file.
+fn npy_u32(path: &Path) -> Vec<u32> {
+    let bytes = std::fs::read(path).unwrap();
+    let header = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    bytes[10 + header..]
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}

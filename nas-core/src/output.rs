@@ -12,10 +12,13 @@ pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::i
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| NasError::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nas-partial-")
-        .tempfile_in(dir)
-        .map_err(|e| NasError::io(dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".nas-partial-");
+    // Results are ordinary files: created as `std::fs::write` would (0666 less the umask), not
+    // with the private mode temporary files get.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| NasError::io(dir, e))?;
     {
         let mut writer = std::io::BufWriter::new(tmp.as_file_mut());
         fill(&mut writer).map_err(|e| NasError::io(path, e))?;
@@ -37,4 +40,20 @@ pub fn write_png(path: &Path, image: &image::RgbImage) -> Result<()> {
         .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| NasError::io(path, std::io::Error::other(e)))?;
     write_bytes(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn results_get_the_mode_of_ordinary_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ours = dir.path().join("ours.bin");
+        let plain = dir.path().join("plain.bin");
+        super::write_bytes(&ours, b"x").expect("write");
+        std::fs::write(&plain, b"x").expect("write");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).expect("metadata");
+        assert_eq!(mode(&ours), mode(&plain));
+    }
 }

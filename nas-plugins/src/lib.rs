@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod backbones;
+pub mod classwise;
 pub mod clusterers;
 pub mod metrics;
 pub mod saliency;

@@ -1,11 +1,14 @@
 //! `max-box-acc` against wsolevaluation's BoxEvaluator run with OpenCV on 19 real saliency maps
 //! of the chelsea photo with hand-drawn boxes (scripts/make_max_box_acc_fixture.py): the best IoU
 //! at each of the 100 thresholds, the number of contour boxes, and MaxBoxAcc at IoU 30/50/70 and
-//! MaxBoxAccV2 over the set, all exact.
+//! MaxBoxAccV2 over the set, all exact; and the same for `contours = "largest"`
+//! (`multi_contour_eval = False`), with the one box kept at each threshold.
+
+mod common;
 
 use nas_core::ndarray::{self, Array2, Ix2};
-use nas_core::{npy, Metric, Score};
-use nas_plugins::metrics::max_box_acc::{contour_boxes, MaxBoxAcc, PixelBox};
+use nas_core::{npy, Metric, Registry, Score};
+use nas_plugins::metrics::max_box_acc::{contour_boxes, largest_contour_box, Contours, MaxBoxAcc, PixelBox};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
@@ -53,14 +56,32 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-#[test]
-fn best_ious_match_wsolevaluation_at_every_threshold() {
-    let metric = MaxBoxAcc::new(0.01, vec![30, 50, 70]);
-    let expected = npy::read::<f64>(&fixtures().join("max_box_acc/best_iou.multi_contour.npy")).expect("fixture");
+fn results() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("max_box_acc/results.json")).expect("json")).expect("json")
+}
+
+/// For every case, the thresholded images wsolevaluation finds contours in, one per threshold:
+/// the map quantised to 8 bits (all maps reach 255) above each of results.json's cuts.
+fn thresholded(case: &Case) -> Vec<Vec<bool>> {
+    let cuts: Vec<u8> = serde_json::from_value(results()["uint8_cut_per_threshold"].clone()).expect("cuts");
+    let low = case.map.iter().copied().fold(f32::INFINITY, f32::min);
+    let high = case.map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let range = f64::from(high) - f64::from(low);
+    let quantised: Vec<u8> = case
+        .map
+        .iter()
+        .map(|&v| ((f64::from(v) - f64::from(low)) / range * 255.0) as u8)
+        .collect();
+    cuts.iter().map(|&cut| quantised.iter().map(|&v| v > cut).collect()).collect()
+}
+
+fn assert_best_ious_match(metric: &MaxBoxAcc, fixture: &str) {
+    let expected = npy::read::<f64>(&fixtures().join("max_box_acc").join(fixture)).expect("fixture");
     let cases = cases();
     assert_eq!(expected.shape(), [cases.len(), 100]);
     for (i, case) in cases.iter().enumerate() {
         let ours = metric.best_ious(&case.map, &case.truth);
+        assert_eq!(ours.len(), 100);
         for (t, (a, b)) in ours.iter().zip(expected.slice(ndarray::s![i, ..])).enumerate() {
             assert!((a - b).abs() <= 1e-12, "case {i} threshold {t}: {a} vs wsolevaluation's {b}");
         }
@@ -68,32 +89,49 @@ fn best_ious_match_wsolevaluation_at_every_threshold() {
 }
 
 #[test]
+fn best_ious_match_wsolevaluation_at_every_threshold() {
+    assert_best_ious_match(&MaxBoxAcc::new(0.01, vec![30, 50, 70]), "best_iou.multi_contour.npy");
+}
+
+#[test]
+fn best_ious_of_the_largest_contour_match_wsolevaluation_at_every_threshold() {
+    let metric = MaxBoxAcc::new(0.01, vec![30, 50, 70]).with_contours(Contours::Largest);
+    assert_best_ious_match(&metric, "best_iou.largest_contour.npy");
+}
+
+#[test]
 fn contour_boxes_are_as_many_as_opencv_finds() {
     let expected = npy::read::<i64>(&fixtures().join("max_box_acc/num_boxes.multi_contour.npy")).expect("fixture");
-    let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("max_box_acc/results.json")).expect("json")).expect("json");
-    let cuts: Vec<u8> = serde_json::from_value(results["uint8_cut_per_threshold"].clone()).expect("cuts");
     for (i, case) in cases().iter().enumerate() {
-        let low = case.map.iter().copied().fold(f32::INFINITY, f32::min);
-        let high = case.map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let range = f64::from(high) - f64::from(low);
-        let quantised: Vec<u8> = case
-            .map
-            .iter()
-            .map(|&v| ((f64::from(v) - f64::from(low)) / range * 255.0) as u8)
-            .collect();
-        for (t, &cut) in cuts.iter().enumerate() {
-            let foreground: Vec<bool> = quantised.iter().map(|&v| v > cut).collect();
-            let count = contour_boxes(&foreground, 224, 224).len() as i64;
+        for (t, foreground) in thresholded(case).iter().enumerate() {
+            let count = contour_boxes(foreground, 224, 224).len() as i64;
             assert_eq!(count, expected[[i, t]], "case {i} threshold {t}");
         }
     }
 }
 
 #[test]
-fn dataset_scores_match_max_box_acc_v2() {
-    let metric = MaxBoxAcc::new(0.01, vec![30, 50, 70]);
-    let scores: Vec<Score> = cases()
+fn the_largest_contour_box_is_the_one_opencv_keeps() {
+    let expected = npy::read::<i64>(&fixtures().join("max_box_acc/boxes.largest_contour.npy")).expect("fixture");
+    let cases = cases();
+    assert_eq!(expected.shape(), [cases.len(), 100, 4]);
+    for (i, case) in cases.iter().enumerate() {
+        for (t, foreground) in thresholded(case).iter().enumerate() {
+            let b = largest_contour_box(foreground, 224, 224);
+            let want = PixelBox {
+                x0: expected[[i, t, 0]],
+                y0: expected[[i, t, 1]],
+                x1: expected[[i, t, 2]],
+                y1: expected[[i, t, 3]],
+            };
+            assert_eq!(b, want, "case {i} threshold {t}");
+        }
+    }
+}
+
+/// Per-photo scores as `Metric::score` gives them, from `metric`'s best IoUs.
+fn scores(metric: &MaxBoxAcc) -> Vec<Score> {
+    cases()
         .iter()
         .map(|c| {
             let ious = metric.best_ious(&c.map, &c.truth);
@@ -102,17 +140,20 @@ fn dataset_scores_match_max_box_acc_v2() {
                 curve: (0..100).map(|t| f64::from(t) * 0.01).zip(ious).collect(),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// `summarise` over `scores` gives results.json's figures under `key`, the mean named `mean`.
+fn assert_summary_matches(metric: &dyn Metric, scores: &[Score], key: &str, mean: &str) {
     let refs: Vec<&Score> = scores.iter().collect();
     let stats = metric.summarise(&refs).expect("summary");
-    let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("max_box_acc/results.json")).expect("json")).expect("json");
-    let multi = &results["multi_contour"];
+    let results = results();
+    let figures = &results[key];
     let want = [
-        ("MaxBoxAccV2", multi["mean_over_iou_thresholds"].as_f64()),
-        ("IoU@30", multi["max_box_acc"]["30"].as_f64()),
-        ("IoU@50", multi["max_box_acc"]["50"].as_f64()),
-        ("IoU@70", multi["max_box_acc"]["70"].as_f64()),
+        (mean, figures["mean_over_iou_thresholds"].as_f64()),
+        ("IoU@30", figures["max_box_acc"]["30"].as_f64()),
+        ("IoU@50", figures["max_box_acc"]["50"].as_f64()),
+        ("IoU@70", figures["max_box_acc"]["70"].as_f64()),
     ];
     assert_eq!(stats.len(), want.len());
     for (stat, (name, value)) in stats.iter().zip(want) {
@@ -124,4 +165,29 @@ fn dataset_scores_match_max_box_acc_v2() {
             stat.value
         );
     }
+}
+
+#[test]
+fn dataset_scores_match_max_box_acc_v2() {
+    let metric = MaxBoxAcc::new(0.01, vec![30, 50, 70]);
+    assert_summary_matches(&metric, &scores(&metric), "multi_contour", "MaxBoxAccV2");
+}
+
+#[test]
+fn dataset_scores_match_max_box_acc_with_the_largest_contour() {
+    let metric = MaxBoxAcc::new(0.01, vec![30, 50, 70]).with_contours(Contours::Largest);
+    let scores = scores(&metric);
+    assert_summary_matches(&metric, &scores, "largest_contour", "MaxBoxAcc-mean");
+    // The same through the registry, with the parameter read by `build`.
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let params = common::params("max-box-acc", &[("contours", toml::Value::String("largest".into()))]);
+    let built = registry.metric("max-box-acc", &params, &ctx).expect("metric");
+    assert_summary_matches(built.as_ref(), &scores, "largest_contour", "MaxBoxAcc-mean");
+    let params = common::params("max-box-acc", &[("contours", toml::Value::String("biggest".into()))]);
+    let error = registry
+        .metric("max-box-acc", &params, &ctx)
+        .err()
+        .expect("an unknown choice is refused");
+    assert!(error.to_string().contains("all, largest"), "{error}");
 }

@@ -1,6 +1,7 @@
 //! One module per `nas` subcommand.
 
 pub mod bench;
+pub mod classwise;
 pub mod features;
 pub mod list;
 pub mod pipeline;

@@ -2,4 +2,5 @@
 
 pub mod kmeans;
 pub mod kmeans_batch;
+pub mod knn;
 pub mod ward;

@@ -2,4 +2,5 @@
 
 pub mod auc_lerf;
 pub mod auc_lerf_max;
+pub mod cluster_saliency;
 pub mod max_box_acc;

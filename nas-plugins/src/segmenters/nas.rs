@@ -299,6 +299,11 @@ impl Nas {
             .collect()
     }
 
+    /// The grid the features are computed on for an input of `[height, width]`.
+    pub fn grid(&self, input: [usize; 2]) -> [usize; 2] {
+        self.grid.unwrap_or(input)
+    }
+
     /// The number of clusters.
     pub fn k(&self) -> usize {
         self.k

@@ -32,19 +32,27 @@ impl PixelBox {
     }
 }
 
-/// Extent of a region: smallest and largest column and row.
+/// Extent of a region: smallest and largest column and row, and where it starts.
 #[derive(Debug, Clone, Copy)]
-struct Extent {
-    x0: usize,
-    y0: usize,
-    x1: usize,
-    y1: usize,
-    touches_border: bool,
+pub(super) struct Extent {
+    /// Left-most column.
+    pub(super) x0: usize,
+    /// Top row.
+    pub(super) y0: usize,
+    /// Right-most column.
+    pub(super) x1: usize,
+    /// Bottom row.
+    pub(super) y1: usize,
+    /// Whether a pixel lies on the image's edge.
+    pub(super) touches_border: bool,
+    /// Index of its first pixel in raster order (top row, then left-most column), where
+    /// OpenCV's border following starts its outer border.
+    pub(super) first: usize,
 }
 
 /// Labels the regions of pixels where `inside` holds, with 8- or 4-connectivity, and returns
-/// each region's extent.
-fn regions(width: usize, height: usize, inside: impl Fn(usize) -> bool, eight: bool) -> Vec<Extent> {
+/// each region's extent, in raster order of their first pixels.
+pub(super) fn regions(width: usize, height: usize, inside: impl Fn(usize) -> bool, eight: bool) -> Vec<Extent> {
     let mut seen = vec![false; width * height];
     let mut extents = Vec::new();
     let mut stack = Vec::new();
@@ -60,6 +68,7 @@ fn regions(width: usize, height: usize, inside: impl Fn(usize) -> bool, eight: b
             x1: 0,
             y1: 0,
             touches_border: false,
+            first: start,
         };
         while let Some(p) = stack.pop() {
             let (x, y) = (p % width, p / width);
@@ -90,30 +99,40 @@ fn regions(width: usize, height: usize, inside: impl Fn(usize) -> bool, eight: b
     extents
 }
 
-/// The boxes of every contour of `foreground` (row-major, `width x height`); wsolevaluation's
-/// single `[0, 0, 0, 0]` box when there is no foreground.
-pub fn contour_boxes(foreground: &[bool], width: usize, height: usize) -> Vec<PixelBox> {
-    let (last_x, last_y) = (width as i64 - 1, height as i64 - 1);
-    let rect = |x0: i64, y0: i64, x1: i64, y1: i64| PixelBox {
+/// wsolevaluation's single box when no contour is found.
+pub(super) const NO_BOX: PixelBox = PixelBox {
+    x0: 0,
+    y0: 0,
+    x1: 0,
+    y1: 0,
+};
+
+/// The box wsolevaluation makes from a contour whose points span columns `x0..=x1` and rows
+/// `y0..=y1` of a `width x height` map: `boundingRect`'s `x + w` and `y + h`, one past the last
+/// column and row, clipped to the last pixel.
+pub(super) fn contour_box(x0: i64, y0: i64, x1: i64, y1: i64, width: usize, height: usize) -> PixelBox {
+    PixelBox {
         x0,
         y0,
-        x1: (x1 + 1).min(last_x),
-        y1: (y1 + 1).min(last_y),
-    };
-    let mut boxes: Vec<PixelBox> = regions(width, height, |p| foreground[p], true)
+        x1: (x1 + 1).min(width as i64 - 1),
+        y1: (y1 + 1).min(height as i64 - 1),
+    }
+}
+
+/// The boxes of every contour of `foreground` (row-major, `width x height`); wsolevaluation's
+/// single `[0, 0, 0, 0]` box when there is no foreground. Pixels missing from a too short
+/// `foreground` count as background.
+pub fn contour_boxes(foreground: &[bool], width: usize, height: usize) -> Vec<PixelBox> {
+    let rect = |x0: i64, y0: i64, x1: i64, y1: i64| contour_box(x0, y0, x1, y1, width, height);
+    let mut boxes: Vec<PixelBox> = regions(width, height, |p| foreground.get(p) == Some(&true), true)
         .into_iter()
         .map(|e| rect(e.x0 as i64, e.y0 as i64, e.x1 as i64, e.y1 as i64))
         .collect();
     if boxes.is_empty() {
-        return vec![PixelBox {
-            x0: 0,
-            y0: 0,
-            x1: 0,
-            y1: 0,
-        }];
+        return vec![NO_BOX];
     }
     boxes.extend(
-        regions(width, height, |p| !foreground[p], false)
+        regions(width, height, |p| foreground.get(p) != Some(&true), false)
             .into_iter()
             .filter(|e| !e.touches_border)
             .map(|e| rect(e.x0 as i64 - 1, e.y0 as i64 - 1, e.x1 as i64 + 1, e.y1 as i64 + 1)),
