@@ -871,3 +871,41 @@ fn npy_u32(path: &Path) -> Vec<u32> {
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
 }
+
+#[test]
+fn only_splits_photos_by_whether_they_are_classified_correctly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stl = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/datasets/stl10_binary");
+    let mut explained = Vec::new();
+    for only in ["correct", "misclassified"] {
+        let dir = tmp.path().join(only);
+        let pipeline = tmp.path().join(format!("{only}.toml"));
+        std::fs::write(
+            &pipeline,
+            format!(
+                "out = {out:?}\nonly = \"{only}\"\ntarget = \"label\"\nresize = \"stretch\"\n[dataset]\nformat = \"stl10\"\nroot = {root:?}\n\
+                 [backbone]\nname = \"resnet18\"\nweights = \"random:3\"\nnum_classes = 10\n[[saliency]]\nname = \"gradient\"\n",
+                out = dir.display().to_string(),
+                root = stl.display().to_string(),
+            ),
+        )
+        .unwrap();
+        let out = nas(tmp.path(), &["run", pipeline.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out).1);
+        let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        let images = summary["images"].as_array().unwrap().clone();
+        assert_eq!(images.len(), 3);
+        for image in &images {
+            let correct = image["predicted"] == image["label"];
+            let skipped = image["skipped"].as_bool().unwrap_or(false);
+            assert_eq!(skipped, correct == (only == "misclassified"), "{only}: {image}");
+            assert_eq!(image["files"].as_array().map_or(0, Vec::len) > 0, !skipped, "{only}: {image}");
+        }
+        explained.push(images.iter().filter(|i| !i["skipped"].as_bool().unwrap_or(false)).count());
+    }
+    assert_eq!(
+        explained.iter().sum::<usize>(),
+        3,
+        "each photo is explained in exactly one of the two runs"
+    );
+}

@@ -44,6 +44,18 @@ pub enum Target {
     Label,
 }
 
+/// Which photos a run explains, by whether the backbone classifies them correctly (the paper's
+/// Table 1 splits its photos so).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Only {
+    /// Every photo.
+    All,
+    /// Photos whose predicted class is their label.
+    Correct,
+    /// Photos whose predicted class is not their label.
+    Misclassified,
+}
+
 /// A whole run, as read from a pipeline file or assembled by the CLI.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -57,6 +69,8 @@ pub struct Pipeline {
     pub batch: usize,
     /// Class to explain.
     pub target: Target,
+    /// Photos to explain, by classification (needs labels); the others are reported as skipped.
+    pub only: Only,
     /// The classifier.
     pub backbone: Option<ComponentSpec>,
     /// Superpixel methods (`[segmenter]`, or several `[[segmenter]]` tables to compare them),
@@ -75,6 +89,7 @@ const TOP_KEYS: &[&str] = &[
     "resize",
     "batch",
     "target",
+    "only",
     "backbone",
     "segmenter",
     "saliency",
@@ -179,7 +194,13 @@ impl Pipeline {
                 Some(v) => Ok(vec![spec_from_value(key, v)?]),
             }
         };
+        let only = match top.choice("only", "all", &["all", "correct", "misclassified"])?.as_str() {
+            "correct" => Only::Correct,
+            "misclassified" => Only::Misclassified,
+            _ => Only::All,
+        };
         Ok(Pipeline {
+            only,
             images,
             out,
             resize,
@@ -312,6 +333,26 @@ pub struct ImageReport {
     pub files: Vec<String>,
     /// Metric scores.
     pub scores: Vec<ScoreRow>,
+    /// Left out by the pipeline's `only` (its classification did not match).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
+}
+
+impl ImageReport {
+    /// The report of a photo before anything ran.
+    fn new(sample: &Sample) -> ImageReport {
+        ImageReport {
+            image: sample.photo.path.display().to_string(),
+            label: sample.annotation.label,
+            predicted: None,
+            target: None,
+            superpixels: None,
+            superpixels_by_segmenter: Vec::new(),
+            files: Vec::new(),
+            scores: Vec::new(),
+            skipped: false,
+        }
+    }
 }
 
 /// The components of a pipeline, created once and reused for every batch.
@@ -401,12 +442,54 @@ impl<'r> Runner<'r> {
                 .iter()
                 .map(|&i| self.source.load(i, self.pipeline.resize))
                 .collect::<Result<Vec<_>>>()?;
-            for report in self.run_batch(&samples)? {
+            let keep = self.selected(&samples)?;
+            let kept: Vec<Sample> = samples
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| k.is_none())
+                .map(|(s, _)| s.clone())
+                .collect();
+            let mut done = self.run_batch(&kept)?.into_iter();
+            for (sample, skip) in samples.iter().zip(keep) {
+                let report = match skip {
+                    None => done
+                        .next()
+                        .ok_or_else(|| NasError::InvalidInput("pipeline: a photo of the batch got no report".into()))?,
+                    Some(predicted) => ImageReport {
+                        skipped: true,
+                        predicted: Some(predicted),
+                        ..ImageReport::new(sample)
+                    },
+                };
                 on_image(&report);
                 reports.push(report);
             }
         }
         Ok(reports)
+    }
+
+    /// For each sample, `None` to explain it or `Some(predicted class)` when `only` leaves it out.
+    fn selected(&self, samples: &[Sample]) -> Result<Vec<Option<usize>>> {
+        let (Some(backbone), true) = (&self.backbone, self.pipeline.only != Only::All) else {
+            return Ok(vec![None; samples.len()]);
+        };
+        let photos: Vec<_> = samples.iter().map(|s| &s.photo).collect();
+        let input = normalise(&photos, backbone.info(), backbone.device())?;
+        let predicted = predicted_classes(&backbone.forward(input.detach()).logits)?;
+        samples
+            .iter()
+            .zip(predicted)
+            .map(|(sample, p)| {
+                let label = sample.annotation.label.ok_or_else(|| {
+                    NasError::InvalidInput(format!(
+                        "{}: `only` needs each photo's class label; read the photos from a labelled [dataset]",
+                        sample.photo.path.display()
+                    ))
+                })?;
+                let wanted = (p == label) == (self.pipeline.only == Only::Correct);
+                Ok(if wanted { None } else { Some(p) })
+            })
+            .collect()
     }
 
     /// The class each sample's maps explain.
@@ -438,25 +521,16 @@ impl<'r> Runner<'r> {
 
     /// Processes one batch of photos.
     pub fn run_batch(&self, samples: &[Sample]) -> Result<Vec<ImageReport>> {
+        if samples.is_empty() {
+            return Ok(Vec::new());
+        }
         let refs: Vec<_> = samples.iter().map(|s| &s.photo).collect();
         let out = &self.pipeline.out;
         let input = match &self.backbone {
             Some(b) => Some(normalise(&refs, b.info(), b.device())?),
             None => None,
         };
-        let mut reports: Vec<ImageReport> = samples
-            .iter()
-            .map(|s| ImageReport {
-                image: s.photo.path.display().to_string(),
-                label: s.annotation.label,
-                predicted: None,
-                target: None,
-                superpixels: None,
-                superpixels_by_segmenter: Vec::new(),
-                files: Vec::new(),
-                scores: Vec::new(),
-            })
-            .collect();
+        let mut reports: Vec<ImageReport> = samples.iter().map(ImageReport::new).collect();
         let mut targets = Vec::new();
         if let (Some(backbone), Some(input)) = (&self.backbone, &input) {
             let logits = backbone.forward(input.clone().detach()).logits;

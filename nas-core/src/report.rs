@@ -147,6 +147,9 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
         if let Some(p) = report.predicted {
             facts.push(format!("predicted {p} ({})", escape(crate::imagenet::class_name(p).unwrap_or("?"))));
         }
+        if report.skipped {
+            facts.push("skipped (`only`)".to_string());
+        }
         if let Some(l) = report.label {
             facts.push(format!("label {l}"));
         }
@@ -204,6 +207,7 @@ mod tests {
             target: Some(285),
             superpixels: Some(16),
             superpixels_by_segmenter: Vec::new(),
+            skipped: false,
             files: vec![
                 file("a<b>.labels.npy"),
                 file("a<b>.png"),

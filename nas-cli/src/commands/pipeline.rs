@@ -4,7 +4,7 @@ use super::{backbone_params, resize};
 use crate::cli::{ExplainArgs, RunArgs, SegmentArgs, SegmenterArgs};
 use crate::session::Session;
 use crate::throughput::Throughput;
-use nas_core::pipeline::{write_summary, ComponentSpec, Pipeline, Runner, TableRow, Target};
+use nas_core::pipeline::{write_summary, ComponentSpec, Only, Pipeline, Runner, TableRow, Target};
 use nas_core::Images;
 use nas_core::{NasError, Params, Result};
 
@@ -54,6 +54,7 @@ pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
         resize: resize(&args.model),
         batch: args.model.batch.max(1),
         target: Target::Predicted,
+        only: Only::All,
         backbone: Some(ComponentSpec {
             name: args.model.backbone.clone(),
             params: backbone_params(&args.model),
@@ -92,6 +93,7 @@ pub fn explain(session: &Session, args: &ExplainArgs) -> Result<()> {
         resize: resize(&args.model),
         batch: args.model.batch.max(1),
         target: args.target.map_or(Target::Predicted, Target::Class),
+        only: Only::All,
         backbone: Some(backbone),
         segmenters: segmenter.map(|s| (s.name.clone(), s)).into_iter().collect(),
         saliency: vec![saliency],
@@ -128,6 +130,9 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
             let mut parts = Vec::new();
             if let Some(p) = r.predicted {
                 parts.push(format!("predicted {p} ({})", nas_core::imagenet::class_name(p).unwrap_or("?")));
+            }
+            if r.skipped {
+                parts.push("skipped (`only`)".to_string());
             }
             if let Some(n) = r.superpixels {
                 parts.push(format!("{n} superpixels"));
