@@ -1,5 +1,6 @@
-"""References for the `lrp` saliency method: zennit 0.5.1's EpsilonPlusFlat and
-EpsilonAlpha2Beta1Flat composites (the latter written `-alpha2beta1`) with the canonizer of each network (ResNetCanonizer; VGG-16 has no BatchNorm), Gradient attributor with
+"""References for the `lrp` saliency method: zennit 0.5.1's EpsilonPlusFlat,
+EpsilonAlpha2Beta1Flat (written `-alpha2beta1`) and EpsilonGammaBox (written `-gammabox`; ZBox
+bounds: the normalised values of black and white pixels, per channel) composites with the canonizer of each network (ResNetCanonizer; VGG-16 has no BatchNorm), Gradient attributor with
 the predicted class's one-hot vector as output relevance, summed over colour channels, on
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
@@ -11,7 +12,7 @@ Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from zennit.attribution import Gradient
-from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonPlusFlat
+from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlusFlat
 from zennit.torchvision import ResNetCanonizer
 
 shared, parity, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -24,7 +25,9 @@ for arch, weights, canonizers in [("resnet18", os.path.join(shared, "weights/res
     m = getattr(torchvision.models, arch)()
     m.load_state_dict(torch.load(weights, map_location="cpu")); m.eval()
     target = int(m(x).argmax())
-    for suffix, composite in [("", EpsilonPlusFlat), ("-alpha2beta1", EpsilonAlpha2Beta1Flat)]:
+    bounds = [torch.tensor([(v - m) / sd for m, sd in zip([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])], dtype=torch.float32)[None, :, None, None].expand_as(x) for v in (0.0, 1.0)]
+    gamma_box = lambda canonizers: EpsilonGammaBox(low=bounds[0], high=bounds[1], canonizers=canonizers)
+    for suffix, composite in [("", EpsilonPlusFlat), ("-alpha2beta1", EpsilonAlpha2Beta1Flat), ("-gammabox", gamma_box)]:
         with Gradient(model=m, composite=composite(canonizers=canonizers)) as attributor:
             _, relevance = attributor(x.clone(), torch.eye(1000)[[target]])
         sal = relevance.sum(1)[0].detach().numpy().astype(np.float32)

@@ -1,7 +1,8 @@
-//! Layer-wise Relevance Propagation (Bach et al. 2015) with zennit's `EpsilonPlusFlat` or
-//! `EpsilonAlpha2Beta1Flat` composite and canonizers (`ResNetCanonizer`, BatchNorm merged into the
-//! convolutions): Flat for the first convolution, ZPlus or AlphaBeta(2, 1) for the others,
-//! Epsilon for dense layers, Norm for residual sums and
+//! Layer-wise Relevance Propagation (Bach et al. 2015) with zennit's `EpsilonPlusFlat`,
+//! `EpsilonAlpha2Beta1Flat` or `EpsilonGammaBox` composite and canonizers (`ResNetCanonizer`,
+//! BatchNorm merged into the convolutions): Flat (ZBox for EpsilonGammaBox) for the first
+//! convolution, ZPlus, AlphaBeta(2, 1) or Gamma for the others, Epsilon for dense layers, Norm
+//! for residual sums and
 //! average pools, ReLUs passed through, max pools by their gradient. The relevance starts as the
 //! target's one-hot vector at the logits, as zennit's attributors are usually called, and is
 //! summed over colour channels. Rules are in [`rules`]; this module walks the networks it knows
@@ -10,19 +11,37 @@
 pub mod rules;
 
 use super::gradient::{reduce_channels, ChannelReduction};
-use crate::backbones::layers::{global_average, max_pool};
+use crate::backbones::layers::{global_average, max_pool, Conv2d};
 use crate::backbones::resnet::ResNet;
 use crate::backbones::vgg::{Vgg16, POOL_SIDE};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, BackboneInfo, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+
+/// The rule for convolutions after the first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ConvRule {
+    /// `(alpha, beta)`: `(1, 0)` is ZPlus.
+    AlphaBeta([f64; 2]),
+    /// Gamma with its `gamma`.
+    Gamma(f64),
+}
+
+/// The rule for the first convolution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FirstRule {
+    /// Equal shares.
+    Flat,
+    /// Bounded by the normalised images of black and white pixels.
+    ZBox,
+}
 
 /// The `lrp` saliency method.
 pub struct Lrp {
-    /// `(alpha, beta)` of the rule for convolutions after the first: `(1, 0)` is ZPlus.
-    conv_rule: [f64; 2],
+    conv_rule: ConvRule,
+    first_rule: FirstRule,
     /// The Epsilon rule's epsilon (dense layers).
     epsilon: f64,
     /// The other rules' stabiliser.
@@ -36,7 +55,13 @@ pub const LRP_PARAMS: &[ParamSpec] = &[
         name: "composite",
         kind: ParamKind::Str,
         default: "\"epsilon-plus-flat\"",
-        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions) or epsilon-alpha2-beta1-flat",
+        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions), epsilon-alpha2-beta1-flat or epsilon-gamma-box (ZBox first layer, Gamma convolutions)",
+    },
+    ParamSpec {
+        name: "gamma",
+        kind: ParamKind::Float,
+        default: "0.25",
+        doc: "the Gamma rule's gamma (epsilon-gamma-box; zennit's default)",
     },
     ParamSpec {
         name: "epsilon",
@@ -64,22 +89,48 @@ impl Lrp {
         let composite = params.choice(
             "composite",
             "epsilon-plus-flat",
-            &["epsilon-plus-flat", "epsilon-alpha2-beta1-flat"],
+            &["epsilon-plus-flat", "epsilon-alpha2-beta1-flat", "epsilon-gamma-box"],
         )?;
+        let gamma = params.float("gamma", 0.25, 0.0, 1e6)?;
+        let (conv_rule, first_rule) = match composite.as_str() {
+            "epsilon-alpha2-beta1-flat" => (ConvRule::AlphaBeta([2.0, 1.0]), FirstRule::Flat),
+            "epsilon-gamma-box" => (ConvRule::Gamma(gamma), FirstRule::ZBox),
+            _ => (ConvRule::AlphaBeta([1.0, 0.0]), FirstRule::Flat),
+        };
         Ok(Lrp {
-            conv_rule: if composite == "epsilon-alpha2-beta1-flat" {
-                [2.0, 1.0]
-            } else {
-                [1.0, 0.0]
-            },
+            conv_rule,
+            first_rule,
             epsilon: params.float("epsilon", 1e-6, 0.0, 1e6)?,
             stabilizer: params.float("stabilizer", 1e-6, 0.0, 1e6)?,
             reduction: ChannelReduction::from_params(params)?,
         })
     }
 
+    /// Relevance at the input of a convolution after the first.
+    fn conv(&self, conv: &Conv2d, x: NasTensor<4>, relevance: NasTensor<4>) -> Result<NasTensor<4>> {
+        match self.conv_rule {
+            ConvRule::AlphaBeta(ab) => rules::conv_alpha_beta(conv, x, relevance, ab, self.stabilizer),
+            ConvRule::Gamma(gamma) => rules::conv_gamma(conv, x, relevance, gamma, self.stabilizer),
+        }
+    }
+
+    /// Relevance at the photo, from the first convolution; ZBox's bounds are the normalised
+    /// values of black and white, channel by channel.
+    fn first(&self, conv: &Conv2d, x: NasTensor<4>, relevance: NasTensor<4>, info: &BackboneInfo) -> Result<NasTensor<4>> {
+        match self.first_rule {
+            FirstRule::Flat => rules::conv_flat(conv, &x, relevance, self.stabilizer),
+            FirstRule::ZBox => {
+                let bound = |pixel: f32| {
+                    let values: Vec<f32> = (0..3).map(|c| (pixel - info.mean[c]) / info.std[c]).collect();
+                    NasTensor::<4>::from_data(TensorData::new(values, [1, 3, 1, 1]), &x.device())
+                };
+                rules::conv_zbox(conv, x.clone(), [bound(0.0), bound(1.0)], relevance, self.stabilizer)
+            }
+        }
+    }
+
     /// Relevance at the input of a ResNet, from `relevance` at its logits.
-    fn resnet(&self, net: &ResNet, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
+    fn resnet(&self, net: &ResNet, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
         // The forward pass, keeping what each rule needs: every block's input, the inputs of its
         // branch's convolutions, the branch's output and the shortcut.
         struct Trace {
@@ -121,20 +172,20 @@ impl Lrp {
             let mut split = rules::norm(&[trace.branch.clone(), trace.shortcut.clone()], |_, x| x, r, self.stabilizer)?;
             let (mut branch, shortcut) = (split.remove(0), split.remove(0));
             for (conv, x) in block.convs.iter().zip(&trace.branch_inputs).rev() {
-                branch = rules::conv_alpha_beta(conv.folded(), x.clone(), branch, self.conv_rule, self.stabilizer)?;
+                branch = self.conv(conv.folded(), x.clone(), branch)?;
             }
             let shortcut = match &block.downsample {
-                Some(d) => rules::conv_alpha_beta(d.folded(), trace.input.clone(), shortcut, self.conv_rule, self.stabilizer)?,
+                Some(d) => self.conv(d.folded(), trace.input.clone(), shortcut)?,
                 None => shortcut,
             };
             r = branch + shortcut;
         }
         let r = rules::max_pool_gradient(stem, 3, 2, 1, r)?;
-        rules::conv_flat(net.stem.folded(), &input, r, self.stabilizer)
+        self.first(net.stem.folded(), input, r, info)
     }
 
     /// Relevance at the input of VGG-16, from `relevance` at its logits.
-    fn vgg16(&self, net: &Vgg16, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
+    fn vgg16(&self, net: &Vgg16, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
         // Per stage, the inputs of its convolutions, and the input of its max pool.
         let mut stages = Vec::with_capacity(net.stages.len());
         let mut h = input;
@@ -167,11 +218,10 @@ impl Lrp {
         for (s, (convs, (inputs, pool_input))) in net.stages.iter().zip(stages).enumerate().rev() {
             r = rules::max_pool_gradient(pool_input, 2, 2, 0, r)?;
             for (c, (conv, x)) in convs.iter().zip(inputs).enumerate().rev() {
-                // The first convolution of the network takes the Flat rule.
                 r = if (s, c) == (0, 0) {
-                    rules::conv_flat(conv, &x, r, self.stabilizer)?
+                    self.first(conv, x, r, info)?
                 } else {
-                    rules::conv_alpha_beta(conv, x, r, self.conv_rule, self.stabilizer)?
+                    self.conv(conv, x, r)?
                 };
             }
         }
@@ -212,9 +262,9 @@ impl Saliency for Lrp {
         let _scope = nas_core::differentiable::differentiable();
         let any = backbone.as_any();
         let attribution = if let Some(net) = any.and_then(|a| a.downcast_ref::<ResNet>()) {
-            self.resnet(net, input.clone(), relevance)?
+            self.resnet(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vgg16>()) {
-            self.vgg16(net, input.clone(), relevance)?
+            self.vgg16(net, input.clone(), relevance, backbone.info())?
         } else {
             return Err(NasError::InvalidInput(format!(
                 "lrp: no relevance walk for backbone `{}`; lrp supports resnet18, resnet50 and vgg16",
@@ -232,7 +282,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat or EpsilonAlpha2Beta1Flat composite and canonizers (resnet18, resnet50, vgg16)",
+        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (resnet18, resnet50, vgg16)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }

@@ -77,6 +77,64 @@ pub fn conv_alpha_beta(
     Ok(positive * alpha - negative * beta)
 }
 
+/// `1` where `z > 0` (or, with `negative`, where `z < 0`), `0` elsewhere, zero included.
+fn sign_mask<const D: usize>(z: NasTensor<D>, negative: bool) -> NasTensor<D> {
+    let sign = z.detach().sign();
+    if negative { sign.neg() } else { sign }.clamp_min(0.0)
+}
+
+/// Gamma (zennit's generalised form): weights and bias get `gamma` times their positive part
+/// added; positive outputs share their relevance among the contributions that raise the output
+/// (positive inputs through the raised weights and bias, negative inputs through the lowered
+/// weights), negative outputs among those that lower it, and zero outputs pass nothing.
+pub fn conv_gamma(conv: &Conv2d, x: NasTensor<4>, relevance: NasTensor<4>, gamma: f64, stabilizer: f64) -> Result<NasTensor<4>> {
+    let (weight, bias, _) = conv.parts();
+    let raised = weight.clone() + weight.clone().clamp_min(0.0) * gamma;
+    let lowered = weight.clone() + weight.clone().clamp_max(0.0) * gamma;
+    let raised_bias = bias.clone() + bias.clone().clamp_min(0.0) * gamma;
+    let lowered_bias = bias.clone() + bias.clone().clamp_max(0.0) * gamma;
+    let output = conv2d(x.clone(), weight.clone(), Some(bias.clone()), conv.options());
+    let (x_pos, x_neg) = (x.clone().clamp_min(0.0), x.clamp_max(0.0));
+    let inputs = [x_pos, x_neg];
+    // Positive inputs through `w_for_pos` and `b`, negative ones through `w_for_neg`, for the
+    // outputs of one sign.
+    let share = |w_for_pos: &NasTensor<4>, b: &NasTensor<1>, w_for_neg: &NasTensor<4>, negative: bool| -> Result<NasTensor<4>> {
+        let apply = |i: usize, x: NasTensor<4>| match i {
+            0 => conv2d(x, w_for_pos.clone(), Some(b.clone()), conv.options()),
+            _ => conv2d(x, w_for_neg.clone(), None, conv.options()),
+        };
+        let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
+        let s = sign_mask(output.clone(), negative) * relevance.clone() / stabilize(z, stabilizer);
+        let back = transposed(&inputs, apply, s)?;
+        Ok(inputs[0].clone() * back[0].clone() + inputs[1].clone() * back[1].clone())
+    };
+    Ok(share(&raised, &raised_bias, &lowered, false)? + share(&lowered, &lowered_bias, &raised, true)?)
+}
+
+/// ZBox (Montavon et al. 2017) for the first layer of inputs bounded by `low` and `high` (each
+/// broadcast over the input): the contributions of the input, less those of the lowest inputs
+/// through the positive weights and of the highest through the negative weights.
+pub fn conv_zbox(
+    conv: &Conv2d,
+    x: NasTensor<4>,
+    [low, high]: [NasTensor<4>; 2],
+    relevance: NasTensor<4>,
+    stabilizer: f64,
+) -> Result<NasTensor<4>> {
+    let (weight, bias, _) = conv.parts();
+    let parts = [
+        (weight.clone(), bias.clone()),
+        (weight.clone().clamp_min(0.0), bias.clone().clamp_min(0.0)),
+        (weight.clone().clamp_max(0.0), bias.clone().clamp_max(0.0)),
+    ];
+    let apply = |i: usize, x: NasTensor<4>| conv2d(x, parts[i].0.clone(), Some(parts[i].1.clone()), conv.options());
+    let inputs = [x.clone(), low * x.ones_like(), high * x.ones_like()];
+    let z = apply(0, inputs[0].clone()) - apply(1, inputs[1].clone()) - apply(2, inputs[2].clone());
+    let s = relevance / stabilize(z, stabilizer);
+    let back = transposed(&inputs, apply, s)?;
+    Ok(inputs[0].clone() * back[0].clone() - inputs[1].clone() * back[1].clone() - inputs[2].clone() * back[2].clone())
+}
+
 /// Flat: every input of a receptive field gets an equal share (ones for inputs and weights, no
 /// bias), for the first layer.
 pub fn conv_flat(conv: &Conv2d, x: &NasTensor<4>, relevance: NasTensor<4>, stabilizer: f64) -> Result<NasTensor<4>> {
