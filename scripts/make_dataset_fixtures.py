@@ -8,6 +8,13 @@ wsolevaluation's metadata allows) and the rocket. expected_boxes.json holds each
 boxes after wsolevaluation's resize to 224 x 224 (`resize_bbox`: `int(x * 224 / width)`), with
 `x1 = x + width` as in its metadata.
 
+wsolevaluation metadata (wsol/CUB/test: image_ids.txt, class_labels.txt, image_sizes.txt,
+localization.txt with `path,x0,y0,x1,y1`) for the same CUB test photos, paths relative to
+CUB_200_2011/images, as wsolevaluation's metadata/CUB/test lays them out.
+
+torchvision's ImageFolder over CUB_200_2011/images: image_folder_expected.json lists its samples
+(path relative to that folder, class index) and classes.
+
 STL-10: `test_X.bin` holds the photos resized to 96 x 96 in STL-10's byte order (per photo,
 channel by channel, column by column), `test_y.bin` one class byte (1 to 10) each. The classes are
 only there to test the format (the coffee cup is not a truck). stl10-expected/ holds the photos as
@@ -98,6 +105,31 @@ def write_stl10():
         image.save(os.path.join(expected, f"{i}-class{label}.png"))
 
 
+def write_wsol_and_image_folder():
+    root = os.path.join(OUT, "wsol", "CUB", "test")
+    shutil.rmtree(os.path.join(OUT, "wsol"), ignore_errors=True)
+    os.makedirs(root)
+    ids, labels, sizes, boxes = [], [], [], []
+    for image_id, photo, class_id, is_train, photo_boxes in CUB:
+        if is_train:
+            continue
+        relative = f"{CLASSES[class_id - 1]}/{photo.capitalize()}_{image_id:04d}.jpg"
+        height, width = getattr(skimage.data, photo)().shape[:2]
+        ids.append(relative)
+        labels.append(f"{relative},{class_id - 1}")
+        sizes.append(f"{relative},{width},{height}")
+        boxes += [f"{relative},{x},{y},{x + w},{y + h}" for x, y, w, h in photo_boxes]
+    for name, lines in [("image_ids", ids), ("class_labels", labels), ("image_sizes", sizes), ("localization", boxes)]:
+        with open(os.path.join(root, f"{name}.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    images = os.path.join(OUT, "CUB_200_2011", "images")
+    folder = torchvision.datasets.ImageFolder(images)
+    samples = [[os.path.relpath(p, images), c] for p, c in folder.samples]
+    with open(os.path.join(OUT, "image_folder_expected.json"), "w") as f:
+        json.dump({"classes": folder.classes, "samples": samples}, f, indent=1)
+
+
 if __name__ == "__main__":
     write_cub()
+    write_wsol_and_image_folder()
     write_stl10()

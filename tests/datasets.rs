@@ -14,6 +14,7 @@ fn spec(format: &str, root: &Path, split: &str) -> DatasetSpec {
     DatasetSpec {
         format: format.into(),
         root: root.to_path_buf(),
+        images: None,
         split: split.into(),
         per_class: None,
         limit: None,
@@ -146,4 +147,47 @@ fn damaged_stl10_files_are_refused_with_what_was_expected() {
     std::fs::write(dir.path().join("test_y.bin"), [4u8, 1]).expect("write");
     let err = open(spec("stl10", dir.path(), "test")).expect_err("short labels").to_string();
     assert!(err.contains("2 labels for 3 photos"), "{err}");
+}
+
+#[test]
+fn wsolevaluation_metadata_gives_the_same_photos_labels_and_boxes_as_cub() {
+    let images = fixtures().join("CUB_200_2011/images");
+    let source = open(DatasetSpec {
+        images: Some(images.clone()),
+        ..spec("wsol-metadata", &fixtures().join("wsol/CUB/test"), "all")
+    })
+    .expect("metadata");
+    let cub = open(spec("cub-200-2011", &fixtures().join("CUB_200_2011"), "test")).expect("cub");
+    assert_eq!(source.len(), cub.len());
+    for i in 0..cub.len() {
+        let (a, b) = (
+            source.load(i, Some(Resize::STRETCH_224)).expect("photo"),
+            cub.load(i, Some(Resize::STRETCH_224)).expect("photo"),
+        );
+        assert_eq!(a.photo.path, b.photo.path);
+        assert_eq!(a.annotation, b.annotation, "{}", a.photo.path.display());
+    }
+    let missing = open(spec("wsol-metadata", &fixtures().join("wsol/CUB/test"), "all")).expect_err("no images folder");
+    assert!(missing.to_string().contains("needs `images`"), "{missing}");
+}
+
+#[test]
+fn image_folders_are_listed_as_torchvision_lists_them() {
+    let root = fixtures().join("CUB_200_2011/images");
+    let source = open(spec("image-folder", &root, "all")).expect("image folder");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("image_folder_expected.json")).expect("json")).expect("json");
+    let classes: Vec<String> = serde_json::from_value(expected["classes"].clone()).expect("classes");
+    assert_eq!(source.class_names().map(<[String]>::to_vec), Some(classes));
+    let samples: Vec<(String, usize)> = serde_json::from_value(expected["samples"].clone()).expect("samples");
+    assert_eq!(source.len(), samples.len());
+    for (i, (path, class)) in samples.iter().enumerate() {
+        assert_eq!(source.label(i), Some(*class));
+        let sample = source.load(i, None).expect("photo");
+        assert_eq!(sample.photo.path, root.join(path));
+        assert!(sample.annotation.boxes.is_empty());
+    }
+    let empty = tempfile::tempdir().expect("temp dir");
+    let err = open(spec("image-folder", empty.path(), "all")).expect_err("no classes").to_string();
+    assert!(err.contains("no class folders"), "{err}");
 }

@@ -784,9 +784,19 @@ mod tests {
         let both = parse("images = [\"a.png\"]\n[dataset]\nformat = \"stl10\"\nroot = \"s\"\n").expect_err("both");
         assert!(both.to_string().contains("either `images` or a [dataset]"), "{both}");
         let format = parse("[dataset]\nformat = \"imagenet\"\nroot = \"s\"\n").expect_err("format");
-        assert!(format.to_string().contains("cub-200-2011, stl10"), "{format}");
+        assert!(
+            format.to_string().contains("cub-200-2011, image-folder, stl10, wsol-metadata"),
+            "{format}"
+        );
         let split = parse("[dataset]\nformat = \"stl10\"\nroot = \"s\"\nsplit = \"all\"\n").expect_err("split");
         assert!(split.to_string().contains("`split`"), "{split}");
+        let images = parse("[dataset]\nformat = \"stl10\"\nroot = \"s\"\nimages = \"i\"\n").expect_err("images");
+        assert!(images.to_string().contains("only used with format = \"wsol-metadata\""), "{images}");
+        let wsol = parse("[dataset]\nformat = \"wsol-metadata\"\nroot = \"m\"\nimages = \"i\"\n").expect("wsol");
+        let Images::Dataset(spec) = wsol.images else {
+            panic!("expected a dataset")
+        };
+        assert_eq!(spec.images.as_deref(), Some(Path::new("base/i")));
         let target = parse("images = \"a.png\"\ntarget = \"truth\"\n").expect_err("target");
         assert!(target.to_string().contains("\"predicted\" or \"label\""), "{target}");
     }

@@ -1,149 +1,81 @@
 //! CUB-200-2011 in its published folder layout: `images.txt`, `image_class_labels.txt`,
 //! `bounding_boxes.txt`, `train_test_split.txt`, `classes.txt` and `images/`.
 
-use super::annotate;
-use crate::annotation::{BoundingBox, Sample};
+use super::listed::{coordinate, Listed, PhotoList};
+use crate::annotation::BoundingBox;
 use crate::error::{NasError, Result};
-use crate::photo::{Photo, Resize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// One photo of the index.
-#[derive(Debug, Clone)]
-struct Entry {
-    path: PathBuf,
-    label: usize,
-    boxes: Vec<BoundingBox>,
-}
-
-/// The CUB-200-2011 index of one split.
-#[derive(Debug)]
-pub struct Cub {
-    entries: Vec<Entry>,
-    classes: Vec<String>,
-}
-
-impl Cub {
-    /// Reads the index files under `root` and keeps `split` (`train`, `test` or `all`).
-    pub fn open(root: &Path, split: &str) -> Result<Cub> {
-        if !root.is_dir() {
-            return Err(NasError::Dataset {
-                path: root.to_path_buf(),
-                reason: "not a folder; expected CUB-200-2011's folder (with images.txt and images/)".into(),
-            });
-        }
-        let images = read_table(&root.join("images.txt"), 1)?;
-        let labels = read_table(&root.join("image_class_labels.txt"), 1)?;
-        let splits = read_table(&root.join("train_test_split.txt"), 1)?;
-        let boxes_file = root.join("bounding_boxes.txt");
-        let classes_file = root.join("classes.txt");
-        let mut boxes: HashMap<String, Vec<BoundingBox>> = HashMap::new();
-        for (line, id, fields) in read_rows(&boxes_file, 4)? {
-            let number = |i: usize| -> Result<f64> {
-                fields[i]
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite() && *v >= 0.0)
-                    .ok_or_else(|| NasError::Dataset {
-                        path: boxes_file.clone(),
-                        reason: format!(
-                            "line {line}: `{}` is not a non-negative number (expected `id x y width height`)",
-                            fields[i]
-                        ),
-                    })
-            };
-            let (x, y, w, h) = (number(0)?, number(1)?, number(2)?, number(3)?);
-            boxes.entry(id).or_default().push(BoundingBox {
-                x0: x,
-                y0: y,
-                x1: x + w,
-                y1: y + h,
-            });
-        }
-        let classes: Vec<String> = read_rows(&classes_file, 1)?.into_iter().map(|(_, _, f)| f[0].clone()).collect();
-        let mut entries = Vec::new();
-        for (id, path) in &images.rows {
-            let find = |table: &Table, what: &str| -> Result<String> {
-                table.get(id).ok_or_else(|| NasError::Dataset {
-                    path: table.path.clone(),
-                    reason: format!("no line for image id {id} ({what}); images.txt lists it"),
+/// Reads the index files of a CUB-200-2011 folder and keeps `split` (`train`, `test` or `all`).
+pub fn open(root: &Path, split: &str) -> Result<PhotoList> {
+    if !root.is_dir() {
+        return Err(NasError::Dataset {
+            path: root.to_path_buf(),
+            reason: "not a folder; expected CUB-200-2011's folder (with images.txt and images/)".into(),
+        });
+    }
+    let images = read_table(&root.join("images.txt"), 1)?;
+    let labels = read_table(&root.join("image_class_labels.txt"), 1)?;
+    let splits = read_table(&root.join("train_test_split.txt"), 1)?;
+    let boxes_file = root.join("bounding_boxes.txt");
+    let classes_file = root.join("classes.txt");
+    let mut boxes: HashMap<String, Vec<BoundingBox>> = HashMap::new();
+    for (line, id, fields) in read_rows(&boxes_file, 4)? {
+        let number = |i: usize| coordinate(&fields[i], &boxes_file, line, "id x y width height");
+        let (x, y, w, h) = (number(0)?, number(1)?, number(2)?, number(3)?);
+        boxes.entry(id).or_default().push(BoundingBox {
+            x0: x,
+            y0: y,
+            x1: x + w,
+            y1: y + h,
+        });
+    }
+    let classes: Vec<String> = read_rows(&classes_file, 1)?.into_iter().map(|(_, _, f)| f[0].clone()).collect();
+    let mut entries = Vec::new();
+    for (id, path) in &images.rows {
+        let find = |table: &Table, what: &str| -> Result<String> {
+            table.get(id).ok_or_else(|| NasError::Dataset {
+                path: table.path.clone(),
+                reason: format!("no line for image id {id} ({what}); images.txt lists it"),
+            })
+        };
+        let class = find(&labels, "its class")?;
+        let label = class
+            .parse::<usize>()
+            .ok()
+            .filter(|c| (1..=classes.len()).contains(c))
+            .ok_or_else(|| NasError::Dataset {
+                path: labels.path.clone(),
+                reason: format!(
+                    "image id {id}: class `{class}` is not between 1 and {} (classes.txt)",
+                    classes.len()
+                ),
+            })?;
+        let is_train = match find(&splits, "its split")?.as_str() {
+            "1" => true,
+            "0" => false,
+            other => {
+                return Err(NasError::Dataset {
+                    path: splits.path.clone(),
+                    reason: format!("image id {id}: `{other}` is not 1 (train) or 0 (test)"),
                 })
-            };
-            let class = find(&labels, "its class")?;
-            let label = class
-                .parse::<usize>()
-                .ok()
-                .filter(|c| (1..=classes.len()).contains(c))
-                .ok_or_else(|| NasError::Dataset {
-                    path: labels.path.clone(),
-                    reason: format!(
-                        "image id {id}: class `{class}` is not between 1 and {} (classes.txt)",
-                        classes.len()
-                    ),
-                })?;
-            let is_train = match find(&splits, "its split")?.as_str() {
-                "1" => true,
-                "0" => false,
-                other => {
-                    return Err(NasError::Dataset {
-                        path: splits.path.clone(),
-                        reason: format!("image id {id}: `{other}` is not 1 (train) or 0 (test)"),
-                    })
-                }
-            };
-            let wanted = match split {
-                "train" => is_train,
-                "test" => !is_train,
-                _ => true,
-            };
-            if wanted {
-                entries.push(Entry {
-                    path: root.join("images").join(path),
-                    label: label - 1,
-                    boxes: boxes.get(id).cloned().unwrap_or_default(),
-                });
             }
+        };
+        let wanted = match split {
+            "train" => is_train,
+            "test" => !is_train,
+            _ => true,
+        };
+        if wanted {
+            entries.push(Listed {
+                path: root.join("images").join(path),
+                label: label - 1,
+                boxes: boxes.get(id).cloned().unwrap_or_default(),
+            });
         }
-        Ok(Cub { entries, classes })
     }
-
-    /// Keeps only the photos at `indices`.
-    pub(super) fn keep(self, indices: &[usize]) -> Cub {
-        Cub {
-            entries: indices.iter().map(|&i| self.entries[i].clone()).collect(),
-            classes: self.classes,
-        }
-    }
-
-    /// Number of photos.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether the split is empty.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Class of photo `index`, from 0.
-    pub fn label(&self, index: usize) -> usize {
-        self.entries[index].label
-    }
-
-    /// Class names, as in classes.txt (`001.Black_footed_Albatross`, ...).
-    pub fn class_names(&self) -> &[String] {
-        &self.classes
-    }
-
-    /// Decodes photo `index` with its class and boxes.
-    pub fn load(&self, index: usize, resize: Option<Resize>) -> Result<Sample> {
-        let entry = &self.entries[index];
-        let (photo, geometry) = Photo::open_with_geometry(&entry.path, resize)?;
-        Ok(Sample {
-            photo,
-            annotation: annotate(Some(entry.label), &entry.boxes, &geometry),
-        })
-    }
+    Ok(PhotoList::new(entries, classes))
 }
 
 /// An `id value` index file, in file order.

@@ -1,29 +1,37 @@
 //! Where a pipeline's photos come from: image files, or an annotated dataset in its published
-//! layout (CUB-200-2011 folders, STL-10 binaries) with classes and ground-truth boxes.
+//! layout (CUB-200-2011 folders, wsolevaluation's metadata, torchvision image folders, STL-10
+//! binaries) with classes and ground-truth boxes.
 
 mod cub;
+mod image_folder;
+mod listed;
 mod stl10;
+mod wsol_metadata;
 
-pub use cub::Cub;
+pub use listed::{Listed, PhotoList};
 pub use stl10::Stl10;
 
 use crate::annotation::{Annotation, Sample};
-use crate::error::Result;
+use crate::error::{NasError, Result};
 use crate::params::Params;
 use crate::photo::{Photo, Resize};
 use std::path::{Path, PathBuf};
 
 /// The dataset layouts the framework reads.
-pub const FORMATS: &[&str] = &["cub-200-2011", "stl10"];
+pub const FORMATS: &[&str] = &["cub-200-2011", "image-folder", "stl10", "wsol-metadata"];
 
 /// Which annotated dataset to read, as the `[dataset]` table of a pipeline gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetSpec {
     /// One of [`FORMATS`].
     pub format: String,
-    /// The dataset's folder (`CUB_200_2011`, `stl10_binary`).
+    /// The dataset's folder (`CUB_200_2011`, `stl10_binary`, an image folder's root, or a
+    /// wsolevaluation metadata folder such as `metadata/CUB/test`).
     pub root: PathBuf,
-    /// `train` or `test` (STL-10 also `unlabeled`; CUB also `all`).
+    /// For `wsol-metadata`: the folder the metadata's photo paths are relative to.
+    pub images: Option<PathBuf>,
+    /// `train` or `test` (STL-10 also `unlabeled`; CUB also `all`); `all` for the formats whose
+    /// root already is one split.
     pub split: String,
     /// Keep at most this many photos of each class (in file order), as the paper's "100 test
     /// images of each class".
@@ -42,12 +50,20 @@ impl DatasetSpec {
         let root = params
             .string("root")?
             .ok_or_else(|| params.error("root", "(missing)", "the dataset's folder"))?;
-        let splits: &[&str] = if format == "stl10" {
-            &["train", "test", "unlabeled"]
-        } else {
-            &["train", "test", "all"]
+        let (splits, default): (&[&str], &str) = match format.as_str() {
+            "stl10" => (&["train", "test", "unlabeled"], "test"),
+            "cub-200-2011" => (&["train", "test", "all"], "test"),
+            _ => (&["all"], "all"),
         };
-        let split = params.choice("split", "test", splits)?;
+        let split = params.choice("split", default, splits)?;
+        let images = match (format.as_str(), params.string("images")?) {
+            ("wsol-metadata", Some(images)) => Some(crate::pipeline::join_clean(base, &images)),
+            ("wsol-metadata", None) => {
+                return Err(params.error("images", "(missing)", "the folder the metadata's photo paths are relative to"))
+            }
+            (_, Some(images)) => return Err(params.error("images", images, "only used with format = \"wsol-metadata\"")),
+            (_, None) => None,
+        };
         let optional = |key: &str| -> Result<Option<usize>> {
             Ok(if params.contains(key) {
                 Some(params.usize(key, 1, 1, usize::MAX)?)
@@ -58,6 +74,7 @@ impl DatasetSpec {
         let spec = DatasetSpec {
             format,
             root: crate::pipeline::join_clean(base, &root),
+            images,
             split,
             per_class: optional("per_class")?,
             limit: optional("limit")?,
@@ -81,8 +98,8 @@ pub enum Images {
 pub enum Source {
     /// Photo files.
     Files(Vec<PathBuf>),
-    /// CUB-200-2011.
-    Cub(Cub),
+    /// Photo files with classes and boxes (CUB-200-2011, wsolevaluation metadata, image folders).
+    Listed(PhotoList),
     /// STL-10.
     Stl10(Stl10),
 }
@@ -93,15 +110,23 @@ impl Source {
         match images {
             Images::Files(paths) => Ok(Source::Files(paths.clone())),
             Images::Dataset(spec) => {
-                let source = match spec.format.as_str() {
-                    "stl10" => Source::Stl10(Stl10::open(&spec.root, &spec.split)?),
-                    _ => Source::Cub(Cub::open(&spec.root, &spec.split)?),
+                let source = match (spec.format.as_str(), &spec.images) {
+                    ("stl10", _) => Source::Stl10(Stl10::open(&spec.root, &spec.split)?),
+                    ("image-folder", _) => Source::Listed(image_folder::open(&spec.root)?),
+                    ("wsol-metadata", Some(images)) => Source::Listed(wsol_metadata::open(&spec.root, images)?),
+                    ("wsol-metadata", None) => {
+                        return Err(NasError::Dataset {
+                            path: spec.root.clone(),
+                            reason: "wsolevaluation metadata needs `images`, the folder its photo paths are relative to".into(),
+                        })
+                    }
+                    _ => Source::Listed(cub::open(&spec.root, &spec.split)?),
                 };
                 let labels = (0..source.len()).map(|i| source.label(i)).collect::<Vec<_>>();
                 let keep = subset(&labels, spec.per_class, spec.limit);
                 Ok(match source {
                     Source::Stl10(s) => Source::Stl10(s.keep(&keep)),
-                    Source::Cub(c) => Source::Cub(c.keep(&keep)),
+                    Source::Listed(c) => Source::Listed(c.keep(&keep)),
                     files => files,
                 })
             }
@@ -112,7 +137,7 @@ impl Source {
     pub fn len(&self) -> usize {
         match self {
             Source::Files(paths) => paths.len(),
-            Source::Cub(c) => c.len(),
+            Source::Listed(c) => c.len(),
             Source::Stl10(s) => s.len(),
         }
     }
@@ -126,7 +151,7 @@ impl Source {
     pub fn label(&self, index: usize) -> Option<usize> {
         match self {
             Source::Files(_) => None,
-            Source::Cub(c) => Some(c.label(index)),
+            Source::Listed(c) => Some(c.label(index)),
             Source::Stl10(s) => s.label(index),
         }
     }
@@ -135,7 +160,7 @@ impl Source {
     pub fn load(&self, index: usize, resize: Option<Resize>) -> Result<Sample> {
         match self {
             Source::Files(paths) => Ok(Sample::unannotated(Photo::open(&paths[index], resize)?)),
-            Source::Cub(c) => c.load(index, resize),
+            Source::Listed(c) => c.load(index, resize),
             Source::Stl10(s) => s.load(index, resize),
         }
     }
@@ -144,7 +169,7 @@ impl Source {
     pub fn class_names(&self) -> Option<&[String]> {
         match self {
             Source::Files(_) => None,
-            Source::Cub(c) => Some(c.class_names()),
+            Source::Listed(c) => Some(c.class_names()),
             Source::Stl10(s) => Some(s.class_names()),
         }
     }
