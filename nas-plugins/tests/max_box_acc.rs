@@ -191,3 +191,18 @@ fn dataset_scores_match_max_box_acc_with_the_largest_contour() {
         .expect("an unknown choice is refused");
     assert!(error.to_string().contains("all, largest"), "{error}");
 }
+
+#[test]
+fn a_finer_interval_keeps_every_shared_threshold() {
+    // interval 0.001 visits the 0.01 thresholds too (i * 0.01 == 10 i * 0.001 up to rounding of
+    // the cut, which the 8-bit level absorbs): the coarse curve is a subsequence of the fine one.
+    let coarse = MaxBoxAcc::new(0.01, vec![30, 50, 70]);
+    let fine = MaxBoxAcc::new(0.001, vec![30, 50, 70]);
+    for case in cases().iter().take(4) {
+        let (a, b) = (coarse.best_ious(&case.map, &case.truth), fine.best_ious(&case.map, &case.truth));
+        assert_eq!(b.len(), 1000);
+        for (i, v) in a.iter().enumerate() {
+            assert_eq!(*v, b[i * 10], "threshold {i}");
+        }
+    }
+}
