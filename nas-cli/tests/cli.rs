@@ -862,14 +862,16 @@ fn class_wise_clusters_are_fitted_then_shared_by_every_photo() {
     );
 }
 
-/// The values of a little-endian uint32 .npy file.
-fn npy_u32(path: &Path) -> Vec<u32> {
+/// The 4-byte values of a version-1 .npy file.
+fn npy_words(path: &Path) -> Vec<[u8; 4]> {
     let bytes = std::fs::read(path).unwrap();
     let header = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    bytes[10 + header..]
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    bytes[10 + header..].chunks_exact(4).map(|b| [b[0], b[1], b[2], b[3]]).collect()
+}
+
+/// The values of a little-endian uint32 .npy file.
+fn npy_u32(path: &Path) -> Vec<u32> {
+    npy_words(path).into_iter().map(u32::from_le_bytes).collect()
 }
 
 #[test]
@@ -908,4 +910,76 @@ fn only_splits_photos_by_whether_they_are_classified_correctly() {
         3,
         "each photo is explained in exactly one of the two runs"
     );
+}
+
+#[test]
+fn precomputed_maps_are_superpixelified_and_scored_like_built_in_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let common = |dir: &Path| {
+        vec![
+            "--backbone".to_string(),
+            "resnet18".into(),
+            "--weights".into(),
+            "random:0".into(),
+            "-k".into(),
+            "4".into(),
+            "--metric".into(),
+            "auc-lerf".into(),
+            "--param".into(),
+            "metric.steps=8".into(),
+            "--out".into(),
+            dir.display().to_string(),
+            photo().display().to_string(),
+        ]
+    };
+    let built_in = tmp.path().join("gradient");
+    let mut args = vec!["explain".to_string(), "--method".into(), "gradient".into()];
+    args.extend(common(&built_in));
+    let out = nas(tmp.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out).1);
+
+    // The same map as a (1, 3, H, W) float64 array, its signal in the first channel.
+    let map: Vec<f32> = npy_f32(&built_in.join("chelsea.gradient.npy"));
+    let maps = tmp.path().join("captum");
+    std::fs::create_dir_all(&maps).unwrap();
+    let mut values: Vec<f64> = map.iter().map(|&v| f64::from(v)).collect();
+    values.extend(std::iter::repeat_n(0.0, 2 * map.len()));
+    std::fs::write(maps.join("chelsea.attr.npy"), nas_core::npy::encode(&[1, 3, 224, 224], &values)).unwrap();
+    let read = tmp.path().join("read");
+    let mut args = vec![
+        "explain".to_string(),
+        "--method".into(),
+        "precomputed".into(),
+        "--param".into(),
+        format!("folder={:?}", maps.display().to_string()),
+        "--param".into(),
+        "pattern=\"{stem}.attr.npy\"".into(),
+    ];
+    args.extend(common(&read));
+    let out = nas(tmp.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert_eq!(npy_f32(&read.join("chelsea.precomputed.npy")), map);
+    assert_eq!(
+        npy_f32(&read.join("chelsea.precomputed.superpixel.npy")),
+        npy_f32(&built_in.join("chelsea.gradient.superpixel.npy"))
+    );
+    let scores = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("scores.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplit(',').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(scores(&read), scores(&built_in));
+
+    std::fs::write(maps.join("chelsea.attr.npy"), nas_core::npy::encode(&[7, 7], &[0.5f32; 49])).unwrap();
+    let out = nas(tmp.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("chelsea.attr.npy: the map is (7, 7)"), "{}", text(&out).1);
+}
+
+/// The values of a little-endian float32 .npy file.
+fn npy_f32(path: &Path) -> Vec<f32> {
+    npy_words(path).into_iter().map(f32::from_le_bytes).collect()
 }

@@ -71,6 +71,18 @@ pub trait Clusterer: Send + Sync {
 pub trait Saliency: Send + Sync {
     /// One `(H, W)` map per photo of the batch, for class `targets[i]` of photo `i`.
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>>;
+
+    /// [`Saliency::explain`] knowing which photos the batch holds, for methods that need their
+    /// names (maps computed elsewhere and read from files); pipelines call this one.
+    fn explain_photos(
+        &self,
+        backbone: &dyn Backbone,
+        input: &NasTensor<4>,
+        targets: &[usize],
+        _photos: &[&Photo],
+    ) -> Result<Vec<Array2<f32>>> {
+        self.explain(backbone, input, targets)
+    }
 }
 
 /// What a metric scores: one photo, its saliency map and, if any, its segmentation.

@@ -589,7 +589,7 @@ impl<'r> Runner<'r> {
             return Ok(reports);
         };
         for (method, saliency) in &self.saliency {
-            let maps = saliency.explain(backbone.as_ref(), input, &targets)?;
+            let maps = saliency.explain_photos(backbone.as_ref(), input, &targets, &refs)?;
             for (i, (photo, map)) in refs.iter().zip(&maps).enumerate() {
                 let stem = photo.stem();
                 let report = &mut reports[i];

@@ -4,6 +4,7 @@ pub mod grad_cam;
 pub mod gradient;
 pub mod integrated_gradients;
 pub mod lrp;
+pub mod precomputed;
 pub mod quadrature;
 pub mod rise;
 pub mod smoothgrad;
