@@ -191,3 +191,83 @@ fn image_folders_are_listed_as_torchvision_lists_them() {
     let err = open(spec("image-folder", empty.path(), "all")).expect_err("no classes").to_string();
     assert!(err.contains("no class folders"), "{err}");
 }
+
+#[test]
+fn per_class_needs_labels_and_unlabeled_photos_have_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(fixtures().join("stl10_binary/test_X.bin"), dir.path().join("unlabeled_X.bin")).expect("copy");
+    let unlabeled = open(spec("stl10", dir.path(), "unlabeled")).expect("unlabeled split");
+    assert_eq!((unlabeled.len(), unlabeled.label(0)), (3, None));
+    let err = open(DatasetSpec {
+        per_class: Some(1),
+        ..spec("stl10", dir.path(), "unlabeled")
+    })
+    .expect_err("no labels")
+    .to_string();
+    assert!(err.contains("`per_class` needs class labels"), "{err}");
+}
+
+#[test]
+fn boxes_the_centre_crop_removes_are_counted() {
+    let dir = damaged_cub(
+        "bounding_boxes.txt",
+        "1 30.0 0.0 370.0 300.0\n2 75.0 20.0 405.0 365.0\n4 0.0 0.0 50.0 50.0\n5 30.0 15.0 330.0 497.0\n",
+    );
+    std::fs::create_dir_all(dir.path().join("images")).expect("folder");
+    let source_images = fixtures().join("CUB_200_2011/images");
+    for class in ["001.Cat", "002.Coffee_cup", "003.Astronaut", "004.Rocket"] {
+        let to = dir.path().join("images").join(class);
+        std::fs::create_dir_all(&to).expect("folder");
+        for entry in std::fs::read_dir(source_images.join(class)).expect("folder") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let source = open(spec("cub-200-2011", dir.path(), "test")).expect("cub");
+    // Rocket_0004 (640 x 427) keeps its middle 224 columns from x = 80 of the 383 scaled ones:
+    // its top-left box is cut away.
+    let rocket = source.load(2, Some(Resize::default())).expect("photo");
+    assert!(rocket.photo.path.ends_with("Rocket_0004.jpg"));
+    assert_eq!((rocket.annotation.boxes.len(), rocket.annotation.boxes_cropped_away), (0, 1));
+    let cat = source.load(0, Some(Resize::default())).expect("photo");
+    assert_eq!((cat.annotation.boxes.len(), cat.annotation.boxes_cropped_away), (1, 0));
+}
+
+#[test]
+fn image_folders_find_photos_in_subfolders_and_refuse_repeated_stems() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let photo = fixtures().join("CUB_200_2011/images/001.Cat/Chelsea_0001.jpg");
+    for (folder, name) in [
+        ("cats/b", "one.jpg"),
+        ("cats/a-b", "two.jpg"),
+        ("cats", "three.JPG"),
+        ("dogs", "four.png.jpg"),
+    ] {
+        std::fs::create_dir_all(dir.path().join(folder)).expect("folder");
+        std::fs::copy(&photo, dir.path().join(folder).join(name)).expect("copy");
+    }
+    std::fs::write(dir.path().join("cats/notes.txt"), "not a photo").expect("write");
+    let source = open(spec("image-folder", dir.path(), "all")).expect("image folder");
+    let files: Vec<String> = (0..source.len())
+        .map(|i| {
+            let path = source.load(i, None).expect("photo").photo.path;
+            path.strip_prefix(dir.path()).expect("inside").display().to_string()
+        })
+        .collect();
+    // torchvision: sorted(os.walk(...)) per class, so `cats` before `cats/a-b` before `cats/b`.
+    assert_eq!(files, ["cats/three.JPG", "cats/a-b/two.jpg", "cats/b/one.jpg", "dogs/four.png.jpg"]);
+    assert_eq!(
+        (0..source.len()).map(|i| source.label(i)).collect::<Vec<_>>(),
+        [0, 0, 0, 1].map(Some)
+    );
+    source.check_unique_stems().expect("distinct stems");
+
+    std::fs::copy(&photo, dir.path().join("dogs/one.jpg")).expect("copy");
+    let repeated = open(spec("image-folder", dir.path(), "all")).expect("image folder");
+    let err = repeated.check_unique_stems().expect_err("stem `one` twice").to_string();
+    assert!(err.contains("same file stem `one`"), "{err}");
+
+    std::fs::create_dir_all(dir.path().join("empty")).expect("folder");
+    let err = open(spec("image-folder", dir.path(), "all")).expect_err("empty class").to_string();
+    assert!(err.contains("class `empty` has no photo"), "{err}");
+}

@@ -199,11 +199,12 @@ pub struct ClasswiseArgs {
     #[arg(long)]
     pub class: Option<usize>,
     /// Number of clusters of the Ward cut (the paper: 10).
-    #[arg(long, default_value_t = 10)]
-    pub clusters: usize,
-    /// Pixels sampled per photo: the centres of a SAMPLES x SAMPLES grid of cells.
-    #[arg(long, default_value_t = 8)]
-    pub samples: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clusters: u32,
+    /// Pixels sampled per photo: the centres of a SAMPLES x SAMPLES grid of cells (at most the
+    /// NAS grid's side).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub samples: u16,
     /// The class clustering file to write (safetensors).
     #[arg(long)]
     pub out: PathBuf,

@@ -885,8 +885,8 @@ fn only_splits_photos_by_whether_they_are_classified_correctly() {
         std::fs::write(
             &pipeline,
             format!(
-                "out = {out:?}\nonly = \"{only}\"\ntarget = \"label\"\nresize = \"stretch\"\n[dataset]\nformat = \"stl10\"\nroot = {root:?}\n\
-                 [backbone]\nname = \"resnet18\"\nweights = \"random:3\"\nnum_classes = 10\n[[saliency]]\nname = \"gradient\"\n",
+                "out = {out:?}\nonly = \"{only}\"\ntarget = \"label\"\nresize = \"stretch\"\nbatch = 3\n[dataset]\nformat = \"stl10\"\nroot = {root:?}\n\
+                 [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\nnum_classes = 10\n[[saliency]]\nname = \"gradient\"\n",
                 out = dir.display().to_string(),
                 root = stl.display().to_string(),
             ),
@@ -910,6 +910,9 @@ fn only_splits_photos_by_whether_they_are_classified_correctly() {
         3,
         "each photo is explained in exactly one of the two runs"
     );
+    // With these weights one photo of the three is classified correctly, so each run both
+    // explains and skips photos of one batch.
+    assert_eq!(explained, [1, 2]);
 }
 
 #[test]

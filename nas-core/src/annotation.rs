@@ -23,6 +23,14 @@ pub struct Annotation {
     pub label: Option<usize>,
     /// Ground-truth object boxes in the (resized) photo's pixels.
     pub boxes: Vec<BoundingBox>,
+    /// Ground-truth boxes the resize's crop left nothing of: the photo had an object, but it is
+    /// outside what the network sees.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub boxes_cropped_away: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A photo with its annotation: one item of a pipeline's input.

@@ -121,6 +121,12 @@ pub trait Metric: Send + Sync {
         false
     }
 
+    /// Whether a report should plot the score's curve; metrics that carry other data in it for
+    /// [`Metric::summarise`] say no.
+    fn plots_curve(&self) -> bool {
+        true
+    }
+
     /// The figures a results table shows for one map over a whole dataset, from every photo's
     /// score: by default their mean and standard deviation. Metrics defined over a dataset
     /// (MaxBoxAccV2 takes the best threshold for all photos at once) override it.

@@ -63,7 +63,8 @@ pub struct Pipeline {
     pub images: Images,
     /// Folder for results.
     pub out: PathBuf,
-    /// torchvision-style resize and centre crop; `None` keeps the photo as it is.
+    /// How photos are resized (torchvision's centre crop, or wsolevaluation's stretch); `None`
+    /// keeps the photo as it is.
     pub resize: Option<Resize>,
     /// Images per forward pass.
     pub batch: usize,
@@ -76,10 +77,12 @@ pub struct Pipeline {
     /// Superpixel methods (`[segmenter]`, or several `[[segmenter]]` tables to compare them),
     /// each with the label that names its files and scores.
     pub segmenters: Vec<(String, ComponentSpec)>,
-    /// Saliency methods.
-    pub saliency: Vec<ComponentSpec>,
-    /// Metrics applied to every saliency map (raw and superpixelified).
-    pub metrics: Vec<ComponentSpec>,
+    /// Saliency methods, each with the label that names its files and scores (its `label` key,
+    /// by default its name).
+    pub saliency: Vec<(String, ComponentSpec)>,
+    /// Metrics applied to every saliency map (raw and superpixelified), each with the label that
+    /// names its scores.
+    pub metrics: Vec<(String, ComponentSpec)>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -187,13 +190,6 @@ impl Pipeline {
                 Some(v) => spec_from_value(key, v).map(Some),
             }
         };
-        let many = |key: &str| -> Result<Vec<ComponentSpec>> {
-            match table.get(key) {
-                None => Ok(Vec::new()),
-                Some(toml::Value::Array(items)) => items.iter().map(|v| spec_from_value(key, v)).collect(),
-                Some(v) => Ok(vec![spec_from_value(key, v)?]),
-            }
-        };
         let only = match top.choice("only", "all", &["all", "correct", "misclassified"])?.as_str() {
             "correct" => Only::Correct,
             "misclassified" => Only::Misclassified,
@@ -207,9 +203,9 @@ impl Pipeline {
             batch,
             target,
             backbone: one("backbone")?,
-            segmenters: labelled_segmenters(&table)?,
-            saliency: many("saliency")?,
-            metrics: many("metric")?,
+            segmenters: labelled(&table, "segmenter")?,
+            saliency: labelled(&table, "saliency")?,
+            metrics: labelled(&table, "metric")?,
         })
     }
 }
@@ -234,14 +230,15 @@ pub(crate) fn join_clean(base: &Path, relative: &str) -> PathBuf {
     }
 }
 
-/// The `[segmenter]` table or `[[segmenter]]` tables, each labelled by its `label` key or, by
-/// default, its name; labels must differ, since they name files and scores.
-fn labelled_segmenters(table: &toml::Table) -> Result<Vec<(String, ComponentSpec)>> {
+/// The `[key]` table or `[[key]]` tables (`segmenter`, `saliency`, `metric`), each labelled by
+/// its `label` key or, by default, its name; labels must differ, since they name files and
+/// scores (two `lrp` composites in one run need two labels).
+fn labelled(table: &toml::Table, key: &str) -> Result<Vec<(String, ComponentSpec)>> {
     let bad = |reason: String| NasError::Pipeline {
         path: PathBuf::new(),
         reason,
     };
-    let values: Vec<toml::Value> = match table.get("segmenter") {
+    let values: Vec<toml::Value> = match table.get(key) {
         None => Vec::new(),
         Some(toml::Value::Array(items)) => items.clone(),
         Some(v) => vec![v.clone()],
@@ -252,16 +249,16 @@ fn labelled_segmenters(table: &toml::Table) -> Result<Vec<(String, ComponentSpec
             Some(toml::Value::String(l)) if !l.is_empty() && !l.contains(['/', '\\', '+']) => Some(l),
             Some(other) => {
                 return Err(bad(format!(
-                    "[segmenter] `label` = {other}: expected a non-empty name without '/', '\\' or '+'"
+                    "[{key}] `label` = {other}: expected a non-empty name without '/', '\\' or '+'"
                 )))
             }
             None => None,
         };
-        let spec = spec_from_value("segmenter", &value)?;
+        let spec = spec_from_value(key, &value)?;
         let label = label.unwrap_or_else(|| spec.name.clone());
         if labelled.iter().any(|(l, _)| *l == label) {
             return Err(bad(format!(
-                "two [[segmenter]] tables are labelled `{label}`: give each a distinct `label` key"
+                "two [[{key}]] tables are labelled `{label}`: give each a distinct `label` key"
             )));
         }
         labelled.push((label, spec));
@@ -309,6 +306,10 @@ pub struct ScoreRow {
     /// The curve the score integrates, `(x, y)` points, for curve metrics (empty otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub curve: Vec<(f64, f64)>,
+    /// Whether the report plots the curve (a deletion curve, IoU against threshold), or it only
+    /// carries data for the dataset summary.
+    #[serde(skip)]
+    pub plot: bool,
 }
 
 /// What happened to one image.
@@ -321,6 +322,10 @@ pub struct ImageReport {
     pub label: Option<usize>,
     /// Predicted class, when a backbone ran.
     pub predicted: Option<usize>,
+    /// Name of the predicted class: the dataset's class names when the backbone has as many
+    /// classes, ImageNet's for 1000-class backbones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_name: Option<String>,
     /// Class explained.
     pub target: Option<usize>,
     /// Number of superpixels, when one segmenter ran.
@@ -345,6 +350,7 @@ impl ImageReport {
             image: sample.photo.path.display().to_string(),
             label: sample.annotation.label,
             predicted: None,
+            predicted_name: None,
             target: None,
             superpixels: None,
             superpixels_by_segmenter: Vec::new(),
@@ -371,12 +377,19 @@ impl<'r> Runner<'r> {
     pub fn new(pipeline: Pipeline, ctx: &Context<'r>) -> Result<Runner<'r>> {
         let registry = ctx.registry;
         let source = Source::open(&pipeline.images)?;
+        source.check_unique_stems()?;
         let segmenters = pipeline
             .segmenters
             .iter()
             .map(|(label, s)| Ok((label.clone(), registry.segmenter(&s.name, &s.params, ctx)?)))
             .collect::<Result<Vec<_>>>()?;
         let needs_backbone = !pipeline.saliency.is_empty() || segmenters.iter().any(|(_, s)| s.needs_backbone());
+        if pipeline.only != Only::All && !needs_backbone {
+            return Err(NasError::Pipeline {
+                path: PathBuf::new(),
+                reason: "`only` selects photos by the backbone's prediction: add a [backbone] and a method that uses it".into(),
+            });
+        }
         let backbone = match (&pipeline.backbone, needs_backbone) {
             (Some(b), true) => Some(registry.backbone(&b.name, &b.params, ctx)?),
             (None, true) => {
@@ -390,12 +403,12 @@ impl<'r> Runner<'r> {
         let saliency = pipeline
             .saliency
             .iter()
-            .map(|s| Ok((s.name.clone(), registry.saliency(&s.name, &s.params, ctx)?)))
+            .map(|(label, s)| Ok((label.clone(), registry.saliency(&s.name, &s.params, ctx)?)))
             .collect::<Result<Vec<_>>>()?;
         let metrics = pipeline
             .metrics
             .iter()
-            .map(|m| Ok((m.name.clone(), registry.metric(&m.name, &m.params, ctx)?)))
+            .map(|(label, m)| Ok((label.clone(), registry.metric(&m.name, &m.params, ctx)?)))
             .collect::<Result<Vec<_>>>()?;
         if !metrics.is_empty() && saliency.is_empty() {
             return Err(NasError::Pipeline {
@@ -442,15 +455,15 @@ impl<'r> Runner<'r> {
                 .iter()
                 .map(|&i| self.source.load(i, self.pipeline.resize))
                 .collect::<Result<Vec<_>>>()?;
-            let keep = self.selected(&samples)?;
+            let skipped = self.skipped_predictions(&samples)?;
             let kept: Vec<Sample> = samples
                 .iter()
-                .zip(&keep)
-                .filter(|(_, k)| k.is_none())
+                .zip(&skipped)
+                .filter(|(_, p)| p.is_none())
                 .map(|(s, _)| s.clone())
                 .collect();
             let mut done = self.run_batch(&kept)?.into_iter();
-            for (sample, skip) in samples.iter().zip(keep) {
+            for (sample, skip) in samples.iter().zip(skipped) {
                 let report = match skip {
                     None => done
                         .next()
@@ -458,6 +471,10 @@ impl<'r> Runner<'r> {
                     Some(predicted) => ImageReport {
                         skipped: true,
                         predicted: Some(predicted),
+                        predicted_name: self
+                            .backbone
+                            .as_ref()
+                            .and_then(|b| self.class_name(predicted, b.info().num_classes)),
                         ..ImageReport::new(sample)
                     },
                 };
@@ -468,8 +485,9 @@ impl<'r> Runner<'r> {
         Ok(reports)
     }
 
-    /// For each sample, `None` to explain it or `Some(predicted class)` when `only` leaves it out.
-    fn selected(&self, samples: &[Sample]) -> Result<Vec<Option<usize>>> {
+    /// For each sample, the class predicted for it when `only` leaves it out, `None` when it is
+    /// to be explained.
+    fn skipped_predictions(&self, samples: &[Sample]) -> Result<Vec<Option<usize>>> {
         let (Some(backbone), true) = (&self.backbone, self.pipeline.only != Only::All) else {
             return Ok(vec![None; samples.len()]);
         };
@@ -490,6 +508,15 @@ impl<'r> Runner<'r> {
                 Ok(if wanted { None } else { Some(p) })
             })
             .collect()
+    }
+
+    /// The name of class `class` of a backbone with `classes` classes, if known.
+    fn class_name(&self, class: usize, classes: usize) -> Option<String> {
+        match self.source.class_names() {
+            Some(names) if names.len() == classes => names.get(class).cloned(),
+            _ if classes == 1000 => crate::imagenet::class_name(class).map(str::to_string),
+            _ => None,
+        }
     }
 
     /// The class each sample's maps explain.
@@ -519,7 +546,8 @@ impl<'r> Runner<'r> {
             .collect()
     }
 
-    /// Processes one batch of photos.
+    /// Processes one batch of photos (all of them: the pipeline's `only` is applied by
+    /// [`Runner::run`]).
     pub fn run_batch(&self, samples: &[Sample]) -> Result<Vec<ImageReport>> {
         if samples.is_empty() {
             return Ok(Vec::new());
@@ -539,6 +567,7 @@ impl<'r> Runner<'r> {
             targets = self.targets(samples, &predicted, classes)?;
             for (r, (p, t)) in reports.iter_mut().zip(predicted.iter().zip(&targets)) {
                 r.predicted = Some(*p);
+                r.predicted_name = self.class_name(*p, classes);
                 r.target = Some(*t);
             }
         }
@@ -620,14 +649,16 @@ impl<'r> Runner<'r> {
                         if seg.is_none() && metric.needs_segmentation() {
                             continue;
                         }
-                        let score = metric.score(&MetricInput {
-                            backbone: backbone.as_ref(),
-                            input: &single,
-                            saliency: &values,
-                            segmentation: seg,
-                            target: targets[i],
-                            annotation: &samples[i].annotation,
-                        })?;
+                        let score = metric
+                            .score(&MetricInput {
+                                backbone: backbone.as_ref(),
+                                input: &single,
+                                saliency: &values,
+                                segmentation: seg,
+                                target: targets[i],
+                                annotation: &samples[i].annotation,
+                            })
+                            .map_err(|e| NasError::InvalidInput(format!("{}: {metric_name}: {e}", photo.path.display())))?;
                         report.scores.push(ScoreRow {
                             image: photo.path.display().to_string(),
                             map: label.clone(),
@@ -635,6 +666,7 @@ impl<'r> Runner<'r> {
                             target: targets[i],
                             value: score.value,
                             curve: score.curve,
+                            plot: metric.plots_curve(),
                         });
                     }
                 }
@@ -680,7 +712,9 @@ impl Runner<'_> {
         let mut rows = Vec::new();
         for ((map, metric_name), scores) in groups {
             let Some((_, metric)) = self.metrics.iter().find(|(name, _)| *name == metric_name) else {
-                continue;
+                return Err(NasError::InvalidInput(format!(
+                    "pipeline: a score of unknown metric `{metric_name}`"
+                )));
             };
             let refs: Vec<&Score> = scores.iter().collect();
             for Statistic { name, value } in metric.summarise(&refs)? {

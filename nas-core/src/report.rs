@@ -66,10 +66,31 @@ const COLOURS: [&str; 8] = [
 /// Plot size in pixels: width, height of the axes area, margin.
 const PLOT: (f64, f64, f64) = (360.0, 220.0, 30.0);
 
-/// An inline SVG plot of the scores' curves (deletion curves: fraction removed against the
-/// scaled score), one polyline each, with a legend; empty when no score has a curve.
-fn curve_plot(scores: &[ScoreRow]) -> String {
-    let curves: Vec<&ScoreRow> = scores.iter().filter(|s| s.curve.len() > 1).collect();
+/// One inline SVG plot per metric whose scores carry a plottable curve (deletion curves,
+/// MaxBoxAcc's IoU against threshold), one polyline per map, with a legend.
+fn curve_plots(scores: &[ScoreRow]) -> String {
+    let mut metrics: Vec<&str> = Vec::new();
+    for s in scores.iter().filter(|s| s.plot && s.curve.len() > 1) {
+        if !metrics.contains(&s.metric.as_str()) {
+            metrics.push(&s.metric);
+        }
+    }
+    metrics
+        .iter()
+        .map(|m| {
+            curve_plot(
+                &scores
+                    .iter()
+                    .filter(|s| s.plot && s.metric == *m && s.curve.len() > 1)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
+}
+
+/// An inline SVG plot of one metric's curves, one polyline each, with a legend; empty when
+/// there are none.
+fn curve_plot(curves: &[&ScoreRow]) -> String {
     if curves.is_empty() {
         return String::new();
     }
@@ -128,7 +149,7 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
     if !table.is_empty() {
         html.push_str(&format!(
             "<h2>Results over {} photo(s)</h2>\n<table>\n<tr><th>map</th><th>metric</th><th>statistic</th><th>value</th></tr>\n",
-            reports.len()
+            reports.iter().filter(|r| !r.skipped).count()
         ));
         for row in table {
             html.push_str(&format!(
@@ -145,7 +166,10 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
         html.push_str(&format!("<h2>{}</h2>\n<p>", escape(&report.image)));
         let mut facts = Vec::new();
         if let Some(p) = report.predicted {
-            facts.push(format!("predicted {p} ({})", escape(crate::imagenet::class_name(p).unwrap_or("?"))));
+            facts.push(match &report.predicted_name {
+                Some(name) => format!("predicted {p} ({})", escape(name)),
+                None => format!("predicted {p}"),
+            });
         }
         if report.skipped {
             facts.push("skipped (`only`)".to_string());
@@ -183,7 +207,7 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
             }
             html.push_str("</table>\n");
         }
-        html.push_str(&curve_plot(&report.scores));
+        html.push_str(&curve_plots(&report.scores));
     }
     html.push_str("</body>\n</html>\n");
     let path = out.join("report.html");
@@ -204,6 +228,7 @@ mod tests {
             image: "photos/a<b>.png".into(),
             label: None,
             predicted: Some(285),
+            predicted_name: Some("Egyptian cat".into()),
             target: Some(285),
             superpixels: Some(16),
             superpixels_by_segmenter: Vec::new(),
@@ -214,14 +239,26 @@ mod tests {
                 file("a<b>.gradient.png"),
                 file("a<b>.gradient.superpixel.png"),
             ],
-            scores: vec![ScoreRow {
-                image: "photos/a<b>.png".into(),
-                map: "gradient+superpixel".into(),
-                metric: "auc-lerf".into(),
-                target: 285,
-                value: 0.85931,
-                curve: vec![(0.0, 1.0), (0.5, 0.9), (1.0, 0.0)],
-            }],
+            scores: vec![
+                ScoreRow {
+                    image: "photos/a<b>.png".into(),
+                    map: "gradient+superpixel".into(),
+                    metric: "auc-lerf".into(),
+                    target: 285,
+                    value: 0.85931,
+                    curve: vec![(0.0, 1.0), (0.5, 0.9), (1.0, 0.0)],
+                    plot: true,
+                },
+                ScoreRow {
+                    image: "photos/a<b>.png".into(),
+                    map: "gradient+superpixel".into(),
+                    metric: "cluster-saliency".into(),
+                    target: 285,
+                    value: 2.0,
+                    curve: vec![(0.0, 0.1), (2.0, 0.9), (1.0, 0.3)],
+                    plot: false,
+                },
+            ],
         };
         let path = write_html(&out, &[report], &[])?;
         let html = std::fs::read_to_string(&path).map_err(|e| crate::NasError::io(&path, e))?;
@@ -239,6 +276,7 @@ mod tests {
         );
         // The curve, from the plot's top left corner to its bottom right one.
         assert!(html.contains("points=\"30.0,30.0 180.0,46.0 330.0,190.0\""), "{html}");
+        assert_eq!(html.matches("<svg").count(), 1, "data that is not a curve is not plotted");
         Ok(())
     }
 }

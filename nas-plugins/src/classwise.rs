@@ -80,6 +80,9 @@ impl ClassClustering {
                 self.description
             )));
         }
+        if self.labels.is_empty() {
+            return Err(NasError::InvalidInput("class clustering: it holds no points to vote".into()));
+        }
         let neighbours = neighbours.clamp(1, self.labels.len());
         let point_norms: Vec<f32> = self.points.rows().into_iter().map(|r| r.dot(&r)).collect();
         let transposed = self.points.t();
@@ -138,10 +141,7 @@ impl ClassClustering {
 
     /// Reads a clustering written by [`ClassClustering::save`].
     pub fn load(path: &Path) -> Result<ClassClustering> {
-        let bad = |reason: String| NasError::Dataset {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| NasError::InvalidInput(format!("class clustering {}: {reason}", path.display()));
         let bytes = std::fs::read(path).map_err(|e| NasError::io(path, e))?;
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| {
             bad(format!(
@@ -174,6 +174,11 @@ impl ClassClustering {
             .get("clusters")
             .and_then(|c| c.parse().ok())
             .ok_or_else(|| bad("metadata `clusters` is missing or not a number".into()))?;
+        if rows == 0 || dims == 0 || clusters == 0 {
+            return Err(bad(format!(
+                "{rows} points of {dims} features in {clusters} clusters: nothing to assign pixels to"
+            )));
+        }
         if shape != [rows] || labels.iter().any(|&l| l as usize >= clusters) {
             return Err(bad(format!("`labels` must hold one cluster below {clusters} per point ({rows})")));
         }
@@ -219,6 +224,16 @@ mod tests {
         let path = dir.path().join("c.safetensors");
         model.save(&path).expect("save");
         assert_eq!(ClassClustering::load(&path).expect("load"), model);
+        let empty = ClassClustering {
+            points: nas_core::ndarray::Array2::zeros((0, 2)),
+            labels: Vec::new(),
+            clusters: 3,
+            description: String::new(),
+        };
+        empty.save(&path).expect("save");
+        let err = ClassClustering::load(&path).expect_err("no points").to_string();
+        assert!(err.contains("nothing to assign pixels to"), "{err}");
+        assert!(empty.assign(array![[0.0f32, 0.0]].view(), 5).is_err(), "no points vote");
         std::fs::write(&path, b"not a clustering").expect("write");
         let err = ClassClustering::load(&path).expect_err("garbage").to_string();
         assert!(err.contains("c.safetensors") && err.contains("nas classwise"), "{err}");

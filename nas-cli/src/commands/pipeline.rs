@@ -96,8 +96,8 @@ pub fn explain(session: &Session, args: &ExplainArgs) -> Result<()> {
         only: Only::All,
         backbone: Some(backbone),
         segmenters: segmenter.map(|s| (s.name.clone(), s)).into_iter().collect(),
-        saliency: vec![saliency],
-        metrics,
+        saliency: vec![(saliency.name.clone(), saliency)],
+        metrics: metrics.into_iter().map(|m| (m.name.clone(), m)).collect(),
     };
     execute(session, pipeline, args.json)
 }
@@ -129,7 +129,10 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
         for r in &reports {
             let mut parts = Vec::new();
             if let Some(p) = r.predicted {
-                parts.push(format!("predicted {p} ({})", nas_core::imagenet::class_name(p).unwrap_or("?")));
+                parts.push(match &r.predicted_name {
+                    Some(name) => format!("predicted {p} ({name})"),
+                    None => format!("predicted {p}"),
+                });
             }
             if r.skipped {
                 parts.push("skipped (`only`)".to_string());
@@ -150,7 +153,7 @@ fn execute(session: &Session, pipeline: Pipeline, json: bool) -> Result<()> {
             }
         }
         if reports.len() > 1 && !table.is_empty() {
-            eprintln!("over {} photos:", reports.len());
+            eprintln!("over {} photos:", reports.iter().filter(|r| !r.skipped).count());
             let width = |field: fn(&TableRow) -> &str| table.iter().map(|r| field(r).len()).max().unwrap_or(0);
             let (map_width, metric_width, stat_width) = (width(|r| &r.map), width(|r| &r.metric), width(|r| &r.statistic));
             for row in &table {

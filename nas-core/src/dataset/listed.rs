@@ -54,6 +54,11 @@ impl PhotoList {
         self.entries[index].label
     }
 
+    /// File of photo `index`.
+    pub fn path(&self, index: usize) -> &Path {
+        &self.entries[index].path
+    }
+
     /// Class names.
     pub fn class_names(&self) -> &[String] {
         &self.classes

@@ -13,12 +13,52 @@ pub use stl10::Stl10;
 
 use crate::annotation::{Annotation, Sample};
 use crate::error::{NasError, Result};
-use crate::params::Params;
+use crate::params::{ParamKind, ParamSpec, Params};
 use crate::photo::{Photo, Resize};
 use std::path::{Path, PathBuf};
 
 /// The dataset layouts the framework reads.
 pub const FORMATS: &[&str] = &["cub-200-2011", "image-folder", "stl10", "wsol-metadata"];
+
+/// The keys of a pipeline's `[dataset]` table.
+pub const DATASET_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "format",
+        kind: ParamKind::Str,
+        default: "",
+        doc: "cub-200-2011, image-folder, stl10 or wsol-metadata (required)",
+    },
+    ParamSpec {
+        name: "root",
+        kind: ParamKind::Str,
+        default: "",
+        doc: "the dataset's folder (required)",
+    },
+    ParamSpec {
+        name: "images",
+        kind: ParamKind::Str,
+        default: "",
+        doc: "wsol-metadata: the folder its photo paths are relative to",
+    },
+    ParamSpec {
+        name: "split",
+        kind: ParamKind::Str,
+        default: "\"test\"",
+        doc: "train or test (CUB also all, STL-10 also unlabeled)",
+    },
+    ParamSpec {
+        name: "per_class",
+        kind: ParamKind::Int,
+        default: "",
+        doc: "at most this many photos of each class",
+    },
+    ParamSpec {
+        name: "limit",
+        kind: ParamKind::Int,
+        default: "",
+        doc: "at most this many photos in all",
+    },
+];
 
 /// Which annotated dataset to read, as the `[dataset]` table of a pipeline gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +95,13 @@ impl DatasetSpec {
             "cub-200-2011" => (&["train", "test", "all"], "test"),
             _ => (&["all"], "all"),
         };
+        if splits == ["all"] && params.contains("split") {
+            return Err(params.error(
+                "split",
+                params.string("split").ok().flatten().unwrap_or_default(),
+                format!("{format} has no splits: its `root` is one split"),
+            ));
+        }
         let split = params.choice("split", default, splits)?;
         let images = match (format.as_str(), params.string("images")?) {
             ("wsol-metadata", Some(images)) => Some(crate::pipeline::join_clean(base, &images)),
@@ -79,7 +126,7 @@ impl DatasetSpec {
             per_class: optional("per_class")?,
             limit: optional("limit")?,
         };
-        params.finish(&[])?;
+        params.finish(DATASET_PARAMS)?;
         Ok(spec)
     }
 }
@@ -123,6 +170,12 @@ impl Source {
                     _ => Source::Listed(cub::open(&spec.root, &spec.split)?),
                 };
                 let labels = (0..source.len()).map(|i| source.label(i)).collect::<Vec<_>>();
+                if spec.per_class.is_some() && labels.iter().any(Option::is_none) {
+                    return Err(NasError::Dataset {
+                        path: spec.root.clone(),
+                        reason: "`per_class` needs class labels, and this split has none; use `limit`".into(),
+                    });
+                }
                 let keep = subset(&labels, spec.per_class, spec.limit);
                 Ok(match source {
                     Source::Stl10(s) => Source::Stl10(s.keep(&keep)),
@@ -131,6 +184,30 @@ impl Source {
                 })
             }
         }
+    }
+
+    /// Refuses photos whose file stems repeat (`a/x.png` and `b/x.jpg`): output files are named
+    /// by stem, so one would overwrite the other.
+    pub fn check_unique_stems(&self) -> Result<()> {
+        let paths: Vec<&Path> = match self {
+            Source::Files(paths) => paths.iter().map(PathBuf::as_path).collect(),
+            Source::Listed(list) => (0..list.len()).map(|i| list.path(i)).collect(),
+            Source::Stl10(_) => return Ok(()),
+        };
+        let mut seen: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
+        for path in paths {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Some(first) = seen.insert(stem.clone(), path) {
+                return Err(NasError::Dataset {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "has the same file stem `{stem}` as {}; output files are named by stem, so rename one (or run them separately)",
+                        first.display()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Number of photos.
@@ -193,9 +270,11 @@ fn subset(labels: &[Option<usize>], per_class: Option<usize>, limit: Option<usiz
 
 /// An annotation's boxes moved through a resize; boxes the crop removes entirely are dropped.
 fn annotate(label: Option<usize>, boxes: &[crate::annotation::BoundingBox], geometry: &crate::photo::ResizeGeometry) -> Annotation {
+    let kept: Vec<_> = boxes.iter().filter_map(|b| geometry.map_box(b)).collect();
     Annotation {
         label,
-        boxes: boxes.iter().filter_map(|b| geometry.map_box(b)).collect(),
+        boxes_cropped_away: boxes.len() - kept.len(),
+        boxes: kept,
     }
 }
 

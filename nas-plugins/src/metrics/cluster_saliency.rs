@@ -1,6 +1,6 @@
 //! `cluster-saliency`: how much saliency a method gives each cluster of a class-wise clustering
-//! (the paper's Table 1, Section 4.2.3). Maps are min-max normalised to [0, 1] per photo and
-//! averaged over each superpixel; over a dataset, a cluster's saliency is the mean over all the
+//! (the paper's Table 1, Section 4.2.3). Each superpixelified map (one value per superpixel) is
+//! min-max normalised to [0, 1]; over a dataset, a cluster's saliency is the mean over all the
 //! superpixels of that cluster in all photos. With NAS superpixels from the `knn` clusterer a
 //! cluster id means the same concept in every photo, so the figures compare across photos.
 
@@ -25,7 +25,7 @@ pub const CLUSTER_SALIENCY_PARAMS: &[ParamSpec] = &[
         name: "normalise",
         kind: ParamKind::Bool,
         default: "true",
-        doc: "min-max normalise each map to [0, 1] before averaging",
+        doc: "min-max normalise each superpixelified map to [0, 1]",
     },
 ];
 
@@ -64,14 +64,20 @@ impl Metric for ClusterSaliency {
             .map(|((sum, size), &cluster)| (f64::from(cluster), sum / size as f64))
             .collect();
         let means = cluster_means(curve.iter());
-        let most = means
-            .iter()
-            .fold((0.0, f64::NEG_INFINITY), |best, &(c, m)| if m > best.1 { (c, m) } else { best });
+        let most = means.iter().fold(
+            (f64::NAN, f64::NEG_INFINITY),
+            |best, &(c, m)| if m > best.1 { (c, m) } else { best },
+        );
         Ok(Score { value: most.0, curve })
     }
 
     fn needs_segmentation(&self) -> bool {
         true
+    }
+
+    /// The curve lists superpixels, not a function to draw.
+    fn plots_curve(&self) -> bool {
+        false
     }
 
     /// Each cluster's mean saliency over all its superpixels, the most salient cluster, and,
@@ -88,7 +94,14 @@ impl Metric for ClusterSaliency {
         }
         if let Some(focus) = self.focus {
             let (inside, outside): (Vec<_>, Vec<_>) = points().partition(|(c, _)| *c == f64::from(focus));
-            let mean = |v: &[&(f64, f64)]| v.iter().map(|p| p.1).sum::<f64>() / v.len().max(1) as f64;
+            // NaN when no superpixel of that side exists: an absent cluster has no saliency.
+            let mean = |v: &[&(f64, f64)]| {
+                if v.is_empty() {
+                    f64::NAN
+                } else {
+                    v.iter().map(|p| p.1).sum::<f64>() / v.len() as f64
+                }
+            };
             stats.push(Statistic {
                 name: format!("cluster {focus}"),
                 value: mean(&inside),

@@ -127,8 +127,16 @@ fn quantise(map: &Array2<f32>) -> Vec<u8> {
 impl Metric for MaxBoxAcc {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         if input.annotation.boxes.is_empty() {
+            if input.annotation.boxes_cropped_away > 0 {
+                // The object is outside the crop: no box can match it, a miss at every threshold.
+                return Ok(Score {
+                    value: 0.0,
+                    curve: self.thresholds.iter().map(|&t| (t, 0.0)).collect(),
+                });
+            }
             return Err(NasError::InvalidInput(
-                "max-box-acc needs ground-truth boxes: read the photos from a [dataset] with boxes (format = \"cub-200-2011\")".into(),
+                "needs ground-truth boxes: read the photos from a [dataset] with boxes (format = \"cub-200-2011\" or \"wsol-metadata\")"
+                    .into(),
             ));
         }
         let truth: Vec<PixelBox> = input

@@ -92,6 +92,9 @@ impl Lrp {
             &["epsilon-plus-flat", "epsilon-alpha2-beta1-flat", "epsilon-gamma-box"],
         )?;
         let gamma = params.float("gamma", 0.25, 0.0, 1e6)?;
+        if params.contains("gamma") && composite != "epsilon-gamma-box" {
+            return Err(params.error("gamma", gamma.to_string(), "only used with composite = \"epsilon-gamma-box\""));
+        }
         let (conv_rule, first_rule) = match composite.as_str() {
             "epsilon-alpha2-beta1-flat" => (ConvRule::AlphaBeta([2.0, 1.0]), FirstRule::Flat),
             "epsilon-gamma-box" => (ConvRule::Gamma(gamma), FirstRule::ZBox),
