@@ -68,6 +68,25 @@ fn greedy_removal_is_greedy_and_scored_like_auc_lerf() {
     let expected = scaled_area(&greedy.curve).value;
     eprintln!("auc-lerf-max over a 3 x 3 grid: {:.4} (order {:?})", score.value, greedy.order);
     assert!((score.value - expected).abs() <= 1e-5, "{} vs {expected}", score.value);
+    // Another map over the same superpixels gets the same (remembered) score; other superpixels
+    // do not.
+    let other_map = Array2::from_shape_fn((224, 224), |(y, x)| (x + y) as f32);
+    let again = metric
+        .score(&MetricInput {
+            saliency: &other_map,
+            ..with_segmentation
+        })
+        .expect("score");
+    assert_eq!(again, score);
+    let halves = Segmentation::from_labels(Array2::from_shape_fn((224, 224), |(_, x)| u32::from(x >= 112)));
+    let split = metric
+        .score(&MetricInput {
+            segmentation: Some(&halves),
+            ..with_segmentation
+        })
+        .expect("score");
+    assert_ne!(split.curve, score.curve);
+    assert_eq!(split.curve.len(), 3, "two halves: nothing, one half and both removed");
     let raw = MetricInput {
         segmentation: None,
         ..with_segmentation

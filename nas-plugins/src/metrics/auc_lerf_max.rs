@@ -7,12 +7,36 @@
 //! for `S` superpixels.
 
 use nas_core::deletion::{masked_scores, scaled_area};
-use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score, Segmentation};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
 
 /// The `auc-lerf-max` metric.
 pub struct AucLerfMax {
     batch: usize,
     max_superpixels: usize,
+    /// Recent scores by a fingerprint of photo, segmentation and target: the score does not
+    /// depend on the map, so every saliency method averaged over one segmentation shares it.
+    recent: Mutex<Vec<(u64, Score)>>,
+}
+
+/// Scores remembered (one per saliency method of a batch's photos is plenty).
+const REMEMBERED: usize = 64;
+
+/// A fingerprint of what the score depends on: the photo, the superpixels and the target.
+fn fingerprint(input: &MetricInput<'_>, segmentation: &Segmentation) -> Result<u64> {
+    let mut hasher = DefaultHasher::new();
+    input.target.hash(&mut hasher);
+    segmentation.labels.dim().hash(&mut hasher);
+    segmentation.labels.iter().for_each(|l| l.hash(&mut hasher));
+    let pixels = input
+        .input
+        .to_data()
+        .into_vec::<f32>()
+        .map_err(|e| NasError::InvalidInput(format!("auc-lerf-max: cannot read the photo: {e:?}")))?;
+    pixels.iter().for_each(|v| v.to_bits().hash(&mut hasher));
+    Ok(hasher.finish())
 }
 
 /// Parameters of `auc-lerf-max`.
@@ -103,7 +127,23 @@ impl Metric for AucLerfMax {
                 self.max_superpixels
             )));
         }
-        Ok(scaled_area(&greedy_removal(input, &groups, self.batch)?.curve))
+        let key = fingerprint(input, segmentation)?;
+        let remembered = self
+            .recent
+            .lock()
+            .ok()
+            .and_then(|r| r.iter().find(|(k, _)| *k == key).map(|(_, s)| s.clone()));
+        if let Some(score) = remembered {
+            return Ok(score);
+        }
+        let score = scaled_area(&greedy_removal(input, &groups, self.batch)?.curve);
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == REMEMBERED {
+                recent.remove(0);
+            }
+            recent.push((key, score.clone()));
+        }
+        Ok(score)
     }
 
     fn needs_segmentation(&self) -> bool {
@@ -115,6 +155,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
     Ok(Box::new(AucLerfMax {
         batch: params.usize("batch", 16, 1, 4096)?,
         max_superpixels: params.usize("max_superpixels", 64, 1, 1_000_000)?,
+        recent: Mutex::new(Vec::new()),
     }))
 }
 
