@@ -986,3 +986,40 @@ fn precomputed_maps_are_superpixelified_and_scored_like_built_in_ones() {
 fn npy_f32(path: &Path) -> Vec<f32> {
     npy_words(path).into_iter().map(f32::from_le_bytes).collect()
 }
+
+#[test]
+fn every_example_pipeline_parses_and_names_registered_components() {
+    nas_plugins::link();
+    let registry = nas_core::Registry::builtin();
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let pipeline = nas_core::pipeline::Pipeline::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        let known = |kind, name: &str| registry.names(kind).iter().any(|n| n == name);
+        use nas_core::Kind;
+        let backbone = pipeline.backbone.as_ref().map(|b| b.name.as_str());
+        assert!(
+            backbone.is_none_or(|b| known(Kind::Backbone, b)),
+            "{}: backbone {backbone:?}",
+            path.display()
+        );
+        for (_, s) in &pipeline.segmenters {
+            assert!(known(Kind::Segmenter, &s.name), "{}: segmenter {}", path.display(), s.name);
+        }
+        for (_, s) in &pipeline.saliency {
+            assert!(known(Kind::Saliency, &s.name), "{}: saliency {}", path.display(), s.name);
+        }
+        for (_, m) in &pipeline.metrics {
+            assert!(known(Kind::Metric, &m.name), "{}: metric {}", path.display(), m.name);
+        }
+        if let nas_core::Images::Dataset(spec) = &pipeline.images {
+            nas_core::Source::open(&pipeline.images).unwrap_or_else(|e| panic!("{}: {e}", spec.root.display()));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "examples/ holds the demo and the paper's experiments");
+}
