@@ -66,6 +66,18 @@ pub fn masked_scores(
     batch: usize,
     measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>,
 ) -> Result<Vec<f64>> {
+    blended_scores(input, masks, None, batch, measure)
+}
+
+/// The target's score for each of `masks` blending the photo (where the mask is 1) with
+/// `substrate` (where it is 0; zeros when `None`), both `(1, 3, H, W)` in the normalised space.
+pub fn blended_scores(
+    input: &MetricInput<'_>,
+    masks: &[Vec<f32>],
+    substrate: Option<&NasTensor<4>>,
+    batch: usize,
+    measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>,
+) -> Result<Vec<f64>> {
     let [_, _, h, w] = input.input.dims();
     let device = input.input.device();
     let mut scores = Vec::with_capacity(masks.len());
@@ -73,7 +85,11 @@ pub fn masked_scores(
         let n = chunk.len();
         let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
         let mask = NasTensor::<4>::from_data(TensorData::new(flat, [n, 1, h, w]), &device);
-        let masked = input.input.clone().detach().repeat_dim(0, n) * mask;
+        let photo = input.input.clone().detach().repeat_dim(0, n);
+        let masked = match substrate {
+            Some(other) => photo * mask.clone() + other.clone().detach().repeat_dim(0, n) * (mask.neg() + 1.0),
+            None => photo * mask,
+        };
         let logits = input.backbone.forward(masked).logits;
         let classes = logits.dims()[1];
         if input.target >= classes {

@@ -2,5 +2,6 @@
 
 pub mod auc_lerf;
 pub mod auc_lerf_max;
+pub mod causal;
 pub mod cluster_saliency;
 pub mod max_box_acc;
