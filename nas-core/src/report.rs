@@ -58,6 +58,10 @@ fn caption(file: &str, image: &str) -> String {
     }
 }
 
+/// Photos shown on the page: a dataset run of thousands would make a page no browser opens
+/// comfortably; the results table covers them all.
+const PHOTOS_SHOWN: usize = 200;
+
 /// Colours of the curves of one plot, in turn.
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -162,7 +166,7 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
         }
         html.push_str("</table>\n");
     }
-    for report in reports {
+    for report in reports.iter().take(PHOTOS_SHOWN) {
         html.push_str(&format!("<h2>{}</h2>\n<p>", escape(&report.image)));
         let mut facts = Vec::new();
         if let Some(p) = report.predicted {
@@ -208,6 +212,12 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
             html.push_str("</table>\n");
         }
         html.push_str(&curve_plots(&report.scores));
+    }
+    if reports.len() > PHOTOS_SHOWN {
+        html.push_str(&format!(
+            "<p>{} more photo(s) not shown here: their files are beside this page and their scores in summary.json and scores.csv.</p>\n",
+            reports.len() - PHOTOS_SHOWN
+        ));
     }
     html.push_str("</body>\n</html>\n");
     let path = out.join("report.html");
@@ -260,6 +270,7 @@ mod tests {
                 },
             ],
         };
+        let only = report.clone();
         let path = write_html(&out, &[report], &[])?;
         let html = std::fs::read_to_string(&path).map_err(|e| crate::NasError::io(&path, e))?;
         std::fs::remove_dir_all(&out).map_err(|e| crate::NasError::io(&out, e))?;
@@ -277,6 +288,12 @@ mod tests {
         // The curve, from the plot's top left corner to its bottom right one.
         assert!(html.contains("points=\"30.0,30.0 180.0,46.0 330.0,190.0\""), "{html}");
         assert_eq!(html.matches("<svg").count(), 1, "data that is not a curve is not plotted");
+        let many: Vec<ImageReport> = (0..PHOTOS_SHOWN + 3).map(|_| only.clone()).collect();
+        let path = write_html(&out, &many, &[])?;
+        let html = std::fs::read_to_string(&path).map_err(|e| crate::NasError::io(&path, e))?;
+        std::fs::remove_dir_all(&out).map_err(|e| crate::NasError::io(&out, e))?;
+        assert_eq!(html.matches("<h2>").count(), PHOTOS_SHOWN);
+        assert!(html.contains("3 more photo(s) not shown here"), "the page says what it leaves out");
         Ok(())
     }
 }
