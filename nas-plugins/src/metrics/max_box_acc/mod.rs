@@ -7,7 +7,7 @@
 //! Per photo, the score is its best IoU over all thresholds, and the curve is (τ, best IoU).
 //!
 //! All thresholds are scored together by two union-find sweeps over the 8-bit levels
-//! ([`sweep`]); the boxes are those [`contour_boxes`] gives at each level.
+//! (`sweep.rs`); the boxes are those [`contour_boxes`] gives at each level.
 //!
 //! With `contours = "largest"` only the largest contour of each threshold gives a box, as in
 //! wsolevaluation's original MaxBoxAcc (`multi_contour_eval = False`, whose headline figure is
