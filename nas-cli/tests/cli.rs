@@ -673,7 +673,7 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
              [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
              [segmenter]\nname = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n\
              [[saliency]]\nname = \"grad-cam\"\n\
-             [[metric]]\nname = \"max-box-acc\"\n",
+             [[metric]]\nname = \"max-box-acc\"\n[[metric]]\nname = \"pointing-game\"\n",
             out = dir.display().to_string(),
             cub = cub.display().to_string()
         ),
@@ -704,7 +704,7 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
         let curves: Vec<Vec<f64>> = images
             .iter()
             .flat_map(|i| i["scores"].as_array().unwrap())
-            .filter(|s| s["map"] == map)
+            .filter(|s| s["map"] == map && s["metric"] == "max-box-acc")
             .map(|s| s["curve"].as_array().unwrap().iter().map(|p| p[1].as_f64().unwrap()).collect())
             .collect();
         assert_eq!(curves.len(), 4);
@@ -717,6 +717,41 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
     assert!(std::fs::read_to_string(dir.join("table.csv"))
         .unwrap()
         .contains("grad-cam+superpixel,max-box-acc,MaxBoxAccV2,"));
+    // The pointing game from the saved maps and the boxes wsolevaluation's resize gives: the
+    // first maximum within 15 pixels of a box.
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cub.join("../cub_expected_boxes.json")).unwrap()).unwrap();
+    let mut hits = 0;
+    for (image, want) in images.iter().zip(expected.as_array().unwrap()) {
+        let stem = Path::new(image["image"].as_str().unwrap())
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let map = npy_f32(&dir.join(format!("{stem}.grad-cam.npy")));
+        let at = map.iter().enumerate().fold(0, |best, (i, v)| if *v > map[best] { i } else { best });
+        let (x, y) = ((at % 224) as f64, (at / 224) as f64);
+        let hit = want["boxes"].as_array().unwrap().iter().any(|b| {
+            let b: Vec<f64> = b.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let (dx, dy) = ((b[0] - x).max(0.0).max(x - b[2]), (b[1] - y).max(0.0).max(y - b[3]));
+            dx * dx + dy * dy < 225.0
+        });
+        let score = image["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["map"] == "grad-cam" && s["metric"] == "pointing-game")
+            .and_then(|s| s["value"].as_f64())
+            .unwrap();
+        assert_eq!(score, f64::from(u8::from(hit)), "{stem}");
+        hits += usize::from(hit);
+    }
+    let accuracy = table
+        .iter()
+        .find(|r| r["map"] == "grad-cam" && r["metric"] == "pointing-game" && r["statistic"] == "accuracy")
+        .and_then(|r| r["value"].as_f64())
+        .unwrap();
+    assert_eq!(accuracy, hits as f64 * 25.0);
 }
 
 #[test]

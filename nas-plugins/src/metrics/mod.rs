@@ -5,3 +5,4 @@ pub mod auc_lerf_max;
 pub mod causal;
 pub mod cluster_saliency;
 pub mod max_box_acc;
+pub mod pointing_game;
