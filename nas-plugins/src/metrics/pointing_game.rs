@@ -3,7 +3,7 @@
 //! (Euclidean, strictly closer) of a ground-truth box's pixels; over a dataset, the share of hits.
 
 use nas_core::component::Statistic;
-use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
 
 /// The `pointing-game` metric.
 pub struct PointingGame {
@@ -21,18 +21,12 @@ pub const POINTING_GAME_PARAMS: &[ParamSpec] = &[ParamSpec {
 impl Metric for PointingGame {
     /// 1 for a hit, 0 for a miss; the curve holds the maximum's `(x, y)`.
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
-        if input.annotation.boxes.is_empty() {
-            if input.annotation.boxes_cropped_away > 0 {
-                return Ok(Score {
-                    value: 0.0,
-                    curve: Vec::new(),
-                });
-            }
-            return Err(NasError::InvalidInput(
-                "needs ground-truth boxes: read the photos from a [dataset] with boxes (format = \"cub-200-2011\" or \"wsol-metadata\")"
-                    .into(),
-            ));
-        }
+        let Some(boxes) = super::ground_truth::boxes(input.annotation)? else {
+            return Ok(Score {
+                value: 0.0,
+                curve: Vec::new(),
+            });
+        };
         let (_, width) = input.saliency.dim();
         let (mut at, mut peak) = (0usize, f32::NEG_INFINITY);
         for (i, &v) in input.saliency.iter().enumerate() {
@@ -42,7 +36,7 @@ impl Metric for PointingGame {
         }
         let (x, y) = ((at % width) as f64, (at / width) as f64);
         // The nearest pixel of a box, whose corners are pixel indices (inclusive).
-        let hit = input.annotation.boxes.iter().any(|b| {
+        let hit = boxes.iter().any(|b| {
             let (x0, y0, x1, y1) = (b.x0.floor(), b.y0.floor(), b.x1.floor(), b.y1.floor());
             let dx = (x0 - x).max(0.0).max(x - x1);
             let dy = (y0 - y).max(0.0).max(y - y1);

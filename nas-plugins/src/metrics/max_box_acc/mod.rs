@@ -22,7 +22,7 @@ pub use largest::largest_contour_box;
 
 use nas_core::component::Statistic;
 use nas_core::ndarray::Array2;
-use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
 
 /// The `max-box-acc` metric.
 pub struct MaxBoxAcc {
@@ -133,22 +133,14 @@ fn quantise(map: &Array2<f32>) -> Vec<u8> {
 
 impl Metric for MaxBoxAcc {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
-        if input.annotation.boxes.is_empty() {
-            if input.annotation.boxes_cropped_away > 0 {
-                // The object is outside the crop: no box can match it, a miss at every threshold.
-                return Ok(Score {
-                    value: 0.0,
-                    curve: self.thresholds.iter().map(|&t| (t, 0.0)).collect(),
-                });
-            }
-            return Err(NasError::InvalidInput(
-                "needs ground-truth boxes: read the photos from a [dataset] with boxes (format = \"cub-200-2011\" or \"wsol-metadata\")"
-                    .into(),
-            ));
-        }
-        let truth: Vec<PixelBox> = input
-            .annotation
-            .boxes
+        let Some(boxes) = super::ground_truth::boxes(input.annotation)? else {
+            // The object is outside the crop: no box can match it, a miss at every threshold.
+            return Ok(Score {
+                value: 0.0,
+                curve: self.thresholds.iter().map(|&t| (t, 0.0)).collect(),
+            });
+        };
+        let truth: Vec<PixelBox> = boxes
             .iter()
             .map(|b| PixelBox {
                 x0: b.x0 as i64,
