@@ -1,0 +1,33 @@
+"""Reference for the `sparseness` and `complexity` metrics: Quantus 0.6's Sparseness (Chalasani
+et al. 2020, the Gini index) and Complexity (Bhatt et al. 2020, the entropy of the fractional
+contributions) with their defaults (abs=True, normalise=True by the maximum absolute value), on
+every 224 x 224 saliency map fixture of nas-plugins/tests/fixtures, passed as float64 (Quantus computes
+in the array's precision; float64 makes the reference exact to rounding).
+
+    /work/venv-torch/bin/python scripts/make_complexity_fixture.py nas-plugins/tests/fixtures
+"""
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+import quantus
+
+root = sys.argv[1]
+out = {}
+for path in sorted(glob.glob(os.path.join(root, "*", "*.npy"))):
+    a = np.load(path)
+    if a.shape != (224, 224) or a.dtype != np.float32:
+        continue
+    x = np.zeros((1, 3) + a.shape, np.float64)
+    a_batch = a.astype(np.float64)[None, None]
+    y = np.zeros(1, np.int64)
+    kwargs = dict(model=None, x_batch=x, y_batch=y, channel_first=True)
+    sparseness = quantus.Sparseness(disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
+    complexity = quantus.Complexity(disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
+    out[os.path.relpath(path, root)] = {"sparseness": float(sparseness), "complexity": float(complexity)}
+os.makedirs(os.path.join(root, "complexity"), exist_ok=True)
+with open(os.path.join(root, "complexity", "quantus.json"), "w") as f:
+    json.dump(out, f, indent=1)
+print(len(out), "maps")
