@@ -673,7 +673,7 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
              [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
              [segmenter]\nname = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n\
              [[saliency]]\nname = \"grad-cam\"\n\
-             [[metric]]\nname = \"max-box-acc\"\n[[metric]]\nname = \"pointing-game\"\n",
+             [[metric]]\nname = \"max-box-acc\"\n[[metric]]\nname = \"pointing-game\"\n[[metric]]\nname = \"relevance-mass\"\n",
             out = dir.display().to_string(),
             cub = cub.display().to_string()
         ),
@@ -744,6 +744,29 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
             .and_then(|s| s["value"].as_f64())
             .unwrap();
         assert_eq!(score, f64::from(u8::from(hit)), "{stem}");
+        let inside: f64 = want["boxes"].as_array().unwrap().iter().fold(0.0, |sum, b| {
+            let b: Vec<usize> = b.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            // One box per photo here, so no pixel is counted twice.
+            sum + (b[1]..=b[3].min(223))
+                .flat_map(|y| (b[0]..=b[2].min(223)).map(move |x| y * 224 + x))
+                .map(|p| f64::from(map[p]))
+                .sum::<f64>()
+        });
+        let total: f64 = map.iter().map(|v| f64::from(*v)).sum();
+        let mass = image["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["map"] == "grad-cam" && s["metric"] == "relevance-mass")
+            .and_then(|s| s["value"].as_f64())
+            .unwrap();
+        if want["boxes"].as_array().unwrap().len() == 1 {
+            assert!(
+                (mass - inside / total).abs() < 1e-9,
+                "{stem}: relevance mass {mass} vs {}",
+                inside / total
+            );
+        }
         hits += usize::from(hit);
     }
     let accuracy = table

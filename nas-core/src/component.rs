@@ -144,11 +144,13 @@ pub struct Statistic {
     pub value: f64,
 }
 
-/// Mean and sample standard deviation (0 for one score) of the scores' values.
+/// Mean and sample standard deviation (0 for one score) of the scores' values; NaN values (a
+/// score undefined for that photo) are left out.
 pub fn mean_and_std(scores: &[&Score]) -> Vec<Statistic> {
-    let n = scores.len() as f64;
-    let mean = scores.iter().map(|s| s.value).sum::<f64>() / n.max(1.0);
-    let var = scores.iter().map(|s| (s.value - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    let values: Vec<f64> = scores.iter().map(|s| s.value).filter(|v| !v.is_nan()).collect();
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n.max(1.0);
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     vec![
         Statistic {
             name: "mean".into(),
@@ -172,4 +174,17 @@ pub fn check_k(k: usize, pixels: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mean_and_std, Score};
+
+    #[test]
+    fn summaries_leave_undefined_scores_out() {
+        let score = |value| Score { value, curve: Vec::new() };
+        let (a, b, c) = (score(1.0), score(f64::NAN), score(3.0));
+        let stats = mean_and_std(&[&a, &b, &c]);
+        assert_eq!((stats[0].value, stats[1].value), (2.0, 2f64.sqrt()));
+    }
 }

@@ -8,3 +8,4 @@ pub mod complexity;
 pub mod ground_truth;
 pub mod max_box_acc;
 pub mod pointing_game;
+pub mod relevance;
