@@ -26,6 +26,9 @@ pub fn box_mask(boxes: &[BoundingBox], height: usize, width: usize) -> Vec<bool>
         let clip = |v: f64, side: usize| (v.max(0.0) as usize).min(side.saturating_sub(1));
         let (x0, x1) = (clip(b.x0, width), clip(b.x1, width));
         let (y0, y1) = (clip(b.y0, height), clip(b.y1, height));
+        if x0 > x1 || width == 0 {
+            continue;
+        }
         for y in y0..=y1 {
             mask[y * width + x0..=y * width + x1].iter_mut().for_each(|m| *m = true);
         }
@@ -37,7 +40,7 @@ pub fn box_mask(boxes: &[BoundingBox], height: usize, width: usize) -> Vec<bool>
 pub fn mass_share(map: &[f32], mask: &[bool]) -> f64 {
     let total: f64 = map.iter().map(|&v| f64::from(v)).sum();
     let inside: f64 = map.iter().zip(mask).filter(|(_, &m)| m).map(|(&v, _)| f64::from(v)).sum();
-    if mask.iter().any(|&m| m) {
+    if mask.iter().any(|&m| m) && total != 0.0 {
         inside / total
     } else {
         f64::NAN
