@@ -455,28 +455,34 @@ impl<'r> Runner<'r> {
                 .iter()
                 .map(|&i| self.source.load(i, self.pipeline.resize))
                 .collect::<Result<Vec<_>>>()?;
-            let skipped = self.skipped_predictions(&samples)?;
-            let kept: Vec<Sample> = samples
-                .iter()
-                .zip(&skipped)
-                .filter(|(_, p)| p.is_none())
-                .map(|(s, _)| s.clone())
-                .collect();
-            let mut done = self.run_batch(&kept)?.into_iter();
-            for (sample, skip) in samples.iter().zip(skipped) {
-                let report = match skip {
-                    None => done
-                        .next()
-                        .ok_or_else(|| NasError::InvalidInput("pipeline: a photo of the batch got no report".into()))?,
-                    Some(predicted) => ImageReport {
+            let predictions = self.selection_predictions(&samples)?;
+            let mut keep = vec![true; samples.len()];
+            if let Some(predicted) = &predictions {
+                for ((k, sample), &p) in keep.iter_mut().zip(&samples).zip(predicted) {
+                    *k = self.selected(sample, p)?;
+                }
+            }
+            let kept: Vec<Sample> = samples.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| s.clone()).collect();
+            let kept_predictions: Option<Vec<usize>> = predictions
+                .as_ref()
+                .map(|p| p.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect());
+            let mut done = self.explain_batch(&kept, kept_predictions.as_deref())?.into_iter();
+            for (i, sample) in samples.iter().enumerate() {
+                let report = if keep[i] {
+                    done.next()
+                        .ok_or_else(|| NasError::InvalidInput("pipeline: a photo of the batch got no report".into()))?
+                } else {
+                    let predicted = predictions.as_ref().map(|p| p[i]);
+                    ImageReport {
                         skipped: true,
-                        predicted: Some(predicted),
+                        predicted,
                         predicted_name: self
                             .backbone
                             .as_ref()
-                            .and_then(|b| self.class_name(predicted, b.info().num_classes)),
+                            .zip(predicted)
+                            .and_then(|(b, p)| self.class_name(p, b.info().num_classes)),
                         ..ImageReport::new(sample)
-                    },
+                    }
                 };
                 on_image(&report);
                 reports.push(report);
@@ -485,29 +491,25 @@ impl<'r> Runner<'r> {
         Ok(reports)
     }
 
-    /// For each sample, the class predicted for it when `only` leaves it out, `None` when it is
-    /// to be explained.
-    fn skipped_predictions(&self, samples: &[Sample]) -> Result<Vec<Option<usize>>> {
+    /// Each sample's predicted class when `only` selects photos by it (`None` otherwise).
+    fn selection_predictions(&self, samples: &[Sample]) -> Result<Option<Vec<usize>>> {
         let (Some(backbone), true) = (&self.backbone, self.pipeline.only != Only::All) else {
-            return Ok(vec![None; samples.len()]);
+            return Ok(None);
         };
         let photos: Vec<_> = samples.iter().map(|s| &s.photo).collect();
         let input = normalise(&photos, backbone.info(), backbone.device())?;
-        let predicted = predicted_classes(&backbone.forward(input.detach()).logits)?;
-        samples
-            .iter()
-            .zip(predicted)
-            .map(|(sample, p)| {
-                let label = sample.annotation.label.ok_or_else(|| {
-                    NasError::InvalidInput(format!(
-                        "{}: `only` needs each photo's class label; read the photos from a labelled [dataset]",
-                        sample.photo.path.display()
-                    ))
-                })?;
-                let wanted = (p == label) == (self.pipeline.only == Only::Correct);
-                Ok(if wanted { None } else { Some(p) })
-            })
-            .collect()
+        Ok(Some(predicted_classes(&backbone.forward(input.detach()).logits)?))
+    }
+
+    /// Whether `only` keeps a sample the backbone classed as `predicted`.
+    fn selected(&self, sample: &Sample, predicted: usize) -> Result<bool> {
+        let label = sample.annotation.label.ok_or_else(|| {
+            NasError::InvalidInput(format!(
+                "{}: `only` needs each photo's class label; read the photos from a labelled [dataset]",
+                sample.photo.path.display()
+            ))
+        })?;
+        Ok((predicted == label) == (self.pipeline.only == Only::Correct))
     }
 
     /// The name of class `class` of a backbone with `classes` classes, if known.
@@ -549,6 +551,11 @@ impl<'r> Runner<'r> {
     /// Processes one batch of photos (all of them: the pipeline's `only` is applied by
     /// [`Runner::run`]).
     pub fn run_batch(&self, samples: &[Sample]) -> Result<Vec<ImageReport>> {
+        self.explain_batch(samples, None)
+    }
+
+    /// [`Runner::run_batch`], reusing the predicted classes when they are already known.
+    fn explain_batch(&self, samples: &[Sample], known: Option<&[usize]>) -> Result<Vec<ImageReport>> {
         if samples.is_empty() {
             return Ok(Vec::new());
         }
@@ -561,9 +568,14 @@ impl<'r> Runner<'r> {
         let mut reports: Vec<ImageReport> = samples.iter().map(ImageReport::new).collect();
         let mut targets = Vec::new();
         if let (Some(backbone), Some(input)) = (&self.backbone, &input) {
-            let logits = backbone.forward(input.clone().detach()).logits;
-            let classes = logits.dims()[1];
-            let predicted = predicted_classes(&logits)?;
+            let (predicted, classes) = match known {
+                Some(p) => (p.to_vec(), backbone.info().num_classes),
+                None => {
+                    let logits = backbone.forward(input.clone().detach()).logits;
+                    let classes = logits.dims()[1];
+                    (predicted_classes(&logits)?, classes)
+                }
+            };
             targets = self.targets(samples, &predicted, classes)?;
             for (r, (p, t)) in reports.iter_mut().zip(predicted.iter().zip(&targets)) {
                 r.predicted = Some(*p);
