@@ -167,7 +167,13 @@ impl Source {
                             reason: "wsolevaluation metadata needs `images`, the folder its photo paths are relative to".into(),
                         })
                     }
-                    _ => Source::Listed(cub::open(&spec.root, &spec.split)?),
+                    ("cub-200-2011", _) => Source::Listed(cub::open(&spec.root, &spec.split)?),
+                    (other, _) => {
+                        return Err(NasError::Dataset {
+                            path: spec.root.clone(),
+                            reason: format!("unknown format `{other}`; valid formats: {}", FORMATS.join(", ")),
+                        })
+                    }
                 };
                 let labels = (0..source.len()).map(|i| source.label(i)).collect::<Vec<_>>();
                 if spec.per_class.is_some() && labels.iter().any(Option::is_none) {
