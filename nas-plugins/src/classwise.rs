@@ -4,7 +4,8 @@
 //! cluster id means the same concept in every photo (scikit-learn's `AgglomerativeClustering`
 //! and `KNeighborsClassifier`, as the paper uses them).
 
-use nas_core::ndarray::{s, Array2, ArrayView2, Axis};
+use nas_conv::matmul::Layout;
+use nas_core::ndarray::{s, Array2, ArrayView2};
 use nas_core::{Features, NasError, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -85,13 +86,26 @@ impl ClassClustering {
         }
         let neighbours = neighbours.clamp(1, self.labels.len());
         let point_norms: Vec<f32> = self.points.rows().into_iter().map(|r| r.dot(&r)).collect();
-        let transposed = self.points.t();
+        // The points as a (features, points) row-major matrix for the products.
+        let (n, d) = (self.points.nrows(), self.dims());
+        let transposed: Vec<f32> = self.points.t().iter().copied().collect();
+        let threads = rayon::current_num_threads();
         let mut out = Vec::with_capacity(features.nrows());
         const BLOCK: usize = 256;
+        let mut products = vec![0f32; BLOCK * n];
         for start in (0..features.nrows()).step_by(BLOCK) {
-            let block = features.slice(s![start..(start + BLOCK).min(features.nrows()), ..]);
-            let products = block.dot(&transposed);
-            for row in products.axis_iter(Axis(0)) {
+            let rows = BLOCK.min(features.nrows() - start);
+            let block: Vec<f32> = features.slice(s![start..start + rows, ..]).iter().copied().collect();
+            nas_conv::matmul::multiply(
+                &mut products[..rows * n],
+                Layout::dense(rows, n),
+                &block,
+                Layout::dense(rows, d),
+                &transposed,
+                Layout::dense(d, n),
+                threads,
+            );
+            for row in products[..rows * n].chunks_exact(n) {
                 // |x - p|^2 up to the row's own |x|^2, which does not change the order.
                 let mut nearest: Vec<(f32, usize)> = Vec::with_capacity(neighbours + 1);
                 for (j, (&dot, &norm)) in row.iter().zip(&point_norms).enumerate() {
