@@ -771,7 +771,7 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
     }
     let accuracy = table
         .iter()
-        .find(|r| r["map"] == "grad-cam" && r["metric"] == "pointing-game" && r["statistic"] == "accuracy")
+        .find(|r| r["map"] == "grad-cam" && r["metric"] == "pointing-game" && r["statistic"] == "hit rate")
         .and_then(|r| r["value"].as_f64())
         .unwrap();
     assert_eq!(accuracy, hits as f64 * 25.0);

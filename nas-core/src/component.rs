@@ -145,11 +145,15 @@ pub struct Statistic {
 }
 
 /// Mean and sample standard deviation (0 for one score) of the scores' values; NaN values (a
-/// score undefined for that photo) are left out.
+/// score undefined for that photo) are left out, and both are NaN when no value is defined.
 pub fn mean_and_std(scores: &[&Score]) -> Vec<Statistic> {
     let values: Vec<f64> = scores.iter().map(|s| s.value).filter(|v| !v.is_nan()).collect();
     let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n.max(1.0);
+    let mean = if values.is_empty() {
+        f64::NAN
+    } else {
+        values.iter().sum::<f64>() / n
+    };
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     vec![
         Statistic {
@@ -158,7 +162,7 @@ pub fn mean_and_std(scores: &[&Score]) -> Vec<Statistic> {
         },
         Statistic {
             name: "std".into(),
-            value: var.sqrt(),
+            value: if values.is_empty() { f64::NAN } else { var.sqrt() },
         },
     ]
 }
@@ -186,5 +190,9 @@ mod tests {
         let (a, b, c) = (score(1.0), score(f64::NAN), score(3.0));
         let stats = mean_and_std(&[&a, &b, &c]);
         assert_eq!((stats[0].value, stats[1].value), (2.0, 2f64.sqrt()));
+        assert!(
+            mean_and_std(&[&b]).iter().all(|s| s.value.is_nan()),
+            "nothing defined, nothing to report"
+        );
     }
 }

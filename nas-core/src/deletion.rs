@@ -43,18 +43,24 @@ pub fn deletion_curve(
     let [_, _, h, w] = input.input.dims();
     let pixels = h * w;
     let mut keep = vec![1f32; pixels];
-    let mut masks: Vec<Vec<f32>> = vec![keep.clone()];
     let mut fractions = vec![0f64];
     let mut removed = 0usize;
+    // One forward batch of masks at a time: all at once would take a photo's size per step.
+    let mut pending = vec![keep.clone()];
+    let mut scores = Vec::with_capacity(groups.len() + 1);
     for group in groups {
+        if pending.len() == batch.max(1) {
+            scores.extend(masked_scores(input, &pending, batch, measure)?);
+            pending.clear();
+        }
         for &p in group {
             keep[p] = 0.0;
         }
         removed += group.len();
-        masks.push(keep.clone());
+        pending.push(keep.clone());
         fractions.push(removed as f64 / pixels.max(1) as f64);
     }
-    let scores = masked_scores(input, &masks, batch, measure)?;
+    scores.extend(masked_scores(input, &pending, batch, measure)?);
     Ok(fractions.into_iter().zip(scores).collect())
 }
 

@@ -195,6 +195,14 @@ impl Pipeline {
             "misclassified" => Only::Misclassified,
             _ => Only::All,
         };
+        let segmenters = labelled(&table, "segmenter")?;
+        let saliency = labelled(&table, "saliency")?;
+        // Files are `S.SEGMENTER.png` and `S.METHOD.png`: the two may not share a label.
+        if let Some((label, _)) = saliency.iter().find(|(l, _)| segmenters.iter().any(|(s, _)| s == l)) {
+            return Err(bad(format!(
+                "a [[segmenter]] and a [[saliency]] table are both labelled `{label}`: their files would share names; give one another `label`"
+            )));
+        }
         Ok(Pipeline {
             only,
             images,
@@ -203,8 +211,8 @@ impl Pipeline {
             batch,
             target,
             backbone: one("backbone")?,
-            segmenters: labelled(&table, "segmenter")?,
-            saliency: labelled(&table, "saliency")?,
+            segmenters,
+            saliency,
             metrics: labelled(&table, "metric")?,
         })
     }
@@ -230,6 +238,10 @@ pub(crate) fn join_clean(base: &Path, relative: &str) -> PathBuf {
     }
 }
 
+/// Words output file names use beside labels (`S.labels.npy`, `S.METHOD.superpixel.npy`), so
+/// no label may take them.
+const RESERVED_LABELS: &[&str] = &["labels", "clusters", "superpixel"];
+
 /// The `[key]` table or `[[key]]` tables (`segmenter`, `saliency`, `metric`), each labelled by
 /// its `label` key or, by default, its name; labels must differ, since they name files and
 /// scores (two `lrp` composites in one run need two labels).
@@ -246,10 +258,15 @@ fn labelled(table: &toml::Table, key: &str) -> Result<Vec<(String, ComponentSpec
     let mut labelled: Vec<(String, ComponentSpec)> = Vec::new();
     for mut value in values {
         let label = match value.as_table_mut().and_then(|t| t.remove("label")) {
-            Some(toml::Value::String(l)) if !l.is_empty() && !l.contains(['/', '\\', '+']) => Some(l),
+            Some(toml::Value::String(l))
+                if !l.is_empty() && !l.contains(['/', '\\', '+', '.']) && !RESERVED_LABELS.contains(&l.as_str()) =>
+            {
+                Some(l)
+            }
             Some(other) => {
                 return Err(bad(format!(
-                    "[{key}] `label` = {other}: expected a non-empty name without '/', '\\' or '+'"
+                    "[{key}] `label` = {other}: expected a non-empty name without '/', '\\', '+' or '.', other than {}",
+                    RESERVED_LABELS.join(", ")
                 )))
             }
             None => None,
@@ -701,7 +718,7 @@ pub struct TableRow {
     pub statistic: String,
     /// Its value.
     pub value: f64,
-    /// Photos it summarises.
+    /// Photos it summarises: those whose score is defined (not NaN).
     pub images: usize,
 }
 
@@ -735,7 +752,7 @@ impl Runner<'_> {
                     metric: metric_name.clone(),
                     statistic: name,
                     value,
-                    images: scores.len(),
+                    images: scores.iter().filter(|s| !s.value.is_nan()).count(),
                 });
             }
         }
@@ -863,6 +880,13 @@ mod tests {
         assert!(twice.to_string().contains("labelled `slic`"), "{twice}");
         let slash = parse("images = \"a.png\"\n[segmenter]\nname = \"slic\"\nlabel = \"a/b\"\n").expect_err("slash");
         assert!(slash.to_string().contains("`label`"), "{slash}");
+        for (table, label) in [("saliency", "labels"), ("saliency", "a.superpixel"), ("metric", "clusters")] {
+            let text = format!("images = \"a.png\"\n[[{table}]]\nname = \"gradient\"\nlabel = \"{label}\"\n");
+            assert!(parse(&text).is_err(), "label `{label}` would name another file");
+        }
+        let shared = parse("images = \"a.png\"\n[[segmenter]]\nname = \"slic\"\n[[saliency]]\nname = \"gradient\"\nlabel = \"slic\"\n")
+            .expect_err("shared label");
+        assert!(shared.to_string().contains("both labelled `slic`"), "{shared}");
     }
 
     #[test]

@@ -78,6 +78,23 @@ fn greedy_removal_is_greedy_and_scored_like_auc_lerf() {
         })
         .expect("score");
     assert_eq!(again, score);
+    // The remembered score is the photo's and the target's: another target or photo is scored
+    // afresh.
+    let other_target = metric
+        .score(&MetricInput {
+            target: (target[0] + 1) % 1000,
+            ..with_segmentation
+        })
+        .expect("score");
+    assert_ne!(other_target.curve, score.curve);
+    let mirrored = input.clone().flip([3]);
+    let other_photo = metric
+        .score(&MetricInput {
+            input: &mirrored,
+            ..with_segmentation
+        })
+        .expect("score");
+    assert_ne!(other_photo.curve, score.curve);
     let halves = Segmentation::from_labels(Array2::from_shape_fn((224, 224), |(_, x)| u32::from(x >= 112)));
     let split = metric
         .score(&MetricInput {

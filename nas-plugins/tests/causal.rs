@@ -59,4 +59,31 @@ fn deletion_and_insertion_match_rise() {
         eprintln!("{game}: ours {:.6}, RISE {auc:.6}", score.value);
         assert!((score.value - auc).abs() <= 1e-4 * peak, "{game}: {} vs {auc}", score.value);
     }
+    // With logits, the deletion curve starts at the target's logit of the whole photo.
+    let params = common::params(
+        "causal",
+        &[
+            ("scores", toml::Value::String("logit".into())),
+            ("step", toml::Value::Integer(50176)),
+        ],
+    );
+    let metric = registry.metric("causal", &params, &ctx).expect("causal");
+    let score = metric
+        .score(&MetricInput {
+            backbone: net.as_ref(),
+            input: &input,
+            saliency: &map,
+            segmentation: None,
+            target: target[0],
+            annotation: &Default::default(),
+        })
+        .expect("score");
+    let logits: Vec<f32> = net.forward(input.clone()).logits.into_data().to_vec().expect("logits");
+    let logit = f64::from(logits[target[0]]);
+    assert_eq!(score.curve.len(), 2, "one step removes every pixel");
+    assert!(
+        (score.curve[0].1 - logit).abs() <= 1e-4 * logit.abs().max(1.0),
+        "{} vs {logit}",
+        score.curve[0].1
+    );
 }

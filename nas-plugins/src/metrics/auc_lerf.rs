@@ -50,6 +50,15 @@ pub const AUC_LERF_PARAMS: &[ParamSpec] = &[
 ];
 
 impl AucLerf {
+    /// The registered name, for messages.
+    fn name(&self) -> &'static str {
+        if self.most_relevant_first {
+            "auc-morf"
+        } else {
+            "auc-lerf"
+        }
+    }
+
     /// `a` before `b` in the order of removal, by their relevance.
     fn before(&self, a: f64, b: f64) -> std::cmp::Ordering {
         if self.most_relevant_first {
@@ -65,9 +74,10 @@ impl AucLerf {
         let saliency = input.saliency;
         let unit = match (self.unit, input.segmentation) {
             (Unit::Superpixel, None) => {
-                return Err(NasError::InvalidInput(
-                    "auc-lerf: unit = \"superpixel\" needs a segmentation".into(),
-                ))
+                return Err(NasError::InvalidInput(format!(
+                    "{}: unit = \"superpixel\" needs a segmentation",
+                    self.name()
+                )))
             }
             (Unit::Superpixel, Some(s)) | (Unit::Auto, Some(s)) => Some(s),
             _ => None,
@@ -76,7 +86,8 @@ impl AucLerf {
             Some(seg) => {
                 if seg.labels.dim() != saliency.dim() {
                     return Err(NasError::InvalidInput(format!(
-                        "auc-lerf: segmentation is {:?} but the saliency map is {:?}",
+                        "{}: segmentation is {:?} but the saliency map is {:?}",
+                        self.name(),
                         seg.labels.dim(),
                         saliency.dim()
                     )));
@@ -113,7 +124,8 @@ impl Metric for AucLerf {
         let [b, channels, h, w] = input.input.dims();
         if b != 1 || (h, w) != input.saliency.dim() {
             return Err(NasError::InvalidInput(format!(
-                "auc-lerf: expected one image matching the {:?} saliency map, got input {:?}",
+                "{}: expected one image matching the {:?} saliency map, got input {:?}",
+                self.name(),
                 input.saliency.dim(),
                 [b, channels, h, w]
             )));

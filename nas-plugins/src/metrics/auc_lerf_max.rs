@@ -21,8 +21,9 @@ pub struct AucLerfMax {
     recent: Mutex<Vec<(u64, Score)>>,
 }
 
-/// Scores remembered (one per saliency method of a batch's photos is plenty).
-const REMEMBERED: usize = 64;
+/// Scores remembered: a pipeline scores every photo of a batch with every segmenter before the
+/// next saliency method asks again, so this must exceed batch size times segmenters.
+const REMEMBERED: usize = 8192;
 
 /// A fingerprint of what the score depends on: the photo, the superpixels and the target.
 fn fingerprint(input: &MetricInput<'_>, segmentation: &Segmentation) -> Result<u64> {

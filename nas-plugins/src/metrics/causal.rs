@@ -108,8 +108,9 @@ pub fn blurred(photo: &NasTensor<4>) -> NasTensor<4> {
 }
 
 impl Causal {
-    /// Pixel indices, most salient first; equal values in decreasing index order, as the
-    /// authors' `np.flip(np.argsort(...))`.
+    /// Pixel indices, most salient first; equal values in decreasing index order, as
+    /// `np.flip(np.argsort(..., kind="stable"))` (the authors' default sort leaves equal values
+    /// in no defined order).
     fn salient_order(map: &[f32]) -> Vec<usize> {
         let mut order: Vec<usize> = (0..map.len()).collect();
         order.sort_by(|&a, &b| map[b].total_cmp(&map[a]).then(b.cmp(&a)));
@@ -136,12 +137,6 @@ impl Metric for Causal {
             Game::Deletion => 1.0,
             Game::Insertion => 0.0,
         };
-        let mut mask = vec![start; pixels];
-        let mut masks = vec![mask.clone()];
-        for chunk in order.chunks(self.step) {
-            chunk.iter().for_each(|&p| mask[p] = 1.0 - start);
-            masks.push(mask.clone());
-        }
         let substrate = match self.game {
             Game::Deletion => None,
             Game::Insertion => Some(blurred(input.input)),
@@ -153,7 +148,27 @@ impl Metric for Causal {
                 logits
             }
         };
-        let scores = blended_scores(input, &masks, substrate.as_ref(), self.batch, &measure)?;
+        // The masks of one forward batch at a time: all of them at once would take
+        // `pixels / step` times the photo's size.
+        let mut mask = vec![start; pixels];
+        let mut pending = vec![mask.clone()];
+        let mut scores = Vec::with_capacity(steps + 1);
+        let task = nas_core::progress::task("causal", steps as u64 + 1);
+        let mut chunks = order.chunks(self.step).peekable();
+        loop {
+            let done = chunks.peek().is_none();
+            if pending.len() == self.batch || (done && !pending.is_empty()) {
+                task.check()?;
+                scores.extend(blended_scores(input, &pending, substrate.as_ref(), self.batch, &measure)?);
+                task.advance(pending.len() as u64);
+                pending.clear();
+            }
+            let Some(chunk) = chunks.next() else {
+                break;
+            };
+            chunk.iter().for_each(|&p| mask[p] = 1.0 - start);
+            pending.push(mask.clone());
+        }
         let curve: Vec<(f64, f64)> = scores.into_iter().enumerate().map(|(i, s)| (i as f64 / steps as f64, s)).collect();
         Ok(Score {
             value: trapezoid(&curve),

@@ -1,6 +1,8 @@
-//! The pointing game (Zhang et al. 2016, as TorchRay's `PointingGame` scores it): a hit when the
-//! map's maximum (the first in raster order among equals) lies within `tolerance` pixels
-//! (Euclidean, strictly closer) of a ground-truth box's pixels; over a dataset, the share of hits.
+//! The pointing game (Zhang et al. 2016, with TorchRay's `PointingGame` rule for one photo): a
+//! hit when the map's maximum (the first in raster order among equals; NaN values are never
+//! the maximum) lies within `tolerance` pixels (Euclidean, strictly closer) of a ground-truth
+//! box's pixels. Over a dataset, the hit rate over all photos (TorchRay's benchmark averages
+//! per class instead).
 
 use nas_core::component::Statistic;
 use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
@@ -27,7 +29,10 @@ impl Metric for PointingGame {
                 curve: Vec::new(),
             });
         };
-        let (_, width) = input.saliency.dim();
+        let (height, width) = input.saliency.dim();
+        if height == 0 || width == 0 {
+            return Err(nas_core::NasError::InvalidInput("pointing-game: the map is empty".into()));
+        }
         let (mut at, mut peak) = (0usize, f32::NEG_INFINITY);
         for (i, &v) in input.saliency.iter().enumerate() {
             if v > peak {
@@ -52,11 +57,11 @@ impl Metric for PointingGame {
         false
     }
 
-    /// The share of hits, in percent.
+    /// The share of hits over all photos, in percent.
     fn summarise(&self, scores: &[&Score]) -> Result<Vec<Statistic>> {
         let hits = scores.iter().filter(|s| s.value > 0.5).count();
         Ok(vec![Statistic {
-            name: "accuracy".into(),
+            name: "hit rate".into(),
             value: hits as f64 * 100.0 / scores.len().max(1) as f64,
         }])
     }

@@ -23,10 +23,14 @@ pub struct Relevance {
 pub fn box_mask(boxes: &[BoundingBox], height: usize, width: usize) -> Vec<bool> {
     let mut mask = vec![false; height * width];
     for b in boxes {
+        // Boxes with nothing inside the map mark nothing.
+        if b.x1 < 0.0 || b.y1 < 0.0 || b.x0 > width as f64 - 1.0 || b.y0 > height as f64 - 1.0 || b.x1 < b.x0 || b.y1 < b.y0 {
+            continue;
+        }
         let clip = |v: f64, side: usize| (v.max(0.0) as usize).min(side.saturating_sub(1));
         let (x0, x1) = (clip(b.x0, width), clip(b.x1, width));
         let (y0, y1) = (clip(b.y0, height), clip(b.y1, height));
-        if x0 > x1 || width == 0 {
+        if x0 > x1 || y0 > y1 || width == 0 || height == 0 {
             continue;
         }
         for y in y0..=y1 {
