@@ -32,13 +32,11 @@ fn deletion_and_insertion_match_rise() {
         .expect("map")
         .into_dimensionality::<Ix2>()
         .expect("2-D");
-    for game in ["deletion", "insertion"] {
-        let params = common::params(
-            "causal",
-            &[("game", toml::Value::String(game.into())), ("step", toml::Value::Integer(1792))],
-        );
-        let metric = registry.metric("causal", &params, &ctx).expect("causal");
-        let score = metric
+    // The causal metric with `params`, on the gradient map.
+    let causal = |params: &nas_core::Params| {
+        registry
+            .metric("causal", params, &ctx)
+            .expect("causal")
             .score(&MetricInput {
                 backbone: net.as_ref(),
                 input: &input,
@@ -47,7 +45,14 @@ fn deletion_and_insertion_match_rise() {
                 target: target[0],
                 annotation: &Default::default(),
             })
-            .expect("score");
+            .expect("score")
+    };
+    for game in ["deletion", "insertion"] {
+        let params = common::params(
+            "causal",
+            &[("game", toml::Value::String(game.into())), ("step", toml::Value::Integer(1792))],
+        );
+        let score = causal(&params);
         let reference = npy::read::<f64>(&fixture(&format!("causal/resnet18-seed0.chelsea-224.{game}.npy"))).expect("fixture");
         assert_eq!(score.curve.len(), reference.len());
         let peak = reference.iter().fold(0f64, |m, v| m.max(v.abs()));
@@ -67,17 +72,7 @@ fn deletion_and_insertion_match_rise() {
             ("step", toml::Value::Integer(50176)),
         ],
     );
-    let metric = registry.metric("causal", &params, &ctx).expect("causal");
-    let score = metric
-        .score(&MetricInput {
-            backbone: net.as_ref(),
-            input: &input,
-            saliency: &map,
-            segmentation: None,
-            target: target[0],
-            annotation: &Default::default(),
-        })
-        .expect("score");
+    let score = causal(&params);
     let logits: Vec<f32> = net.forward(input.clone()).logits.into_data().to_vec().expect("logits");
     let logit = f64::from(logits[target[0]]);
     assert_eq!(score.curve.len(), 2, "one step removes every pixel");
