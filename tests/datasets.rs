@@ -6,6 +6,9 @@
 use nas_core::{DatasetSpec, Images, NasError, Resize, Source};
 use std::path::{Path, PathBuf};
 
+/// What a test (or a helper of one) returns: any failure is an `Err` with its cause.
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/datasets")
 }
@@ -26,17 +29,16 @@ fn open(spec: DatasetSpec) -> nas_core::Result<Source> {
 }
 
 #[test]
-fn cub_test_split_gives_labels_and_boxes_as_wsolevaluation_resizes_them() {
+fn cub_test_split_gives_labels_and_boxes_as_wsolevaluation_resizes_them() -> TestResult {
     let root = fixtures().join("CUB_200_2011");
-    let source = open(spec("cub-200-2011", &root, "test")).expect("fixture");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("cub_expected_boxes.json")).expect("json")).expect("json");
-    let expected = expected.as_array().expect("list");
+    let source = open(spec("cub-200-2011", &root, "test"))?;
+    let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("cub_expected_boxes.json"))?)?;
+    let expected = expected.as_array().ok_or("a list")?;
     assert_eq!(source.len(), expected.len());
     assert_eq!(source.class_names().map(<[String]>::len), Some(4));
     for (i, want) in expected.iter().enumerate() {
-        let sample = source.load(i, Some(Resize::STRETCH_224)).expect("photo");
-        assert_eq!(sample.photo.path, root.join(want["path"].as_str().expect("path")));
+        let sample = source.load(i, Some(Resize::STRETCH_224))?;
+        assert_eq!(sample.photo.path, root.join(want["path"].as_str().ok_or("a path")?));
         assert_eq!((sample.photo.height(), sample.photo.width()), (224, 224));
         assert_eq!(sample.annotation.label, want["label"].as_u64().map(|l| l as usize));
         let boxes: Vec<[i64; 4]> = sample
@@ -45,22 +47,22 @@ fn cub_test_split_gives_labels_and_boxes_as_wsolevaluation_resizes_them() {
             .iter()
             .map(|b| [b.x0 as i64, b.y0 as i64, b.x1 as i64, b.y1 as i64])
             .collect();
-        let want_boxes: Vec<[i64; 4]> = serde_json::from_value(want["boxes"].clone()).expect("boxes");
+        let want_boxes: Vec<[i64; 4]> = serde_json::from_value(want["boxes"].clone())?;
         assert_eq!(boxes, want_boxes, "{}", want["path"]);
     }
+    Ok(())
 }
 
 #[test]
-fn cub_splits_and_subsets_keep_photos_in_file_order() {
+fn cub_splits_and_subsets_keep_photos_in_file_order() -> TestResult {
     let root = fixtures().join("CUB_200_2011");
-    assert_eq!(open(spec("cub-200-2011", &root, "train")).expect("train").len(), 1);
-    let all = open(spec("cub-200-2011", &root, "all")).expect("all");
+    assert_eq!(open(spec("cub-200-2011", &root, "train"))?.len(), 1);
+    let all = open(spec("cub-200-2011", &root, "all"))?;
     assert_eq!((0..all.len()).map(|i| all.label(i)).collect::<Vec<_>>(), [0, 1, 2, 3, 2].map(Some));
     let one_each = open(DatasetSpec {
         per_class: Some(1),
         ..spec("cub-200-2011", &root, "all")
-    })
-    .expect("subset");
+    })?;
     assert_eq!(
         (0..one_each.len()).map(|i| one_each.label(i)).collect::<Vec<_>>(),
         [0, 1, 2, 3].map(Some)
@@ -68,14 +70,14 @@ fn cub_splits_and_subsets_keep_photos_in_file_order() {
     let first_two = open(DatasetSpec {
         limit: Some(2),
         ..spec("cub-200-2011", &root, "all")
-    })
-    .expect("limit");
+    })?;
     assert_eq!(first_two.len(), 2);
+    Ok(())
 }
 
 /// A copy of the CUB fixture with `file` replaced by `text`.
-fn damaged_cub(file: &str, text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
+fn damaged_cub(file: &str, text: &str) -> TestResult<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
     let source = fixtures().join("CUB_200_2011");
     for name in [
         "images.txt",
@@ -84,119 +86,117 @@ fn damaged_cub(file: &str, text: &str) -> tempfile::TempDir {
         "train_test_split.txt",
         "classes.txt",
     ] {
-        std::fs::copy(source.join(name), dir.path().join(name)).expect("copy");
+        std::fs::copy(source.join(name), dir.path().join(name))?;
     }
-    std::fs::write(dir.path().join(file), text).expect("write");
-    dir
+    std::fs::write(dir.path().join(file), text)?;
+    Ok(dir)
 }
 
 #[test]
-fn damaged_cub_files_are_named_with_the_line_at_fault() {
-    let dir = damaged_cub("bounding_boxes.txt", "1 30.0 0.0 370.0 300.0\n2 75.0 twenty 405.0 365.0\n");
+fn damaged_cub_files_are_named_with_the_line_at_fault() -> TestResult {
+    let dir = damaged_cub("bounding_boxes.txt", "1 30.0 0.0 370.0 300.0\n2 75.0 twenty 405.0 365.0\n")?;
     let err = open(spec("cub-200-2011", dir.path(), "test")).expect_err("bad number").to_string();
     assert!(
         err.contains("bounding_boxes.txt") && err.contains("line 2") && err.contains("`twenty`"),
         "{err}"
     );
 
-    let dir = damaged_cub("image_class_labels.txt", "1 1\n2 2\n3 3\n");
+    let dir = damaged_cub("image_class_labels.txt", "1 1\n2 2\n3 3\n")?;
     let err = open(spec("cub-200-2011", dir.path(), "test")).expect_err("missing id").to_string();
     assert!(err.contains("image_class_labels.txt") && err.contains("image id 4"), "{err}");
 
-    let dir = damaged_cub("image_class_labels.txt", "1 1\n2 2\n3 3\n4 9\n5 3\n");
+    let dir = damaged_cub("image_class_labels.txt", "1 1\n2 2\n3 3\n4 9\n5 3\n")?;
     let err = open(spec("cub-200-2011", dir.path(), "test")).expect_err("bad class").to_string();
     assert!(err.contains("class `9` is not between 1 and 4"), "{err}");
 
     let err = open(spec("cub-200-2011", &fixtures().join("no-such-folder"), "test")).expect_err("no folder");
     assert!(matches!(err, NasError::Dataset { .. }), "{err}");
+    Ok(())
 }
 
 #[test]
-fn stl10_photos_decode_as_torchvision_decodes_them() {
-    let source = open(spec("stl10", &fixtures().join("stl10_binary"), "test")).expect("fixture");
+fn stl10_photos_decode_as_torchvision_decodes_them() -> TestResult {
+    let source = open(spec("stl10", &fixtures().join("stl10_binary"), "test"))?;
     assert_eq!(source.len(), 3);
     assert_eq!(source.class_names().and_then(|c| c.get(3)).map(String::as_str), Some("cat"));
     for (i, class) in [3usize, 0, 9].into_iter().enumerate() {
-        let sample = source.load(i, None).expect("photo");
+        let sample = source.load(i, None)?;
         assert_eq!(sample.annotation.label, Some(class));
         assert_eq!(sample.photo.stem(), format!("stl10-test-{i:05}"));
-        let expected = image::open(fixtures().join(format!("stl10-expected/{i}-class{class}.png")))
-            .expect("png")
-            .to_rgb8();
+        let expected = image::open(fixtures().join(format!("stl10-expected/{i}-class{class}.png")))?.to_rgb8();
         assert_eq!(sample.photo.to_rgb8(), expected, "photo {i}");
     }
-    let resized = source.load(0, Some(Resize::default())).expect("photo");
+    let resized = source.load(0, Some(Resize::default()))?;
     assert_eq!((resized.photo.height(), resized.photo.width()), (224, 224));
+    Ok(())
 }
 
 #[test]
-fn damaged_stl10_files_are_refused_with_what_was_expected() {
-    let dir = tempfile::tempdir().expect("temp dir");
+fn damaged_stl10_files_are_refused_with_what_was_expected() -> TestResult {
+    let dir = tempfile::tempdir()?;
     let source = fixtures().join("stl10_binary");
-    let bytes = std::fs::read(source.join("test_X.bin")).expect("fixture");
-    std::fs::write(dir.path().join("test_X.bin"), &bytes[..bytes.len() - 5]).expect("write");
-    std::fs::write(dir.path().join("test_y.bin"), [4u8, 1, 10]).expect("write");
+    let bytes = std::fs::read(source.join("test_X.bin"))?;
+    std::fs::write(dir.path().join("test_X.bin"), &bytes[..bytes.len() - 5])?;
+    std::fs::write(dir.path().join("test_y.bin"), [4u8, 1, 10])?;
     let err = open(spec("stl10", dir.path(), "test")).expect_err("truncated").to_string();
     assert!(err.contains("test_X.bin") && err.contains("27648 bytes each"), "{err}");
 
-    std::fs::write(dir.path().join("test_X.bin"), &bytes).expect("write");
-    std::fs::write(dir.path().join("test_y.bin"), [4u8, 0, 10]).expect("write");
+    std::fs::write(dir.path().join("test_X.bin"), &bytes)?;
+    std::fs::write(dir.path().join("test_y.bin"), [4u8, 0, 10])?;
     let err = open(spec("stl10", dir.path(), "test")).expect_err("class 0").to_string();
     assert!(err.contains("test_y.bin") && err.contains("byte 1: class 0"), "{err}");
 
-    std::fs::write(dir.path().join("test_y.bin"), [4u8, 1]).expect("write");
+    std::fs::write(dir.path().join("test_y.bin"), [4u8, 1])?;
     let err = open(spec("stl10", dir.path(), "test")).expect_err("short labels").to_string();
     assert!(err.contains("2 labels for 3 photos"), "{err}");
+    Ok(())
 }
 
 #[test]
-fn wsolevaluation_metadata_gives_the_same_photos_labels_and_boxes_as_cub() {
+fn wsolevaluation_metadata_gives_the_same_photos_labels_and_boxes_as_cub() -> TestResult {
     let images = fixtures().join("CUB_200_2011/images");
     let source = open(DatasetSpec {
         images: Some(images.clone()),
         ..spec("wsol-metadata", &fixtures().join("wsol/CUB/test"), "all")
-    })
-    .expect("metadata");
-    let cub = open(spec("cub-200-2011", &fixtures().join("CUB_200_2011"), "test")).expect("cub");
+    })?;
+    let cub = open(spec("cub-200-2011", &fixtures().join("CUB_200_2011"), "test"))?;
     assert_eq!(source.len(), cub.len());
     for i in 0..cub.len() {
-        let (a, b) = (
-            source.load(i, Some(Resize::STRETCH_224)).expect("photo"),
-            cub.load(i, Some(Resize::STRETCH_224)).expect("photo"),
-        );
+        let (a, b) = (source.load(i, Some(Resize::STRETCH_224))?, cub.load(i, Some(Resize::STRETCH_224))?);
         assert_eq!(a.photo.path, b.photo.path);
         assert_eq!(a.annotation, b.annotation, "{}", a.photo.path.display());
     }
     let missing = open(spec("wsol-metadata", &fixtures().join("wsol/CUB/test"), "all")).expect_err("no images folder");
     assert!(missing.to_string().contains("needs `images`"), "{missing}");
+    Ok(())
 }
 
 #[test]
-fn image_folders_are_listed_as_torchvision_lists_them() {
+fn image_folders_are_listed_as_torchvision_lists_them() -> TestResult {
     let root = fixtures().join("CUB_200_2011/images");
-    let source = open(spec("image-folder", &root, "all")).expect("image folder");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("image_folder_expected.json")).expect("json")).expect("json");
-    let classes: Vec<String> = serde_json::from_value(expected["classes"].clone()).expect("classes");
+    let source = open(spec("image-folder", &root, "all"))?;
+    let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("image_folder_expected.json"))?)?;
+    let classes: Vec<String> = serde_json::from_value(expected["classes"].clone())?;
     assert_eq!(source.class_names().map(<[String]>::to_vec), Some(classes));
-    let samples: Vec<(String, usize)> = serde_json::from_value(expected["samples"].clone()).expect("samples");
+    let samples: Vec<(String, usize)> = serde_json::from_value(expected["samples"].clone())?;
     assert_eq!(source.len(), samples.len());
     for (i, (path, class)) in samples.iter().enumerate() {
         assert_eq!(source.label(i), Some(*class));
-        let sample = source.load(i, None).expect("photo");
+        let sample = source.load(i, None)?;
         assert_eq!(sample.photo.path, root.join(path));
         assert!(sample.annotation.boxes.is_empty());
     }
-    let empty = tempfile::tempdir().expect("temp dir");
+    let empty = tempfile::tempdir()?;
     let err = open(spec("image-folder", empty.path(), "all")).expect_err("no classes").to_string();
     assert!(err.contains("no class folders"), "{err}");
+    Ok(())
 }
 
 #[test]
-fn per_class_needs_labels_and_unlabeled_photos_have_none() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(fixtures().join("stl10_binary/test_X.bin"), dir.path().join("unlabeled_X.bin")).expect("copy");
-    let unlabeled = open(spec("stl10", dir.path(), "unlabeled")).expect("unlabeled split");
+fn per_class_needs_labels_and_unlabeled_photos_have_none() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    std::fs::copy(fixtures().join("stl10_binary/test_X.bin"), dir.path().join("unlabeled_X.bin"))?;
+    let unlabeled = open(spec("stl10", dir.path(), "unlabeled"))?;
     assert_eq!((unlabeled.len(), unlabeled.label(0)), (3, None));
     let err = open(DatasetSpec {
         per_class: Some(1),
@@ -205,37 +205,39 @@ fn per_class_needs_labels_and_unlabeled_photos_have_none() {
     .expect_err("no labels")
     .to_string();
     assert!(err.contains("`per_class` needs class labels"), "{err}");
+    Ok(())
 }
 
 #[test]
-fn boxes_the_centre_crop_removes_are_counted() {
+fn boxes_the_centre_crop_removes_are_counted() -> TestResult {
     let dir = damaged_cub(
         "bounding_boxes.txt",
         "1 30.0 0.0 370.0 300.0\n2 75.0 20.0 405.0 365.0\n4 0.0 0.0 50.0 50.0\n5 30.0 15.0 330.0 497.0\n",
-    );
-    std::fs::create_dir_all(dir.path().join("images")).expect("folder");
+    )?;
+    std::fs::create_dir_all(dir.path().join("images"))?;
     let source_images = fixtures().join("CUB_200_2011/images");
     for class in ["001.Cat", "002.Coffee_cup", "003.Astronaut", "004.Rocket"] {
         let to = dir.path().join("images").join(class);
-        std::fs::create_dir_all(&to).expect("folder");
-        for entry in std::fs::read_dir(source_images.join(class)).expect("folder") {
-            let path = entry.expect("entry").path();
-            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+        std::fs::create_dir_all(&to)?;
+        for entry in std::fs::read_dir(source_images.join(class))? {
+            let path = entry?.path();
+            std::fs::copy(&path, to.join(path.file_name().ok_or("a file name")?))?;
         }
     }
-    let source = open(spec("cub-200-2011", dir.path(), "test")).expect("cub");
+    let source = open(spec("cub-200-2011", dir.path(), "test"))?;
     // Rocket_0004 (640 x 427) keeps its middle 224 columns from x = 80 of the 383 scaled ones:
     // its top-left box is cut away.
-    let rocket = source.load(2, Some(Resize::default())).expect("photo");
+    let rocket = source.load(2, Some(Resize::default()))?;
     assert!(rocket.photo.path.ends_with("Rocket_0004.jpg"));
     assert_eq!((rocket.annotation.boxes.len(), rocket.annotation.boxes_cropped_away), (0, 1));
-    let cat = source.load(0, Some(Resize::default())).expect("photo");
+    let cat = source.load(0, Some(Resize::default()))?;
     assert_eq!((cat.annotation.boxes.len(), cat.annotation.boxes_cropped_away), (1, 0));
+    Ok(())
 }
 
 #[test]
-fn image_folders_find_photos_in_subfolders_and_refuse_repeated_stems() {
-    let dir = tempfile::tempdir().expect("temp dir");
+fn image_folders_find_photos_in_subfolders_and_refuse_repeated_stems() -> TestResult {
+    let dir = tempfile::tempdir()?;
     let photo = fixtures().join("CUB_200_2011/images/001.Cat/Chelsea_0001.jpg");
     for (folder, name) in [
         ("cats/b", "one.jpg"),
@@ -243,31 +245,32 @@ fn image_folders_find_photos_in_subfolders_and_refuse_repeated_stems() {
         ("cats", "three.JPG"),
         ("dogs", "four.png.jpg"),
     ] {
-        std::fs::create_dir_all(dir.path().join(folder)).expect("folder");
-        std::fs::copy(&photo, dir.path().join(folder).join(name)).expect("copy");
+        std::fs::create_dir_all(dir.path().join(folder))?;
+        std::fs::copy(&photo, dir.path().join(folder).join(name))?;
     }
-    std::fs::write(dir.path().join("cats/notes.txt"), "not a photo").expect("write");
-    let source = open(spec("image-folder", dir.path(), "all")).expect("image folder");
-    let files: Vec<String> = (0..source.len())
-        .map(|i| {
-            let path = source.load(i, None).expect("photo").photo.path;
-            path.strip_prefix(dir.path()).expect("inside").display().to_string()
+    std::fs::write(dir.path().join("cats/notes.txt"), "not a photo")?;
+    let source = open(spec("image-folder", dir.path(), "all"))?;
+    let files = (0..source.len())
+        .map(|i| -> TestResult<String> {
+            let path = source.load(i, None)?.photo.path;
+            Ok(path.strip_prefix(dir.path())?.display().to_string())
         })
-        .collect();
+        .collect::<TestResult<Vec<String>>>()?;
     // torchvision: sorted(os.walk(...)) per class, so `cats` before `cats/a-b` before `cats/b`.
     assert_eq!(files, ["cats/three.JPG", "cats/a-b/two.jpg", "cats/b/one.jpg", "dogs/four.png.jpg"]);
     assert_eq!(
         (0..source.len()).map(|i| source.label(i)).collect::<Vec<_>>(),
         [0, 0, 0, 1].map(Some)
     );
-    source.check_unique_stems().expect("distinct stems");
+    source.check_unique_stems()?;
 
-    std::fs::copy(&photo, dir.path().join("dogs/one.jpg")).expect("copy");
-    let repeated = open(spec("image-folder", dir.path(), "all")).expect("image folder");
+    std::fs::copy(&photo, dir.path().join("dogs/one.jpg"))?;
+    let repeated = open(spec("image-folder", dir.path(), "all"))?;
     let err = repeated.check_unique_stems().expect_err("stem `one` twice").to_string();
     assert!(err.contains("same file stem `one`"), "{err}");
 
-    std::fs::create_dir_all(dir.path().join("empty")).expect("folder");
+    std::fs::create_dir_all(dir.path().join("empty"))?;
     let err = open(spec("image-folder", dir.path(), "all")).expect_err("empty class").to_string();
     assert!(err.contains("class `empty` has no photo"), "{err}");
+    Ok(())
 }

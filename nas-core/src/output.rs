@@ -46,14 +46,19 @@ pub fn write_png(path: &Path, image: &image::RgbImage) -> Result<()> {
 mod tests {
     #[cfg(unix)]
     #[test]
-    fn results_get_the_mode_of_ordinary_files() {
+    fn results_get_the_mode_of_ordinary_files() -> crate::Result<()> {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = tempfile::tempdir().map_err(|e| crate::NasError::io("temp dir", e))?;
         let ours = dir.path().join("ours.bin");
         let plain = dir.path().join("plain.bin");
-        super::write_bytes(&ours, b"x").expect("write");
-        std::fs::write(&plain, b"x").expect("write");
-        let mode = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).expect("metadata");
-        assert_eq!(mode(&ours), mode(&plain));
+        super::write_bytes(&ours, b"x")?;
+        std::fs::write(&plain, b"x").map_err(|e| crate::NasError::io(&plain, e))?;
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .map_err(|e| crate::NasError::io(p, e))
+        };
+        assert_eq!(mode(&ours)?, mode(&plain)?);
+        Ok(())
     }
 }

@@ -825,13 +825,15 @@ mod tests {
     use std::path::Path;
 
     fn parse(text: &str) -> crate::Result<Pipeline> {
-        Pipeline::from_table(text.parse().expect("toml"), Path::new("base"))
+        let table = text
+            .parse()
+            .map_err(|e: toml::de::Error| crate::NasError::InvalidInput(e.to_string()))?;
+        Pipeline::from_table(table, Path::new("base"))
     }
 
     #[test]
-    fn a_dataset_table_replaces_the_image_list() {
-        let p = parse("resize = \"stretch\"\ntarget = \"label\"\n[dataset]\nformat = \"cub-200-2011\"\nroot = \"CUB\"\nper_class = 2\n")
-            .expect("valid");
+    fn a_dataset_table_replaces_the_image_list() -> crate::Result<()> {
+        let p = parse("resize = \"stretch\"\ntarget = \"label\"\n[dataset]\nformat = \"cub-200-2011\"\nroot = \"CUB\"\nper_class = 2\n")?;
         let Images::Dataset(spec) = p.images else {
             panic!("expected a dataset, got {:?}", p.images)
         };
@@ -840,10 +842,11 @@ mod tests {
             (Path::new("base/CUB"), "test", Some(2))
         );
         assert_eq!((p.resize, p.target), (Some(Resize::STRETCH_224), Target::Label));
+        Ok(())
     }
 
     #[test]
-    fn dataset_mistakes_name_the_key() {
+    fn dataset_mistakes_name_the_key() -> crate::Result<()> {
         let both = parse("images = [\"a.png\"]\n[dataset]\nformat = \"stl10\"\nroot = \"s\"\n").expect_err("both");
         assert!(both.to_string().contains("either `images` or a [dataset]"), "{both}");
         let format = parse("[dataset]\nformat = \"imagenet\"\nroot = \"s\"\n").expect_err("format");
@@ -855,21 +858,21 @@ mod tests {
         assert!(split.to_string().contains("`split`"), "{split}");
         let images = parse("[dataset]\nformat = \"stl10\"\nroot = \"s\"\nimages = \"i\"\n").expect_err("images");
         assert!(images.to_string().contains("only used with format = \"wsol-metadata\""), "{images}");
-        let wsol = parse("[dataset]\nformat = \"wsol-metadata\"\nroot = \"m\"\nimages = \"i\"\n").expect("wsol");
+        let wsol = parse("[dataset]\nformat = \"wsol-metadata\"\nroot = \"m\"\nimages = \"i\"\n")?;
         let Images::Dataset(spec) = wsol.images else {
             panic!("expected a dataset")
         };
         assert_eq!(spec.images.as_deref(), Some(Path::new("base/i")));
         let target = parse("images = \"a.png\"\ntarget = \"truth\"\n").expect_err("target");
         assert!(target.to_string().contains("\"predicted\" or \"label\""), "{target}");
+        Ok(())
     }
 
     #[test]
-    fn several_segmenters_need_distinct_labels() {
+    fn several_segmenters_need_distinct_labels() -> crate::Result<()> {
         let p = parse(
             "images = \"a.png\"\n[[segmenter]]\nname = \"nas\"\nk = 5\n[[segmenter]]\nname = \"nas\"\nlabel = \"nas-k10\"\nk = 10\n[[segmenter]]\nname = \"slic\"\n",
-        )
-        .expect("valid");
+        )?;
         let labels: Vec<&str> = p.segmenters.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(labels, ["nas", "nas-k10", "slic"]);
         assert!(
@@ -887,6 +890,7 @@ mod tests {
         let shared = parse("images = \"a.png\"\n[[segmenter]]\nname = \"slic\"\n[[saliency]]\nname = \"gradient\"\nlabel = \"slic\"\n")
             .expect_err("shared label");
         assert!(shared.to_string().contains("both labelled `slic`"), "{shared}");
+        Ok(())
     }
 
     #[test]

@@ -211,7 +211,7 @@ mod tests {
     use nas_core::ndarray::array;
 
     #[test]
-    fn neighbours_vote_and_ties_go_to_the_smaller_cluster() {
+    fn neighbours_vote_and_ties_go_to_the_smaller_cluster() -> nas_core::Result<()> {
         let model = ClassClustering {
             points: array![[0.0f32, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0], [5.0, 5.2]],
             labels: vec![0, 0, 1, 1, 1],
@@ -219,37 +219,38 @@ mod tests {
             description: String::new(),
         };
         let pixels = array![[0.1f32, 0.2], [9.0, 9.0], [5.0, 5.0]];
-        assert_eq!(model.assign(pixels.view(), 1).expect("assign"), vec![0, 1, 1]);
+        assert_eq!(model.assign(pixels.view(), 1)?, vec![0, 1, 1]);
         // The two nearest of (5, 5) are (5, 5.2) in cluster 1 and (0, 1) in cluster 0: one vote
         // each, and the smaller id wins.
-        assert_eq!(model.assign(pixels.view(), 2).expect("assign")[2], 0);
+        assert_eq!(model.assign(pixels.view(), 2)?[2], 0);
+        Ok(())
     }
 
     #[test]
-    fn saved_clusterings_load_unchanged_and_other_files_are_refused() {
-        let dir = tempfile::tempdir().expect("temp dir");
+    fn saved_clusterings_load_unchanged_and_other_files_are_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let model = ClassClustering::fit(
             array![[0.0f32, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0], [20.0, 0.0]],
             3,
             "test points".into(),
-        )
-        .expect("fit");
+        )?;
         assert_eq!(model.labels, vec![0, 0, 1, 1, 2]);
         let path = dir.path().join("c.safetensors");
-        model.save(&path).expect("save");
-        assert_eq!(ClassClustering::load(&path).expect("load"), model);
+        model.save(&path)?;
+        assert_eq!(ClassClustering::load(&path)?, model);
         let empty = ClassClustering {
             points: nas_core::ndarray::Array2::zeros((0, 2)),
             labels: Vec::new(),
             clusters: 3,
             description: String::new(),
         };
-        empty.save(&path).expect("save");
+        empty.save(&path)?;
         let err = ClassClustering::load(&path).expect_err("no points").to_string();
         assert!(err.contains("nothing to assign pixels to"), "{err}");
         assert!(empty.assign(array![[0.0f32, 0.0]].view(), 5).is_err(), "no points vote");
-        std::fs::write(&path, b"not a clustering").expect("write");
+        std::fs::write(&path, b"not a clustering")?;
         let err = ClassClustering::load(&path).expect_err("garbage").to_string();
         assert!(err.contains("c.safetensors") && err.contains("nas classwise"), "{err}");
+        Ok(())
     }
 }
