@@ -37,6 +37,15 @@ fn nas(cache: &Path, args: &[&str]) -> Output {
         .expect("nas runs")
 }
 
+/// `nas explain` with ResNet-18's seeded random weights, `args`, on the bundled photo.
+fn explain_random_resnet18(cache: &Path, args: &[&str]) -> Output {
+    let photo = photo();
+    let mut all = vec!["explain", "--backbone", "resnet18", "--weights", "random:0"];
+    all.extend_from_slice(args);
+    all.push(photo.to_str().unwrap());
+    nas(cache, &all)
+}
+
 fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -289,14 +298,9 @@ fn explain_superpixelifies_and_scores() {
 fn superpixel_metrics_score_only_superpixelified_maps() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("m");
-    let out = nas(
+    let out = explain_random_resnet18(
         tmp.path(),
         &[
-            "explain",
-            "--backbone",
-            "resnet18",
-            "--weights",
-            "random:0",
             "--method",
             "gradient",
             "-k",
@@ -307,7 +311,6 @@ fn superpixel_metrics_score_only_superpixelified_maps() {
             "auc-lerf-max",
             "--out",
             dir.to_str().unwrap(),
-            photo().to_str().unwrap(),
         ],
     );
     assert!(out.status.success(), "{}", text(&out).1);
@@ -334,7 +337,6 @@ fn superpixel_metrics_score_only_superpixelified_maps() {
 #[test]
 fn every_saliency_method_writes_its_maps() {
     let tmp = tempfile::tempdir().unwrap();
-    let photo = photo();
     let methods: [(&str, &[&str]); 7] = [
         ("integrated-gradients", &["--param", "steps=4"]),
         ("lrp", &[]),
@@ -346,22 +348,9 @@ fn every_saliency_method_writes_its_maps() {
     ];
     for (method, extra) in methods {
         let dir = tmp.path().join(method);
-        let mut args = vec![
-            "explain",
-            "--backbone",
-            "resnet18",
-            "--weights",
-            "random:0",
-            "--method",
-            method,
-            "--param",
-            "segmenter.k=3",
-            "--out",
-            dir.to_str().unwrap(),
-        ];
+        let mut args = vec!["--method", method, "--param", "segmenter.k=3", "--out", dir.to_str().unwrap()];
         args.extend_from_slice(extra);
-        args.push(photo.to_str().unwrap());
-        let out = nas(tmp.path(), &args);
+        let out = explain_random_resnet18(tmp.path(), &args);
         assert!(out.status.success(), "{method}: {}", text(&out).1);
         let raw = nas_core::npy::read::<f32>(&dir.join(format!("chelsea.{method}.npy"))).unwrap();
         let sp = nas_core::npy::read::<f32>(&dir.join(format!("chelsea.{method}.superpixel.npy"))).unwrap();
@@ -781,14 +770,9 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
 fn box_metrics_without_boxes_say_what_they_need() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("m");
-    let out = nas(
+    let out = explain_random_resnet18(
         tmp.path(),
         &[
-            "explain",
-            "--backbone",
-            "resnet18",
-            "--weights",
-            "random:0",
             "--method",
             "grad-cam",
             "--segmenter",
@@ -797,7 +781,6 @@ fn box_metrics_without_boxes_say_what_they_need() {
             "max-box-acc",
             "--out",
             dir.to_str().unwrap(),
-            photo().to_str().unwrap(),
         ],
     );
     assert!(!out.status.success());
