@@ -42,26 +42,61 @@ pub fn deletion_curve(
 ) -> Result<Vec<(f64, f64)>> {
     let [_, _, h, w] = input.input.dims();
     let pixels = h * w;
-    let mut keep = vec![1f32; pixels];
-    let mut fractions = vec![0f64];
+    let scores = progressive_scores(input, groups, Change::Remove, None, batch, measure)?;
     let mut removed = 0usize;
-    // One forward batch of masks at a time: all at once would take a photo's size per step.
-    let mut pending = vec![keep.clone()];
+    let fractions = std::iter::once(0.0).chain(groups.iter().map(|g| {
+        removed += g.len();
+        removed as f64 / pixels.max(1) as f64
+    }));
+    Ok(fractions.zip(scores).collect())
+}
+
+/// How a progressive curve changes the photo, group after group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Start from the photo and replace each group by the substrate (deletion).
+    Remove,
+    /// Start from the substrate and put each group of the photo back (insertion).
+    Reveal,
+}
+
+/// The target's score before any group and after each group in turn has been changed
+/// (`Change`), the photo blended with `substrate` (zeros when `None`). The masks are built one
+/// forward batch at a time (all at once would take a photo's size per group), and long curves
+/// report progress and stop on Ctrl-C.
+pub fn progressive_scores<G: AsRef<[usize]>>(
+    input: &MetricInput<'_>,
+    groups: &[G],
+    change: Change,
+    substrate: Option<&NasTensor<4>>,
+    batch: usize,
+    measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>,
+) -> Result<Vec<f64>> {
+    let [_, _, h, w] = input.input.dims();
+    let (start, changed) = match change {
+        Change::Remove => (1.0, 0.0),
+        Change::Reveal => (0.0, 1.0),
+    };
+    let mut mask = vec![start; h * w];
+    let mut pending = vec![mask.clone()];
     let mut scores = Vec::with_capacity(groups.len() + 1);
+    let task = crate::progress::task("curve", groups.len() as u64 + 1);
+    let mut flush = |pending: &mut Vec<Vec<f32>>| -> Result<()> {
+        task.check()?;
+        scores.extend(blended_scores(input, pending, substrate, batch, measure)?);
+        task.advance(pending.len() as u64);
+        pending.clear();
+        Ok(())
+    };
     for group in groups {
         if pending.len() == batch.max(1) {
-            scores.extend(masked_scores(input, &pending, batch, measure)?);
-            pending.clear();
+            flush(&mut pending)?;
         }
-        for &p in group {
-            keep[p] = 0.0;
-        }
-        removed += group.len();
-        pending.push(keep.clone());
-        fractions.push(removed as f64 / pixels.max(1) as f64);
+        group.as_ref().iter().for_each(|&p| mask[p] = changed);
+        pending.push(mask.clone());
     }
-    scores.extend(masked_scores(input, &pending, batch, measure)?);
-    Ok(fractions.into_iter().zip(scores).collect())
+    flush(&mut pending)?;
+    Ok(scores)
 }
 
 /// The target's score for the photo multiplied by each of `masks` (one value per pixel, 1 to

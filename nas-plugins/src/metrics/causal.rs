@@ -8,7 +8,7 @@
 use nas_core::burn::tensor::module::conv2d;
 use nas_core::burn::tensor::ops::ConvOptions;
 use nas_core::burn::tensor::TensorData;
-use nas_core::deletion::{blended_scores, trapezoid};
+use nas_core::deletion::{progressive_scores, trapezoid, Change};
 use nas_core::{Context, Metric, MetricInput, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
 
 /// Which game.
@@ -132,14 +132,9 @@ impl Metric for Causal {
         let values: Vec<f32> = input.saliency.iter().copied().collect();
         let order = Causal::salient_order(&values);
         let steps = pixels.div_ceil(self.step);
-        // Mask 1 where the photo shows: deletion starts with all of it, insertion with none.
-        let start = match self.game {
-            Game::Deletion => 1.0,
-            Game::Insertion => 0.0,
-        };
-        let substrate = match self.game {
-            Game::Deletion => None,
-            Game::Insertion => Some(blurred(input.input)),
+        let (change, substrate) = match self.game {
+            Game::Deletion => (Change::Remove, None),
+            Game::Insertion => (Change::Reveal, Some(blurred(input.input))),
         };
         let measure = |logits: NasTensor<2>| {
             if self.probability {
@@ -148,27 +143,8 @@ impl Metric for Causal {
                 logits
             }
         };
-        // The masks of one forward batch at a time: all of them at once would take
-        // `pixels / step` times the photo's size.
-        let mut mask = vec![start; pixels];
-        let mut pending = vec![mask.clone()];
-        let mut scores = Vec::with_capacity(steps + 1);
-        let task = nas_core::progress::task("causal", steps as u64 + 1);
-        let mut chunks = order.chunks(self.step).peekable();
-        loop {
-            let done = chunks.peek().is_none();
-            if pending.len() == self.batch || (done && !pending.is_empty()) {
-                task.check()?;
-                scores.extend(blended_scores(input, &pending, substrate.as_ref(), self.batch, &measure)?);
-                task.advance(pending.len() as u64);
-                pending.clear();
-            }
-            let Some(chunk) = chunks.next() else {
-                break;
-            };
-            chunk.iter().for_each(|&p| mask[p] = 1.0 - start);
-            pending.push(mask.clone());
-        }
+        let groups: Vec<&[usize]> = order.chunks(self.step).collect();
+        let scores = progressive_scores(input, &groups, change, substrate.as_ref(), self.batch, &measure)?;
         let curve: Vec<(f64, f64)> = scores.into_iter().enumerate().map(|(i, s)| (i as f64 / steps as f64, s)).collect();
         Ok(Score {
             value: trapezoid(&curve),
