@@ -14,7 +14,9 @@
 //!   in cache (1x1 stride-1 convolutions read the input in place);
 //! - depthwise convolutions (one kernel per channel) are computed directly, channel by channel.
 //!
-//! [`max_pool2d`] completes the set a ResNet or VGG needs on the host. [`matmul`], the
+//! [`max_pool2d`] completes the set a ResNet or VGG needs on the host. For backward passes,
+//! [`InputGradientPlan`] prepares each convolution's input gradient (a transposed convolution)
+//! and [`max_pool2d_input_gradient`] routes pooled gradients to the window maxima. [`matmul`], the
 //! bounds-checked matrix product these algorithms share, is public for other host code.
 //!
 //! Bias and an [`Activation`] (ReLU, ReLU6) are applied while the output is written. Other
@@ -29,6 +31,7 @@ mod depthwise;
 mod error;
 mod geometry;
 mod im2col;
+mod input_gradient;
 pub mod matmul;
 mod plan;
 mod pool;
@@ -37,5 +40,6 @@ mod winograd;
 pub use activation::Activation;
 pub use error::ConvError;
 pub use geometry::ConvGeometry;
+pub use input_gradient::InputGradientPlan;
 pub use plan::{Algorithm, Conv2dPlan, FeatureMap, WINOGRAD_MIN_INPUTS};
-pub use pool::{max_pool2d, PoolGeometry};
+pub use pool::{max_pool2d, max_pool2d_input_gradient, PoolGeometry};
