@@ -135,58 +135,84 @@ pub trait Backbone: Send + Sync {
         Forward { levels, logits }
     }
 
-    /// Gradient of each sample's `targets[i]` logit with respect to the input.
+    /// Gradient of each sample's `targets[i]` logit with respect to the input. The default runs
+    /// burn's automatic differentiation ([`autodiff_input_gradient`]); a backbone with a faster
+    /// backward pass may override it.
     fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        let input = input.detach().require_grad();
-        let mut collect = Collect(Vec::new());
-        let scope = differentiable();
-        let logits = self.forward_hooked(input.clone(), &mut collect);
-        drop(scope);
-        drop(collect);
-        let grads = target_sum(&logits, targets)?.backward();
-        let grad = input
-            .grad(&grads)
-            .ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
-        Ok(Gradient {
-            value: input.detach(),
-            grad: NasTensor::from_inner(grad),
-            logits: logits.detach(),
-        })
+        autodiff_input_gradient(self, input, targets)
     }
 
-    /// Gradient of each sample's `targets[i]` logit with respect to depth level `level`.
+    /// Gradient of each sample's `targets[i]` logit with respect to depth level `level`. The
+    /// default runs burn's automatic differentiation ([`autodiff_level_gradient`]).
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
-        if level >= LEVELS {
-            return Err(NasError::InvalidInput(format!(
-                "depth level {level} does not exist; expected 0..{}",
-                LEVELS - 1
-            )));
-        }
-        let mut hook = GradientAt {
-            index: level,
-            leaf: None,
-            scope: None,
-        };
-        let logits = self.forward_hooked(input.detach(), &mut hook);
-        hook.scope = None;
-        let leaf = hook
-            .leaf
-            .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
-        let grads = target_sum(&logits, targets)?.backward();
-        let grad = leaf
-            .grad(&grads)
-            .ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
-        Ok(Gradient {
-            value: leaf.detach(),
-            grad: NasTensor::from_inner(grad),
-            logits: logits.detach(),
-        })
+        autodiff_level_gradient(self, input, level, targets)
     }
+}
+
+/// Gradient of each sample's `targets[i]` logit with respect to the input, by burn's automatic
+/// differentiation through [`Backbone::forward_hooked`].
+pub fn autodiff_input_gradient<B: Backbone + ?Sized>(backbone: &B, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+    let input = input.detach().require_grad();
+    let mut collect = Collect(Vec::new());
+    let scope = differentiable();
+    let logits = backbone.forward_hooked(input.clone(), &mut collect);
+    drop(scope);
+    drop(collect);
+    let grads = target_sum(&logits, targets)?.backward();
+    let grad = input
+        .grad(&grads)
+        .ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
+    Ok(Gradient {
+        value: input.detach(),
+        grad: NasTensor::from_inner(grad),
+        logits: logits.detach(),
+    })
+}
+
+/// Gradient of each sample's `targets[i]` logit with respect to depth level `level`, by burn's
+/// automatic differentiation through [`Backbone::forward_hooked`].
+pub fn autodiff_level_gradient<B: Backbone + ?Sized>(
+    backbone: &B,
+    input: NasTensor<4>,
+    level: usize,
+    targets: &[usize],
+) -> Result<Gradient> {
+    check_level(level)?;
+    let mut hook = GradientAt {
+        index: level,
+        leaf: None,
+        scope: None,
+    };
+    let logits = backbone.forward_hooked(input.detach(), &mut hook);
+    hook.scope = None;
+    let leaf = hook
+        .leaf
+        .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
+    let grads = target_sum(&logits, targets)?.backward();
+    let grad = leaf
+        .grad(&grads)
+        .ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
+    Ok(Gradient {
+        value: leaf.detach(),
+        grad: NasTensor::from_inner(grad),
+        logits: logits.detach(),
+    })
+}
+
+/// Refuses a depth level that does not exist, naming the ones that do.
+pub fn check_level(level: usize) -> Result<()> {
+    if level >= LEVELS {
+        return Err(NasError::InvalidInput(format!(
+            "depth level {level} does not exist; expected 0..{}",
+            LEVELS - 1
+        )));
+    }
+    Ok(())
 }
 
 /// Sum over the batch of each sample's target logit: its gradient is the per-sample gradient,
 /// because samples do not interact in an inference-mode network.
-fn target_sum(logits: &NasTensor<2>, targets: &[usize]) -> Result<NasTensor<1>> {
+pub fn target_sum(logits: &NasTensor<2>, targets: &[usize]) -> Result<NasTensor<1>> {
     let [batch, classes] = logits.dims();
     if targets.len() != batch {
         return Err(NasError::InvalidInput(format!("{} targets for a batch of {batch}", targets.len())));

@@ -6,7 +6,8 @@
 //! when gradients must flow, they run burn's differentiable operations.
 
 pub use nas_conv::ConvGeometry;
-use nas_conv::{max_pool2d, Activation, Conv2dPlan, PoolGeometry};
+use super::host_gradient::HostMap;
+use nas_conv::{max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
@@ -14,6 +15,7 @@ use nas_core::burn::tensor::TensorData;
 use nas_core::device::{plain_device, runs_on_host};
 use nas_core::weights::StateDict;
 use nas_core::{Device, NasError, NasTensor, Result};
+use std::sync::OnceLock;
 
 /// A convolution followed by inference-mode BatchNorm, folded into one convolution with bias.
 pub struct ConvBn {
@@ -107,6 +109,8 @@ pub struct Conv2d {
     bias: NasTensor<1>,
     shape: ConvGeometry,
     prepared: Option<Conv2dPlan>,
+    /// The input gradient's plan, prepared on the first host backward pass (most runs take none).
+    input_gradient: OnceLock<std::result::Result<InputGradientPlan, String>>,
 }
 
 impl Conv2d {
@@ -133,6 +137,7 @@ impl Conv2d {
             bias: NasTensor::from_data(TensorData::new(bias, [shape.out_channels]), device),
             shape,
             prepared,
+            input_gradient: OnceLock::new(),
         })
     }
 
@@ -151,6 +156,52 @@ impl Conv2d {
         let s = self.shape;
         let [top, left, bottom, right] = s.padding;
         PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups)
+    }
+
+    /// Whether the host kernels can run this convolution (on the CPU, ordinary or depthwise).
+    pub(crate) fn runs_on_host_kernels(&self) -> bool {
+        self.prepared.is_some()
+    }
+
+    /// The convolution and `activation` on host values, by the prepared kernels.
+    pub(crate) fn host_forward(&self, x: &HostMap, activation: Activation) -> Result<HostMap> {
+        let plan = self.prepared.as_ref().ok_or_else(|| self.not_on_host())?;
+        let [batch, _, height, width] = x.dims;
+        let out = plan
+            .run(&x.data, batch, height, width, activation)
+            .map_err(|e| NasError::InvalidInput(format!("convolution {:?}: {e}", self.shape)))?;
+        Ok(HostMap {
+            data: out.data,
+            dims: [batch, self.shape.out_channels, out.height, out.width],
+        })
+    }
+
+    /// The gradient with respect to an input of `input_size` of the output gradient `grad`.
+    pub(crate) fn host_input_gradient(&self, grad: &HostMap, input_size: (usize, usize)) -> Result<HostMap> {
+        if self.prepared.is_none() {
+            return Err(self.not_on_host());
+        }
+        let plan = self
+            .input_gradient
+            .get_or_init(|| {
+                let weight = self.weight.clone().into_data().into_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+                InputGradientPlan::new(self.shape, &weight).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| NasError::InvalidInput(format!("input gradient of convolution {:?}: {e}", self.shape)))?;
+        let (height, width) = input_size;
+        let batch = grad.dims[0];
+        let data = plan
+            .run(&grad.data, batch, height, width)
+            .map_err(|e| NasError::InvalidInput(format!("input gradient of convolution {:?}: {e}", self.shape)))?;
+        Ok(HostMap {
+            data,
+            dims: [batch, self.shape.in_channels, height, width],
+        })
+    }
+
+    fn not_on_host(&self) -> NasError {
+        NasError::InvalidInput(format!("convolution {:?} has no host kernels (its weights are not on the CPU)", self.shape))
     }
 
     /// The convolution, followed by `activation`.

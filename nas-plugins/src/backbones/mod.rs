@@ -1,6 +1,7 @@
 //! Built-in backbones and where their weight files come from.
 
 pub mod efficientnet;
+mod host_gradient;
 pub mod layers;
 pub mod resnet;
 pub mod vgg;

@@ -1,13 +1,23 @@
 //! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
 //! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
 
+use super::host_gradient::{self, GradientOf, HostMap};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
+use nas_conv::{Activation, PoolGeometry};
+use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, ParamKind, ParamSpec, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, ParamKind, ParamSpec, Params, Result};
 
 const BN_EPS: f32 = 1e-5;
+
+/// The stem's max pooling: 3x3, stride 2, padding 1.
+const STEM_POOL: PoolGeometry = PoolGeometry {
+    kernel: 3,
+    stride: 2,
+    padding: 1,
+};
 
 /// A residual block: two 3x3 convolutions (basic) or 1x1-3x3-1x1 (bottleneck), plus a shortcut.
 pub(crate) struct Block {
@@ -30,6 +40,55 @@ impl Block {
         }
         relu(h + shortcut)
     }
+
+    /// The block on host values, keeping what its backward pass needs.
+    fn host_forward(&self, x: &HostMap) -> Result<BlockTrace> {
+        let shortcut = match &self.downsample {
+            Some(d) => d.folded().host_forward(x, Activation::Identity)?,
+            None => x.clone(),
+        };
+        let last = self.convs.len() - 1;
+        let mut hidden: Vec<HostMap> = Vec::with_capacity(last);
+        for conv in &self.convs[..last] {
+            let h = hidden.last().unwrap_or(x);
+            hidden.push(conv.folded().host_forward(h, Activation::Relu)?);
+        }
+        let h = hidden.last().unwrap_or(x);
+        let output = self.convs[last].folded().host_forward(h, Activation::Identity)?.plus(&shortcut).relu();
+        Ok(BlockTrace {
+            input_size: x.size(),
+            hidden,
+            output,
+        })
+    }
+
+    /// The gradient with respect to the block's input of the gradient `grad` of its output.
+    fn host_backward(&self, trace: &BlockTrace, grad: HostMap) -> Result<HostMap> {
+        let grad = grad.through_relu(&trace.output);
+        let shortcut = match &self.downsample {
+            Some(d) => d.folded().host_input_gradient(&grad, trace.input_size)?,
+            None => grad.clone(),
+        };
+        let mut branch = grad;
+        for (i, conv) in self.convs.iter().enumerate().rev() {
+            let input_size = if i == 0 { trace.input_size } else { trace.hidden[i - 1].size() };
+            branch = conv.folded().host_input_gradient(&branch, input_size)?;
+            if i > 0 {
+                branch = branch.through_relu(&trace.hidden[i - 1]);
+            }
+        }
+        Ok(branch.plus(&shortcut))
+    }
+}
+
+/// What a block's host forward pass keeps for the backward pass.
+struct BlockTrace {
+    /// Height and width of the block's input.
+    input_size: (usize, usize),
+    /// The branch's convolutions but the last, after their ReLU.
+    hidden: Vec<HostMap>,
+    /// The block's output (after the final ReLU).
+    output: HostMap,
 }
 
 /// The two ResNet families nas supports.
@@ -127,6 +186,52 @@ impl ResNet {
     }
 }
 
+impl ResNet {
+    /// The classifier head: global average pooling and the fully connected layer.
+    fn head(&self, features: NasTensor<4>) -> NasTensor<2> {
+        self.fc.forward(global_average(features))
+    }
+
+    /// A gradient by the host kernels (see [`host_gradient`]).
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
+        let stem = self.stem.folded();
+        let x = HostMap::from_tensor(input.clone())?;
+        let stem_out = stem.host_forward(&x, Activation::Relu)?;
+        let pooled = host_gradient::max_pool(&stem_out, STEM_POOL)?;
+        let mut traces: Vec<Vec<BlockTrace>> = Vec::with_capacity(self.layers.len());
+        for blocks in &self.layers {
+            let mut layer: Vec<BlockTrace> = Vec::with_capacity(blocks.len());
+            for block in blocks {
+                let h = layer.last().or(traces.last().and_then(|t| t.last())).map_or(&pooled, |t| &t.output);
+                layer.push(block.host_forward(h)?);
+            }
+            traces.push(layer);
+        }
+        let features = traces.last().and_then(|t| t.last()).map_or(&pooled, |t| &t.output);
+        let (logits, mut grad) = host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?;
+        for (l, (blocks, layer)) in self.layers.iter().zip(&traces).enumerate().rev() {
+            if of == GradientOf::Level(l + 1) {
+                let value = layer.last().map_or(&pooled, |t| &t.output).clone();
+                return Ok(host_gradient::gradient(value.into_tensor(&self.device), grad, logits));
+            }
+            for (block, trace) in blocks.iter().zip(layer).rev() {
+                grad = block.host_backward(trace, grad)?;
+            }
+        }
+        if of == GradientOf::Level(0) {
+            return Ok(host_gradient::gradient(pooled.into_tensor(&self.device), grad, logits));
+        }
+        let grad = host_gradient::max_pool_backward(&stem_out, &grad, STEM_POOL)?.through_relu(&stem_out);
+        let grad = stem.host_input_gradient(&grad, x.size())?;
+        Ok(host_gradient::gradient(input, grad, logits))
+    }
+
+    /// Whether gradients for `input` can take the host kernels.
+    fn host_gradient_applies(&self, input: &NasTensor<4>) -> bool {
+        host_gradient::applies(input) && self.stem.folded().runs_on_host_kernels()
+    }
+}
+
 impl Backbone for ResNet {
     fn info(&self) -> &BackboneInfo {
         &self.info
@@ -149,7 +254,24 @@ impl Backbone for ResNet {
             }
             h = hook.level(l + 1, h);
         }
-        self.fc.forward(global_average(h))
+        self.head(h)
+    }
+
+    fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        if self.host_gradient_applies(&input) {
+            self.host_gradient(input, targets, GradientOf::Input)
+        } else {
+            autodiff_input_gradient(self, input, targets)
+        }
+    }
+
+    fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
+        check_level(level)?;
+        if self.host_gradient_applies(&input) {
+            self.host_gradient(input, targets, GradientOf::Level(level))
+        } else {
+            autodiff_level_gradient(self, input, level, targets)
+        }
     }
 }
 

@@ -2,19 +2,29 @@
 //! convolutions just before each max-pool, taken before their ReLU (`features.2`, `.7`, `.14`,
 //! `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in inference mode (no dropout).
 
+use super::host_gradient::{self, GradientOf, HostMap};
 use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
 use super::resnet::BACKBONE_PARAMS;
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
+use nas_conv::{Activation, PoolGeometry};
+use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
 
 /// torchvision's file name of the ImageNet weights.
 pub const WEIGHTS_FILE: &str = "vgg16-397923af.pth";
 
 /// Output channels of the convolutions of each of the five stages (configuration "D").
 const STAGES: [&[usize]; 5] = [&[64, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512], &[512, 512, 512]];
+
+/// The max pooling after each stage: 2x2, stride 2.
+const STAGE_POOL: PoolGeometry = PoolGeometry {
+    kernel: 2,
+    stride: 2,
+    padding: 0,
+};
 
 /// Side of the grid the classifier's adaptive average pooling produces.
 pub(crate) const POOL_SIDE: usize = 7;
@@ -74,6 +84,85 @@ impl Vgg16 {
     }
 }
 
+/// What a stage's host forward pass keeps for the backward pass.
+struct StageTrace {
+    /// Height and width of the stage's input.
+    input_size: (usize, usize),
+    /// The convolutions but the last, after their ReLU.
+    hidden: Vec<HostMap>,
+    /// The last convolution before its ReLU: the stage's depth level.
+    level: HostMap,
+    /// The stage's output, `relu(max_pool(level))` (the same as pooling after the ReLU).
+    output: HostMap,
+}
+
+impl Vgg16 {
+    /// The classifier head on the last stage's pooled output.
+    fn head(&self, h: NasTensor<4>) -> NasTensor<2> {
+        let mut h = h;
+        let [batch, channels, height, width] = h.dims();
+        if (height, width) != (POOL_SIDE, POOL_SIDE) {
+            // Identity at 224x224; other input sizes are pooled to the classifier's 7x7 grid.
+            h = adaptive_avg_pool2d(h, [POOL_SIDE, POOL_SIDE]);
+        }
+        let [fc0, fc1, fc2] = &self.classifier;
+        let h = h.reshape([batch, channels * POOL_SIDE * POOL_SIDE]);
+        let h = relu(fc0.forward(h));
+        let h = relu(fc1.forward(h));
+        fc2.forward(h)
+    }
+
+    /// A stage on host values, keeping what its backward pass needs.
+    fn host_stage(convs: &[Conv2d], x: &HostMap) -> Result<StageTrace> {
+        let last = convs.len() - 1;
+        let mut hidden: Vec<HostMap> = Vec::with_capacity(last);
+        for conv in &convs[..last] {
+            let h = hidden.last().unwrap_or(x);
+            hidden.push(conv.host_forward(h, Activation::Relu)?);
+        }
+        let level = convs[last].host_forward(hidden.last().unwrap_or(x), Activation::Identity)?;
+        let output = host_gradient::max_pool(&level, STAGE_POOL)?.relu();
+        Ok(StageTrace {
+            input_size: x.size(),
+            hidden,
+            level,
+            output,
+        })
+    }
+
+    /// A gradient by the host kernels (see [`host_gradient`]).
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
+        let x = HostMap::from_tensor(input.clone())?;
+        let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
+        for convs in &self.stages {
+            let trace = Self::host_stage(convs, traces.last().map_or(&x, |t| &t.output))?;
+            traces.push(trace);
+        }
+        let features = traces.last().map_or(&x, |t| &t.output);
+        let (logits, mut grad) = host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?;
+        for (level, (convs, trace)) in self.stages.iter().zip(&traces).enumerate().rev() {
+            // Through the ReLU after the pooling, then to the window maxima.
+            grad = host_gradient::max_pool_backward(&trace.level, &grad.through_relu(&trace.output), STAGE_POOL)?;
+            if of == GradientOf::Level(level) {
+                return Ok(host_gradient::gradient(trace.level.clone().into_tensor(&self.device), grad, logits));
+            }
+            for (i, conv) in convs.iter().enumerate().rev() {
+                let input_size = if i == 0 { trace.input_size } else { trace.hidden[i - 1].size() };
+                grad = conv.host_input_gradient(&grad, input_size)?;
+                if i > 0 {
+                    grad = grad.through_relu(&trace.hidden[i - 1]);
+                }
+            }
+        }
+        Ok(host_gradient::gradient(input, grad, logits))
+    }
+
+    /// Whether gradients for `input` can take the host kernels.
+    fn host_gradient_applies(&self, input: &NasTensor<4>) -> bool {
+        host_gradient::applies(input) && self.stages.iter().flatten().all(Conv2d::runs_on_host_kernels)
+    }
+}
+
 impl Backbone for Vgg16 {
     fn info(&self) -> &BackboneInfo {
         &self.info
@@ -101,16 +190,24 @@ impl Backbone for Vgg16 {
             }
             h = max_pool(h, 2, 2, 0);
         }
-        let [batch, channels, height, width] = h.dims();
-        if (height, width) != (POOL_SIDE, POOL_SIDE) {
-            // Identity at 224x224; other input sizes are pooled to the classifier's 7x7 grid.
-            h = adaptive_avg_pool2d(h, [POOL_SIDE, POOL_SIDE]);
+        self.head(h)
+    }
+
+    fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        if self.host_gradient_applies(&input) {
+            self.host_gradient(input, targets, GradientOf::Input)
+        } else {
+            autodiff_input_gradient(self, input, targets)
         }
-        let [fc0, fc1, fc2] = &self.classifier;
-        let h = h.reshape([batch, channels * POOL_SIDE * POOL_SIDE]);
-        let h = relu(fc0.forward(h));
-        let h = relu(fc1.forward(h));
-        fc2.forward(h)
+    }
+
+    fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
+        check_level(level)?;
+        if self.host_gradient_applies(&input) {
+            self.host_gradient(input, targets, GradientOf::Level(level))
+        } else {
+            autodiff_level_gradient(self, input, level, targets)
+        }
     }
 }
 
