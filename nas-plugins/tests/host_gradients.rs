@@ -1,4 +1,4 @@
-//! Gradients by the host kernels (ResNet and VGG on the CPU) against burn's automatic
+//! Gradients by the host kernels (ResNet, VGG and EfficientNet-Lite0 on the CPU) against burn's automatic
 //! differentiation of the same network: the input gradient and the gradient at every depth
 //! level, on real photos, with real weights where the shared folder has them.
 
@@ -114,7 +114,10 @@ fn requests_the_host_path_cannot_serve_are_refused_as_before() -> TestResult {
     assert!(err.to_string().contains("depth level 5 does not exist"), "{err}");
     let err = net.input_gradient(input.clone(), &[1000]).err().ok_or("class 1000 accepted")?;
     assert!(err.to_string().contains("target class 1000 is out of range"), "{err}");
-    let err = net.input_gradient(input, &[1, 2]).err().ok_or("two targets for one photo accepted")?;
+    let err = net
+        .input_gradient(input, &[1, 2])
+        .err()
+        .ok_or("two targets for one photo accepted")?;
     assert!(err.to_string().contains("2 targets for a batch of 1"), "{err}");
     Ok(())
 }
@@ -127,4 +130,17 @@ fn vgg16_gradients_match_automatic_differentiation() -> TestResult {
     check("vgg16 96x80", net.as_ref(), input, &targets, Agreement::Everywhere)?;
     let (input, targets) = batch(net.as_ref(), &["chelsea-224.png"], 64, 64)?;
     check("vgg16 64x64", net.as_ref(), input, &targets, Agreement::Everywhere)
+}
+
+#[test]
+fn efficientnet_lite0_gradients_match_automatic_differentiation() -> TestResult {
+    let weights = common::shared().join("weights/efficientnet-lite0-57934424.pth");
+    let net = nas_plugins::backbones::load("efficientnet-lite0", &weights, nas_core::device::default_device())?;
+    // ReLU6 also decides at 6, so full-size photos see a few flips.
+    let (input, targets) = batch(net.as_ref(), &["chelsea-224.png"], 224, 224)?;
+    check("efficientnet-lite0", net.as_ref(), input, &targets, Agreement::InNorm)?;
+    let (input, targets) = batch(net.as_ref(), &["chelsea-224.png"], 135, 170)?;
+    check("efficientnet-lite0 135x170", net.as_ref(), input, &targets, Agreement::Everywhere)?;
+    let (input, targets) = batch(net.as_ref(), &["coffee-224.png"], 96, 112)?;
+    check("efficientnet-lite0 96x112", net.as_ref(), input, &targets, Agreement::Everywhere)
 }

@@ -2,11 +2,13 @@
 //! padding, BatchNorm eps 1e-3, ReLU6, no squeeze-excitation). Depth levels: the last block at
 //! strides 2, 4, 8 and 16 (blocks 0, 2, 4, 10), then the head activation at stride 32.
 
+use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
 use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
 use super::resnet::BACKBONE_PARAMS;
 use super::resolve_weights;
+use nas_conv::Activation;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
 
 const BN_EPS: f32 = 1e-3;
 /// Blocks after which a depth level is taken.
@@ -103,6 +105,56 @@ impl MbConv {
             h
         }
     }
+
+    /// The block on host values, keeping what its backward pass needs.
+    fn host_forward(&self, x: &HostMap) -> Result<MbConvTrace> {
+        let expanded = match &self.expand {
+            Some(e) => Some(e.folded().host_forward(x, Activation::Relu6)?),
+            None => None,
+        };
+        let filtered = self
+            .depthwise
+            .folded()
+            .host_forward(expanded.as_ref().unwrap_or(x), Activation::Relu6)?;
+        let mut output = self.project.folded().host_forward(&filtered, Activation::Identity)?;
+        if self.residual {
+            output = output.plus(x);
+        }
+        Ok(MbConvTrace {
+            input_size: x.size(),
+            expanded,
+            filtered,
+            output,
+        })
+    }
+
+    /// The gradient with respect to the block's input of the gradient `grad` of its output.
+    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap) -> Result<HostMap> {
+        let filtered = &trace.filtered;
+        let g = self
+            .project
+            .folded()
+            .host_input_gradient(&grad, filtered.size())?
+            .through_relu6(filtered);
+        let expanded_size = trace.expanded.as_ref().map_or(trace.input_size, HostMap::size);
+        let mut g = self.depthwise.folded().host_input_gradient(&g, expanded_size)?;
+        if let (Some(expand), Some(expanded)) = (&self.expand, &trace.expanded) {
+            g = expand.folded().host_input_gradient(&g.through_relu6(expanded), trace.input_size)?;
+        }
+        Ok(if self.residual { g.plus(&grad) } else { g })
+    }
+}
+
+/// What a block's host forward pass keeps for the backward pass.
+struct MbConvTrace {
+    /// Height and width of the block's input.
+    input_size: (usize, usize),
+    /// The expansion's output after its ReLU6 (absent when the block does not expand).
+    expanded: Option<HostMap>,
+    /// The depthwise convolution's output after its ReLU6.
+    filtered: HostMap,
+    /// The block's output.
+    output: HostMap,
 }
 
 /// EfficientNet-Lite0 in inference mode.
@@ -148,6 +200,53 @@ impl EfficientNetLite0 {
     }
 }
 
+impl EfficientNetLite0 {
+    /// The classifier on the head convolution's output (level 4).
+    fn classify(&self, features: NasTensor<4>) -> NasTensor<2> {
+        self.fc.forward(global_average(features))
+    }
+}
+
+impl HostDifferentiable for EfficientNetLite0 {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
+        let x = HostMap::from_tensor(input.clone())?;
+        let stem_out = self.stem.folded().host_forward(&x, Activation::Relu6)?;
+        let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let trace = block.host_forward(traces.last().map_or(&stem_out, |t| &t.output))?;
+            traces.push(trace);
+        }
+        let last = traces.last().map_or(&stem_out, |t| &t.output);
+        let features = self.head.folded().host_forward(last, Activation::Relu6)?;
+        let (logits, grad) = host_gradient::head_gradient(&features, &self.device, targets, |h| self.classify(h))?;
+        if of == GradientOf::Level(4) {
+            return Ok(host_gradient::gradient(features.into_tensor(&self.device), grad, logits));
+        }
+        let mut grad = self
+            .head
+            .folded()
+            .host_input_gradient(&grad.through_relu6(&features), last.size())?;
+        for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
+            if let Some(level) = LEVEL_BLOCKS.iter().position(|b| *b == i) {
+                if of == GradientOf::Level(level) {
+                    return Ok(host_gradient::gradient(
+                        trace.output.clone().into_tensor(&self.device),
+                        grad,
+                        logits,
+                    ));
+                }
+            }
+            grad = block.host_backward(trace, grad)?;
+        }
+        let grad = self.stem.folded().host_input_gradient(&grad.through_relu6(&stem_out), x.size())?;
+        Ok(host_gradient::gradient(input, grad, logits))
+    }
+
+    fn has_host_kernels(&self) -> bool {
+        self.stem.folded().runs_on_host_kernels()
+    }
+}
+
 impl Backbone for EfficientNetLite0 {
     fn info(&self) -> &BackboneInfo {
         &self.info
@@ -168,7 +267,15 @@ impl Backbone for EfficientNetLite0 {
             }
         }
         let h = hook.level(4, self.head.forward_relu6(h));
-        self.fc.forward(global_average(h))
+        self.classify(h)
+    }
+
+    fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        host_gradient::input_gradient(self, input, targets)
+    }
+
+    fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
+        host_gradient::level_gradient(self, input, level, targets)
     }
 }
 

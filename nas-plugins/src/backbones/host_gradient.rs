@@ -3,16 +3,16 @@
 //! pass on the convolutions' prepared input gradients ([`nas_conv::InputGradientPlan`]).
 //!
 //! burn's automatic differentiation runs its own, slower convolution kernels in both directions;
-//! ResNet and VGG take this path instead for [`Backbone::input_gradient`](nas_core::Backbone) and
+//! ResNet, VGG and EfficientNet-Lite0 take this path instead for [`Backbone::input_gradient`](nas_core::Backbone) and
 //! `level_gradient` when the input is on the CPU and no outer computation needs to differentiate
 //! through them. Only the classifier head (a few small matrix products) still goes through burn.
 
 use nas_conv::{max_pool2d, max_pool2d_input_gradient, PoolGeometry};
-use nas_core::backbone::target_sum;
+use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level, target_sum};
 use nas_core::burn::tensor::TensorData;
 use nas_core::device::runs_on_host;
 use nas_core::differentiable::differentiable;
-use nas_core::{Device, Gradient, NasError, NasTensor, Result};
+use nas_core::{Backbone, Device, Gradient, NasError, NasTensor, Result};
 
 /// A `(batch, channels, height, width)` array of host values in NCHW order.
 #[derive(Clone)]
@@ -46,9 +46,17 @@ impl HostMap {
     /// (PyTorch's convention at 0).
     pub(crate) fn through_relu(mut self, output: &HostMap) -> HostMap {
         for (g, y) in self.data.iter_mut().zip(&output.data) {
-            if *y <= 0.0 {
-                *g = 0.0;
-            }
+            // A select rather than a branch: it vectorises, and half the outputs are zero.
+            *g = if *y > 0.0 { *g } else { 0.0 };
+        }
+        self
+    }
+
+    /// The gradient through a ReLU6 whose output was `output`: zero wherever it was clamped (at
+    /// or below 0, at or above 6), as PyTorch's `hardtanh` backward.
+    pub(crate) fn through_relu6(mut self, output: &HostMap) -> HostMap {
+        for (g, y) in self.data.iter_mut().zip(&output.data) {
+            *g = if *y > 0.0 && *y < 6.0 { *g } else { 0.0 };
         }
         self
     }
@@ -79,10 +87,38 @@ pub(crate) enum GradientOf {
     Level(usize),
 }
 
-/// Whether the host path can compute gradients for `input`: it lives on the CPU and nothing
-/// around the call differentiates through the result.
-pub(crate) fn applies(input: &NasTensor<4>) -> bool {
-    runs_on_host(input)
+/// A backbone with a backward pass on the host kernels.
+pub(crate) trait HostDifferentiable: Backbone + Sized {
+    /// The gradient of each sample's target logit with respect to `of`, by the host kernels.
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient>;
+
+    /// Whether the layers have host kernels (their weights are on the CPU).
+    fn has_host_kernels(&self) -> bool;
+}
+
+/// Whether the host path can compute gradients for `input`: it lives on the CPU, nothing
+/// around the call differentiates through the result, and `net` has host kernels.
+fn applies<B: HostDifferentiable>(net: &B, input: &NasTensor<4>) -> bool {
+    runs_on_host(input) && net.has_host_kernels()
+}
+
+/// [`Backbone::input_gradient`] by the host kernels where they apply, else by burn.
+pub(crate) fn input_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+    if applies(net, &input) {
+        net.host_gradient(input, targets, GradientOf::Input)
+    } else {
+        autodiff_input_gradient(net, input, targets)
+    }
+}
+
+/// [`Backbone::level_gradient`] by the host kernels where they apply, else by burn.
+pub(crate) fn level_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
+    check_level(level)?;
+    if applies(net, &input) {
+        net.host_gradient(input, targets, GradientOf::Level(level))
+    } else {
+        autodiff_level_gradient(net, input, level, targets)
+    }
 }
 
 /// The logits of `features` through the classifier `head`, and the gradient of each sample's

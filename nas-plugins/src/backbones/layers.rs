@@ -5,8 +5,8 @@
 //! max pooling run `nas_conv`'s host kernels (weights prepared once at load time); on a GPU, or
 //! when gradients must flow, they run burn's differentiable operations.
 
-pub use nas_conv::ConvGeometry;
 use super::host_gradient::HostMap;
+pub use nas_conv::ConvGeometry;
 use nas_conv::{max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
@@ -201,7 +201,10 @@ impl Conv2d {
     }
 
     fn not_on_host(&self) -> NasError {
-        NasError::InvalidInput(format!("convolution {:?} has no host kernels (its weights are not on the CPU)", self.shape))
+        NasError::InvalidInput(format!(
+            "convolution {:?} has no host kernels (its weights are not on the CPU)",
+            self.shape
+        ))
     }
 
     /// The convolution, followed by `activation`.

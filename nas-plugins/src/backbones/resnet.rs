@@ -1,11 +1,10 @@
 //! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
 //! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
 
-use super::host_gradient::{self, GradientOf, HostMap};
+use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
-use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, ParamKind, ParamSpec, Params, Result};
@@ -54,7 +53,11 @@ impl Block {
             hidden.push(conv.folded().host_forward(h, Activation::Relu)?);
         }
         let h = hidden.last().unwrap_or(x);
-        let output = self.convs[last].folded().host_forward(h, Activation::Identity)?.plus(&shortcut).relu();
+        let output = self.convs[last]
+            .folded()
+            .host_forward(h, Activation::Identity)?
+            .plus(&shortcut)
+            .relu();
         Ok(BlockTrace {
             input_size: x.size(),
             hidden,
@@ -191,8 +194,9 @@ impl ResNet {
     fn head(&self, features: NasTensor<4>) -> NasTensor<2> {
         self.fc.forward(global_average(features))
     }
+}
 
-    /// A gradient by the host kernels (see [`host_gradient`]).
+impl HostDifferentiable for ResNet {
     fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
         let stem = self.stem.folded();
         let x = HostMap::from_tensor(input.clone())?;
@@ -226,9 +230,8 @@ impl ResNet {
         Ok(host_gradient::gradient(input, grad, logits))
     }
 
-    /// Whether gradients for `input` can take the host kernels.
-    fn host_gradient_applies(&self, input: &NasTensor<4>) -> bool {
-        host_gradient::applies(input) && self.stem.folded().runs_on_host_kernels()
+    fn has_host_kernels(&self) -> bool {
+        self.stem.folded().runs_on_host_kernels()
     }
 }
 
@@ -258,20 +261,11 @@ impl Backbone for ResNet {
     }
 
     fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        if self.host_gradient_applies(&input) {
-            self.host_gradient(input, targets, GradientOf::Input)
-        } else {
-            autodiff_input_gradient(self, input, targets)
-        }
+        host_gradient::input_gradient(self, input, targets)
     }
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
-        check_level(level)?;
-        if self.host_gradient_applies(&input) {
-            self.host_gradient(input, targets, GradientOf::Level(level))
-        } else {
-            autodiff_level_gradient(self, input, level, targets)
-        }
+        host_gradient::level_gradient(self, input, level, targets)
     }
 }
 

@@ -2,15 +2,14 @@
 //! convolutions just before each max-pool, taken before their ReLU (`features.2`, `.7`, `.14`,
 //! `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in inference mode (no dropout).
 
-use super::host_gradient::{self, GradientOf, HostMap};
+use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
 use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
 use super::resnet::BACKBONE_PARAMS;
 use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
+use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::weights::StateDict;
-use nas_conv::{Activation, PoolGeometry};
-use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level};
 use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
 
 /// torchvision's file name of the ImageNet weights.
@@ -129,8 +128,9 @@ impl Vgg16 {
             output,
         })
     }
+}
 
-    /// A gradient by the host kernels (see [`host_gradient`]).
+impl HostDifferentiable for Vgg16 {
     fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
@@ -157,9 +157,8 @@ impl Vgg16 {
         Ok(host_gradient::gradient(input, grad, logits))
     }
 
-    /// Whether gradients for `input` can take the host kernels.
-    fn host_gradient_applies(&self, input: &NasTensor<4>) -> bool {
-        host_gradient::applies(input) && self.stages.iter().flatten().all(Conv2d::runs_on_host_kernels)
+    fn has_host_kernels(&self) -> bool {
+        self.stages.iter().flatten().all(Conv2d::runs_on_host_kernels)
     }
 }
 
@@ -194,20 +193,11 @@ impl Backbone for Vgg16 {
     }
 
     fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        if self.host_gradient_applies(&input) {
-            self.host_gradient(input, targets, GradientOf::Input)
-        } else {
-            autodiff_input_gradient(self, input, targets)
-        }
+        host_gradient::input_gradient(self, input, targets)
     }
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
-        check_level(level)?;
-        if self.host_gradient_applies(&input) {
-            self.host_gradient(input, targets, GradientOf::Level(level))
-        } else {
-            autodiff_level_gradient(self, input, level, targets)
-        }
+        host_gradient::level_gradient(self, input, level, targets)
     }
 }
 
