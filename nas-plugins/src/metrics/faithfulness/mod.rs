@@ -1,0 +1,199 @@
+//! Quantus 0.6's faithfulness metrics that remove image regions in the order a saliency map
+//! ranks them and watch the target's score: `pixel-flipping` (Bach et al. 2015),
+//! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018) and `irof`
+//! (Rieger & Hansen 2020).
+//!
+//! As in Quantus, removal is cumulative: each step sets one more region to the baseline in every
+//! colour channel of the normalised input, the baseline being computed from the image as it
+//! stands before that step (`black` is its smallest value over all channels, `white` its
+//! largest, `mean` its mean, which therefore drifts as regions are replaced). Scores are the
+//! target's softmax probability by default (Quantus's `softmax=True`), or its logit.
+
+pub mod irof;
+pub mod pixel_flipping;
+pub mod region_perturbation;
+
+use nas_core::burn::tensor::activation::softmax;
+use nas_core::burn::tensor::TensorData;
+use nas_core::{MetricInput, NasError, NasTensor, Params, Result};
+
+/// What removed pixels are set to (Quantus's `perturb_baseline`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Baseline {
+    /// The image's smallest value, over all channels.
+    Black,
+    /// The image's largest value, over all channels.
+    White,
+    /// The image's mean, over all channels.
+    Mean,
+    /// A fixed value in the normalised input space.
+    Value(f32),
+}
+
+impl Baseline {
+    /// Reads parameter `baseline`: `black`, `white`, `mean` or a number.
+    pub fn from_params(params: &Params, default: &str) -> Result<Baseline> {
+        if matches!(
+            params.table().get("baseline"),
+            Some(toml::Value::Integer(_) | toml::Value::Float(_))
+        ) {
+            return Ok(Baseline::Value(params.float("baseline", 0.0, f64::MIN, f64::MAX)? as f32));
+        }
+        Ok(match params.choice("baseline", default, &["black", "white", "mean"])?.as_str() {
+            "white" => Baseline::White,
+            "mean" => Baseline::Mean,
+            _ => Baseline::Black,
+        })
+    }
+
+    /// The value for `image` as it stands.
+    fn value(self, image: &[f32]) -> f32 {
+        match self {
+            Baseline::Black => image.iter().copied().fold(f32::INFINITY, f32::min),
+            Baseline::White => image.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+            Baseline::Mean => (image.iter().map(|&v| f64::from(v)).sum::<f64>() / image.len().max(1) as f64) as f32,
+            Baseline::Value(v) => v,
+        }
+    }
+}
+
+/// Settings every metric of this family shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Removal {
+    /// What removed pixels become.
+    pub baseline: Baseline,
+    /// Rank by the map's absolute values (Quantus's `abs`).
+    pub absolute: bool,
+    /// Softmax probabilities (true) or logits.
+    pub probability: bool,
+    /// Images per forward pass.
+    pub batch: usize,
+}
+
+impl Removal {
+    /// Reads `baseline`, `abs`, `scores` and `batch`.
+    pub fn from_params(params: &Params, default_baseline: &str) -> Result<Removal> {
+        Ok(Removal {
+            baseline: Baseline::from_params(params, default_baseline)?,
+            absolute: params.bool("abs", false)?,
+            probability: params.choice("scores", "probability", &["probability", "logit"])? == "probability",
+            batch: params.usize("batch", 16, 1, 4096)?,
+        })
+    }
+
+    /// The map's values as this metric ranks them.
+    pub fn ranked_values(&self, input: &MetricInput<'_>) -> Vec<f32> {
+        input.saliency.iter().map(|&v| if self.absolute { v.abs() } else { v }).collect()
+    }
+
+    /// The target's score for the photo as given, then after each of `groups` (pixel indices,
+    /// row-major) in turn has been set to the baseline, cumulatively. Long runs report progress
+    /// and stop on Ctrl-C.
+    pub fn scores(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
+        let [batch, channels, h, w] = input.input.dims();
+        if batch != 1 || (h, w) != input.saliency.dim() {
+            return Err(NasError::InvalidInput(format!(
+                "expected one image matching the {:?} saliency map, got input {:?}",
+                input.saliency.dim(),
+                [batch, channels, h, w]
+            )));
+        }
+        let mut image: Vec<f32> = input
+            .input
+            .clone()
+            .into_data()
+            .into_vec::<f32>()
+            .map_err(|e| NasError::InvalidInput(format!("cannot read the photo: {e:?}")))?;
+        let plane = h * w;
+        let task = nas_core::progress::task("perturbation", groups.len() as u64 + 1);
+        let mut scores = Vec::with_capacity(groups.len() + 1);
+        let mut pending: Vec<f32> = image.clone();
+        for group in groups {
+            if pending.len() / image.len() == self.batch {
+                task.check()?;
+                scores.extend(self.forward(input, &pending, [h, w])?);
+                task.advance((pending.len() / image.len()) as u64);
+                pending.clear();
+            }
+            let value = self.baseline.value(&image);
+            for c in 0..channels {
+                for &p in group {
+                    image[c * plane + p] = value;
+                }
+            }
+            pending.extend_from_slice(&image);
+        }
+        task.check()?;
+        scores.extend(self.forward(input, &pending, [h, w])?);
+        Ok(scores)
+    }
+
+    /// The target's score for each image of `images` (a batch, NCHW).
+    fn forward(&self, input: &MetricInput<'_>, images: &[f32], [h, w]: [usize; 2]) -> Result<Vec<f64>> {
+        let n = images.len() / (3 * h * w);
+        let batch = NasTensor::<4>::from_data(TensorData::new(images.to_vec(), [n, 3, h, w]), &input.input.device());
+        let logits = input.backbone.forward(batch).logits;
+        let classes = logits.dims()[1];
+        if input.target >= classes {
+            return Err(NasError::InvalidInput(format!(
+                "target class {} is out of range: the backbone has {classes} classes",
+                input.target
+            )));
+        }
+        let measured = if self.probability { softmax(logits, 1) } else { logits };
+        let column: Vec<f32> = measured
+            .slice([0..n, input.target..input.target + 1])
+            .into_data()
+            .to_vec()
+            .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
+        Ok(column.into_iter().map(f64::from).collect())
+    }
+}
+
+/// Indices of `values`, largest first; equal values in increasing index order (Quantus's
+/// `np.argsort(-a)` leaves their order undefined).
+pub fn descending(values: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    order
+}
+
+/// Area under `values` taken one unit apart (Quantus's `calculate_auc`, `np.trapz(dx=1)`).
+pub fn unit_trapezoid(values: &[f64]) -> f64 {
+    values.windows(2).map(|w| (w[0] + w[1]) / 2.0).sum()
+}
+
+/// The parameter list of a metric of this family: its own specs, then `baseline` (whose default,
+/// written as TOML, comes first), `abs`, `scores` and `batch`.
+macro_rules! removal_params {
+    ($baseline:expr; $($own:expr),* $(,)?) => {
+        &[
+            $($own,)*
+            nas_core::ParamSpec {
+                name: "baseline",
+                kind: nas_core::ParamKind::Str,
+                default: $baseline,
+                doc: "what removed pixels become: black (the image's minimum over all channels), white (maximum), mean, or a number (normalised space)",
+            },
+            nas_core::ParamSpec {
+                name: "abs",
+                kind: nas_core::ParamKind::Bool,
+                default: "false",
+                doc: "rank by the map's absolute values",
+            },
+            nas_core::ParamSpec {
+                name: "scores",
+                kind: nas_core::ParamKind::Str,
+                default: "\"probability\"",
+                doc: "probability (softmax, Quantus's default) or logit",
+            },
+            nas_core::ParamSpec {
+                name: "batch",
+                kind: nas_core::ParamKind::Int,
+                default: "16",
+                doc: "images per forward pass",
+            },
+        ]
+    };
+}
+pub(crate) use removal_params;
