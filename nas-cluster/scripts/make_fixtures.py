@@ -30,7 +30,7 @@ What it records (manifest.json, labels as uint8 .npy, components as uint16):
   k-means label maps (56 x 56 and 224 x 224), renumbered in raster order of
   first appearance.
 * timings of KMeans(n_init=1) on the 224 x 224 benchmark matrix (the one
-  `cargo run --release --example bench` times): 2 OpenMP threads, BLAS on 1
+  `cargo run --release -p nas-cluster --example cluster_bench` times): 2 OpenMP threads, BLAS on 1
   thread (scikit-learn's fastest setting on this 2-core machine); and of
   AgglomerativeClustering(ward) on the 56 x 56 matrix of the same image.
 

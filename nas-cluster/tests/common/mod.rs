@@ -2,7 +2,7 @@
 //! scikit-learn fixtures written by `scripts/make_fixtures.py`.
 //!
 //! The matrices are built exactly as that script builds them (see its docstring), so that
-//! fixture labels refer to the same rows. Also used by `examples/bench.rs`.
+//! fixture labels refer to the same rows. Also used by `examples/cluster_bench.rs`.
 #![allow(dead_code)]
 
 use ndarray::{Array1, Array2, Array3, Axis};

@@ -2,7 +2,7 @@
 //! parameters) on the shared photos, full size and 224x224, and prints the
 //! median next to scikit-image's median from the fixture manifest.
 //!
-//! Run: `cargo run --release --example bench [-- REPEATS]` (default 11).
+//! Run: `cargo run --release -p nas-superpixels --example superpixels_bench [-- REPEATS]` (default 11).
 //! The photos are found like the tests find them (`NAS_SHARED`, ...).
 
 #[path = "../tests/support/mod.rs"]

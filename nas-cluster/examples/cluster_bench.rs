@@ -1,7 +1,7 @@
 //! Time `kmeans` on the 224 x 224 NAS matrix (50176 pixels x 896 features) and compare with
 //! the scikit-learn timing recorded by `scripts/make_fixtures.py` on the same matrix.
 //!
-//! Run: `cargo run --release --example bench` (RAYON_NUM_THREADS limits the threads;
+//! Run: `cargo run --release -p nas-cluster --example cluster_bench` (RAYON_NUM_THREADS limits the threads;
 //! the shared folder is found as in the tests, or through NAS_SHARED).
 //!
 //! The matrix: ResNet18 (seed-0 weights) levels 2, 3, 4 of `chelsea`, bilinearly upsampled to
