@@ -1,5 +1,5 @@
 """Reference for the faithfulness metrics: Quantus 0.6.0's PixelFlipping, RegionPerturbation,
-Selectivity and IROF (run as they are, with torch 2.15, torchvision 0.29, numpy 2.4, scikit-image
+Selectivity, IROF and FaithfulnessEstimate (run as they are, with torch 2.15, torchvision 0.29, numpy 2.4, scikit-image
 0.26), their raw per-step curves and scores.
 
 Input: chelsea-224.png (RGB, /255, ImageNet mean [0.485,0.456,0.406] and std [0.229,0.224,0.225]),
@@ -46,11 +46,17 @@ irof (segmentation_method="slic", perturb_baseline="mean", return_aggregate=Fals
   only the AOC, so the segments and the curve are recomputed here with Quantus's own helpers and
   checked against it.
 
+faithfulness-estimate (features_in_step=3*1792 on map A, perturb_baseline="black", softmax=False,
+  its default; faithfulness-estimate-abs: 3*3136, abs=True, softmax=True): for each group
+  of the np.argsort(-a) order, x with that group alone set to "black" = min(x); score = Pearson's
+  r (scipy.stats.pearsonr) between the groups' sums of the broadcast map and the score drops
+  score(x) - score(perturbed). Only the score is saved (Quantus returns nothing else).
+
 Writes <case>.npy (the curve, float64), irof-segments.npy (int32, 224x224) and quantus.json
 ({"target_class", "p_target" = p(x), "maps", "cases": {case: {metric, map, params, curve,
 curve_len, score}}}). Three things Quantus 0.6.0 needs to run here, none of which changes a value:
   numpy 2.4 has no np.trapz, which utils.calculate_auc calls: it is set to np.trapezoid (renamed);
-  PixelFlipping asserts H*W % features_in_step == 0 (50176 % 5376 != 0; it forgets the channels,
+  PixelFlipping (and FaithfulnessEstimate) assert H*W % features_in_step == 0 (50176 % 5376 != 0; it forgets the channels,
     3*224*224 = 28 * 5376): a subclass skips that check, evaluate_batch is Quantus's own;
   IROF's default baseline_replacement_by_mask asserts mask.shape == arr.shape, but IROF passes a
     (1,1,H,W) mask for the (1,3,H,W) image: it is given, as perturb_func, the same function with
@@ -186,6 +192,23 @@ np.save(os.path.join(out, "irof-segments.npy"), segments.astype(np.int32))
 summary["cases"]["irof"] = dict(metric="IROF", map="A", params=params, curve="irof.npy", curve_len=n,
                                 n_segments=n, segments="irof-segments.npy", score=aoc)
 print("irof segments", n, "aoc", aoc)
+
+# FaithfulnessEstimate: logits (its default, softmax=False), each group removed from x alone; the
+# score is Pearson's r between the groups' map sums and the drops of the logit.
+class FaithfulnessEstimate(quantus.FaithfulnessEstimate):
+    """Quantus's FaithfulnessEstimate without the same channel-blind check as PixelFlipping's."""
+    def custom_preprocess(self, **kwargs):
+        return None
+
+
+# (Map B, Grad-CAM, is zero over much of the photo: groups cut through those ties, whose order
+# numpy's sort leaves undefined, so it is not used here.)
+for name, step, abs_, softmax in [("faithfulness-estimate", 1792, False, False), ("faithfulness-estimate-abs", 3136, True, True)]:
+    params = dict(features_in_step=3 * step, perturb_baseline="black", abs=abs_)
+    r = float(FaithfulnessEstimate(**params, disable_warnings=True, display_progressbar=False)(
+        model=net, x_batch=x, y_batch=y, a_batch=a_maps["A"], device="cpu", softmax=softmax)[0])
+    summary["cases"][name] = dict(metric="FaithfulnessEstimate", map="A", params=params, softmax=softmax, score=r)
+    print(name, "pearson r", r)
 
 with open(os.path.join(out, "quantus.json"), "w") as f:
     json.dump(summary, f, indent=1)

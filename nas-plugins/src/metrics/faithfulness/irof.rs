@@ -29,7 +29,7 @@ pub struct Irof {
 
 /// Parameters of `irof`.
 pub const IROF_PARAMS: &[ParamSpec] = removal_params!(
-    "\"mean\"";
+    "\"mean\"", "\"probability\"";
     ParamSpec {
         name: "segmentation",
         kind: ParamKind::Str,
@@ -109,7 +109,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
     };
     Ok(Box::new(Irof {
         cutting,
-        removal: Removal::from_params(params, "mean")?,
+        removal: Removal::from_params(params, "mean", "probability")?,
     }))
 }
 

@@ -1,14 +1,16 @@
 //! Quantus 0.6's faithfulness metrics that remove image regions in the order a saliency map
 //! ranks them and watch the target's score: `pixel-flipping` (Bach et al. 2015),
-//! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018) and `irof`
-//! (Rieger & Hansen 2020).
+//! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018), `irof`
+//! (Rieger & Hansen 2020) and `faithfulness-estimate` (Alvarez-Melis & Jaakkola 2018).
 //!
-//! As in Quantus, removal is cumulative: each step sets one more region to the baseline in every
-//! colour channel of the normalised input, the baseline being computed from the image as it
-//! stands before that step (`black` is its smallest value over all channels, `white` its
-//! largest, `mean` its mean, which therefore drifts as regions are replaced). Scores are the
-//! target's softmax probability by default (Quantus's `softmax=True`), or its logit.
+//! As in Quantus, removal is cumulative for the first four: each step sets one more region to
+//! the baseline in every colour channel of the normalised input, the baseline being computed
+//! from the image as it stands before that step (`black` is its smallest value over all
+//! channels, `white` its largest, `mean` its mean, which therefore drifts as regions are
+//! replaced); `faithfulness-estimate` removes each region from the unperturbed photo alone.
+//! Scores are the target's softmax probability or its logit, with Quantus's default per metric.
 
+pub mod faithfulness_estimate;
 pub mod irof;
 pub mod pixel_flipping;
 pub mod region_perturbation;
@@ -71,12 +73,12 @@ pub struct Removal {
 }
 
 impl Removal {
-    /// Reads `baseline`, `abs`, `scores` and `batch`.
-    pub fn from_params(params: &Params, default_baseline: &str) -> Result<Removal> {
+    /// Reads `baseline`, `abs`, `scores` and `batch`, given the defaults of the first and third.
+    pub fn from_params(params: &Params, default_baseline: &str, default_scores: &str) -> Result<Removal> {
         Ok(Removal {
             baseline: Baseline::from_params(params, default_baseline)?,
             absolute: params.bool("abs", false)?,
-            probability: params.choice("scores", "probability", &["probability", "logit"])? == "probability",
+            probability: params.choice("scores", default_scores, &["probability", "logit"])? == "probability",
             batch: params.usize("batch", 16, 1, 4096)?,
         })
     }
@@ -90,6 +92,16 @@ impl Removal {
     /// row-major) in turn has been set to the baseline, cumulatively. Long runs report progress
     /// and stop on Ctrl-C.
     pub fn scores(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
+        self.run(input, groups, true)
+    }
+
+    /// The target's score for the photo as given, then with each of `groups` alone set to the
+    /// baseline (computed from the unperturbed photo).
+    pub fn scores_each(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
+        self.run(input, groups, false)
+    }
+
+    fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool) -> Result<Vec<f64>> {
         let [batch, channels, h, w] = input.input.dims();
         if batch != 1 || (h, w) != input.saliency.dim() {
             return Err(NasError::InvalidInput(format!(
@@ -98,7 +110,7 @@ impl Removal {
                 [batch, channels, h, w]
             )));
         }
-        let mut image: Vec<f32> = input
+        let photo: Vec<f32> = input
             .input
             .clone()
             .into_data()
@@ -107,13 +119,17 @@ impl Removal {
         let plane = h * w;
         let task = nas_core::progress::task("perturbation", groups.len() as u64 + 1);
         let mut scores = Vec::with_capacity(groups.len() + 1);
-        let mut pending: Vec<f32> = image.clone();
+        let mut image = photo.clone();
+        let mut pending: Vec<f32> = photo.clone();
         for group in groups {
-            if pending.len() / image.len() == self.batch {
+            if pending.len() / photo.len() == self.batch {
                 task.check()?;
                 scores.extend(self.forward(input, &pending, [h, w])?);
-                task.advance((pending.len() / image.len()) as u64);
+                task.advance((pending.len() / photo.len()) as u64);
                 pending.clear();
+            }
+            if !cumulative {
+                image.copy_from_slice(&photo);
             }
             let value = self.baseline.value(&image);
             for c in 0..channels {
@@ -163,10 +179,10 @@ pub fn unit_trapezoid(values: &[f64]) -> f64 {
     values.windows(2).map(|w| (w[0] + w[1]) / 2.0).sum()
 }
 
-/// The parameter list of a metric of this family: its own specs, then `baseline` (whose default,
-/// written as TOML, comes first), `abs`, `scores` and `batch`.
+/// The parameter list of a metric of this family: its own specs, then `baseline`, `abs`,
+/// `scores` and `batch`; the defaults of `baseline` and `scores`, written as TOML, come first.
 macro_rules! removal_params {
-    ($baseline:expr; $($own:expr),* $(,)?) => {
+    ($baseline:expr, $scores:expr; $($own:expr),* $(,)?) => {
         &[
             $($own,)*
             nas_core::ParamSpec {
@@ -184,8 +200,8 @@ macro_rules! removal_params {
             nas_core::ParamSpec {
                 name: "scores",
                 kind: nas_core::ParamKind::Str,
-                default: "\"probability\"",
-                doc: "probability (softmax, Quantus's default) or logit",
+                default: $scores,
+                doc: "probability (softmax) or logit",
             },
             nas_core::ParamSpec {
                 name: "batch",

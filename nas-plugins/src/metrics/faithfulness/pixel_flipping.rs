@@ -17,7 +17,7 @@ pub struct PixelFlipping {
 
 /// Parameters of `pixel-flipping`.
 pub const PIXEL_FLIPPING_PARAMS: &[ParamSpec] = removal_params!(
-    "\"black\"";
+    "\"black\"", "\"probability\"";
     ParamSpec {
         name: "step",
         kind: ParamKind::Int,
@@ -42,7 +42,7 @@ impl Metric for PixelFlipping {
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
     Ok(Box::new(PixelFlipping {
         step: params.usize("step", 224, 1, usize::MAX)?,
-        removal: Removal::from_params(params, "black")?,
+        removal: Removal::from_params(params, "black", "probability")?,
     }))
 }
 

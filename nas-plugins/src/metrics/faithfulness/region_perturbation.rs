@@ -44,7 +44,7 @@ const PATCH_DOC: &str = "side of the square patches, in pixels";
 
 /// Parameters of `region-perturbation`.
 pub const REGION_PERTURBATION_PARAMS: &[ParamSpec] = removal_params!(
-    "\"black\"";
+    "\"black\"", "\"probability\"";
     ParamSpec {
         name: "patch",
         kind: ParamKind::Int,
@@ -67,7 +67,7 @@ pub const REGION_PERTURBATION_PARAMS: &[ParamSpec] = removal_params!(
 
 /// Parameters of `selectivity`.
 pub const SELECTIVITY_PARAMS: &[ParamSpec] = removal_params!(
-    "\"black\"";
+    "\"black\"", "\"probability\"";
     ParamSpec {
         name: "patch",
         kind: ParamKind::Int,
@@ -80,7 +80,13 @@ pub const SELECTIVITY_PARAMS: &[ParamSpec] = removal_params!(
 /// row-major patch order; patches keep only their pixels inside the image.
 pub fn patches(h: usize, w: usize, patch: usize) -> Vec<Vec<usize>> {
     // Quantus's `get_padding_size`: the padding before is the smaller half.
-    let before = |side: usize| if side.is_multiple_of(patch) { 0 } else { (patch - side % patch) / 2 };
+    let before = |side: usize| {
+        if side.is_multiple_of(patch) {
+            0
+        } else {
+            (patch - side % patch) / 2
+        }
+    };
     let (top, left) = (before(h), before(w));
     let (rows, cols) = ((h + top).div_ceil(patch), (w + left).div_ceil(patch));
     let mut out = Vec::with_capacity(rows * cols);
@@ -143,14 +149,14 @@ fn build_region_perturbation(params: &Params, _ctx: &Context<'_>) -> Result<Box<
             "lerf" => Order::Lerf,
             _ => Order::Morf,
         },
-        removal: Removal::from_params(params, "black")?,
+        removal: Removal::from_params(params, "black", "probability")?,
     }))
 }
 
 fn build_selectivity(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
     Ok(Box::new(Selectivity {
         patch: params.usize("patch", 8, 1, 4096)?,
-        removal: Removal::from_params(params, "black")?,
+        removal: Removal::from_params(params, "black", "probability")?,
     }))
 }
 

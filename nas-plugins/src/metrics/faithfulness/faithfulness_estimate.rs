@@ -1,0 +1,92 @@
+//! `faithfulness-estimate` (Alvarez-Melis & Jaakkola 2018, Quantus's `FaithfulnessEstimate`):
+//! the pixels, most salient first, are cut into groups of `step`; each group alone is set to the
+//! baseline in the unperturbed photo, and the Pearson correlation between the groups' total
+//! saliency and the drops of the target's score they cause is the score (1: the map's ranking
+//! of regions is the model's). Quantus's defaults: `black` baseline, logits (`softmax=False`),
+//! signed values. `step` counts whole pixels (Quantus's `features_in_step = 3 * step`).
+
+use super::{descending, removal_params, Removal};
+use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
+
+/// The `faithfulness-estimate` metric.
+pub struct FaithfulnessEstimate {
+    step: usize,
+    removal: Removal,
+}
+
+/// Parameters of `faithfulness-estimate`.
+pub const FAITHFULNESS_ESTIMATE_PARAMS: &[ParamSpec] = removal_params!(
+    "\"black\"", "\"logit\"";
+    ParamSpec {
+        name: "step",
+        kind: ParamKind::Int,
+        default: "224",
+        doc: "pixels per group (Quantus's features_in_step / 3)",
+    },
+);
+
+/// Pearson's correlation of `a` and `b` (NaN when either is constant), as `scipy.stats.pearsonr`.
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len()) as f64;
+    let (mean_a, mean_b) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut cov, mut var_a, mut var_b) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - mean_a, y - mean_b);
+        cov += dx * dy;
+        var_a += dx * dx;
+        var_b += dy * dy;
+    }
+    let r = cov / (var_a.sqrt() * var_b.sqrt());
+    if r.is_finite() {
+        r.clamp(-1.0, 1.0)
+    } else {
+        f64::NAN
+    }
+}
+
+impl Metric for FaithfulnessEstimate {
+    fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
+        let values: Vec<f64> = self.removal.ranked_values(input).into_iter().map(f64::from).collect();
+        let groups: Vec<Vec<usize>> = descending(&values).chunks(self.step).map(<[usize]>::to_vec).collect();
+        let scores = self.removal.scores_each(input, &groups)?;
+        let drops: Vec<f64> = scores.iter().skip(1).map(|s| scores[0] - s).collect();
+        let totals: Vec<f64> = groups.iter().map(|g| g.iter().map(|&p| values[p]).sum()).collect();
+        Ok(Score {
+            value: pearson(&totals, &drops),
+            // (group saliency, score drop) pairs: a scatter, not a curve.
+            curve: totals.into_iter().zip(drops).collect(),
+        })
+    }
+
+    fn plots_curve(&self) -> bool {
+        false
+    }
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
+    Ok(Box::new(FaithfulnessEstimate {
+        step: params.usize("step", 224, 1, usize::MAX)?,
+        removal: Removal::from_params(params, "black", "logit")?,
+    }))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "faithfulness-estimate",
+        summary: "Quantus's FaithfulnessEstimate: correlation between the saliency of pixel groups and the drop of the target's score when each is set to a baseline",
+        params: FAITHFULNESS_ESTIMATE_PARAMS,
+        factory: nas_core::Factory::Metric(build),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pearson;
+
+    #[test]
+    fn pearson_is_one_for_a_line_and_nan_for_a_constant() {
+        assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]) - 1.0).abs() < 1e-12);
+        assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+        assert!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
+    }
+}
