@@ -1,14 +1,10 @@
 //! Every algorithm against a direct (six nested loops) convolution on random data, for the
 //! geometries of the paper's backbones and awkward ones (odd sizes, asymmetric padding, batches).
 
-use nas_conv::{Activation, Algorithm, Conv2dPlan, ConvError, ConvGeometry};
-use rand_chacha::rand_core::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+mod common;
 
-fn random(len: usize, seed: u64) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..len).map(|_| (rng.next_u32() as f32 / u32::MAX as f32) * 2.0 - 1.0).collect()
-}
+use common::{depthwise, geometry, random};
+use nas_conv::{Activation, Algorithm, Conv2dPlan, ConvError, ConvGeometry};
 
 /// PyTorch's definition of a (grouped) convolution, computed in f64.
 fn direct(g: &ConvGeometry, weight: &[f32], bias: &[f32], input: &[f32], batch: usize, h: usize, w: usize) -> Vec<f32> {
@@ -42,24 +38,6 @@ fn direct(g: &ConvGeometry, weight: &[f32], bias: &[f32], input: &[f32], batch: 
         }
     }
     out
-}
-
-fn geometry(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: [usize; 4]) -> ConvGeometry {
-    ConvGeometry {
-        in_channels,
-        out_channels,
-        kernel,
-        stride,
-        padding,
-        groups: 1,
-    }
-}
-
-fn depthwise(channels: usize, kernel: usize, stride: usize, padding: [usize; 4]) -> ConvGeometry {
-    ConvGeometry {
-        groups: channels,
-        ..geometry(channels, channels, kernel, stride, padding)
-    }
 }
 
 /// Largest difference relative to the largest reference magnitude.

@@ -2,14 +2,10 @@
 //! `y[o, oy, ox] = sum w[o, c, ky, kx] x[c, oy*s + ky - top, ox*s + kx - left]`, the gradient
 //! `dL/dx[c, y, x]` sums `w[o, c, ky, kx] dL/dy[o, oy, ox]` over every output that reads `x[c, y, x]`.
 
-use nas_conv::{max_pool2d_input_gradient, ConvError, ConvGeometry, InputGradientPlan, PoolGeometry};
-use rand_chacha::rand_core::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+mod common;
 
-fn random(len: usize, seed: u64) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..len).map(|_| (rng.next_u32() as f32 / u32::MAX as f32) * 2.0 - 1.0).collect()
-}
+use common::{depthwise, geometry, random};
+use nas_conv::{max_pool2d_input_gradient, ConvError, ConvGeometry, InputGradientPlan, PoolGeometry};
 
 /// The definition above, in f64, for ordinary and depthwise convolutions.
 fn direct(g: &ConvGeometry, weight: &[f32], grad_output: &[f32], batch: usize, h: usize, w: usize) -> Vec<f64> {
@@ -43,24 +39,6 @@ fn direct(g: &ConvGeometry, weight: &[f32], grad_output: &[f32], batch: usize, h
         }
     }
     grad
-}
-
-fn geometry(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: [usize; 4]) -> ConvGeometry {
-    ConvGeometry {
-        in_channels,
-        out_channels,
-        kernel,
-        stride,
-        padding,
-        groups: 1,
-    }
-}
-
-fn depthwise(channels: usize, kernel: usize, stride: usize, padding: [usize; 4]) -> ConvGeometry {
-    ConvGeometry {
-        groups: channels,
-        ..geometry(channels, channels, kernel, stride, padding)
-    }
 }
 
 fn check(g: ConvGeometry, batch: usize, h: usize, w: usize) {

@@ -101,6 +101,22 @@ pub struct MetricInput<'a> {
     pub annotation: &'a Annotation,
 }
 
+impl MetricInput<'_> {
+    /// The photo's height and width, after checking that the input holds one image the size of
+    /// the saliency map, as metrics that perturb the photo need; `metric` names the caller.
+    pub fn single_image(&self, metric: &str) -> Result<(usize, usize)> {
+        let [b, channels, h, w] = self.input.dims();
+        if b != 1 || (h, w) != self.saliency.dim() {
+            return Err(NasError::InvalidInput(format!(
+                "{metric}: expected one image matching the {:?} saliency map, got input {:?}",
+                self.saliency.dim(),
+                [b, channels, h, w]
+            )));
+        }
+        Ok((h, w))
+    }
+}
+
 /// A metric's result: a score and, for curve-based metrics, the curve.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {

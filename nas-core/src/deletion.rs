@@ -131,22 +131,28 @@ pub fn blended_scores(
             Some(other) => photo * mask.clone() + other.clone().detach().repeat_dim(0, n) * (mask.neg() + 1.0),
             None => photo * mask,
         };
-        let logits = input.backbone.forward(masked).logits;
-        let classes = logits.dims()[1];
-        if input.target >= classes {
-            return Err(NasError::InvalidInput(format!(
-                "target class {} is out of range: the backbone has {classes} classes",
-                input.target
-            )));
-        }
-        let column: Vec<f32> = measure(logits)
-            .slice([0..n, input.target..input.target + 1])
-            .into_data()
-            .to_vec()
-            .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
-        scores.extend(column.into_iter().map(f64::from));
+        scores.extend(target_scores(input, masked, measure)?);
     }
     Ok(scores)
+}
+
+/// The target's score, `measure`d from the logits, for each image of `images` `(n, 3, H, W)`.
+pub fn target_scores(input: &MetricInput<'_>, images: NasTensor<4>, measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>) -> Result<Vec<f64>> {
+    let n = images.dims()[0];
+    let logits = input.backbone.forward(images).logits;
+    let classes = logits.dims()[1];
+    if input.target >= classes {
+        return Err(NasError::InvalidInput(format!(
+            "target class {} is out of range: the backbone has {classes} classes",
+            input.target
+        )));
+    }
+    let column: Vec<f32> = measure(logits)
+        .slice([0..n, input.target..input.target + 1])
+        .into_data()
+        .to_vec()
+        .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
+    Ok(column.into_iter().map(f64::from).collect())
 }
 
 #[cfg(test)]

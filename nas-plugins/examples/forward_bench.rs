@@ -8,9 +8,12 @@
 //! ```
 //! `runs` defaults to 5, `batch` to 1. The input is a fixed pseudo-random normalised image. Each
 //! run is paired with a baseline run of the same network inside a differentiable scope (burn's
-//! own convolution kernels, as gradient methods use), and the ratio of the medians is printed.
+//! own convolution kernels, which automatic differentiation needs), and the ratio of the medians
+//! is printed.
 
-use nas_core::burn::tensor::TensorData;
+mod common;
+
+use common::{median, ms};
 use nas_core::{LevelHook, NasTensor, LEVELS};
 use std::time::{Duration, Instant};
 
@@ -22,15 +25,6 @@ impl LevelHook for Stamps {
         self.0.push(Instant::now());
         activation
     }
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,17 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let load = load_start.elapsed();
 
     let side = 224;
-    let count = batch * 3 * side * side;
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let values: Vec<f32> = (0..count)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
-        })
-        .collect();
-    let input = NasTensor::<4>::from_data(TensorData::new(values, [batch, 3, side, side]), net.device());
+    let input = common::input(batch, side, net.device());
 
     let mut totals = Vec::with_capacity(runs);
     let mut stretches: Vec<Vec<Duration>> = (0..=LEVELS).map(|_| Vec::with_capacity(runs)).collect();

@@ -9,23 +9,15 @@
 //! `runs` defaults to 5, `batch` to 10 (Integrated Gradients' default path points per pass). The
 //! input is a fixed pseudo-random normalised image.
 
+mod common;
+
 /// The allocator the `nas` binary uses, so that the timings are the ones users get.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use common::{median, ms};
 use nas_core::backbone::autodiff_input_gradient;
-use nas_core::burn::tensor::TensorData;
-use nas_core::NasTensor;
-use std::time::{Duration, Instant};
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
+use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,16 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let net = nas_plugins::backbones::load(arch, std::path::Path::new(&weights), nas_core::device::default_device())?;
 
     let side = 224;
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let values: Vec<f32> = (0..batch * 3 * side * side)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
-        })
-        .collect();
-    let input = NasTensor::<4>::from_data(TensorData::new(values, [batch, 3, side, side]), net.device());
+    let input = common::input(batch, side, net.device());
     let targets = vec![1usize; batch];
 
     let (mut ours, mut autodiff, mut forward) = (Vec::new(), Vec::new(), Vec::new());

@@ -121,15 +121,7 @@ impl AucLerf {
 
 impl Metric for AucLerf {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
-        let [b, channels, h, w] = input.input.dims();
-        if b != 1 || (h, w) != input.saliency.dim() {
-            return Err(NasError::InvalidInput(format!(
-                "{}: expected one image matching the {:?} saliency map, got input {:?}",
-                self.name(),
-                input.saliency.dim(),
-                [b, channels, h, w]
-            )));
-        }
+        input.single_image(self.name())?;
         let groups = self.removal_groups(input)?;
         let raw = deletion_curve(input, &groups, self.batch, &|logits| logits)?;
         Ok(scaled_area(&raw))

@@ -9,7 +9,7 @@ use nas_core::burn::tensor::module::conv2d;
 use nas_core::burn::tensor::ops::ConvOptions;
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::{progressive_scores, trapezoid, Change};
-use nas_core::{Context, Metric, MetricInput, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Metric, MetricInput, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
 
 /// Which game.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,14 +120,7 @@ impl Causal {
 
 impl Metric for Causal {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
-        let [b, channels, h, w] = input.input.dims();
-        if b != 1 || (h, w) != input.saliency.dim() {
-            return Err(NasError::InvalidInput(format!(
-                "expected one image matching the {:?} saliency map, got input {:?}",
-                input.saliency.dim(),
-                [b, channels, h, w]
-            )));
-        }
+        let (h, w) = input.single_image("causal")?;
         let pixels = h * w;
         let values: Vec<f32> = input.saliency.iter().copied().collect();
         let order = Causal::salient_order(&values);

@@ -17,6 +17,7 @@ pub mod region_perturbation;
 
 use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
+use nas_core::deletion::target_scores;
 use nas_core::{MetricInput, NasError, NasTensor, Params, Result};
 
 /// What removed pixels are set to (Quantus's `perturb_baseline`).
@@ -60,7 +61,7 @@ impl Baseline {
 }
 
 /// Settings every metric of this family shares.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Removal {
     /// What removed pixels become.
     pub baseline: Baseline,
@@ -70,6 +71,8 @@ pub struct Removal {
     pub probability: bool,
     /// Images per forward pass.
     pub batch: usize,
+    /// The metric's name, for errors.
+    pub metric: String,
 }
 
 impl Removal {
@@ -80,6 +83,7 @@ impl Removal {
             absolute: params.bool("abs", false)?,
             probability: params.choice("scores", default_scores, &["probability", "logit"])? == "probability",
             batch: params.usize("batch", 16, 1, 4096)?,
+            metric: params.component().to_string(),
         })
     }
 
@@ -102,14 +106,8 @@ impl Removal {
     }
 
     fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool) -> Result<Vec<f64>> {
-        let [batch, channels, h, w] = input.input.dims();
-        if batch != 1 || (h, w) != input.saliency.dim() {
-            return Err(NasError::InvalidInput(format!(
-                "expected one image matching the {:?} saliency map, got input {:?}",
-                input.saliency.dim(),
-                [batch, channels, h, w]
-            )));
-        }
+        let (h, w) = input.single_image(&self.metric)?;
+        let channels = input.input.dims()[1];
         let photo: Vec<f32> = input
             .input
             .clone()
@@ -148,21 +146,8 @@ impl Removal {
     fn forward(&self, input: &MetricInput<'_>, images: &[f32], [h, w]: [usize; 2]) -> Result<Vec<f64>> {
         let n = images.len() / (3 * h * w);
         let batch = NasTensor::<4>::from_data(TensorData::new(images.to_vec(), [n, 3, h, w]), &input.input.device());
-        let logits = input.backbone.forward(batch).logits;
-        let classes = logits.dims()[1];
-        if input.target >= classes {
-            return Err(NasError::InvalidInput(format!(
-                "target class {} is out of range: the backbone has {classes} classes",
-                input.target
-            )));
-        }
-        let measured = if self.probability { softmax(logits, 1) } else { logits };
-        let column: Vec<f32> = measured
-            .slice([0..n, input.target..input.target + 1])
-            .into_data()
-            .to_vec()
-            .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;
-        Ok(column.into_iter().map(f64::from).collect())
+        let probability = self.probability;
+        target_scores(input, batch, &|logits| if probability { softmax(logits, 1) } else { logits })
     }
 }
 

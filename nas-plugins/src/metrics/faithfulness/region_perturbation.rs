@@ -40,17 +40,18 @@ pub struct Selectivity {
     removal: Removal,
 }
 
-const PATCH_DOC: &str = "side of the square patches, in pixels";
+/// The `patch` parameter both metrics take.
+const PATCH: ParamSpec = ParamSpec {
+    name: "patch",
+    kind: ParamKind::Int,
+    default: "8",
+    doc: "side of the square patches, in pixels",
+};
 
 /// Parameters of `region-perturbation`.
 pub const REGION_PERTURBATION_PARAMS: &[ParamSpec] = removal_params!(
     "\"black\"", "\"probability\"";
-    ParamSpec {
-        name: "patch",
-        kind: ParamKind::Int,
-        default: "8",
-        doc: PATCH_DOC,
-    },
+    PATCH,
     ParamSpec {
         name: "regions",
         kind: ParamKind::Int,
@@ -68,12 +69,7 @@ pub const REGION_PERTURBATION_PARAMS: &[ParamSpec] = removal_params!(
 /// Parameters of `selectivity`.
 pub const SELECTIVITY_PARAMS: &[ParamSpec] = removal_params!(
     "\"black\"", "\"probability\"";
-    ParamSpec {
-        name: "patch",
-        kind: ParamKind::Int,
-        default: "8",
-        doc: PATCH_DOC,
-    },
+    PATCH,
 );
 
 /// The pixels (row-major indices) of each patch of Quantus's grid over an `h x w` image, in

@@ -1,0 +1,31 @@
+//! What the backbone benchmarks share: their input and how they summarise timings.
+
+use nas_core::burn::tensor::TensorData;
+use nas_core::{Device, NasTensor};
+use std::time::Duration;
+
+/// A fixed pseudo-random normalised batch `(batch, 3, side, side)` with values in [-2, 2]
+/// (xorshift, so every run and every benchmark times the same input).
+pub fn input(batch: usize, side: usize, device: &Device) -> NasTensor<4> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let values: Vec<f32> = (0..batch * 3 * side * side)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
+        })
+        .collect();
+    NasTensor::<4>::from_data(TensorData::new(values, [batch, 3, side, side]), device)
+}
+
+/// The median of `values` (the upper one of an even count).
+pub fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// `d` in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
