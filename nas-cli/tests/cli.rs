@@ -764,6 +764,40 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
         .and_then(|r| r["value"].as_f64())
         .unwrap();
     assert_eq!(accuracy, hits as f64 * 25.0);
+    // The plain and superpixelified Grad-CAM maps compared photo by photo on every metric: the
+    // same tests again from the per-photo scores.
+    let comparisons = summary["comparisons"].as_array().unwrap();
+    let csv = std::fs::read_to_string(dir.join("comparisons.csv")).unwrap();
+    assert!(csv.starts_with("metric,map_a,map_b,pairs,mean_a,mean_b,wilcoxon_statistic,wilcoxon_p,t_statistic,t_p\n"));
+    assert_eq!(csv.lines().count(), comparisons.len() + 1);
+    let per_photo = |map: &str, metric: &str| -> Vec<f64> {
+        images
+            .iter()
+            .flat_map(|i| i["scores"].as_array().unwrap())
+            .filter(|s| s["map"] == map && s["metric"] == metric)
+            .map(|s| s["value"].as_f64().unwrap_or(f64::NAN))
+            .collect()
+    };
+    for metric in ["max-box-acc", "pointing-game", "relevance-mass"] {
+        let row = comparisons
+            .iter()
+            .find(|c| c["metric"] == metric && c["map_a"] == "grad-cam" && c["map_b"] == "grad-cam+superpixel")
+            .unwrap_or_else(|| panic!("no comparison for {metric}: {comparisons:?}"));
+        let (a, b): (Vec<f64>, Vec<f64>) = per_photo("grad-cam", metric)
+            .into_iter()
+            .zip(per_photo("grad-cam+superpixel", metric))
+            .filter(|(x, y)| !x.is_nan() && !y.is_nan())
+            .unzip();
+        assert_eq!(row["pairs"].as_u64(), Some(a.len() as u64), "{metric}");
+        let t = nas_core::significance::paired_t(&a, &b);
+        let same = |field: &str, want: f64| match row[field].as_f64() {
+            Some(v) => (v - want).abs() < 1e-12,
+            None => want.is_nan(),
+        };
+        assert!(same("t_statistic", t.statistic) && same("t_p", t.p_value), "{metric}: {row}");
+        let w = nas_core::significance::wilcoxon(&a, &b);
+        assert!(same("wilcoxon_p", w.p_value), "{metric}: {row}");
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 pub mod annotation;
 pub mod backbone;
+pub mod comparison;
 pub mod component;
 pub mod dataset;
 pub mod deletion;
@@ -25,6 +26,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod segmentation;
+pub mod significance;
 pub mod torch_pickle;
 pub mod upsampled;
 pub mod upsampled_batch;

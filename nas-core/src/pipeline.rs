@@ -782,16 +782,40 @@ fn write_csv<const N: usize>(path: &Path, header: &str, rows: impl Iterator<Item
     Ok(path.to_path_buf())
 }
 
-/// Writes `summary.json` (every image report and the results table), `report.html` and, if
-/// there are scores, `scores.csv` (one row per photo) and `table.csv` (one row per statistic).
+/// Writes `summary.json` (every image report, the results table and the comparisons between
+/// maps), `report.html` and, if there are scores, `scores.csv` (one row per photo), `table.csv`
+/// (one row per statistic) and, when two maps share at least two photos, `comparisons.csv`
+/// (paired significance tests, [`crate::comparison`]).
 pub fn write_summary(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    let json = serde_json::to_vec_pretty(&serde_json::json!({ "images": reports, "table": table }))
+    let rows: Vec<&ScoreRow> = reports.iter().flat_map(|r| &r.scores).collect();
+    let comparisons = crate::comparison::comparisons(&rows);
+    let json = serde_json::to_vec_pretty(&serde_json::json!({ "images": reports, "table": table, "comparisons": comparisons }))
         .map_err(|e| NasError::io(out, std::io::Error::other(e)))?;
     let summary = out.join("summary.json");
     output::write_bytes(&summary, &json)?;
     written.push(summary);
-    let rows: Vec<&ScoreRow> = reports.iter().flat_map(|r| &r.scores).collect();
+    if !comparisons.is_empty() {
+        let lines = comparisons.iter().map(|c| {
+            [
+                c.metric.clone(),
+                c.map_a.clone(),
+                c.map_b.clone(),
+                c.pairs.to_string(),
+                c.mean_a.to_string(),
+                c.mean_b.to_string(),
+                c.wilcoxon_statistic.to_string(),
+                c.wilcoxon_p.to_string(),
+                c.t_statistic.to_string(),
+                c.t_p.to_string(),
+            ]
+        });
+        written.push(write_csv(
+            &out.join("comparisons.csv"),
+            "metric,map_a,map_b,pairs,mean_a,mean_b,wilcoxon_statistic,wilcoxon_p,t_statistic,t_p",
+            lines,
+        )?);
+    }
     if !rows.is_empty() {
         let scores = rows.iter().map(|r| {
             [
