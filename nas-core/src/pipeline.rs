@@ -838,7 +838,7 @@ pub fn write_summary(out: &Path, reports: &[ImageReport], table: &[TableRow]) ->
         });
         written.push(write_csv(&out.join("table.csv"), "map,metric,statistic,value,images", stats)?);
     }
-    written.push(crate::report::write_html(out, reports, table)?);
+    written.push(crate::report::write_html(out, reports, table, &comparisons)?);
     Ok(written)
 }
 

@@ -2,6 +2,7 @@
 //! PNG files the run wrote beside it (no copies, no scripts), so it opens from the output folder
 //! in any browser and travels with it.
 
+use crate::comparison::ComparisonRow;
 use crate::error::Result;
 use crate::output;
 use crate::pipeline::{ImageReport, ScoreRow, TableRow};
@@ -141,8 +142,9 @@ fn curve_plot(curves: &[&ScoreRow]) -> String {
     svg
 }
 
-/// Writes `report.html` in `out` for `reports`; returns its path.
-pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Result<PathBuf> {
+/// Writes `report.html` in `out` for `reports`, with the results `table` and the paired
+/// `comparisons` between maps; returns its path.
+pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow], comparisons: &[ComparisonRow]) -> Result<PathBuf> {
     let mut html = String::from(concat!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>nas report</title>\n",
         "<style>body{font-family:sans-serif;margin:1.5em}figure{display:inline-block;margin:0 1em 1em 0}",
@@ -162,6 +164,28 @@ pub fn write_html(out: &Path, reports: &[ImageReport], table: &[TableRow]) -> Re
                 escape(&row.metric),
                 escape(&row.statistic),
                 row.value
+            ));
+        }
+        html.push_str("</table>\n");
+    }
+    if !comparisons.is_empty() {
+        html.push_str(concat!(
+            "<h2>Paired comparisons</h2>\n<p>Two-sided p-values of SciPy's Wilcoxon signed-rank and paired t-tests ",
+            "over the photos both maps score, not corrected for the number of comparisons.</p>\n<table>\n",
+            "<tr><th>metric</th><th>map a</th><th>map b</th><th>pairs</th><th>mean a</th><th>mean b</th>",
+            "<th>Wilcoxon p</th><th>t-test p</th></tr>\n"
+        ));
+        for c in comparisons {
+            html.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.3e}</td><td>{:.3e}</td></tr>\n",
+                escape(&c.metric),
+                escape(&c.map_a),
+                escape(&c.map_b),
+                c.pairs,
+                c.mean_a,
+                c.mean_b,
+                c.wilcoxon_p,
+                c.t_p
             ));
         }
         html.push_str("</table>\n");
@@ -271,7 +295,19 @@ mod tests {
             ],
         };
         let only = report.clone();
-        let path = write_html(&out, &[report], &[])?;
+        let comparison = crate::comparison::ComparisonRow {
+            metric: "auc-lerf".into(),
+            map_a: "gradient".into(),
+            map_b: "gradient+superpixel".into(),
+            pairs: 12,
+            mean_a: 0.5,
+            mean_b: 0.75,
+            wilcoxon_statistic: 3.0,
+            wilcoxon_p: 0.0012,
+            t_statistic: -4.2,
+            t_p: 0.0015,
+        };
+        let path = write_html(&out, &[report], &[], &[comparison])?;
         let html = std::fs::read_to_string(&path).map_err(|e| crate::NasError::io(&path, e))?;
         std::fs::remove_dir_all(&out).map_err(|e| crate::NasError::io(&out, e))?;
         assert!(html.contains("<h2>photos/a&lt;b&gt;.png</h2>"), "{html}");
@@ -285,14 +321,18 @@ mod tests {
             html.contains("<td>gradient+superpixel</td><td>auc-lerf</td><td>0.8593</td>"),
             "{html}"
         );
+        assert!(
+            html.contains("<td>auc-lerf</td><td>gradient</td><td>gradient+superpixel</td><td>12</td><td>0.5000</td><td>0.7500</td><td>1.200e-3</td><td>1.500e-3</td>"),
+            "{html}"
+        );
         // The curve, from the plot's top left corner to its bottom right one.
         assert!(html.contains("points=\"30.0,30.0 180.0,46.0 330.0,190.0\""), "{html}");
         assert_eq!(html.matches("<svg").count(), 1, "data that is not a curve is not plotted");
         let many: Vec<ImageReport> = (0..PHOTOS_SHOWN + 3).map(|_| only.clone()).collect();
-        let path = write_html(&out, &many, &[])?;
+        let path = write_html(&out, &many, &[], &[])?;
         let html = std::fs::read_to_string(&path).map_err(|e| crate::NasError::io(&path, e))?;
         std::fs::remove_dir_all(&out).map_err(|e| crate::NasError::io(&out, e))?;
-        assert_eq!(html.matches("<h2>").count(), PHOTOS_SHOWN);
+        assert_eq!(html.matches("<h2>").count(), PHOTOS_SHOWN, "no results, no comparisons, photos");
         assert!(html.contains("3 more photo(s) not shown here"), "the page says what it leaves out");
         Ok(())
     }
