@@ -1,10 +1,12 @@
-"""Reference for the `relevance-mass` and `relevance-rank` metrics: Quantus 0.6's
-RelevanceMassAccuracy and RelevanceRankAccuracy (Arras et al. 2022) with their defaults
-(abs=False, normalise=True), on the maps and hand-drawn boxes of the max-box-acc fixture
+"""Reference for the box localisation metrics: Quantus 0.6's RelevanceMassAccuracy and
+RelevanceRankAccuracy (Arras et al. 2022) with their defaults (abs=False, normalise=True), and its
+TopKIntersection (k=1000, and with concept_influence=True), AttributionLocalisation (defaults:
+abs=True; and abs=False with positive_attributions=True) and AUC (defaults), on the maps and hand-drawn boxes of the max-box-acc fixture
 (nas-plugins/tests/fixtures/max_box_acc/cases.json, transforms applied), the ground-truth mask
 being the pixels inside any box (corners inclusive). Maps are passed as float64; only maps
-whose value at the mask's size-th rank is not tied are kept for the rank metric (Quantus sorts
-with numpy's unstable quicksort, so ties there have no defined order).
+whose value at the mask's size-th rank (the 1000th for TopKIntersection) is not tied are kept
+for the rank metrics (Quantus sorts with numpy's unstable quicksort, so ties there have no
+defined order).
 
     /work/venv-torch/bin/python scripts/make_relevance_fixture.py nas-plugins/tests/fixtures
 """
@@ -32,8 +34,18 @@ for i, case in enumerate(cases):
     values = np.sort(a.ravel())[::-1]
     k = int(mask.sum())
     tied = k < values.size and values[k - 1] == values[k]
-    out.append({"case": i, "mass": float(mass), "rank": None if tied else float(rank)})
+    top = quantus.TopKIntersection(k=1000, disable_warnings=True)(**kwargs)[0]
+    concept = quantus.TopKIntersection(k=1000, concept_influence=True, disable_warnings=True)(**kwargs)[0]
+    top_tied = values[999] == values[1000]
+    localisation = quantus.AttributionLocalisation(disable_warnings=True)(**kwargs)[0]
+    positive = quantus.AttributionLocalisation(abs=False, positive_attributions=True, disable_warnings=True)(**kwargs)[0]
+    auc = quantus.AUC(disable_warnings=True)(**kwargs)[0]
+    out.append({"case": i, "mass": float(mass), "rank": None if tied else float(rank),
+                "top_k": None if top_tied else float(top), "top_k_concept": None if top_tied else float(concept),
+                "attribution_localisation": float(localisation), "attribution_localisation_positive": float(positive),
+                "auc": float(auc)})
 os.makedirs(os.path.join(root, "relevance"), exist_ok=True)
 with open(os.path.join(root, "relevance", "quantus.json"), "w") as f:
     json.dump(out, f, indent=1)
-print(len(out), "cases,", sum(o["rank"] is not None for o in out), "with untied ranks")
+print(len(out), "cases,", sum(o["rank"] is not None for o in out), "with untied ranks,",
+      sum(o["top_k"] is not None for o in out), "untied at 1000")

@@ -662,7 +662,7 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
              [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
              [segmenter]\nname = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n\
              [[saliency]]\nname = \"grad-cam\"\n\
-             [[metric]]\nname = \"max-box-acc\"\n[[metric]]\nname = \"pointing-game\"\n[[metric]]\nname = \"relevance-mass\"\n",
+             [[metric]]\nname = \"max-box-acc\"\n[[metric]]\nname = \"pointing-game\"\n[[metric]]\nname = \"relevance-mass\"\n[[metric]]\nname = \"localisation-auc\"\n",
             out = dir.display().to_string(),
             cub = cub.display().to_string()
         ),
@@ -778,7 +778,7 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
             .map(|s| s["value"].as_f64().unwrap_or(f64::NAN))
             .collect()
     };
-    for metric in ["max-box-acc", "pointing-game", "relevance-mass"] {
+    for metric in ["max-box-acc", "pointing-game", "relevance-mass", "localisation-auc"] {
         let row = comparisons
             .iter()
             .find(|c| c["metric"] == metric && c["map_a"] == "grad-cam" && c["map_b"] == "grad-cam+superpixel")

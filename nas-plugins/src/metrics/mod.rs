@@ -7,6 +7,7 @@ pub mod cluster_saliency;
 pub mod complexity;
 pub mod faithfulness;
 pub mod ground_truth;
+pub mod localisation;
 pub mod max_box_acc;
 pub mod pointing_game;
 pub mod relevance;
