@@ -46,11 +46,15 @@ fn same_padding(kernel: usize, stride: usize) -> [usize; 4] {
 }
 
 /// An inverted-residual (MBConv) block without squeeze-excitation.
-struct MbConv {
-    expand: Option<ConvBn>,
-    depthwise: ConvBn,
-    project: ConvBn,
-    residual: bool,
+pub(crate) struct MbConv {
+    /// The 1x1 expansion (absent when the block does not expand), a ReLU6 after it.
+    pub(crate) expand: Option<ConvBn>,
+    /// The depthwise convolution, a ReLU6 after it.
+    pub(crate) depthwise: ConvBn,
+    /// The 1x1 projection (no activation).
+    pub(crate) project: ConvBn,
+    /// Whether the block's input is added to its output.
+    pub(crate) residual: bool,
 }
 
 impl MbConv {
@@ -161,10 +165,14 @@ struct MbConvTrace {
 pub struct EfficientNetLite0 {
     info: BackboneInfo,
     device: Device,
-    stem: ConvBn,
-    blocks: Vec<MbConv>,
-    head: ConvBn,
-    fc: Linear,
+    /// The stem convolution, a ReLU6 after it.
+    pub(crate) stem: ConvBn,
+    /// The sixteen MBConv blocks.
+    pub(crate) blocks: Vec<MbConv>,
+    /// The head's 1x1 convolution, a ReLU6 after it (level 4).
+    pub(crate) head: ConvBn,
+    /// The classifier.
+    pub(crate) fc: Linear,
 }
 
 impl EfficientNetLite0 {
@@ -254,6 +262,10 @@ impl Backbone for EfficientNetLite0 {
 
     fn device(&self) -> &Device {
         &self.device
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {

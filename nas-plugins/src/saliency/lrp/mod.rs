@@ -2,15 +2,17 @@
 //! `EpsilonAlpha2Beta1Flat` or `EpsilonGammaBox` composite and canonizers (`ResNetCanonizer`,
 //! BatchNorm merged into the convolutions): Flat (ZBox for EpsilonGammaBox) for the first
 //! convolution, ZPlus, AlphaBeta(2, 1) or Gamma for the others, Epsilon for dense layers, Norm
-//! for residual sums and
-//! average pools, ReLUs passed through, max pools by their gradient. The relevance starts as the
+//! for residual sums and average pools, ReLUs and ReLU6s passed through, max pools by their
+//! gradient. The relevance starts as the
 //! target's one-hot vector at the logits, as zennit's attributors are usually called, and is
 //! summed over colour channels. Rules are in [`rules`]; this module walks the networks it knows
-//! (torchvision ResNet-18/50 and VGG-16) from their logits back to the photo.
+//! (torchvision ResNet-18/50 and VGG-16, EfficientNet-Lite0 with its residual sums split by Norm
+//! as zennit's ResNet canonizer splits them) from their logits back to the photo.
 
 pub mod rules;
 
 use super::gradient::{reduce_channels, ChannelReduction};
+use crate::backbones::efficientnet::EfficientNetLite0;
 use crate::backbones::layers::{global_average, max_pool, Conv2d};
 use crate::backbones::resnet::ResNet;
 use crate::backbones::vgg::{Vgg16, POOL_SIDE};
@@ -188,6 +190,66 @@ impl Lrp {
     }
 
     /// Relevance at the input of VGG-16, from `relevance` at its logits.
+    fn efficientnet(
+        &self,
+        net: &EfficientNetLite0,
+        input: NasTensor<4>,
+        relevance: NasTensor<2>,
+        info: &BackboneInfo,
+    ) -> Result<NasTensor<4>> {
+        // The forward pass, keeping each convolution's input and, for residual blocks, the
+        // branch's output (the projection) beside the block's input.
+        struct Trace {
+            input: NasTensor<4>,
+            expanded: NasTensor<4>,
+            filtered: NasTensor<4>,
+            projected: NasTensor<4>,
+        }
+        let mut h = net.stem.forward_relu6(input.clone());
+        let mut traces = Vec::with_capacity(net.blocks.len());
+        for block in &net.blocks {
+            let expanded = block.expand.as_ref().map_or_else(|| h.clone(), |e| e.forward_relu6(h.clone()));
+            let filtered = block.depthwise.forward_relu6(expanded.clone());
+            let projected = block.project.forward(filtered.clone());
+            let output = if block.residual {
+                projected.clone() + h.clone()
+            } else {
+                projected.clone()
+            };
+            traces.push(Trace {
+                input: h,
+                expanded,
+                filtered,
+                projected,
+            });
+            h = output;
+        }
+        let features = net.head.forward_relu6(h.clone());
+        let pooled = global_average(features.clone());
+        // Back from the logits; ReLU6 passes relevance through, as zennit's Pass rule.
+        let r = rules::dense_epsilon(&net.fc, pooled, relevance, self.epsilon)?;
+        let r = rules::norm(&[features], |_, x| global_average(x), r, self.stabilizer)?.remove(0);
+        let mut r = self.conv(net.head.folded(), h, r)?;
+        for (block, trace) in net.blocks.iter().zip(traces).rev() {
+            let (branch, skip) = if block.residual {
+                let mut split = rules::norm(&[trace.projected, trace.input.clone()], |_, x| x, r, self.stabilizer)?;
+                (split.remove(0), Some(split.remove(0)))
+            } else {
+                (r, None)
+            };
+            let branch = self.conv(block.project.folded(), trace.filtered, branch)?;
+            let mut branch = self.conv(block.depthwise.folded(), trace.expanded, branch)?;
+            if let Some(expand) = &block.expand {
+                branch = self.conv(expand.folded(), trace.input, branch)?;
+            }
+            r = match skip {
+                Some(skip) => branch + skip,
+                None => branch,
+            };
+        }
+        self.first(net.stem.folded(), input, r, info)
+    }
+
     fn vgg16(&self, net: &Vgg16, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
         // Per stage, the inputs of its convolutions, and the input of its max pool.
         let mut stages = Vec::with_capacity(net.stages.len());
@@ -268,9 +330,11 @@ impl Saliency for Lrp {
             self.resnet(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vgg16>()) {
             self.vgg16(net, input.clone(), relevance, backbone.info())?
+        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<EfficientNetLite0>()) {
+            self.efficientnet(net, input.clone(), relevance, backbone.info())?
         } else {
             return Err(NasError::InvalidInput(format!(
-                "lrp: no relevance walk for backbone `{}`; lrp supports resnet18, resnet50 and vgg16",
+                "lrp: no relevance walk for backbone `{}`; lrp supports resnet18, resnet50, vgg16 and efficientnet-lite0",
                 backbone.info().name
             )));
         };
