@@ -1098,3 +1098,47 @@ fn every_example_pipeline_parses_and_names_registered_components() {
     }
     assert!(checked >= 3, "examples/ holds the demo and the paper's experiments");
 }
+
+#[test]
+fn robustness_metrics_remake_raw_and_superpixelified_maps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = tmp.path().join("robust.toml");
+    let run = |out: &str| {
+        std::fs::write(
+            &pipeline,
+            format!(
+                "images = [{photo:?}]\nout = {out:?}\n[backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
+                 [segmenter]\nname = \"slic\"\n[[saliency]]\nname = \"gradient\"\n\
+                 [[metric]]\nname = \"max-sensitivity\"\nsamples = 3\nbatch = 2\nseed = 1\n\
+                 [[metric]]\nname = \"avg-sensitivity\"\nsamples = 3\nseed = 1\n",
+                photo = photo().display().to_string(),
+                out = tmp.path().join(out).display().to_string()
+            ),
+        )
+        .unwrap();
+        let result = nas(tmp.path(), &["run", pipeline.to_str().unwrap()]);
+        assert!(result.status.success(), "{}", text(&result).1);
+        std::fs::read_to_string(tmp.path().join(out).join("scores.csv")).unwrap()
+    };
+    let first = run("a");
+    let rows: Vec<(String, String, f64)> = first
+        .lines()
+        .skip(1)
+        .map(|row| {
+            let fields: Vec<&str> = row.split(',').collect();
+            (fields[1].to_string(), fields[2].to_string(), fields[4].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 4, "{first}");
+    for (map, metric, value) in &rows {
+        assert!(value.is_finite() && *value > 0.0, "{map} {metric}: {value}");
+    }
+    let value = |map: &str, metric: &str| rows.iter().find(|r| r.0 == map && r.1 == metric).unwrap().2;
+    for map in ["gradient", "gradient+superpixel"] {
+        assert!(
+            value(map, "max-sensitivity") >= value(map, "avg-sensitivity"),
+            "{map}: the max is at least the mean"
+        );
+    }
+    assert_eq!(run("b"), first, "the same seed, the same scores");
+}

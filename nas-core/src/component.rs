@@ -126,10 +126,22 @@ pub struct Score {
     pub curve: Vec<(f64, f64)>,
 }
 
+/// Remakes a map the way the scored one was made (same method, target and, for a
+/// superpixelified map, the same segmentation) for other inputs: a batch `(n, 3, H, W)` of
+/// variants of the photo gives `n` maps. Robustness metrics explain perturbed photos with it.
+pub type Explainer<'a> = dyn Fn(&NasTensor<4>) -> Result<Vec<Array2<f32>>> + 'a;
+
 /// Scores a saliency map.
 pub trait Metric: Send + Sync {
     /// Scores one photo's map.
     fn score(&self, input: &MetricInput<'_>) -> Result<Score>;
+
+    /// Scores one photo's map, able to remake it for other inputs with `explain`; pipelines call
+    /// this one. The default ignores `explain`: only metrics that re-explain override it.
+    fn score_explained(&self, input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<Score> {
+        let _ = explain;
+        self.score(input)
+    }
 
     /// Whether the metric only applies to maps averaged over superpixels (it scores the
     /// superpixels themselves); pipelines then skip the raw maps.

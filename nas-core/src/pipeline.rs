@@ -5,12 +5,14 @@ use crate::annotation::Sample;
 use crate::backbone::{normalise, predicted_classes};
 use crate::component::{Batch, MetricInput, Score, Statistic};
 use crate::dataset::{DatasetSpec, Images, Source};
+use crate::device::NasTensor;
 use crate::error::{NasError, Result};
 use crate::params::Params;
 use crate::photo::Resize;
 use crate::registry::{Context, Registry};
 use crate::segmentation::superpixelify;
 use crate::{npy, output, render, Backbone, Metric, Saliency, Segmenter};
+use ndarray::Array2;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -674,19 +676,31 @@ impl<'r> Runner<'r> {
                         format!("{stem}.{file}.png"),
                         output::write_png(&out.join(format!("{stem}.{file}.png")), &render::heatmap(photo, &values)),
                     )?;
+                    // The same map for variants of this photo (robustness metrics).
+                    let explain = |variants: &NasTensor<4>| -> Result<Vec<Array2<f32>>> {
+                        let n = variants.dims()[0];
+                        let maps = saliency.explain_photos(backbone.as_ref(), variants, &vec![targets[i]; n], &vec![*photo; n])?;
+                        Ok(match seg {
+                            Some(seg) => maps.iter().map(|m| superpixelify(m, seg)).collect(),
+                            None => maps,
+                        })
+                    };
                     for (metric_name, metric) in &self.metrics {
                         if seg.is_none() && metric.needs_segmentation() {
                             continue;
                         }
                         let score = metric
-                            .score(&MetricInput {
-                                backbone: backbone.as_ref(),
-                                input: &single,
-                                saliency: &values,
-                                segmentation: seg,
-                                target: targets[i],
-                                annotation: &samples[i].annotation,
-                            })
+                            .score_explained(
+                                &MetricInput {
+                                    backbone: backbone.as_ref(),
+                                    input: &single,
+                                    saliency: &values,
+                                    segmentation: seg,
+                                    target: targets[i],
+                                    annotation: &samples[i].annotation,
+                                },
+                                &explain,
+                            )
                             .map_err(|e| NasError::InvalidInput(format!("{}: {metric_name}: {e}", photo.path.display())))?;
                         report.scores.push(ScoreRow {
                             image: photo.path.display().to_string(),

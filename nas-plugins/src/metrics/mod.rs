@@ -9,5 +9,7 @@ pub mod faithfulness;
 pub mod ground_truth;
 pub mod localisation;
 pub mod max_box_acc;
+pub mod numpy_random;
 pub mod pointing_game;
 pub mod relevance;
+pub mod sensitivity;

@@ -1,0 +1,65 @@
+//! NumPy's legacy random numbers (`np.random.seed(s)`, then `np.random.uniform`): the MT19937
+//! generator seeded as NumPy seeds it from one integer, and its 53-bit doubles. Quantus draws its
+//! perturbation noise from that global state, so a metric that follows it draws the same noise
+//! for the same seed, and its scores can be checked against Quantus's exactly.
+
+/// Words of MT19937's state.
+const STATE: usize = 624;
+/// The middle word's offset in the twist.
+const SHIFT: usize = 397;
+
+/// An MT19937 generator in NumPy's `RandomState` form.
+pub struct NumpyRandom {
+    state: [u32; STATE],
+    next: usize,
+}
+
+impl NumpyRandom {
+    /// The generator after `np.random.seed(seed)`.
+    pub fn new(seed: u32) -> NumpyRandom {
+        let mut state = [0u32; STATE];
+        state[0] = seed;
+        for i in 1..STATE {
+            let previous = state[i - 1];
+            state[i] = 1_812_433_253u32.wrapping_mul(previous ^ (previous >> 30)).wrapping_add(i as u32);
+        }
+        NumpyRandom { state, next: STATE }
+    }
+
+    /// The next 32-bit output.
+    pub fn next_u32(&mut self) -> u32 {
+        if self.next >= STATE {
+            self.twist();
+        }
+        let mut y = self.state[self.next];
+        self.next += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    fn twist(&mut self) {
+        for i in 0..STATE {
+            let y = (self.state[i] & 0x8000_0000) | (self.state[(i + 1) % STATE] & 0x7fff_ffff);
+            let mut value = self.state[(i + SHIFT) % STATE] ^ (y >> 1);
+            if y & 1 != 0 {
+                value ^= 0x9908_b0df;
+            }
+            self.state[i] = value;
+        }
+        self.next = 0;
+    }
+
+    /// A double in [0, 1) from 53 random bits, as `np.random.random_sample()`.
+    pub fn random_sample(&mut self) -> f64 {
+        let high = f64::from(self.next_u32() >> 5);
+        let low = f64::from(self.next_u32() >> 6);
+        (high * 67_108_864.0 + low) / 9_007_199_254_740_992.0
+    }
+
+    /// A double in [low, high), as `np.random.uniform(low, high)`.
+    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.random_sample()
+    }
+}
