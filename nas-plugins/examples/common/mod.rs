@@ -1,4 +1,5 @@
-//! What the backbone benchmarks share: their input and how they summarise timings.
+//! What the benchmarks share: a backbone input and how they summarise timings.
+#![allow(dead_code)]
 
 use nas_core::burn::tensor::TensorData;
 use nas_core::{Device, NasTensor};
