@@ -9,13 +9,8 @@ use clap::Parser;
 use cli::{Cli, Command};
 use session::Session;
 
-/// mimalloc instead of the system allocator: feature maps are tens of megabytes, and glibc's
-/// malloc maps and unmaps such buffers afresh on each pass (or trims its heap), so every pass
-/// page-faulted them in again; that cost up to a third of a gradient pass (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
+    nas_core::allocation::keep_large_buffers();
     let cli = Cli::parse();
     let result = Session::new(&cli).and_then(|session| match &cli.command {
         Command::Predict(a) => commands::predict::run(&session, a),

@@ -1142,3 +1142,52 @@ fn robustness_metrics_remake_raw_and_superpixelified_maps() {
     }
     assert_eq!(run("b"), first, "the same seed, the same scores");
 }
+
+/// The dynamic example plugin, built with cargo into its own target folder (the one the
+/// workspace's plugin tests use; the outer `cargo test` holds the lock on its own).
+fn edges_plugin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let name = profile_dir.file_name().unwrap().to_string_lossy().into_owned();
+    let profile = if name == "debug" { "dev".to_string() } else { name.clone() };
+    let target_dir = profile_dir.parent().unwrap().join("plugin-tests");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["build", "-p", "nas-plugin-edges", "--profile", &profile, "--target-dir"])
+        .arg(&target_dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    target_dir.join(&name).join(format!(
+        "{}nas_plugin_edges{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ))
+}
+
+#[test]
+fn the_binary_loads_a_dynamic_plugin_and_runs_it() {
+    // The host and the plugin must share one allocator: memory crosses the boundary both ways.
+    let tmp = tempfile::tempdir().unwrap();
+    let plugin = edges_plugin();
+    let list = nas(tmp.path(), &["--plugin", plugin.to_str().unwrap(), "list"]);
+    assert!(list.status.success(), "{}", text(&list).1);
+    assert!(text(&list).0.contains("grid"), "{}", text(&list).0);
+    let dir = tmp.path().join("edges");
+    let run = nas(
+        tmp.path(),
+        &[
+            "--plugin",
+            plugin.to_str().unwrap(),
+            "segment",
+            "--method",
+            "grid",
+            "--out",
+            dir.to_str().unwrap(),
+            photo().to_str().unwrap(),
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run).1);
+    assert!(dir.join("chelsea.labels.npy").exists(), "{:?}", files_in(&dir));
+}

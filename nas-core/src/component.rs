@@ -115,6 +115,16 @@ impl MetricInput<'_> {
         }
         Ok((h, w))
     }
+
+    /// The normalised photo's values, `(1, 3, H, W)` in NCHW order, for metrics that perturb it
+    /// on the host.
+    pub fn photo_values(&self) -> Result<Vec<f32>> {
+        self.input
+            .clone()
+            .into_data()
+            .into_vec::<f32>()
+            .map_err(|e| NasError::InvalidInput(format!("cannot read the photo: {e:?}")))
+    }
 }
 
 /// A metric's result: a score and, for curve-based metrics, the curve.

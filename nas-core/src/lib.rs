@@ -4,6 +4,7 @@
 //! Heavy built-ins (networks, clusterers, saliency methods) live in `nas-plugins`; this crate only
 //! defines how they fit together, so that third-party plugins depend on it alone.
 
+pub mod allocation;
 pub mod annotation;
 pub mod backbone;
 pub mod comparison;

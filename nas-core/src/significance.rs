@@ -34,7 +34,20 @@ pub fn wilcoxon(a: &[f64], b: &[f64]) -> TestResult {
     let n = d.len();
     let nonzero: Vec<f64> = d.iter().copied().filter(|v| *v != 0.0).collect();
     if nonzero.is_empty() {
-        return UNDEFINED;
+        // No rank left: SciPy's permutation test finds every sign assignment as extreme (p = 1)
+        // up to PERMUTATION_MAX pairs, its normal approximation divides by zero above; a single
+        // pair is refused.
+        return match n {
+            0 | 1 => UNDEFINED,
+            2..=PERMUTATION_MAX => TestResult {
+                statistic: 0.0,
+                p_value: 1.0,
+            },
+            _ => TestResult {
+                statistic: 0.0,
+                p_value: f64::NAN,
+            },
+        };
     }
     let (ranks, tie_sizes) = average_ranks(&nonzero.iter().map(|v| v.abs()).collect::<Vec<_>>());
     let r_plus: f64 = nonzero.iter().zip(&ranks).filter(|(v, _)| **v > 0.0).map(|(_, r)| r).sum();
@@ -81,7 +94,7 @@ fn sign_flip_distribution(values: &[usize]) -> Vec<f64> {
 
 /// 1-based average ranks of `values` (equal values share the mean of their ranks) and the size
 /// of each group of equal values.
-fn average_ranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
+pub fn average_ranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
     let mut ranks = vec![0.0; values.len()];

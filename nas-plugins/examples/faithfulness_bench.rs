@@ -15,14 +15,12 @@ use nas_core::{npy, MetricInput, Params, Registry};
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// The allocator the `nas` binary uses, so that the timings are the ones users get.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let shared = PathBuf::from(args.first().ok_or("usage: faithfulness_bench <shared folder> [runs]")?);
     let runs: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(3).max(1);
+    // The allocator settings of the `nas` binary, so that the timings are the ones users get.
+    nas_core::allocation::keep_large_buffers();
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = nas_core::Context {

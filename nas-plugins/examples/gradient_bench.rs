@@ -11,10 +11,6 @@
 
 mod common;
 
-/// The allocator the `nas` binary uses, so that the timings are the ones users get.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use common::{median, ms};
 use nas_core::backbone::autodiff_input_gradient;
 use std::time::Instant;
@@ -26,6 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let runs: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(5).max(1);
     let batch: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(10).max(1);
+    // The allocator settings of the `nas` binary, so that the timings are the ones users get.
+    nas_core::allocation::keep_large_buffers();
     let net = nas_plugins::backbones::load(arch, std::path::Path::new(&weights), nas_core::device::default_device())?;
 
     let side = 224;

@@ -16,7 +16,9 @@
 //! pixel index in `top-k-intersection` (Quantus's `np.argsort` leaves them unordered).
 
 use super::ground_truth;
+use super::ranking::descending;
 use super::relevance::box_mask;
+use nas_core::significance::average_ranks;
 use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
 /// Which metric.
@@ -34,10 +36,8 @@ pub struct Localisation {
 
 /// The share of the `k` highest values inside `mask` (equal values by increasing index).
 pub fn top_k_share(map: &[f32], mask: &[bool], k: usize) -> f64 {
-    let mut order: Vec<usize> = (0..map.len()).collect();
-    order.sort_by(|&a, &b| map[b].total_cmp(&map[a]).then(a.cmp(&b)));
     let k = k.min(map.len());
-    order[..k].iter().filter(|&&p| mask[p]).count() as f64 / k as f64
+    descending(map)[..k].iter().filter(|&&p| mask[p]).count() as f64 / k as f64
 }
 
 /// Quantus's attribution localisation: `inside / (total + 1e-9)` of the values divided by their
@@ -65,24 +65,14 @@ pub fn attribution_share(map: &[f32], mask: &[bool], absolute: bool, positive: b
 /// The area under the ROC curve of `map` scoring the pixels of `mask`: the probability that a
 /// mask pixel outranks a pixel outside it, ties counting one half. NaN without both kinds.
 pub fn roc_area(map: &[f32], mask: &[bool]) -> f64 {
-    let mut order: Vec<usize> = (0..map.len()).collect();
-    order.sort_by(|&a, &b| map[a].total_cmp(&map[b]));
     let positives = mask.iter().filter(|&&m| m).count() as f64;
     let negatives = mask.len() as f64 - positives;
     if positives == 0.0 || negatives == 0.0 {
         return f64::NAN;
     }
-    let mut rank_sum = 0.0;
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && map[order[end]] == map[order[start]] {
-            end += 1;
-        }
-        let rank = (start + end + 1) as f64 / 2.0;
-        rank_sum += rank * order[start..end].iter().filter(|&&p| mask[p]).count() as f64;
-        start = end;
-    }
+    let values: Vec<f64> = map.iter().map(|&v| f64::from(v)).collect();
+    let (ranks, _) = average_ranks(&values);
+    let rank_sum: f64 = ranks.iter().zip(mask).filter(|(_, &m)| m).map(|(r, _)| r).sum();
     (rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives)
 }
 

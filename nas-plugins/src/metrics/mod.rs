@@ -11,5 +11,6 @@ pub mod localisation;
 pub mod max_box_acc;
 pub mod numpy_random;
 pub mod pointing_game;
+pub mod ranking;
 pub mod relevance;
 pub mod sensitivity;

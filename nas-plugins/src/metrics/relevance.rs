@@ -58,9 +58,7 @@ pub fn rank_share(map: &[f32], mask: &[bool]) -> f64 {
     if k == 0 {
         return f64::NAN;
     }
-    let mut order: Vec<usize> = (0..map.len()).collect();
-    order.sort_by(|&a, &b| map[b].total_cmp(&map[a]).then(a.cmp(&b)));
-    order[..k].iter().filter(|&&p| mask[p]).count() as f64 / k as f64
+    super::ranking::descending(map)[..k].iter().filter(|&&p| mask[p]).count() as f64 / k as f64
 }
 
 impl Metric for Relevance {

@@ -98,12 +98,8 @@ impl Metric for Sensitivity {
 
     fn score_explained(&self, input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<Score> {
         let (h, w) = input.single_image("sensitivity")?;
-        let photo = input
-            .input
-            .clone()
-            .into_data()
-            .into_vec::<f32>()
-            .map_err(|e| NasError::InvalidInput(format!("cannot read the photo: {e:?}")))?;
+        let channels = input.input.dims()[1];
+        let photo = input.photo_values()?;
         let original = self.prepared(input.saliency);
         let norm = original.iter().map(|v| v * v).sum::<f64>().sqrt();
         let mut random = NumpyRandom::new(self.seed);
@@ -120,7 +116,7 @@ impl Metric for Sensitivity {
                         .collect::<Vec<_>>()
                 })
                 .collect();
-            let variants = NasTensor::<4>::from_data(TensorData::new(noisy, [n, 3, h, w]), &input.input.device());
+            let variants = NasTensor::<4>::from_data(TensorData::new(noisy, [n, channels, h, w]), &input.input.device());
             for map in explain(&variants)? {
                 let moved = self.prepared(&map);
                 let difference = original.iter().zip(&moved).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();

@@ -9,7 +9,8 @@
 //! and are independent of any `[segmenter]` of the pipeline. The default baseline is Quantus's
 //! `mean`, recomputed from the partly removed image at every step.
 
-use super::{descending, removal_params, unit_trapezoid, Removal};
+use super::{descending, removal_params, unit_curve, Removal};
+use nas_core::deletion::trapezoid;
 use nas_core::ndarray::{Array2, Array3};
 use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 use nas_superpixels::{FelzenszwalbParams, SlicParams};
@@ -54,12 +55,7 @@ impl Irof {
     /// The superpixels of the normalised photo `(1, 3, H, W)`, labels from 0.
     fn superpixels(&self, input: &MetricInput<'_>) -> Result<Array2<u32>> {
         let [_, channels, h, w] = input.input.dims();
-        let values = input
-            .input
-            .clone()
-            .into_data()
-            .into_vec::<f32>()
-            .map_err(|e| NasError::InvalidInput(format!("cannot read the photo: {e:?}")))?;
+        let values = input.photo_values()?;
         let image = Array3::from_shape_vec((channels, h, w), values)
             .map_err(|e| NasError::InvalidInput(format!("photo of shape {:?}: {e}", (channels, h, w))))?
             .permuted_axes([1, 2, 0]);
@@ -74,6 +70,7 @@ impl Irof {
 
 impl Metric for Irof {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
+        input.single_image("irof")?;
         let labels = self.superpixels(input)?;
         let count = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
         let values = self.removal.ranked_values(input);
@@ -89,9 +86,10 @@ impl Metric for Irof {
         let ranked: Vec<Vec<usize>> = descending(&means).into_iter().map(|i| std::mem::take(&mut members[i])).collect();
         let scores = self.removal.scores(input, &ranked)?;
         let relative: Vec<f64> = scores.iter().skip(1).map(|s| s / scores[0]).collect();
+        let curve = unit_curve(&relative);
         Ok(Score {
-            value: relative.len() as f64 - unit_trapezoid(&relative),
-            curve: relative.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect(),
+            value: relative.len() as f64 - trapezoid(&curve),
+            curve,
         })
     }
 }

@@ -15,10 +15,12 @@ pub mod irof;
 pub mod pixel_flipping;
 pub mod region_perturbation;
 
+pub use super::ranking::descending;
+
 use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::target_scores;
-use nas_core::{MetricInput, NasError, NasTensor, Params, Result};
+use nas_core::{MetricInput, NasTensor, Params, Result};
 
 /// What removed pixels are set to (Quantus's `perturb_baseline`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,12 +110,7 @@ impl Removal {
     fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool) -> Result<Vec<f64>> {
         let (h, w) = input.single_image(&self.metric)?;
         let channels = input.input.dims()[1];
-        let photo: Vec<f32> = input
-            .input
-            .clone()
-            .into_data()
-            .into_vec::<f32>()
-            .map_err(|e| NasError::InvalidInput(format!("cannot read the photo: {e:?}")))?;
+        let photo = input.photo_values()?;
         let plane = h * w;
         let task = nas_core::progress::task("perturbation", groups.len() as u64 + 1);
         let mut scores = Vec::with_capacity(groups.len() + 1);
@@ -122,7 +119,7 @@ impl Removal {
         for group in groups {
             if pending.len() / photo.len() == self.batch {
                 task.check()?;
-                scores.extend(self.forward(input, &pending, [h, w])?);
+                scores.extend(self.forward(input, &pending, [channels, h, w])?);
                 task.advance((pending.len() / photo.len()) as u64);
                 pending.clear();
             }
@@ -138,30 +135,23 @@ impl Removal {
             pending.extend_from_slice(&image);
         }
         task.check()?;
-        scores.extend(self.forward(input, &pending, [h, w])?);
+        scores.extend(self.forward(input, &pending, [channels, h, w])?);
         Ok(scores)
     }
 
     /// The target's score for each image of `images` (a batch, NCHW).
-    fn forward(&self, input: &MetricInput<'_>, images: &[f32], [h, w]: [usize; 2]) -> Result<Vec<f64>> {
-        let n = images.len() / (3 * h * w);
-        let batch = NasTensor::<4>::from_data(TensorData::new(images.to_vec(), [n, 3, h, w]), &input.input.device());
+    fn forward(&self, input: &MetricInput<'_>, images: &[f32], [channels, h, w]: [usize; 3]) -> Result<Vec<f64>> {
+        let n = images.len() / (channels * h * w).max(1);
+        let batch = NasTensor::<4>::from_data(TensorData::new(images.to_vec(), [n, channels, h, w]), &input.input.device());
         let probability = self.probability;
         target_scores(input, batch, &|logits| if probability { softmax(logits, 1) } else { logits })
     }
 }
 
-/// Indices of `values`, largest first; equal values in increasing index order (Quantus's
-/// `np.argsort(-a)` leaves their order undefined).
-pub fn descending(values: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
-    order
-}
-
-/// Area under `values` taken one unit apart (Quantus's `calculate_auc`, `np.trapz(dx=1)`).
-pub fn unit_trapezoid(values: &[f64]) -> f64 {
-    values.windows(2).map(|w| (w[0] + w[1]) / 2.0).sum()
+/// `values` as a curve over steps 1, 2, ...: the area under it is Quantus's `calculate_auc`
+/// (`np.trapz` with one unit per step).
+pub fn unit_curve(values: &[f64]) -> Vec<(f64, f64)> {
+    values.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect()
 }
 
 /// The parameter list of a metric of this family: its own specs, then `baseline`, `abs`,

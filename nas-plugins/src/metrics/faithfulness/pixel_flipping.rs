@@ -6,7 +6,8 @@
 //! Quantus counts `features_in_step` in channel values of the map broadcast over the colour
 //! channels; `step` here counts whole pixels, i.e. Quantus's `features_in_step = 3 * step`.
 
-use super::{descending, removal_params, unit_trapezoid, Removal};
+use super::{descending, removal_params, unit_curve, Removal};
+use nas_core::deletion::trapezoid;
 use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
 
 /// The `pixel-flipping` metric.
@@ -32,9 +33,10 @@ impl Metric for PixelFlipping {
         let groups: Vec<Vec<usize>> = descending(&values).chunks(self.step).map(<[usize]>::to_vec).collect();
         // Quantus's curve starts after the first step.
         let after: Vec<f64> = self.removal.scores(input, &groups)?.into_iter().skip(1).collect();
+        let curve = unit_curve(&after);
         Ok(Score {
-            value: unit_trapezoid(&after),
-            curve: after.iter().enumerate().map(|(i, s)| ((i + 1) as f64, *s)).collect(),
+            value: trapezoid(&curve),
+            curve,
         })
     }
 }

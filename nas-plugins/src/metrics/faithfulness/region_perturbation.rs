@@ -14,7 +14,8 @@
 //! With `baseline = "mean"` and a side that is not a multiple of the patch, Quantus averages
 //! over its edge-padded copy of the image; here the mean is over the image itself.
 
-use super::{descending, removal_params, unit_trapezoid, Removal};
+use super::{descending, removal_params, unit_curve, Removal};
+use nas_core::deletion::trapezoid;
 use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
 
 /// Which patches go first.
@@ -109,19 +110,16 @@ fn ranked_patches(input: &MetricInput<'_>, patch: usize, removal: &Removal, orde
     descending(&keys).into_iter().map(|i| std::mem::take(&mut all[i])).collect()
 }
 
-fn unit_curve(values: &[f64]) -> Vec<(f64, f64)> {
-    values.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect()
-}
-
 impl Metric for RegionPerturbation {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         let mut ranked = ranked_patches(input, self.patch, &self.removal, self.order);
         ranked.truncate(self.regions);
         let scores = self.removal.scores(input, &ranked)?;
         let drops: Vec<f64> = scores.iter().skip(1).map(|s| scores[0] - s).collect();
+        let curve = unit_curve(&drops);
         Ok(Score {
-            value: unit_trapezoid(&drops),
-            curve: unit_curve(&drops),
+            value: trapezoid(&curve),
+            curve,
         })
     }
 }
@@ -130,9 +128,10 @@ impl Metric for Selectivity {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         let ranked = ranked_patches(input, self.patch, &self.removal, Order::Morf);
         let after: Vec<f64> = self.removal.scores(input, &ranked)?.into_iter().skip(1).collect();
+        let curve = unit_curve(&after);
         Ok(Score {
-            value: unit_trapezoid(&after),
-            curve: unit_curve(&after),
+            value: trapezoid(&curve),
+            curve,
         })
     }
 }

@@ -189,7 +189,7 @@ impl Lrp {
         self.first(net.stem.folded(), input, r, info)
     }
 
-    /// Relevance at the input of VGG-16, from `relevance` at its logits.
+    /// Relevance at the input of EfficientNet-Lite0, from `relevance` at its logits.
     fn efficientnet(
         &self,
         net: &EfficientNetLite0,
@@ -250,6 +250,7 @@ impl Lrp {
         self.first(net.stem.folded(), input, r, info)
     }
 
+    /// Relevance at the input of VGG-16, from `relevance` at its logits.
     fn vgg16(&self, net: &Vgg16, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
         // Per stage, the inputs of its convolutions, and the input of its max pool.
         let mut stages = Vec::with_capacity(net.stages.len());
@@ -349,7 +350,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (resnet18, resnet50, vgg16)",
+        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (resnet18, resnet50, vgg16, efficientnet-lite0)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }
