@@ -654,6 +654,9 @@ impl<'r> Runner<'r> {
                 let stem = photo.stem();
                 let report = &mut reports[i];
                 let single = input.clone().narrow(0, i, 1);
+                // Maps remade for perturbed copies of this photo (robustness metrics), shared by
+                // the raw and superpixelified variants and by metrics drawing the same copies.
+                let remade = RemadeMaps::default();
                 // (label in scores, file name part, map, segmentation it was averaged over)
                 let mut variants = vec![(method.clone(), method.clone(), map.clone(), None)];
                 for (label, _, segs) in &segmentations {
@@ -678,8 +681,10 @@ impl<'r> Runner<'r> {
                     )?;
                     // The same map for variants of this photo (robustness metrics).
                     let explain = |variants: &NasTensor<4>| -> Result<Vec<Array2<f32>>> {
-                        let n = variants.dims()[0];
-                        let maps = saliency.explain_photos(backbone.as_ref(), variants, &vec![targets[i]; n], &vec![*photo; n])?;
+                        let maps = remade.get_or_explain(variants, |variants| {
+                            let n = variants.dims()[0];
+                            saliency.explain_photos(backbone.as_ref(), variants, &vec![targets[i]; n], &vec![*photo; n])
+                        })?;
                         Ok(match seg {
                             Some(seg) => maps.iter().map(|m| superpixelify(m, seg)).collect(),
                             None => maps,
@@ -716,6 +721,40 @@ impl<'r> Runner<'r> {
             }
         }
         Ok(reports)
+    }
+}
+
+/// Raw maps already made for batches of perturbed copies of one photo, by a hash of the batch's
+/// values: every variant of the photo's map (raw, each superpixelification) and every metric that
+/// draws the same copies (the same seed) reuses them instead of explaining again.
+#[derive(Default)]
+struct RemadeMaps {
+    made: std::cell::RefCell<Vec<(u64, Vec<Array2<f32>>)>>,
+}
+
+impl RemadeMaps {
+    /// The raw maps of `variants`, made by `explain` unless this batch was seen before.
+    fn get_or_explain(
+        &self,
+        variants: &NasTensor<4>,
+        explain: impl FnOnce(&NasTensor<4>) -> Result<Vec<Array2<f32>>>,
+    ) -> Result<Vec<Array2<f32>>> {
+        use std::hash::{Hash, Hasher};
+        let values = variants
+            .clone()
+            .into_data()
+            .into_vec::<f32>()
+            .map_err(|e| NasError::InvalidInput(format!("cannot read perturbed photos: {e:?}")))?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        variants.dims().hash(&mut hasher);
+        values.iter().for_each(|v| v.to_bits().hash(&mut hasher));
+        let key = hasher.finish();
+        if let Some((_, maps)) = self.made.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok(maps.clone());
+        }
+        let maps = explain(variants)?;
+        self.made.borrow_mut().push((key, maps.clone()));
+        Ok(maps)
     }
 }
 
@@ -928,6 +967,25 @@ mod tests {
         let shared = parse("images = \"a.png\"\n[[segmenter]]\nname = \"slic\"\n[[saliency]]\nname = \"gradient\"\nlabel = \"slic\"\n")
             .expect_err("shared label");
         assert!(shared.to_string().contains("both labelled `slic`"), "{shared}");
+        Ok(())
+    }
+
+    #[test]
+    fn remade_maps_are_made_once_per_batch_of_copies() -> crate::Result<()> {
+        use crate::burn::tensor::TensorData;
+        let device = crate::device::default_device();
+        let batch = |value: f32| crate::NasTensor::<4>::from_data(TensorData::new(vec![value; 2 * 3 * 4 * 4], [2, 3, 4, 4]), &device);
+        let remade = super::RemadeMaps::default();
+        let calls = std::cell::Cell::new(0);
+        let explain = |x: &crate::NasTensor<4>| -> crate::Result<Vec<ndarray::Array2<f32>>> {
+            calls.set(calls.get() + 1);
+            Ok(vec![ndarray::Array2::zeros((4, 4)); x.dims()[0]])
+        };
+        assert_eq!(remade.get_or_explain(&batch(0.5), explain)?.len(), 2);
+        remade.get_or_explain(&batch(0.5), explain)?;
+        assert_eq!(calls.get(), 1, "the same copies are explained once");
+        remade.get_or_explain(&batch(0.25), explain)?;
+        assert_eq!(calls.get(), 2, "other copies are explained");
         Ok(())
     }
 
