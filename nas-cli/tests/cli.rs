@@ -649,7 +649,7 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
 }
 
 #[test]
-fn cub_pipeline_scores_localisation_over_the_dataset() {
+fn cub_pipeline_scores_localisation_over_the_dataset() -> Result<(), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir().unwrap();
     let cub = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/datasets/CUB_200_2011");
     let dir = tmp.path().join("wsol");
@@ -766,14 +766,14 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
     assert_eq!(accuracy, hits as f64 * 25.0);
     // The plain and superpixelified Grad-CAM maps compared photo by photo on every metric: the
     // same tests again from the per-photo scores.
-    let comparisons = summary["comparisons"].as_array().unwrap();
-    let csv = std::fs::read_to_string(dir.join("comparisons.csv")).unwrap();
+    let comparisons = summary["comparisons"].as_array().ok_or("no comparisons in summary.json")?;
+    let csv = std::fs::read_to_string(dir.join("comparisons.csv"))?;
     assert!(csv.starts_with("metric,map_a,map_b,pairs,mean_a,mean_b,wilcoxon_statistic,wilcoxon_p,t_statistic,t_p\n"));
     assert_eq!(csv.lines().count(), comparisons.len() + 1);
     let per_photo = |map: &str, metric: &str| -> Vec<f64> {
         images
             .iter()
-            .flat_map(|i| i["scores"].as_array().unwrap())
+            .flat_map(|i| i["scores"].as_array().into_iter().flatten())
             .filter(|s| s["map"] == map && s["metric"] == metric)
             .map(|s| s["value"].as_f64().unwrap_or(f64::NAN))
             .collect()
@@ -798,6 +798,7 @@ fn cub_pipeline_scores_localisation_over_the_dataset() {
         let w = nas_core::significance::wilcoxon(&a, &b);
         assert!(same("wilcoxon_p", w.p_value), "{metric}: {row}");
     }
+    Ok(())
 }
 
 #[test]
@@ -1100,10 +1101,10 @@ fn every_example_pipeline_parses_and_names_registered_components() {
 }
 
 #[test]
-fn robustness_metrics_remake_raw_and_superpixelified_maps() {
-    let tmp = tempfile::tempdir().unwrap();
+fn robustness_metrics_remake_raw_and_superpixelified_maps() -> Result<(), Box<dyn std::error::Error>> {
+    let tmp = tempfile::tempdir()?;
     let pipeline = tmp.path().join("robust.toml");
-    let run = |out: &str| {
+    let run = |out: &str| -> Result<String, Box<dyn std::error::Error>> {
         std::fs::write(
             &pipeline,
             format!(
@@ -1114,80 +1115,69 @@ fn robustness_metrics_remake_raw_and_superpixelified_maps() {
                 photo = photo().display().to_string(),
                 out = tmp.path().join(out).display().to_string()
             ),
-        )
-        .unwrap();
-        let result = nas(tmp.path(), &["run", pipeline.to_str().unwrap()]);
+        )?;
+        let result = nas(tmp.path(), &["run", &pipeline.display().to_string()]);
         assert!(result.status.success(), "{}", text(&result).1);
-        std::fs::read_to_string(tmp.path().join(out).join("scores.csv")).unwrap()
+        Ok(std::fs::read_to_string(tmp.path().join(out).join("scores.csv"))?)
     };
-    let first = run("a");
-    let rows: Vec<(String, String, f64)> = first
-        .lines()
-        .skip(1)
-        .map(|row| {
-            let fields: Vec<&str> = row.split(',').collect();
-            (fields[1].to_string(), fields[2].to_string(), fields[4].parse().unwrap())
-        })
-        .collect();
+    let first = run("a")?;
+    let mut rows: Vec<(String, String, f64)> = Vec::new();
+    for row in first.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        rows.push((fields[1].to_string(), fields[2].to_string(), fields[4].parse()?));
+    }
     assert_eq!(rows.len(), 4, "{first}");
     for (map, metric, value) in &rows {
         assert!(value.is_finite() && *value > 0.0, "{map} {metric}: {value}");
     }
-    let value = |map: &str, metric: &str| rows.iter().find(|r| r.0 == map && r.1 == metric).unwrap().2;
+    let value = |map: &str, metric: &str| rows.iter().find(|r| r.0 == map && r.1 == metric).map_or(f64::NAN, |r| r.2);
     for map in ["gradient", "gradient+superpixel"] {
         assert!(
             value(map, "max-sensitivity") >= value(map, "avg-sensitivity"),
             "{map}: the max is at least the mean"
         );
     }
-    assert_eq!(run("b"), first, "the same seed, the same scores");
+    assert_eq!(run("b")?, first, "the same seed, the same scores");
+    Ok(())
 }
 
 /// The dynamic example plugin, built with cargo into its own target folder (the one the
 /// workspace's plugin tests use; the outer `cargo test` holds the lock on its own).
-fn edges_plugin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let name = profile_dir.file_name().unwrap().to_string_lossy().into_owned();
+fn edges_plugin() -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe.parent().and_then(Path::parent).ok_or("no profile folder")?.to_path_buf();
+    let name = profile_dir.file_name().ok_or("no profile name")?.to_string_lossy().into_owned();
     let profile = if name == "debug" { "dev".to_string() } else { name.clone() };
-    let target_dir = profile_dir.parent().unwrap().join("plugin-tests");
+    let target_dir = profile_dir.parent().ok_or("no target folder")?.join("plugin-tests");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
         .args(["build", "-p", "nas-plugin-edges", "--profile", &profile, "--target-dir"])
         .arg(&target_dir)
-        .output()
-        .unwrap();
+        .output()?;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    target_dir.join(&name).join(format!(
+    Ok(target_dir.join(&name).join(format!(
         "{}nas_plugin_edges{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
-    ))
+    )))
 }
 
 #[test]
-fn the_binary_loads_a_dynamic_plugin_and_runs_it() {
+fn the_binary_loads_a_dynamic_plugin_and_runs_it() -> Result<(), Box<dyn std::error::Error>> {
     // The host and the plugin must share one allocator: memory crosses the boundary both ways.
-    let tmp = tempfile::tempdir().unwrap();
-    let plugin = edges_plugin();
-    let list = nas(tmp.path(), &["--plugin", plugin.to_str().unwrap(), "list"]);
+    let tmp = tempfile::tempdir()?;
+    let plugin = edges_plugin()?.display().to_string();
+    let list = nas(tmp.path(), &["--plugin", &plugin, "list"]);
     assert!(list.status.success(), "{}", text(&list).1);
     assert!(text(&list).0.contains("grid"), "{}", text(&list).0);
     let dir = tmp.path().join("edges");
+    let (dir_arg, photo_arg) = (dir.display().to_string(), photo().display().to_string());
     let run = nas(
         tmp.path(),
-        &[
-            "--plugin",
-            plugin.to_str().unwrap(),
-            "segment",
-            "--method",
-            "grid",
-            "--out",
-            dir.to_str().unwrap(),
-            photo().to_str().unwrap(),
-        ],
+        &["--plugin", &plugin, "segment", "--method", "grid", "--out", &dir_arg, &photo_arg],
     );
     assert!(run.status.success(), "{}", text(&run).1);
     assert!(dir.join("chelsea.labels.npy").exists(), "{:?}", files_in(&dir));
+    Ok(())
 }

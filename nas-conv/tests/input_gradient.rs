@@ -8,8 +8,8 @@ use common::{depthwise, geometry, random};
 use nas_conv::{max_pool2d_input_gradient, ConvError, ConvGeometry, InputGradientPlan, PoolGeometry};
 
 /// The definition above, in f64, for ordinary and depthwise convolutions.
-fn direct(g: &ConvGeometry, weight: &[f32], grad_output: &[f32], batch: usize, h: usize, w: usize) -> Vec<f64> {
-    let (oh, ow) = g.output_size(h, w).expect("valid geometry");
+fn direct(g: &ConvGeometry, weight: &[f32], grad_output: &[f32], batch: usize, h: usize, w: usize) -> Result<Vec<f64>, ConvError> {
+    let (oh, ow) = g.output_size(h, w)?;
     let k = g.kernel;
     let [top, left, _, _] = g.padding;
     let per_group = g.in_channels / g.groups;
@@ -38,72 +38,77 @@ fn direct(g: &ConvGeometry, weight: &[f32], grad_output: &[f32], batch: usize, h
             }
         }
     }
-    grad
+    Ok(grad)
 }
 
-fn check(g: ConvGeometry, batch: usize, h: usize, w: usize) {
+fn check(g: ConvGeometry, batch: usize, h: usize, w: usize) -> Result<(), ConvError> {
     let weight = random(g.weight_len(), 11);
-    let (oh, ow) = g.output_size(h, w).expect("valid geometry");
+    let (oh, ow) = g.output_size(h, w)?;
     let grad_output = random(batch * g.out_channels * oh * ow, 12);
-    let plan = InputGradientPlan::new(g, &weight).expect("plan");
-    let grad = plan.run(&grad_output, batch, h, w).expect("run");
-    let reference = direct(&g, &weight, &grad_output, batch, h, w);
+    let plan = InputGradientPlan::new(g, &weight)?;
+    let grad = plan.run(&grad_output, batch, h, w)?;
+    let reference = direct(&g, &weight, &grad_output, batch, h, w)?;
     assert_eq!(grad.len(), reference.len());
     let scale = reference.iter().fold(0f64, |m, v| m.max(v.abs())).max(1e-12);
     let err = grad.iter().zip(&reference).fold(0f64, |m, (a, e)| m.max((*a as f64 - e).abs())) / scale;
     assert!(err < 2e-6, "{g:?} on {batch}x{h}x{w}: relative error {err}");
+    Ok(())
 }
 
 #[test]
-fn stride_one_gradients_match_the_definition() {
+fn stride_one_gradients_match_the_definition() -> Result<(), ConvError> {
     // Winograd on the mirrored convolution (ResNet and VGG 3x3 layers).
     check(geometry(32, 64, 3, 1, [1; 4]), 2, 14, 14);
-    check(geometry(24, 16, 3, 1, [0, 1, 2, 1]), 1, 9, 7);
+    check(geometry(24, 16, 3, 1, [0, 1, 2, 1]), 1, 9, 7)?;
     // 1x1 (bottleneck), few output channels (im2col on the mirrored side), larger kernels.
     check(geometry(48, 40, 1, 1, [0; 4]), 3, 9, 7);
     check(geometry(8, 3, 3, 1, [1; 4]), 1, 30, 31);
     check(geometry(3, 5, 5, 1, [2; 4]), 2, 11, 13);
     // Padding as large as the kernel: nothing to mirror, so the scatter path.
     check(geometry(4, 6, 3, 1, [3; 4]), 1, 6, 5);
+    Ok(())
 }
 
 #[test]
-fn strided_gradients_match_the_definition() {
+fn strided_gradients_match_the_definition() -> Result<(), ConvError> {
     // ResNet's stem, 3x3 stride 2 and 1x1 stride 2 shortcuts, on odd sizes that leave the last
     // row or column unread.
     check(geometry(3, 16, 7, 2, [3; 4]), 2, 40, 37);
     check(geometry(24, 16, 3, 2, [1; 4]), 2, 15, 14);
     check(geometry(24, 32, 1, 2, [0; 4]), 3, 15, 14);
     // Asymmetric "same" padding and many blocks of rows in one image.
-    check(geometry(8, 8, 5, 2, [1, 1, 2, 2]), 1, 17, 16);
+    check(geometry(8, 8, 5, 2, [1, 1, 2, 2]), 1, 17, 16)?;
     check(geometry(2, 3, 3, 2, [1; 4]), 1, 301, 150);
+    Ok(())
 }
 
 #[test]
-fn depthwise_gradients_match_the_definition() {
+fn depthwise_gradients_match_the_definition() -> Result<(), ConvError> {
     check(depthwise(32, 3, 1, [1; 4]), 2, 28, 28);
     check(depthwise(8, 5, 1, [2; 4]), 3, 7, 9);
-    check(depthwise(24, 3, 2, [0, 0, 1, 1]), 2, 15, 16);
-    check(depthwise(8, 5, 2, [1, 1, 2, 2]), 1, 14, 13);
+    check(depthwise(24, 3, 2, [0, 0, 1, 1]), 2, 15, 16)?;
+    check(depthwise(8, 5, 2, [1, 1, 2, 2]), 1, 14, 13)?;
+    Ok(())
 }
 
 #[test]
-fn gradients_do_not_depend_on_the_thread_count() {
+fn gradients_do_not_depend_on_the_thread_count() -> Result<(), Box<dyn std::error::Error>> {
     for g in [geometry(16, 32, 3, 2, [1; 4]), geometry(32, 16, 3, 1, [1; 4])] {
         let weight = random(g.weight_len(), 4);
-        let (oh, ow) = g.output_size(28, 28).expect("valid geometry");
+        let (oh, ow) = g.output_size(28, 28)?;
         let grad_output = random(3 * g.out_channels * oh * ow, 5);
-        let plan = InputGradientPlan::new(g, &weight).expect("plan");
-        let run_on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
-            pool.install(|| plan.run(&grad_output, 3, 28, 28).expect("run"))
+        let plan = InputGradientPlan::new(g, &weight)?;
+        let run_on = |threads: usize| -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+            Ok(pool.install(|| plan.run(&grad_output, 3, 28, 28))?)
         };
-        assert_eq!(run_on(1), run_on(4), "{g:?}");
+        assert_eq!(run_on(1)?, run_on(4)?, "{g:?}");
     }
+    Ok(())
 }
 
 #[test]
-fn bad_shapes_are_refused_with_what_was_expected() {
+fn bad_shapes_are_refused_with_what_was_expected() -> Result<(), ConvError> {
     let g = geometry(4, 2, 3, 2, [1; 4]);
     match InputGradientPlan::new(g, &[0.0; 10]) {
         Err(ConvError::Length {
@@ -111,9 +116,12 @@ fn bad_shapes_are_refused_with_what_was_expected() {
         }) => assert_eq!((what, expected, actual), ("weight", 72, 10)),
         other => panic!("expected a length error, got {:?}", other.err()),
     }
-    let plan = InputGradientPlan::new(g, &[0.0; 72]).expect("plan");
-    let err = plan.run(&[0.0; 10], 1, 6, 6).expect_err("short output gradient");
-    assert!(err.to_string().contains("(1, 2, 3, 3)"), "{err}");
+    let plan = InputGradientPlan::new(g, &[0.0; 72])?;
+    match plan.run(&[0.0; 10], 1, 6, 6) {
+        Err(err) => assert!(err.to_string().contains("(1, 2, 3, 3)"), "{err}"),
+        Ok(_) => panic!("a short output gradient was accepted"),
+    }
+    Ok(())
 }
 
 /// The definition: each output's gradient goes to the first position of its window holding the
@@ -139,8 +147,10 @@ fn direct_pool_gradient(input: &[f32], grad_output: &[f32], planes: usize, h: us
                         }
                     }
                 }
-                let (_, at) = best.expect("every window overlaps the image");
-                grad[at] += grad_output[(p * out_h + oy) * out_w + ox];
+                // Every window overlaps the image (padding is at most half the window).
+                if let Some((_, at)) = best {
+                    grad[at] += grad_output[(p * out_h + oy) * out_w + ox];
+                }
             }
         }
     }
@@ -148,7 +158,7 @@ fn direct_pool_gradient(input: &[f32], grad_output: &[f32], planes: usize, h: us
 }
 
 #[test]
-fn max_pool_gradients_match_the_definition() {
+fn max_pool_gradients_match_the_definition() -> Result<(), ConvError> {
     let cases = [
         // ResNet's stem pool (overlapping windows, padding) and VGG's 2x2 pools, odd sizes.
         (
@@ -192,7 +202,7 @@ fn max_pool_gradients_match_the_definition() {
         let out_h = (h + 2 * pool.padding - pool.kernel) / pool.stride + 1;
         let out_w = (w + 2 * pool.padding - pool.kernel) / pool.stride + 1;
         let grad_output = random(batch * channels * out_h * out_w, 22);
-        let grad = max_pool2d_input_gradient(&input, &grad_output, batch, channels, h, w, pool).expect("gradient");
+        let grad = max_pool2d_input_gradient(&input, &grad_output, batch, channels, h, w, pool)?;
         let reference = direct_pool_gradient(&input, &grad_output, batch * channels, h, w, pool);
         for (a, e) in grad.iter().zip(&reference) {
             assert!((a - e).abs() <= 1e-6, "{pool:?}: {a} vs {e}");
@@ -203,6 +213,9 @@ fn max_pool_gradients_match_the_definition() {
         stride: 2,
         padding: 0,
     };
-    let err = max_pool2d_input_gradient(&[0.0; 16], &[0.0; 3], 1, 1, 4, 4, pool).expect_err("short output gradient");
-    assert!(err.to_string().contains("(1, 1, 2, 2)"), "{err}");
+    match max_pool2d_input_gradient(&[0.0; 16], &[0.0; 3], 1, 1, 4, 4, pool) {
+        Err(err) => assert!(err.to_string().contains("(1, 1, 2, 2)"), "{err}"),
+        Ok(_) => panic!("a short output gradient was accepted"),
+    }
+    Ok(())
 }
