@@ -58,14 +58,14 @@ fn check(g: ConvGeometry, batch: usize, h: usize, w: usize) -> Result<(), ConvEr
 #[test]
 fn stride_one_gradients_match_the_definition() -> Result<(), ConvError> {
     // Winograd on the mirrored convolution (ResNet and VGG 3x3 layers).
-    check(geometry(32, 64, 3, 1, [1; 4]), 2, 14, 14);
+    check(geometry(32, 64, 3, 1, [1; 4]), 2, 14, 14)?;
     check(geometry(24, 16, 3, 1, [0, 1, 2, 1]), 1, 9, 7)?;
     // 1x1 (bottleneck), few output channels (im2col on the mirrored side), larger kernels.
-    check(geometry(48, 40, 1, 1, [0; 4]), 3, 9, 7);
-    check(geometry(8, 3, 3, 1, [1; 4]), 1, 30, 31);
-    check(geometry(3, 5, 5, 1, [2; 4]), 2, 11, 13);
+    check(geometry(48, 40, 1, 1, [0; 4]), 3, 9, 7)?;
+    check(geometry(8, 3, 3, 1, [1; 4]), 1, 30, 31)?;
+    check(geometry(3, 5, 5, 1, [2; 4]), 2, 11, 13)?;
     // Padding as large as the kernel: nothing to mirror, so the scatter path.
-    check(geometry(4, 6, 3, 1, [3; 4]), 1, 6, 5);
+    check(geometry(4, 6, 3, 1, [3; 4]), 1, 6, 5)?;
     Ok(())
 }
 
@@ -73,19 +73,19 @@ fn stride_one_gradients_match_the_definition() -> Result<(), ConvError> {
 fn strided_gradients_match_the_definition() -> Result<(), ConvError> {
     // ResNet's stem, 3x3 stride 2 and 1x1 stride 2 shortcuts, on odd sizes that leave the last
     // row or column unread.
-    check(geometry(3, 16, 7, 2, [3; 4]), 2, 40, 37);
-    check(geometry(24, 16, 3, 2, [1; 4]), 2, 15, 14);
-    check(geometry(24, 32, 1, 2, [0; 4]), 3, 15, 14);
+    check(geometry(3, 16, 7, 2, [3; 4]), 2, 40, 37)?;
+    check(geometry(24, 16, 3, 2, [1; 4]), 2, 15, 14)?;
+    check(geometry(24, 32, 1, 2, [0; 4]), 3, 15, 14)?;
     // Asymmetric "same" padding and many blocks of rows in one image.
     check(geometry(8, 8, 5, 2, [1, 1, 2, 2]), 1, 17, 16)?;
-    check(geometry(2, 3, 3, 2, [1; 4]), 1, 301, 150);
+    check(geometry(2, 3, 3, 2, [1; 4]), 1, 301, 150)?;
     Ok(())
 }
 
 #[test]
 fn depthwise_gradients_match_the_definition() -> Result<(), ConvError> {
-    check(depthwise(32, 3, 1, [1; 4]), 2, 28, 28);
-    check(depthwise(8, 5, 1, [2; 4]), 3, 7, 9);
+    check(depthwise(32, 3, 1, [1; 4]), 2, 28, 28)?;
+    check(depthwise(8, 5, 1, [2; 4]), 3, 7, 9)?;
     check(depthwise(24, 3, 2, [0, 0, 1, 1]), 2, 15, 16)?;
     check(depthwise(8, 5, 2, [1, 1, 2, 2]), 1, 14, 13)?;
     Ok(())
