@@ -1,7 +1,9 @@
-"""Reference for the `max-sensitivity` and `avg-sensitivity` metrics: Quantus 0.6's
-MaxSensitivity and AvgSensitivity (Yeh et al. 2019) with their defaults (uniform noise in
+"""Reference for the `max-sensitivity`, `avg-sensitivity` and `local-lipschitz-estimate` metrics:
+Quantus 0.6's MaxSensitivity and AvgSensitivity (Yeh et al. 2019) with their defaults (uniform noise in
 [-0.2, 0.2] added to every value of the normalised input, the difference of the explanations'
-Frobenius norm divided by the original's, no normalisation, no abs), nr_samples=8, on
+Frobenius norm divided by the original's, no normalisation, no abs), and LocalLipschitzEstimate
+(Alvarez-Melis & Jaakkola 2018) with its defaults (normal noise of standard deviation 0.1, maps
+divided by their largest magnitude, |a - a'| / (|x - x'| + 1e-10)), nr_samples=8, on
 torchvision resnet18 with ../shared/weights/resnet18-seed0.pth and chelsea-224.png normalised
 with ImageNet's mean and std, for the predicted class. The explanation is nas's `gradient`
 method: gradient x input of the target logit, summed over colour channels
@@ -70,5 +72,25 @@ for _ in range(SAMPLES):
 assert abs(max(ratios) - result["max-sensitivity"]) < 1e-6 and abs(np.mean(ratios) - result["avg-sensitivity"]) < 1e-6
 result["ratios"] = ratios
 print("ratios", ratios)
+# LocalLipschitzEstimate: normal noise (std 0.1), maps divided by their largest magnitude
+# (normalise=True, its default), |a - a'| / (|x - x'| + 1e-10), the largest over the samples.
+np.random.seed(SEED)
+result["first_normal_draws"] = np.random.normal(loc=0.0, scale=0.1, size=7).tolist()
+np.random.seed(SEED)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    score = quantus.LocalLipschitzEstimate(nr_samples=SAMPLES, disable_warnings=True, display_progressbar=False)(
+        model=net, x_batch=x, y_batch=y, a_batch=a, explain_func=gradient_x_input, device="cpu", softmax=False)
+result["local-lipschitz-estimate"] = float(score[0])
+np.random.seed(SEED)
+by_max = lambda m: m / np.max(np.abs(m))
+lipschitz = []
+for _ in range(SAMPLES):
+    noisy = x.reshape(1, -1) + np.random.normal(loc=0.0, scale=0.1, size=(1, x.size))
+    moved = by_max(gradient_x_input(net, noisy.reshape(x.shape), y).reshape(1, -1))
+    lipschitz.append(float(np.linalg.norm(by_max(a.reshape(1, -1)) - moved) / (np.linalg.norm(x.reshape(1, -1) - noisy) + 1e-10)))
+assert abs(max(lipschitz) - result["local-lipschitz-estimate"]) < 1e-6 * max(lipschitz), (max(lipschitz), score)
+result["lipschitz_ratios"] = lipschitz
+print("local-lipschitz-estimate", result["local-lipschitz-estimate"], lipschitz)
 with open(os.path.join(out, "quantus.json"), "w") as f:
     json.dump(result, f, indent=1)

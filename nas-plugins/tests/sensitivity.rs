@@ -1,6 +1,7 @@
-//! `max-sensitivity` and `avg-sensitivity` against Quantus 0.6 itself
+//! `max-sensitivity`, `avg-sensitivity` and `local-lipschitz-estimate` against Quantus 0.6 itself
 //! (scripts/make_sensitivity_fixture.py): resnet18 with the shared seeded weights, chelsea-224,
-//! the `gradient` method, 8 samples drawn after `np.random.seed(7)`. NumPy's first draws exact;
+//! the `gradient` method, 8 samples drawn after `np.random.seed(7)`. NumPy's first uniform and
+//! normal draws exact;
 //! each sample's ratio within 1e-6 of Quantus's procedure but for at most two, which must stay
 //! within 1e-3 (a noisy photo can hold an activation within rounding of zero that one ReLU passes
 //! and the other blocks, moving a few gradient values: measured 4.6e-4 for one sample, 1e-8 to
@@ -37,6 +38,13 @@ fn draws_are_numpys() -> TestResult {
         let ours = random.uniform(-0.2, 0.2);
         assert!((ours - want).abs() <= 1e-15, "{ours} vs NumPy's {want}");
     }
+    // Normal deviates come in pairs: seven draws use the kept second one three times.
+    let mut random = NumpyRandom::new(reference["seed"].as_u64().ok_or("seed")? as u32);
+    for want in reference["first_normal_draws"].as_array().ok_or("normal draws")? {
+        let want = want.as_f64().ok_or("draw")?;
+        let ours = random.normal(0.0, 0.1);
+        assert!((ours - want).abs() <= 1e-15, "{ours} vs NumPy's {want}");
+    }
     Ok(())
 }
 
@@ -61,7 +69,11 @@ fn sensitivities_match_quantus() -> TestResult {
         target: target[0],
         annotation: &Default::default(),
     };
-    for name in ["max-sensitivity", "avg-sensitivity"] {
+    for (name, per_sample) in [
+        ("max-sensitivity", "ratios"),
+        ("avg-sensitivity", "ratios"),
+        ("local-lipschitz-estimate", "lipschitz_ratios"),
+    ] {
         let settings = [
             ("samples", toml::Value::Integer(reference["samples"].as_i64().ok_or("samples")?)),
             ("seed", toml::Value::Integer(reference["seed"].as_i64().ok_or("seed")?)),
@@ -70,7 +82,7 @@ fn sensitivities_match_quantus() -> TestResult {
         let metric = registry.metric(name, &common::params(name, &settings), &ctx)?;
         let score = metric.score_explained(&metric_input, &explain)?;
         let want = reference[name].as_f64().ok_or("score")?;
-        let ratios: Vec<f64> = reference["ratios"]
+        let ratios: Vec<f64> = reference[per_sample]
             .as_array()
             .ok_or("ratios")?
             .iter()
@@ -93,6 +105,7 @@ fn sensitivities_match_quantus() -> TestResult {
         assert_eq!(score.curve.len(), 8, "one ratio per sample");
         let err = metric.score(&metric_input).err().ok_or("scored without remaking the map")?;
         assert!(err.to_string().contains("score them in a pipeline"), "{err}");
+        assert_eq!(score.curve.len(), ratios.len());
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! NumPy's legacy random numbers (`np.random.seed(s)`, then `np.random.uniform`): the MT19937
-//! generator seeded as NumPy seeds it from one integer, and its 53-bit doubles. Quantus draws its
+//! NumPy's legacy random numbers (`np.random.seed(s)`, then `np.random.uniform` or
+//! `np.random.normal`): the MT19937 generator seeded as NumPy seeds it from one integer, its
+//! 53-bit doubles and its polar-method normal deviates (which come in pairs, the second kept). Quantus draws its
 //! perturbation noise from that global state, so a metric that follows it draws the same noise
 //! for the same seed, and its scores can be checked against Quantus's exactly.
 
@@ -12,6 +13,8 @@ const SHIFT: usize = 397;
 pub struct NumpyRandom {
     state: [u32; STATE],
     next: usize,
+    /// The second deviate of the last pair, not yet handed out.
+    spare_gauss: Option<f64>,
 }
 
 impl NumpyRandom {
@@ -23,7 +26,11 @@ impl NumpyRandom {
             let previous = state[i - 1];
             state[i] = 1_812_433_253u32.wrapping_mul(previous ^ (previous >> 30)).wrapping_add(i as u32);
         }
-        NumpyRandom { state, next: STATE }
+        NumpyRandom {
+            state,
+            next: STATE,
+            spare_gauss: None,
+        }
     }
 
     /// The next 32-bit output.
@@ -61,5 +68,28 @@ impl NumpyRandom {
     /// A double in [low, high), as `np.random.uniform(low, high)`.
     pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
         low + (high - low) * self.random_sample()
+    }
+
+    /// A standard normal deviate, as NumPy's legacy `gauss`: Marsaglia's polar method on two
+    /// uniform doubles, one deviate returned and the other kept for the next call.
+    pub fn standard_normal(&mut self) -> f64 {
+        if let Some(spare) = self.spare_gauss.take() {
+            return spare;
+        }
+        loop {
+            let x1 = 2.0 * self.random_sample() - 1.0;
+            let x2 = 2.0 * self.random_sample() - 1.0;
+            let r2 = x1 * x1 + x2 * x2;
+            if r2 < 1.0 && r2 != 0.0 {
+                let f = (-2.0 * r2.ln() / r2).sqrt();
+                self.spare_gauss = Some(f * x1);
+                return f * x2;
+            }
+        }
+    }
+
+    /// A normal deviate of mean `loc` and standard deviation `scale`, as `np.random.normal`.
+    pub fn normal(&mut self, loc: f64, scale: f64) -> f64 {
+        loc + scale * self.standard_normal()
     }
 }

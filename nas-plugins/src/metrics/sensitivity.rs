@@ -1,14 +1,17 @@
-//! Quantus 0.6's robustness metrics `max-sensitivity` and `avg-sensitivity` (Yeh et al. 2019):
-//! the photo is perturbed `samples` times by uniform noise in `[-radius, radius]` added to every
-//! value of the normalised input, each perturbed photo is explained again the way the scored map
-//! was made (same method, target and segmentation), and the score is the largest (or mean)
-//! ratio `|a - a'| / |a|` of Frobenius norms between the map and the perturbed photo's map:
-//! 0 for a map that does not move, larger for a less robust one.
+//! Quantus 0.6's robustness metrics `max-sensitivity`, `avg-sensitivity` (Yeh et al. 2019) and
+//! `local-lipschitz-estimate` (Alvarez-Melis & Jaakkola 2018): the photo is perturbed `samples`
+//! times by noise added to every value of the normalised input (uniform in `[-radius, radius]`
+//! for the sensitivities, normal with standard deviation `std` for the Lipschitz estimate), each
+//! perturbed photo is explained again the way the scored map was made (same method, target and
+//! segmentation), and the score is the largest (or mean) of `|a - a'| / |a|` (sensitivities) or
+//! `|a - a'| / (|x - x'| + 1e-10)` (Lipschitz estimate, whose maps are first divided by their
+//! largest magnitude, Quantus's default `normalise` there), Euclidean norms: 0 for a map that
+//! does not move, larger for a less robust one.
 //!
 //! The noise follows NumPy's global random state after `np.random.seed(seed)`, as Quantus draws
 //! it, so for the same seed the scores are Quantus's. Maps read from files (`precomputed`)
-//! cannot be remade and score 0. A superpixelified map is remade over the segmentation of the
-//! unperturbed photo.
+//! cannot be remade and do not move. A superpixelified map is remade over the segmentation of
+//! the unperturbed photo.
 
 use super::numpy_random::NumpyRandom;
 use nas_core::burn::tensor::TensorData;
@@ -18,64 +21,113 @@ use nas_core::{Context, Explainer, Metric, MetricInput, NasError, NasTensor, Par
 /// How the samples' ratios become one score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Aggregate {
-    /// `max-sensitivity`.
+    /// `max-sensitivity`, `local-lipschitz-estimate`.
     Max,
     /// `avg-sensitivity`.
     Mean,
 }
 
-/// The `max-sensitivity` and `avg-sensitivity` metrics.
+/// The noise added to the photo.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Noise {
+    /// Uniform in `[-radius, radius]` (`np.random.uniform`).
+    Uniform(f64),
+    /// Normal with this standard deviation (`np.random.normal`).
+    Normal(f64),
+}
+
+/// What the change of the map is divided by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Relative {
+    /// The map's own norm (sensitivity).
+    Map,
+    /// The distance of the perturbed photo from the photo (Lipschitz constant).
+    Input,
+}
+
+/// The `max-sensitivity`, `avg-sensitivity` and `local-lipschitz-estimate` metrics.
 pub struct Sensitivity {
     aggregate: Aggregate,
+    noise: Noise,
+    relative: Relative,
     samples: usize,
-    radius: f64,
     seed: u32,
     normalise: bool,
     absolute: bool,
     batch: usize,
 }
 
-/// Parameters of both metrics.
-pub const SENSITIVITY_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "samples",
-        kind: ParamKind::Int,
-        default: "200",
-        doc: "perturbed copies explained (Quantus's nr_samples)",
-    },
+/// The parameter list of a metric here: `samples`, its noise parameter, `seed`, `normalise`
+/// (whose default, as TOML, comes second), `abs` and `batch`.
+macro_rules! robustness_params {
+    ($noise:expr, $normalise:expr) => {
+        &[
+            ParamSpec {
+                name: "samples",
+                kind: ParamKind::Int,
+                default: "200",
+                doc: "perturbed copies explained (Quantus's nr_samples)",
+            },
+            $noise,
+            ParamSpec {
+                name: "seed",
+                kind: ParamKind::Int,
+                default: "0",
+                doc: "seed of NumPy's global random state the noise is drawn from (np.random.seed)",
+            },
+            ParamSpec {
+                name: "normalise",
+                kind: ParamKind::Bool,
+                default: $normalise,
+                doc: "divide both maps by their largest magnitude first (Quantus's normalise)",
+            },
+            ParamSpec {
+                name: "abs",
+                kind: ParamKind::Bool,
+                default: "false",
+                doc: "compare absolute values",
+            },
+            ParamSpec {
+                name: "batch",
+                kind: ParamKind::Int,
+                default: "8",
+                doc: "perturbed copies explained per pass",
+            },
+        ]
+    };
+}
+
+/// Parameters of `max-sensitivity` and `avg-sensitivity`.
+pub const SENSITIVITY_PARAMS: &[ParamSpec] = robustness_params!(
     ParamSpec {
         name: "radius",
         kind: ParamKind::Float,
         default: "0.2",
-        doc: "the noise's half-width in the normalised input space (Quantus's lower_bound)",
+        doc: "the uniform noise's half-width in the normalised input space (Quantus's lower_bound)",
     },
+    "false"
+);
+
+/// Parameters of `local-lipschitz-estimate`.
+pub const LIPSCHITZ_PARAMS: &[ParamSpec] = robustness_params!(
     ParamSpec {
-        name: "seed",
-        kind: ParamKind::Int,
-        default: "0",
-        doc: "seed of NumPy's global random state the noise is drawn from (np.random.seed)",
+        name: "std",
+        kind: ParamKind::Float,
+        default: "0.1",
+        doc: "the normal noise's standard deviation in the normalised input space (Quantus's perturb_std)",
     },
-    ParamSpec {
-        name: "normalise",
-        kind: ParamKind::Bool,
-        default: "false",
-        doc: "divide both maps by their largest magnitude first (Quantus's normalise)",
-    },
-    ParamSpec {
-        name: "abs",
-        kind: ParamKind::Bool,
-        default: "false",
-        doc: "compare absolute values",
-    },
-    ParamSpec {
-        name: "batch",
-        kind: ParamKind::Int,
-        default: "8",
-        doc: "perturbed copies explained per pass",
-    },
-];
+    "true"
+);
 
 impl Sensitivity {
+    /// One value of noise.
+    fn draw(&self, random: &mut NumpyRandom) -> f64 {
+        match self.noise {
+            Noise::Uniform(radius) => random.uniform(-radius, radius),
+            Noise::Normal(std) => random.normal(0.0, std),
+        }
+    }
+
     /// The map as Quantus compares it.
     fn prepared(&self, map: &Array2<f32>) -> Vec<f64> {
         let values: Vec<f64> = map.iter().map(|&v| f64::from(if self.absolute { v.abs() } else { v })).collect();
@@ -91,8 +143,7 @@ impl Sensitivity {
 impl Metric for Sensitivity {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
         Err(NasError::InvalidInput(
-            "max-sensitivity / avg-sensitivity remake the map for perturbed photos: score them in a pipeline (Metric::score_explained)"
-                .into(),
+            "max-sensitivity, avg-sensitivity and local-lipschitz-estimate remake the map for perturbed photos: score them in a pipeline (Metric::score_explained)".into(),
         ))
     }
 
@@ -108,19 +159,27 @@ impl Metric for Sensitivity {
         while ratios.len() < self.samples {
             task.check()?;
             let n = self.batch.min(self.samples - ratios.len());
-            let noisy: Vec<f32> = (0..n)
-                .flat_map(|_| {
-                    photo
-                        .iter()
-                        .map(|&v| (f64::from(v) + random.uniform(-self.radius, self.radius)) as f32)
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let mut noisy: Vec<f32> = Vec::with_capacity(n * photo.len());
+            let mut distances = Vec::with_capacity(n);
+            for _ in 0..n {
+                let mut squared = 0.0;
+                for &v in &photo {
+                    // The distance is the noise's, in f64, as Quantus measures it (the network
+                    // sees the perturbed photo rounded to f32).
+                    let noise = self.draw(&mut random);
+                    squared += noise * noise;
+                    noisy.push((f64::from(v) + noise) as f32);
+                }
+                distances.push(squared.sqrt());
+            }
             let variants = NasTensor::<4>::from_data(TensorData::new(noisy, [n, channels, h, w]), &input.input.device());
-            for map in explain(&variants)? {
-                let moved = self.prepared(&map);
+            for (map, distance) in explain(&variants)?.iter().zip(distances) {
+                let moved = self.prepared(map);
                 let difference = original.iter().zip(&moved).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
-                ratios.push(difference / norm);
+                ratios.push(match self.relative {
+                    Relative::Map => difference / norm,
+                    Relative::Input => difference / (distance + 1e-10),
+                });
             }
             task.advance(n as u64);
         }
@@ -141,24 +200,33 @@ impl Metric for Sensitivity {
     }
 }
 
-fn build(params: &Params, aggregate: Aggregate) -> Result<Box<dyn Metric>> {
+fn build(params: &Params, aggregate: Aggregate, relative: Relative) -> Result<Box<dyn Metric>> {
+    let (noise, normalise) = match relative {
+        Relative::Map => (Noise::Uniform(params.float("radius", 0.2, 0.0, 1e6)?), false),
+        Relative::Input => (Noise::Normal(params.float("std", 0.1, 0.0, 1e6)?), true),
+    };
     Ok(Box::new(Sensitivity {
         aggregate,
+        noise,
+        relative,
         samples: params.usize("samples", 200, 1, 1_000_000)?,
-        radius: params.float("radius", 0.2, 0.0, 1e6)?,
         seed: params.usize("seed", 0, 0, u32::MAX as usize)? as u32,
-        normalise: params.bool("normalise", false)?,
+        normalise: params.bool("normalise", normalise)?,
         absolute: params.bool("abs", false)?,
         batch: params.usize("batch", 8, 1, 4096)?,
     }))
 }
 
 fn build_max(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
-    build(params, Aggregate::Max)
+    build(params, Aggregate::Max, Relative::Map)
 }
 
 fn build_mean(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
-    build(params, Aggregate::Mean)
+    build(params, Aggregate::Mean, Relative::Map)
+}
+
+fn build_lipschitz(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
+    build(params, Aggregate::Max, Relative::Input)
 }
 
 nas_core::inventory::submit! {
@@ -176,5 +244,14 @@ nas_core::inventory::submit! {
         summary: "Quantus's AvgSensitivity: mean relative change of the map when the photo is perturbed by uniform noise",
         params: SENSITIVITY_PARAMS,
         factory: nas_core::Factory::Metric(build_mean),
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "local-lipschitz-estimate",
+        summary: "Quantus's LocalLipschitzEstimate: largest change of the normalised map per unit change of the photo under normal noise",
+        params: LIPSCHITZ_PARAMS,
+        factory: nas_core::Factory::Metric(build_lipschitz),
     }
 }
