@@ -1,5 +1,5 @@
 """Reference for the faithfulness metrics: Quantus 0.6.0's PixelFlipping, RegionPerturbation,
-Selectivity, IROF and FaithfulnessEstimate (run as they are, with torch 2.15, torchvision 0.29, numpy 2.4, scikit-image
+Selectivity, IROF, FaithfulnessEstimate and FaithfulnessCorrelation (run as they are, with torch 2.15, torchvision 0.29, numpy 2.4, scikit-image
 0.26), their raw per-step curves and scores.
 
 Input: chelsea-224.png (RGB, /255, ImageNet mean [0.485,0.456,0.406] and std [0.229,0.224,0.225]),
@@ -51,6 +51,12 @@ faithfulness-estimate (features_in_step=3*1792 on map A, perturb_baseline="black
   of the np.argsort(-a) order, x with that group alone set to "black" = min(x); score = Pearson's
   r (scipy.stats.pearsonr) between the groups' sums of the broadcast map and the score drops
   score(x) - score(perturbed). Only the score is saved (Quantus returns nothing else).
+
+faithfulness-correlation (nr_runs=20, subset_size=224, perturb_baseline="black", softmax=False, its
+  default; np.random.seed(5) first): each run draws np.random.choice(3*224*224, 224,
+  replace=False) channel values of x, which Quantus's baseline lookup follows with one unused
+  np.random.uniform draw, sets them to min(x) in x alone; score = Pearson's r between the
+  subsets' sums of the broadcast map and the logit drops. The drops and sums are saved too.
 
 Writes <case>.npy (the curve, float64), irof-segments.npy (int32, 224x224) and quantus.json
 ({"target_class", "p_target" = p(x), "maps", "cases": {case: {metric, map, params, curve,
@@ -209,6 +215,32 @@ for name, step, abs_, softmax in [("faithfulness-estimate", 1792, False, False),
         model=net, x_batch=x, y_batch=y, a_batch=a_maps["A"], device="cpu", softmax=softmax)[0])
     summary["cases"][name] = dict(metric="FaithfulnessEstimate", map="A", params=params, softmax=softmax, score=r)
     print(name, "pearson r", r)
+
+# FaithfulnessCorrelation: random subsets drawn from NumPy's global state after np.random.seed,
+# logits (its default, softmax=False). Quantus returns only Pearson's r; the drops and sums are
+# recomputed here by its procedure (a choice, then the one uniform draw its baseline lookup
+# makes) and checked against its r.
+RUNS, SUBSET, SEED = 20, 224, 5
+np.random.seed(SEED)
+r = float(quantus.FaithfulnessCorrelation(nr_runs=RUNS, subset_size=SUBSET, disable_warnings=True, display_progressbar=False)(
+    model=net, x_batch=x, y_batch=y, a_batch=a_maps["A"], device="cpu", softmax=False)[0])
+np.random.seed(SEED)
+flat_x = x.reshape(-1)
+a_flat = np.broadcast_to(normalise_by_max(a_maps["A"]), x.shape).reshape(-1)
+with torch.no_grad():
+    logit = float(net(torch.from_numpy(x))[0, c])
+    sums, drops = [], []
+    for _ in range(RUNS):
+        ix = np.random.choice(flat_x.size, SUBSET, replace=False)
+        np.random.uniform()
+        xp = flat_x.copy()
+        xp[ix] = flat_x.min()
+        drops.append(logit - float(net(torch.from_numpy(xp.reshape(x.shape)))[0, c]))
+        sums.append(float(a_flat[ix].sum()))
+assert abs(np.corrcoef(sums, drops)[0, 1] - r) < 1e-6, (np.corrcoef(sums, drops)[0, 1], r)
+summary["cases"]["faithfulness-correlation"] = dict(metric="FaithfulnessCorrelation", map="A", softmax=False,
+    params=dict(nr_runs=RUNS, subset_size=SUBSET, seed=SEED, perturb_baseline="black"), score=r, drops=drops, sums=sums)
+print("faithfulness-correlation pearson r", r)
 
 with open(os.path.join(out, "quantus.json"), "w") as f:
     json.dump(summary, f, indent=1)

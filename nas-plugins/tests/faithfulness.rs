@@ -1,5 +1,5 @@
-//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof` and `faithfulness-estimate`
-//! against Quantus 0.6 itself
+//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof`, `faithfulness-estimate` and
+//! `faithfulness-correlation` (NumPy's random subsets reproduced) against Quantus 0.6 itself
 //! (scripts/make_faithfulness_fixture.py) on resnet18 with the shared seeded weights,
 //! chelsea-224, the gradient x input map and a Grad-CAM map: every point of every curve within
 //! 5e-6 of Quantus's (the curves peak at 0.01-0.94; the differences measured were 3e-8 to 1.5e-6,
@@ -134,6 +134,53 @@ fn faithfulness_estimate_matches_quantus() -> TestResult {
         &gradient,
         "faithfulness-estimate-abs",
     )
+}
+
+#[test]
+fn faithfulness_correlation_draws_quantus_subsets() -> TestResult {
+    let gradient = map("gradient/resnet18-seed0.chelsea-224.npy")?;
+    check(
+        "faithfulness-correlation",
+        &[("runs", int(20)), ("subset", int(224)), ("seed", int(5))],
+        &gradient,
+        "faithfulness-correlation",
+    )?;
+    // The same subsets as NumPy's (their saliency sums, up to Quantus's division by the map's
+    // largest magnitude) and the same logit drops.
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
+    let settings = [("runs", int(20)), ("subset", int(224)), ("seed", int(5))];
+    let score = registry
+        .metric(
+            "faithfulness-correlation",
+            &common::params("faithfulness-correlation", &settings),
+            &ctx,
+        )?
+        .score(&MetricInput {
+            backbone: net.as_ref(),
+            input: &input,
+            saliency: &gradient,
+            segmentation: None,
+            target: target[0],
+            annotation: &Default::default(),
+        })?;
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(fixture("faithfulness/quantus.json"))?)?;
+    let case = &reference["cases"]["faithfulness-correlation"];
+    let largest = gradient.iter().fold(0f64, |m, v| m.max(f64::from(v.abs())));
+    let sums = case["sums"].as_array().ok_or("sums")?;
+    let drops = case["drops"].as_array().ok_or("drops")?;
+    assert_eq!(score.curve.len(), 20);
+    for ((sum, drop), (want_sum, want_drop)) in score.curve.iter().zip(sums.iter().zip(drops)) {
+        let (want_sum, want_drop) = (want_sum.as_f64().ok_or("sum")?, want_drop.as_f64().ok_or("drop")?);
+        assert!(
+            (sum / largest - want_sum).abs() <= 1e-5 * want_sum.abs().max(1.0),
+            "{sum} vs {want_sum}"
+        );
+        assert!((drop - want_drop).abs() <= 1e-4, "{drop} vs {want_drop}");
+    }
+    Ok(())
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! NumPy's legacy random numbers (`np.random.seed(s)`, then `np.random.uniform` or
-//! `np.random.normal`): the MT19937 generator seeded as NumPy seeds it from one integer, its
-//! 53-bit doubles and its polar-method normal deviates (which come in pairs, the second kept). Quantus draws its
+//! NumPy's legacy random numbers (`np.random.seed(s)`, then `np.random.uniform`,
+//! `np.random.normal` or `np.random.permutation` / `choice(n, k, replace=False)`): the MT19937
+//! generator seeded as NumPy seeds it from one integer, its 53-bit doubles, its polar-method
+//! normal deviates (which come in pairs, the second kept) and its Fisher-Yates shuffle. Quantus draws its
 //! perturbation noise from that global state, so a metric that follows it draws the same noise
 //! for the same seed, and its scores can be checked against Quantus's exactly.
 
@@ -91,5 +92,51 @@ impl NumpyRandom {
     /// A normal deviate of mean `loc` and standard deviation `scale`, as `np.random.normal`.
     pub fn normal(&mut self, loc: f64, scale: f64) -> f64 {
         loc + scale * self.standard_normal()
+    }
+
+    /// A uniform integer in `[0, max]`, as NumPy's `random_interval`: 32-bit draws masked to
+    /// the smallest power of two above `max`, redrawn until they fall in range.
+    fn interval(&mut self, max: u32) -> u32 {
+        if max == 0 {
+            return 0;
+        }
+        let mut mask = max;
+        for shift in [1, 2, 4, 8, 16] {
+            mask |= mask >> shift;
+        }
+        loop {
+            let value = self.next_u32() & mask;
+            if value <= max {
+                return value;
+            }
+        }
+    }
+
+    /// `0..n` shuffled, as `np.random.permutation(n)`; its first `k` values are
+    /// `np.random.choice(n, k, replace=False)`. `n` must fit in 32 bits (NumPy switches to
+    /// 64-bit draws above).
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut values: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.interval(i as u32) as usize;
+            values.swap(i, j);
+        }
+        values
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NumpyRandom;
+
+    #[test]
+    fn permutations_are_numpys() {
+        // np.random.seed(3); np.random.permutation(20)[:5]
+        assert_eq!(NumpyRandom::new(3).permutation(20)[..5], [14, 2, 1, 17, 4]);
+        // np.random.seed(3); np.random.choice(150528, 6, replace=False)
+        assert_eq!(
+            NumpyRandom::new(3).permutation(150_528)[..6],
+            [2731, 118_533, 53770, 105_075, 21508, 144_168]
+        );
     }
 }

@@ -1,15 +1,18 @@
 //! Quantus 0.6's faithfulness metrics that remove image regions in the order a saliency map
 //! ranks them and watch the target's score: `pixel-flipping` (Bach et al. 2015),
 //! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018), `irof`
-//! (Rieger & Hansen 2020) and `faithfulness-estimate` (Alvarez-Melis & Jaakkola 2018).
+//! (Rieger & Hansen 2020), `faithfulness-estimate` (Alvarez-Melis & Jaakkola 2018) and
+//! `faithfulness-correlation` (Bhatt et al. 2020).
 //!
 //! As in Quantus, removal is cumulative for the first four: each step sets one more region to
 //! the baseline in every colour channel of the normalised input, the baseline being computed
 //! from the image as it stands before that step (`black` is its smallest value over all
 //! channels, `white` its largest, `mean` its mean, which therefore drifts as regions are
-//! replaced); `faithfulness-estimate` removes each region from the unperturbed photo alone.
+//! replaced); `faithfulness-estimate` and `faithfulness-correlation` remove each region from
+//! the unperturbed photo alone.
 //! Scores are the target's softmax probability or its logit, with Quantus's default per metric.
 
+pub mod faithfulness_correlation;
 pub mod faithfulness_estimate;
 pub mod irof;
 pub mod pixel_flipping;
@@ -20,7 +23,7 @@ pub use super::ranking::descending;
 use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::target_scores;
-use nas_core::{MetricInput, NasTensor, Params, Result};
+use nas_core::{MetricInput, NasError, NasTensor, Params, Result};
 
 /// What removed pixels are set to (Quantus's `perturb_baseline`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,12 +101,18 @@ impl Removal {
     /// row-major) in turn has been set to the baseline, cumulatively. Long runs report progress
     /// and stop on Ctrl-C.
     pub fn scores(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        self.run(input, groups, true)
+        self.run(input, &every_channel(input, groups), true)
     }
 
     /// The target's score for the photo as given, then with each of `groups` alone set to the
     /// baseline (computed from the unperturbed photo).
     pub fn scores_each(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
+        self.run(input, &every_channel(input, groups), false)
+    }
+
+    /// As [`Removal::scores_each`], but each group lists values of the photo `(C, H, W)` by
+    /// their flat index (one colour of one pixel), not whole pixels.
+    pub fn scores_each_value(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
         self.run(input, groups, false)
     }
 
@@ -111,7 +120,12 @@ impl Removal {
         let (h, w) = input.single_image(&self.metric)?;
         let channels = input.input.dims()[1];
         let photo = input.photo_values()?;
-        let plane = h * w;
+        if let Some(bad) = groups.iter().flatten().find(|&&i| i >= photo.len()) {
+            return Err(NasError::InvalidInput(format!(
+                "{}: value {bad} of a {channels}x{h}x{w} photo",
+                self.metric
+            )));
+        }
         let task = nas_core::progress::task("perturbation", groups.len() as u64 + 1);
         let mut scores = Vec::with_capacity(groups.len() + 1);
         let mut image = photo.clone();
@@ -127,10 +141,8 @@ impl Removal {
                 image.copy_from_slice(&photo);
             }
             let value = self.baseline.value(&image);
-            for c in 0..channels {
-                for &p in group {
-                    image[c * plane + p] = value;
-                }
+            for &i in group {
+                image[i] = value;
             }
             pending.extend_from_slice(&image);
         }
@@ -146,6 +158,16 @@ impl Removal {
         let probability = self.probability;
         target_scores(input, batch, &|logits| if probability { softmax(logits, 1) } else { logits })
     }
+}
+
+/// Pixel groups as groups of the photo's values `(C, H, W)`, every colour of each pixel.
+fn every_channel(input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let [_, channels, h, w] = input.input.dims();
+    let plane = h * w;
+    groups
+        .iter()
+        .map(|group| (0..channels).flat_map(|c| group.iter().map(move |p| c * plane + p)).collect())
+        .collect()
 }
 
 /// `values` as a curve over steps 1, 2, ...: the area under it is Quantus's `calculate_auc`
