@@ -8,7 +8,7 @@
 //! `np.random.seed(seed)`, as Quantus draws them from the global state, followed each time by
 //! the one uniform draw Quantus's baseline lookup makes, so the same seed gives Quantus's subsets.
 
-use super::faithfulness_estimate::pearson;
+use super::faithfulness_estimate::drop_correlation;
 use super::{removal_params, Removal};
 use crate::metrics::numpy_random::NumpyRandom;
 use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
@@ -67,12 +67,7 @@ impl Metric for FaithfulnessCorrelation {
             subsets.push(subset);
         }
         let scores = self.removal.scores_each_value(input, &subsets)?;
-        let drops: Vec<f64> = scores.iter().skip(1).map(|s| scores[0] - s).collect();
-        Ok(Score {
-            value: pearson(&totals, &drops),
-            // (subset saliency, score drop) pairs: a scatter, not a curve.
-            curve: totals.into_iter().zip(drops).collect(),
-        })
+        Ok(drop_correlation(totals, &scores))
     }
 
     fn plots_curve(&self) -> bool {

@@ -44,18 +44,24 @@ pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
+/// Pearson's r between the removed regions' saliency `totals` and the drops of the target's
+/// score from `scores[0]` (the unperturbed photo) to `scores[i + 1]` (region `i` removed); the
+/// `(total, drop)` pairs are kept as the score's curve (a scatter, not a curve to plot).
+pub fn drop_correlation(totals: Vec<f64>, scores: &[f64]) -> Score {
+    let drops: Vec<f64> = scores.iter().skip(1).map(|s| scores[0] - s).collect();
+    Score {
+        value: pearson(&totals, &drops),
+        curve: totals.into_iter().zip(drops).collect(),
+    }
+}
+
 impl Metric for FaithfulnessEstimate {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         let values: Vec<f64> = self.removal.ranked_values(input).into_iter().map(f64::from).collect();
         let groups: Vec<Vec<usize>> = descending(&values).chunks(self.step).map(<[usize]>::to_vec).collect();
         let scores = self.removal.scores_each(input, &groups)?;
-        let drops: Vec<f64> = scores.iter().skip(1).map(|s| scores[0] - s).collect();
         let totals: Vec<f64> = groups.iter().map(|g| g.iter().map(|&p| values[p]).sum()).collect();
-        Ok(Score {
-            value: pearson(&totals, &drops),
-            // (group saliency, score drop) pairs: a scatter, not a curve.
-            curve: totals.into_iter().zip(drops).collect(),
-        })
+        Ok(drop_correlation(totals, &scores))
     }
 
     fn plots_curve(&self) -> bool {
