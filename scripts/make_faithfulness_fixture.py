@@ -238,6 +238,13 @@ with torch.no_grad():
         drops.append(logit - float(net(torch.from_numpy(xp.reshape(x.shape)))[0, c]))
         sums.append(float(a_flat[ix].sum()))
 assert abs(np.corrcoef(sums, drops)[0, 1] - r) < 1e-6, (np.corrcoef(sums, drops)[0, 1], r)
+# With a numeric baseline Quantus's lookup draws nothing: only the choices consume the state.
+np.random.seed(SEED)
+summary["cases"]["faithfulness-correlation-zero"] = dict(metric="FaithfulnessCorrelation", map="A", softmax=False,
+    params=dict(nr_runs=RUNS, subset_size=SUBSET, seed=SEED, perturb_baseline=0.0),
+    score=float(quantus.FaithfulnessCorrelation(nr_runs=RUNS, subset_size=SUBSET, perturb_baseline=0.0, disable_warnings=True,
+        display_progressbar=False)(model=net, x_batch=x, y_batch=y, a_batch=a_maps["A"], device="cpu", softmax=False)[0]))
+print("faithfulness-correlation, baseline 0", summary["cases"]["faithfulness-correlation-zero"]["score"])
 summary["cases"]["faithfulness-correlation"] = dict(metric="FaithfulnessCorrelation", map="A", softmax=False,
     params=dict(nr_runs=RUNS, subset_size=SUBSET, seed=SEED, perturb_baseline="black"), score=r, drops=drops, sums=sums)
 print("faithfulness-correlation pearson r", r)

@@ -1104,40 +1104,64 @@ fn every_example_pipeline_parses_and_names_registered_components() {
 fn robustness_metrics_remake_raw_and_superpixelified_maps() -> Result<(), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir()?;
     let pipeline = tmp.path().join("robust.toml");
-    let run = |out: &str| -> Result<String, Box<dyn std::error::Error>> {
-        std::fs::write(
-            &pipeline,
-            format!(
-                "images = [{photo:?}]\nout = {out:?}\n[backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
-                 [segmenter]\nname = \"slic\"\n[[saliency]]\nname = \"gradient\"\n\
-                 [[metric]]\nname = \"max-sensitivity\"\nsamples = 3\nbatch = 2\nseed = 1\n\
-                 [[metric]]\nname = \"avg-sensitivity\"\nsamples = 3\nseed = 1\n",
-                photo = photo().display().to_string(),
-                out = tmp.path().join(out).display().to_string()
-            ),
-        )?;
-        let result = nas(tmp.path(), &["run", &pipeline.display().to_string()]);
-        assert!(result.status.success(), "{}", text(&result).1);
-        Ok(std::fs::read_to_string(tmp.path().join(out).join("scores.csv"))?)
-    };
-    let first = run("a")?;
-    let mut rows: Vec<(String, String, f64)> = Vec::new();
-    for row in first.lines().skip(1) {
-        let fields: Vec<&str> = row.split(',').collect();
-        rows.push((fields[1].to_string(), fields[2].to_string(), fields[4].parse()?));
-    }
-    assert_eq!(rows.len(), 4, "{first}");
-    for (map, metric, value) in &rows {
-        assert!(value.is_finite() && *value > 0.0, "{map} {metric}: {value}");
-    }
-    let value = |map: &str, metric: &str| rows.iter().find(|r| r.0 == map && r.1 == metric).map_or(f64::NAN, |r| r.2);
-    for map in ["gradient", "gradient+superpixel"] {
-        assert!(
-            value(map, "max-sensitivity") >= value(map, "avg-sensitivity"),
-            "{map}: the max is at least the mean"
+    let run = |out: &str, saliency: &str| -> Output {
+        let text = format!(
+            "images = [{photo:?}]\nout = {out:?}\n[backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
+             [segmenter]\nname = \"slic\"\n[[saliency]]\n{saliency}\n\
+             [[metric]]\nname = \"max-sensitivity\"\nsamples = 3\nbatch = 2\nseed = 1\n\
+             [[metric]]\nname = \"avg-sensitivity\"\nsamples = 3\nbatch = 2\nseed = 1\n",
+            photo = photo().display().to_string(),
+            out = tmp.path().join(out).display().to_string()
         );
+        std::fs::write(&pipeline, text)
+            .map(|_| nas(tmp.path(), &["run", &pipeline.display().to_string()]))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = run("a", "name = \"gradient\"");
+    assert!(first.status.success(), "{}", text(&first).1);
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("a/summary.json"))?)?;
+    let scores = summary["images"][0]["scores"].as_array().ok_or("no scores")?;
+    let find = |map: &str, metric: &str| {
+        scores
+            .iter()
+            .find(|s| s["map"] == map && s["metric"] == metric)
+            .ok_or("score missing")
+    };
+    for map in ["gradient", "gradient+superpixel"] {
+        let (max, avg) = (find(map, "max-sensitivity")?, find(map, "avg-sensitivity")?);
+        let ratios: Vec<f64> = max["curve"]
+            .as_array()
+            .ok_or("no curve")?
+            .iter()
+            .filter_map(|p| p[1].as_f64())
+            .collect();
+        assert_eq!(ratios.len(), 3, "{map}: one ratio per sample");
+        assert!(ratios.iter().all(|r| r.is_finite() && *r > 0.0), "{map}: {ratios:?}");
+        // The same noisy copies (same seed and batch), so the mean is over max-sensitivity's ratios.
+        let mean = ratios.iter().sum::<f64>() / 3.0;
+        assert!((avg["value"].as_f64().ok_or("avg")? - mean).abs() < 1e-12, "{map}");
+        let largest = ratios.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(max["value"].as_f64(), Some(largest), "{map}");
     }
-    assert_eq!(run("b")?, first, "the same seed, the same scores");
+    let again = run("b", "name = \"gradient\"");
+    assert!(again.status.success(), "{}", text(&again).1);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("b/scores.csv"))?,
+        std::fs::read_to_string(tmp.path().join("a/scores.csv"))?,
+        "the same seed, the same scores"
+    );
+    // Maps read from files cannot be remade for the noisy copies: refused, not scored 0.
+    let folder = tmp.path().join("a").display().to_string();
+    let precomputed = run(
+        "c",
+        &format!("name = \"precomputed\"\nfolder = {folder:?}\npattern = \"{{stem}}.gradient.npy\""),
+    );
+    assert!(!precomputed.status.success());
+    assert!(
+        text(&precomputed).1.contains("cannot remake them for perturbed photos"),
+        "{}",
+        text(&precomputed).1
+    );
     Ok(())
 }
 

@@ -83,6 +83,12 @@ pub trait Saliency: Send + Sync {
     ) -> Result<Vec<Array2<f32>>> {
         self.explain(backbone, input, targets)
     }
+
+    /// Whether the method computes its maps from the input, so that it can remake them for
+    /// perturbed photos (robustness metrics need that); maps read from files cannot be.
+    fn remakes(&self) -> bool {
+        true
+    }
 }
 
 /// What a metric scores: one photo, its saliency map and, if any, its segmentation.

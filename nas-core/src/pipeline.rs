@@ -681,6 +681,11 @@ impl<'r> Runner<'r> {
                     )?;
                     // The same map for variants of this photo (robustness metrics).
                     let explain = |variants: &NasTensor<4>| -> Result<Vec<Array2<f32>>> {
+                        if !saliency.remakes() {
+                            return Err(NasError::InvalidInput(format!(
+                                "saliency `{method}` reads its maps from files and cannot remake them for perturbed photos; robustness metrics need a method that computes its maps"
+                            )));
+                        }
                         let maps = remade.get_or_explain(variants, |variants| {
                             let n = variants.dims()[0];
                             saliency.explain_photos(backbone.as_ref(), variants, &vec![targets[i]; n], &vec![*photo; n])

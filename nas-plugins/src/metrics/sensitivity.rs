@@ -9,9 +9,10 @@
 //! does not move, larger for a less robust one.
 //!
 //! The noise follows NumPy's global random state after `np.random.seed(seed)`, as Quantus draws
-//! it, so for the same seed the scores are Quantus's. Maps read from files (`precomputed`)
-//! cannot be remade and do not move. A superpixelified map is remade over the segmentation of
-//! the unperturbed photo.
+//! it, so for the same seed the scores are Quantus's for one photo (each photo starts from the
+//! seed again; Quantus seeds once for a batch). Maps read from files (`precomputed`) cannot be
+//! remade: the metrics refuse them. A superpixelified map is remade over the segmentation of the
+//! unperturbed photo.
 
 use super::numpy_random::NumpyRandom;
 use nas_core::burn::tensor::TensorData;
@@ -173,7 +174,15 @@ impl Metric for Sensitivity {
                 distances.push(squared.sqrt());
             }
             let variants = NasTensor::<4>::from_data(TensorData::new(noisy, [n, channels, h, w]), &input.input.device());
-            for (map, distance) in explain(&variants)?.iter().zip(distances) {
+            let maps = explain(&variants)?;
+            if maps.len() != n || maps.iter().any(|m| m.dim() != (h, w)) {
+                return Err(NasError::InvalidInput(format!(
+                    "sensitivity: {} maps of {:?} came back for {n} perturbed {h}x{w} photos",
+                    maps.len(),
+                    maps.iter().map(|m| m.dim()).collect::<Vec<_>>()
+                )));
+            }
+            for (map, distance) in maps.iter().zip(distances) {
                 let moved = self.prepared(map);
                 let difference = original.iter().zip(&moved).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
                 ratios.push(match self.relative {

@@ -99,6 +99,10 @@ impl Saliency for Precomputed {
         let [_, _, height, width] = input.dims();
         photos.iter().map(|p| self.map(p, [height, width])).collect()
     }
+
+    fn remakes(&self) -> bool {
+        false
+    }
 }
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {

@@ -6,10 +6,11 @@
 //!
 //! The subsets are NumPy's: `np.random.choice(n, subset, replace=False)` after
 //! `np.random.seed(seed)`, as Quantus draws them from the global state, followed each time by
-//! the one uniform draw Quantus's baseline lookup makes, so the same seed gives Quantus's subsets.
+//! the one uniform draw Quantus's lookup of a named baseline makes, so the same seed gives
+//! Quantus's subsets for one photo (each photo starts from the seed again).
 
 use super::faithfulness_estimate::drop_correlation;
-use super::{removal_params, Removal};
+use super::{removal_params, Baseline, Removal};
 use crate::metrics::numpy_random::NumpyRandom;
 use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
@@ -48,9 +49,10 @@ impl Metric for FaithfulnessCorrelation {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         let [_, channels, h, w] = input.input.dims();
         let (plane, values) = (h * w, channels * h * w);
-        if self.subset > values || values > u32::MAX as usize {
+        // Quantus refuses subsets of the image's pixel count or more.
+        if self.subset >= plane || values > u32::MAX as usize {
             return Err(NasError::InvalidInput(format!(
-                "faithfulness-correlation: parameter `subset` = {} for a photo of {values} values",
+                "faithfulness-correlation: parameter `subset` = {}: expected fewer than the photo's {plane} pixels",
                 self.subset
             )));
         }
@@ -61,8 +63,10 @@ impl Metric for FaithfulnessCorrelation {
         for _ in 0..self.runs {
             let mut subset = random.permutation(values);
             subset.truncate(self.subset);
-            // Quantus's baseline lookup draws one uniform value it does not use.
-            random.random_sample();
+            // Quantus's lookup of a named baseline draws one uniform value it does not use.
+            if !matches!(self.removal.baseline, Baseline::Value(_)) {
+                random.random_sample();
+            }
             totals.push(subset.iter().map(|&i| f64::from(saliency[i % plane])).sum::<f64>());
             subsets.push(subset);
         }

@@ -1,10 +1,11 @@
-//! Times Quantus's faithfulness metrics as nas computes them, per photo: resnet18 with the given
-//! weights, the shared chelsea-224 photo and the gradient x input map of the test fixtures, each
-//! metric with the settings of `scripts/bench_faithfulness.py` (which times Quantus itself on the
-//! same inputs right after, in `scripts/bench-faithfulness.sh`). Medians of `runs` after a warm-up.
+//! Times Quantus's faithfulness and robustness metrics as nas computes them, per photo: resnet18
+//! with the given weights, the shared chelsea-224 photo and the gradient x input map of the test
+//! fixtures (the robustness metrics remake it with the `gradient` method), each metric with the
+//! settings of `scripts/bench_quantus.py` (which times Quantus itself on the same inputs right
+//! after, in `scripts/bench-quantus.sh`). Medians of `runs` after a warm-up.
 //!
 //! ```text
-//! cargo run --release -p nas-plugins --example faithfulness_bench -- <shared folder> [runs]
+//! cargo run --release -p nas-plugins --example quantus_bench -- <shared folder> [runs]
 //! ```
 
 mod common;
@@ -17,7 +18,7 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let shared = PathBuf::from(args.first().ok_or("usage: faithfulness_bench <shared folder> [runs]")?);
+    let shared = PathBuf::from(args.first().ok_or("usage: quantus_bench <shared folder> [runs]")?);
     let runs: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(3).max(1);
     // The allocator settings of the `nas` binary, so that the timings are the ones users get.
     nas_core::allocation::keep_large_buffers();
@@ -42,13 +43,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         target,
         annotation: &Default::default(),
     };
-    let cases: [(&str, &[(&str, i64)]); 5] = [
+    let cases: [(&str, &[(&str, i64)]); 8] = [
         ("pixel-flipping", &[("step", 224)]),
         ("region-perturbation", &[]),
         ("selectivity", &[("patch", 16)]),
         ("irof", &[]),
         ("faithfulness-estimate", &[("step", 224)]),
+        ("faithfulness-correlation", &[]),
+        ("max-sensitivity", &[("samples", 20)]),
+        ("local-lipschitz-estimate", &[("samples", 20)]),
     ];
+    let gradient = registry.saliency("gradient", &Params::empty("gradient"), &ctx)?;
+    let explain = |variants: &nas_core::NasTensor<4>| gradient.explain(net.as_ref(), variants, &vec![target; variants.dims()[0]]);
     for (name, settings) in cases {
         let mut params = Params::empty(name);
         for (key, value) in settings {
@@ -59,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut value = f64::NAN;
         for run in 0..=runs {
             let start = Instant::now();
-            value = metric.score(&metric_input)?.value;
+            value = metric.score_explained(&metric_input, &explain)?.value;
             if run > 0 {
                 times.push(start.elapsed());
             }

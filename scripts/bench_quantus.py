@@ -1,9 +1,11 @@
-"""Quantus 0.6's faithfulness metrics timed on the inputs of nas's faithfulness_bench example
+"""Quantus 0.6's faithfulness and robustness metrics timed on the inputs of nas's quantus_bench example
 (resnet18 with ../shared/weights/resnet18-seed0.pth, chelsea-224, the gradient x input fixture
 map, softmax probabilities; FaithfulnessEstimate on logits, its default), with the same
 settings: PixelFlipping features_in_step=3*224, RegionPerturbation defaults (8x8 patches, 100
-regions), Selectivity patch_size=16, IROF defaults, FaithfulnessEstimate features_in_step=3*224.
-Medians of `runs` after a warm-up, 2 torch threads. Run by scripts/bench-faithfulness.sh."""
+regions), Selectivity patch_size=16, IROF defaults, FaithfulnessEstimate features_in_step=3*224,
+FaithfulnessCorrelation defaults, MaxSensitivity and LocalLipschitzEstimate with 20 samples and
+nas's `gradient` method (gradient x input summed over channels) as explain_func.
+Medians of `runs` after a warm-up, 2 torch threads. Run by scripts/bench-quantus.sh."""
 import os
 import sys
 import time
@@ -49,18 +51,28 @@ def by_mask(arr, mask, **kwargs):
     return baseline_replacement_by_mask(arr=arr, mask=np.broadcast_to(mask, arr.shape), **kwargs)
 
 
+def gradient_x_input(model, inputs, targets, **kwargs):
+    t = torch.tensor(np.asarray(inputs), dtype=torch.float32, requires_grad=True)
+    logits = model(t)
+    logits[torch.arange(len(t)), torch.as_tensor(np.asarray(targets))].sum().backward()
+    return (t * t.grad).sum(dim=1, keepdim=True).detach().numpy()
+
+
 cases = [
     ("pixel-flipping", PixelFlipping(features_in_step=3 * 224, disable_warnings=True), True),
     ("region-perturbation", quantus.RegionPerturbation(disable_warnings=True), True),
     ("selectivity", quantus.Selectivity(patch_size=16, disable_warnings=True), True),
     ("irof", quantus.IROF(perturb_func=by_mask, disable_warnings=True), True),
     ("faithfulness-estimate", FaithfulnessEstimate(features_in_step=3 * 224, disable_warnings=True), False),
+    ("faithfulness-correlation", quantus.FaithfulnessCorrelation(disable_warnings=True), False),
+    ("max-sensitivity", quantus.MaxSensitivity(nr_samples=20, disable_warnings=True), False),
+    ("local-lipschitz-estimate", quantus.LocalLipschitzEstimate(nr_samples=20, disable_warnings=True), False),
 ]
 for name, metric, softmax in cases:
     times = []
     for run in range(runs + 1):
         start = time.perf_counter()
-        metric(model=net, x_batch=x, y_batch=y, a_batch=a, device="cpu", softmax=softmax)
+        metric(model=net, x_batch=x, y_batch=y, a_batch=a, device="cpu", softmax=softmax, explain_func=gradient_x_input)
         if run > 0:
             times.append(time.perf_counter() - start)
     print(f"quantus {name}: {np.median(times) * 1e3:.0f} ms")
