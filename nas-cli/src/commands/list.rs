@@ -25,6 +25,8 @@ pub fn run(session: &Session, args: &ListArgs) -> Result<()> {
         }
         return Ok(());
     }
+    // Names in one column, as wide as the longest.
+    let width = session.registry.entries().map(|(e, _)| e.name.len()).max().unwrap_or(0);
     for kind in Kind::ALL {
         println!("{kind}s:");
         for (entry, origin) in session.registry.entries().filter(|(e, _)| e.factory.kind() == kind) {
@@ -32,7 +34,7 @@ pub fn run(session: &Session, args: &ListArgs) -> Result<()> {
                 Origin::BuiltIn => String::new(),
                 Origin::Plugin(p) => format!(" [plugin {}]", p.display()),
             };
-            println!("  {:<20} {}{from}", entry.name, entry.summary);
+            println!("  {:<width$} {}{from}", entry.name, entry.summary);
             for p in entry.params {
                 let default = if p.default.is_empty() {
                     "required/none".to_string()
