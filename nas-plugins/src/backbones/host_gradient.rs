@@ -7,6 +7,7 @@
 //! `level_gradient` when the input is on the CPU and no outer computation needs to differentiate
 //! through them. Only the classifier head (a few small matrix products) still goes through burn.
 
+use super::layers::host_values;
 use nas_conv::{max_pool2d, max_pool2d_input_gradient, PoolGeometry};
 use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level, target_sum};
 use nas_core::burn::tensor::TensorData;
@@ -25,10 +26,7 @@ impl HostMap {
     /// The values of a CPU tensor.
     pub(crate) fn from_tensor(x: NasTensor<4>) -> Result<HostMap> {
         let dims = x.dims();
-        let data = x
-            .into_data()
-            .into_vec::<f32>()
-            .map_err(|e| NasError::InvalidInput(format!("the backbone's input is not an f32 tensor: {e:?}")))?;
+        let data = host_values(x).ok_or_else(|| NasError::InvalidInput("the backbone's input is not an f32 tensor".into()))?;
         Ok(HostMap { data, dims })
     }
 

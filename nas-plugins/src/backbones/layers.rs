@@ -238,7 +238,7 @@ fn run_prepared(plan: &Conv2dPlan, x: NasTensor<4>, activation: Activation) -> O
 /// burn-flex hands a tensor's buffer over without copying only when nothing else shares it;
 /// otherwise it copies through an unaligned byte vector and realigns it (2.3 ms for a 3.2 MB
 /// ResNet stem map). Multiplying by one first gives a fresh buffer in 0.1 ms with the same values.
-fn host_values(x: NasTensor<4>) -> Option<Vec<f32>> {
+pub(crate) fn host_values(x: NasTensor<4>) -> Option<Vec<f32>> {
     x.mul_scalar(1.0).into_data().into_vec::<f32>().ok()
 }
 

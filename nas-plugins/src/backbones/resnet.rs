@@ -42,9 +42,9 @@ impl Block {
 
     /// The block on host values, keeping what its backward pass needs.
     fn host_forward(&self, x: &HostMap) -> Result<BlockTrace> {
-        let shortcut = match &self.downsample {
-            Some(d) => d.folded().host_forward(x, Activation::Identity)?,
-            None => x.clone(),
+        let projected = match &self.downsample {
+            Some(d) => Some(d.folded().host_forward(x, Activation::Identity)?),
+            None => None,
         };
         let last = self.convs.len() - 1;
         let mut hidden: Vec<HostMap> = Vec::with_capacity(last);
@@ -56,7 +56,7 @@ impl Block {
         let output = self.convs[last]
             .folded()
             .host_forward(h, Activation::Identity)?
-            .plus(&shortcut)
+            .plus(projected.as_ref().unwrap_or(x))
             .relu();
         Ok(BlockTrace {
             input_size: x.size(),
@@ -68,19 +68,23 @@ impl Block {
     /// The gradient with respect to the block's input of the gradient `grad` of its output.
     fn host_backward(&self, trace: &BlockTrace, grad: HostMap) -> Result<HostMap> {
         let grad = grad.through_relu(&trace.output);
-        let shortcut = match &self.downsample {
-            Some(d) => d.folded().host_input_gradient(&grad, trace.input_size)?,
-            None => grad.clone(),
-        };
-        let mut branch = grad;
+        let mut branch: Option<HostMap> = None;
         for (i, conv) in self.convs.iter().enumerate().rev() {
             let input_size = if i == 0 { trace.input_size } else { trace.hidden[i - 1].size() };
-            branch = conv.folded().host_input_gradient(&branch, input_size)?;
+            let mut g = conv.folded().host_input_gradient(branch.as_ref().unwrap_or(&grad), input_size)?;
             if i > 0 {
-                branch = branch.through_relu(&trace.hidden[i - 1]);
+                g = g.through_relu(&trace.hidden[i - 1]);
             }
+            branch = Some(g);
         }
-        Ok(branch.plus(&shortcut))
+        let shortcut = match &self.downsample {
+            Some(d) => d.folded().host_input_gradient(&grad, trace.input_size)?,
+            None => grad,
+        };
+        Ok(match branch {
+            Some(branch) => branch.plus(&shortcut),
+            None => shortcut,
+        })
     }
 }
 
