@@ -266,3 +266,10 @@ pub fn normalise(photos: &[&crate::photo::Photo], info: &BackboneInfo, device: &
     }
     Ok(NasTensor::<4>::from_data(TensorData::new(values, [photos.len(), 3, h, w]), device))
 }
+
+/// The pixels `(h, w, 3)` in `[0, 1]` of one normalised image's values `(3, h, w)`: the inverse of
+/// [`normalise`], for methods that need the photo itself (to segment it, say) but are given only
+/// the network's input.
+pub fn denormalise(values: &[f32], info: &BackboneInfo, [h, w]: [usize; 2]) -> ndarray::Array3<f32> {
+    ndarray::Array3::from_shape_fn((h, w, 3), |(y, x, c)| values[(c * h + y) * w + x] * info.std[c] + info.mean[c])
+}

@@ -2,6 +2,7 @@
 //! groups of pixels from the normalised input one after another, setting them to zero, and record
 //! the target's score after each removal.
 
+use crate::backbone::Backbone;
 use crate::component::{MetricInput, Score};
 use crate::error::{NasError, Result};
 use crate::NasTensor;
@@ -138,17 +139,27 @@ pub fn blended_scores(
 
 /// The target's score, `measure`d from the logits, for each image of `images` `(n, 3, H, W)`.
 pub fn target_scores(input: &MetricInput<'_>, images: NasTensor<4>, measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>) -> Result<Vec<f64>> {
+    class_scores(input.backbone, images, input.target, measure)
+}
+
+/// Class `target`'s score, `measure`d from `backbone`'s logits, for each image of `images`
+/// `(n, 3, H, W)`: what perturbation metrics and perturbation attributions both read.
+pub fn class_scores(
+    backbone: &dyn Backbone,
+    images: NasTensor<4>,
+    target: usize,
+    measure: &dyn Fn(NasTensor<2>) -> NasTensor<2>,
+) -> Result<Vec<f64>> {
     let n = images.dims()[0];
-    let logits = input.backbone.forward(images).logits;
+    let logits = backbone.forward(images).logits;
     let classes = logits.dims()[1];
-    if input.target >= classes {
+    if target >= classes {
         return Err(NasError::InvalidInput(format!(
-            "target class {} is out of range: the backbone has {classes} classes",
-            input.target
+            "target class {target} is out of range: the backbone has {classes} classes"
         )));
     }
     let column: Vec<f32> = measure(logits)
-        .slice([0..n, input.target..input.target + 1])
+        .slice([0..n, target..target + 1])
         .into_data()
         .to_vec()
         .map_err(|e| NasError::InvalidInput(format!("cannot read scores: {e:?}")))?;

@@ -1,5 +1,6 @@
 //! Built-in saliency methods.
 
+pub mod ablation;
 pub mod grad_cam;
 pub mod gradient;
 pub mod integrated_gradients;

@@ -7,8 +7,9 @@ pub mod regions;
 
 use super::integrated_gradients::IntegratedGradients;
 use super::quadrature::Quadrature;
+use nas_core::backbone::denormalise;
 use nas_core::burn::tensor::TensorData;
-use nas_core::ndarray::{Array2, Array3};
+use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 use regions::RegionParams;
@@ -60,12 +61,6 @@ impl Xrai {
             },
         })
     }
-
-    /// The photo `(h, w, 3)` in `[0, 1]` of one normalised input's values `(3, h, w)`.
-    fn photo(backbone: &dyn Backbone, values: &[f32], [h, w]: [usize; 2]) -> Array3<f32> {
-        let info = backbone.info();
-        Array3::from_shape_fn((h, w, 3), |(y, x, c)| values[(c * h + y) * w + x] * info.std[c] + info.mean[c])
-    }
 }
 
 impl Saliency for Xrai {
@@ -87,7 +82,7 @@ impl Saliency for Xrai {
                 let light = self.gradients.attribute(backbone, one.clone(), constant(most), target, &task)?;
                 let attribution = to_host(((dark + light) / 2.0).max_dim(1))?;
                 let attribution = Array2::from_shape_vec((h, w), attribution).map_err(|e| NasError::InvalidInput(e.to_string()))?;
-                let candidates = regions::regions(Self::photo(backbone, &values, [h, w]).view(), &self.regions)?;
+                let candidates = regions::regions(denormalise(&values, backbone.info(), [h, w]).view(), &self.regions)?;
                 Ok(regions::rank(&attribution, &candidates, self.regions.min_new_pixels))
             })
             .collect()

@@ -1,0 +1,77 @@
+//! `feature-ablation`: each feature's attribution is the drop of the target's score when that
+//! feature alone is set to the baseline (Captum's `FeatureAblation` with a feature mask).
+
+use super::superpixel_features::{explain_features, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
+use super::{perturbation_params, Perturbation};
+use nas_core::ndarray::Array2;
+use nas_core::progress::Task;
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Photo, Result, Saliency};
+
+/// The `feature-ablation` saliency method.
+pub struct FeatureAblation {
+    perturbation: Perturbation,
+    features: SuperpixelFeatures,
+}
+
+/// Parameters of `feature-ablation`.
+pub const FEATURE_ABLATION_PARAMS: &[ParamSpec] = perturbation_params!(SUPERPIXEL_FEATURE_PARAMS[0], SUPERPIXEL_FEATURE_PARAMS[1]);
+
+impl FeatureAblation {
+    /// Builds from `feature-ablation` parameters (see [`FEATURE_ABLATION_PARAMS`]).
+    pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<FeatureAblation> {
+        Ok(FeatureAblation {
+            perturbation: Perturbation::from_params(params, "feature-ablation")?,
+            features: SuperpixelFeatures::from_params(params, ctx)?,
+        })
+    }
+}
+
+impl FeatureScoring for FeatureAblation {
+    fn name(&self) -> &'static str {
+        "feature-ablation"
+    }
+
+    fn copies(&self, mask: &FeatureMask) -> Result<usize> {
+        Ok(mask.count + 1)
+    }
+
+    fn attribute(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, mask: &FeatureMask, task: &Task) -> Result<Vec<f64>> {
+        // Copy 0 is the photo itself; copy f + 1 lacks feature f.
+        let remove = |copy: usize, removed: &mut [bool]| {
+            if copy > 0 {
+                removed.iter_mut().zip(&mask.pixels).for_each(|(r, &f)| *r = f + 1 == copy);
+            }
+        };
+        let scores = self.perturbation.scores(backbone, photo, target, mask.count + 1, &remove, task)?;
+        Ok(scores[1..].iter().map(|s| scores[0] - s).collect())
+    }
+}
+
+impl Saliency for FeatureAblation {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        explain_features(self, &self.features, backbone, input, targets, None)
+    }
+
+    fn explain_photos(
+        &self,
+        backbone: &dyn Backbone,
+        input: &NasTensor<4>,
+        targets: &[usize],
+        photos: &[&Photo],
+    ) -> Result<Vec<Array2<f32>>> {
+        explain_features(self, &self.features, backbone, input, targets, Some(photos))
+    }
+}
+
+fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
+    Ok(Box::new(FeatureAblation::from_params(params, ctx)?))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "feature-ablation",
+        summary: "the target's score drop when each superpixel (NAS by default) alone is set to a baseline (Captum's FeatureAblation with a feature mask)",
+        params: FEATURE_ABLATION_PARAMS,
+        factory: nas_core::Factory::Saliency(build),
+    }
+}
