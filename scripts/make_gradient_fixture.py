@@ -3,7 +3,8 @@ logit, summed over colour channels (Captum's InputXGradient, reduced to 2-D), fo
 resnet18 with the seed-0 weights of ../shared/weights/resnet18-seed0.pth on chelsea-224.png.
 
     python scripts/make_gradient_fixture.py ../shared nas-plugins/tests/fixtures/gradient
-Needs torch, torchvision, numpy, pillow (a venv outside the repo)."""
+Also Captum's Saliency reduced by the largest channel (`vanilla-gradient`).
+Needs torch, torchvision, captum, numpy, pillow (a venv outside the repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 shared, out = sys.argv[1], sys.argv[2]
@@ -16,3 +17,11 @@ sal = (x.grad * x).sum(1)[0].detach().numpy().astype(np.float32)
 os.makedirs(out, exist_ok=True)
 np.save(os.path.join(out, "resnet18-seed0.chelsea-224.npy"), sal)
 print("target", target, "max", abs(sal).max())
+
+# `vanilla-gradient`: Captum's Saliency (the gradient's absolute value), reduced to 2-D by the
+# largest of the three channels (Simonyan et al. 2014).
+from captum.attr import Saliency
+x = x.detach().requires_grad_()
+vanilla = Saliency(m).attribute(x, target=target, abs=True).max(1).values[0].detach().numpy().astype(np.float32)
+np.save(os.path.join(out, "resnet18-seed0.chelsea-224.vanilla-gradient.npy"), vanilla)
+print("vanilla gradient max", vanilla.max())

@@ -33,3 +33,25 @@ fn gradient_x_input_matches_pytorch() {
     eprintln!("gradient x input: relative error {err:.2e}");
     assert!(err <= 1e-3, "relative error {err}");
 }
+
+/// `vanilla-gradient` against Captum's `Saliency` (the gradient's absolute value) reduced by the
+/// largest colour channel, on the same photo and network; same tolerance.
+#[test]
+fn vanilla_gradient_matches_captums_saliency() -> Result<(), Box<dyn std::error::Error>> {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
+    let method = registry.saliency("vanilla-gradient", &Params::empty("vanilla-gradient"), &ctx)?;
+    let map = method.explain(net.as_ref(), &input, &target)?.remove(0);
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gradient/resnet18-seed0.chelsea-224.vanilla-gradient.npy");
+    let reference = npy::read::<f32>(&fixture)?;
+    assert_eq!(map.shape(), reference.shape());
+    let ours: Vec<f32> = map.iter().copied().collect();
+    let theirs: Vec<f32> = reference.iter().copied().collect();
+    let err = common::relative_error(&ours, &theirs);
+    eprintln!("vanilla gradient: relative error {err:.2e}");
+    assert!(err <= 1e-3, "relative error {err}");
+    assert!(ours.iter().all(|v| *v >= 0.0), "a magnitude map holds negative values");
+    Ok(())
+}

@@ -1,5 +1,7 @@
 //! Gradient x input: the elementwise product of the input with the gradient of the target logit,
-//! summed over colour channels into one map (Captum's `InputXGradient`, reduced to 2-D).
+//! summed over colour channels into one map (Captum's `InputXGradient`, reduced to 2-D); and the
+//! vanilla gradient: its absolute value, the largest of the colour channels (Simonyan et al.
+//! 2014; Captum's `Saliency`, reduced to 2-D).
 
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
@@ -11,21 +13,32 @@ pub enum ChannelReduction {
     Sum,
     /// Sum of absolute values.
     AbsSum,
+    /// Largest absolute value (Simonyan et al.'s saliency map).
+    MaxAbs,
 }
 
 impl ChannelReduction {
-    /// The reduction named by a method's `reduce` parameter: `sum` (default) or `abs-sum`.
+    /// The reduction named by a method's `reduce` parameter: `sum` (default), `abs-sum` or
+    /// `max-abs`.
     pub fn from_params(params: &Params) -> Result<ChannelReduction> {
-        Ok(match params.choice("reduce", "sum", &["sum", "abs-sum"])?.as_str() {
+        Self::from_params_or(params, "sum")
+    }
+
+    /// As [`ChannelReduction::from_params`] with another default.
+    pub fn from_params_or(params: &Params, default: &str) -> Result<ChannelReduction> {
+        Ok(match params.choice("reduce", default, &["sum", "abs-sum", "max-abs"])?.as_str() {
             "abs-sum" => ChannelReduction::AbsSum,
+            "max-abs" => ChannelReduction::MaxAbs,
             _ => ChannelReduction::Sum,
         })
     }
 }
 
-/// The `gradient` saliency method.
+/// The `gradient` and `vanilla-gradient` saliency methods.
 pub struct GradientXInput {
     reduction: ChannelReduction,
+    /// Multiply by the input (`gradient`) or not (`vanilla-gradient`).
+    times_input: bool,
 }
 
 /// Parameters of `gradient`.
@@ -33,7 +46,15 @@ pub const GRADIENT_PARAMS: &[ParamSpec] = &[ParamSpec {
     name: "reduce",
     kind: ParamKind::Str,
     default: "\"sum\"",
-    doc: "how colour channels are combined: sum (signed) or abs-sum",
+    doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
+}];
+
+/// Parameters of `vanilla-gradient`.
+pub const VANILLA_GRADIENT_PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "reduce",
+    kind: ParamKind::Str,
+    default: "\"max-abs\"",
+    doc: "how colour channels are combined: max-abs (Simonyan et al.), abs-sum or sum (signed)",
 }];
 
 /// Reduces `(batch, 3, h, w)` attributions to one `(h, w)` map per image.
@@ -42,6 +63,7 @@ pub fn reduce_channels(attribution: NasTensor<4>, reduction: ChannelReduction) -
     let reduced = match reduction {
         ChannelReduction::Sum => attribution.sum_dim(1),
         ChannelReduction::AbsSum => attribution.abs().sum_dim(1),
+        ChannelReduction::MaxAbs => attribution.abs().max_dim(1),
     };
     let values: Vec<f32> = reduced
         .into_data()
@@ -57,14 +79,36 @@ pub fn reduce_channels(attribution: NasTensor<4>, reduction: ChannelReduction) -
 impl Saliency for GradientXInput {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let gradient = backbone.input_gradient(input.clone(), targets)?;
-        reduce_channels(gradient.grad * gradient.value, self.reduction)
+        let attribution = if self.times_input {
+            gradient.grad * gradient.value
+        } else {
+            gradient.grad
+        };
+        reduce_channels(attribution, self.reduction)
     }
 }
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
     Ok(Box::new(GradientXInput {
         reduction: ChannelReduction::from_params(params)?,
+        times_input: true,
     }))
+}
+
+fn build_vanilla(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
+    Ok(Box::new(GradientXInput {
+        reduction: ChannelReduction::from_params_or(params, "max-abs")?,
+        times_input: false,
+    }))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "vanilla-gradient",
+        summary: "the target logit's gradient, its largest absolute value over colour channels (Simonyan et al.; Captum's Saliency)",
+        params: VANILLA_GRADIENT_PARAMS,
+        factory: nas_core::Factory::Saliency(build_vanilla),
+    }
 }
 
 nas_core::inventory::submit! {

@@ -59,7 +59,7 @@ pub const INTEGRATED_GRADIENTS_PARAMS: &[ParamSpec] = &[
         name: "reduce",
         kind: ParamKind::Str,
         default: "\"sum\"",
-        doc: "how colour channels are combined: sum (signed) or abs-sum",
+        doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
     },
 ];
 

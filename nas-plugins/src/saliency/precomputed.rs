@@ -32,7 +32,7 @@ pub const PRECOMPUTED_PARAMS: &[ParamSpec] = &[
         name: "reduce",
         kind: ParamKind::Str,
         default: "\"sum\"",
-        doc: "how the channels of (C, H, W) or (1, C, H, W) maps are combined: sum (signed) or abs-sum",
+        doc: "how the channels of (C, H, W) or (1, C, H, W) maps are combined: sum (signed), abs-sum or max-abs",
     },
 ];
 
@@ -56,6 +56,7 @@ impl Precomputed {
             array = match self.reduction {
                 ChannelReduction::Sum => array.sum_axis(Axis(0)),
                 ChannelReduction::AbsSum => array.mapv(f32::abs).sum_axis(Axis(0)),
+                ChannelReduction::MaxAbs => array.mapv(f32::abs).fold_axis(Axis(0), 0.0, |m, v| m.max(*v)),
             };
         }
         let shape = array.shape().to_vec();
