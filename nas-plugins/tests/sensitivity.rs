@@ -12,7 +12,7 @@ mod common;
 
 use nas_core::ndarray::{Array2, Ix2};
 use nas_core::{npy, MetricInput, NasTensor, Registry};
-use nas_plugins::metrics::numpy_random::NumpyRandom;
+use nas_plugins::numpy_random::NumpyRandom;
 use serde_json::Value;
 use std::error::Error;
 use std::path::PathBuf;

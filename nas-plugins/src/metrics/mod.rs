@@ -9,7 +9,6 @@ pub mod faithfulness;
 pub mod ground_truth;
 pub mod localisation;
 pub mod max_box_acc;
-pub mod numpy_random;
 pub mod pointing_game;
 pub mod ranking;
 pub mod relevance;

@@ -14,7 +14,7 @@
 //! remade: the metrics refuse them. A superpixelified map is remade over the segmentation of the
 //! unperturbed photo.
 
-use super::numpy_random::NumpyRandom;
+use crate::numpy_random::NumpyRandom;
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::{Context, Explainer, Metric, MetricInput, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Score};

@@ -11,7 +11,7 @@
 
 use super::faithfulness_estimate::drop_correlation;
 use super::{removal_params, Baseline, Removal};
-use crate::metrics::numpy_random::NumpyRandom;
+use crate::numpy_random::NumpyRandom;
 use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
 /// The `faithfulness-correlation` metric.

@@ -2,7 +2,7 @@
 //! feature alone is set to the baseline (Captum's `FeatureAblation` with a feature mask).
 
 use super::superpixel_features::{explain_features, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation};
+use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Photo, Result, Saliency};
@@ -14,13 +14,14 @@ pub struct FeatureAblation {
 }
 
 /// Parameters of `feature-ablation`.
-pub const FEATURE_ABLATION_PARAMS: &[ParamSpec] = perturbation_params!(SUPERPIXEL_FEATURE_PARAMS[0], SUPERPIXEL_FEATURE_PARAMS[1]);
+pub const FEATURE_ABLATION_PARAMS: &[ParamSpec] =
+    perturbation_params!("\"zero\"", "\"logit\"", SUPERPIXEL_BASELINE_DOC; SUPERPIXEL_FEATURE_PARAMS[0], SUPERPIXEL_FEATURE_PARAMS[1]);
 
 impl FeatureAblation {
     /// Builds from `feature-ablation` parameters (see [`FEATURE_ABLATION_PARAMS`]).
     pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<FeatureAblation> {
         Ok(FeatureAblation {
-            perturbation: Perturbation::from_params(params, "feature-ablation")?,
+            perturbation: Perturbation::from_params(params, "feature-ablation", ["zero", "logit"], true)?,
             features: SuperpixelFeatures::from_params(params, ctx)?,
         })
     }
@@ -42,7 +43,9 @@ impl FeatureScoring for FeatureAblation {
                 removed.iter_mut().zip(&mask.pixels).for_each(|(r, &f)| *r = f + 1 == copy);
             }
         };
-        let scores = self.perturbation.scores(backbone, photo, target, mask.count + 1, &remove, task)?;
+        let scores = self
+            .perturbation
+            .scores(backbone, photo, target, Some(mask), mask.count + 1, &remove, task)?;
         Ok(scores[1..].iter().map(|s| scores[0] - s).collect())
     }
 }

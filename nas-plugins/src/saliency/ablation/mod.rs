@@ -2,12 +2,16 @@
 //! parts of the photo are set to a baseline. [`occlusion`] slides a window over the photo
 //! (Captum's `Occlusion`); [`feature_ablation`] removes one superpixel at a time
 //! (`FeatureAblation` with a feature mask) and [`shapley`] gives the superpixels' exact Shapley
-//! values (`ShapleyValues`), the superpixels coming from any segmenter ([`superpixel_features`]).
+//! values (`ShapleyValues`), and [`lime`] fits LIME's local linear model over them (the `lime`
+//! package's `LimeImageExplainer`), the superpixels coming from any segmenter
+//! ([`superpixel_features`]).
 //! Maps hold Captum's attribution of one colour channel: the perturbations cover all three, so
 //! Captum's three channels are equal.
 
 pub mod feature_ablation;
+pub mod lime;
 pub mod occlusion;
+pub mod ridge;
 pub mod shapley;
 pub mod superpixel_features;
 
@@ -17,6 +21,7 @@ use nas_core::deletion::class_scores;
 use nas_core::progress::Task;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, NasError, NasTensor, Params, Result};
+use superpixel_features::FeatureMask;
 
 /// What removed pixels become, in the normalised input space.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,6 +32,8 @@ pub enum AblationBaseline {
     Black,
     /// The same number on every channel (Captum's scalar `baselines`).
     Value(f32),
+    /// Each superpixel's mean colour (LIME's `hide_color=None`); superpixel methods only.
+    SuperpixelMean,
 }
 
 /// Settings every perturbation attribution shares.
@@ -43,45 +50,72 @@ pub struct Perturbation {
 }
 
 impl Perturbation {
-    /// Reads `baseline`, `scores` and `batch`.
-    pub fn from_params(params: &Params, method: &'static str) -> Result<Perturbation> {
+    /// Reads `baseline`, `scores` and `batch`, given the defaults of the first two; the
+    /// superpixel mean is accepted only where `superpixels` says the method has superpixels.
+    pub fn from_params(params: &Params, method: &'static str, [baseline, scores]: [&str; 2], superpixels: bool) -> Result<Perturbation> {
         let baseline = if matches!(
             params.table().get("baseline"),
             Some(toml::Value::Integer(_) | toml::Value::Float(_))
         ) {
             AblationBaseline::Value(params.float("baseline", 0.0, f64::MIN, f64::MAX)? as f32)
         } else {
-            match params.choice("baseline", "zero", &["zero", "black"])?.as_str() {
+            let choices: &[&str] = if superpixels {
+                &["zero", "black", "superpixel-mean"]
+            } else {
+                &["zero", "black"]
+            };
+            match params.choice("baseline", baseline, choices)?.as_str() {
                 "black" => AblationBaseline::Black,
+                "superpixel-mean" => AblationBaseline::SuperpixelMean,
                 _ => AblationBaseline::Zero,
             }
         };
         Ok(Perturbation {
             baseline,
-            probability: params.choice("scores", "logit", &["logit", "probability"])? == "probability",
+            probability: params.choice("scores", scores, &["logit", "probability"])? == "probability",
             batch: params.usize("batch", 16, 1, 4096)?,
             method,
         })
     }
 
-    /// The baseline of each colour channel, normalised for `backbone`.
-    fn channel_values(&self, backbone: &dyn Backbone) -> [f32; 3] {
+    /// What each value of the normalised photo `values` `(3, H, W)` becomes when removed.
+    fn substitute(&self, backbone: &dyn Backbone, values: &[f32], features: Option<&FeatureMask>) -> Result<Vec<f32>> {
+        let plane = values.len() / 3;
         let info = backbone.info();
-        std::array::from_fn(|c| match self.baseline {
-            AblationBaseline::Zero => 0.0,
-            AblationBaseline::Black => -info.mean[c] / info.std[c],
-            AblationBaseline::Value(v) => v,
+        let constant = |value: &dyn Fn(usize) -> f32| (0..values.len()).map(|i| value(i / plane)).collect();
+        Ok(match self.baseline {
+            AblationBaseline::Zero => constant(&|_| 0.0),
+            AblationBaseline::Black => constant(&|c| -info.mean[c] / info.std[c]),
+            AblationBaseline::Value(v) => constant(&|_| v),
+            AblationBaseline::SuperpixelMean => {
+                let features = features
+                    .ok_or_else(|| NasError::InvalidInput(format!("{}: the superpixel-mean baseline needs superpixels", self.method)))?;
+                let mut sizes = vec![0usize; features.count];
+                features.pixels.iter().for_each(|&f| sizes[f] += 1);
+                values
+                    .chunks(plane)
+                    .flat_map(|channel| {
+                        let mut sums = vec![0f64; features.count];
+                        channel.iter().zip(&features.pixels).for_each(|(v, &f)| sums[f] += f64::from(*v));
+                        let means: Vec<f32> = sums.iter().zip(&sizes).map(|(s, &n)| (s / n.max(1) as f64) as f32).collect();
+                        features.pixels.iter().map(move |&f| means[f])
+                    })
+                    .collect()
+            }
         })
     }
 
     /// Class `target`'s score for each of `copies` copies of `photo` `(1, 3, H, W)`, where copy
     /// `i` has the pixels that `remove(i, mask)` marks in `mask` (`H x W`, row-major, cleared
-    /// before each call) set to the baseline. Reports each copy to `task`; stops on Ctrl-C.
+    /// before each call) set to the baseline; `features` are the photo's superpixels, if the
+    /// method has any. Reports each copy to `task`; stops on Ctrl-C.
+    #[allow(clippy::too_many_arguments)]
     pub fn scores(
         &self,
         backbone: &dyn Backbone,
         photo: &NasTensor<4>,
         target: usize,
+        features: Option<&FeatureMask>,
         copies: usize,
         remove: &dyn Fn(usize, &mut [bool]),
         task: &Task,
@@ -94,7 +128,7 @@ impl Perturbation {
             )));
         }
         let values = to_host(photo.clone())?;
-        let baseline = self.channel_values(backbone);
+        let substitute = self.substitute(backbone, &values, features)?;
         let plane = h * w;
         let mut mask = vec![false; plane];
         let mut scores = Vec::with_capacity(copies);
@@ -102,12 +136,13 @@ impl Perturbation {
         for copy in 0..copies {
             mask.iter_mut().for_each(|m| *m = false);
             remove(copy, &mut mask);
-            for (c, channel) in values.chunks(plane).enumerate() {
+            for (channel, replacement) in values.chunks(plane).zip(substitute.chunks(plane)) {
                 pending.extend(
                     channel
                         .iter()
+                        .zip(replacement)
                         .zip(&mask)
-                        .map(|(&v, &removed)| if removed { baseline[c] } else { v }),
+                        .map(|((&v, &r), &removed)| if removed { r } else { v }),
                 );
             }
             if pending.len() == self.batch * values.len() || copy + 1 == copies {
@@ -130,21 +165,22 @@ impl Perturbation {
 }
 
 /// The parameter list of a perturbation attribution: its own specs, then `baseline`, `scores` and
-/// `batch`.
+/// `batch`; the defaults of `baseline` and `scores`, written as TOML, and the baseline's
+/// documentation come first.
 macro_rules! perturbation_params {
-    ($($own:expr),* $(,)?) => {
+    ($baseline:expr, $scores:expr, $baseline_doc:expr; $($own:expr),* $(,)?) => {
         &[
             $($own,)*
             nas_core::ParamSpec {
                 name: "baseline",
                 kind: nas_core::ParamKind::Str,
-                default: "\"zero\"",
-                doc: "what removed pixels become: zero (normalised space, the mean colour; Captum's default), black, or a number (normalised space)",
+                default: $baseline,
+                doc: $baseline_doc,
             },
             nas_core::ParamSpec {
                 name: "scores",
                 kind: nas_core::ParamKind::Str,
-                default: "\"logit\"",
+                default: $scores,
                 doc: "the target's logit (Captum's model output) or its softmax probability",
             },
             nas_core::ParamSpec {
@@ -157,3 +193,10 @@ macro_rules! perturbation_params {
     };
 }
 pub(crate) use perturbation_params;
+
+/// `baseline`'s documentation for methods without superpixels.
+pub const BASELINE_DOC: &str =
+    "what removed pixels become: zero (normalised space, the mean colour; Captum's default), black, or a number (normalised space)";
+
+/// `baseline`'s documentation for methods over superpixels.
+pub const SUPERPIXEL_BASELINE_DOC: &str = "what removed pixels become: zero (normalised space, the mean colour; Captum's default), black, superpixel-mean (each superpixel's mean colour; LIME's default), or a number (normalised space)";

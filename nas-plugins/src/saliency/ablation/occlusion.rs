@@ -3,7 +3,7 @@
 //! over the window positions that cover it. As in Captum the last window of a row or column may
 //! stick out of the photo, so every pixel is covered.
 
-use super::{perturbation_params, Perturbation};
+use super::{perturbation_params, Perturbation, BASELINE_DOC};
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
@@ -17,7 +17,7 @@ pub struct Occlusion {
 }
 
 /// Parameters of `occlusion`.
-pub const OCCLUSION_PARAMS: &[ParamSpec] = perturbation_params!(
+pub const OCCLUSION_PARAMS: &[ParamSpec] = perturbation_params!("\"zero\"", "\"logit\"", BASELINE_DOC;
     ParamSpec {
         name: "window",
         kind: ParamKind::IntList,
@@ -54,7 +54,7 @@ impl Occlusion {
             ));
         }
         Ok(Occlusion {
-            perturbation: Perturbation::from_params(params, "occlusion")?,
+            perturbation: Perturbation::from_params(params, "occlusion", ["zero", "logit"], false)?,
             window,
             stride,
         })
@@ -92,7 +92,7 @@ impl Saliency for Occlusion {
             .map(|(photo, target)| {
                 let scores = self
                     .perturbation
-                    .scores(backbone, photo, *target, windows.len() + 1, &remove, &task)?;
+                    .scores(backbone, photo, *target, None, windows.len() + 1, &remove, &task)?;
                 let (mut total, mut count) = (Array2::<f64>::zeros((h, w)), Array2::<f64>::zeros((h, w)));
                 for (&((y0, y1), (x0, x1)), score) in windows.iter().zip(&scores[1..]) {
                     let drop = scores[0] - score;

@@ -5,7 +5,7 @@
 //! clusters make cheap: 32 passes for the default 5.
 
 use super::superpixel_features::{explain_features, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation};
+use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Photo, Result, Saliency};
@@ -21,7 +21,7 @@ pub struct Shapley {
 }
 
 /// Parameters of `shapley`.
-pub const SHAPLEY_PARAMS: &[ParamSpec] = perturbation_params!(
+pub const SHAPLEY_PARAMS: &[ParamSpec] = perturbation_params!("\"zero\"", "\"logit\"", SUPERPIXEL_BASELINE_DOC;
     SUPERPIXEL_FEATURE_PARAMS[0],
     SUPERPIXEL_FEATURE_PARAMS[1],
     ParamSpec {
@@ -36,7 +36,7 @@ impl Shapley {
     /// Builds from `shapley` parameters (see [`SHAPLEY_PARAMS`]).
     pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<Shapley> {
         Ok(Shapley {
-            perturbation: Perturbation::from_params(params, "shapley")?,
+            perturbation: Perturbation::from_params(params, "shapley", ["zero", "logit"], true)?,
             features: SuperpixelFeatures::from_params(params, ctx)?,
             max_features: params.usize("max_features", 12, 1, MOST_FEATURES)?,
         })
@@ -85,7 +85,9 @@ impl FeatureScoring for Shapley {
                 .zip(&mask.pixels)
                 .for_each(|(r, &f)| *r = coalition & (1 << f) == 0);
         };
-        let worth = self.perturbation.scores(backbone, photo, target, coalitions, &remove, task)?;
+        let worth = self
+            .perturbation
+            .scores(backbone, photo, target, Some(mask), coalitions, &remove, task)?;
         Ok(shapley_values(&worth, mask.count))
     }
 }

@@ -7,12 +7,13 @@ use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Batch, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Photo, Result, Segmenter};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-/// One photo's features: the feature of every pixel (row-major) and how many there are.
+/// One photo's features: the feature of every pixel and how many there are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureMask {
-    /// Feature index of every pixel, in `0..count`, numbered in raster order of first appearance.
+    /// Feature index of every pixel (row-major), in `0..count`: the rank of its label among the
+    /// distinct labels, so that labels `0..count` keep their numbers (LIME's columns).
     pub pixels: Vec<usize>,
     /// Number of features.
     pub count: usize,
@@ -21,17 +22,11 @@ pub struct FeatureMask {
 impl FeatureMask {
     /// The mask of a label map; labels need not be consecutive.
     pub fn from_labels(labels: &Array2<u32>) -> FeatureMask {
-        let mut index: HashMap<u32, usize> = HashMap::new();
-        let pixels = labels
-            .iter()
-            .map(|label| {
-                let next = index.len();
-                *index.entry(*label).or_insert(next)
-            })
-            .collect();
+        let distinct: BTreeSet<u32> = labels.iter().copied().collect();
+        let index: HashMap<u32, usize> = distinct.iter().enumerate().map(|(i, label)| (*label, i)).collect();
         FeatureMask {
-            pixels,
-            count: index.len(),
+            pixels: labels.iter().map(|label| index[label]).collect(),
+            count: distinct.len(),
         }
     }
 

@@ -1,9 +1,10 @@
-//! NumPy's legacy random numbers (`np.random.seed(s)`, then `np.random.uniform`,
-//! `np.random.normal` or `np.random.permutation` / `choice(n, k, replace=False)`): the MT19937
+//! NumPy's legacy random numbers (`np.random.seed(s)` or `RandomState(s)`, then `uniform`,
+//! `normal`, `randint` or `permutation` / `choice(n, k, replace=False)`): the MT19937
 //! generator seeded as NumPy seeds it from one integer, its 53-bit doubles, its polar-method
 //! normal deviates (which come in pairs, the second kept) and its Fisher-Yates shuffle. Quantus draws its
 //! perturbation noise from that global state, so a metric that follows it draws the same noise
-//! for the same seed, and its scores can be checked against Quantus's exactly.
+//! for the same seed, and its scores can be checked against Quantus's exactly; LIME draws its
+//! samples from a `RandomState` the same way.
 
 /// Words of MT19937's state.
 const STATE: usize = 624;
@@ -45,6 +46,21 @@ impl NumpyRandom {
         y ^= (y << 7) & 0x9d2c_5680;
         y ^= (y << 15) & 0xefc6_0000;
         y ^ (y >> 18)
+    }
+
+    /// An integer in `0..=max`, as `randint(0, max + 1)` draws each value: the next output masked
+    /// to the bits `max` needs, drawn again while above `max` (nothing drawn for `max` 0).
+    pub fn bounded(&mut self, max: u32) -> u32 {
+        if max == 0 {
+            return 0;
+        }
+        let mask = u32::MAX >> max.leading_zeros();
+        loop {
+            let value = self.next_u32() & mask;
+            if value <= max {
+                return value;
+            }
+        }
     }
 
     fn twist(&mut self) {
