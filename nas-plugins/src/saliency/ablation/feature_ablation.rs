@@ -1,11 +1,10 @@
 //! `feature-ablation`: each feature's attribution is the drop of the target's score when that
 //! feature alone is set to the baseline (Captum's `FeatureAblation` with a feature mask).
 
-use super::superpixel_features::{explain_features, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
+use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
-use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
-use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Photo, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result};
 
 /// The `feature-ablation` saliency method.
 pub struct FeatureAblation {
@@ -50,31 +49,9 @@ impl FeatureScoring for FeatureAblation {
     }
 }
 
-impl Saliency for FeatureAblation {
-    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        explain_features(self, &self.features, backbone, input, targets, None)
-    }
-
-    fn explain_photos(
-        &self,
-        backbone: &dyn Backbone,
-        input: &NasTensor<4>,
-        targets: &[usize],
-        photos: &[&Photo],
-    ) -> Result<Vec<Array2<f32>>> {
-        explain_features(self, &self.features, backbone, input, targets, Some(photos))
-    }
-}
-
-fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    Ok(Box::new(FeatureAblation::from_params(params, ctx)?))
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "feature-ablation",
-        summary: "the target's score drop when each superpixel (NAS by default) alone is set to a baseline (Captum's FeatureAblation with a feature mask)",
-        params: FEATURE_ABLATION_PARAMS,
-        factory: nas_core::Factory::Saliency(build),
-    }
-}
+superpixel_attribution!(
+    FeatureAblation,
+    "feature-ablation",
+    FEATURE_ABLATION_PARAMS,
+    "the target's score drop when each superpixel (NAS by default) alone is set to a baseline (Captum's FeatureAblation with a feature mask)"
+);

@@ -6,12 +6,11 @@
 //! coefficient is its attribution.
 
 use super::ridge::weighted_ridge;
-use super::superpixel_features::{explain_features, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
+use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
 use crate::numpy_random::NumpyRandom;
-use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Photo, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result};
 
 /// The `lime` saliency method.
 pub struct Lime {
@@ -120,31 +119,9 @@ impl FeatureScoring for Lime {
     }
 }
 
-impl Saliency for Lime {
-    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        explain_features(self, &self.features, backbone, input, targets, None)
-    }
-
-    fn explain_photos(
-        &self,
-        backbone: &dyn Backbone,
-        input: &NasTensor<4>,
-        targets: &[usize],
-        photos: &[&Photo],
-    ) -> Result<Vec<Array2<f32>>> {
-        explain_features(self, &self.features, backbone, input, targets, Some(photos))
-    }
-}
-
-fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    Ok(Box::new(Lime::from_params(params, ctx)?))
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "lime",
-        summary: "LIME over superpixels (NAS clusters by default): ridge coefficients of the target's probability on random on/off patterns (the lime package's LimeImageExplainer, seeded)",
-        params: LIME_PARAMS,
-        factory: nas_core::Factory::Saliency(build),
-    }
-}
+superpixel_attribution!(
+    Lime,
+    "lime",
+    LIME_PARAMS,
+    "LIME over superpixels (NAS clusters by default): ridge coefficients of the target's probability on random on/off patterns (the lime package's LimeImageExplainer, seeded)"
+);

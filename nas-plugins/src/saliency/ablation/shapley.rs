@@ -4,11 +4,10 @@
 //! (`2^n` forward passes for `n` features, where Captum walks all `n!` orders), which NAS's few
 //! clusters make cheap: 32 passes for the default 5.
 
-use super::superpixel_features::{explain_features, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
+use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
-use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Photo, Result, Saliency};
+use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result};
 
 /// The most features accepted at all: `2^20` forward passes.
 const MOST_FEATURES: usize = 20;
@@ -92,34 +91,12 @@ impl FeatureScoring for Shapley {
     }
 }
 
-impl Saliency for Shapley {
-    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        explain_features(self, &self.features, backbone, input, targets, None)
-    }
-
-    fn explain_photos(
-        &self,
-        backbone: &dyn Backbone,
-        input: &NasTensor<4>,
-        targets: &[usize],
-        photos: &[&Photo],
-    ) -> Result<Vec<Array2<f32>>> {
-        explain_features(self, &self.features, backbone, input, targets, Some(photos))
-    }
-}
-
-fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    Ok(Box::new(Shapley::from_params(params, ctx)?))
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "shapley",
-        summary: "exact Shapley values of the superpixels (NAS clusters by default) for the target's score (Captum's ShapleyValues with a feature mask)",
-        params: SHAPLEY_PARAMS,
-        factory: nas_core::Factory::Saliency(build),
-    }
-}
+superpixel_attribution!(
+    Shapley,
+    "shapley",
+    SHAPLEY_PARAMS,
+    "exact Shapley values of the superpixels (NAS clusters by default) for the target's score (Captum's ShapleyValues with a feature mask)"
+);
 
 #[cfg(test)]
 mod tests {

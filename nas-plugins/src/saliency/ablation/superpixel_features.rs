@@ -160,3 +160,47 @@ pub fn explain_features(
         .map(|((photo, target), mask)| mask.spread(&scoring.attribute(backbone, photo, *target, mask, &task)?, [h, w]))
         .collect()
 }
+
+/// Makes a [`FeatureScoring`] type with a `features: SuperpixelFeatures` field and a
+/// `from_params(params, ctx)` constructor a saliency method, registered as `$name`.
+macro_rules! superpixel_attribution {
+    ($method:ident, $name:literal, $params:expr, $summary:literal) => {
+        impl nas_core::Saliency for $method {
+            fn explain(
+                &self,
+                backbone: &dyn nas_core::Backbone,
+                input: &nas_core::NasTensor<4>,
+                targets: &[usize],
+            ) -> nas_core::Result<Vec<nas_core::ndarray::Array2<f32>>> {
+                $crate::saliency::ablation::superpixel_features::explain_features(self, &self.features, backbone, input, targets, None)
+            }
+
+            fn explain_photos(
+                &self,
+                backbone: &dyn nas_core::Backbone,
+                input: &nas_core::NasTensor<4>,
+                targets: &[usize],
+                photos: &[&nas_core::Photo],
+            ) -> nas_core::Result<Vec<nas_core::ndarray::Array2<f32>>> {
+                $crate::saliency::ablation::superpixel_features::explain_features(
+                    self,
+                    &self.features,
+                    backbone,
+                    input,
+                    targets,
+                    Some(photos),
+                )
+            }
+        }
+
+        nas_core::inventory::submit! {
+            nas_core::ComponentEntry {
+                name: $name,
+                summary: $summary,
+                params: $params,
+                factory: nas_core::Factory::Saliency(|params, ctx| Ok(Box::new($method::from_params(params, ctx)?))),
+            }
+        }
+    };
+}
+pub(crate) use superpixel_attribution;
