@@ -142,10 +142,11 @@ pub struct Score {
     pub curve: Vec<(f64, f64)>,
 }
 
-/// Remakes a map the way the scored one was made (same method, target and, for a
-/// superpixelified map, the same segmentation) for other inputs: a batch `(n, 3, H, W)` of
-/// variants of the photo gives `n` maps. Robustness metrics explain perturbed photos with it.
-pub type Explainer<'a> = dyn Fn(&NasTensor<4>) -> Result<Vec<Array2<f32>>> + 'a;
+/// Remakes a map the way the scored one was made (same method and, for a superpixelified map,
+/// the same segmentation) for other inputs or another class: a batch `(n, 3, H, W)` of variants
+/// of the photo and a target class give `n` maps for that class. Robustness metrics explain
+/// perturbed photos with it (for the scored map's target), randomisation metrics other classes.
+pub type Explainer<'a> = dyn Fn(&NasTensor<4>, usize) -> Result<Vec<Array2<f32>>> + 'a;
 
 /// Scores a saliency map.
 pub trait Metric: Send + Sync {

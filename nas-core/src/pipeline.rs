@@ -680,15 +680,15 @@ impl<'r> Runner<'r> {
                         output::write_png(&out.join(format!("{stem}.{file}.png")), &render::heatmap(photo, &values)),
                     )?;
                     // The same map for variants of this photo (robustness metrics).
-                    let explain = |variants: &NasTensor<4>| -> Result<Vec<Array2<f32>>> {
+                    let explain = |variants: &NasTensor<4>, target: usize| -> Result<Vec<Array2<f32>>> {
                         if !saliency.remakes() {
                             return Err(NasError::InvalidInput(format!(
-                                "saliency `{method}` reads its maps from files and cannot remake them for perturbed photos; robustness metrics need a method that computes its maps"
+                                "saliency `{method}` reads its maps from files and cannot remake them for perturbed photos or other classes; robustness and randomisation metrics need a method that computes its maps"
                             )));
                         }
-                        let maps = remade.get_or_explain(variants, |variants| {
+                        let maps = remade.get_or_explain(variants, target, |variants| {
                             let n = variants.dims()[0];
-                            saliency.explain_photos(backbone.as_ref(), variants, &vec![targets[i]; n], &vec![*photo; n])
+                            saliency.explain_photos(backbone.as_ref(), variants, &vec![target; n], &vec![*photo; n])
                         })?;
                         Ok(match seg {
                             Some(seg) => maps.iter().map(|m| superpixelify(m, seg)).collect(),
@@ -730,18 +730,21 @@ impl<'r> Runner<'r> {
 }
 
 /// Raw maps already made for batches of perturbed copies of one photo, by a hash of the batch's
-/// values: every variant of the photo's map (raw, each superpixelification) and every metric that
-/// draws the same copies (the same seed) reuses them instead of explaining again.
+/// values and the target: every variant of the photo's map (raw, each superpixelification) and
+/// every metric that draws the same copies (the same seed) reuses them instead of explaining
+/// again.
 #[derive(Default)]
 struct RemadeMaps {
     made: std::cell::RefCell<Vec<(u64, Vec<Array2<f32>>)>>,
 }
 
 impl RemadeMaps {
-    /// The raw maps of `variants`, made by `explain` unless this batch was seen before.
+    /// The raw maps of `variants` for class `target`, made by `explain` unless this batch and
+    /// target were seen before.
     fn get_or_explain(
         &self,
         variants: &NasTensor<4>,
+        target: usize,
         explain: impl FnOnce(&NasTensor<4>) -> Result<Vec<Array2<f32>>>,
     ) -> Result<Vec<Array2<f32>>> {
         use std::hash::{Hash, Hasher};
@@ -752,6 +755,7 @@ impl RemadeMaps {
             .map_err(|e| NasError::InvalidInput(format!("cannot read perturbed photos: {e:?}")))?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         variants.dims().hash(&mut hasher);
+        target.hash(&mut hasher);
         values.iter().for_each(|v| v.to_bits().hash(&mut hasher));
         let key = hasher.finish();
         if let Some((_, maps)) = self.made.borrow().iter().find(|(k, _)| *k == key) {
@@ -986,11 +990,13 @@ mod tests {
             calls.set(calls.get() + 1);
             Ok(vec![ndarray::Array2::zeros((4, 4)); x.dims()[0]])
         };
-        assert_eq!(remade.get_or_explain(&batch(0.5), explain)?.len(), 2);
-        remade.get_or_explain(&batch(0.5), explain)?;
+        assert_eq!(remade.get_or_explain(&batch(0.5), 1, explain)?.len(), 2);
+        remade.get_or_explain(&batch(0.5), 1, explain)?;
         assert_eq!(calls.get(), 1, "the same copies are explained once");
-        remade.get_or_explain(&batch(0.25), explain)?;
+        remade.get_or_explain(&batch(0.25), 1, explain)?;
         assert_eq!(calls.get(), 2, "other copies are explained");
+        remade.get_or_explain(&batch(0.25), 2, explain)?;
+        assert_eq!(calls.get(), 3, "the same copies are explained again for another class");
         Ok(())
     }
 

@@ -54,7 +54,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("local-lipschitz-estimate", &[("samples", 20)]),
     ];
     let gradient = registry.saliency("gradient", &Params::empty("gradient"), &ctx)?;
-    let explain = |variants: &nas_core::NasTensor<4>| gradient.explain(net.as_ref(), variants, &vec![target; variants.dims()[0]]);
+    let explain =
+        |variants: &nas_core::NasTensor<4>, class: usize| gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]]);
     for (name, settings) in cases {
         let mut params = Params::empty(name);
         for (key, value) in settings {

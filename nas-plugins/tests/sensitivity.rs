@@ -58,8 +58,8 @@ fn sensitivities_match_quantus() -> TestResult {
     assert_eq!(reference["target"].as_u64(), Some(target[0] as u64));
     let map = npy::read::<f32>(&fixture("gradient/resnet18-seed0.chelsea-224.npy"))?.into_dimensionality::<Ix2>()?;
     let gradient = registry.saliency("gradient", &common::params("gradient", &[]), &ctx)?;
-    let explain = |variants: &NasTensor<4>| -> nas_core::Result<Vec<Array2<f32>>> {
-        gradient.explain(net.as_ref(), variants, &vec![target[0]; variants.dims()[0]])
+    let explain = |variants: &NasTensor<4>, class: usize| -> nas_core::Result<Vec<Array2<f32>>> {
+        gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
     };
     let metric_input = MetricInput {
         backbone: net.as_ref(),

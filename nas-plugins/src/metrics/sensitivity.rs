@@ -131,13 +131,7 @@ impl Sensitivity {
 
     /// The map as Quantus compares it.
     fn prepared(&self, map: &Array2<f32>) -> Vec<f64> {
-        let values: Vec<f64> = map.iter().map(|&v| f64::from(if self.absolute { v.abs() } else { v })).collect();
-        let largest = values.iter().fold(0f64, |m, v| m.max(v.abs()));
-        if self.normalise && largest > 0.0 {
-            values.into_iter().map(|v| v / largest).collect()
-        } else {
-            values
-        }
+        super::normalisation::prepared(map, self.normalise, self.absolute)
     }
 }
 
@@ -174,7 +168,7 @@ impl Metric for Sensitivity {
                 distances.push(squared.sqrt());
             }
             let variants = NasTensor::<4>::from_data(TensorData::new(noisy, [n, channels, h, w]), &input.input.device());
-            let maps = explain(&variants)?;
+            let maps = explain(&variants, input.target)?;
             if maps.len() != n || maps.iter().any(|m| m.dim() != (h, w)) {
                 return Err(NasError::InvalidInput(format!(
                     "sensitivity: {} maps of {:?} came back for {n} perturbed {h}x{w} photos",

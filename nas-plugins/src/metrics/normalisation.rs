@@ -1,0 +1,16 @@
+//! Quantus's preparation of a map before it is compared with another: its absolute values if
+//! asked (`abs`), divided by its largest magnitude if asked (`normalise`, Quantus's
+//! `normalise_by_max`; a map of zeros stays as it is).
+
+use nas_core::ndarray::Array2;
+
+/// The map's values, row-major, prepared as Quantus prepares them.
+pub fn prepared(map: &Array2<f32>, normalise: bool, absolute: bool) -> Vec<f64> {
+    let values: Vec<f64> = map.iter().map(|&v| f64::from(if absolute { v.abs() } else { v })).collect();
+    let largest = values.iter().fold(0f64, |m, v| m.max(v.abs()));
+    if normalise && largest > 0.0 {
+        values.into_iter().map(|v| v / largest).collect()
+    } else {
+        values
+    }
+}
