@@ -3,8 +3,9 @@ defaults (similarity ssim, normalise by the largest magnitude, abs False) and nu
 resnet18 with the seed-0 weights of ../shared/weights/resnet18-seed0.pth, one photo per call (as
 nas scores photo by photo), explanations by gradient x input summed over colour channels (nas's
 `gradient` method), for the predicted class. Photos and seeds: chelsea-224 with 42 (Quantus's
-default) and astronaut-224 with 3. Also Quantus's ssim of two fixed maps
-(../nas-plugins/tests/fixtures/grad_cam's level-4 Grad-CAM and Grad-CAM++ maps, flattened).
+default) and astronaut-224 with 3. Also Quantus's ssim
+and correlation_spearman (SciPy's spearmanr) of two fixed maps (../nas-plugins/tests/fixtures/grad_cam's
+level-4 Grad-CAM and Grad-CAM++ maps, flattened; `nas sanity` uses both).
 Writes quantus.json.
 
     python scripts/make_randomisation_fixture.py ../shared nas-plugins/tests/fixtures/randomisation
@@ -45,6 +46,7 @@ for photo, seed in [("chelsea-224", 42), ("astronaut-224", 3)]:
 cam = os.path.join(here, "../nas-plugins/tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.{}.level4.npy")
 first, second = np.load(cam.format("grad-cam")).ravel(), np.load(cam.format("grad-cam-plus-plus")).ravel()
 result["ssim_grad_cam_vs_plus_plus"] = float(quantus.functions.similarity_func.ssim(first, second))
-print("ssim", result["ssim_grad_cam_vs_plus_plus"])
+result["spearman_grad_cam_vs_plus_plus"] = float(quantus.functions.similarity_func.correlation_spearman(first, second))
+print("ssim", result["ssim_grad_cam_vs_plus_plus"], "spearman", result["spearman_grad_cam_vs_plus_plus"])
 with open(os.path.join(out, "quantus.json"), "w") as f:
     json.dump(result, f, indent=1)

@@ -43,6 +43,38 @@ pub enum Command {
     Bench(BenchArgs),
     /// The standard weight file of every backbone, where it goes, and whether it is there.
     Weights(WeightsArgs),
+    /// Model randomisation sanity check (Adebayo et al.): randomise the trained network module by
+    /// module from the output and compare each photo's map with the trained network's.
+    Sanity(SanityArgs),
+}
+
+/// `nas sanity`.
+#[derive(Args, Debug)]
+pub struct SanityArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Saliency method (see `nas list`).
+    #[arg(long, default_value = "gradient")]
+    pub method: String,
+    /// Parameter as name=value (repeatable) for the saliency method; prefix with `backbone.` to
+    /// reach the backbone.
+    #[arg(long = "param")]
+    pub params: Vec<String>,
+    /// Modules randomised per step (1: every module; the last step randomises them all).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub every: u32,
+    /// Seed of the random weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Class to explain (default: the trained network's predicted class).
+    #[arg(long)]
+    pub target: Option<usize>,
+    /// Output folder: randomisation.csv and each step's maps.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
 }
 
 /// `nas weights`.

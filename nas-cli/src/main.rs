@@ -22,6 +22,7 @@ fn main() {
         Command::List(a) => commands::list::run(&session, a),
         Command::Bench(a) => commands::bench::run(&session, a),
         Command::Weights(a) => commands::weights::run(&session, a),
+        Command::Sanity(a) => commands::sanity::run(&session, a),
     });
     if let Err(error) = result {
         eprintln!("error: {error}");

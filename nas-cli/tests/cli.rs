@@ -1205,3 +1205,50 @@ fn the_binary_loads_a_dynamic_plugin_and_runs_it() -> Result<(), Box<dyn std::er
     assert!(dir.join("chelsea.labels.npy").exists(), "{:?}", files_in(&dir));
     Ok(())
 }
+
+/// `nas sanity` randomises resnet18 in two steps (the trained network, then all 41 modules) and
+/// writes one row per photo and step, the trained step comparing a map with itself; without a
+/// weight file it says what it needs.
+#[test]
+fn sanity_randomises_the_network_and_compares_the_maps() -> Result<(), Box<dyn std::error::Error>> {
+    let tmp = tempfile::tempdir()?;
+    let out = tmp.path().join("sanity");
+    let weights = shared().join("weights/resnet18-seed0.pth").display().to_string();
+    let photo = photo().display().to_string();
+    let run = nas(
+        tmp.path(),
+        &[
+            "sanity",
+            "--backbone",
+            "resnet18",
+            "--weights",
+            &weights,
+            "--every",
+            "41",
+            "--out",
+            &out.display().to_string(),
+            &photo,
+        ],
+    );
+    let (stdout, stderr) = text(&run);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stdout.contains("conv1"), "the last step reaches the first module: {stdout}");
+    let csv = std::fs::read_to_string(out.join("randomisation.csv"))?;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert_eq!(lines[0], "image,step,randomised,module,spearman,spearman_abs,ssim");
+    let trained: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(&trained[1..], ["0", "0", "", "1", "1", "1"], "{csv}");
+    let random: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(&random[1..4], ["1", "41", "conv1"], "{csv}");
+    let files = files_in(&out);
+    assert!(files.contains(&"chelsea.step001.gradient.png".to_string()), "{files:?}");
+    assert!(!files.iter().any(|f| f.contains(".tmp")), "{files:?}");
+    let refused = nas(
+        tmp.path(),
+        &["sanity", "--backbone", "resnet18", "--out", &out.display().to_string(), &photo],
+    );
+    let (_, stderr) = text(&refused);
+    assert!(!refused.status.success() && stderr.contains("--weights"), "{stderr}");
+    Ok(())
+}

@@ -3,7 +3,7 @@
 
 use crate::error::{NasError, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes `path` by calling `fill` on a temporary file beside it, then renaming it into place.
 pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
@@ -42,8 +42,37 @@ pub fn write_png(path: &Path, image: &image::RgbImage) -> Result<()> {
     write_bytes(path, &bytes)
 }
 
+/// A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a
+/// line break (an image path may).
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Writes a CSV file of `header` and one line per row, atomically; returns its path.
+pub fn write_csv<const N: usize>(path: &Path, header: &str, rows: impl Iterator<Item = [String; N]>) -> Result<PathBuf> {
+    let mut csv = format!("{header}\n");
+    for row in rows {
+        let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        csv.push_str(&fields.join(","));
+        csv.push('\n');
+    }
+    write_bytes(path, csv.as_bytes())?;
+    Ok(path.to_path_buf())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_fields_with_commas_and_quotes_are_quoted() {
+        assert_eq!(super::csv_field("photos/cat.png"), "photos/cat.png");
+        assert_eq!(super::csv_field("a,b.png"), "\"a,b.png\"");
+        assert_eq!(super::csv_field("say \"cheese\".png"), "\"say \"\"cheese\"\".png\"");
+    }
+
     #[cfg(unix)]
     #[test]
     fn results_get_the_mode_of_ordinary_files() -> crate::Result<()> {

@@ -822,28 +822,6 @@ impl Runner<'_> {
     }
 }
 
-/// A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a
-/// line break (an image path may).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-/// Writes a CSV file of `header` and one line per row.
-fn write_csv<const N: usize>(path: &Path, header: &str, rows: impl Iterator<Item = [String; N]>) -> Result<PathBuf> {
-    let mut csv = format!("{header}\n");
-    for row in rows {
-        let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        csv.push_str(&fields.join(","));
-        csv.push('\n');
-    }
-    output::write_bytes(path, csv.as_bytes())?;
-    Ok(path.to_path_buf())
-}
-
 /// Writes `summary.json` (every image report, the results table and the comparisons between
 /// maps), `report.html` and, if there are scores, `scores.csv` (one row per photo), `table.csv`
 /// (one row per statistic) and, when two maps share at least two photos, `comparisons.csv`
@@ -872,7 +850,7 @@ pub fn write_summary(out: &Path, reports: &[ImageReport], table: &[TableRow]) ->
                 c.t_p.to_string(),
             ]
         });
-        written.push(write_csv(
+        written.push(output::write_csv(
             &out.join("comparisons.csv"),
             "metric,map_a,map_b,pairs,mean_a,mean_b,wilcoxon_statistic,wilcoxon_p,t_statistic,t_p",
             lines,
@@ -888,7 +866,7 @@ pub fn write_summary(out: &Path, reports: &[ImageReport], table: &[TableRow]) ->
                 r.value.to_string(),
             ]
         });
-        written.push(write_csv(&out.join("scores.csv"), "image,map,metric,target,value", scores)?);
+        written.push(output::write_csv(&out.join("scores.csv"), "image,map,metric,target,value", scores)?);
         let stats = table.iter().map(|r| {
             [
                 r.map.clone(),
@@ -898,7 +876,11 @@ pub fn write_summary(out: &Path, reports: &[ImageReport], table: &[TableRow]) ->
                 r.images.to_string(),
             ]
         });
-        written.push(write_csv(&out.join("table.csv"), "map,metric,statistic,value,images", stats)?);
+        written.push(output::write_csv(
+            &out.join("table.csv"),
+            "map,metric,statistic,value,images",
+            stats,
+        )?);
     }
     written.push(crate::report::write_html(out, reports, table, &comparisons)?);
     Ok(written)
@@ -998,12 +980,5 @@ mod tests {
         remade.get_or_explain(&batch(0.25), 2, explain)?;
         assert_eq!(calls.get(), 3, "the same copies are explained again for another class");
         Ok(())
-    }
-
-    #[test]
-    fn csv_fields_with_commas_and_quotes_are_quoted() {
-        assert_eq!(super::csv_field("photos/cat.png"), "photos/cat.png");
-        assert_eq!(super::csv_field("a,b.png"), "\"a,b.png\"");
-        assert_eq!(super::csv_field("say \"cheese\".png"), "\"say \"\"cheese\"\".png\"");
     }
 }

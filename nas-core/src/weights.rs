@@ -4,7 +4,7 @@
 use crate::device::{Device, NasTensor};
 use crate::error::{NasError, Result};
 use burn::tensor::{Shape, TensorData};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A raw tensor read from a weight file.
@@ -20,6 +20,8 @@ pub struct StateDict {
     device: Device,
     /// `Some(seed)` for `random:SEED`: every key is drawn on request (see `random_weights`).
     random: Option<u64>,
+    /// Modules whose tensors are replaced by seeded random ones (model randomisation checks).
+    randomised: Option<(u64, HashSet<String>)>,
 }
 
 /// Keys that carry no weights (BatchNorm's step counter) and may be present or not.
@@ -37,6 +39,7 @@ impl StateDict {
                 tensors: BTreeMap::new(),
                 device: device.clone(),
                 random: Some(seed?),
+                randomised: None,
             });
         }
         if !path.exists() {
@@ -56,7 +59,16 @@ impl StateDict {
             tensors,
             device: device.clone(),
             random: None,
+            randomised: None,
         })
+    }
+
+    /// Replaces the tensors of `modules` (state-dict prefixes such as `layer4.1.conv2`) with
+    /// seeded random ones, drawn as `random:SEED` draws them, when the network takes them; their
+    /// shapes are still checked against the file. This is how model randomisation checks
+    /// (Adebayo et al. 2018) randomise a trained network layer by layer.
+    pub fn randomise(&mut self, seed: u64, modules: impl IntoIterator<Item = String>) {
+        self.randomised = Some((seed, modules.into_iter().collect()));
     }
 
     /// The device tensors are created on.
@@ -95,7 +107,10 @@ impl StateDict {
                 found: raw.shape,
             });
         }
-        Ok(raw.values)
+        match &self.randomised {
+            Some((seed, modules)) if modules.contains(module_of(key)) => Ok(crate::random_weights::values(*seed, key, expected)),
+            _ => Ok(raw.values),
+        }
     }
 
     /// Fails if any key was not consumed: an extra key means the file is for another architecture.
@@ -119,6 +134,43 @@ impl StateDict {
             ),
         })
     }
+}
+
+/// The module a state-dict key belongs to: the key without its last component (`layer1.0.bn1`
+/// for `layer1.0.bn1.running_var`), or the key itself for a parameter of the network's root.
+pub fn module_of(key: &str) -> &str {
+    key.rsplit_once('.').map_or(key, |(module, _)| module)
+}
+
+/// The modules with weights of a PyTorch state dict, in the file's order, which for
+/// `model.state_dict()` is the order the network defines them (torchvision's: input to output).
+/// safetensors files do not keep that order (their writers sort the keys), so they are refused.
+pub fn module_order(path: &Path) -> Result<Vec<String>> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if ext == "safetensors" {
+        return Err(NasError::Weights {
+            path: path.to_path_buf(),
+            reason: "a safetensors file does not keep the order of the network's layers; give the .pth state dict".into(),
+        });
+    }
+    if !path.exists() {
+        return Err(NasError::Weights {
+            path: path.to_path_buf(),
+            reason: "file not found".into(),
+        });
+    }
+    let tensors = crate::torch_pickle::read_state_dict(path).map_err(|reason| NasError::Weights {
+        path: path.to_path_buf(),
+        reason: format!("not a readable PyTorch state dict: {reason}"),
+    })?;
+    let mut modules: Vec<String> = Vec::new();
+    for (key, _) in tensors.iter().filter(|(key, _)| !is_bookkeeping(key)) {
+        let module = module_of(key);
+        if !modules.iter().any(|m| m == module) {
+            modules.push(module.to_string());
+        }
+    }
+    Ok(modules)
 }
 
 fn read_pytorch(path: &Path) -> Result<BTreeMap<String, RawTensor>> {

@@ -6,6 +6,7 @@ pub mod backbones;
 pub mod classwise;
 pub mod clusterers;
 pub mod metrics;
+pub mod model_randomisation;
 pub mod numpy_random;
 pub mod saliency;
 pub mod segmenters;

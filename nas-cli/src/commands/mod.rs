@@ -6,6 +6,7 @@ pub mod features;
 pub mod list;
 pub mod pipeline;
 pub mod predict;
+pub mod sanity;
 pub mod variants;
 pub mod weights;
 

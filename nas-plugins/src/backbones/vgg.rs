@@ -4,8 +4,8 @@
 
 use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
 use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
-use super::resnet::BACKBONE_PARAMS;
-use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
+use super::BACKBONE_PARAMS;
+use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
@@ -202,9 +202,8 @@ impl Backbone for Vgg16 {
 }
 
 fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let path = resolve_weights("vgg16", WEIGHTS_FILE, params, ctx)?;
     let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = StateDict::open(&path, &ctx.device)?;
+    let mut sd = open_weights("vgg16", WEIGHTS_FILE, params, ctx)?;
     let net = Vgg16::load(&mut sd, num_classes)?;
     sd.finish()?;
     Ok(Box::new(net))

@@ -15,8 +15,8 @@
 //! network is exactly torchvision's.
 
 use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
-use super::resnet::BACKBONE_PARAMS;
-use super::{resolve_weights, IMAGENET_MEAN, IMAGENET_STD};
+use super::BACKBONE_PARAMS;
+use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::gelu;
 use nas_core::burn::tensor::module::{attention, interpolate};
 use nas_core::burn::tensor::ops::{AttentionModuleOptions, InterpolateMode, InterpolateOptions};
@@ -196,9 +196,8 @@ impl Backbone for VitB16 {
 }
 
 fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let path = resolve_weights("vit_b_16", WEIGHTS_FILE, params, ctx)?;
     let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = StateDict::open(&path, &ctx.device)?;
+    let mut sd = open_weights("vit_b_16", WEIGHTS_FILE, params, ctx)?;
     let net = VitB16::load(&mut sd, num_classes)?;
     sd.finish()?;
     Ok(Box::new(net))

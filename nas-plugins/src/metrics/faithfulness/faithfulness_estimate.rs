@@ -25,32 +25,13 @@ pub const FAITHFULNESS_ESTIMATE_PARAMS: &[ParamSpec] = removal_params!(
     },
 );
 
-/// Pearson's correlation of `a` and `b` (NaN when either is constant), as `scipy.stats.pearsonr`.
-pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len()) as f64;
-    let (mean_a, mean_b) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut cov, mut var_a, mut var_b) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        let (dx, dy) = (x - mean_a, y - mean_b);
-        cov += dx * dy;
-        var_a += dx * dx;
-        var_b += dy * dy;
-    }
-    let r = cov / (var_a.sqrt() * var_b.sqrt());
-    if r.is_finite() {
-        r.clamp(-1.0, 1.0)
-    } else {
-        f64::NAN
-    }
-}
-
 /// Pearson's r between the removed regions' saliency `totals` and the drops of the target's
 /// score from `scores[0]` (the unperturbed photo) to `scores[i + 1]` (region `i` removed); the
 /// `(total, drop)` pairs are kept as the score's curve (a scatter, not a curve to plot).
 pub fn drop_correlation(totals: Vec<f64>, scores: &[f64]) -> Score {
     let drops: Vec<f64> = scores.iter().skip(1).map(|s| scores[0] - s).collect();
     Score {
-        value: pearson(&totals, &drops),
+        value: crate::metrics::correlation::pearson(&totals, &drops),
         curve: totals.into_iter().zip(drops).collect(),
     }
 }
@@ -82,17 +63,5 @@ nas_core::inventory::submit! {
         summary: "Quantus's FaithfulnessEstimate: correlation between the saliency of pixel groups and the drop of the target's score when each is set to a baseline",
         params: FAITHFULNESS_ESTIMATE_PARAMS,
         factory: nas_core::Factory::Metric(build),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pearson;
-
-    #[test]
-    fn pearson_is_one_for_a_line_and_nan_for_a_constant() {
-        assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]) - 1.0).abs() < 1e-12);
-        assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
-        assert!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
     }
 }

@@ -1,0 +1,148 @@
+//! Cascading model randomisation (`randomise_top`, `nas_plugins::model_randomisation`) on
+//! resnet18 with the shared weight file: the file's module order is torchvision's, randomising
+//! only the classifier leaves every depth level as it was, randomising every module gives
+//! exactly `random:SEED`'s network, bad requests are refused by name, and the cascade starts
+//! with the trained network's own maps. Spearman's correlation against SciPy's `spearmanr` on
+//! two real maps (with ties) within 1e-9.
+
+mod common;
+
+use nas_core::backbone::normalise;
+use nas_core::weights::module_order;
+use nas_core::{npy, Backbone, NasTensor, Params, Photo, Registry};
+use nas_plugins::metrics::correlation::spearman;
+use nas_plugins::model_randomisation::{similarity, Cascade};
+use std::error::Error;
+
+type TestResult = Result<(), Box<dyn Error>>;
+
+fn weights() -> String {
+    common::shared().join("weights/resnet18-seed0.pth").display().to_string()
+}
+
+fn resnet18(registry: &Registry, weights: &str, settings: &[(&str, toml::Value)]) -> nas_core::Result<Box<dyn Backbone>> {
+    let ctx = common::context(registry);
+    let mut params = common::params("resnet18", settings);
+    params.set("weights", toml::Value::String(weights.to_string()));
+    registry.backbone("resnet18", &params, &ctx)
+}
+
+fn host(x: NasTensor<4>) -> Result<Vec<f32>, Box<dyn Error>> {
+    Ok(x.into_data().to_vec::<f32>().map_err(|e| format!("{e:?}"))?)
+}
+
+#[test]
+fn modules_come_in_torchvisions_order() -> TestResult {
+    let modules = module_order(std::path::Path::new(&weights()))?;
+    assert_eq!(modules.len(), 41, "{modules:?}");
+    assert_eq!(&modules[..3], ["conv1", "bn1", "layer1.0.conv1"]);
+    assert_eq!(modules.last().map(String::as_str), Some("fc"));
+    assert!(modules.contains(&"layer2.0.downsample.1".to_string()));
+    Ok(())
+}
+
+#[test]
+fn randomising_the_head_keeps_the_levels_and_everything_is_random_seed() -> TestResult {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None)?;
+    let trained = resnet18(&registry, &weights(), &[])?;
+    let input = normalise(&[&photo], trained.info(), trained.device())?;
+    let top = |n: i64| {
+        resnet18(
+            &registry,
+            &weights(),
+            &[
+                ("randomise_top", toml::Value::Integer(n)),
+                ("randomise_seed", toml::Value::Integer(5)),
+            ],
+        )
+    };
+    let (before, head) = (trained.forward(input.clone()), top(1)?.forward(input.clone()));
+    for (a, b) in before.levels.into_iter().zip(head.levels) {
+        assert_eq!(host(a)?, host(b)?, "a level moved when only fc was randomised");
+    }
+    let logits = |x: nas_core::NasTensor<2>| -> Result<Vec<f32>, Box<dyn Error>> {
+        Ok(x.into_data().to_vec::<f32>().map_err(|e| format!("{e:?}"))?)
+    };
+    assert_ne!(
+        logits(before.logits)?,
+        logits(head.logits.clone())?,
+        "randomising fc must move the logits"
+    );
+    let all = top(41)?.forward(input.clone()).logits;
+    let random = resnet18(&registry, "random:5", &[])?.forward(input).logits;
+    assert_eq!(logits(all)?, logits(random)?, "all modules randomised is random:5");
+    Ok(())
+}
+
+#[test]
+fn bad_randomisations_are_refused_by_name() -> TestResult {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let error = |weights: &str, top: i64| -> String {
+        resnet18(&registry, weights, &[("randomise_top", toml::Value::Integer(top))])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let too_many = error(&weights(), 42);
+    assert!(too_many.contains("randomise_top") && too_many.contains("41"), "{too_many}");
+    let random = error("random:1", 3);
+    assert!(random.contains("randomise_top"), "{random}");
+    let safetensors = std::env::temp_dir().join(format!("nas-randomise-{}.safetensors", std::process::id()));
+    std::fs::write(&safetensors, b"not read")?;
+    let refused = module_order(&safetensors).err().map(|e| e.to_string()).unwrap_or_default();
+    std::fs::remove_file(&safetensors)?;
+    assert!(refused.contains("order"), "{refused}");
+    Ok(())
+}
+
+#[test]
+fn the_cascade_starts_from_the_trained_maps() -> TestResult {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None)?;
+    let mut params = Params::empty("resnet18");
+    params.set("weights", toml::Value::String(weights()));
+    let gradient = registry.saliency("gradient", &Params::empty("gradient"), &ctx)?;
+    let cascade = Cascade {
+        backbone: "resnet18",
+        params: &params,
+        seed: 0,
+        every: 20,
+    };
+    let mut seen = Vec::new();
+    let steps = cascade.run(&ctx, gradient.as_ref(), &[&photo], None, &mut |step| {
+        seen.push(step.randomised);
+        Ok(())
+    })?;
+    assert_eq!(seen, [0, 20, 40, 41]);
+    let trained = resnet18(&registry, &weights(), &[])?;
+    let input = normalise(&[&photo], trained.info(), trained.device())?;
+    let target = nas_core::backbone::predicted_classes(&trained.forward(input.clone()).logits)?;
+    let own = gradient.explain(trained.as_ref(), &input, &target)?.remove(0);
+    assert_eq!(steps[0].maps[0], own, "step 0 is the trained network's map");
+    let first = similarity(&steps[0].maps[0], &steps[0].maps[0])?;
+    assert!((first.spearman - 1.0).abs() < 1e-12 && (first.ssim - 1.0).abs() < 1e-6, "{first:?}");
+    let last = similarity(&steps[0].maps[0], &steps[3].maps[0])?;
+    assert!(last.spearman < 0.9, "a fully random network's gradient still matches: {last:?}");
+    Ok(())
+}
+
+#[test]
+fn spearman_matches_scipy() -> TestResult {
+    let read = |method: &str| -> Result<Vec<f64>, Box<dyn Error>> {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.{method}.level4.npy"));
+        Ok(npy::read::<f32>(&path)?.iter().map(|&v| f64::from(v)).collect())
+    };
+    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/randomisation/quantus.json"),
+    )?)?;
+    let want = reference["spearman_grad_cam_vs_plus_plus"].as_f64().ok_or("spearman")?;
+    let ours = spearman(&read("grad-cam")?, &read("grad-cam-plus-plus")?);
+    assert!((ours - want).abs() <= 1e-9, "{ours} vs SciPy's {want}");
+    Ok(())
+}
