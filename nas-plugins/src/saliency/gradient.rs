@@ -35,7 +35,7 @@ impl ChannelReduction {
 }
 
 /// The `gradient` and `vanilla-gradient` saliency methods.
-pub struct GradientXInput {
+pub struct InputGradient {
     reduction: ChannelReduction,
     /// Multiply by the input (`gradient`) or not (`vanilla-gradient`).
     times_input: bool,
@@ -76,7 +76,7 @@ pub fn reduce_channels(attribution: NasTensor<4>, reduction: ChannelReduction) -
         .collect()
 }
 
-impl Saliency for GradientXInput {
+impl Saliency for InputGradient {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let gradient = backbone.input_gradient(input.clone(), targets)?;
         let attribution = if self.times_input {
@@ -89,14 +89,14 @@ impl Saliency for GradientXInput {
 }
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    Ok(Box::new(GradientXInput {
+    Ok(Box::new(InputGradient {
         reduction: ChannelReduction::from_params(params)?,
         times_input: true,
     }))
 }
 
 fn build_vanilla(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
-    Ok(Box::new(GradientXInput {
+    Ok(Box::new(InputGradient {
         reduction: ChannelReduction::from_params_or(params, "max-abs")?,
         times_input: false,
     }))

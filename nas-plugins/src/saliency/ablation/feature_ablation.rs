@@ -2,7 +2,7 @@
 //! feature alone is set to the baseline (Captum's `FeatureAblation` with a feature mask).
 
 use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
+use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result};
 
@@ -42,9 +42,17 @@ impl FeatureScoring for FeatureAblation {
                 removed.iter_mut().zip(&mask.pixels).for_each(|(r, &f)| *r = f + 1 == copy);
             }
         };
-        let scores = self
-            .perturbation
-            .scores(backbone, photo, target, Some(mask), mask.count + 1, &remove, task)?;
+        let scores = self.perturbation.scores(
+            backbone,
+            &Subject {
+                photo,
+                target,
+                features: Some(mask),
+            },
+            mask.count + 1,
+            &remove,
+            task,
+        )?;
         Ok(scores[1..].iter().map(|s| scores[0] - s).collect())
     }
 }

@@ -7,7 +7,7 @@
 
 use super::ridge::weighted_ridge;
 use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
+use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
 use crate::numpy_random::NumpyRandom;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result};
@@ -107,9 +107,17 @@ impl FeatureScoring for Lime {
             let pattern = &patterns[sample * n..][..n];
             removed.iter_mut().zip(&mask.pixels).for_each(|(r, &f)| *r = !pattern[f]);
         };
-        let scores = self
-            .perturbation
-            .scores(backbone, photo, target, Some(mask), self.samples, &remove, task)?;
+        let scores = self.perturbation.scores(
+            backbone,
+            &Subject {
+                photo,
+                target,
+                features: Some(mask),
+            },
+            self.samples,
+            &remove,
+            task,
+        )?;
         let x: Vec<f64> = patterns.iter().map(|&on| if on { 1.0 } else { 0.0 }).collect();
         let weights: Vec<f64> = patterns
             .chunks(n)

@@ -36,6 +36,18 @@ pub enum AblationBaseline {
     SuperpixelMean,
 }
 
+/// What a perturbation attribution explains: one photo, the class, and the photo's superpixels
+/// when the method has any.
+#[derive(Clone, Copy)]
+pub struct Subject<'a> {
+    /// The normalised photo, `(1, 3, H, W)`.
+    pub photo: &'a NasTensor<4>,
+    /// The class explained.
+    pub target: usize,
+    /// The superpixels, for methods over them.
+    pub features: Option<&'a FeatureMask>,
+}
+
 /// Settings every perturbation attribution shares.
 #[derive(Debug, Clone)]
 pub struct Perturbation {
@@ -105,21 +117,18 @@ impl Perturbation {
         })
     }
 
-    /// Class `target`'s score for each of `copies` copies of `photo` `(1, 3, H, W)`, where copy
-    /// `i` has the pixels that `remove(i, mask)` marks in `mask` (`H x W`, row-major, cleared
-    /// before each call) set to the baseline; `features` are the photo's superpixels, if the
-    /// method has any. Reports each copy to `task`; stops on Ctrl-C.
-    #[allow(clippy::too_many_arguments)]
+    /// Class `target`'s score for each of `copies` copies of the photo, where copy `i` has the
+    /// pixels that `remove(i, mask)` marks in `mask` (`H x W`, row-major, cleared before each
+    /// call) set to the baseline. Reports each copy to `task`; stops on Ctrl-C.
     pub fn scores(
         &self,
         backbone: &dyn Backbone,
-        photo: &NasTensor<4>,
-        target: usize,
-        features: Option<&FeatureMask>,
+        subject: &Subject<'_>,
         copies: usize,
         remove: &dyn Fn(usize, &mut [bool]),
         task: &Task,
     ) -> Result<Vec<f64>> {
+        let Subject { photo, target, features } = *subject;
         let [_, channels, h, w] = photo.dims();
         if channels != 3 {
             return Err(NasError::InvalidInput(format!(

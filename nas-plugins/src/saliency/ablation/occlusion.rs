@@ -3,7 +3,7 @@
 //! over the window positions that cover it. As in Captum the last window of a row or column may
 //! stick out of the photo, so every pixel is covered.
 
-use super::{perturbation_params, Perturbation, BASELINE_DOC};
+use super::{perturbation_params, Perturbation, Subject, BASELINE_DOC};
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
@@ -90,9 +90,17 @@ impl Saliency for Occlusion {
         photos
             .iter()
             .map(|(photo, target)| {
-                let scores = self
-                    .perturbation
-                    .scores(backbone, photo, *target, None, windows.len() + 1, &remove, &task)?;
+                let scores = self.perturbation.scores(
+                    backbone,
+                    &Subject {
+                        photo,
+                        target: *target,
+                        features: None,
+                    },
+                    windows.len() + 1,
+                    &remove,
+                    &task,
+                )?;
                 let (mut total, mut count) = (Array2::<f64>::zeros((h, w)), Array2::<f64>::zeros((h, w)));
                 for (&((y0, y1), (x0, x1)), score) in windows.iter().zip(&scores[1..]) {
                     let drop = scores[0] - score;

@@ -5,7 +5,7 @@
 //! clusters make cheap: 32 passes for the default 5.
 
 use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
+use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result};
 
@@ -84,9 +84,17 @@ impl FeatureScoring for Shapley {
                 .zip(&mask.pixels)
                 .for_each(|(r, &f)| *r = coalition & (1 << f) == 0);
         };
-        let worth = self
-            .perturbation
-            .scores(backbone, photo, target, Some(mask), coalitions, &remove, task)?;
+        let worth = self.perturbation.scores(
+            backbone,
+            &Subject {
+                photo,
+                target,
+                features: Some(mask),
+            },
+            coalitions,
+            &remove,
+            task,
+        )?;
         Ok(shapley_values(&worth, mask.count))
     }
 }
