@@ -147,6 +147,57 @@ pub trait Backbone: Send + Sync {
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         autodiff_level_gradient(self, input, level, targets)
     }
+
+    /// [`Backbone::input_gradient`] with every rectifier's backward pass replaced by `rule`
+    /// (guided backpropagation, deconvolution). The default only knows the standard rule;
+    /// backbones with their own backward pass override it.
+    fn modified_input_gradient(&self, input: NasTensor<4>, targets: &[usize], rule: ReluGradient) -> Result<Gradient> {
+        match rule {
+            ReluGradient::Standard => self.input_gradient(input, targets),
+            other => Err(NasError::InvalidInput(format!(
+                "{}: {other:?} backward passes need a backbone with its own backward pass (resnet18, resnet50, vgg16, efficientnet-lite0 on the CPU)",
+                self.info().name
+            ))),
+        }
+    }
+}
+
+/// How a backward pass goes through a rectifier (ReLU, ReLU6), as Captum's
+/// `ModifiedReluGradientAttribution` overrides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReluGradient {
+    /// The gradient where the rectifier passed its input, zero elsewhere.
+    Standard,
+    /// Guided backpropagation (Springenberg et al. 2015): the standard gradient, then only its
+    /// positive part (Captum's `GuidedBackprop`).
+    Guided,
+    /// Deconvolution (Zeiler and Fergus 2014): the positive part of the incoming gradient,
+    /// whatever the rectifier did in the forward pass (Captum's `Deconvolution`).
+    Deconvolution,
+}
+
+impl ReluGradient {
+    /// The gradient through a rectifier given the incoming gradient `g` and whether the forward
+    /// pass let the value through (`passed`).
+    pub fn through(self, g: f32, passed: bool) -> f32 {
+        match self {
+            ReluGradient::Standard => {
+                if passed {
+                    g
+                } else {
+                    0.0
+                }
+            }
+            ReluGradient::Guided => {
+                if passed {
+                    g.max(0.0)
+                } else {
+                    0.0
+                }
+            }
+            ReluGradient::Deconvolution => g.max(0.0),
+        }
+    }
 }
 
 /// Gradient of each sample's `targets[i]` logit with respect to the input, by burn's automatic

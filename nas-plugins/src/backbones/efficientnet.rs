@@ -8,7 +8,7 @@ use super::open_weights;
 use super::BACKBONE_PARAMS;
 use nas_conv::Activation;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, ReluGradient, Result};
 
 const BN_EPS: f32 = 1e-3;
 /// Blocks after which a depth level is taken.
@@ -133,17 +133,19 @@ impl MbConv {
     }
 
     /// The gradient with respect to the block's input of the gradient `grad` of its output.
-    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap) -> Result<HostMap> {
+    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap, rule: ReluGradient) -> Result<HostMap> {
         let filtered = &trace.filtered;
         let g = self
             .project
             .folded()
             .host_input_gradient(&grad, filtered.size())?
-            .through_relu6(filtered);
+            .through_relu6(filtered, rule);
         let expanded_size = trace.expanded.as_ref().map_or(trace.input_size, HostMap::size);
         let mut g = self.depthwise.folded().host_input_gradient(&g, expanded_size)?;
         if let (Some(expand), Some(expanded)) = (&self.expand, &trace.expanded) {
-            g = expand.folded().host_input_gradient(&g.through_relu6(expanded), trace.input_size)?;
+            g = expand
+                .folded()
+                .host_input_gradient(&g.through_relu6(expanded, rule), trace.input_size)?;
         }
         Ok(if self.residual { g.plus(&grad) } else { g })
     }
@@ -216,7 +218,7 @@ impl EfficientNetLite0 {
 }
 
 impl HostDifferentiable for EfficientNetLite0 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = self.stem.folded().host_forward(&x, Activation::Relu6)?;
         let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
@@ -233,7 +235,7 @@ impl HostDifferentiable for EfficientNetLite0 {
         let mut grad = self
             .head
             .folded()
-            .host_input_gradient(&grad.through_relu6(&features), last.size())?;
+            .host_input_gradient(&grad.through_relu6(&features, rule), last.size())?;
         for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
             if let Some(level) = LEVEL_BLOCKS.iter().position(|b| *b == i) {
                 if of == GradientOf::Level(level) {
@@ -244,9 +246,12 @@ impl HostDifferentiable for EfficientNetLite0 {
                     ));
                 }
             }
-            grad = block.host_backward(trace, grad)?;
+            grad = block.host_backward(trace, grad, rule)?;
         }
-        let grad = self.stem.folded().host_input_gradient(&grad.through_relu6(&stem_out), x.size())?;
+        let grad = self
+            .stem
+            .folded()
+            .host_input_gradient(&grad.through_relu6(&stem_out, rule), x.size())?;
         Ok(host_gradient::gradient(input, grad, logits))
     }
 
@@ -284,6 +289,10 @@ impl Backbone for EfficientNetLite0 {
 
     fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
         host_gradient::input_gradient(self, input, targets)
+    }
+
+    fn modified_input_gradient(&self, input: NasTensor<4>, targets: &[usize], rule: ReluGradient) -> Result<Gradient> {
+        host_gradient::modified_input_gradient(self, input, targets, rule)
     }
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {

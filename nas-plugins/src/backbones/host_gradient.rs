@@ -13,7 +13,7 @@ use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check
 use nas_core::burn::tensor::TensorData;
 use nas_core::device::runs_on_host;
 use nas_core::differentiable::differentiable;
-use nas_core::{Backbone, Device, Gradient, NasError, NasTensor, Result};
+use nas_core::{Backbone, Device, Gradient, NasError, NasTensor, ReluGradient, Result};
 
 /// A `(batch, channels, height, width)` array of host values in NCHW order.
 #[derive(Clone)]
@@ -40,21 +40,27 @@ impl HostMap {
         (self.dims[2], self.dims[3])
     }
 
-    /// The gradient through a ReLU whose output was `output`: zero wherever it was not positive
-    /// (PyTorch's convention at 0).
-    pub(crate) fn through_relu(mut self, output: &HostMap) -> HostMap {
-        for (g, y) in self.data.iter_mut().zip(&output.data) {
-            // A select rather than a branch: it vectorises, and half the outputs are zero.
-            *g = if *y > 0.0 { *g } else { 0.0 };
-        }
-        self
+    /// The gradient through a ReLU whose output was `output`, by `rule` (standard: zero
+    /// wherever the output was not positive, PyTorch's convention at 0).
+    pub(crate) fn through_relu(self, output: &HostMap, rule: ReluGradient) -> HostMap {
+        self.through_rectifier(output, rule, |y| y > 0.0)
     }
 
-    /// The gradient through a ReLU6 whose output was `output`: zero wherever it was clamped (at
-    /// or below 0, at or above 6), as PyTorch's `hardtanh` backward.
-    pub(crate) fn through_relu6(mut self, output: &HostMap) -> HostMap {
-        for (g, y) in self.data.iter_mut().zip(&output.data) {
-            *g = if *y > 0.0 && *y < 6.0 { *g } else { 0.0 };
+    /// The gradient through a ReLU6 whose output was `output`, by `rule` (standard: zero
+    /// wherever it was clamped, at or below 0, at or above 6, as PyTorch's `hardtanh` backward).
+    pub(crate) fn through_relu6(self, output: &HostMap, rule: ReluGradient) -> HostMap {
+        self.through_rectifier(output, rule, |y| y > 0.0 && y < 6.0)
+    }
+
+    /// The gradient through a rectifier that let `output` values through where `passed` says.
+    fn through_rectifier(mut self, output: &HostMap, rule: ReluGradient, passed: impl Fn(f32) -> bool) -> HostMap {
+        // One loop per rule, selects rather than branches: they vectorise, and half the
+        // outputs are zero.
+        let pairs = self.data.iter_mut().zip(&output.data);
+        match rule {
+            ReluGradient::Standard => pairs.for_each(|(g, y)| *g = if passed(*y) { *g } else { 0.0 }),
+            ReluGradient::Guided => pairs.for_each(|(g, y)| *g = if passed(*y) { g.max(0.0) } else { 0.0 }),
+            ReluGradient::Deconvolution => pairs.for_each(|(g, _)| *g = g.max(0.0)),
         }
         self
     }
@@ -87,8 +93,9 @@ pub(crate) enum GradientOf {
 
 /// A backbone with a backward pass on the host kernels.
 pub(crate) trait HostDifferentiable: Backbone + Sized {
-    /// The gradient of each sample's target logit with respect to `of`, by the host kernels.
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient>;
+    /// The gradient of each sample's target logit with respect to `of`, by the host kernels,
+    /// through rectifiers by `rule`.
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient>;
 
     /// Whether the layers have host kernels (their weights are on the CPU).
     fn has_host_kernels(&self) -> bool;
@@ -103,9 +110,29 @@ fn applies<B: HostDifferentiable>(net: &B, input: &NasTensor<4>) -> bool {
 /// [`Backbone::input_gradient`] by the host kernels where they apply, else by burn.
 pub(crate) fn input_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Input)
+        net.host_gradient(input, targets, GradientOf::Input, ReluGradient::Standard)
     } else {
         autodiff_input_gradient(net, input, targets)
+    }
+}
+
+/// [`Backbone::modified_input_gradient`] by the host kernels where they apply; elsewhere only
+/// the standard rule, by burn.
+pub(crate) fn modified_input_gradient<B: HostDifferentiable>(
+    net: &B,
+    input: NasTensor<4>,
+    targets: &[usize],
+    rule: ReluGradient,
+) -> Result<Gradient> {
+    if applies(net, &input) {
+        net.host_gradient(input, targets, GradientOf::Input, rule)
+    } else if rule == ReluGradient::Standard {
+        autodiff_input_gradient(net, input, targets)
+    } else {
+        Err(NasError::InvalidInput(format!(
+            "{}: {rule:?} backward passes run on the CPU's host kernels only (use --device cpu)",
+            net.info().name
+        )))
     }
 }
 
@@ -113,7 +140,7 @@ pub(crate) fn input_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>
 pub(crate) fn level_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
     check_level(level)?;
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Level(level))
+        net.host_gradient(input, targets, GradientOf::Level(level), ReluGradient::Standard)
     } else {
         autodiff_level_gradient(net, input, level, targets)
     }

@@ -86,6 +86,23 @@ impl Linear {
         x.matmul(self.weight.clone()) + self.bias.clone().unsqueeze::<2>()
     }
 
+    /// The gradient with respect to the input `(batch, inputs)` of a gradient `grad` with
+    /// respect to the output `(batch, outputs)`.
+    pub fn input_gradient(&self, grad: NasTensor<2>) -> NasTensor<2> {
+        grad.matmul(self.weight.clone().transpose())
+    }
+
+    /// The gradient of output `targets[i]` of sample `i` with respect to the input, `(batch,
+    /// inputs)`: those outputs' weight rows.
+    pub fn unit_gradient(&self, targets: &[usize]) -> NasTensor<2> {
+        let index: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+        let index = nas_core::burn::tensor::Tensor::<nas_core::Backend, 1, nas_core::burn::tensor::Int>::from_data(
+            nas_core::burn::tensor::TensorData::new(index, [targets.len()]),
+            &self.weight.device(),
+        );
+        self.weight.clone().select(1, index).transpose()
+    }
+
     /// `W^T` `(in, out)` and the bias `(out)`.
     pub fn transposed_weight_and_bias(&self) -> (&NasTensor<2>, &NasTensor<1>) {
         (&self.weight, &self.bias)

@@ -7,7 +7,7 @@ use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, ReluGradient, Result};
 
 const BN_EPS: f32 = 1e-5;
 
@@ -66,14 +66,14 @@ impl Block {
     }
 
     /// The gradient with respect to the block's input of the gradient `grad` of its output.
-    fn host_backward(&self, trace: &BlockTrace, grad: HostMap) -> Result<HostMap> {
-        let grad = grad.through_relu(&trace.output);
+    fn host_backward(&self, trace: &BlockTrace, grad: HostMap, rule: ReluGradient) -> Result<HostMap> {
+        let grad = grad.through_relu(&trace.output, rule);
         let mut branch: Option<HostMap> = None;
         for (i, conv) in self.convs.iter().enumerate().rev() {
             let input_size = if i == 0 { trace.input_size } else { trace.hidden[i - 1].size() };
             let mut g = conv.folded().host_input_gradient(branch.as_ref().unwrap_or(&grad), input_size)?;
             if i > 0 {
-                g = g.through_relu(&trace.hidden[i - 1]);
+                g = g.through_relu(&trace.hidden[i - 1], rule);
             }
             branch = Some(g);
         }
@@ -201,7 +201,7 @@ impl ResNet {
 }
 
 impl HostDifferentiable for ResNet {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient> {
         let stem = self.stem.folded();
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = stem.host_forward(&x, Activation::Relu)?;
@@ -223,13 +223,13 @@ impl HostDifferentiable for ResNet {
                 return Ok(host_gradient::gradient(value.into_tensor(&self.device), grad, logits));
             }
             for (block, trace) in blocks.iter().zip(layer).rev() {
-                grad = block.host_backward(trace, grad)?;
+                grad = block.host_backward(trace, grad, rule)?;
             }
         }
         if of == GradientOf::Level(0) {
             return Ok(host_gradient::gradient(pooled.into_tensor(&self.device), grad, logits));
         }
-        let grad = host_gradient::max_pool_backward(&stem_out, &grad, STEM_POOL)?.through_relu(&stem_out);
+        let grad = host_gradient::max_pool_backward(&stem_out, &grad, STEM_POOL)?.through_relu(&stem_out, rule);
         let grad = stem.host_input_gradient(&grad, x.size())?;
         Ok(host_gradient::gradient(input, grad, logits))
     }
@@ -266,6 +266,10 @@ impl Backbone for ResNet {
 
     fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
         host_gradient::input_gradient(self, input, targets)
+    }
+
+    fn modified_input_gradient(&self, input: NasTensor<4>, targets: &[usize], rule: ReluGradient) -> Result<Gradient> {
+        host_gradient::modified_input_gradient(self, input, targets, rule)
     }
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {

@@ -9,8 +9,10 @@ use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
+use nas_core::burn::tensor::TensorData;
+use nas_core::upsampled_batch::to_host;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasError, NasTensor, Params, ReluGradient, Result};
 
 /// torchvision's file name of the ImageNet weights.
 pub const WEIGHTS_FILE: &str = "vgg16-397923af.pth";
@@ -111,6 +113,32 @@ impl Vgg16 {
         fc2.forward(h)
     }
 
+    /// The classifier's logits for `features` and the gradient of each sample's target logit
+    /// with respect to them, through the classifier's two ReLUs by `rule` (burn's automatic
+    /// differentiation cannot change a ReLU's backward pass, so the three layers are
+    /// differentiated by hand).
+    fn modified_head_gradient(&self, features: &HostMap, targets: &[usize], rule: ReluGradient) -> Result<(NasTensor<2>, HostMap)> {
+        let [batch, channels, height, width] = features.dims;
+        if (height, width) != (POOL_SIDE, POOL_SIDE) || targets.len() != batch {
+            return Err(NasError::InvalidInput(format!(
+                "vgg16: {rule:?} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos) and one target per photo; got {height}x{width} and {} targets for {batch}",
+                targets.len()
+            )));
+        }
+        let [fc0, fc1, fc2] = &self.classifier;
+        let x = features
+            .clone()
+            .into_tensor(&self.device)
+            .reshape([batch, channels * height * width]);
+        let h1 = fc0.forward(x);
+        let h2 = fc1.forward(relu(h1.clone()));
+        let logits = fc2.forward(relu(h2.clone()));
+        let grad = fc1.input_gradient(through_relu(fc2.unit_gradient(targets), h2, rule)?);
+        let grad = fc0.input_gradient(through_relu(grad, h1, rule)?);
+        let grad = HostMap::from_tensor(grad.reshape([batch, channels, height, width]))?;
+        Ok((logits, grad))
+    }
+
     /// A stage on host values, keeping what its backward pass needs.
     fn host_stage(convs: &[Conv2d], x: &HostMap) -> Result<StageTrace> {
         let last = convs.len() - 1;
@@ -130,8 +158,17 @@ impl Vgg16 {
     }
 }
 
+/// The gradient `grad` `(batch, n)` through a ReLU whose input was `input`, by `rule`.
+fn through_relu(grad: NasTensor<2>, input: NasTensor<2>, rule: ReluGradient) -> Result<NasTensor<2>> {
+    let dims = grad.dims();
+    let device = grad.device();
+    let (g, x) = (to_host(grad)?, to_host(input)?);
+    let values: Vec<f32> = g.iter().zip(&x).map(|(g, x)| rule.through(*g, *x > 0.0)).collect();
+    Ok(NasTensor::from_data(TensorData::new(values, dims), &device))
+}
+
 impl HostDifferentiable for Vgg16 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
         for convs in &self.stages {
@@ -139,10 +176,19 @@ impl HostDifferentiable for Vgg16 {
             traces.push(trace);
         }
         let features = traces.last().map_or(&x, |t| &t.output);
-        let (logits, mut grad) = host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?;
+        let (logits, mut grad) = match rule {
+            ReluGradient::Standard => host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?,
+            _ => self.modified_head_gradient(features, targets, rule)?,
+        };
         for (level, (convs, trace)) in self.stages.iter().zip(&traces).enumerate().rev() {
-            // Through the ReLU after the pooling, then to the window maxima.
-            grad = host_gradient::max_pool_backward(&trace.level, &grad.through_relu(&trace.output), STAGE_POOL)?;
+            // Through the ReLU after the pooling, then to the window maxima. torchvision pools the
+            // ReLU's output: where a window holds no positive value the maximum is the first of
+            // its zeros, which only deconvolution (blind to the forward pass) sends a gradient to.
+            let grad_out = grad.through_relu(&trace.output, rule);
+            grad = match rule {
+                ReluGradient::Deconvolution => host_gradient::max_pool_backward(&trace.level.clone().relu(), &grad_out, STAGE_POOL)?,
+                _ => host_gradient::max_pool_backward(&trace.level, &grad_out, STAGE_POOL)?,
+            };
             if of == GradientOf::Level(level) {
                 return Ok(host_gradient::gradient(trace.level.clone().into_tensor(&self.device), grad, logits));
             }
@@ -150,7 +196,7 @@ impl HostDifferentiable for Vgg16 {
                 let input_size = if i == 0 { trace.input_size } else { trace.hidden[i - 1].size() };
                 grad = conv.host_input_gradient(&grad, input_size)?;
                 if i > 0 {
-                    grad = grad.through_relu(&trace.hidden[i - 1]);
+                    grad = grad.through_relu(&trace.hidden[i - 1], rule);
                 }
             }
         }
@@ -194,6 +240,10 @@ impl Backbone for Vgg16 {
 
     fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
         host_gradient::input_gradient(self, input, targets)
+    }
+
+    fn modified_input_gradient(&self, input: NasTensor<4>, targets: &[usize], rule: ReluGradient) -> Result<Gradient> {
+        host_gradient::modified_input_gradient(self, input, targets, rule)
     }
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {

@@ -3,6 +3,7 @@
 pub mod ablation;
 pub mod grad_cam;
 pub mod gradient;
+pub mod guided;
 pub mod integrated_gradients;
 pub mod lrp;
 pub mod precomputed;
