@@ -4,8 +4,11 @@
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh ig RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh lrp RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh rise RESNET18.pth [MASKS]
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh occlusion RESNET18.pth
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh lime RESNET18.pth
 # ig: Integrated Gradients, 50 steps; lrp: EpsilonPlusFlat; both run three times. rise: 1000
-# masks by default, run once.
+# masks by default, run once. occlusion: 15x15 windows at stride 8 (785 passes), run once.
+# lime: 1000 patterns over SLIC's superpixels (n_segments 50), run once.
 # The nas figures are whole processes (start-up, weights, photo, map files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +20,9 @@ case $method in
   ig) args=(--method integrated-gradients) runs=3 ;;
   lrp) args=(--method lrp) runs=3 ;;
   rise) args=(--method rise --param masks="$masks") runs=1 ;;
-  *) echo "unknown method $method: ig, lrp or rise" >&2; exit 2 ;;
+  occlusion) args=(--method occlusion) runs=1 ;;
+  lime) args=(--method lime --param segmentation.name=slic --param segmentation.n_segments=50) runs=1 ;;
+  *) echo "unknown method $method: ig, lrp, rise, occlusion or lime" >&2; exit 2 ;;
 esac
 for run in $(seq $runs); do
   start=$(date +%s.%N)

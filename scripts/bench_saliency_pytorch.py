@@ -5,14 +5,19 @@
         after one warm-up;
   rise: the RISE authors' algorithm (github.com/eclique/RISE, explanations.py): --masks masks
         made with scikit-image (timed apart), masked photos scored in batches of 100 (their
-        default) and averaged.
+        default) and averaged;
+  occlusion: Captum's Occlusion, (3, 15, 15) windows at strides (3, 8, 8), zero baseline,
+        perturbations_per_eval 16, one run after one warm-up;
+  lime: the lime package's LimeImageExplainer, 1000 samples over scikit-image's SLIC superpixels
+        (n_segments 50), softmax classifier in batches of 16 (nas's batch), one run (SLIC timed
+        with it).
     python scripts/bench_saliency_pytorch.py ig --weights resnet18.pth --runs 3 --threads 2
     python scripts/bench_saliency_pytorch.py rise --weights resnet18.pth --masks 1000 --threads 2"""
 import argparse, time, numpy as np, torch, torchvision
 from PIL import Image
 
 p = argparse.ArgumentParser()
-p.add_argument("method", choices=["ig", "lrp", "rise"])
+p.add_argument("method", choices=["ig", "lrp", "rise", "occlusion", "lime"])
 p.add_argument("--weights", required=True)
 p.add_argument("--image", default="examples/images/chelsea.png")
 p.add_argument("--runs", type=int, default=3)
@@ -72,4 +77,30 @@ def lrp():
           % (1000 * sorted(times[1:])[len(times[1:]) // 2], a.runs))
 
 
-{"ig": integrated_gradients, "lrp": lrp, "rise": rise}[a.method]()
+def occlusion():
+    from captum.attr import Occlusion
+    method = Occlusion(m)
+    for run in ["warm-up", "timed"]:
+        start = time.perf_counter()
+        method.attribute(x, sliding_window_shapes=(3, 15, 15), strides=(3, 8, 8), baselines=0, target=target,
+                         perturbations_per_eval=16)
+    print("captum occlusion 15x15 stride 8, resnet18: %.2f s" % (time.perf_counter() - start))
+
+
+def lime():
+    from lime.lime_image import LimeImageExplainer
+    from skimage.segmentation import slic
+
+    def probabilities(images):
+        batch = torch.from_numpy(((images - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(0, 3, 1, 2).astype(np.float32))
+        with torch.no_grad():
+            return torch.softmax(m(batch), 1).numpy()
+
+    start = time.perf_counter()
+    LimeImageExplainer(random_state=0).explain_instance(
+        im.astype(np.float64), probabilities, labels=(target,), top_labels=None, num_samples=1000, batch_size=16,
+        segmentation_fn=lambda image: slic(image, n_segments=50, start_label=0))
+    print("lime package, 1000 samples over SLIC (50), resnet18: %.2f s" % (time.perf_counter() - start))
+
+
+{"ig": integrated_gradients, "lrp": lrp, "rise": rise, "occlusion": occlusion, "lime": lime}[a.method]()

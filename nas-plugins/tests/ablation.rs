@@ -116,7 +116,7 @@ fn superpixel_attributions_match_captum() -> TestResult {
                 "{photo} slic {segments}"
             );
 
-            let map = explain(&registry, method, &[("segmenter", slic(segments))], photo)?;
+            let map = explain(&registry, method, &[("segmentation", slic(segments))], photo)?;
             assert_close(&map, &format!("resnet18-seed0.{photo}.{method}-slic-{segments}.npy"), 2e-4)?;
         }
     }
@@ -177,7 +177,7 @@ fn bad_settings_are_refused_by_name() -> TestResult {
             .map(|e| e.to_string())
             .unwrap_or_default()
     };
-    let too_many = error("shapley", &[("segmenter", slic(100))]);
+    let too_many = error("shapley", &[("segmentation", slic(100))]);
     assert!(too_many.contains("max_features"), "{too_many}");
     let stride = error(
         "occlusion",
@@ -202,7 +202,7 @@ fn lime_matches_the_lime_package() -> TestResult {
     let registry = Registry::builtin();
     for (photo, seed) in [("chelsea-224", 0), ("astronaut-224", 7)] {
         let settings = [
-            ("segmenter", slic(50)),
+            ("segmentation", slic(50)),
             ("samples", toml::Value::Integer(200)),
             ("seed", toml::Value::Integer(seed)),
         ];

@@ -53,10 +53,11 @@ pub struct SuperpixelFeatures {
     grouping: Grouping,
 }
 
-/// Parameters `segmenter` and `features`.
+/// Parameters `segmentation` and `features` (not `segmenter`: on the command line
+/// `--param segmenter.*` reaches the pipeline's segmenter).
 pub const SUPERPIXEL_FEATURE_PARAMS: [ParamSpec; 2] = [
     ParamSpec {
-        name: "segmenter",
+        name: "segmentation",
         kind: ParamKind::Component,
         default: "\"nas\"",
         doc: "segmenter whose superpixels are the features (name, or a table with name and its parameters)",
@@ -70,9 +71,9 @@ pub const SUPERPIXEL_FEATURE_PARAMS: [ParamSpec; 2] = [
 ];
 
 impl SuperpixelFeatures {
-    /// Builds the segmenter named by `segmenter` (default `nas`) and reads `features`.
+    /// Builds the segmenter named by `segmentation` (default `nas`) and reads `features`.
     pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<SuperpixelFeatures> {
-        let (name, segmenter_params) = params.component_param("segmenter", "nas")?;
+        let (name, segmenter_params) = params.component_param("segmentation", "nas")?;
         Ok(SuperpixelFeatures {
             segmenter: ctx.registry.segmenter(&name, &segmenter_params, ctx)?,
             grouping: match params.choice("features", "clusters", &["clusters", "superpixels"])?.as_str() {
