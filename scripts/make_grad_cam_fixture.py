@@ -1,5 +1,5 @@
 """References for the CAM saliency methods: pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM,
-HiResCAM, LayerCAM, GradCAMElementWise and ScoreCAM for the predicted class of chelsea-224.png, one
+HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM and AblationCAM for the predicted class of chelsea-224.png, one
 target layer each:
   resnet18 (seed-0 weights of ../shared/weights/resnet18-seed0.pth): `layer4[-1]` (level 4),
   every method, and `layer3[-1]` (level 3), every method but Grad-CAM++ and ScoreCAM (level 4
@@ -13,7 +13,7 @@ Needs torch, torchvision, grad-cam, efficientnet-lite-pytorch, numpy, pillow (a 
 repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
-from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM
+from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM
 from efficientnet_lite_pytorch import EfficientNet
 
 shared, out = sys.argv[1], sys.argv[2]
@@ -48,11 +48,12 @@ lite = LiteWithHead(lite.eval()).eval()
 imagenet = normalised(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
 lite_input = normalised(np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
 cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1],
-          ["grad-cam", "grad-cam-plus-plus", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "score-cam"]),
-         ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise"]),
+          ["grad-cam", "grad-cam-plus-plus", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "score-cam", "ablation-cam"]),
+         ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "ablation-cam"]),
          ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam-plus-plus"])]
 methods = {"grad-cam": GradCAM, "grad-cam-plus-plus": GradCAMPlusPlus, "xgrad-cam": XGradCAM, "hires-cam": HiResCAM,
-           "layer-cam": LayerCAM, "grad-cam-elementwise": GradCAMElementWise, "score-cam": ScoreCAM}
+           "layer-cam": LayerCAM, "grad-cam-elementwise": GradCAMElementWise, "score-cam": ScoreCAM,
+           "ablation-cam": AblationCAM}
 for name, model, x, level, layer, names in cases:
     for method in names:
         with methods[method](model=model, target_layers=[layer]) as cam:

@@ -1,6 +1,7 @@
 //! Built-in saliency methods.
 
 pub mod ablation;
+pub mod ablation_cam;
 pub mod grad_cam;
 pub mod gradient;
 pub mod guided;
