@@ -1252,3 +1252,39 @@ fn sanity_randomises_the_network_and_compares_the_maps() -> Result<(), Box<dyn s
     assert!(!refused.status.success() && stderr.contains("--weights"), "{stderr}");
     Ok(())
 }
+
+/// The superpixel attributions' own segmenter is reached on the command line as
+/// `--param segmentation.*` (`segmenter.*` goes to the pipeline's segmenter): feature ablation
+/// over SLIC's few superpixels gives a map with one value per superpixel.
+#[test]
+fn superpixel_attributions_take_their_segmentation_from_the_command_line() -> Result<(), Box<dyn std::error::Error>> {
+    let tmp = tempfile::tempdir()?;
+    let out = tmp.path().join("ablation");
+    let run = explain_random_resnet18(
+        tmp.path(),
+        &[
+            "--method",
+            "feature-ablation",
+            "--param",
+            "segmentation.name=slic",
+            "--param",
+            "segmentation.n_segments=6",
+            "--segmenter",
+            "none",
+            "--out",
+            out.to_str().ok_or("path")?,
+        ],
+    );
+    let (_, stderr) = text(&run);
+    assert!(run.status.success(), "{stderr}");
+    let map = nas_core::npy::read::<f32>(&out.join("chelsea.feature-ablation.npy"))?;
+    let mut distinct: Vec<u32> = map.iter().map(|v| v.to_bits()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(
+        (2..=12).contains(&distinct.len()),
+        "{} distinct values for about 6 superpixels",
+        distinct.len()
+    );
+    Ok(())
+}
