@@ -1,6 +1,6 @@
 """References for the CAM saliency methods: pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM,
-HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM and AblationCAM for the predicted class of chelsea-224.png, one
-target layer each:
+HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM and AblationCAM for the predicted class of
+chelsea-224.png, one target layer each:
   resnet18 (seed-0 weights of ../shared/weights/resnet18-seed0.pth): `layer4[-1]` (level 4),
   every method, and `layer3[-1]` (level 3), every method but Grad-CAM++ and ScoreCAM (level 4
   gradients are constant over positions, so HiResCAM gives Grad-CAM there);

@@ -20,6 +20,9 @@ pub struct StateDict {
     device: Device,
     /// `Some(seed)` for `random:SEED`: every key is drawn on request (see `random_weights`).
     random: Option<u64>,
+    /// The modules with weights in the file's order, for `.pth` files (safetensors writers sort
+    /// their keys, `random:SEED` has no file).
+    modules: Option<Vec<String>>,
     /// Modules whose tensors are replaced by seeded random ones (model randomisation checks).
     randomised: Option<(u64, HashSet<String>)>,
 }
@@ -39,6 +42,7 @@ impl StateDict {
                 tensors: BTreeMap::new(),
                 device: device.clone(),
                 random: Some(seed?),
+                modules: None,
                 randomised: None,
             });
         }
@@ -49,17 +53,33 @@ impl StateDict {
             });
         }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        let tensors = if ext == "safetensors" {
-            read_safetensors(path)?
+        let (tensors, modules) = if ext == "safetensors" {
+            (read_safetensors(path)?, None)
         } else {
-            read_pytorch(path)?
+            let (tensors, modules) = read_pytorch(path)?;
+            (tensors, Some(modules))
         };
         Ok(StateDict {
             path: path.to_path_buf(),
             tensors,
             device: device.clone(),
             random: None,
+            modules,
             randomised: None,
+        })
+    }
+
+    /// The modules with weights, in the file's order (for `model.state_dict()`, the order the
+    /// network defines them: torchvision's, input to output); refused for safetensors files,
+    /// whose writers sort the keys, and for `random:SEED`.
+    pub fn modules(&self) -> Result<&[String]> {
+        self.modules.as_deref().ok_or_else(|| NasError::Weights {
+            path: self.path.clone(),
+            reason: if self.random.is_some() {
+                "random weights have no layer order to randomise; give the trained .pth state dict".into()
+            } else {
+                "a safetensors file does not keep the order of the network's layers; give the .pth state dict".into()
+            },
         })
     }
 
@@ -142,43 +162,32 @@ pub fn module_of(key: &str) -> &str {
     key.rsplit_once('.').map_or(key, |(module, _)| module)
 }
 
-/// The modules with weights of a PyTorch state dict, in the file's order, which for
-/// `model.state_dict()` is the order the network defines them (torchvision's: input to output).
-/// safetensors files do not keep that order (their writers sort the keys), so they are refused.
+/// The modules with weights of a state-dict file, in the file's order (see
+/// [`StateDict::modules`]).
 pub fn module_order(path: &Path) -> Result<Vec<String>> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "safetensors" {
-        return Err(NasError::Weights {
-            path: path.to_path_buf(),
-            reason: "a safetensors file does not keep the order of the network's layers; give the .pth state dict".into(),
-        });
-    }
-    if !path.exists() {
-        return Err(NasError::Weights {
-            path: path.to_path_buf(),
-            reason: "file not found".into(),
-        });
-    }
-    let tensors = crate::torch_pickle::read_state_dict(path).map_err(|reason| NasError::Weights {
-        path: path.to_path_buf(),
-        reason: format!("not a readable PyTorch state dict: {reason}"),
-    })?;
+    Ok(StateDict::open(path, &crate::device::default_device())?.modules()?.to_vec())
+}
+
+/// The distinct modules of `keys`, in order of first appearance, bookkeeping keys left out.
+fn modules_in_order<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut modules: Vec<String> = Vec::new();
-    for (key, _) in tensors.iter().filter(|(key, _)| !is_bookkeeping(key)) {
+    for key in keys.filter(|key| !is_bookkeeping(key)) {
         let module = module_of(key);
         if !modules.iter().any(|m| m == module) {
             modules.push(module.to_string());
         }
     }
-    Ok(modules)
+    modules
 }
 
-fn read_pytorch(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
+/// The tensors of a PyTorch file and its modules in the file's order.
+fn read_pytorch(path: &Path) -> Result<(BTreeMap<String, RawTensor>, Vec<String>)> {
     let tensors = crate::torch_pickle::read_state_dict(path).map_err(|reason| NasError::Weights {
         path: path.to_path_buf(),
         reason: format!("not a readable PyTorch state dict: {reason}"),
     })?;
-    Ok(tensors
+    let modules = modules_in_order(tensors.iter().map(|(key, _)| key.as_str()));
+    let tensors = tensors
         .into_iter()
         .map(|(key, t)| {
             (
@@ -189,7 +198,8 @@ fn read_pytorch(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
                 },
             )
         })
-        .collect())
+        .collect();
+    Ok((tensors, modules))
 }
 
 fn read_safetensors(path: &Path) -> Result<BTreeMap<String, RawTensor>> {

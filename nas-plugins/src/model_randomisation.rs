@@ -12,7 +12,7 @@
 //! MPRT default `normalise`).
 
 use crate::metrics::correlation::spearman;
-use crate::metrics::normalisation::prepared;
+use crate::metrics::normalisation::{prepared, prepared_f32};
 use crate::metrics::structural_similarity::quantus_ssim;
 use nas_core::backbone::normalise;
 use nas_core::ndarray::Array2;
@@ -50,11 +50,10 @@ pub fn similarity(original: &Array2<f32>, randomised: &Array2<f32>) -> Result<Si
         )));
     }
     let values = |map: &Array2<f32>, absolute: bool| prepared(map, false, absolute);
-    let as_f32 = |values: Vec<f64>| -> Vec<f32> { values.into_iter().map(|v| v as f32).collect() };
     Ok(Similarity {
         spearman: spearman(&values(original, false), &values(randomised, false)),
         spearman_abs: spearman(&values(original, true), &values(randomised, true)),
-        ssim: quantus_ssim(&as_f32(prepared(original, true, false)), &as_f32(prepared(randomised, true, false)))?,
+        ssim: quantus_ssim(&prepared_f32(original, true, false), &prepared_f32(randomised, true, false))?,
     })
 }
 
@@ -122,14 +121,22 @@ impl Cascade<'_> {
         let mut results = Vec::new();
         for step in steps(&modules, self.every) {
             let mut params = self.params.clone();
-            params.set("randomise_top", toml::Value::Integer(step.randomised as i64));
-            params.set("randomise_seed", toml::Value::Integer(self.seed as i64));
+            if step.randomised > 0 {
+                params.set("randomise_top", toml::Value::Integer(step.randomised as i64));
+                params.set("randomise_seed", toml::Value::Integer(self.seed as i64));
+            }
             let net = ctx.registry.backbone(self.backbone, &params, ctx)?;
             let input = normalise(photos, net.info(), net.device())?;
             let classes = match &targets {
                 Some(classes) => classes.clone(),
                 None => nas_core::backbone::predicted_classes(&net.forward(input.clone()).logits)?,
             };
+            if let Some(bad) = classes.iter().find(|&&c| c >= net.info().num_classes) {
+                return Err(NasError::InvalidInput(format!(
+                    "model randomisation: target class {bad} of a backbone with {} classes",
+                    net.info().num_classes
+                )));
+            }
             let maps = saliency.explain_photos(net.as_ref(), &input, &classes, photos)?;
             targets = Some(classes);
             progress(&step)?;

@@ -2,10 +2,10 @@
 //! and ShapleyValues (scripts/make_ablation_fixture.py), `lime` against the lime package
 //! (scripts/make_lime_fixture.py): resnet18 with the shared seeded weights,
 //! the predicted class's logit, two photos. The superpixel methods use scikit-image's SLIC, whose
-//! labels (saved by the script) our `slic` segmenter must reproduce. Maps are logit drops;
-//! every pixel within 2e-4 of Captum's, relative to the map's largest magnitude (the two networks'
-//! logits differ by float rounding; measured: occlusion 5e-5, feature ablation 2e-5, Shapley
-//! values 4e-7). Also: Shapley values on NAS clusters (the default) add up to
+//! labels (saved by the script) our `slic` segmenter must reproduce. Maps are logit drops; every
+//! pixel within a bound of Captum's relative to the map's largest magnitude (the two networks'
+//! logits differ by float rounding): occlusion 1e-4 (measured 5e-5), feature ablation 5e-5
+//! (2e-5), Shapley values 5e-6 (4e-7). Also: Shapley values on NAS clusters (the default) add up to
 //! the score of the photo minus that of the baseline, and bad settings are refused by name.
 
 mod common;
@@ -75,14 +75,14 @@ fn occlusion_matches_captum() -> TestResult {
     nas_plugins::link();
     let registry = Registry::builtin();
     let map = explain(&registry, "occlusion", &[], "chelsea-224")?;
-    assert_close(&map, "resnet18-seed0.chelsea-224.occlusion-15-8.npy", 2e-4)?;
+    assert_close(&map, "resnet18-seed0.chelsea-224.occlusion-15-8.npy", 1e-4)?;
     let settings = [
         ("window", toml::Value::Integer(32)),
         ("stride", toml::Value::Integer(16)),
         ("baseline", toml::Value::Float(-1.0)),
     ];
     let map = explain(&registry, "occlusion", &settings, "astronaut-224")?;
-    assert_close(&map, "resnet18-seed0.astronaut-224.occlusion-32-16-minus1.npy", 2e-4)
+    assert_close(&map, "resnet18-seed0.astronaut-224.occlusion-32-16-minus1.npy", 1e-4)
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn superpixel_attributions_match_captum() -> TestResult {
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
     for photo in ["chelsea-224", "astronaut-224"] {
-        for (method, segments) in [("feature-ablation", 50), ("shapley", 8)] {
+        for (method, segments, tolerance) in [("feature-ablation", 50, 5e-5), ("shapley", 8, 5e-6)] {
             // Our SLIC must give scikit-image's superpixels, which Captum was given.
             let (_, _, _, image) = resnet18_on(&registry, photo)?;
             let ours = registry
@@ -117,7 +117,7 @@ fn superpixel_attributions_match_captum() -> TestResult {
             );
 
             let map = explain(&registry, method, &[("segmentation", slic(segments))], photo)?;
-            assert_close(&map, &format!("resnet18-seed0.{photo}.{method}-slic-{segments}.npy"), 2e-4)?;
+            assert_close(&map, &format!("resnet18-seed0.{photo}.{method}-slic-{segments}.npy"), tolerance)?;
         }
     }
     Ok(())

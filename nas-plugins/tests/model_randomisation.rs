@@ -91,10 +91,20 @@ fn bad_randomisations_are_refused_by_name() -> TestResult {
     let random = error("random:1", 3);
     assert!(random.contains("randomise_top"), "{random}");
     let safetensors = std::env::temp_dir().join(format!("nas-randomise-{}.safetensors", std::process::id()));
-    std::fs::write(&safetensors, b"not read")?;
+    // One float32 tensor: the header's length, the header, the values.
+    let header = br#"{"fc.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#;
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header);
+    file.extend_from_slice(&1f32.to_le_bytes());
+    std::fs::write(&safetensors, file)?;
     let refused = module_order(&safetensors).err().map(|e| e.to_string()).unwrap_or_default();
     std::fs::remove_file(&safetensors)?;
     assert!(refused.contains("order"), "{refused}");
+    let random = module_order(std::path::Path::new("random:1"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(random.contains("trained .pth"), "{random}");
     Ok(())
 }
 

@@ -54,13 +54,8 @@ impl HostMap {
 
     /// The gradient through a rectifier that let `output` values through where `passed` says.
     fn through_rectifier(mut self, output: &HostMap, rule: ReluGradient, passed: impl Fn(f32) -> bool) -> HostMap {
-        // One loop per rule, selects rather than branches: they vectorise, and half the
-        // outputs are zero.
-        let pairs = self.data.iter_mut().zip(&output.data);
-        match rule {
-            ReluGradient::Standard => pairs.for_each(|(g, y)| *g = if passed(*y) { *g } else { 0.0 }),
-            ReluGradient::Guided => pairs.for_each(|(g, y)| *g = if passed(*y) { g.max(0.0) } else { 0.0 }),
-            ReluGradient::Deconvolution => pairs.for_each(|(g, _)| *g = g.max(0.0)),
+        for (g, y) in self.data.iter_mut().zip(&output.data) {
+            *g = rule.through(*g, passed(*y));
         }
         self
     }

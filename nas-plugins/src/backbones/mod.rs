@@ -7,7 +7,7 @@ pub mod resnet;
 pub mod vgg;
 pub mod vit;
 
-use nas_core::weights::{module_order, StateDict};
+use nas_core::weights::StateDict;
 use nas_core::{Backbone, Context, Device, NasError, ParamKind, ParamSpec, Params, Registry, Result};
 use std::path::{Path, PathBuf};
 
@@ -54,14 +54,13 @@ pub fn open_weights(backbone: &str, default_file: &str, params: &Params, ctx: &C
     let top = params.usize("randomise_top", 0, 0, usize::MAX)?;
     let seed = params.usize("randomise_seed", 0, 0, usize::MAX)? as u64;
     if top > 0 {
-        if nas_core::random_weights::seed_of(&path).is_some() {
-            return Err(params.error(
+        let modules = state.modules().map_err(|e| {
+            params.error(
                 "randomise_top",
                 top.to_string(),
-                "a trained weight file to randomise (these weights are random already)",
-            ));
-        }
-        let modules = module_order(&path)?;
+                format!("a trained .pth weight file to randomise ({e})"),
+            )
+        })?;
         if top > modules.len() {
             return Err(params.error(
                 "randomise_top",
@@ -69,7 +68,8 @@ pub fn open_weights(backbone: &str, default_file: &str, params: &Params, ctx: &C
                 format!("at most the {} modules with weights in {}", modules.len(), path.display()),
             ));
         }
-        state.randomise(seed, modules[modules.len() - top..].iter().cloned());
+        let chosen = modules[modules.len() - top..].to_vec();
+        state.randomise(seed, chosen);
     }
     Ok(state)
 }

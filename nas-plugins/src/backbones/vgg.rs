@@ -119,6 +119,12 @@ impl Vgg16 {
     /// differentiated by hand).
     fn modified_head_gradient(&self, features: &HostMap, targets: &[usize], rule: ReluGradient) -> Result<(NasTensor<2>, HostMap)> {
         let [batch, channels, height, width] = features.dims;
+        if let Some(bad) = targets.iter().find(|&&t| t >= self.info.num_classes) {
+            return Err(NasError::InvalidInput(format!(
+                "target class {bad} is out of range: the backbone has {} classes",
+                self.info.num_classes
+            )));
+        }
         if (height, width) != (POOL_SIDE, POOL_SIDE) || targets.len() != batch {
             return Err(NasError::InvalidInput(format!(
                 "vgg16: {rule:?} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos) and one target per photo; got {height}x{width} and {} targets for {batch}",

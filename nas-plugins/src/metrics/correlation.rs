@@ -4,9 +4,13 @@
 
 use nas_core::significance::average_ranks;
 
-/// Pearson's correlation of `a` and `b` (NaN when either is constant), as `scipy.stats.pearsonr`.
+/// Pearson's correlation of `a` and `b` (NaN when either is constant, empty or their lengths
+/// differ), as `scipy.stats.pearsonr`.
 pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len()) as f64;
+    if a.len() != b.len() || a.is_empty() {
+        return f64::NAN;
+    }
+    let n = a.len() as f64;
     let (mean_a, mean_b) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
     let (mut cov, mut var_a, mut var_b) = (0.0, 0.0, 0.0);
     for (x, y) in a.iter().zip(b) {
@@ -15,7 +19,8 @@ pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
         var_a += dx * dx;
         var_b += dy * dy;
     }
-    let r = cov / (var_a.sqrt() * var_b.sqrt());
+    // One square root of the product: exactly 1 for a signal against itself.
+    let r = cov / (var_a * var_b).sqrt();
     if r.is_finite() {
         r.clamp(-1.0, 1.0)
     } else {
@@ -37,6 +42,7 @@ mod tests {
         assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]) - 1.0).abs() < 1e-12);
         assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
         assert!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
+        assert!(pearson(&[1.0, 2.0, 3.0], &[1.0, 2.0]).is_nan());
     }
 
     #[test]

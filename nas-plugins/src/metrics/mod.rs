@@ -12,7 +12,7 @@ pub mod localisation;
 pub mod max_box_acc;
 pub mod normalisation;
 pub mod pointing_game;
-pub mod randomisation;
+pub mod random_logit;
 pub mod ranking;
 pub mod relevance;
 pub mod sensitivity;

@@ -14,3 +14,8 @@ pub fn prepared(map: &Array2<f32>, normalise: bool, absolute: bool) -> Vec<f64> 
         values
     }
 }
+
+/// [`prepared`] as float32, the precision Quantus compares maps in (its `ssim`).
+pub fn prepared_f32(map: &Array2<f32>, normalise: bool, absolute: bool) -> Vec<f32> {
+    prepared(map, normalise, absolute).into_iter().map(|v| v as f32).collect()
+}

@@ -3,7 +3,7 @@
 //! holds negative values) while the network runs on from that level, and the relative drop of the
 //! target logit, `(y - y_c) / y`, weights the channel. No gradients: one forward pass per channel.
 
-use super::grad_cam::{finish, GRAD_CAM_PARAMS};
+use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
@@ -90,7 +90,9 @@ impl AblationCam {
             let logits = backbone.forward_hooked(photo.clone().repeat_dim(0, chunk.len()), &mut hook);
             let [n, classes] = logits.dims();
             if target >= classes {
-                return Err(NasError::InvalidInput(format!("ablation-cam: target class {target} of {classes}")));
+                return Err(NasError::InvalidInput(format!(
+                    "target class {target} is out of range: the backbone has {classes} classes"
+                )));
             }
             scores.extend(to_host(logits.slice([0..n, target..target + 1]).reshape([n, 1, 1, 1]))?);
             task.advance(chunk.len() as u64);
@@ -126,7 +128,7 @@ impl Saliency for AblationCam {
                     let weight = (original - score) / original;
                     cam.iter_mut().zip(channel).for_each(|(c, a)| *c += weight * a);
                 }
-                finish(cam, [h, w], [in_h, in_w])
+                finish_cam(cam, [h, w], [in_h, in_w])
             })
             .collect()
     }

@@ -22,7 +22,7 @@ pub enum CamWeights {
     PlusPlus,
     /// Each channel by the sum of gradient times activation over the sum of activations
     /// (XGrad-CAM).
-    Axiom,
+    XGrad,
     /// Each position by its gradient (HiResCAM).
     Gradient,
     /// Each position by its positive gradient (LayerCAM).
@@ -63,14 +63,16 @@ impl GradCam {
             weights,
         })
     }
+}
 
+impl CamWeights {
     /// The weight of each channel, from one image's activations and gradients (`channels x
     /// positions`), or `None` for the rules that weight each position.
-    fn channel_weights(&self, activations: &[f32], gradients: &[f32], positions: usize) -> Option<Vec<f32>> {
+    fn channel_weights(self, activations: &[f32], gradients: &[f32], positions: usize) -> Option<Vec<f32>> {
         let per_channel = activations.chunks(positions).zip(gradients.chunks(positions));
-        Some(match self.weights {
-            CamWeights::Mean => per_channel.map(|(_, g)| g.iter().sum::<f32>() / positions as f32).collect(),
-            CamWeights::PlusPlus => per_channel
+        Some(match self {
+            Self::Mean => per_channel.map(|(_, g)| g.iter().sum::<f32>() / positions as f32).collect(),
+            Self::PlusPlus => per_channel
                 .map(|(a, g)| {
                     let activation_sum: f32 = a.iter().sum();
                     g.iter()
@@ -86,18 +88,18 @@ impl GradCam {
                         .sum()
                 })
                 .collect(),
-            CamWeights::Axiom => per_channel
+            Self::XGrad => per_channel
                 .map(|(a, g)| {
                     let activation_sum: f32 = a.iter().sum();
                     a.iter().zip(g).map(|(a, g)| g * a / (activation_sum + AXIOM_EPS)).sum()
                 })
                 .collect(),
-            CamWeights::Gradient | CamWeights::PositiveGradient | CamWeights::RectifiedProduct => return None,
+            Self::Gradient | Self::PositiveGradient | Self::RectifiedProduct => return None,
         })
     }
 
     /// The class activation map of one image over the level's positions, before rectifying.
-    fn cam(&self, activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
+    pub fn class_activation(self, activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
         let mut cam = vec![0f32; positions];
         match self.channel_weights(activations, gradients, positions) {
             Some(weights) => {
@@ -106,9 +108,9 @@ impl GradCam {
                 }
             }
             None => {
-                let term: fn(f32, f32) -> f32 = match self.weights {
-                    CamWeights::PositiveGradient => |a, g| g.max(0.0) * a,
-                    CamWeights::RectifiedProduct => |a, g| (g * a).max(0.0),
+                let term: fn(f32, f32) -> f32 = match self {
+                    Self::PositiveGradient => |a, g| g.max(0.0) * a,
+                    Self::RectifiedProduct => |a, g| (g * a).max(0.0),
                     _ => |a, g| g * a,
                 };
                 for (a, g) in activations.chunks(positions).zip(gradients.chunks(positions)) {
@@ -167,7 +169,7 @@ fn resize_linear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize; 2]) ->
 /// A class activation map over a level's `h x w` positions made into a map of the input's size
 /// as pytorch-grad-cam makes it: rectified, scaled to `[0, 1]`, resized, scaled again (after
 /// averaging its target layers, one here).
-pub(crate) fn finish(mut cam: Vec<f32>, [h, w]: [usize; 2], [in_h, in_w]: [usize; 2]) -> Result<Array2<f32>> {
+pub(crate) fn finish_cam(mut cam: Vec<f32>, [h, w]: [usize; 2], [in_h, in_w]: [usize; 2]) -> Result<Array2<f32>> {
     cam.iter_mut().for_each(|v| *v = v.max(0.0));
     scale_to_unit(&mut cam);
     let mut map = resize_linear(&cam, [h, w], [in_h, in_w]);
@@ -186,7 +188,7 @@ impl Saliency for GradCam {
         (0..batch)
             .map(|i| {
                 let (a, g) = (&activations[i * image..(i + 1) * image], &gradients[i * image..(i + 1) * image]);
-                finish(self.cam(a, g, positions), [h, w], [in_h, in_w])
+                finish_cam(self.weights.class_activation(a, g, positions), [h, w], [in_h, in_w])
             })
             .collect()
     }
@@ -218,7 +220,7 @@ cam_method!(
 );
 cam_method!(
     "xgrad-cam",
-    CamWeights::Axiom,
+    CamWeights::XGrad,
     "XGrad-CAM on a depth level (pytorch-grad-cam's XGradCAM), scaled to [0, 1]"
 );
 cam_method!(

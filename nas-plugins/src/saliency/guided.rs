@@ -6,6 +6,7 @@
 //! EfficientNet-Lite0, its ReLU6s (see docs/pipeline.md). The backward pass is the backbone's
 //! own (CPU host kernels: resnet18, resnet50, vgg16, efficientnet-lite0).
 
+use super::grad_cam::CamWeights;
 use super::gradient::{reduce_channels, ChannelReduction};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
@@ -51,14 +52,9 @@ pub const GUIDED_GRAD_CAM_PARAMS: &[ParamSpec] = &[
 ];
 
 /// Captum's `LayerGradCam` with `relu_attributions=True` for one image's activations and
-/// gradients (`channels x positions`): the channels weighted by their mean gradient, summed,
-/// rectified.
+/// gradients (`channels x positions`): Grad-CAM's map, rectified but not scaled.
 fn layer_grad_cam(activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
-    let mut cam = vec![0f32; positions];
-    for (a, g) in activations.chunks(positions).zip(gradients.chunks(positions)) {
-        let weight = g.iter().sum::<f32>() / positions as f32;
-        cam.iter_mut().zip(a).for_each(|(c, v)| *c += weight * v);
-    }
+    let mut cam = CamWeights::Mean.class_activation(activations, gradients, positions);
     cam.iter_mut().for_each(|v| *v = v.max(0.0));
     cam
 }

@@ -56,7 +56,12 @@ impl Precomputed {
             array = match self.reduction {
                 ChannelReduction::Sum => array.sum_axis(Axis(0)),
                 ChannelReduction::AbsSum => array.mapv(f32::abs).sum_axis(Axis(0)),
-                ChannelReduction::MaxAbs => array.mapv(f32::abs).fold_axis(Axis(0), 0.0, |m, v| m.max(*v)),
+                // NaN, like the sums, spreads rather than losing to `max`.
+                ChannelReduction::MaxAbs => {
+                    array
+                        .mapv(f32::abs)
+                        .fold_axis(Axis(0), 0.0, |m, v| if *v > *m || v.is_nan() { *v } else { *m })
+                }
             };
         }
         let shape = array.shape().to_vec();

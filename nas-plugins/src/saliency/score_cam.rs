@@ -3,7 +3,7 @@
 //! target logits of the masked photos weights the channels. No gradients: one forward pass per
 //! channel (512 for resnet18's level 4).
 
-use super::grad_cam::{finish, GRAD_CAM_PARAMS};
+use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::class_scores;
 use nas_core::ndarray::Array2;
@@ -109,7 +109,7 @@ impl Saliency for ScoreCam {
                 let weight = (e / total) as f32;
                 cam.iter_mut().zip(channel).for_each(|(c, a)| *c += weight * a);
             }
-            maps.push(finish(cam, [h, w], [in_h, in_w])?);
+            maps.push(finish_cam(cam, [h, w], [in_h, in_w])?);
         }
         Ok(maps)
     }

@@ -1,7 +1,8 @@
 //! `feature-ablation`: each feature's attribution is the drop of the target's score when that
 //! feature alone is set to the baseline (Captum's `FeatureAblation` with a feature mask).
 
-use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
+use super::feature_scoring::{superpixel_attribution, FeatureScoring};
+use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result};

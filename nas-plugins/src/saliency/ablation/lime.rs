@@ -5,8 +5,9 @@
 //! weighted ridge regression of the target's probability on the patterns; each superpixel's
 //! coefficient is its attribution.
 
+use super::feature_scoring::{superpixel_attribution, FeatureScoring};
 use super::ridge::weighted_ridge;
-use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
+use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
 use crate::numpy_random::NumpyRandom;
 use nas_core::progress::Task;

@@ -9,6 +9,7 @@
 //! Captum's three channels are equal.
 
 pub mod feature_ablation;
+pub mod feature_scoring;
 pub mod lime;
 pub mod occlusion;
 pub mod ridge;
@@ -76,7 +77,11 @@ impl Perturbation {
             } else {
                 &["zero", "black"]
             };
-            match params.choice("baseline", baseline, choices)?.as_str() {
+            let choice = params.choice("baseline", baseline, choices).map_err(|_| {
+                let given = params.table().get("baseline").map(ToString::to_string).unwrap_or_default();
+                params.error("baseline", given, format!("one of: {}, or a number", choices.join(", ")))
+            })?;
+            match choice.as_str() {
                 "black" => AblationBaseline::Black,
                 "superpixel-mean" => AblationBaseline::SuperpixelMean,
                 _ => AblationBaseline::Zero,

@@ -80,22 +80,35 @@ fn cholesky_solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Result<Vec<f64>
 mod tests {
     use super::weighted_ridge;
 
-    /// Noise-free data of a known plane: a tiny penalty gives the plane back, and doubling every
-    /// weight changes nothing but the penalty's relative strength.
+    /// Noise-free data of a known plane: a tiny penalty gives the plane back. Doubling every
+    /// weight is the same fit as halving the penalty, and a penalty shrinks the coefficients.
     #[test]
     fn recovers_a_plane() -> nas_core::Result<()> {
         let x: Vec<f64> = (0..20)
             .flat_map(|i| [f64::from(i % 4), f64::from(i / 4), f64::from((i * 7) % 5)])
             .collect();
-        let y: Vec<f64> = x.chunks(3).map(|r| 2.0 * r[0] - r[1] + 0.5 * r[2] + 3.0).collect();
+        let y: Vec<f64> = x
+            .chunks(3)
+            .map(|r| 2.0 * r[0] - r[1] + 0.5 * r[2] + 3.0 + 0.1 * (r[0] * r[1]).sin())
+            .collect();
         let weights: Vec<f64> = (0..20).map(|i| 1.0 + f64::from(i) / 10.0).collect();
-        let model = weighted_ridge(&x, &y, &weights, 3, 1e-9)?;
+        let exact: Vec<f64> = x.chunks(3).map(|r| 2.0 * r[0] - r[1] + 0.5 * r[2] + 3.0).collect();
+        let model = weighted_ridge(&x, &exact, &weights, 3, 1e-9)?;
         for (c, want) in model.coefficients.iter().zip([2.0, -1.0, 0.5]) {
             assert!((c - want).abs() < 1e-6, "{:?}", model.coefficients);
         }
         assert!((model.intercept - 3.0).abs() < 1e-6, "{}", model.intercept);
-        let shrunk = weighted_ridge(&x, &y, &weights, 3, 50.0)?;
-        assert!(shrunk.coefficients[0].abs() < 2.0, "a penalty shrinks: {:?}", shrunk.coefficients);
+        let doubled: Vec<f64> = weights.iter().map(|w| 2.0 * w).collect();
+        let (a, b) = (weighted_ridge(&x, &y, &doubled, 3, 4.0)?, weighted_ridge(&x, &y, &weights, 3, 2.0)?);
+        for (p, q) in a.coefficients.iter().zip(&b.coefficients).chain([(&a.intercept, &b.intercept)]) {
+            assert!((p - q).abs() < 1e-12, "{a:?} vs {b:?}");
+        }
+        let norm = |m: &super::LinearModel| m.coefficients.iter().map(|c| c * c).sum::<f64>();
+        let (loose, tight) = (
+            weighted_ridge(&x, &y, &weights, 3, 0.1)?,
+            weighted_ridge(&x, &y, &weights, 3, 50.0)?,
+        );
+        assert!(norm(&tight) < 0.5 * norm(&loose), "{tight:?} vs {loose:?}");
         Ok(())
     }
 }

@@ -4,7 +4,8 @@
 //! (`2^n` forward passes for `n` features, where Captum walks all `n!` orders), which NAS's few
 //! clusters make cheap: 32 passes for the default 5.
 
-use super::superpixel_features::{superpixel_attribution, FeatureMask, FeatureScoring, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
+use super::feature_scoring::{superpixel_attribution, FeatureScoring};
+use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result};

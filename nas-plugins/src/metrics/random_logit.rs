@@ -6,7 +6,7 @@
 //! Quantus draws it for a batch of one photo (each photo starts from the seed again), among the
 //! backbone's classes (Quantus's `num_classes`).
 
-use super::normalisation::prepared;
+use super::normalisation::prepared_f32;
 use super::structural_similarity::quantus_ssim;
 use crate::numpy_random::NumpyRandom;
 use nas_core::{Context, Explainer, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
@@ -85,10 +85,9 @@ impl Metric for RandomLogit {
                 map.dim()
             )));
         }
-        let as_f32 = |values: Vec<f64>| -> Vec<f32> { values.into_iter().map(|v| v as f32).collect() };
         let value = quantus_ssim(
-            &as_f32(prepared(input.saliency, self.normalise, self.absolute)),
-            &as_f32(prepared(map, self.normalise, self.absolute)),
+            &prepared_f32(input.saliency, self.normalise, self.absolute),
+            &prepared_f32(map, self.normalise, self.absolute),
         )?;
         Ok(Score { value, curve: Vec::new() })
     }
