@@ -179,6 +179,7 @@ pub enum ReluGradient {
 impl ReluGradient {
     /// The gradient through a rectifier given the incoming gradient `g` and whether the forward
     /// pass let the value through (`passed`).
+    #[inline]
     pub fn through(self, g: f32, passed: bool) -> f32 {
         match self {
             ReluGradient::Standard => {

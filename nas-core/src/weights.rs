@@ -20,7 +20,7 @@ pub struct StateDict {
     device: Device,
     /// `Some(seed)` for `random:SEED`: every key is drawn on request (see `random_weights`).
     random: Option<u64>,
-    /// The modules with weights in the file's order, for `.pth` files (safetensors writers sort
+    /// The modules with weights in the file's order, for PyTorch files (safetensors writers sort
     /// their keys, `random:SEED` has no file).
     modules: Option<Vec<String>>,
     /// Modules whose tensors are replaced by seeded random ones (model randomisation checks).
@@ -76,9 +76,9 @@ impl StateDict {
         self.modules.as_deref().ok_or_else(|| NasError::Weights {
             path: self.path.clone(),
             reason: if self.random.is_some() {
-                "random weights have no layer order to randomise; give the trained .pth state dict".into()
+                RANDOM_HAS_NO_ORDER.into()
             } else {
-                "a safetensors file does not keep the order of the network's layers; give the .pth state dict".into()
+                SAFETENSORS_HAVE_NO_ORDER.into()
             },
         })
     }
@@ -165,8 +165,24 @@ pub fn module_of(key: &str) -> &str {
 /// The modules with weights of a state-dict file, in the file's order (see
 /// [`StateDict::modules`]).
 pub fn module_order(path: &Path) -> Result<Vec<String>> {
+    let refused = |reason: &str| NasError::Weights {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    };
+    if crate::random_weights::seed_of(path).is_some() {
+        return Err(refused(RANDOM_HAS_NO_ORDER));
+    }
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("safetensors")) {
+        return Err(refused(SAFETENSORS_HAVE_NO_ORDER));
+    }
     Ok(StateDict::open(path, &crate::device::default_device())?.modules()?.to_vec())
 }
+
+/// Why `random:SEED` weights cannot be randomised layer by layer.
+const RANDOM_HAS_NO_ORDER: &str = "random weights have no layer order to randomise; give the trained .pth state dict";
+
+/// Why a safetensors file cannot be randomised layer by layer.
+const SAFETENSORS_HAVE_NO_ORDER: &str = "a safetensors file does not keep the order of the network's layers; give the .pth state dict";
 
 /// The distinct modules of `keys`, in order of first appearance, bookkeeping keys left out.
 fn modules_in_order<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {

@@ -17,7 +17,7 @@ use crate::metrics::structural_similarity::quantus_ssim;
 use nas_core::backbone::normalise;
 use nas_core::ndarray::Array2;
 use nas_core::weights::module_order;
-use nas_core::{Context, NasError, Params, Photo, Result, Saliency};
+use nas_core::{Context, Kind, NasError, Params, Photo, Result, Saliency};
 use std::path::PathBuf;
 
 /// A step of the cascade: how many modules, counted from the output, are random.
@@ -95,8 +95,25 @@ pub struct StepMaps {
 }
 
 impl Cascade<'_> {
-    /// The weight file's modules, in its order.
-    pub fn modules(&self) -> Result<Vec<String>> {
+    /// The weight file's modules, in its order, after checking that the backbone can be
+    /// randomised and is not randomised already.
+    pub fn modules(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let entry = ctx.registry.entry(Kind::Backbone, self.backbone)?;
+        if !entry.params.iter().any(|spec| spec.name == "randomise_top") {
+            return Err(NasError::InvalidInput(format!(
+                "model randomisation: backbone `{}` has no `randomise_top` parameter (the built-in backbones have)",
+                self.backbone
+            )));
+        }
+        for key in ["randomise_top", "randomise_seed"] {
+            if self.params.contains(key) {
+                return Err(self.params.error(
+                    key,
+                    "given",
+                    "nothing: model randomisation sets it for each step (the seed is its own option)",
+                ));
+            }
+        }
         let weights = self.params.string("weights")?.ok_or_else(|| {
             NasError::InvalidInput(format!(
                 "model randomisation needs the trained weight file of {} (--weights PATH.pth)",
@@ -107,19 +124,20 @@ impl Cascade<'_> {
     }
 
     /// Explains `photos` with `saliency` for `targets` (the trained network's predicted classes
-    /// when `None`) after every step; `progress` is told each step's end and may stop the run.
+    /// when `None`) after every step of the cascade over `modules` (from [`Cascade::modules`]);
+    /// `progress` is told each step's end and may stop the run.
     pub fn run(
         &self,
         ctx: &Context<'_>,
+        modules: &[String],
         saliency: &dyn Saliency,
         photos: &[&Photo],
         targets: Option<&[usize]>,
         progress: &mut dyn FnMut(&Step) -> Result<()>,
     ) -> Result<Vec<StepMaps>> {
-        let modules = self.modules()?;
         let mut targets: Option<Vec<usize>> = targets.map(<[usize]>::to_vec);
         let mut results = Vec::new();
-        for step in steps(&modules, self.every) {
+        for step in steps(modules, self.every) {
             let mut params = self.params.clone();
             if step.randomised > 0 {
                 params.set("randomise_top", toml::Value::Integer(step.randomised as i64));

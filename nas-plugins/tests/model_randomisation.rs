@@ -124,7 +124,8 @@ fn the_cascade_starts_from_the_trained_maps() -> TestResult {
         every: 20,
     };
     let mut seen = Vec::new();
-    let steps = cascade.run(&ctx, gradient.as_ref(), &[&photo], None, &mut |step| {
+    let modules = cascade.modules(&ctx)?;
+    let steps = cascade.run(&ctx, &modules, gradient.as_ref(), &[&photo], None, &mut |step| {
         seen.push(step.randomised);
         Ok(())
     })?;
@@ -138,6 +139,18 @@ fn the_cascade_starts_from_the_trained_maps() -> TestResult {
     assert!((first.spearman - 1.0).abs() < 1e-12 && (first.ssim - 1.0).abs() < 1e-6, "{first:?}");
     let last = similarity(&steps[0].maps[0], &steps[3].maps[0])?;
     assert!(last.spearman < 0.9, "a fully random network's gradient still matches: {last:?}");
+    params.set("randomise_top", toml::Value::Integer(3));
+    let preset = Cascade {
+        backbone: "resnet18",
+        params: &params,
+        seed: 0,
+        every: 20,
+    }
+    .modules(&ctx)
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(preset.contains("randomise_top"), "a randomised baseline must be refused: {preset}");
     Ok(())
 }
 

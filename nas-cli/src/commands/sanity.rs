@@ -31,10 +31,11 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
         seed: args.seed,
         every: args.every as usize,
     };
-    let steps = cascade.modules()?.len().div_ceil(cascade.every) + 1;
+    let modules = cascade.modules(&ctx)?;
+    let steps = modules.len().div_ceil(cascade.every) + 1;
     let bar = session.progress(steps, "randomised steps");
     let targets = args.target.map(|class| vec![class; refs.len()]);
-    let results = cascade.run(&ctx, saliency.as_ref(), &refs, targets.as_deref(), &mut |_| {
+    let results = cascade.run(&ctx, &modules, saliency.as_ref(), &refs, targets.as_deref(), &mut |_| {
         bar.inc(1);
         session.check_stop()
     })?;
