@@ -92,3 +92,61 @@ fn smoothgrad_without_noise_is_gradient_x_input() {
         "vargrad without noise is not zero"
     );
 }
+
+/// `noise-tunnel` around `gradient` draws `smoothgrad`'s copies, so its mean is `smoothgrad`'s map
+/// (within 1e-5 of the largest value: the channel sum and the mean are taken in the other order);
+/// its variance is never negative and is larger with more noise; a method that cannot remake maps
+/// is refused by name.
+#[test]
+fn noise_tunnel_around_gradient_is_smoothgrad() -> Result<(), Box<dyn std::error::Error>> {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
+    let explain = |name: &str, settings: &[(&str, toml::Value)]| -> Result<Array2<f32>, Box<dyn std::error::Error>> {
+        let method = registry.saliency(name, &common::params(name, settings), &ctx)?;
+        Ok(method.explain(net.as_ref(), &input, &target)?.remove(0))
+    };
+    let noise = [
+        ("samples", toml::Value::Integer(6)),
+        ("stdev", toml::Value::Float(0.3)),
+        ("batch", toml::Value::Integer(4)),
+    ];
+    let smooth = explain("smoothgrad", &noise)?;
+    let tunnel = explain("noise-tunnel", &noise)?;
+    let ours: Vec<f32> = tunnel.iter().copied().collect();
+    let theirs: Vec<f32> = smooth.iter().copied().collect();
+    let error = common::relative_error(&ours, &theirs);
+    assert!(error <= 1e-5, "noise-tunnel around gradient vs smoothgrad: {error}");
+    let variance = |stdev: f64| -> Result<Array2<f32>, Box<dyn std::error::Error>> {
+        let mut settings = noise.to_vec();
+        settings[1] = ("stdev", toml::Value::Float(stdev));
+        settings.push(("kind", toml::Value::String("vargrad".into())));
+        let mut method = toml::Table::new();
+        method.insert("name".into(), toml::Value::String("vanilla-gradient".into()));
+        settings.push(("method", toml::Value::Table(method)));
+        explain("noise-tunnel", &settings)
+    };
+    let (low, high) = (variance(0.05)?, variance(0.5)?);
+    assert!(low.iter().chain(high.iter()).all(|v| *v >= -1e-12), "a negative variance");
+    assert!(
+        high.sum() > low.sum(),
+        "more noise must spread the maps more: {} vs {}",
+        high.sum(),
+        low.sum()
+    );
+    let mut precomputed = toml::Table::new();
+    precomputed.insert("name".into(), toml::Value::String("precomputed".into()));
+    precomputed.insert("folder".into(), toml::Value::String(".".into()));
+    let refused = registry
+        .saliency(
+            "noise-tunnel",
+            &common::params("noise-tunnel", &[("method", toml::Value::Table(precomputed))]),
+            &ctx,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("method"), "{refused}");
+    Ok(())
+}

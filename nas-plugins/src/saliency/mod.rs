@@ -7,6 +7,8 @@ pub mod gradient;
 pub mod guided;
 pub mod integrated_gradients;
 pub mod lrp;
+pub mod noise;
+pub mod noise_tunnel;
 pub mod precomputed;
 pub mod quadrature;
 pub mod rise;
