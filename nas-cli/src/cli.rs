@@ -48,6 +48,17 @@ pub enum Command {
     Sanity(SanityArgs),
 }
 
+/// The order of `nas sanity` (Quantus's `layer_order`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerOrder {
+    /// Cascading from the output towards the input.
+    TopDown,
+    /// Cascading from the input towards the output.
+    BottomUp,
+    /// One module at a time.
+    Independent,
+}
+
 /// `nas sanity`.
 #[derive(Args, Debug)]
 pub struct SanityArgs {
@@ -60,9 +71,14 @@ pub struct SanityArgs {
     /// reach the backbone.
     #[arg(long = "param")]
     pub params: Vec<String>,
-    /// Modules randomised per step (1: every module; the last step randomises them all).
+    /// Modules randomised per step (1: every module; a cascade's last step randomises them all;
+    /// independent: every how many modules one is randomised).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub every: u32,
+    /// Which modules each step randomises: a cascade from the output (top-down) or the input
+    /// (bottom-up), or one module at a time (independent).
+    #[arg(long, value_enum, default_value_t = LayerOrder::TopDown)]
+    pub order: LayerOrder,
     /// Seed of the random weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -19,6 +19,8 @@ pub enum ParamKind {
     IntList,
     /// A list of numbers.
     FloatList,
+    /// A list of strings, written `["a", "b"]` in TOML (one string is a list of one).
+    StrList,
     /// A nested component, written as a TOML table with a `name` key.
     Component,
 }
@@ -246,6 +248,23 @@ impl Params {
             })
             .collect::<Result<Vec<_>>>()
             .map(Some)
+    }
+
+    /// A list of strings (one string is a list of one), or `None` when absent.
+    pub fn string_list(&self, key: &str) -> Result<Option<Vec<String>>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(vec![s.clone()])),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    other => Err(self.error(key, describe(other), "expected a list of strings")),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(other) => Err(self.error(key, describe(other), "expected a list of strings")),
+        }
     }
 
     /// A nested component table (`[segmenter.clusterer]` with a `name` key, or just a name string).

@@ -1,8 +1,9 @@
 //! The model parameter randomisation test (Adebayo et al. 2018, "Sanity checks for saliency
 //! maps"; Quantus's `MPRT`): the trained network's modules are replaced by random ones one after
-//! another from the output towards the input (cascading), each photo is explained again after
-//! every step, and each map is compared with the trained network's. A method whose maps stay
-//! alike while the network is destroyed does not explain the network.
+//! another, from the output towards the input (cascading; also from the input, or one module at
+//! a time: [`Order`]), each photo is explained again after every step, and each map is compared
+//! with the trained network's. A method whose maps stay alike while the network is destroyed does
+//! not explain the network.
 //!
 //! Modules are the state dict's, in the file's order (torchvision's: input to output); the
 //! random weights are those of `random:SEED` (He-uniform kernels, BatchNorm near the identity),
@@ -20,13 +21,29 @@ use nas_core::weights::module_order;
 use nas_core::{Context, Kind, NasError, Params, Photo, Result, Saliency};
 use std::path::PathBuf;
 
-/// A step of the cascade: how many modules, counted from the output, are random.
+/// Which modules are randomised as the test goes on (Quantus's `layer_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Cascading from the output towards the input (Adebayo et al.'s cascading randomisation;
+    /// Quantus's `top_down`).
+    TopDown,
+    /// Cascading from the input towards the output (Quantus's `bottom_up`).
+    BottomUp,
+    /// One module at a time, the others trained (Adebayo et al.'s independent randomisation),
+    /// from the output towards the input.
+    Independent,
+}
+
+/// A step of the test: which modules are random.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// Modules randomised.
+    /// How many modules are random.
     pub randomised: usize,
-    /// The last (deepest towards the input) module randomised, `None` for the trained network.
+    /// The module this step added (for a cascade, the deepest reached), `None` for the trained
+    /// network.
     pub module: Option<String>,
+    /// Every module random at this step.
+    pub modules: Vec<String>,
 }
 
 /// How the map after a step compares with the trained network's.
@@ -57,21 +74,43 @@ pub fn similarity(original: &Array2<f32>, randomised: &Array2<f32>) -> Result<Si
     })
 }
 
-/// The cascade's steps for a state dict of `modules` (in the file's order): the trained network,
-/// then every `every` more modules randomised from the output, ending with all of them.
-pub fn steps(modules: &[String], every: usize) -> Vec<Step> {
-    let every = every.max(1);
-    let mut counts: Vec<usize> = (0..=modules.len()).step_by(every).collect();
-    if counts.last() != Some(&modules.len()) {
-        counts.push(modules.len());
+/// The steps for a state dict of `modules` (in the file's order): the trained network, then
+/// every `every`-th step of `order`; a cascade ends with every module random.
+pub fn steps(modules: &[String], every: usize, order: Order) -> Vec<Step> {
+    let (every, n) = (every.max(1), modules.len());
+    let trained = Step {
+        randomised: 0,
+        module: None,
+        modules: Vec::new(),
+    };
+    let cascade = |counts: Vec<usize>, top_down: bool| -> Vec<Step> {
+        counts
+            .into_iter()
+            .map(|k| {
+                let set = if top_down { &modules[n - k..] } else { &modules[..k] };
+                Step {
+                    randomised: k,
+                    module: (k > 0).then(|| if top_down { set[0].clone() } else { set[k - 1].clone() }),
+                    modules: set.to_vec(),
+                }
+            })
+            .collect()
+    };
+    let mut counts: Vec<usize> = (0..=n).step_by(every).collect();
+    if counts.last() != Some(&n) {
+        counts.push(n);
     }
-    counts
-        .into_iter()
-        .map(|randomised| Step {
-            randomised,
-            module: randomised.checked_sub(1).map(|_| modules[modules.len() - randomised].clone()),
-        })
-        .collect()
+    match order {
+        Order::TopDown => cascade(counts, true),
+        Order::BottomUp => cascade(counts, false),
+        Order::Independent => std::iter::once(trained)
+            .chain((0..n).rev().step_by(every).map(|i| Step {
+                randomised: 1,
+                module: Some(modules[i].clone()),
+                modules: vec![modules[i].clone()],
+            }))
+            .collect(),
+    }
 }
 
 /// What the test runs: a backbone with its weight file, and how the modules are randomised.
@@ -82,8 +121,10 @@ pub struct Cascade<'a> {
     pub params: &'a Params,
     /// Seed of the random weights.
     pub seed: u64,
-    /// Modules randomised per step.
+    /// Modules randomised per step (a cascade), or every how many modules one is (independent).
     pub every: usize,
+    /// Which modules each step randomises.
+    pub order: Order,
 }
 
 /// The maps of every step for one batch of photos (at the network's input size).
@@ -105,7 +146,7 @@ impl Cascade<'_> {
                 self.backbone
             )));
         }
-        for key in ["randomise_top", "randomise_seed"] {
+        for key in ["randomise_top", "randomise", "randomise_seed"] {
             if self.params.contains(key) {
                 return Err(self.params.error(
                     key,
@@ -137,10 +178,11 @@ impl Cascade<'_> {
     ) -> Result<Vec<StepMaps>> {
         let mut targets: Option<Vec<usize>> = targets.map(<[usize]>::to_vec);
         let mut results = Vec::new();
-        for step in steps(modules, self.every) {
+        for step in steps(modules, self.every, self.order) {
             let mut params = self.params.clone();
             if step.randomised > 0 {
-                params.set("randomise_top", toml::Value::Integer(step.randomised as i64));
+                let listed = step.modules.iter().map(|m| toml::Value::String(m.clone())).collect();
+                params.set("randomise", toml::Value::Array(listed));
                 params.set("randomise_seed", toml::Value::Integer(self.seed as i64));
             }
             let net = ctx.registry.backbone(self.backbone, &params, ctx)?;
@@ -169,14 +211,23 @@ mod tests {
     use super::steps;
 
     #[test]
-    fn steps_start_trained_and_end_fully_random() {
+    fn steps_start_trained_and_follow_the_order() {
+        use super::Order;
         let modules: Vec<String> = ["conv1", "bn1", "layer1.0.conv1", "fc"].iter().map(|m| m.to_string()).collect();
-        let every_one = steps(&modules, 1);
-        assert_eq!(every_one.len(), 5);
-        assert_eq!(every_one[0].module, None);
-        assert_eq!(every_one[1].module.as_deref(), Some("fc"));
-        assert_eq!(every_one[4].module.as_deref(), Some("conv1"));
-        let every_three: Vec<usize> = steps(&modules, 3).iter().map(|s| s.randomised).collect();
+        let top_down = steps(&modules, 1, Order::TopDown);
+        assert_eq!(top_down.len(), 5);
+        assert_eq!(top_down[0].module, None);
+        assert!(top_down[0].modules.is_empty());
+        assert_eq!(top_down[1].module.as_deref(), Some("fc"));
+        assert_eq!(top_down[2].modules, ["layer1.0.conv1", "fc"]);
+        assert_eq!(top_down[4].module.as_deref(), Some("conv1"));
+        let every_three: Vec<usize> = steps(&modules, 3, Order::TopDown).iter().map(|s| s.randomised).collect();
         assert_eq!(every_three, [0, 3, 4]);
+        let bottom_up = steps(&modules, 1, Order::BottomUp);
+        assert_eq!(bottom_up[1].modules, ["conv1"]);
+        assert_eq!(bottom_up[2].module.as_deref(), Some("bn1"));
+        let independent = steps(&modules, 2, Order::Independent);
+        let alone: Vec<Vec<String>> = independent.iter().map(|s| s.modules.clone()).collect();
+        assert_eq!(alone, [vec![], vec!["fc".to_string()], vec!["bn1".to_string()]]);
     }
 }

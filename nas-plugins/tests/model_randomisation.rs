@@ -11,7 +11,7 @@ use nas_core::backbone::normalise;
 use nas_core::weights::module_order;
 use nas_core::{npy, Backbone, NasTensor, Params, Photo, Registry};
 use nas_plugins::metrics::correlation::spearman;
-use nas_plugins::model_randomisation::{similarity, Cascade};
+use nas_plugins::model_randomisation::{similarity, Cascade, Order};
 use std::error::Error;
 
 type TestResult = Result<(), Box<dyn Error>>;
@@ -70,6 +70,19 @@ fn randomising_the_head_keeps_the_levels_and_everything_is_random_seed() -> Test
         logits(head.logits.clone())?,
         "randomising fc must move the logits"
     );
+    let listed = resnet18(
+        &registry,
+        &weights(),
+        &[
+            ("randomise", toml::Value::Array(vec![toml::Value::String("fc".into())])),
+            ("randomise_seed", toml::Value::Integer(5)),
+        ],
+    )?;
+    assert_eq!(
+        logits(listed.forward(input.clone()).logits)?,
+        logits(head.logits)?,
+        "randomise = [\"fc\"] is randomise_top = 1"
+    );
     let all = top(41)?.forward(input.clone()).logits;
     let random = resnet18(&registry, "random:5", &[])?.forward(input).logits;
     assert_eq!(logits(all)?, logits(random)?, "all modules randomised is random:5");
@@ -88,6 +101,15 @@ fn bad_randomisations_are_refused_by_name() -> TestResult {
     };
     let too_many = error(&weights(), 42);
     assert!(too_many.contains("randomise_top") && too_many.contains("41"), "{too_many}");
+    let unknown = resnet18(
+        &registry,
+        &weights(),
+        &[("randomise", toml::Value::Array(vec![toml::Value::String("layer9".into())]))],
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(unknown.contains("randomise") && unknown.contains("layer9"), "{unknown}");
     let random = error("random:1", 3);
     assert!(random.contains("randomise_top"), "{random}");
     let safetensors = std::env::temp_dir().join(format!("nas-randomise-{}.safetensors", std::process::id()));
@@ -122,6 +144,7 @@ fn the_cascade_starts_from_the_trained_maps() -> TestResult {
         params: &params,
         seed: 0,
         every: 20,
+        order: Order::TopDown,
     };
     let mut seen = Vec::new();
     let modules = cascade.modules(&ctx)?;
@@ -145,6 +168,7 @@ fn the_cascade_starts_from_the_trained_maps() -> TestResult {
         params: &params,
         seed: 0,
         every: 20,
+        order: Order::TopDown,
     }
     .modules(&ctx)
     .err()

@@ -4,11 +4,11 @@
 
 use super::pipeline::parse_pair;
 use super::{backbone_params, open_all, resize};
-use crate::cli::SanityArgs;
+use crate::cli::{LayerOrder, SanityArgs};
 use crate::session::Session;
 use nas_core::pipeline::ComponentSpec;
 use nas_core::{npy, output, render, NasError, Result};
-use nas_plugins::model_randomisation::{similarity, Cascade, Similarity};
+use nas_plugins::model_randomisation::{similarity, steps, Cascade, Order, Similarity};
 
 /// Runs the command.
 pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
@@ -30,9 +30,14 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
         params: &backbone,
         seed: args.seed,
         every: args.every as usize,
+        order: match args.order {
+            LayerOrder::TopDown => Order::TopDown,
+            LayerOrder::BottomUp => Order::BottomUp,
+            LayerOrder::Independent => Order::Independent,
+        },
     };
     let modules = cascade.modules(&ctx)?;
-    let steps = modules.len().div_ceil(cascade.every) + 1;
+    let steps = steps(&modules, cascade.every, cascade.order).len();
     let bar = session.progress(steps, "randomised steps");
     let targets = args.target.map(|class| vec![class; refs.len()]);
     let results = cascade.run(&ctx, &modules, saliency.as_ref(), &refs, targets.as_deref(), &mut |_| {
@@ -47,7 +52,7 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
     let mut rows: Vec<[String; 7]> = Vec::new();
     println!(
         "{:>4}  {:>10}  {:<28} {:>9} {:>12} {:>7}",
-        "step", "randomised", "down to", "spearman", "spearman_abs", "ssim"
+        "step", "randomised", "module", "spearman", "spearman_abs", "ssim"
     );
     for (index, result) in results.iter().enumerate() {
         let module = result.step.module.clone().unwrap_or_default();

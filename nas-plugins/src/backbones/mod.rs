@@ -38,6 +38,12 @@ pub const BACKBONE_PARAMS: &[ParamSpec] = &[
         doc: "replace the weights of the last N modules of the .pth file (output first) by seeded random ones: cascading model randomisation (Adebayo et al.)",
     },
     ParamSpec {
+        name: "randomise",
+        kind: ParamKind::StrList,
+        default: "[]",
+        doc: "also replace these modules (state-dict prefixes such as \"layer4.1.conv2\") by seeded random ones",
+    },
+    ParamSpec {
         name: "randomise_seed",
         kind: ParamKind::Int,
         default: "0",
@@ -46,31 +52,37 @@ pub const BACKBONE_PARAMS: &[ParamSpec] = &[
 ];
 
 /// The state dict a backbone builds itself from: [`resolve_weights`]'s file, with the last
-/// `randomise_top` modules of the file (in its order: the output's first) replaced by
-/// `randomise_seed`'s random weights.
+/// `randomise_top` modules of the file (in its order: the output's first) and the modules listed
+/// in `randomise` replaced by `randomise_seed`'s random weights.
 pub fn open_weights(backbone: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<StateDict> {
     let path = resolve_weights(backbone, default_file, params, ctx)?;
     let mut state = StateDict::open(&path, &ctx.device)?;
     let top = params.usize("randomise_top", 0, 0, usize::MAX)?;
+    let listed = params.string_list("randomise")?.unwrap_or_default();
     let seed = params.usize("randomise_seed", 0, 0, usize::MAX)? as u64;
-    if top > 0 {
-        let modules = state.modules().map_err(|e| {
-            params.error(
-                "randomise_top",
-                top.to_string(),
-                format!("a trained .pth weight file to randomise ({e})"),
-            )
-        })?;
-        if top > modules.len() {
-            return Err(params.error(
-                "randomise_top",
-                top.to_string(),
-                format!("at most the {} modules with weights in {}", modules.len(), path.display()),
-            ));
-        }
-        let chosen = modules[modules.len() - top..].to_vec();
-        state.randomise(seed, chosen);
+    if top == 0 && listed.is_empty() {
+        return Ok(state);
     }
+    let key = if top > 0 { "randomise_top" } else { "randomise" };
+    let modules = state
+        .modules()
+        .map_err(|e| params.error(key, "given", format!("a trained .pth weight file to randomise ({e})")))?;
+    if top > modules.len() {
+        return Err(params.error(
+            "randomise_top",
+            top.to_string(),
+            format!("at most the {} modules with weights in {}", modules.len(), path.display()),
+        ));
+    }
+    if let Some(unknown) = listed.iter().find(|m| !modules.contains(m)) {
+        return Err(params.error(
+            "randomise",
+            format!("\"{unknown}\""),
+            format!("modules of {} (e.g. {})", path.display(), modules.last().map_or("", String::as_str)),
+        ));
+    }
+    let chosen: Vec<String> = modules[modules.len() - top..].iter().chain(&listed).cloned().collect();
+    state.randomise(seed, chosen);
     Ok(state)
 }
 
