@@ -1244,6 +1244,11 @@ fn sanity_randomises_the_network_and_compares_the_maps() -> Result<(), Box<dyn s
     assert_eq!(&random[1..4], ["1", "41", "conv1"], "{csv}");
     let files = files_in(&out);
     assert!(files.contains(&"chelsea.step001.gradient.png".to_string()), "{files:?}");
+    let page = std::fs::read_to_string(out.join("randomisation.html"))?;
+    assert!(
+        page.contains("<svg") && page.contains("chelsea.step001.gradient.png"),
+        "the page plots the steps and shows the maps"
+    );
     assert!(!files.iter().any(|f| f.contains(".tmp")), "{files:?}");
     let independent = tmp.path().join("independent");
     let run = nas(

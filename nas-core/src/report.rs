@@ -9,7 +9,7 @@ use crate::pipeline::{ImageReport, ScoreRow, TableRow};
 use std::path::{Path, PathBuf};
 
 /// Text made safe inside HTML elements and attribute values.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '&' => "&amp;".to_string(),
@@ -24,7 +24,7 @@ fn escape(text: &str) -> String {
 
 /// A relative path as a URL path: bytes other than letters, digits, `-._~/` percent-encoded, so
 /// that names with `#`, `?`, spaces or `<` still link.
-fn url_path(path: &str) -> String {
+pub fn url_path(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
@@ -96,13 +96,24 @@ fn curve_plots(scores: &[ScoreRow]) -> String {
 /// An inline SVG plot of one metric's curves, one polyline each, with a legend; empty when
 /// there are none.
 fn curve_plot(curves: &[&ScoreRow]) -> String {
-    if curves.is_empty() {
+    let series: Vec<(String, Vec<(f64, f64)>)> = curves
+        .iter()
+        .map(|s| (format!("{} {} ({:.4})", s.map, s.metric, s.value), s.curve.clone()))
+        .collect();
+    line_plot(&series)
+}
+
+/// An inline SVG line plot, one polyline per `(legend, points)` series, the axes spanning at
+/// least `[0, 1]`; empty when there are no series.
+pub fn line_plot(series: &[(String, Vec<(f64, f64)>)]) -> String {
+    if series.is_empty() {
         return String::new();
     }
     let (width, height, margin) = PLOT;
-    let (x_low, x_high, y_low, y_high) = curves
+    let (x_low, x_high, y_low, y_high) = series
         .iter()
-        .flat_map(|s| s.curve.iter())
+        .flat_map(|(_, points)| points.iter())
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
         .fold((0f64, 1f64, 0f64, 1f64), |(a, b, c, d), (x, y)| {
             (a.min(*x), b.max(*x), c.min(*y), d.max(*y))
         });
@@ -111,7 +122,7 @@ fn curve_plot(curves: &[&ScoreRow]) -> String {
     let (inner_w, inner_h, bottom, right) = (width - 2.0 * margin, height - 2.0 * margin, height - margin, width - margin);
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{}\" role=\"img\">\n",
-        height + 16.0 * curves.len() as f64
+        height + 16.0 * series.len() as f64
     );
     svg.push_str(&format!(
         "<rect x=\"{margin}\" y=\"{margin}\" width=\"{inner_w}\" height=\"{inner_h}\" fill=\"none\" stroke=\"#999\"/>\n"
@@ -123,19 +134,21 @@ fn curve_plot(curves: &[&ScoreRow]) -> String {
     svg.push_str(&label(right, bottom + 12.0, "end", format!("{x_high:.2}")));
     svg.push_str(&label(margin - 2.0, bottom, "end", format!("{y_low:.2}")));
     svg.push_str(&label(margin - 2.0, margin + 8.0, "end", format!("{y_high:.2}")));
-    for (i, score) in curves.iter().enumerate() {
+    for (i, (legend, points)) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        let points: Vec<String> = score.curve.iter().map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
+        let points: Vec<String> = points
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
+            .collect();
         svg.push_str(&format!(
             "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
             points.join(" ")
         ));
         svg.push_str(&format!(
-            "<text x=\"{margin}\" y=\"{}\" font-size=\"11\" fill=\"{colour}\">{} {} ({:.4})</text>\n",
+            "<text x=\"{margin}\" y=\"{}\" font-size=\"11\" fill=\"{colour}\">{}</text>\n",
             height + 12.0 + 16.0 * i as f64,
-            escape(&score.map),
-            escape(&score.metric),
-            score.value
+            escape(legend)
         ));
     }
     svg.push_str("</svg>\n");

@@ -140,9 +140,9 @@ impl Cascade<'_> {
     /// randomised and is not randomised already.
     pub fn modules(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         let entry = ctx.registry.entry(Kind::Backbone, self.backbone)?;
-        if !entry.params.iter().any(|spec| spec.name == "randomise_top") {
+        if !entry.params.iter().any(|spec| spec.name == "randomise") {
             return Err(NasError::InvalidInput(format!(
-                "model randomisation: backbone `{}` has no `randomise_top` parameter (the built-in backbones have)",
+                "model randomisation: backbone `{}` has no `randomise` parameter (the built-in backbones have)",
                 self.backbone
             )));
         }

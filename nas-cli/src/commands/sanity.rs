@@ -1,12 +1,14 @@
 //! `nas sanity`: the model parameter randomisation test (see
 //! `nas_plugins::model_randomisation`), written as `randomisation.csv` (one row per photo and
-//! step) and each step's maps, with the mean similarities per step on stdout.
+//! step), each step's maps and `randomisation.html` (the mean similarities per step as a plot and
+//! a table, and the maps step by step), with the mean similarities on stdout.
 
 use super::pipeline::parse_pair;
 use super::{backbone_params, open_all, resize};
 use crate::cli::{LayerOrder, SanityArgs};
 use crate::session::Session;
 use nas_core::pipeline::ComponentSpec;
+use nas_core::report::{escape, line_plot, url_path};
 use nas_core::{npy, output, render, NasError, Result};
 use nas_plugins::model_randomisation::{similarity, steps, Cascade, Order, Similarity};
 
@@ -50,6 +52,8 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
         .ok_or_else(|| NasError::InvalidInput("model randomisation: no steps".into()))?;
     std::fs::create_dir_all(&args.out).map_err(|e| NasError::io(&args.out, e))?;
     let mut rows: Vec<[String; 7]> = Vec::new();
+    let mut means: Vec<(String, [f64; 3])> = Vec::new();
+    let mut maps: Vec<Vec<String>> = vec![Vec::new(); photos.len()];
     println!(
         "{:>4}  {:>10}  {:<28} {:>9} {:>12} {:>7}",
         "step", "randomised", "module", "spearman", "spearman_abs", "ssim"
@@ -57,7 +61,7 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
     for (index, result) in results.iter().enumerate() {
         let module = result.step.module.clone().unwrap_or_default();
         let mut similarities: Vec<Similarity> = Vec::new();
-        for ((photo, original), map) in photos.iter().zip(&trained.maps).zip(&result.maps) {
+        for (((photo, original), map), files) in photos.iter().zip(&trained.maps).zip(&result.maps).zip(&mut maps) {
             let stem = photo.stem();
             let s = similarity(original, map)?;
             rows.push([
@@ -73,8 +77,17 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
             let file = format!("{stem}.step{index:03}.{}", args.method);
             npy::write_array(&args.out.join(format!("{file}.npy")), map)?;
             output::write_png(&args.out.join(format!("{file}.png")), &render::heatmap(photo, map))?;
+            files.push(format!("{file}.png"));
         }
         let mean = |f: fn(&Similarity) -> f64| similarities.iter().map(f).sum::<f64>() / similarities.len().max(1) as f64;
+        means.push((
+            format!(
+                "{} ({})",
+                result.step.randomised,
+                if module.is_empty() { "trained" } else { &module }
+            ),
+            [mean(|s| s.spearman), mean(|s| s.spearman_abs), mean(|s| s.ssim)],
+        ));
         println!(
             "{index:>4}  {:>10}  {:<28} {:>9.4} {:>12.4} {:>7.4}",
             result.step.randomised,
@@ -89,6 +102,55 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
         "image,step,randomised,module,spearman,spearman_abs,ssim",
         rows.into_iter(),
     )?;
-    println!("results in {} ({})", args.out.display(), path.display());
+    let title = format!(
+        "Model randomisation of {} ({:?}, seed {}): {}",
+        args.model.backbone, args.order, args.seed, args.method
+    );
+    let names: Vec<String> = photos.iter().map(|p| p.path.display().to_string()).collect();
+    let html = report_html(&title, &means, &names, &maps);
+    let page = args.out.join("randomisation.html");
+    output::write_bytes(&page, html.as_bytes())?;
+    println!("results in {} ({}, {})", args.out.display(), path.display(), page.display());
     Ok(())
+}
+
+/// The page of a run: the mean similarities per step as a plot and a table, then each photo's
+/// maps step by step.
+fn report_html(title: &str, means: &[(String, [f64; 3])], photos: &[String], maps: &[Vec<String>]) -> String {
+    let series: Vec<(String, Vec<(f64, f64)>)> = ["Spearman", "Spearman of |map|", "SSIM"]
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let points = means.iter().enumerate().map(|(i, (_, m))| (i as f64, m[k])).collect();
+            (format!("{name} with the trained network's map (x: step)"), points)
+        })
+        .collect();
+    let mut html = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title>\n<style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}figure{{display:inline-block;margin:2px;font-size:10px;text-align:center}}</style></head><body>\n<h1>{0}</h1>\n<p>Mean over {1} photo(s) of each step's similarity with the trained network's map (Adebayo et al. 2018). A method that explains the network loses that similarity as the network is randomised.</p>\n",
+        escape(title),
+        photos.len()
+    );
+    html.push_str(&line_plot(&series));
+    html.push_str("<table><tr><th>step</th><th>randomised (module)</th><th>Spearman</th><th>Spearman |map|</th><th>SSIM</th></tr>\n");
+    for (i, (label, m)) in means.iter().enumerate() {
+        html.push_str(&format!(
+            "<tr><td>{i}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>\n",
+            escape(label),
+            m[0],
+            m[1],
+            m[2]
+        ));
+    }
+    html.push_str("</table>\n");
+    for (photo, files) in photos.iter().zip(maps) {
+        html.push_str(&format!("<h2>{}</h2>\n", escape(photo)));
+        for (i, file) in files.iter().enumerate() {
+            html.push_str(&format!(
+                "<figure><a href=\"{0}\"><img src=\"{0}\" width=\"112\" alt=\"step {i}\"></a><figcaption>step {i}</figcaption></figure>\n",
+                url_path(file)
+            ));
+        }
+    }
+    html.push_str("</body></html>\n");
+    html
 }
