@@ -1208,7 +1208,7 @@ fn the_binary_loads_a_dynamic_plugin_and_runs_it() -> Result<(), Box<dyn std::er
 
 /// `nas sanity` randomises resnet18 in two steps (the trained network, then all 41 modules) and
 /// writes one row per photo and step, the trained step comparing a map with itself; in the
-/// independent order each step randomises one module, from the output; without a weight file it
+/// independent order each step randomises one module, from the input; without a weight file it
 /// says what it needs.
 #[test]
 fn sanity_randomises_the_network_and_compares_the_maps() -> Result<(), Box<dyn std::error::Error>> {
@@ -1272,7 +1272,7 @@ fn sanity_randomises_the_network_and_compares_the_maps() -> Result<(), Box<dyn s
     assert!(run.status.success(), "{stderr}");
     let csv = std::fs::read_to_string(independent.join("randomisation.csv"))?;
     let modules: Vec<&str> = csv.lines().skip(1).filter_map(|line| line.split(',').nth(3)).collect();
-    assert_eq!(modules, ["", "fc", "conv1"], "one module at a time, from the output: {csv}");
+    assert_eq!(modules, ["", "conv1", "fc"], "one module at a time, from the input: {csv}");
     let refused = nas(
         tmp.path(),
         &["sanity", "--backbone", "resnet18", "--out", &out.display().to_string(), &photo],

@@ -19,10 +19,10 @@ pub enum ParamKind {
     IntList,
     /// A list of numbers.
     FloatList,
-    /// A list of strings, written `["a", "b"]` in TOML (one string is a list of one).
-    StrList,
     /// A nested component, written as a TOML table with a `name` key.
     Component,
+    /// A list of strings, written `["a", "b"]` in TOML (one string is a list of one).
+    StrList,
 }
 
 /// Describes one parameter of a component: its name, type, default and meaning.

@@ -30,7 +30,7 @@ pub enum Order {
     /// Cascading from the input towards the output (Quantus's `bottom_up`).
     BottomUp,
     /// One module at a time, the others trained (Adebayo et al.'s independent randomisation),
-    /// from the output towards the input.
+    /// from the input towards the output, in Quantus's order.
     Independent,
 }
 
@@ -75,7 +75,8 @@ pub fn similarity(original: &Array2<f32>, randomised: &Array2<f32>) -> Result<Si
 }
 
 /// The steps for a state dict of `modules` (in the file's order): the trained network, then
-/// every `every`-th step of `order`; a cascade ends with every module random.
+/// every `every`-th step of `order`; a cascade ends with every module random, the independent
+/// order has one module random per step.
 pub fn steps(modules: &[String], every: usize, order: Order) -> Vec<Step> {
     let (every, n) = (every.max(1), modules.len());
     let trained = Step {
@@ -104,7 +105,7 @@ pub fn steps(modules: &[String], every: usize, order: Order) -> Vec<Step> {
         Order::TopDown => cascade(counts, true),
         Order::BottomUp => cascade(counts, false),
         Order::Independent => std::iter::once(trained)
-            .chain((0..n).rev().step_by(every).map(|i| Step {
+            .chain((0..n).step_by(every).map(|i| Step {
                 randomised: 1,
                 module: Some(modules[i].clone()),
                 modules: vec![modules[i].clone()],
@@ -113,8 +114,8 @@ pub fn steps(modules: &[String], every: usize, order: Order) -> Vec<Step> {
     }
 }
 
-/// What the test runs: a backbone with its weight file, and how the modules are randomised.
-pub struct Cascade<'a> {
+/// What the test runs: a backbone with its weight file, and which modules are randomised how.
+pub struct Randomisation<'a> {
     /// Backbone name.
     pub backbone: &'a str,
     /// Its parameters; `weights` must name a PyTorch state dict.
@@ -135,16 +136,18 @@ pub struct StepMaps {
     pub maps: Vec<Array2<f32>>,
 }
 
-impl Cascade<'_> {
+impl Randomisation<'_> {
     /// The weight file's modules, in its order, after checking that the backbone can be
     /// randomised and is not randomised already.
     pub fn modules(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         let entry = ctx.registry.entry(Kind::Backbone, self.backbone)?;
-        if !entry.params.iter().any(|spec| spec.name == "randomise") {
-            return Err(NasError::InvalidInput(format!(
-                "model randomisation: backbone `{}` has no `randomise` parameter (the built-in backbones have)",
-                self.backbone
-            )));
+        for needed in ["randomise", "randomise_seed"] {
+            if !entry.params.iter().any(|spec| spec.name == needed) {
+                return Err(NasError::InvalidInput(format!(
+                    "model randomisation: backbone `{}` has no `{needed}` parameter (the built-in backbones have)",
+                    self.backbone
+                )));
+            }
         }
         for key in ["randomise_top", "randomise", "randomise_seed"] {
             if self.params.contains(key) {
@@ -165,7 +168,7 @@ impl Cascade<'_> {
     }
 
     /// Explains `photos` with `saliency` for `targets` (the trained network's predicted classes
-    /// when `None`) after every step of the cascade over `modules` (from [`Cascade::modules`]);
+    /// when `None`) after every step over `modules` (from [`Randomisation::modules`]);
     /// `progress` is told each step's end and may stop the run.
     pub fn run(
         &self,
@@ -228,6 +231,6 @@ mod tests {
         assert_eq!(bottom_up[2].module.as_deref(), Some("bn1"));
         let independent = steps(&modules, 2, Order::Independent);
         let alone: Vec<Vec<String>> = independent.iter().map(|s| s.modules.clone()).collect();
-        assert_eq!(alone, [vec![], vec!["fc".to_string()], vec!["bn1".to_string()]]);
+        assert_eq!(alone, [vec![], vec!["conv1".to_string()], vec!["layer1.0.conv1".to_string()]]);
     }
 }

@@ -1,8 +1,9 @@
-//! Cascading model randomisation (`randomise_top`, `nas_plugins::model_randomisation`) on
+//! Model randomisation (`randomise_top`, `randomise`, `nas_plugins::model_randomisation`) on
 //! resnet18 with the shared weight file: the file's module order is torchvision's, randomising
-//! only the classifier leaves every depth level as it was, randomising every module gives
-//! exactly `random:SEED`'s network, bad requests are refused by name, and the cascade starts
-//! with the trained network's own maps. Spearman's correlation against SciPy's `spearmanr` on
+//! only the classifier (by count or by name) leaves every depth level as it was, randomising
+//! every module gives exactly `random:SEED`'s network, bad requests (too many or unknown
+//! modules, random weights, safetensors, a randomised baseline) are refused by name, and the
+//! test starts with the trained network's own maps. Spearman's correlation against SciPy's `spearmanr` on
 //! two real maps (with ties) within 1e-9.
 
 mod common;
@@ -11,7 +12,7 @@ use nas_core::backbone::normalise;
 use nas_core::weights::module_order;
 use nas_core::{npy, Backbone, NasTensor, Params, Photo, Registry};
 use nas_plugins::metrics::correlation::spearman;
-use nas_plugins::model_randomisation::{similarity, Cascade, Order};
+use nas_plugins::model_randomisation::{similarity, Order, Randomisation};
 use std::error::Error;
 
 type TestResult = Result<(), Box<dyn Error>>;
@@ -131,7 +132,7 @@ fn bad_randomisations_are_refused_by_name() -> TestResult {
 }
 
 #[test]
-fn the_cascade_starts_from_the_trained_maps() -> TestResult {
+fn randomisation_starts_from_the_trained_maps() -> TestResult {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
@@ -139,7 +140,7 @@ fn the_cascade_starts_from_the_trained_maps() -> TestResult {
     let mut params = Params::empty("resnet18");
     params.set("weights", toml::Value::String(weights()));
     let gradient = registry.saliency("gradient", &Params::empty("gradient"), &ctx)?;
-    let cascade = Cascade {
+    let randomisation = Randomisation {
         backbone: "resnet18",
         params: &params,
         seed: 0,
@@ -147,8 +148,8 @@ fn the_cascade_starts_from_the_trained_maps() -> TestResult {
         order: Order::TopDown,
     };
     let mut seen = Vec::new();
-    let modules = cascade.modules(&ctx)?;
-    let steps = cascade.run(&ctx, &modules, gradient.as_ref(), &[&photo], None, &mut |step| {
+    let modules = randomisation.modules(&ctx)?;
+    let steps = randomisation.run(&ctx, &modules, gradient.as_ref(), &[&photo], None, &mut |step| {
         seen.push(step.randomised);
         Ok(())
     })?;
@@ -163,7 +164,7 @@ fn the_cascade_starts_from_the_trained_maps() -> TestResult {
     let last = similarity(&steps[0].maps[0], &steps[3].maps[0])?;
     assert!(last.spearman < 0.9, "a fully random network's gradient still matches: {last:?}");
     params.set("randomise_top", toml::Value::Integer(3));
-    let preset = Cascade {
+    let preset = Randomisation {
         backbone: "resnet18",
         params: &params,
         seed: 0,

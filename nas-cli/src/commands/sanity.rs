@@ -7,10 +7,11 @@ use super::pipeline::parse_pair;
 use super::{backbone_params, open_all, resize};
 use crate::cli::{LayerOrder, SanityArgs};
 use crate::session::Session;
+use clap::ValueEnum;
 use nas_core::pipeline::ComponentSpec;
 use nas_core::report::{escape, line_plot, url_path};
 use nas_core::{npy, output, render, NasError, Result};
-use nas_plugins::model_randomisation::{similarity, steps, Cascade, Order, Similarity};
+use nas_plugins::model_randomisation::{similarity, steps, Order, Randomisation, Similarity};
 
 /// Runs the command.
 pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
@@ -27,7 +28,7 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
     let saliency = session.registry.saliency(&method.name, &method.params, &ctx)?;
     let photos = open_all(&args.images, resize(&args.model))?;
     let refs: Vec<_> = photos.iter().collect();
-    let cascade = Cascade {
+    let randomisation = Randomisation {
         backbone: &args.model.backbone,
         params: &backbone,
         seed: args.seed,
@@ -38,11 +39,11 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
             LayerOrder::Independent => Order::Independent,
         },
     };
-    let modules = cascade.modules(&ctx)?;
-    let steps = steps(&modules, cascade.every, cascade.order).len();
-    let bar = session.progress(steps, "randomised steps");
+    let modules = randomisation.modules(&ctx)?;
+    let step_count = steps(&modules, randomisation.every, randomisation.order).len();
+    let bar = session.progress(step_count, "randomised steps");
     let targets = args.target.map(|class| vec![class; refs.len()]);
-    let results = cascade.run(&ctx, &modules, saliency.as_ref(), &refs, targets.as_deref(), &mut |_| {
+    let results = randomisation.run(&ctx, &modules, saliency.as_ref(), &refs, targets.as_deref(), &mut |_| {
         bar.inc(1);
         session.check_stop()
     })?;
@@ -102,9 +103,10 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
         "image,step,randomised,module,spearman,spearman_abs,ssim",
         rows.into_iter(),
     )?;
+    let order = args.order.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
     let title = format!(
-        "Model randomisation of {} ({:?}, seed {}): {}",
-        args.model.backbone, args.order, args.seed, args.method
+        "Model randomisation of {} ({order}, seed {}): {}",
+        args.model.backbone, args.seed, args.method
     );
     let names: Vec<String> = photos.iter().map(|p| p.path.display().to_string()).collect();
     let html = report_html(&title, &means, &names, &maps);
@@ -153,4 +155,29 @@ fn report_html(title: &str, means: &[(String, [f64; 3])], photos: &[String], map
     }
     html.push_str("</body></html>\n");
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_html;
+
+    /// Photo names and module labels are escaped, file names percent-encoded, and NaN
+    /// similarities (a constant map) leave the page whole.
+    #[test]
+    fn the_page_escapes_names_and_survives_nan() {
+        let means = [
+            ("0 (trained)".to_string(), [1.0, 1.0, 1.0]),
+            ("1 (fc<script>)".to_string(), [f64::NAN, 0.5, 0.25]),
+        ];
+        let page = report_html(
+            "a & b",
+            &means,
+            &["photos/a<b>.png".to_string()],
+            &[vec!["a<b>.step000.gradient.png".to_string()]],
+        );
+        assert!(page.contains("a &amp; b") && page.contains("fc&lt;script&gt;") && page.contains("photos/a&lt;b&gt;.png"));
+        assert!(page.contains("a%3Cb%3E.step000.gradient.png"), "{page}");
+        assert!(!page.contains("<script>") && !page.contains("NaN,"), "{page}");
+        assert!(page.trim_end().ends_with("</html>"));
+    }
 }

@@ -41,13 +41,13 @@ pub const BACKBONE_PARAMS: &[ParamSpec] = &[
         name: "randomise",
         kind: ParamKind::StrList,
         default: "[]",
-        doc: "also replace these modules (state-dict prefixes such as \"layer4.1.conv2\") by seeded random ones",
+        doc: "also replace these modules (their exact state-dict names, such as \"layer4.1.conv2\") by seeded random ones",
     },
     ParamSpec {
         name: "randomise_seed",
         kind: ParamKind::Int,
         default: "0",
-        doc: "seed of the random weights randomise_top draws (as random:SEED draws them)",
+        doc: "seed of the random weights randomise_top and randomise draw (as random:SEED draws them)",
     },
 ];
 

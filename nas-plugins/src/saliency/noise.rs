@@ -20,6 +20,18 @@ pub enum NoiseAggregate {
     Variance,
 }
 
+impl NoiseAggregate {
+    /// The combined value of `n` attributions whose sum is `sum` and sum of squares `squares`
+    /// (a variance is never below zero, whatever the rounding).
+    pub fn combine(self, sum: f64, squares: f64, n: f64) -> f64 {
+        match self {
+            NoiseAggregate::Mean => sum / n,
+            NoiseAggregate::MeanOfSquares => squares / n,
+            NoiseAggregate::Variance => (squares / n - (sum / n) * (sum / n)).max(0.0),
+        }
+    }
+}
+
 /// How many noisy copies, how noisy, combined how, from which seed, how many per pass.
 #[derive(Debug, Clone)]
 pub struct NoiseCopies {
@@ -31,7 +43,7 @@ pub struct NoiseCopies {
     pub aggregate: NoiseAggregate,
     /// Seed of the noise.
     pub seed: u64,
-    /// Copies per pass.
+    /// Copies per pass (0 counts as 1).
     pub batch: usize,
 }
 
@@ -91,9 +103,10 @@ impl NoiseCopies {
 
     /// The copies in passes of at most `batch`.
     pub fn batches(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        let batch = self.batch.max(1);
         (0..self.samples)
-            .step_by(self.batch)
-            .map(|start| start..(start + self.batch).min(self.samples))
+            .step_by(batch)
+            .map(move |start| start..(start + batch).min(self.samples))
     }
 
     /// `len` standard normal values for noisy copy `copy`: the same for every photo and whatever

@@ -1,12 +1,14 @@
 //! `noise-tunnel`: any saliency method averaged over noisy copies of the photo (Captum's
 //! `NoiseTunnel` around any attribution: SmoothGrad, SmoothGrad-squared or VarGrad of Integrated
 //! Gradients, guided backpropagation, Grad-CAM, LIME, ...). The copies are `smoothgrad`'s (see
-//! [`super::noise`]). The inner method's maps are combined as they come, already reduced to 2-D:
-//! for the mean that is Captum's result reduced the same way; the mean of squares and the
-//! variance are taken after the reduction, where Captum takes them per colour channel (so
-//! `smoothgrad` itself, which works per channel, is the one to use for squared gradient x input).
+//! [`super::noise`]). The inner method's maps are combined as they come, already reduced to 2-D
+//! and post-processed: the mean is Captum's result reduced the same way only where that is
+//! linear (a signed channel sum, no rectifying or rescaling: so not for `max-abs` or the CAMs'
+//! [0, 1] maps); the mean of squares and the variance are taken after the reduction, where
+//! Captum takes them per colour channel (`smoothgrad` itself, which works per channel, is the
+//! one to use for squared gradient x input).
 
-use super::noise::{NoiseAggregate, NoiseCopies, NOISE_PARAMS};
+use super::noise::{NoiseCopies, NOISE_PARAMS};
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
@@ -78,14 +80,10 @@ impl Saliency for NoiseTunnel {
                     }
                     task.advance(n as u64);
                 }
-                let n = self.noise.samples as f64;
-                Ok(match self.noise.aggregate {
-                    NoiseAggregate::Mean => sum.mapv(|s| (s / n) as f32),
-                    NoiseAggregate::MeanOfSquares => squares.mapv(|s| (s / n) as f32),
-                    NoiseAggregate::Variance => nas_core::ndarray::Zip::from(&squares)
-                        .and(&sum)
-                        .map_collect(|q, s| (q / n - (s / n) * (s / n)) as f32),
-                })
+                let (n, aggregate) = (self.noise.samples as f64, self.noise.aggregate);
+                Ok(nas_core::ndarray::Zip::from(&sum)
+                    .and(&squares)
+                    .map_collect(|s, q| aggregate.combine(*s, *q, n) as f32))
             })
             .collect()
     }

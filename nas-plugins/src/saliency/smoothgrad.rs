@@ -62,7 +62,7 @@ impl SmoothGrad {
         Ok(match self.noise.aggregate {
             NoiseAggregate::Mean => sum / n,
             NoiseAggregate::MeanOfSquares => squares / n,
-            NoiseAggregate::Variance => squares / n - (sum / n).square(),
+            NoiseAggregate::Variance => (squares / n - (sum / n).square()).clamp_min(0.0),
         })
     }
 }
