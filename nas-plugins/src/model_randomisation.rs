@@ -126,6 +126,8 @@ pub struct Randomisation<'a> {
     pub every: usize,
     /// Which modules each step randomises.
     pub order: Order,
+    /// Photos explained per pass.
+    pub batch: usize,
 }
 
 /// The maps of every step for one batch of photos (at the network's input size).
@@ -179,6 +181,13 @@ impl Randomisation<'_> {
         targets: Option<&[usize]>,
         progress: &mut dyn FnMut(&Step) -> Result<()>,
     ) -> Result<Vec<StepMaps>> {
+        if let Some(given) = targets.filter(|t| t.len() != photos.len()) {
+            return Err(NasError::InvalidInput(format!(
+                "model randomisation: {} targets for {} photos",
+                given.len(),
+                photos.len()
+            )));
+        }
         let mut targets: Option<Vec<usize>> = targets.map(<[usize]>::to_vec);
         let mut results = Vec::new();
         for step in steps(modules, self.every, self.order) {
@@ -189,18 +198,23 @@ impl Randomisation<'_> {
                 params.set("randomise_seed", toml::Value::Integer(self.seed as i64));
             }
             let net = ctx.registry.backbone(self.backbone, &params, ctx)?;
-            let input = normalise(photos, net.info(), net.device())?;
-            let classes = match &targets {
-                Some(classes) => classes.clone(),
-                None => nas_core::backbone::predicted_classes(&net.forward(input.clone()).logits)?,
-            };
-            if let Some(bad) = classes.iter().find(|&&c| c >= net.info().num_classes) {
-                return Err(NasError::InvalidInput(format!(
-                    "model randomisation: target class {bad} of a backbone with {} classes",
-                    net.info().num_classes
-                )));
+            let mut maps = Vec::with_capacity(photos.len());
+            let mut classes = Vec::with_capacity(photos.len());
+            for (i, chunk) in photos.chunks(self.batch.max(1)).enumerate() {
+                let input = normalise(chunk, net.info(), net.device())?;
+                let chunk_classes = match &targets {
+                    Some(all) => all[i * self.batch.max(1)..][..chunk.len()].to_vec(),
+                    None => nas_core::backbone::predicted_classes(&net.forward(input.clone()).logits)?,
+                };
+                if let Some(bad) = chunk_classes.iter().find(|&&c| c >= net.info().num_classes) {
+                    return Err(NasError::InvalidInput(format!(
+                        "model randomisation: target class {bad} of a backbone with {} classes",
+                        net.info().num_classes
+                    )));
+                }
+                maps.extend(saliency.explain_photos(net.as_ref(), &input, &chunk_classes, chunk)?);
+                classes.extend(chunk_classes);
             }
-            let maps = saliency.explain_photos(net.as_ref(), &input, &classes, photos)?;
             targets = Some(classes);
             progress(&step)?;
             results.push(StepMaps { step, maps });

@@ -146,6 +146,7 @@ fn randomisation_starts_from_the_trained_maps() -> TestResult {
         seed: 0,
         every: 20,
         order: Order::TopDown,
+        batch: 1,
     };
     let mut seen = Vec::new();
     let modules = randomisation.modules(&ctx)?;
@@ -170,6 +171,7 @@ fn randomisation_starts_from_the_trained_maps() -> TestResult {
         seed: 0,
         every: 20,
         order: Order::TopDown,
+        batch: 1,
     }
     .modules(&ctx)
     .err()
@@ -192,5 +194,42 @@ fn spearman_matches_scipy() -> TestResult {
     let want = reference["spearman_grad_cam_vs_plus_plus"].as_f64().ok_or("spearman")?;
     let ours = spearman(&read("grad-cam")?, &read("grad-cam-plus-plus")?);
     assert!((ours - want).abs() <= 1e-9, "{ours} vs SciPy's {want}");
+    Ok(())
+}
+
+/// Photos explained one at a time or two per pass give the same maps at every step.
+#[test]
+fn batches_do_not_change_the_maps() -> TestResult {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let photos = [
+        Photo::open(&common::shared().join("images/chelsea-224.png"), None)?,
+        Photo::open(&common::shared().join("images/astronaut-224.png"), None)?,
+    ];
+    let refs: Vec<&Photo> = photos.iter().collect();
+    let mut params = Params::empty("resnet18");
+    params.set("weights", toml::Value::String(weights()));
+    let gradient = registry.saliency("gradient", &Params::empty("gradient"), &ctx)?;
+    let run = |batch: usize| -> Result<Vec<Vec<nas_core::ndarray::Array2<f32>>>, Box<dyn Error>> {
+        let randomisation = Randomisation {
+            backbone: "resnet18",
+            params: &params,
+            seed: 1,
+            every: 41,
+            order: Order::TopDown,
+            batch,
+        };
+        let modules = randomisation.modules(&ctx)?;
+        let steps = randomisation.run(&ctx, &modules, gradient.as_ref(), &refs, None, &mut |_| Ok(()))?;
+        Ok(steps.into_iter().map(|s| s.maps).collect())
+    };
+    let (one, two) = (run(1)?, run(2)?);
+    for (a, b) in one.iter().flatten().zip(two.iter().flatten()) {
+        let (a, b): (Vec<f32>, Vec<f32>) = (a.iter().copied().collect(), b.iter().copied().collect());
+        let error = common::relative_error(&a, &b);
+        assert!(error <= 1e-5, "batch 2 against batch 1: {error}");
+    }
+    assert_eq!(one.iter().flatten().count(), 4);
     Ok(())
 }

@@ -38,6 +38,7 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
             LayerOrder::BottomUp => Order::BottomUp,
             LayerOrder::Independent => Order::Independent,
         },
+        batch: args.model.batch.max(1),
     };
     let modules = randomisation.modules(&ctx)?;
     let step_count = steps(&modules, randomisation.every, randomisation.order).len();
