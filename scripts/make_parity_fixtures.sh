@@ -3,6 +3,12 @@
 # (nas-plugins/tests/parity_torchvision.rs), and optionally the committed fixtures.
 #
 #   NAS_PARITY_WEIGHTS=/some/folder scripts/make_parity_fixtures.sh [--update-fixtures] [ARCH...]
+#   NAS_PARITY_WEIGHTS=/some/folder scripts/make_parity_fixtures.sh --random [ARCH...]
+#
+# --random writes, instead, the fixtures of nas's own `random:0` weights (drawn in Python as nas
+# draws them: scripts/nas_random_weights.py) into nas-plugins/tests/fixtures/<arch>-random0/; the
+# tests load `random:0` themselves, so those run everywhere, with no weight file (rerun and
+# `git diff` the fixtures to check them).
 #
 # ARCH defaults to "resnet50 vgg16 vit_b_16". For each, it writes
 #   $NAS_PARITY_WEIGHTS/<arch>-seed0.pth   torchvision's <arch>() after torch.manual_seed(0) (for
@@ -23,10 +29,12 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 update=0
+random=0
 archs=()
 for arg in "$@"; do
     case "$arg" in
         --update-fixtures) update=1 ;;
+        --random) random=1 ;;
         -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) archs+=("$arg") ;;
     esac
@@ -49,6 +57,19 @@ paths=()
 for i in "${images[@]}"; do paths+=("$shared/images/$i.png"); done
 
 mkdir -p "$NAS_PARITY_WEIGHTS"
+if [ "$random" = 1 ]; then
+    for arch in "${archs[@]}"; do
+        weights="$NAS_PARITY_WEIGHTS/$arch-random0.pth"
+        refs="$NAS_PARITY_WEIGHTS/refs/$arch-random0"
+        echo "== $arch: nas's random:0 weights"
+        "$PYTHON" "$repo/scripts/parity_fixtures.py" random-weights --arch "$arch" --weights "$weights" --seed 0
+        "$PYTHON" "$repo/scripts/parity_fixtures.py" refs --make-refs "$shared/reference/make_refs.py" \
+            --arch "$arch" --weights "$weights" --out "$refs" --images "${paths[@]}"
+        "$PYTHON" "$repo/scripts/parity_fixtures.py" write --arch "$arch" --weights "$weights" --refs "$refs" \
+            --out "$repo/nas-plugins/tests/fixtures/$arch-random0" --weights-name random:0 --images "${images[@]}"
+    done
+    exit 0
+fi
 for arch in "${archs[@]}"; do
     weights="$NAS_PARITY_WEIGHTS/$arch-seed0.pth"
     refs="$NAS_PARITY_WEIGHTS/refs/$arch"

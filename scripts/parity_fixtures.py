@@ -5,12 +5,17 @@ the fixtures. Called by scripts/make_parity_fixtures.sh; see docs/parity.md.
     python parity_fixtures.py write --arch A --weights W.pth --refs DIR --out FIXDIR --images STEM...
     python parity_fixtures.py check --weights W.pth --out FIXDIR
     python parity_fixtures.py seed-weights --arch A --weights W.pth
+    python parity_fixtures.py random-weights --arch A --weights W.pth [--seed 0]
     python parity_fixtures.py refs --make-refs .../make_refs.py --arch A --weights W.pth --out DIR IMG.png...
 
 `refs` runs make_refs.py with every ReLU made out-of-place: make_refs.py records VGG-16's levels
 (the convolutions before each max-pool, *before* their ReLU) by keeping a reference to the
 convolution's output, which torchvision's `ReLU(inplace=True)` then overwrites, so run directly it
 would store the levels after the ReLU.
+
+Random weights (random-weights): nas's `random:SEED` weights for torchvision's <arch>() state dict,
+drawn as nas draws them (scripts/nas_random_weights.py), so that the test can load `random:SEED`
+itself and no weight file has to exist where the tests run (fixtures under <arch>-random0/).
 
 Seeded weights: torchvision's <arch>() built right after torch.manual_seed(0), as make_refs.py
 does, except that for vit_b_16 torchvision's all-zero head (heads.head) and class token would give
@@ -56,6 +61,16 @@ def seed_weights(a):
             for t in (m.heads.head.weight, m.heads.head.bias, m.class_token):
                 t.normal_(0.0, 0.02)
     torch.save(m.state_dict(), a.weights)
+
+
+def random_weights(a):
+    import torch, torchvision
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from nas_random_weights import random_values
+    m = getattr(torchvision.models, a.arch.replace("-", "_"))()
+    sd = {k: (torch.from_numpy(random_values(a.seed, k, tuple(v.shape))) if v.is_floating_point() else v)
+          for k, v in m.state_dict().items()}
+    torch.save(sd, a.weights)
 
 
 def refs(a):
@@ -114,8 +129,8 @@ def write(a):
         levels = shapes
     with open(os.path.join(a.out, "manifest.toml"), "w") as f:
         f.write("# Written by scripts/make_parity_fixtures.sh (scripts/parity_fixtures.py); see docs/parity.md.\n")
-        f.write(f'arch = "{a.arch}"\nseed = 0\nweights_file = "{a.arch}-seed0.pth"\n')
-        if a.arch == "vit_b_16":
+        f.write(f'arch = "{a.arch}"\nseed = 0\nweights_file = "{a.weights_name or a.arch + "-seed0.pth"}"\n')
+        if a.arch == "vit_b_16" and not a.weights_name:
             f.write('weights_note = "heads.head and class_token redrawn from N(0, 0.02^2) after torch.manual_seed(1)"\n')
         f.write(f'weights_content_sha256 = "{content_hash(a.weights)}"\n')
         f.write(f'torch = "{torch.__version__}"\ntorchvision = "{torchvision.__version__}"\n')
@@ -142,13 +157,15 @@ def check(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["write", "check", "seed-weights", "refs"])
+    p.add_argument("mode", choices=["write", "check", "seed-weights", "random-weights", "refs"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights-name", help="what the manifest names the weights (default <arch>-seed0.pth)")
     p.add_argument("--make-refs")
     p.add_argument("--arch"); p.add_argument("--weights", required=True)
     p.add_argument("--refs"); p.add_argument("--out")
     p.add_argument("--images", nargs="+", default=[])
     a = p.parse_args()
-    {"write": write, "check": check, "seed-weights": seed_weights, "refs": refs}[a.mode](a)
+    {"write": write, "check": check, "seed-weights": seed_weights, "random-weights": random_weights, "refs": refs}[a.mode](a)
 
 
 if __name__ == "__main__":
