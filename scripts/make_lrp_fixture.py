@@ -4,10 +4,10 @@ bounds: the normalised values of black and white pixels, per channel) composites
 the predicted class's one-hot vector as output relevance, summed over colour channels, on
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
-  resnet50, vgg16: the seed-0 files of scripts/parity_fixtures.py (too large to commit; the test
-  reads them from $NAS_PARITY_WEIGHTS and is skipped loudly without it).
+  resnet50, vgg16: nas's `random:0` weights, drawn here as nas draws them
+  (scripts/nas_random_weights.py), so that the test needs no weight file.
 
-    python scripts/make_lrp_fixture.py ../shared /work/parity-weights nas-plugins/tests/fixtures/lrp
+    python scripts/make_lrp_fixture.py ../shared nas-plugins/tests/fixtures/lrp
 Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
@@ -15,15 +15,23 @@ from zennit.attribution import Gradient
 from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlusFlat
 from zennit.torchvision import ResNetCanonizer
 
-shared, parity, out = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nas_random_weights import random_values
+
+shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
 x = torch.from_numpy(((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32))
-for arch, weights, canonizers in [("resnet18", os.path.join(shared, "weights/resnet18-seed0.pth"), [ResNetCanonizer()]),
-                                  ("resnet50", os.path.join(parity, "resnet50-seed0.pth"), [ResNetCanonizer()]),
-                                  ("vgg16", os.path.join(parity, "vgg16-seed0.pth"), [])]:
+for arch, label, canonizers in [("resnet18", "resnet18-seed0", [ResNetCanonizer()]),
+                                ("resnet50", "resnet50-random0", [ResNetCanonizer()]),
+                                ("vgg16", "vgg16-random0", [])]:
     m = getattr(torchvision.models, arch)()
-    m.load_state_dict(torch.load(weights, map_location="cpu")); m.eval()
+    if label.endswith("seed0"):
+        m.load_state_dict(torch.load(os.path.join(shared, "weights/resnet18-seed0.pth"), map_location="cpu"))
+    else:
+        m.load_state_dict({k: torch.from_numpy(random_values(0, k, tuple(v.shape))) if v.is_floating_point() else v
+                           for k, v in m.state_dict().items()})
+    m.eval()
     target = int(m(x).argmax())
     bounds = [torch.tensor([(v - m) / sd for m, sd in zip([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])], dtype=torch.float32)[None, :, None, None].expand_as(x) for v in (0.0, 1.0)]
     gamma_box = lambda canonizers: EpsilonGammaBox(low=bounds[0], high=bounds[1], canonizers=canonizers)
@@ -31,5 +39,5 @@ for arch, weights, canonizers in [("resnet18", os.path.join(shared, "weights/res
         with Gradient(model=m, composite=composite(canonizers=canonizers)) as attributor:
             _, relevance = attributor(x.clone(), torch.eye(1000)[[target]])
         sal = relevance.sum(1)[0].detach().numpy().astype(np.float32)
-        np.save(os.path.join(out, f"{arch}-seed0.chelsea-224{suffix}.npy"), sal)
+        np.save(os.path.join(out, f"{label}.chelsea-224{suffix}.npy"), sal)
         print(arch + suffix, "target", target, "relevance sum", float(sal.sum()), "max", float(abs(sal).max()))

@@ -1,11 +1,12 @@
 //! `lrp` against zennit 0.5.1's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat and EpsilonGammaBox
 //! composites with their canonizers on a real photo
 //! (fixtures made by scripts/make_lrp_fixture.py): resnet18 with the shared seeded weights, and
-//! resnet50 and vgg16 with the seeded weights of `NAS_PARITY_WEIGHTS` (skipped loudly without
-//! them); EfficientNet-Lite0 with its ImageNet weights (scripts/make_lrp_efficientnet_fixture.py:
+//! resnet50 and vgg16 with nas's `random:0` weights (the script draws the same tensors in
+//! Python); EfficientNet-Lite0 with its ImageNet weights (scripts/make_lrp_efficientnet_fixture.py:
 //! BatchNorm merged, residual sums canonized as zennit's ResNet blocks). Every pixel within 1e-3
-//! of the largest reference value (measured: resnet18 8.0e-5, resnet50 1.5e-4, vgg16 3.1e-4,
-//! efficientnet-lite0 1.7e-6 to 2.0e-5).
+//! of the largest reference value (measured: resnet18 2.4e-5 to 8.0e-5, resnet50 2.2e-4 to
+//! 3.2e-4, efficientnet-lite0 1.7e-6 to 2.0e-5), but for vgg16 with random weights: within 5e-3
+//! with at most 0.1% of the pixels beyond 1e-4 (measured 1.8e-3 to 2.4e-3 and 0.07%).
 
 mod common;
 
@@ -13,18 +14,36 @@ use nas_core::backbone::{normalise, predicted_classes};
 use nas_core::{npy, Photo, Registry};
 use std::path::{Path, PathBuf};
 
+/// How close a map must be: the largest error relative to the largest reference value, and the
+/// share of pixels allowed beyond 1e-4 of it.
+#[derive(Clone, Copy)]
+struct Tolerance {
+    largest: f32,
+    share: f64,
+}
+
+/// Trained or seeded weights: every pixel within 1e-3.
+const CLOSE: Tolerance = Tolerance { largest: 1e-3, share: 1.0 };
+
+/// VGG-16 with random weights, whose max-pool windows hold more near-ties that rounding settles
+/// the other way (measured: at most 0.07% of the pixels beyond 1e-4, 2.4e-3 at most).
+const NEAR_TIES: Tolerance = Tolerance {
+    largest: 5e-3,
+    share: 1e-3,
+};
+
 /// Every composite on `arch`, against the fixtures named `{stem}.chelsea-224{suffix}.npy`.
-fn check(arch: &str, weights: &Path, stem: &str) {
+fn check(arch: &str, weights: &Path, stem: &str, tolerance: Tolerance) {
     for (composite, suffix) in [
         ("epsilon-plus-flat", ""),
         ("epsilon-alpha2-beta1-flat", "-alpha2beta1"),
         ("epsilon-gamma-box", "-gammabox"),
     ] {
-        check_composite(arch, weights, stem, composite, suffix);
+        check_composite(arch, weights, stem, composite, suffix, tolerance);
     }
 }
 
-fn check_composite(arch: &str, weights: &Path, stem: &str, composite: &str, suffix: &str) {
+fn check_composite(arch: &str, weights: &Path, stem: &str, composite: &str, suffix: &str, tolerance: Tolerance) {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
@@ -38,28 +57,37 @@ fn check_composite(arch: &str, weights: &Path, stem: &str, composite: &str, suff
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/lrp/{stem}.chelsea-224{suffix}.npy"));
     let reference = npy::read::<f32>(&fixture).expect("fixture");
     assert_eq!(map.shape(), reference.shape());
-    let err = common::relative_error(map.as_slice().expect("contiguous"), reference.as_slice().expect("contiguous"));
+    let (ours, theirs) = (map.as_slice().expect("contiguous"), reference.as_slice().expect("contiguous"));
+    let err = common::relative_error(ours, theirs);
+    let largest = theirs.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let off = ours.iter().zip(theirs).filter(|(a, b)| (*a - *b).abs() > 1e-4 * largest).count() as f64 / theirs.len() as f64;
     let total: f32 = map.iter().sum();
-    eprintln!("lrp {arch} {composite}: relative error {err:.2e}, relevance sums to {total:.4}");
-    assert!(err <= 1e-3, "{arch} {composite}: relative error {err}");
+    eprintln!(
+        "lrp {arch} {composite}: relative error {err:.2e}, {:.3}% of pixels beyond 1e-4, relevance sums to {total:.4}",
+        100.0 * off
+    );
+    assert!(err <= tolerance.largest, "{arch} {composite}: relative error {err}");
+    assert!(off <= tolerance.share, "{arch} {composite}: {off} of the pixels beyond 1e-4");
 }
 
 #[test]
 fn lrp_matches_zennit_on_resnet18() {
-    check("resnet18", &common::shared().join("weights/resnet18-seed0.pth"), "resnet18-seed0");
+    check(
+        "resnet18",
+        &common::shared().join("weights/resnet18-seed0.pth"),
+        "resnet18-seed0",
+        CLOSE,
+    );
 }
 
 #[test]
 fn lrp_matches_zennit_on_resnet50_and_vgg16() {
-    for arch in ["resnet50", "vgg16"] {
-        if let Some(weights) = common::parity_weights(arch) {
-            check(arch, &weights, &format!("{arch}-seed0"));
-        }
-    }
+    check("resnet50", Path::new("random:0"), "resnet50-random0", CLOSE);
+    check("vgg16", Path::new("random:0"), "vgg16-random0", NEAR_TIES);
 }
 
 #[test]
 fn lrp_matches_zennit_on_efficientnet_lite0() {
     let weights = common::shared().join("weights/efficientnet-lite0-57934424.pth");
-    check("efficientnet-lite0", &weights, "efficientnet-lite0");
+    check("efficientnet-lite0", &weights, "efficientnet-lite0", CLOSE);
 }
