@@ -18,24 +18,16 @@ use std::path::PathBuf;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
-/// How close a map must be: the largest error relative to the largest reference value, and the
-/// share of pixels allowed beyond 1e-4 of it.
-#[derive(Clone, Copy)]
-struct Tolerance {
-    largest: f32,
-    share: f64,
-}
-
 /// Where the forward pass decides nothing by sign after rounding: as close as float rounding.
-const EXACT: Tolerance = Tolerance { largest: 1e-5, share: 0.0 };
+const EXACT: common::Tolerance = common::Tolerance { largest: 1e-5, share: 0.0 };
 
 /// Guided backpropagation on resnet18, whose signs rounding flips at a few rectifiers.
-const SIGN_FLIPS: Tolerance = Tolerance {
+const SIGN_FLIPS: common::Tolerance = common::Tolerance {
     largest: 5e-3,
     share: 0.02,
 };
 
-fn check(registry: &Registry, backbone: &str, weights: &str, method: &str, fixture: &str, tolerance: Tolerance) -> TestResult {
+fn check(registry: &Registry, backbone: &str, weights: &str, method: &str, fixture: &str, tolerance: common::Tolerance) -> TestResult {
     let ctx = common::context(registry);
     let net = registry.backbone(
         backbone,
@@ -53,12 +45,7 @@ fn check(registry: &Registry, backbone: &str, weights: &str, method: &str, fixtu
     assert_eq!(map.shape(), reference.shape());
     let ours: Vec<f32> = map.iter().copied().collect();
     let theirs: Vec<f32> = reference.iter().copied().collect();
-    let error = common::relative_error(&ours, &theirs);
-    let largest = theirs.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let off = ours.iter().zip(&theirs).filter(|(a, b)| (*a - *b).abs() > 1e-4 * largest).count() as f64 / theirs.len() as f64;
-    eprintln!("{fixture}: relative error {error:.2e}, {:.3}% of pixels beyond 1e-4", 100.0 * off);
-    assert!(error <= tolerance.largest, "{fixture}: relative error {error}");
-    assert!(off <= tolerance.share, "{fixture}: {off} of the pixels beyond 1e-4");
+    common::assert_map_close(fixture, &ours, &theirs, tolerance);
     Ok(())
 }
 

@@ -14,26 +14,18 @@ use nas_core::backbone::{normalise, predicted_classes};
 use nas_core::{npy, Photo, Registry};
 use std::path::{Path, PathBuf};
 
-/// How close a map must be: the largest error relative to the largest reference value, and the
-/// share of pixels allowed beyond 1e-4 of it.
-#[derive(Clone, Copy)]
-struct Tolerance {
-    largest: f32,
-    share: f64,
-}
-
 /// Trained or seeded weights: every pixel within 1e-3.
-const CLOSE: Tolerance = Tolerance { largest: 1e-3, share: 1.0 };
+const CLOSE: common::Tolerance = common::Tolerance { largest: 1e-3, share: 1.0 };
 
 /// VGG-16 with random weights, whose max-pool windows hold more near-ties that rounding settles
 /// the other way (measured: at most 0.07% of the pixels beyond 1e-4, 2.4e-3 at most).
-const NEAR_TIES: Tolerance = Tolerance {
+const NEAR_TIES: common::Tolerance = common::Tolerance {
     largest: 5e-3,
     share: 1e-3,
 };
 
 /// Every composite on `arch`, against the fixtures named `{stem}.chelsea-224{suffix}.npy`.
-fn check(arch: &str, weights: &Path, stem: &str, tolerance: Tolerance) {
+fn check(arch: &str, weights: &Path, stem: &str, tolerance: common::Tolerance) {
     for (composite, suffix) in [
         ("epsilon-plus-flat", ""),
         ("epsilon-alpha2-beta1-flat", "-alpha2beta1"),
@@ -43,7 +35,7 @@ fn check(arch: &str, weights: &Path, stem: &str, tolerance: Tolerance) {
     }
 }
 
-fn check_composite(arch: &str, weights: &Path, stem: &str, composite: &str, suffix: &str, tolerance: Tolerance) {
+fn check_composite(arch: &str, weights: &Path, stem: &str, composite: &str, suffix: &str, tolerance: common::Tolerance) {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
@@ -58,16 +50,13 @@ fn check_composite(arch: &str, weights: &Path, stem: &str, composite: &str, suff
     let reference = npy::read::<f32>(&fixture).expect("fixture");
     assert_eq!(map.shape(), reference.shape());
     let (ours, theirs) = (map.as_slice().expect("contiguous"), reference.as_slice().expect("contiguous"));
-    let err = common::relative_error(ours, theirs);
-    let largest = theirs.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let off = ours.iter().zip(theirs).filter(|(a, b)| (*a - *b).abs() > 1e-4 * largest).count() as f64 / theirs.len() as f64;
     let total: f32 = map.iter().sum();
-    eprintln!(
-        "lrp {arch} {composite}: relative error {err:.2e}, {:.3}% of pixels beyond 1e-4, relevance sums to {total:.4}",
-        100.0 * off
+    common::assert_map_close(
+        &format!("lrp {arch} {composite} (relevance sums to {total:.4})"),
+        ours,
+        theirs,
+        tolerance,
     );
-    assert!(err <= tolerance.largest, "{arch} {composite}: relative error {err}");
-    assert!(off <= tolerance.share, "{arch} {composite}: {off} of the pixels beyond 1e-4");
 }
 
 #[test]

@@ -76,3 +76,23 @@ pub fn parity_weights(arch: &str) -> Option<PathBuf> {
     }
     Some(path)
 }
+
+/// How close a map must be to its reference: the largest error relative to the reference's
+/// largest magnitude, and the share of pixels allowed beyond 1e-4 of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Tolerance {
+    /// Largest relative error.
+    pub largest: f32,
+    /// Share of pixels allowed beyond 1e-4.
+    pub share: f64,
+}
+
+/// Asserts that `ours` is within `tolerance` of `theirs`, printing both measures under `label`.
+pub fn assert_map_close(label: &str, ours: &[f32], theirs: &[f32], tolerance: Tolerance) {
+    let error = relative_error(ours, theirs);
+    let largest = theirs.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let off = ours.iter().zip(theirs).filter(|(a, b)| (*a - *b).abs() > 1e-4 * largest).count() as f64 / theirs.len().max(1) as f64;
+    eprintln!("{label}: relative error {error:.2e}, {:.3}% of pixels beyond 1e-4", 100.0 * off);
+    assert!(error <= tolerance.largest, "{label}: relative error {error}");
+    assert!(off <= tolerance.share, "{label}: {off} of the pixels beyond 1e-4");
+}
