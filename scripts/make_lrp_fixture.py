@@ -5,9 +5,12 @@ the predicted class's one-hot vector as output relevance, summed over colour cha
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
   resnet50, vgg16: nas's `random:0` weights, drawn here as nas draws them
-  (scripts/nas_random_weights.py), so that the test needs no weight file.
+  (scripts/nas_random_weights.py), so that the test needs no weight file;
+  and, given a third argument, resnet50 and vgg16 with the seed-0 files of
+  scripts/parity_fixtures.py in that folder (`resnet50-seed0.*`, `vgg16-seed0.*`): the lrp test no
+  longer reads these, but the max-box-acc, complexity and relevance fixtures use them as real maps.
 
-    python scripts/make_lrp_fixture.py ../shared nas-plugins/tests/fixtures/lrp
+    python scripts/make_lrp_fixture.py ../shared nas-plugins/tests/fixtures/lrp [/work/parity-weights]
 Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
@@ -19,15 +22,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nas_random_weights import random_values
 
 shared, out = sys.argv[1], sys.argv[2]
+parity = sys.argv[3] if len(sys.argv) > 3 else None
 os.makedirs(out, exist_ok=True)
 im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
 x = torch.from_numpy(((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32))
-for arch, label, canonizers in [("resnet18", "resnet18-seed0", [ResNetCanonizer()]),
-                                ("resnet50", "resnet50-random0", [ResNetCanonizer()]),
-                                ("vgg16", "vgg16-random0", [])]:
+cases = [("resnet18", "resnet18-seed0", [ResNetCanonizer()]),
+         ("resnet50", "resnet50-random0", [ResNetCanonizer()]),
+         ("vgg16", "vgg16-random0", [])]
+if parity:
+    cases += [("resnet50", "resnet50-seed0", [ResNetCanonizer()]), ("vgg16", "vgg16-seed0", [])]
+for arch, label, canonizers in cases:
     m = getattr(torchvision.models, arch)()
     if label.endswith("seed0"):
-        m.load_state_dict(torch.load(os.path.join(shared, "weights/resnet18-seed0.pth"), map_location="cpu"))
+        folder = os.path.join(shared, "weights") if arch == "resnet18" else parity
+        m.load_state_dict(torch.load(os.path.join(folder, f"{arch}-seed0.pth"), map_location="cpu"))
     else:
         m.load_state_dict({k: torch.from_numpy(random_values(0, k, tuple(v.shape))) if v.is_floating_point() else v
                            for k, v in m.state_dict().items()})
