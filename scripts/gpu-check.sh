@@ -2,15 +2,18 @@
 # One script for a lent GPU machine (no Rust toolchain there). Prepare here:
 #   CARGO_TARGET_DIR=/work/target-cuda cargo build --release -p nas-cli --features cuda
 #   scripts/gpu-prepare.sh /work/target-cuda/release/nas
-# then run `bash scripts/gpu-check.sh` there with `gpu/` carried. In order of importance, each
-# step bounded by STEP_TIMEOUT seconds so that one slow step cannot eat the rest:
+# then run `bash scripts/gpu-check.sh [STEP...]` there with `gpu/` carried (default: all steps,
+# in this order; steps run in the order given).
+# The whole run keeps within BUDGET seconds (a lent machine's time is short): each step is bounded
+# by STEP_TIMEOUT and by what is left, and skipped once too little is left. Steps, in order of
+# importance (0 is the first GPU process: start-up and kernel compilation):
 #   1. NAS throughput (resnet18, levels [2,3,4], K = 5, 224x224) at batch 32 with k-means on the
 #      host (one image per core), then at batch 32 and 1 with k-means on the GPU; first call
 #      (kernel compilation and autotuning) reported apart from the steady state;
-#   2. CPU-vs-GPU agreement of the five levels and logits, resnet18 and efficientnet-lite0;
+#   2. CPU-vs-GPU agreement of the five levels and logits, resnet18;
 #   3. NAS label agreement (adjusted Rand index): CPU vs GPU, and GPU k-means vs host k-means on
 #      the same GPU features; n_init 1 and 10;
-#   4. efficientnet-lite0 throughput at batch 32;
+#   4. efficientnet-lite0: agreement, and throughput at batch 32 (host k-means);
 #   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
 #      no file to carry).
 #   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement.
@@ -28,68 +31,95 @@ export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
 R18=${R18:-gpu/weights/resnet18-seed0-f16.safetensors}
 EFF=${EFF:-gpu/weights/efficientnet-lite0-57934424.pth}
 IMG=examples/images/chelsea.png
-OUT=${OUT:-/tmp}/gpu-check
-mkdir -p "$OUT"
+# Arrays stay on the machine (only a few files may come back); the log is what matters.
+OUT=/tmp/gpu-check
+rm -rf "$OUT"; mkdir -p "$OUT"
 [ -f gpu/nas.gz ] && [ ! -x gpu/nas ] && gunzip -k gpu/nas.gz && chmod +x gpu/nas
-step() { timeout "$STEP_TIMEOUT" "$@" || echo "(step failed or timed out after $STEP_TIMEOUT s: $*)"; }
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
-
-echo "== 0. first GPU process (start-up, device initialisation, kernel compilation)"
-start=$(date +%s.%N)
-if ! timeout 240 $NAS --device $DEVICE predict --backbone resnet18 --weights "$R18" "$IMG" > /dev/null 2> "$OUT/first.err"; then
-  echo "first GPU call failed; retrying without cubecl.toml:"; tail -5 "$OUT/first.err"; mv cubecl.toml cubecl.toml.off
-fi
-python3 -c "print('first predict process: %.1f s' % ($(date +%s.%N) - $start))"
-
-echo "== 1. NAS throughput, resnet18"
-# Host k-means first: it needs no kernel compilation, and with one image per core at batch 32
-# it may already reach the goal on a many-core GPU machine.
-step $NAS --device $DEVICE bench --backbone resnet18 --weights "resnet18=$R18" --runs 3 --batch 32 --param clustering=host
-STEP_TIMEOUT=$FIRST_DEVICE_TIMEOUT step $NAS --device $DEVICE bench --backbone resnet18 --weights "resnet18=$R18" --runs 5 --batch 32 --param clustering=device
-step $NAS --device $DEVICE bench --backbone resnet18 --weights "resnet18=$R18" --runs 10 --batch 1 --param clustering=device
-
-echo "== 2. agreement: levels and logits, CPU vs GPU"
-for pair in "resnet18 $R18" "efficientnet-lite0 $EFF"; do
-  set -- $pair
-  step $NAS features --backbone "$1" --weights "$2" --out "$OUT/$1-cpu" "$IMG"
-  step $NAS --device $DEVICE features --backbone "$1" --weights "$2" --out "$OUT/$1-gpu" "$IMG"
-  for f in "$OUT/$1-cpu"/*.npy; do echo -n "$1 "; python3 scripts/npy_compare.py "$OUT/$1-gpu/$(basename "$f")" "$f"; done
-done
-
-echo "== 3. agreement: NAS labels (resnet18, levels 2,3,4, K = 5)"
+BUDGET=${BUDGET:-540}
+BEGIN=$(date +%s)
+# Runs a command bounded by STEP_TIMEOUT and by the budget left; says so when it fails or is cut.
+step() {
+  local left=$((BUDGET - ($(date +%s) - BEGIN) - 5)) limit=$STEP_TIMEOUT
+  [ "$left" -lt "$limit" ] && limit=$left
+  if [ "$limit" -lt 15 ]; then echo "(skipped, budget spent: $*)" >&2; return 0; fi
+  timeout "$limit" "$@" || echo "(step failed or timed out after $limit s: $*)" >&2
+}
+# Compares two .npy files (relative error, or adjusted Rand index for labels) when both exist.
+compare() {
+  if [ -f "$1" ] && [ -f "$2" ]; then python3 scripts/npy_compare.py "$1" "$2"; else echo "(missing: $1 or $2)"; fi
+}
+# Levels and logits of one backbone on the CPU and on the GPU, compared file by file.
+agreement() {
+  local arch=$1 weights=$2
+  step $NAS features --backbone "$arch" --weights "$weights" --out "$OUT/$arch-cpu" "$IMG" > /dev/null
+  step $NAS --device $DEVICE features --backbone "$arch" --weights "$weights" --out "$OUT/$arch-gpu" "$IMG" > /dev/null
+  for f in "$OUT/$arch-cpu"/*.npy; do
+    [ -f "$OUT/$arch-gpu/$(basename "$f")" ] || continue
+    echo -n "$arch "; compare "$OUT/$arch-gpu/$(basename "$f")" "$f"
+  done
+}
+# NAS labels of resnet18 on DEVICE into OUT/NAME, with extra arguments.
 seg() {
   local device=$1 out=$2; shift 2
   step $NAS --device "$device" segment --backbone resnet18 --weights "$R18" --out "$OUT/$out" "$@" "$IMG" > /dev/null
 }
-for n in 1 10; do
-  seg cpu "seg-cpu-$n" --param clusterer.n_init=$n
-  seg $DEVICE "seg-gpu-$n" --param clusterer.n_init=$n --param clustering=device
-  seg $DEVICE "seg-gpuhost-$n" --param clusterer.n_init=$n --param clustering=host
-  echo -n "n_init $n, GPU (device k-means) vs CPU: "
-  python3 scripts/npy_compare.py "$OUT/seg-gpu-$n/chelsea.clusters.npy" "$OUT/seg-cpu-$n/chelsea.clusters.npy"
-  echo -n "n_init $n, same GPU features, device vs host k-means: "
-  python3 scripts/npy_compare.py "$OUT/seg-gpu-$n/chelsea.clusters.npy" "$OUT/seg-gpuhost-$n/chelsea.clusters.npy"
-done
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 
-echo "== 4. NAS throughput, efficientnet-lite0"
-step $NAS --device $DEVICE bench --backbone efficientnet-lite0 --weights "efficientnet-lite0=$EFF" --runs 5 --batch 32 --param clustering=device
-
-echo "== 5. agreement: levels and logits, CPU vs GPU, the other backbones (seeded random weights)"
-for arch in resnet50 vgg16 vit_b_16; do
-  step $NAS features --backbone $arch --weights random:0 --out "$OUT/$arch-cpu" "$IMG" > /dev/null
-  step $NAS --device $DEVICE features --backbone $arch --weights random:0 --out "$OUT/$arch-gpu" "$IMG" > /dev/null
-  for f in "$OUT/$arch-cpu"/*.npy; do echo -n "$arch "; python3 scripts/npy_compare.py "$OUT/$arch-gpu/$(basename "$f")" "$f"; done
-done
-
-echo "== 6. saliency methods on the GPU (resnet18, chelsea): time and agreement with the CPU maps"
-for spec in "gradient" "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai"; do
-  set -- $spec
-  method=$1; shift
-  for device in cpu $DEVICE; do
-    start=$(date +%s.%N)
-    step $NAS --device $device explain --backbone resnet18 --weights "$R18" --method "$method" "$@" --segmenter none --out "$OUT/sal-$method-$device" "$IMG" > /dev/null
-    python3 -c "print('$method on $device: %.2f s (whole process)' % ($(date +%s.%N) - $start))"
+part0() {
+  echo "== 0. first GPU process (start-up, device initialisation, kernel compilation)"
+  start=$(date +%s.%N)
+  if ! timeout 200 $NAS --device $DEVICE predict --backbone resnet18 --weights "$R18" "$IMG" > /dev/null 2> "$OUT/first.err"; then
+    echo "first GPU call failed; retrying without cubecl.toml:"; tail -5 "$OUT/first.err"; mv cubecl.toml cubecl.toml.off
+  fi
+  python3 -c "print('first predict process: %.1f s' % ($(date +%s.%N) - $start))"
+}
+part1() {
+  echo "== 1. NAS throughput, resnet18"
+  # Host k-means first: it needs no kernel compilation, and with one image per core at batch 32
+  # it may already reach the goal on a many-core GPU machine.
+  step $NAS --device $DEVICE bench --backbone resnet18 --weights "resnet18=$R18" --runs 3 --batch 32 --param clustering=host
+  STEP_TIMEOUT=$FIRST_DEVICE_TIMEOUT step $NAS --device $DEVICE bench --backbone resnet18 --weights "resnet18=$R18" --runs 5 --batch 32 --param clustering=device
+  step $NAS --device $DEVICE bench --backbone resnet18 --weights "resnet18=$R18" --runs 10 --batch 1 --param clustering=device
+}
+part2() {
+  echo "== 2. agreement: levels and logits, CPU vs GPU"
+  agreement resnet18 "$R18"
+}
+part3() {
+  echo "== 3. agreement: NAS labels (resnet18, levels 2,3,4, K = 5)"
+  for n in 1 10; do
+    seg cpu "seg-cpu-$n" --param clusterer.n_init=$n
+    seg $DEVICE "seg-gpu-$n" --param clusterer.n_init=$n --param clustering=device
+    seg $DEVICE "seg-gpuhost-$n" --param clusterer.n_init=$n --param clustering=host
+    echo -n "n_init $n, GPU (device k-means) vs CPU: "
+    compare "$OUT/seg-gpu-$n/chelsea.clusters.npy" "$OUT/seg-cpu-$n/chelsea.clusters.npy"
+    echo -n "n_init $n, same GPU features, device vs host k-means: "
+    compare "$OUT/seg-gpu-$n/chelsea.clusters.npy" "$OUT/seg-gpuhost-$n/chelsea.clusters.npy"
   done
-  echo -n "$method GPU vs CPU map: "
-  python3 scripts/npy_compare.py "$OUT/sal-$method-$DEVICE/chelsea.$method.npy" "$OUT/sal-$method-cpu/chelsea.$method.npy"
-done
+}
+part4() {
+  echo "== 4. NAS throughput, efficientnet-lite0"
+  agreement efficientnet-lite0 "$EFF"
+  step $NAS --device $DEVICE bench --backbone efficientnet-lite0 --weights "efficientnet-lite0=$EFF" --runs 5 --batch 32 --param clustering=host
+}
+part5() {
+  echo "== 5. agreement: levels and logits, CPU vs GPU, the other backbones (seeded random weights)"
+  for arch in resnet50 vgg16 vit_b_16; do agreement $arch random:0; done
+}
+part6() {
+  echo "== 6. saliency methods on the GPU (resnet18, chelsea): time and agreement with the CPU maps"
+  for spec in "gradient" "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai"; do
+    set -- $spec
+    method=$1; shift
+    for device in cpu $DEVICE; do
+      start=$(date +%s.%N)
+      step $NAS --device $device explain --backbone resnet18 --weights "$R18" --method "$method" "$@" --segmenter none --out "$OUT/sal-$method-$device" "$IMG" > /dev/null
+      python3 -c "print('$method on $device: %.2f s (whole process)' % ($(date +%s.%N) - $start))"
+    done
+    echo -n "$method GPU vs CPU map: "
+    compare "$OUT/sal-$method-$DEVICE/chelsea.$method.npy" "$OUT/sal-$method-cpu/chelsea.$method.npy"
+  done
+}
+
+# The steps asked for, in the order asked.
+for part in ${*:-0 1 2 3 4 5 6}; do "part$part"; done
