@@ -1,23 +1,15 @@
 #!/usr/bin/env bash
 # Fills gpu/ (git-ignored) with what scripts/gpu-check.sh needs on a lent GPU machine, within the
-# 64 MiB a run may carry: the CUDA nas binary (gzipped), EfficientNet-Lite0's weights and the
-# seeded ResNet-18 of ../shared as float16 safetensors (half the size; both devices load the
-# same file, so agreement is unaffected).
+# 64 MiB a run may carry with the tracked files: the CUDA nas binary (gzipped) and
+# EfficientNet-Lite0's weights. ResNet-18 and the other backbones run on `random:0` weights
+# (the same computation as trained ones, and the same tensors on both devices).
 #   scripts/gpu-prepare.sh /work/target-cuda/release/nas
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:?usage: scripts/gpu-prepare.sh PATH/TO/CUDA/nas}
-PY=${PY:-/work/venv-torch/bin/python}
 SHARED=${NAS_SHARED:-../shared}
 mkdir -p gpu/weights
-rm -f gpu/nas
+rm -rf gpu/nas gpu/weights/resnet18-seed0-f16.safetensors
 gzip -9 -c "$BIN" > gpu/nas.gz
 cp "$SHARED/weights/efficientnet-lite0-57934424.pth" gpu/weights/
-[ -f gpu/weights/resnet18-seed0-f16.safetensors ] || "$PY" - "$SHARED/weights/resnet18-seed0.pth" <<'PYEOF'
-import sys, torch
-from safetensors.torch import save_file
-sd = torch.load(sys.argv[1], map_location="cpu")
-save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in sd.items()},
-          "gpu/weights/resnet18-seed0-f16.safetensors")
-PYEOF
 du -sh gpu
