@@ -83,17 +83,15 @@ part1() {
   echo "== 1. NAS throughput, resnet18"
   step $NAS --device $DEVICE bench --backbone resnet18 --weights "resnet18=$R18" --runs 3 --batch 32 --param clustering=host
   # The host k-means alone on this machine's cores (session 9 found it slower on 16 cores than
-  # on the 2-core development VM): how it scales with threads, and whether glibc handing freed
-  # memory back to the system (page faults and TLB shoot-downs, dear in a VM) holds it back.
+  # on the 2-core development VM): what the cores are, whether a CPU quota caps them, and how
+  # the k-means scales with threads.
   local threads cores
   cores=$(nproc)
+  echo "$cores cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); CPU quota (cgroup cpu.max): $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo none)"
   for threads in 1 4 "$cores"; do
     echo -n "CPU only, $threads threads: "
     RAYON_NUM_THREADS=$threads step $NAS bench --backbone resnet18 --weights "resnet18=$R18" --runs 3 --batch 32 | tail -1
   done
-  echo -n "CPU only, $cores threads, glibc keeps freed memory: "
-  GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
-    step $NAS bench --backbone resnet18 --weights "resnet18=$R18" --runs 3 --batch 32 | tail -1
 }
 part2() {
   echo "== 2. agreement: levels and logits, CPU vs GPU"
