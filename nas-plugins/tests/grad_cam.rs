@@ -1,5 +1,6 @@
 //! The CAM methods against pytorch-grad-cam 1.5.7 (GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM,
-//! LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM) on a real photo (fixtures made by
+//! LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM, and EigenCAM and EigenGradCAM with the
+//! library's sign-corrected projection) on a real photo (fixtures made by
 //! scripts/make_grad_cam_fixture.py): resnet18 with seeded torchvision weights at levels 4 and 3,
 //! EfficientNet-Lite0 with its ImageNet weights at level 4, and vit_b_16 with `random:0` weights
 //! (drawn by the script as nas draws them) at level 4, the output of encoder block 10, as
@@ -30,6 +31,8 @@ fn grad_cam_matches_pytorch_grad_cam() {
         "grad-cam-elementwise",
         "score-cam",
         "ablation-cam",
+        "eigen-cam",
+        "eigen-grad-cam",
     ]
     .into_iter()
     .map(|method| resnet18(method, 4))
@@ -41,19 +44,23 @@ fn grad_cam_matches_pytorch_grad_cam() {
             "layer-cam",
             "grad-cam-elementwise",
             "ablation-cam",
+            "eigen-cam",
+            "eigen-grad-cam",
         ]
         .into_iter()
         .map(|method| resnet18(method, 3)),
     )
     .collect();
-    cases.push((
-        "efficientnet-lite0",
-        "efficientnet-lite0",
-        "weights/efficientnet-lite0-57934424.pth",
-        "grad-cam-plus-plus",
-        4,
-    ));
-    for method in ["grad-cam", "layer-cam"] {
+    for method in ["grad-cam-plus-plus", "eigen-cam"] {
+        cases.push((
+            "efficientnet-lite0",
+            "efficientnet-lite0",
+            "weights/efficientnet-lite0-57934424.pth",
+            method,
+            4,
+        ));
+    }
+    for method in ["grad-cam", "layer-cam", "eigen-cam"] {
         cases.push(("vit_b_16", "vit_b_16-random0", "random:0", method, 4));
     }
     for (backbone, label, weights, method, level) in cases {

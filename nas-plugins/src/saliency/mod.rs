@@ -2,6 +2,7 @@
 
 pub mod ablation;
 pub mod ablation_cam;
+pub mod eigen_cam;
 pub mod grad_cam;
 pub mod gradient;
 pub mod guided;
@@ -10,6 +11,7 @@ pub mod lrp;
 pub mod noise;
 pub mod noise_tunnel;
 pub mod precomputed;
+pub mod principal_component;
 pub mod quadrature;
 pub mod rise;
 pub mod score_cam;

@@ -1,0 +1,76 @@
+//! EigenCAM (Muhammad and Yeasin 2020) and EigenGrad-CAM: a depth level's positions projected on
+//! the first principal component of its activations (EigenCAM: class-agnostic, no gradient), or
+//! of activations times the target logit's gradient (EigenGrad-CAM), then rectified, scaled to
+//! `[0, 1]` and resized as pytorch-grad-cam's `EigenCAM` and `EigenGradCAM` do. The component's
+//! sign follows pytorch-grad-cam's sign-corrected projection (largest magnitude positive) rather
+//! than LAPACK's arbitrary one.
+
+use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
+use super::principal_component::principal_projection;
+use nas_core::ndarray::Array2;
+use nas_core::upsampled_batch::to_host;
+use nas_core::{Backbone, NasTensor, Params, Result, Saliency, LEVELS};
+
+/// What is decomposed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EigenSource {
+    /// The level's activations (EigenCAM).
+    Activations,
+    /// Activations times the target logit's gradient (EigenGrad-CAM).
+    GradientTimesActivations,
+}
+
+/// The `eigen-cam` and `eigen-grad-cam` saliency methods.
+pub struct EigenCam {
+    level: usize,
+    source: EigenSource,
+}
+
+impl EigenCam {
+    /// Builds from the CAM parameters (see [`GRAD_CAM_PARAMS`]).
+    pub fn from_params(params: &Params, source: EigenSource) -> Result<EigenCam> {
+        Ok(EigenCam {
+            level: params.usize("level", LEVELS - 1, 0, LEVELS - 1)?,
+            source,
+        })
+    }
+}
+
+impl Saliency for EigenCam {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        let [_, _, in_h, in_w] = input.dims();
+        let level = match self.source {
+            EigenSource::Activations => backbone.forward(input.clone()).levels.swap_remove(self.level),
+            EigenSource::GradientTimesActivations => {
+                let gradient = backbone.level_gradient(input.clone(), self.level, targets)?;
+                gradient.value * gradient.grad
+            }
+        };
+        let [batch, channels, h, w] = level.dims();
+        let values = to_host(level)?;
+        let image = channels * h * w;
+        values
+            .chunks_exact(image)
+            .take(batch)
+            .map(|one| finish_cam(principal_projection(one, channels, h * w), [h, w], [in_h, in_w]))
+            .collect()
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "eigen-cam",
+        summary: "EigenCAM: a depth level's first principal component, class-agnostic (pytorch-grad-cam's EigenCAM, sign-corrected), scaled to [0, 1]",
+        params: GRAD_CAM_PARAMS,
+        factory: nas_core::Factory::Saliency(|params, _ctx| Ok(Box::new(EigenCam::from_params(params, EigenSource::Activations)?))),
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "eigen-grad-cam",
+        summary: "EigenGrad-CAM: first principal component of activations times gradients (pytorch-grad-cam's EigenGradCAM, sign-corrected), scaled to [0, 1]",
+        params: GRAD_CAM_PARAMS,
+        factory: nas_core::Factory::Saliency(|params, _ctx| Ok(Box::new(EigenCam::from_params(params, EigenSource::GradientTimesActivations)?))),
+    }
+}
