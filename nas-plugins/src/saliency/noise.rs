@@ -112,18 +112,7 @@ impl NoiseCopies {
     /// `len` standard normal values for noisy copy `copy`: the same for every photo and whatever
     /// the batch, so that a photo's map does not depend on the others.
     fn noise(&self, copy: usize, len: usize) -> Vec<f32> {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        rng.set_stream(copy as u64);
-        let mut uniform = || ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-        let mut out = Vec::with_capacity(len + 1);
-        while out.len() < len {
-            // Box-Muller: two independent normals from two uniforms in (0, 1).
-            let (radius, angle) = ((-2.0 * uniform().ln()).sqrt(), std::f64::consts::TAU * uniform());
-            out.push((radius * angle.cos()) as f32);
-            out.push((radius * angle.sin()) as f32);
-        }
-        out.truncate(len);
-        out
+        standard_normals(self.seed, copy as u64, len)
     }
 
     /// Copies `copies` of `photo` `(1, c, h, w)` with their noise, `(copies, c, h, w)`.
@@ -134,4 +123,21 @@ impl NoiseCopies {
         let noise = NasTensor::<4>::from_data(TensorData::new(noise, [n, channels, h, w]), &photo.device()) * self.stdev;
         photo.clone().expand([n, channels, h, w]) + noise
     }
+}
+
+/// `len` standard normal values of stream `stream` of the ChaCha8 generator seeded with `seed`
+/// (Box-Muller): reproducible for a seed whatever else is drawn.
+pub fn standard_normals(seed: u64, stream: u64, len: usize) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    let mut uniform = || ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let mut out = Vec::with_capacity(len + 1);
+    while out.len() < len {
+        // Two independent normals from two uniforms in (0, 1).
+        let (radius, angle) = ((-2.0 * uniform().ln()).sqrt(), std::f64::consts::TAU * uniform());
+        out.push((radius * angle.cos()) as f32);
+        out.push((radius * angle.sin()) as f32);
+    }
+    out.truncate(len);
+    out
 }
