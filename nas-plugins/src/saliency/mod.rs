@@ -5,6 +5,7 @@ pub mod ablation_cam;
 pub mod eigen_cam;
 pub mod grad_cam;
 pub mod gradient;
+pub mod gradient_shap;
 pub mod guided;
 pub mod integrated_gradients;
 pub mod lrp;
