@@ -55,10 +55,7 @@ fn gradient_shap_matches_captum() -> Result<(), Box<dyn Error>> {
         let reference = npy::read::<f32>(&fixture)?;
         assert_eq!(map.shape(), reference.shape());
         let (ours, theirs) = (map.as_slice().ok_or("contiguous")?, reference.as_slice().ok_or("contiguous")?);
-        let largest = theirs.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let mut errors: Vec<f32> = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs() / largest).collect();
-        errors.sort_by(f32::total_cmp);
-        let (p99, max) = (errors[errors.len() * 99 / 100], errors[errors.len() - 1]);
+        let (p99, max) = common::relative_error_p99_max(ours, theirs);
         eprintln!("gradient-shap {arch} {baselines} {samples} draws seed {seed}: relative error 99th percentile {p99:.2e}, max {max:.2e}");
         assert!(p99 <= 5e-3, "{arch} {baselines}: 99th percentile relative error {p99}");
         assert!(max <= 5e-2, "{arch} {baselines}: relative error {max}");

@@ -40,10 +40,7 @@ fn integrated_gradients_match_captum() {
         let reference = npy::read::<f32>(&fixture).expect("fixture");
         assert_eq!(map.shape(), reference.shape());
         let (ours, reference) = (map.as_slice().expect("contiguous"), reference.as_slice().expect("contiguous"));
-        let largest = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let mut errors: Vec<f32> = ours.iter().zip(reference).map(|(a, b)| (a - b).abs() / largest).collect();
-        errors.sort_by(f32::total_cmp);
-        let (p99, max) = (errors[errors.len() * 99 / 100], errors[errors.len() - 1]);
+        let (p99, max) = common::relative_error_p99_max(ours, reference);
         eprintln!("integrated gradients {name}: relative error 99th percentile {p99:.2e}, max {max:.2e}");
         assert!(p99 <= 1e-3, "{name}: 99th percentile relative error {p99}");
         assert!(max <= 3e-2, "{name}: relative error {max}");
