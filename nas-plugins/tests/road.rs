@@ -12,7 +12,7 @@ mod common;
 use nas_core::ndarray::{Array2, Ix2};
 use nas_core::{npy, MetricInput, Registry, Score};
 use nas_plugins::metrics::linear_imputation::impute;
-use nas_plugins::metrics::road::percentile;
+use nas_plugins::metrics::road::{kept_below, percentile};
 use serde_json::Value;
 use std::error::Error;
 use std::path::PathBuf;
@@ -72,9 +72,8 @@ fn imputation_matches_scipy() -> TestResult {
     let (_, input, _) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
     let photo: Vec<f32> = input.into_data().to_vec().map_err(|e| format!("{e:?}"))?;
     let map: Vec<f32> = grad_cam()?.iter().copied().collect();
-    let (threshold, _) = percentile(&map, 50.0);
-    let keep: Vec<bool> = map.iter().map(|&v| v < threshold).collect();
-    let ours = impute(&photo, [224, 224], &keep, None).ok_or("half the pixels are kept")?;
+    let keep = kept_below(&map, 50.0);
+    let ours = impute(&photo, [224, 224], &keep, None)?.ok_or("half the pixels are kept")?;
     let theirs = npy::read::<f32>(&fixture("road/chelsea-224.morf50.imputed.npy"))?;
     assert_eq!(ours.len(), theirs.len());
     let worst = ours.iter().zip(theirs.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
@@ -142,11 +141,50 @@ fn percentiles_outside_0_to_100_are_refused_by_name() -> TestResult {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let bad = toml::Value::Array(vec![toml::Value::Float(50.0), toml::Value::Float(120.0)]);
-    let err = match registry.metric("road", &common::params("road", &[("percentiles", bad)]), &ctx) {
-        Ok(_) => return Err("a percentile of 120 was accepted".into()),
-        Err(e) => e.to_string(),
-    };
-    assert!(err.contains("percentiles") && err.contains("120"), "{err}");
+    for bad in [120.0, 0.0] {
+        let list = toml::Value::Array(vec![toml::Value::Float(50.0), toml::Value::Float(bad)]);
+        let err = match registry.metric("road", &common::params("road", &[("percentiles", list)]), &ctx) {
+            Ok(_) => return Err(format!("a percentile of {bad} was accepted").into()),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("percentiles") && err.contains(&format!("{bad:?}")), "{err}");
+    }
+    Ok(())
+}
+
+#[test]
+fn maps_with_many_equal_lowest_values_still_score() -> TestResult {
+    // The Grad-CAM map with its lowest 30% set to 0: at the 10th and 20th percentiles the cut is
+    // 0 and nothing lies below it, where pytorch-grad-cam would be left with nothing to impute
+    // from. The first zeros by index are kept instead, as many as the percentile's rank.
+    let map = grad_cam()?;
+    let values: Vec<f32> = map.iter().copied().collect();
+    let (cut, _) = percentile(&values, 30.0);
+    let floored = map.mapv(|v| if v < cut { 0.0 } else { v });
+    let flat: Vec<f32> = floored.iter().copied().collect();
+    for p in [10.0, 20.0] {
+        let kept = kept_below(&flat, p).iter().filter(|&&k| k).count();
+        let (_, rank) = percentile(&flat, p);
+        assert_eq!(kept, rank, "percentile {p}: the rank's count of zeros kept");
+    }
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
+    let settings = [("order", toml::Value::String("morf".into())), ("noise", toml::Value::Float(0.0))];
+    let score = registry
+        .metric("road", &common::params("road", &settings), &ctx)?
+        .score(&MetricInput {
+            backbone: net.as_ref(),
+            input: &input,
+            saliency: &floored,
+            segmentation: None,
+            target: target[0],
+            annotation: &Default::default(),
+        })?;
+    assert!(
+        score.value.is_finite() && score.curve.iter().all(|(_, y)| y.is_finite()),
+        "{score:?}"
+    );
     Ok(())
 }

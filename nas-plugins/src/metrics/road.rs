@@ -78,9 +78,6 @@ pub const ROAD_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// The plotting positions of NumPy's linear percentile method.
-const LINEAR_ALPHA_BETA: (f64, f64) = (1.0, 1.0);
-
 /// NumPy's `np.percentile(values, p)` of float32 values (linear method, arithmetic in float32
 /// as NumPy does for a float32 array and a Python-number percentile), and how many values its
 /// virtual index puts below it (the share a cut at `p` keeps when values are distinct).
@@ -91,10 +88,8 @@ pub fn percentile(values: &[f32], p: f64) -> (f32, usize) {
     if n == 0 {
         return (f32::NAN, 0);
     }
-    let q = p / 100.0;
-    // NumPy's virtual index for its linear method, term for term (its rounding included).
-    let (alpha, beta) = LINEAR_ALPHA_BETA;
-    let virtual_index = (n as f64 * q + (alpha + q * (1.0 - alpha - beta)) - 1.0).clamp(0.0, (n - 1) as f64);
+    // NumPy's virtual index for its linear method, `(n - 1) * q`, rounding included.
+    let virtual_index = ((n - 1) as f64 * (p / 100.0)).clamp(0.0, (n - 1) as f64);
     let below = virtual_index.floor() as usize;
     let above = (below + 1).min(n - 1);
     let gamma = virtual_index - below as f64;
@@ -113,7 +108,7 @@ pub fn percentile(values: &[f32], p: f64) -> (f32, usize) {
 /// value (a superpixel map's darkest superpixel, the zeros of a rectified map), pytorch-grad-cam
 /// has nothing to impute from (its linear system is singular); here the first of them by index
 /// are kept, as many as the percentile's rank says.
-fn kept_below(values: &[f32], p: f64) -> Vec<bool> {
+pub fn kept_below(values: &[f32], p: f64) -> Vec<bool> {
     let (threshold, rank) = percentile(values, p);
     let mut keep: Vec<bool> = values.iter().map(|&v| v < threshold).collect();
     if !keep.contains(&true) {
@@ -126,12 +121,15 @@ fn kept_below(values: &[f32], p: f64) -> Vec<bool> {
 }
 
 impl Road {
-    /// The kept-pixel masks of every (order, percentile) case this metric scores: MoRF's first,
-    /// then LeRF's.
-    fn cases(&self, map: &[f32]) -> Vec<Vec<bool>> {
+    /// The kept-pixel masks of every (order, percentile) case this metric scores, MoRF's first,
+    /// then LeRF's, each with its noise stream: MoRF's `i`-th percentile draws stream `i` and
+    /// LeRF's stream `n + i` whatever `order` is, so `combined` is `(lerf - morf) / 2` of
+    /// separate runs.
+    fn cases(&self, map: &[f32]) -> Vec<(u64, Vec<bool>)> {
+        let n = self.percentiles.len() as u64;
         let complement: Vec<f32> = map.iter().map(|v| 1.0 - v).collect();
-        let morf = self.percentiles.iter().map(|&p| kept_below(map, p));
-        let lerf = self.percentiles.iter().map(|&p| kept_below(&complement, p));
+        let morf = (0u64..).zip(&self.percentiles).map(|(i, &p)| (i, kept_below(map, p)));
+        let lerf = (0u64..).zip(&self.percentiles).map(|(i, &p)| (n + i, kept_below(&complement, p)));
         match self.order {
             RoadOrder::MostRelevantFirst => morf.collect(),
             RoadOrder::LeastRelevantFirst => lerf.collect(),
@@ -150,15 +148,14 @@ impl Metric for Road {
         // Every case is imputed alone, with its own noise stream.
         let imputed: Vec<Option<Vec<f32>>> = cases
             .par_iter()
-            .enumerate()
-            .map(|(i, keep)| {
+            .map(|(stream, keep)| {
                 let noise = (self.noise > 0.0).then(|| {
-                    let normals = standard_normals(self.seed, i as u64, channels * removed(keep));
+                    let normals = standard_normals(self.seed, *stream, channels * removed(keep));
                     normals.into_iter().map(|v| v * self.noise as f32).collect::<Vec<f32>>()
                 });
                 impute(&photo, [h, w], keep, noise.as_deref())
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let measure = |logits: NasTensor<2>| {
             if self.probability {
                 nas_core::burn::tensor::activation::softmax(logits, 1)
@@ -174,7 +171,7 @@ impl Metric for Road {
             let images = NasTensor::<4>::from_data(TensorData::new(values, [group.len(), channels, h, w]), &input.input.device());
             after.extend(target_scores(input, images, &measure)?);
         }
-        // A case with no kept pixel has nothing to impute from: its change is undefined.
+        // A case with nothing to impute from (or a solve that failed) has no defined change.
         let mut scored = after.into_iter();
         let changes: Vec<f64> = imputed
             .iter()
@@ -208,9 +205,10 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
         _ => RoadOrder::Combined,
     };
     let percentiles = params.float_list("percentiles")?.unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec());
-    if percentiles.is_empty() || percentiles.iter().any(|p| !(0.0..=100.0).contains(p)) {
+    // At the 0th percentile nothing is below the cut: every pixel would go.
+    if percentiles.is_empty() || percentiles.iter().any(|&p| !(p > 0.0 && p <= 100.0)) {
         return Err(nas_core::NasError::InvalidInput(format!(
-            "road: percentiles must be one or more numbers from 0 to 100, got {percentiles:?}"
+            "road: percentiles must be one or more numbers above 0 and at most 100, got {percentiles:?}"
         )));
     }
     Ok(Box::new(Road {

@@ -7,7 +7,7 @@ use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, LevelHook, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
+use nas_core::{Backbone, Context, LevelHook, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// pytorch-grad-cam's `ABLATION_VALUE`: how far below the level's minimum an ablated channel is
 /// set when the minimum is not zero.
@@ -61,7 +61,7 @@ impl AblationCam {
     /// Builds from `ablation-cam` parameters (see [`ABLATION_CAM_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<AblationCam> {
         Ok(AblationCam {
-            level: params.usize("level", LEVELS - 1, 0, LEVELS - 1)?,
+            level: super::grad_cam::cam_level(params)?,
             batch: params.usize("batch", 32, 1, 4096)?,
         })
     }

@@ -9,7 +9,7 @@ use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
 use super::principal_component::principal_projection;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, NasTensor, Params, Result, Saliency, LEVELS};
+use nas_core::{Backbone, NasError, NasTensor, Params, Result, Saliency};
 
 /// What is decomposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl EigenCam {
     /// Builds from the CAM parameters (see [`GRAD_CAM_PARAMS`]).
     pub fn from_params(params: &Params, source: EigenSource) -> Result<EigenCam> {
         Ok(EigenCam {
-            level: params.usize("level", LEVELS - 1, 0, LEVELS - 1)?,
+            level: super::grad_cam::cam_level(params)?,
             source,
         })
     }
@@ -47,6 +47,9 @@ impl Saliency for EigenCam {
             }
         };
         let [batch, channels, h, w] = level.dims();
+        if h * w == 0 {
+            return Err(NasError::InvalidInput(format!("EigenCAM: level {} has no positions", self.level)));
+        }
         let values = to_host(level)?;
         let image = channels * h * w;
         values

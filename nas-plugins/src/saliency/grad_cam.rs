@@ -46,6 +46,11 @@ pub const GRAD_CAM_PARAMS: &[ParamSpec] = &[ParamSpec {
     doc: "depth level whose channels are weighted (4, the last, is the usual last convolutional block)",
 }];
 
+/// The CAM methods' `level` parameter (see [`GRAD_CAM_PARAMS`]): a depth level, 4 by default.
+pub fn cam_level(params: &Params) -> Result<usize> {
+    params.usize("level", LEVELS - 1, 0, LEVELS - 1)
+}
+
 /// pytorch-grad-cam's `eps` in the Grad-CAM++ weights.
 const PLUS_PLUS_EPS: f32 = 1e-6;
 
@@ -59,7 +64,7 @@ impl GradCam {
     /// Builds from `grad-cam` parameters (see [`GRAD_CAM_PARAMS`]).
     pub fn from_params(params: &Params, weights: CamWeights) -> Result<GradCam> {
         Ok(GradCam {
-            level: params.usize("level", LEVELS - 1, 0, LEVELS - 1)?,
+            level: cam_level(params)?,
             weights,
         })
     }

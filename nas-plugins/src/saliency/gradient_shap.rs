@@ -94,7 +94,7 @@ impl GradientShap {
     fn baselines(&self, backbone: &dyn Backbone, photo: &NasTensor<4>) -> Vec<NasTensor<4>> {
         let info = backbone.info();
         let dims = photo.dims();
-        // Normalised in double precision, as a photo normalised with NumPy is.
+        // Normalised in double precision from the backbone's float32 constants.
         let flat = |pixel: f64| {
             let values: Vec<f32> = (0..3)
                 .map(|c| ((pixel - f64::from(info.mean[c])) / f64::from(info.std[c])) as f32)

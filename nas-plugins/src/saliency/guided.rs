@@ -11,7 +11,7 @@ use super::gradient::{reduce_channels, ChannelReduction};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, ReluGradient, Result, Saliency, LEVELS};
+use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, ReluGradient, Result, Saliency};
 
 /// The `guided-backprop` and `deconvolution` saliency methods.
 pub struct ModifiedGradient {
@@ -102,7 +102,7 @@ fn build_deconvolution(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Sa
 
 fn build_guided_grad_cam(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
     Ok(Box::new(GuidedGradCam {
-        level: params.usize("level", LEVELS - 1, 0, LEVELS - 1)?,
+        level: super::grad_cam::cam_level(params)?,
         reduction: ChannelReduction::from_params(params)?,
     }))
 }

@@ -12,16 +12,20 @@ use rayon::prelude::*;
 /// second eigenvalue's share shrinks as its ratio to the first raised to 2^squarings).
 const MAX_SQUARINGS: usize = 64;
 
-/// `trace(M^2)` of a trace-one Gram matrix this close to 1 means it is rank one in f64.
-const RANK_ONE: f64 = 1.0 - 1e-14;
+/// `trace(M^2)` of a trace-one Gram matrix within this many machine epsilons per row of 1 means
+/// it is rank one to rounding (the sum of its n^2 squares carries about n epsilons of error).
+const RANK_ONE_EPSILONS: f64 = 8.0;
 
 /// Power iterations on the Gram matrix itself after the squarings, to remove their rounding.
 const POLISH_STEPS: usize = 4;
 
 /// The projection of every position on the first principal component of `values`, laid out
 /// `channels x positions` (a level of one image), sign-corrected; zeros where all positions are
-/// alike. Non-finite values count as 0, as pytorch-grad-cam's do.
+/// alike. NaN counts as 0, as pytorch-grad-cam has it; so do infinities, on which its SVD fails.
 pub fn principal_projection(values: &[f32], channels: usize, positions: usize) -> Vec<f32> {
+    if positions == 0 {
+        return Vec::new();
+    }
     let centred: Vec<Vec<f64>> = values
         .chunks_exact(positions)
         .take(channels)
@@ -89,11 +93,15 @@ fn top_eigenvector(matrix: &[Vec<f64>]) -> (Vec<f64>, f64) {
         return (vec![0.0; n], 0.0);
     }
     let mut power: Vec<Vec<f64>> = matrix.iter().map(|row| row.iter().map(|v| v / trace).collect()).collect();
+    let tolerance = RANK_ONE_EPSILONS * n as f64 * f64::EPSILON;
+    let mut previous = 0.0;
     for _ in 0..MAX_SQUARINGS {
         let squares: f64 = power.iter().flatten().map(|v| v * v).sum();
-        if squares >= RANK_ONE {
+        // Rank one to rounding, or rounding has stopped the progress towards it.
+        if 1.0 - squares <= tolerance || squares <= previous {
             break;
         }
+        previous = squares;
         power = product(&power, &power);
         let scale: f64 = (0..n).map(|i| power[i][i]).sum();
         power.iter_mut().flatten().for_each(|v| *v /= scale);

@@ -8,7 +8,7 @@ use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::class_scores;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
+use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// pytorch-grad-cam's guard in the channels' min-max scaling.
 const MASK_EPS: f32 = 1e-8;
@@ -34,7 +34,7 @@ impl ScoreCam {
     /// Builds from `score-cam` parameters (see [`SCORE_CAM_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<ScoreCam> {
         Ok(ScoreCam {
-            level: params.usize("level", LEVELS - 1, 0, LEVELS - 1)?,
+            level: super::grad_cam::cam_level(params)?,
             batch: params.usize("batch", 16, 1, 4096)?,
         })
     }
