@@ -15,6 +15,7 @@ pub mod normalisation;
 pub mod pointing_game;
 pub mod random_logit;
 pub mod ranking;
+pub mod relative_stability;
 pub mod relevance;
 pub mod road;
 pub mod sensitivity;
