@@ -7,8 +7,8 @@ ratio over the samples, NaN if any is), nr_samples=8, on torchvision resnet18 wi
 for the predicted class. The explanation is nas's `gradient` method (gradient x input of the
 target logit, summed over colour channels). Quantus draws its noise from NumPy's global
 RandomState, seeded here with np.random.seed(SEED) before each metric; the per-sample ratios
-(Quantus returns only their max) are recomputed by the same procedure and checked against
-Quantus's results.
+(Quantus returns only their max) are recomputed by the same procedure, and their largest is
+checked against Quantus's score.
 
     /work/venv-torch/bin/python scripts/make_relative_stability_fixture.py ../shared nas-plugins/tests/fixtures/relative_stability
 """

@@ -1,5 +1,6 @@
-//! `relative-input-stability` and `relative-output-stability` against Quantus 0.6 itself
-//! (scripts/make_relative_stability_fixture.py): resnet18 with the shared seeded weights,
+//! `relative-input-stability` and `relative-output-stability` against Quantus 0.6
+//! (scripts/make_relative_stability_fixture.py; the scores are Quantus's own, the per-sample
+//! ratios the script's re-run of its procedure, whose largest equals Quantus's score): resnet18 with the shared seeded weights,
 //! chelsea-224, the `gradient` method, 8 samples of uniform noise in [0.02, 0.2) drawn after
 //! `np.random.seed(7)`. Each sample's ratio and the scores within 5e-3 (relative; measured
 //! 1.3e-3: the map's change is divided by the map's own values, some within rounding of zero,
@@ -57,6 +58,7 @@ fn relative_stabilities_match_quantus() -> TestResult {
             .map(|v| v.as_f64().ok_or("ratio"))
             .collect::<Result<_, _>>()?;
         assert_eq!(score.curve.len(), ratios.len(), "{name}: one ratio per sample");
+        assert!(score.curve.iter().all(|(_, r)| r.is_finite()), "{name}: {score:?}");
         let worst = score
             .curve
             .iter()

@@ -6,7 +6,9 @@
 //! where the paper divides by the relative one). Zeros in a denominator count as `eps`. A copy
 //! whose predicted class changed scores NaN; the score is the largest ratio, NaN if any is, as
 //! Quantus's `np.max`. Lower is more stable. Noise comes from NumPy's `RandomState(seed)`, drawn
-//! as Quantus draws it, so the scores match Quantus's for the same map.
+//! as Quantus draws it, so the scores match Quantus's called on one photo after
+//! `np.random.seed(seed)` (Quantus draws from NumPy's global state and, for several photos,
+//! each sample's noise for all of them at once).
 
 use crate::numpy_random::NumpyRandom;
 use nas_core::burn::tensor::TensorData;
