@@ -1,6 +1,7 @@
-"""Reference for the `sparseness` and `complexity` metrics: Quantus 0.6's Sparseness (Chalasani
-et al. 2020, the Gini index) and Complexity (Bhatt et al. 2020, the entropy of the fractional
-contributions) with their defaults (abs=True, normalise=True by the maximum absolute value), on
+"""Reference for the `sparseness`, `complexity` and `effective-complexity` metrics: Quantus 0.6's
+Sparseness (Chalasani et al. 2020, the Gini index), Complexity (Bhatt et al. 2020, the entropy of
+the fractional contributions) and EffectiveComplexity (Nguyen and Martínez 2020, eps 1e-5, and
+once with eps 1e-2) with their defaults (abs=True, normalise=True by the maximum absolute value), on
 every 224 x 224 saliency map fixture of nas-plugins/tests/fixtures, passed as float64 (Quantus computes
 in the array's precision; float64 makes the reference exact to rounding).
 
@@ -26,7 +27,10 @@ for path in sorted(glob.glob(os.path.join(root, "*", "*.npy"))):
     kwargs = dict(model=None, x_batch=x, y_batch=y, channel_first=True)
     sparseness = quantus.Sparseness(disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
     complexity = quantus.Complexity(disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
-    out[os.path.relpath(path, root)] = {"sparseness": float(sparseness), "complexity": float(complexity)}
+    effective = quantus.EffectiveComplexity(disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
+    coarse = quantus.EffectiveComplexity(eps=1e-2, disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
+    out[os.path.relpath(path, root)] = {"sparseness": float(sparseness), "complexity": float(complexity),
+                                        "effective-complexity": int(effective), "effective-complexity-1e-2": int(coarse)}
 os.makedirs(os.path.join(root, "complexity"), exist_ok=True)
 with open(os.path.join(root, "complexity", "quantus.json"), "w") as f:
     json.dump(out, f, indent=1)

@@ -1,9 +1,10 @@
-//! `sparseness` and `complexity` against Quantus 0.6 (scripts/make_complexity_fixture.py) on
-//! every 224 x 224 saliency map fixture: within 1e-9.
+//! `sparseness`, `complexity` and `effective-complexity` against Quantus 0.6
+//! (scripts/make_complexity_fixture.py) on every 224 x 224 saliency map fixture: the first two
+//! within 1e-9, the pixel counts of the third exactly (eps 1e-5, its default, and 1e-2).
 
 use nas_core::ndarray::Ix2;
 use nas_core::npy;
-use nas_plugins::metrics::complexity::{complexity, sparseness};
+use nas_plugins::metrics::complexity::{complexity, effective_complexity, sparseness};
 use std::path::Path;
 
 #[test]
@@ -12,7 +13,7 @@ fn sparseness_and_complexity_match_quantus() {
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixtures.join("complexity/quantus.json")).expect("json")).expect("json");
     let maps = reference.as_object().expect("maps");
-    assert!(maps.len() >= 15);
+    assert!(maps.len() >= 70);
     for (path, want) in maps {
         let map = npy::read::<f32>(&fixtures.join(path))
             .expect("map")
@@ -25,5 +26,9 @@ fn sparseness_and_complexity_match_quantus() {
         );
         assert!((s - ws).abs() <= 1e-9, "{path}: sparseness {s} vs Quantus {ws}");
         assert!((c - wc).abs() <= 1e-9, "{path}: complexity {c} vs Quantus {wc}");
+        for (eps, key) in [(1e-5, "effective-complexity"), (1e-2, "effective-complexity-1e-2")] {
+            let (ours, theirs) = (effective_complexity(&map, eps), want[key].as_f64().expect("count"));
+            assert_eq!(ours, theirs, "{path}: effective complexity (eps {eps})");
+        }
     }
 }

@@ -1,21 +1,25 @@
 //! Quantus's complexity metrics of a map alone: `sparseness` (Chalasani et al. 2020), the Gini
 //! index of the absolute attributions (1: all on one pixel, 0: spread evenly; larger is
 //! sparser), and `complexity` (Bhatt et al. 2020), the entropy of each pixel's share of the total
-//! absolute attribution (smaller is simpler). Both with Quantus's defaults: absolute values,
-//! normalised by their maximum (which does not change the Gini index or the shares beyond
-//! rounding, but is kept for the same `+ 1e-7` and `1e-12` stabilisers).
+//! absolute attribution (smaller is simpler), and `effective-complexity` (Nguyen and Martínez
+//! 2020), how many pixels carry more than `eps` of the largest magnitude (smaller is simpler).
+//! All with Quantus's defaults: absolute values, normalised by their maximum (which does not
+//! change the Gini index or the shares beyond rounding, but is kept for the same `+ 1e-7` and
+//! `1e-12` stabilisers).
 
 use nas_core::ndarray::Array2;
-use nas_core::{Context, Metric, MetricInput, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
 
-/// Which of the two.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which of the three.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Measure {
     Sparseness,
     Complexity,
+    /// With its threshold.
+    EffectiveComplexity(f64),
 }
 
-/// The `sparseness` and `complexity` metrics.
+/// The `sparseness`, `complexity` and `effective-complexity` metrics.
 pub struct MapComplexity {
     measure: Measure,
 }
@@ -47,11 +51,18 @@ pub fn complexity(map: &Array2<f32>) -> f64 {
     -a.iter().map(|v| v / total).map(|p| p * (p + 1e-12).ln()).sum::<f64>()
 }
 
+/// Quantus's EffectiveComplexity of one map: the number of pixels whose magnitude, divided by the
+/// largest, exceeds `eps`.
+pub fn effective_complexity(map: &Array2<f32>, eps: f64) -> f64 {
+    normalised_magnitudes(map).into_iter().filter(|&v| v > eps).count() as f64
+}
+
 impl Metric for MapComplexity {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         let value = match self.measure {
             Measure::Sparseness => sparseness(input.saliency),
             Measure::Complexity => complexity(input.saliency),
+            Measure::EffectiveComplexity(eps) => effective_complexity(input.saliency, eps),
         };
         Ok(Score { value, curve: Vec::new() })
     }
@@ -71,8 +82,22 @@ fn build_complexity(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metri
     }))
 }
 
-/// Neither metric has parameters.
+fn build_effective_complexity(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
+    Ok(Box::new(MapComplexity {
+        measure: Measure::EffectiveComplexity(params.float("eps", 1e-5, 0.0, 1.0)?),
+    }))
+}
+
+/// `sparseness` and `complexity` have no parameters.
 const NO_PARAMS: &[ParamSpec] = &[];
+
+/// Parameters of `effective-complexity`.
+const EFFECTIVE_COMPLEXITY_PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "eps",
+    kind: ParamKind::Float,
+    default: "1e-5",
+    doc: "share of the largest magnitude a pixel must exceed to count (Quantus's eps)",
+}];
 
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
@@ -89,5 +114,14 @@ nas_core::inventory::submit! {
         summary: "Quantus's Complexity: entropy of each pixel's share of the absolute map (smaller: simpler)",
         params: NO_PARAMS,
         factory: nas_core::Factory::Metric(build_complexity),
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "effective-complexity",
+        summary: "Quantus's EffectiveComplexity: pixels above eps of the largest absolute value (smaller: simpler)",
+        params: EFFECTIVE_COMPLEXITY_PARAMS,
+        factory: nas_core::Factory::Metric(build_effective_complexity),
     }
 }
