@@ -5,6 +5,7 @@ pub mod auc_lerf_max;
 pub mod causal;
 pub mod cluster_saliency;
 pub mod complexity;
+pub mod confidence_change;
 pub mod correlation;
 pub mod faithfulness;
 pub mod ground_truth;
