@@ -1,11 +1,13 @@
-"""References for the `confidence-change` metric: pytorch-grad-cam 1.5.7's
+"""References for the `confidence-change` and `coherency` metrics: pytorch-grad-cam 1.5.7's
 CamMultImageConfidenceChange, DropInConfidence and IncreaseInConfidence (the normalised photo
 multiplied by the map, the change of the target's score), with ClassifierOutputTarget (logit) and
 ClassifierOutputSoftmaxTarget (probability), on chelsea-224.png and the predicted class:
 resnet18 with the seeded weights of ../shared and its Grad-CAM map
 (nas-plugins/tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.grad-cam.level4.npy), and
 EfficientNet-Lite0 with its ImageNet weights and its Grad-CAM++ map (efficientnet-lite0.
-chelsea-224.grad-cam-plus-plus.level4.npy).
+chelsea-224.grad-cam-plus-plus.level4.npy); and its Coherency (Poppi et al. 2021) on resnet18 with
+GradCAM at `layer4[-1]` and `layer3[-1]` and LayerCAM at `layer4[-1]` as the base method, the
+maps of the same fixtures as the scored ones.
 
     python scripts/make_confidence_fixture.py ../shared nas-plugins/tests/fixtures/confidence
 Needs torch, torchvision, grad-cam, efficientnet-lite-pytorch, numpy, pillow (a venv outside the
@@ -16,6 +18,8 @@ from PIL import Image
 from efficientnet_lite_pytorch import EfficientNet
 from pytorch_grad_cam.metrics.cam_mult_image import CamMultImageConfidenceChange, DropInConfidence, IncreaseInConfidence
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget, ClassifierOutputSoftmaxTarget
+from pytorch_grad_cam.metrics.arcc import Coherency
+from pytorch_grad_cam import GradCAM, LayerCAM
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -41,4 +45,14 @@ for arch, model, x, map_file in cases:
             entry[f"{kind}-{scores}"] = float(metric()(x, cam, [make(target)], model)[0])
     result[arch] = entry
     print(arch, entry)
+x = cases[0][2]
+target = result["resnet18"]["target"]
+coherency = {}
+for method, cam_class, level, layer in [("grad-cam", GradCAM, 4, r18.layer4[-1]), ("grad-cam", GradCAM, 3, r18.layer3[-1]),
+                                        ("layer-cam", LayerCAM, 4, r18.layer4[-1])]:
+    cam = np.load(os.path.join(here, f"../nas-plugins/tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.{method}.level{level}.npy"))[None]
+    with cam_class(model=r18, target_layers=[layer]) as base:
+        coherency[f"{method}.level{level}"] = float(Coherency()(x, cam, [ClassifierOutputTarget(target)], r18, base)[0])
+result["coherency"] = coherency
+print("coherency", coherency)
 json.dump(result, open(os.path.join(out, "pytorch_grad_cam.json"), "w"), indent=1)

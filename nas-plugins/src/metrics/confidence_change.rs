@@ -43,8 +43,9 @@ pub const CONFIDENCE_CHANGE_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// The photo `(1, c, h, w)` multiplied by `map` `(h, w)` on every channel.
-fn masked(input: &NasTensor<4>, map: &Array2<f32>) -> NasTensor<4> {
+/// The photo `(1, c, h, w)` multiplied by `map` `(h, w)` on every channel (pytorch-grad-cam's
+/// `multiply_tensor_with_cam`).
+pub fn masked(input: &NasTensor<4>, map: &Array2<f32>) -> NasTensor<4> {
     let [_, channels, h, w] = input.dims();
     let values: Vec<f32> = map.iter().copied().collect();
     let mask = NasTensor::<4>::from_data(TensorData::new(values, [1, 1, h, w]), &input.device());

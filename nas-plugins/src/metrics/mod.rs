@@ -4,6 +4,7 @@ pub mod auc_lerf;
 pub mod auc_lerf_max;
 pub mod causal;
 pub mod cluster_saliency;
+pub mod coherency;
 pub mod complexity;
 pub mod confidence_change;
 pub mod correlation;
