@@ -6,7 +6,7 @@
 mod common;
 
 use nas_core::ndarray::Ix2;
-use nas_core::{npy, MetricInput, Registry};
+use nas_core::{npy, Registry};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -37,14 +37,7 @@ fn deletion_and_insertion_match_rise() {
         registry
             .metric("causal", params, &ctx)
             .expect("causal")
-            .score(&MetricInput {
-                backbone: net.as_ref(),
-                input: &input,
-                saliency: &map,
-                segmentation: None,
-                target: target[0],
-                annotation: &Default::default(),
-            })
+            .score(&common::metric_input(net.as_ref(), &input, &map, target[0]))
             .expect("score")
     };
     for game in ["deletion", "insertion"] {

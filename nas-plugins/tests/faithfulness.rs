@@ -179,14 +179,7 @@ fn faithfulness_correlation_draws_quantus_subsets() -> TestResult {
             &common::params("faithfulness-correlation", &settings),
             &ctx,
         )?
-        .score(&MetricInput {
-            backbone: net.as_ref(),
-            input: &input,
-            saliency: &gradient,
-            segmentation: None,
-            target: target[0],
-            annotation: &Default::default(),
-        })?;
+        .score(&common::metric_input(net.as_ref(), &input, &gradient, target[0]))?;
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(fixture("faithfulness/quantus.json"))?)?;
     let case = &reference["cases"]["faithfulness-correlation"];
     let largest = gradient.iter().fold(0f64, |m, v| m.max(f64::from(v.abs())));

@@ -34,14 +34,7 @@ fn confidence_changes_match_pytorch_grad_cam() -> Result<(), Box<dyn Error>> {
         );
         let map_file = expected["map"].as_str().ok_or("map")?;
         let map = npy::read::<f32>(&fixtures.join("grad_cam").join(map_file))?.into_dimensionality::<Ix2>()?;
-        let metric_input = MetricInput {
-            backbone: net.as_ref(),
-            input: &input,
-            saliency: &map,
-            segmentation: None,
-            target: target[0],
-            annotation: &Default::default(),
-        };
+        let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
         for (scores, tolerance) in [("logit", 1e-4), ("probability", 1e-6)] {
             for figure in ["change", "drop", "increase"] {
                 let settings = [
@@ -79,14 +72,7 @@ fn coherency_matches_pytorch_grad_cam() -> Result<(), Box<dyn Error>> {
         };
         let map = npy::read::<f32>(&fixtures.join(format!("grad_cam/resnet18-seed0.chelsea-224.{method}.level{level}.npy")))?
             .into_dimensionality::<Ix2>()?;
-        let metric_input = MetricInput {
-            backbone: net.as_ref(),
-            input: &input,
-            saliency: &map,
-            segmentation: None,
-            target: target[0],
-            annotation: &Default::default(),
-        };
+        let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
         let ours = metric.score_explained(&metric_input, &explain)?.value;
         let theirs = reference["coherency"][format!("{method}.level{level}")].as_f64().ok_or("number")?;
         eprintln!("coherency {method} level {level}: ours {ours} vs {theirs}");

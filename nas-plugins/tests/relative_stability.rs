@@ -10,7 +10,7 @@
 mod common;
 
 use nas_core::ndarray::{Array2, Ix2};
-use nas_core::{npy, MetricInput, NasTensor, Registry};
+use nas_core::{npy, NasTensor, Registry};
 use serde_json::Value;
 use std::error::Error;
 use std::path::PathBuf;
@@ -34,14 +34,7 @@ fn relative_stabilities_match_quantus() -> TestResult {
     let explain = |variants: &NasTensor<4>, class: usize| -> nas_core::Result<Vec<Array2<f32>>> {
         gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
     };
-    let metric_input = MetricInput {
-        backbone: net.as_ref(),
-        input: &input,
-        saliency: &map,
-        segmentation: None,
-        target: target[0],
-        annotation: &Default::default(),
-    };
+    let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
     for name in ["relative-input-stability", "relative-output-stability"] {
         let settings = [
             ("samples", toml::Value::Integer(reference["samples"].as_i64().ok_or("samples")?)),
@@ -92,14 +85,7 @@ fn changed_predictions_make_the_score_nan() -> TestResult {
     let explain = |variants: &NasTensor<4>, class: usize| -> nas_core::Result<Vec<Array2<f32>>> {
         gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
     };
-    let metric_input = MetricInput {
-        backbone: net.as_ref(),
-        input: &input,
-        saliency: &map,
-        segmentation: None,
-        target: target[0],
-        annotation: &Default::default(),
-    };
+    let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
     for name in ["relative-input-stability", "relative-output-stability"] {
         let loud = [
             ("samples", toml::Value::Integer(4)),

@@ -10,7 +10,7 @@
 mod common;
 
 use nas_core::ndarray::{Array2, Ix2};
-use nas_core::{npy, MetricInput, Registry, Score};
+use nas_core::{npy, Registry, Score};
 use nas_plugins::metrics::linear_imputation::impute;
 use nas_plugins::metrics::road::{kept_below, percentile};
 use serde_json::Value;
@@ -54,14 +54,7 @@ fn road(settings: &[(&str, toml::Value)]) -> Result<Score, Box<dyn Error>> {
     let map = grad_cam()?;
     Ok(registry
         .metric("road", &common::params("road", settings), &ctx)?
-        .score(&MetricInput {
-            backbone: net.as_ref(),
-            input: &input,
-            saliency: &map,
-            segmentation: None,
-            target: target[0],
-            annotation: &Default::default(),
-        })?)
+        .score(&common::metric_input(net.as_ref(), &input, &map, target[0]))?)
 }
 
 #[test]
@@ -174,14 +167,7 @@ fn maps_with_many_equal_lowest_values_still_score() -> TestResult {
     let settings = [("order", toml::Value::String("morf".into())), ("noise", toml::Value::Float(0.0))];
     let score = registry
         .metric("road", &common::params("road", &settings), &ctx)?
-        .score(&MetricInput {
-            backbone: net.as_ref(),
-            input: &input,
-            saliency: &floored,
-            segmentation: None,
-            target: target[0],
-            annotation: &Default::default(),
-        })?;
+        .score(&common::metric_input(net.as_ref(), &input, &floored, target[0]))?;
     assert!(
         score.value.is_finite() && score.curve.iter().all(|(_, y)| y.is_finite()),
         "{score:?}"

@@ -11,7 +11,7 @@
 mod common;
 
 use nas_core::ndarray::{Array2, Ix2};
-use nas_core::{npy, MetricInput, NasTensor, Registry};
+use nas_core::{npy, NasTensor, Registry};
 use nas_plugins::numpy_random::NumpyRandom;
 use serde_json::Value;
 use std::error::Error;
@@ -61,14 +61,7 @@ fn sensitivities_match_quantus() -> TestResult {
     let explain = |variants: &NasTensor<4>, class: usize| -> nas_core::Result<Vec<Array2<f32>>> {
         gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
     };
-    let metric_input = MetricInput {
-        backbone: net.as_ref(),
-        input: &input,
-        saliency: &map,
-        segmentation: None,
-        target: target[0],
-        annotation: &Default::default(),
-    };
+    let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
     for (name, per_sample) in [
         ("max-sensitivity", "ratios"),
         ("avg-sensitivity", "ratios"),

@@ -109,3 +109,27 @@ pub fn assert_map_close(label: &str, ours: &[f32], theirs: &[f32], tolerance: To
     assert!(error <= tolerance.largest, "{label}: relative error {error}");
     assert!(off <= tolerance.share, "{label}: {off} of the pixels beyond 1e-4");
 }
+
+/// No true class and no boxes: the annotation of a photo outside an annotated dataset.
+pub static NO_ANNOTATION: nas_core::Annotation = nas_core::Annotation {
+    label: None,
+    boxes: Vec::new(),
+    boxes_cropped_away: 0,
+};
+
+/// A metric's input for one photo `(1, 3, h, w)`, its map and target, without annotation.
+pub fn metric_input<'a>(
+    backbone: &'a dyn nas_core::Backbone,
+    input: &'a nas_core::NasTensor<4>,
+    saliency: &'a nas_core::ndarray::Array2<f32>,
+    target: usize,
+) -> nas_core::MetricInput<'a> {
+    nas_core::MetricInput {
+        backbone,
+        input,
+        saliency,
+        segmentation: None,
+        target,
+        annotation: &NO_ANNOTATION,
+    }
+}
