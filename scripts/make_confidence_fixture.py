@@ -1,4 +1,4 @@
-"""References for the `confidence-change` and `coherency` metrics: pytorch-grad-cam 1.5.7's
+"""References for the `confidence-change`, `coherency` and `arcc` metrics: pytorch-grad-cam 1.5.7's
 CamMultImageConfidenceChange, DropInConfidence and IncreaseInConfidence (the normalised photo
 multiplied by the map, the change of the target's score), with ClassifierOutputTarget (logit) and
 ClassifierOutputSoftmaxTarget (probability), on chelsea-224.png and the predicted class:
@@ -7,7 +7,8 @@ resnet18 with the seeded weights of ../shared and its Grad-CAM map
 EfficientNet-Lite0 with its ImageNet weights and its Grad-CAM++ map (efficientnet-lite0.
 chelsea-224.grad-cam-plus-plus.level4.npy); and its Coherency (Poppi et al. 2021) on resnet18 with
 GradCAM at `layer4[-1]` and `layer3[-1]` and LayerCAM at `layer4[-1]` as the base method, the
-maps of the same fixtures as the scored ones.
+maps of the same fixtures as the scored ones; and its ARCC (the same base methods; its ROAD part
+once with the imputer's noise set to 0, once with its default noise after torch.manual_seed(0)).
 
     python scripts/make_confidence_fixture.py ../shared nas-plugins/tests/fixtures/confidence
 Needs torch, torchvision, grad-cam, efficientnet-lite-pytorch, numpy, pillow (a venv outside the
@@ -18,7 +19,8 @@ from PIL import Image
 from efficientnet_lite_pytorch import EfficientNet
 from pytorch_grad_cam.metrics.cam_mult_image import CamMultImageConfidenceChange, DropInConfidence, IncreaseInConfidence
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget, ClassifierOutputSoftmaxTarget
-from pytorch_grad_cam.metrics.arcc import Coherency
+from pytorch_grad_cam.metrics.arcc import ARCC, Coherency
+import pytorch_grad_cam.metrics.road as road_module
 from pytorch_grad_cam import GradCAM, LayerCAM
 
 shared, out = sys.argv[1], sys.argv[2]
@@ -54,5 +56,16 @@ for method, cam_class, level, layer in [("grad-cam", GradCAM, 4, r18.layer4[-1])
     with cam_class(model=r18, target_layers=[layer]) as base:
         coherency[f"{method}.level{level}"] = float(Coherency()(x, cam, [ClassifierOutputTarget(target)], r18, base)[0])
 result["coherency"] = coherency
+arcc = {}
+for noise in [0.0, 0.01]:
+    # ARCC's ROADCombined builds its imputers with their default noise: set it.
+    road_module.NoisyLinearImputer.__init__.__defaults__ = (noise, road_module.neighbors_weights)
+    for method, cam_class, level, layer in [("grad-cam", GradCAM, 4, r18.layer4[-1]), ("layer-cam", LayerCAM, 4, r18.layer4[-1])]:
+        cam = np.load(os.path.join(here, f"../nas-plugins/tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.{method}.level{level}.npy"))[None]
+        torch.manual_seed(0)
+        with cam_class(model=r18, target_layers=[layer]) as base:
+            arcc[f"{method}.level{level}.noise{noise}"] = float(ARCC(base)(x, cam, [ClassifierOutputTarget(target)], r18)[0])
+result["arcc"] = arcc
+print("arcc", arcc)
 print("coherency", coherency)
 json.dump(result, open(os.path.join(out, "pytorch_grad_cam.json"), "w"), indent=1)

@@ -33,6 +33,19 @@ pub fn coherency_correlation(a: &[f32], b: &[f32]) -> f64 {
     (cov / m) / ((var_a / m).sqrt() * (var_b / m).sqrt() + CORRELATION_EPS)
 }
 
+/// The coherency of the photo's map: `(r + 1) / 2` of its correlation with the map remade for the
+/// photo times the map.
+pub fn coherency(input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<f64> {
+    let (h, w) = input.single_image("coherency")?;
+    let remade = explain(&masked(input.input, input.saliency), input.target)?;
+    let again = remade
+        .first()
+        .filter(|m| m.dim() == (h, w))
+        .ok_or_else(|| NasError::InvalidInput(format!("coherency: no {h}x{w} map came back for the masked photo")))?;
+    let (a, b): (Vec<f32>, Vec<f32>) = (again.iter().copied().collect(), input.saliency.iter().copied().collect());
+    Ok((coherency_correlation(&a, &b) + 1.0) / 2.0)
+}
+
 impl Metric for Coherency {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
         Err(NasError::InvalidInput(
@@ -41,15 +54,8 @@ impl Metric for Coherency {
     }
 
     fn score_explained(&self, input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<Score> {
-        let (h, w) = input.single_image("coherency")?;
-        let remade = explain(&masked(input.input, input.saliency), input.target)?;
-        let again = remade
-            .first()
-            .filter(|m| m.dim() == (h, w))
-            .ok_or_else(|| NasError::InvalidInput(format!("coherency: no {h}x{w} map came back for the masked photo")))?;
-        let (a, b): (Vec<f32>, Vec<f32>) = (again.iter().copied().collect(), input.saliency.iter().copied().collect());
         Ok(Score {
-            value: (coherency_correlation(&a, &b) + 1.0) / 2.0,
+            value: coherency(input, explain)?,
             curve: Vec::new(),
         })
     }

@@ -1,5 +1,6 @@
 //! Built-in metrics.
 
+pub mod arcc;
 pub mod auc_lerf;
 pub mod auc_lerf_max;
 pub mod causal;

@@ -198,27 +198,35 @@ impl Metric for Road {
     }
 }
 
-fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
-    let order = match params.choice("order", "combined", &["combined", "morf", "lerf"])?.as_str() {
-        "morf" => RoadOrder::MostRelevantFirst,
-        "lerf" => RoadOrder::LeastRelevantFirst,
-        _ => RoadOrder::Combined,
-    };
-    let percentiles = params.float_list("percentiles")?.unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec());
-    // At the 0th percentile nothing is below the cut: every pixel would go.
-    if percentiles.is_empty() || percentiles.iter().any(|&p| !(p > 0.0 && p <= 100.0)) {
-        return Err(nas_core::NasError::InvalidInput(format!(
-            "road: percentiles must be one or more numbers above 0 and at most 100, got {percentiles:?}"
-        )));
+impl Road {
+    /// Builds from `road` parameters (see [`ROAD_PARAMS`]) with `default_percentiles` when none
+    /// are given.
+    pub fn from_params(params: &Params, default_percentiles: &[f64]) -> Result<Road> {
+        let order = match params.choice("order", "combined", &["combined", "morf", "lerf"])?.as_str() {
+            "morf" => RoadOrder::MostRelevantFirst,
+            "lerf" => RoadOrder::LeastRelevantFirst,
+            _ => RoadOrder::Combined,
+        };
+        let percentiles = params.float_list("percentiles")?.unwrap_or_else(|| default_percentiles.to_vec());
+        // At the 0th percentile nothing is below the cut: every pixel would go.
+        if percentiles.is_empty() || percentiles.iter().any(|&p| !(p > 0.0 && p <= 100.0)) {
+            return Err(nas_core::NasError::InvalidInput(format!(
+                "road: percentiles must be one or more numbers above 0 and at most 100, got {percentiles:?}"
+            )));
+        }
+        Ok(Road {
+            order,
+            percentiles,
+            noise: params.float("noise", 0.01, 0.0, f64::MAX)?,
+            seed: params.usize("seed", 0, 0, usize::MAX)? as u64,
+            probability: params.choice("scores", "logit", &["logit", "probability"])? == "probability",
+            batch: params.usize("batch", 16, 1, 4096)?,
+        })
     }
-    Ok(Box::new(Road {
-        order,
-        percentiles,
-        noise: params.float("noise", 0.01, 0.0, f64::MAX)?,
-        seed: params.usize("seed", 0, 0, usize::MAX)? as u64,
-        probability: params.choice("scores", "logit", &["logit", "probability"])? == "probability",
-        batch: params.usize("batch", 16, 1, 4096)?,
-    }))
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
+    Ok(Box::new(Road::from_params(params, &DEFAULT_PERCENTILES)?))
 }
 
 nas_core::inventory::submit! {
