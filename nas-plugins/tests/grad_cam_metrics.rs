@@ -67,9 +67,7 @@ fn coherency_matches_pytorch_grad_cam() -> Result<(), Box<dyn Error>> {
     let metric = registry.metric("coherency", &common::params("coherency", &[]), &ctx)?;
     for (method, level) in [("grad-cam", 4), ("grad-cam", 3), ("layer-cam", 4)] {
         let cam = registry.saliency(method, &common::params(method, &[("level", toml::Value::Integer(level))]), &ctx)?;
-        let explain = |variants: &nas_core::NasTensor<4>, class: usize| -> nas_core::Result<Vec<nas_core::ndarray::Array2<f32>>> {
-            cam.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
-        };
+        let explain = common::remaking(cam.as_ref(), net.as_ref());
         let map = npy::read::<f32>(&fixtures.join(format!("grad_cam/resnet18-seed0.chelsea-224.{method}.level{level}.npy")))?
             .into_dimensionality::<Ix2>()?;
         let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
@@ -109,9 +107,7 @@ fn arcc_matches_pytorch_grad_cam() -> Result<(), Box<dyn Error>> {
     let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
     for method in ["grad-cam", "layer-cam"] {
         let cam = registry.saliency(method, &common::params(method, &[]), &ctx)?;
-        let explain = |variants: &nas_core::NasTensor<4>, class: usize| -> nas_core::Result<Vec<nas_core::ndarray::Array2<f32>>> {
-            cam.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
-        };
+        let explain = common::remaking(cam.as_ref(), net.as_ref());
         let map = npy::read::<f32>(&fixtures.join(format!("grad_cam/resnet18-seed0.chelsea-224.{method}.level4.npy")))?
             .into_dimensionality::<Ix2>()?;
         let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);

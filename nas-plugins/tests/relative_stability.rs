@@ -9,8 +9,8 @@
 
 mod common;
 
-use nas_core::ndarray::{Array2, Ix2};
-use nas_core::{npy, NasTensor, Registry};
+use nas_core::ndarray::Ix2;
+use nas_core::{npy, Registry};
 use serde_json::Value;
 use std::error::Error;
 use std::path::PathBuf;
@@ -31,9 +31,7 @@ fn relative_stabilities_match_quantus() -> TestResult {
     assert_eq!(reference["target"].as_u64(), Some(target[0] as u64));
     let map = npy::read::<f32>(&fixture("gradient/resnet18-seed0.chelsea-224.npy"))?.into_dimensionality::<Ix2>()?;
     let gradient = registry.saliency("gradient", &common::params("gradient", &[]), &ctx)?;
-    let explain = |variants: &NasTensor<4>, class: usize| -> nas_core::Result<Vec<Array2<f32>>> {
-        gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
-    };
+    let explain = common::remaking(gradient.as_ref(), net.as_ref());
     let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
     for name in ["relative-input-stability", "relative-output-stability"] {
         let settings = [
@@ -82,9 +80,7 @@ fn changed_predictions_make_the_score_nan() -> TestResult {
     let (net, input, target) = common::on_chelsea(&registry, &ctx, "efficientnet-lite0", "weights/efficientnet-lite0-57934424.pth");
     let gradient = registry.saliency("gradient", &common::params("gradient", &[]), &ctx)?;
     let map = gradient.explain(net.as_ref(), &input, &target)?.remove(0);
-    let explain = |variants: &NasTensor<4>, class: usize| -> nas_core::Result<Vec<Array2<f32>>> {
-        gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
-    };
+    let explain = common::remaking(gradient.as_ref(), net.as_ref());
     let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
     for name in ["relative-input-stability", "relative-output-stability"] {
         let loud = [

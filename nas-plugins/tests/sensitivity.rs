@@ -10,8 +10,8 @@
 
 mod common;
 
-use nas_core::ndarray::{Array2, Ix2};
-use nas_core::{npy, NasTensor, Registry};
+use nas_core::ndarray::Ix2;
+use nas_core::{npy, Registry};
 use nas_plugins::numpy_random::NumpyRandom;
 use serde_json::Value;
 use std::error::Error;
@@ -58,9 +58,7 @@ fn sensitivities_match_quantus() -> TestResult {
     assert_eq!(reference["target"].as_u64(), Some(target[0] as u64));
     let map = npy::read::<f32>(&fixture("gradient/resnet18-seed0.chelsea-224.npy"))?.into_dimensionality::<Ix2>()?;
     let gradient = registry.saliency("gradient", &common::params("gradient", &[]), &ctx)?;
-    let explain = |variants: &NasTensor<4>, class: usize| -> nas_core::Result<Vec<Array2<f32>>> {
-        gradient.explain(net.as_ref(), variants, &vec![class; variants.dims()[0]])
-    };
+    let explain = common::remaking(gradient.as_ref(), net.as_ref());
     let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
     for (name, per_sample) in [
         ("max-sensitivity", "ratios"),

@@ -133,3 +133,11 @@ pub fn metric_input<'a>(
         annotation: &NO_ANNOTATION,
     }
 }
+
+/// What a pipeline hands robustness metrics: `method`'s maps for variants of a photo and a class.
+pub fn remaking<'a>(
+    method: &'a dyn nas_core::Saliency,
+    backbone: &'a dyn nas_core::Backbone,
+) -> impl Fn(&nas_core::NasTensor<4>, usize) -> nas_core::Result<Vec<nas_core::ndarray::Array2<f32>>> + 'a {
+    move |variants, class| method.explain(backbone, variants, &vec![class; variants.dims()[0]])
+}
