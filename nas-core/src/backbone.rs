@@ -30,6 +30,12 @@ pub struct BackboneInfo {
 }
 
 impl BackboneInfo {
+    /// A flat colour, the same `pixel` value in `[0, 1]` on every channel (0 black, 1 white), in
+    /// the network's normalised input space: what baselines and bounds of that colour are.
+    pub fn normalised_colour(&self, pixel: f32) -> [f32; 3] {
+        std::array::from_fn(|c| (pixel - self.mean[c]) / self.std[c])
+    }
+
     /// Smallest input side the network accepts: its coarsest level's stride, so that every level
     /// keeps at least one pixel.
     pub fn min_side(&self) -> usize {

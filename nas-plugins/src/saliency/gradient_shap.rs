@@ -8,7 +8,6 @@
 
 use super::gradient::{reduce_channels, ChannelReduction};
 use crate::numpy_random::NumpyRandom;
-use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
@@ -92,15 +91,7 @@ impl GradientShap {
     /// The baselines shaped like one photo `(1, 3, h, w)`, in the normalised space, in the order
     /// Captum is given them.
     fn baselines(&self, backbone: &dyn Backbone, photo: &NasTensor<4>) -> Vec<NasTensor<4>> {
-        let info = backbone.info();
-        let dims = photo.dims();
-        // Normalised in double precision from the backbone's float32 constants.
-        let flat = |pixel: f64| {
-            let values: Vec<f32> = (0..3)
-                .map(|c| ((pixel - f64::from(info.mean[c])) / f64::from(info.std[c])) as f32)
-                .collect();
-            NasTensor::<4>::from_data(TensorData::new(values, [1, 3, 1, 1]), &photo.device()).expand(dims)
-        };
+        let flat = |pixel: f32| super::colour_tensor(backbone.info(), pixel, &photo.device()).expand(photo.dims());
         match self.baselines {
             BaselineSet::Zero => vec![photo.zeros_like()],
             BaselineSet::Black => vec![flat(0.0)],

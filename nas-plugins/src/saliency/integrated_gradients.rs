@@ -88,12 +88,7 @@ impl IntegratedGradients {
     fn baseline_for(&self, backbone: &dyn Backbone, input: &NasTensor<4>) -> NasTensor<4> {
         match self.baseline {
             Baseline::Zero => input.zeros_like(),
-            Baseline::Black => {
-                let info = backbone.info();
-                let black: Vec<f32> = (0..3).map(|c| -info.mean[c] / info.std[c]).collect();
-                let [batch, channels, h, w] = input.dims();
-                NasTensor::<4>::from_data(TensorData::new(black, [1, 3, 1, 1]), &input.device()).expand([batch, channels, h, w])
-            }
+            Baseline::Black => super::colour_tensor(backbone.info(), 0.0, &input.device()).expand(input.dims()),
         }
     }
 

@@ -23,6 +23,15 @@ use nas_core::{NasError, NasTensor, Result};
 
 /// The photos `(1, c, h, w)` of a batch `(b, c, h, w)` with their targets, for methods that
 /// explain one photo at a time; `method` names the caller when the target count is wrong.
+/// A flat colour (`pixel` in `[0, 1]` on every channel) in `info`'s normalised space, as a
+/// `(1, 3, 1, 1)` tensor to expand over a photo.
+pub(crate) fn colour_tensor(info: &nas_core::BackboneInfo, pixel: f32, device: &nas_core::Device) -> NasTensor<4> {
+    NasTensor::<4>::from_data(
+        nas_core::burn::tensor::TensorData::new(info.normalised_colour(pixel).to_vec(), [1, 3, 1, 1]),
+        device,
+    )
+}
+
 pub(crate) fn photos_with_targets(method: &str, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<(NasTensor<4>, usize)>> {
     let [batch, channels, h, w] = input.dims();
     if targets.len() != batch {

@@ -100,9 +100,10 @@ impl Perturbation {
         let plane = values.len() / 3;
         let info = backbone.info();
         let constant = |value: &dyn Fn(usize) -> f32| (0..values.len()).map(|i| value(i / plane)).collect();
+        let black = info.normalised_colour(0.0);
         Ok(match self.baseline {
             AblationBaseline::Zero => constant(&|_| 0.0),
-            AblationBaseline::Black => constant(&|c| -info.mean[c] / info.std[c]),
+            AblationBaseline::Black => constant(&|c| black[c]),
             AblationBaseline::Value(v) => constant(&|_| v),
             AblationBaseline::SuperpixelMean => {
                 let features = features

@@ -125,10 +125,7 @@ impl Lrp {
         match self.first_rule {
             FirstRule::Flat => rules::conv_flat(conv, &x, relevance, self.stabilizer),
             FirstRule::ZBox => {
-                let bound = |pixel: f32| {
-                    let values: Vec<f32> = (0..3).map(|c| (pixel - info.mean[c]) / info.std[c]).collect();
-                    NasTensor::<4>::from_data(TensorData::new(values, [1, 3, 1, 1]), &x.device())
-                };
+                let bound = |pixel: f32| crate::saliency::colour_tensor(info, pixel, &x.device());
                 rules::conv_zbox(conv, x.clone(), [bound(0.0), bound(1.0)], relevance, self.stabilizer)
             }
         }
