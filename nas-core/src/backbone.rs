@@ -166,6 +166,20 @@ pub trait Backbone: Send + Sync {
             ))),
         }
     }
+
+    /// DeepLift's multipliers (Shrikumar et al. 2017, the Rescale rule, as Captum's `DeepLift`)
+    /// of each sample's `targets[i]` logit against `reference` (shaped like `input`): the
+    /// backward pass of the input gradient with every rectifier's derivative replaced by the
+    /// secant slope between the input's and the reference's pre-activations. Their product with
+    /// `input - reference` is the attribution, which adds up to the change of the logit. The
+    /// default refuses; backbones with their own backward pass override it.
+    fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        let _ = (input, reference, targets);
+        Err(NasError::InvalidInput(format!(
+            "{}: DeepLift needs a backbone with its own backward pass (resnet18, resnet50, vgg16, efficientnet-lite0 on the CPU)",
+            self.info().name
+        )))
+    }
 }
 
 /// How a backward pass goes through a rectifier (ReLU, ReLU6), as Captum's

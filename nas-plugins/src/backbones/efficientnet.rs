@@ -2,7 +2,7 @@
 //! padding, BatchNorm eps 1e-3, ReLU6, no squeeze-excitation). Depth levels: the last block at
 //! strides 2, 4, 8 and 16 (blocks 0, 2, 4, 10), then the head activation at stride 32.
 
-use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
+use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap, Rectified, Rule};
 use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
 use super::open_weights;
 use super::BACKBONE_PARAMS;
@@ -110,17 +110,19 @@ impl MbConv {
         }
     }
 
-    /// The block on host values, keeping what its backward pass needs.
-    fn host_forward(&self, x: &HostMap) -> Result<MbConvTrace> {
+    /// The block on host values, keeping what its backward pass by `rule` needs.
+    fn host_forward(&self, x: &HostMap, rule: Rule) -> Result<MbConvTrace> {
         let expanded = match &self.expand {
-            Some(e) => Some(e.folded().host_forward(x, Activation::Relu6)?),
+            Some(e) => Some(Rectified::after(e.folded(), x, Activation::Relu6, rule)?),
             None => None,
         };
-        let filtered = self
-            .depthwise
-            .folded()
-            .host_forward(expanded.as_ref().unwrap_or(x), Activation::Relu6)?;
-        let mut output = self.project.folded().host_forward(&filtered, Activation::Identity)?;
+        let filtered = Rectified::after(
+            self.depthwise.folded(),
+            expanded.as_ref().map_or(x, |e| &e.values),
+            Activation::Relu6,
+            rule,
+        )?;
+        let mut output = self.project.folded().host_forward(&filtered.values, Activation::Identity)?;
         if self.residual {
             output = output.plus(x);
         }
@@ -133,19 +135,17 @@ impl MbConv {
     }
 
     /// The gradient with respect to the block's input of the gradient `grad` of its output.
-    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap, rule: ReluGradient) -> Result<HostMap> {
+    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap, rule: Rule) -> Result<HostMap> {
         let filtered = &trace.filtered;
         let g = self
             .project
             .folded()
-            .host_input_gradient(&grad, filtered.size())?
-            .through_relu6(filtered, rule);
-        let expanded_size = trace.expanded.as_ref().map_or(trace.input_size, HostMap::size);
+            .host_input_gradient(&grad, filtered.values.size())?
+            .through(filtered, rule)?;
+        let expanded_size = trace.expanded.as_ref().map_or(trace.input_size, |e| e.values.size());
         let mut g = self.depthwise.folded().host_input_gradient(&g, expanded_size)?;
         if let (Some(expand), Some(expanded)) = (&self.expand, &trace.expanded) {
-            g = expand
-                .folded()
-                .host_input_gradient(&g.through_relu6(expanded, rule), trace.input_size)?;
+            g = expand.folded().host_input_gradient(&g.through(expanded, rule)?, trace.input_size)?;
         }
         Ok(if self.residual { g.plus(&grad) } else { g })
     }
@@ -156,9 +156,9 @@ struct MbConvTrace {
     /// Height and width of the block's input.
     input_size: (usize, usize),
     /// The expansion's output after its ReLU6 (absent when the block does not expand).
-    expanded: Option<HostMap>,
+    expanded: Option<Rectified>,
     /// The depthwise convolution's output after its ReLU6.
-    filtered: HostMap,
+    filtered: Rectified,
     /// The block's output.
     output: HostMap,
 }
@@ -218,24 +218,26 @@ impl EfficientNetLite0 {
 }
 
 impl HostDifferentiable for EfficientNetLite0 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
-        let stem_out = self.stem.folded().host_forward(&x, Activation::Relu6)?;
+        let stem_out = Rectified::after(self.stem.folded(), &x, Activation::Relu6, rule)?;
         let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
-            let trace = block.host_forward(traces.last().map_or(&stem_out, |t| &t.output))?;
+            let trace = block.host_forward(traces.last().map_or(&stem_out.values, |t| &t.output), rule)?;
             traces.push(trace);
         }
-        let last = traces.last().map_or(&stem_out, |t| &t.output);
-        let features = self.head.folded().host_forward(last, Activation::Relu6)?;
-        let (logits, grad) = host_gradient::head_gradient(&features, &self.device, targets, |h| self.classify(h))?;
+        let last = traces.last().map_or(&stem_out.values, |t| &t.output);
+        let features = Rectified::after(self.head.folded(), last, Activation::Relu6, rule)?;
+        // The classifier is linear: its gradient is the same for the inputs and their references.
+        let head_input = features.values.leading(rule.explained(x.dims[0]));
+        let (logits, grad) = host_gradient::head_gradient(&head_input, &self.device, targets, |h| self.classify(h))?;
         if of == GradientOf::Level(4) {
-            return Ok(host_gradient::gradient(features.into_tensor(&self.device), grad, logits));
+            return Ok(host_gradient::gradient(head_input.into_tensor(&self.device), grad, logits));
         }
         let mut grad = self
             .head
             .folded()
-            .host_input_gradient(&grad.through_relu6(&features, rule), last.size())?;
+            .host_input_gradient(&grad.through(&features, rule)?, last.size())?;
         for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
             if let Some(level) = LEVEL_BLOCKS.iter().position(|b| *b == i) {
                 if of == GradientOf::Level(level) {
@@ -248,10 +250,7 @@ impl HostDifferentiable for EfficientNetLite0 {
             }
             grad = block.host_backward(trace, grad, rule)?;
         }
-        let grad = self
-            .stem
-            .folded()
-            .host_input_gradient(&grad.through_relu6(&stem_out, rule), x.size())?;
+        let grad = self.stem.folded().host_input_gradient(&grad.through(&stem_out, rule)?, x.size())?;
         Ok(host_gradient::gradient(input, grad, logits))
     }
 
@@ -297,6 +296,10 @@ impl Backbone for EfficientNetLite0 {
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         host_gradient::level_gradient(self, input, level, targets)
+    }
+
+    fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        host_gradient::deep_lift_multipliers(self, input, reference, targets)
     }
 }
 

@@ -7,8 +7,8 @@
 //! `level_gradient` when the input is on the CPU and no outer computation needs to differentiate
 //! through them. Only the classifier head (a few small matrix products) still goes through burn.
 
-use super::layers::host_values;
-use nas_conv::{max_pool2d, max_pool2d_input_gradient, PoolGeometry};
+use super::layers::{host_values, Conv2d};
+use nas_conv::{max_pool2d, max_pool2d_input_gradient, Activation, PoolGeometry};
 use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level, target_sum};
 use nas_core::burn::tensor::TensorData;
 use nas_core::device::runs_on_host;
@@ -40,38 +40,64 @@ impl HostMap {
         (self.dims[2], self.dims[3])
     }
 
-    /// The gradient through a ReLU whose output was `output`, by `rule` (standard: zero
-    /// wherever the output was not positive, PyTorch's convention at 0).
-    pub(crate) fn through_relu(self, output: &HostMap, rule: ReluGradient) -> HostMap {
-        self.through_rectifier(output, rule, |y| y > 0.0)
-    }
-
-    /// The gradient through a ReLU6 whose output was `output`, by `rule` (standard: zero
-    /// wherever it was clamped, at or below 0, at or above 6, as PyTorch's `hardtanh` backward).
-    pub(crate) fn through_relu6(self, output: &HostMap, rule: ReluGradient) -> HostMap {
-        self.through_rectifier(output, rule, |y| y > 0.0 && y < 6.0)
-    }
-
-    /// The gradient through a rectifier that let `output` values through where `passed` says.
-    fn through_rectifier(mut self, output: &HostMap, rule: ReluGradient, passed: impl Fn(f32) -> bool) -> HostMap {
-        for (g, y) in self.data.iter_mut().zip(&output.data) {
-            *g = rule.through(*g, passed(*y));
+    /// The gradient through the rectifier `site` by `rule`. Under the Rescale rule the gradient
+    /// covers the first half of the site's batch (the inputs, before their references).
+    pub(crate) fn through(mut self, site: &Rectified, rule: Rule) -> Result<HostMap> {
+        let passes = |x: f32| match site.kind {
+            Activation::Relu6 => x > 0.0 && x < 6.0,
+            _ => x > 0.0,
+        };
+        match rule {
+            Rule::Gradient(rule) => {
+                for (g, y) in self.data.iter_mut().zip(&site.values.data) {
+                    *g = rule.through(*g, passes(*y));
+                }
+            }
+            Rule::Rescale => {
+                let input = site
+                    .input
+                    .as_ref()
+                    .ok_or_else(|| NasError::InvalidInput("DeepLift: a rectifier kept no input for the Rescale rule".into()))?;
+                let half = input.data.len() / 2;
+                if self.data.len() != half {
+                    return Err(NasError::InvalidInput(format!(
+                        "DeepLift: a gradient of {} values for a rectifier of {half} values per half",
+                        self.data.len()
+                    )));
+                }
+                let (x, reference) = input.data.split_at(half);
+                let (y, reference_y) = site.values.data.split_at(half);
+                for (i, g) in self.data.iter_mut().enumerate() {
+                    let delta_in = x[i] - reference[i];
+                    *g = if delta_in.abs() < RESCALE_EPS {
+                        if passes(x[i]) {
+                            *g
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        *g * (y[i] - reference_y[i]) / delta_in
+                    };
+                }
+            }
         }
-        self
+        Ok(self)
+    }
+
+    /// A copy of the first `batch` samples.
+    pub(crate) fn leading(&self, batch: usize) -> HostMap {
+        let [_, channels, height, width] = self.dims;
+        let len = (batch * channels * height * width).min(self.data.len());
+        HostMap {
+            data: self.data[..len].to_vec(),
+            dims: [len / (channels * height * width).max(1), channels, height, width],
+        }
     }
 
     /// Element-wise sum with a map of the same shape.
     pub(crate) fn plus(mut self, other: &HostMap) -> HostMap {
         for (a, b) in self.data.iter_mut().zip(&other.data) {
             *a += b;
-        }
-        self
-    }
-
-    /// `max(x, 0)` in place.
-    pub(crate) fn relu(mut self) -> HostMap {
-        for v in &mut self.data {
-            *v = v.max(0.0);
         }
         self
     }
@@ -86,11 +112,70 @@ pub(crate) enum GradientOf {
     Level(usize),
 }
 
+/// Where Captum's Rescale rule takes the plain gradient instead of the secant slope: input
+/// changes smaller than this (its `eps`).
+const RESCALE_EPS: f32 = 1e-10;
+
+/// How a backward pass crosses the rectifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// Each rectifier's gradient, as the [`ReluGradient`] modifies it.
+    Gradient(ReluGradient),
+    /// DeepLift's Rescale rule: the secant slope `(y - y0) / (x - x0)` between the input's and
+    /// the reference's values. The forward pass runs on the inputs followed by their
+    /// references (a batch twice as large), the backward pass on the inputs' half alone.
+    Rescale,
+}
+
+impl Rule {
+    /// The number of photos explained in a forward batch of `batch`.
+    pub(crate) fn explained(self, batch: usize) -> usize {
+        match self {
+            Rule::Rescale => batch / 2,
+            Rule::Gradient(_) => batch,
+        }
+    }
+}
+
+/// A rectifier's output, with its input where the backward pass needs it (the Rescale rule).
+pub(crate) struct Rectified {
+    /// ReLU or ReLU6.
+    kind: Activation,
+    /// The rectifier's output.
+    pub(crate) values: HostMap,
+    /// Its input, kept for the Rescale rule only.
+    input: Option<HostMap>,
+}
+
+impl Rectified {
+    /// The rectifier `kind` applied to `input`.
+    pub(crate) fn of(input: HostMap, kind: Activation, rule: Rule) -> Rectified {
+        let keep = (rule == Rule::Rescale).then(|| input.clone());
+        let mut values = input;
+        for v in &mut values.data {
+            *v = kind.apply(*v);
+        }
+        Rectified { kind, values, input: keep }
+    }
+
+    /// `conv` and then the rectifier `kind` on `x`: fused, unless `rule` needs the input.
+    pub(crate) fn after(conv: &Conv2d, x: &HostMap, kind: Activation, rule: Rule) -> Result<Rectified> {
+        Ok(match rule {
+            Rule::Rescale => Rectified::of(conv.host_forward(x, Activation::Identity)?, kind, rule),
+            Rule::Gradient(_) => Rectified {
+                kind,
+                values: conv.host_forward(x, kind)?,
+                input: None,
+            },
+        })
+    }
+}
+
 /// A backbone with a backward pass on the host kernels.
 pub(crate) trait HostDifferentiable: Backbone + Sized {
     /// The gradient of each sample's target logit with respect to `of`, by the host kernels,
-    /// through rectifiers by `rule`.
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient>;
+    /// through rectifiers by `rule` (see [`Rule::Rescale`] for its batch).
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient>;
 
     /// Whether the layers have host kernels (their weights are on the CPU).
     fn has_host_kernels(&self) -> bool;
@@ -105,7 +190,7 @@ fn applies<B: HostDifferentiable>(net: &B, input: &NasTensor<4>) -> bool {
 /// [`Backbone::input_gradient`] by the host kernels where they apply, else by burn.
 pub(crate) fn input_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Input, ReluGradient::Standard)
+        net.host_gradient(input, targets, GradientOf::Input, Rule::Gradient(ReluGradient::Standard))
     } else {
         autodiff_input_gradient(net, input, targets)
     }
@@ -120,7 +205,7 @@ pub(crate) fn modified_input_gradient<B: HostDifferentiable>(
     rule: ReluGradient,
 ) -> Result<Gradient> {
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Input, rule)
+        net.host_gradient(input, targets, GradientOf::Input, Rule::Gradient(rule))
     } else if rule == ReluGradient::Standard {
         autodiff_input_gradient(net, input, targets)
     } else {
@@ -131,11 +216,41 @@ pub(crate) fn modified_input_gradient<B: HostDifferentiable>(
     }
 }
 
+/// [`Backbone::deep_lift_multipliers`] by the host kernels, the only place it runs.
+pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
+    net: &B,
+    input: NasTensor<4>,
+    reference: NasTensor<4>,
+    targets: &[usize],
+) -> Result<Gradient> {
+    if input.dims() != reference.dims() {
+        return Err(NasError::InvalidInput(format!(
+            "DeepLift: the reference is {:?}, the input {:?}; they must have one shape",
+            reference.dims(),
+            input.dims()
+        )));
+    }
+    if !(applies(net, &input) && runs_on_host(&reference)) {
+        return Err(NasError::InvalidInput(format!(
+            "{}: DeepLift runs on the CPU's host kernels only (use --device cpu)",
+            net.info().name
+        )));
+    }
+    let batch = input.dims()[0];
+    let both = NasTensor::cat(vec![input.clone(), reference], 0);
+    let mut gradient = net.host_gradient(both, targets, GradientOf::Input, Rule::Rescale)?;
+    gradient.value = input;
+    if gradient.logits.dims()[0] > batch {
+        gradient.logits = gradient.logits.narrow(0, 0, batch);
+    }
+    Ok(gradient)
+}
+
 /// [`Backbone::level_gradient`] by the host kernels where they apply, else by burn.
 pub(crate) fn level_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
     check_level(level)?;
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Level(level), ReluGradient::Standard)
+        net.host_gradient(input, targets, GradientOf::Level(level), Rule::Gradient(ReluGradient::Standard))
     } else {
         autodiff_level_gradient(net, input, level, targets)
     }
@@ -171,12 +286,25 @@ pub(crate) fn max_pool(x: &HostMap, pool: PoolGeometry) -> Result<HostMap> {
     })
 }
 
-/// The gradient through a max pooling whose input was `input`, given its output's gradient.
+/// The gradient through a max pooling whose input was `input`, given its output's gradient,
+/// which may cover only the first samples of `input` (the Rescale rule's inputs: max pools
+/// pass the gradient, DeepLIFT's default for them).
 pub(crate) fn max_pool_backward(input: &HostMap, grad: &HostMap, pool: PoolGeometry) -> Result<HostMap> {
-    let [batch, channels, height, width] = input.dims;
-    let data =
-        max_pool2d_input_gradient(&input.data, &grad.data, batch, channels, height, width, pool).map_err(|e| pooling_error(pool, e))?;
-    Ok(HostMap { data, dims: input.dims })
+    let [_, channels, height, width] = input.dims;
+    let batch = grad.dims[0];
+    let len = batch * channels * height * width;
+    if len > input.data.len() {
+        return Err(NasError::InvalidInput(format!(
+            "max pooling {pool:?}: a gradient for {batch} samples of an input of {}",
+            input.dims[0]
+        )));
+    }
+    let data = max_pool2d_input_gradient(&input.data[..len], &grad.data, batch, channels, height, width, pool)
+        .map_err(|e| pooling_error(pool, e))?;
+    Ok(HostMap {
+        data,
+        dims: [batch, channels, height, width],
+    })
 }
 
 fn pooling_error(pool: PoolGeometry, e: nas_conv::ConvError) -> NasError {

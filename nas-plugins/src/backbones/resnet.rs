@@ -1,7 +1,7 @@
 //! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
 //! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
 
-use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
+use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap, Rectified, Rule};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
 use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
@@ -40,40 +40,43 @@ impl Block {
         relu(h + shortcut)
     }
 
-    /// The block on host values, keeping what its backward pass needs.
-    fn host_forward(&self, x: &HostMap) -> Result<BlockTrace> {
+    /// The block on host values, keeping what its backward pass by `rule` needs.
+    fn host_forward(&self, x: &HostMap, rule: Rule) -> Result<BlockTrace> {
         let projected = match &self.downsample {
             Some(d) => Some(d.folded().host_forward(x, Activation::Identity)?),
             None => None,
         };
         let last = self.convs.len() - 1;
-        let mut hidden: Vec<HostMap> = Vec::with_capacity(last);
+        let mut hidden: Vec<Rectified> = Vec::with_capacity(last);
         for conv in &self.convs[..last] {
-            let h = hidden.last().unwrap_or(x);
-            hidden.push(conv.folded().host_forward(h, Activation::Relu)?);
+            let h = hidden.last().map_or(x, |r| &r.values);
+            hidden.push(Rectified::after(conv.folded(), h, Activation::Relu, rule)?);
         }
-        let h = hidden.last().unwrap_or(x);
-        let output = self.convs[last]
+        let h = hidden.last().map_or(x, |r| &r.values);
+        let sum = self.convs[last]
             .folded()
             .host_forward(h, Activation::Identity)?
-            .plus(projected.as_ref().unwrap_or(x))
-            .relu();
+            .plus(projected.as_ref().unwrap_or(x));
         Ok(BlockTrace {
             input_size: x.size(),
             hidden,
-            output,
+            output: Rectified::of(sum, Activation::Relu, rule),
         })
     }
 
     /// The gradient with respect to the block's input of the gradient `grad` of its output.
-    fn host_backward(&self, trace: &BlockTrace, grad: HostMap, rule: ReluGradient) -> Result<HostMap> {
-        let grad = grad.through_relu(&trace.output, rule);
+    fn host_backward(&self, trace: &BlockTrace, grad: HostMap, rule: Rule) -> Result<HostMap> {
+        let grad = grad.through(&trace.output, rule)?;
         let mut branch: Option<HostMap> = None;
         for (i, conv) in self.convs.iter().enumerate().rev() {
-            let input_size = if i == 0 { trace.input_size } else { trace.hidden[i - 1].size() };
+            let input_size = if i == 0 {
+                trace.input_size
+            } else {
+                trace.hidden[i - 1].values.size()
+            };
             let mut g = conv.folded().host_input_gradient(branch.as_ref().unwrap_or(&grad), input_size)?;
             if i > 0 {
-                g = g.through_relu(&trace.hidden[i - 1], rule);
+                g = g.through(&trace.hidden[i - 1], rule)?;
             }
             branch = Some(g);
         }
@@ -93,9 +96,9 @@ struct BlockTrace {
     /// Height and width of the block's input.
     input_size: (usize, usize),
     /// The branch's convolutions but the last, after their ReLU.
-    hidden: Vec<HostMap>,
+    hidden: Vec<Rectified>,
     /// The block's output (after the final ReLU).
-    output: HostMap,
+    output: Rectified,
 }
 
 /// The two ResNet families nas supports.
@@ -201,25 +204,30 @@ impl ResNet {
 }
 
 impl HostDifferentiable for ResNet {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient> {
         let stem = self.stem.folded();
         let x = HostMap::from_tensor(input.clone())?;
-        let stem_out = stem.host_forward(&x, Activation::Relu)?;
-        let pooled = host_gradient::max_pool(&stem_out, STEM_POOL)?;
+        let stem_out = Rectified::after(stem, &x, Activation::Relu, rule)?;
+        let pooled = host_gradient::max_pool(&stem_out.values, STEM_POOL)?;
         let mut traces: Vec<Vec<BlockTrace>> = Vec::with_capacity(self.layers.len());
         for blocks in &self.layers {
             let mut layer: Vec<BlockTrace> = Vec::with_capacity(blocks.len());
             for block in blocks {
-                let h = layer.last().or(traces.last().and_then(|t| t.last())).map_or(&pooled, |t| &t.output);
-                layer.push(block.host_forward(h)?);
+                let h = layer
+                    .last()
+                    .or(traces.last().and_then(|t| t.last()))
+                    .map_or(&pooled, |t| &t.output.values);
+                layer.push(block.host_forward(h, rule)?);
             }
             traces.push(layer);
         }
-        let features = traces.last().and_then(|t| t.last()).map_or(&pooled, |t| &t.output);
-        let (logits, mut grad) = host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?;
+        let features = traces.last().and_then(|t| t.last()).map_or(&pooled, |t| &t.output.values);
+        // The head is linear: its gradient is the same for the inputs and their references.
+        let features = features.leading(rule.explained(x.dims[0]));
+        let (logits, mut grad) = host_gradient::head_gradient(&features, &self.device, targets, |h| self.head(h))?;
         for (l, (blocks, layer)) in self.layers.iter().zip(&traces).enumerate().rev() {
             if of == GradientOf::Level(l + 1) {
-                let value = layer.last().map_or(&pooled, |t| &t.output).clone();
+                let value = layer.last().map_or(&pooled, |t| &t.output.values).clone();
                 return Ok(host_gradient::gradient(value.into_tensor(&self.device), grad, logits));
             }
             for (block, trace) in blocks.iter().zip(layer).rev() {
@@ -229,7 +237,7 @@ impl HostDifferentiable for ResNet {
         if of == GradientOf::Level(0) {
             return Ok(host_gradient::gradient(pooled.into_tensor(&self.device), grad, logits));
         }
-        let grad = host_gradient::max_pool_backward(&stem_out, &grad, STEM_POOL)?.through_relu(&stem_out, rule);
+        let grad = host_gradient::max_pool_backward(&stem_out.values, &grad, STEM_POOL)?.through(&stem_out, rule)?;
         let grad = stem.host_input_gradient(&grad, x.size())?;
         Ok(host_gradient::gradient(input, grad, logits))
     }
@@ -274,6 +282,10 @@ impl Backbone for ResNet {
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         host_gradient::level_gradient(self, input, level, targets)
+    }
+
+    fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        host_gradient::deep_lift_multipliers(self, input, reference, targets)
     }
 }
 

@@ -2,7 +2,7 @@
 //! convolutions just before each max-pool, taken before their ReLU (`features.2`, `.7`, `.14`,
 //! `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in inference mode (no dropout).
 
-use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap};
+use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap, Rectified, Rule};
 use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
 use super::BACKBONE_PARAMS;
 use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
@@ -90,10 +90,12 @@ struct StageTrace {
     /// Height and width of the stage's input.
     input_size: (usize, usize),
     /// The convolutions but the last, after their ReLU.
-    hidden: Vec<HostMap>,
+    hidden: Vec<Rectified>,
     /// The last convolution before its ReLU: the stage's depth level.
     level: HostMap,
-    /// The stage's output, `relu(max_pool(level))` (the same as pooling after the ReLU).
+    /// The level after its ReLU, which the max pool reads (torchvision's order).
+    activated: Rectified,
+    /// The stage's output, `max_pool(relu(level))`.
     output: HostMap,
 }
 
@@ -116,8 +118,9 @@ impl Vgg16 {
     /// The classifier's logits for `features` and the gradient of each sample's target logit
     /// with respect to them, through the classifier's two ReLUs by `rule` (burn's automatic
     /// differentiation cannot change a ReLU's backward pass, so the three layers are
-    /// differentiated by hand).
-    fn modified_head_gradient(&self, features: &HostMap, targets: &[usize], rule: ReluGradient) -> Result<(NasTensor<2>, HostMap)> {
+    /// differentiated by hand). Under the Rescale rule `features` holds the references after
+    /// the inputs, and the gradient covers the inputs.
+    fn modified_head_gradient(&self, features: &HostMap, targets: &[usize], rule: Rule) -> Result<(NasTensor<2>, HostMap)> {
         let [batch, channels, height, width] = features.dims;
         if let Some(bad) = targets.iter().find(|&&t| t >= self.info.num_classes) {
             return Err(NasError::InvalidInput(format!(
@@ -125,9 +128,10 @@ impl Vgg16 {
                 self.info.num_classes
             )));
         }
-        if (height, width) != (POOL_SIDE, POOL_SIDE) || targets.len() != batch {
+        let explained = rule.explained(batch);
+        if (height, width) != (POOL_SIDE, POOL_SIDE) || targets.len() != explained {
             return Err(NasError::InvalidInput(format!(
-                "vgg16: {rule:?} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos) and one target per photo; got {height}x{width} and {} targets for {batch}",
+                "vgg16: {rule:?} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos) and one target per photo; got {height}x{width} and {} targets for {explained}",
                 targets.len()
             )));
         }
@@ -141,68 +145,78 @@ impl Vgg16 {
         let logits = fc2.forward(relu(h2.clone()));
         let grad = fc1.input_gradient(through_relu(fc2.unit_gradient(targets), h2, rule)?);
         let grad = fc0.input_gradient(through_relu(grad, h1, rule)?);
-        let grad = HostMap::from_tensor(grad.reshape([batch, channels, height, width]))?;
+        let grad = HostMap::from_tensor(grad.reshape([explained, channels, height, width]))?;
         Ok((logits, grad))
     }
 
-    /// A stage on host values, keeping what its backward pass needs.
-    fn host_stage(convs: &[Conv2d], x: &HostMap) -> Result<StageTrace> {
+    /// A stage on host values, keeping what its backward pass by `rule` needs.
+    fn host_stage(convs: &[Conv2d], x: &HostMap, rule: Rule) -> Result<StageTrace> {
         let last = convs.len() - 1;
-        let mut hidden: Vec<HostMap> = Vec::with_capacity(last);
+        let mut hidden: Vec<Rectified> = Vec::with_capacity(last);
         for conv in &convs[..last] {
-            let h = hidden.last().unwrap_or(x);
-            hidden.push(conv.host_forward(h, Activation::Relu)?);
+            let h = hidden.last().map_or(x, |r| &r.values);
+            hidden.push(Rectified::after(conv, h, Activation::Relu, rule)?);
         }
-        let level = convs[last].host_forward(hidden.last().unwrap_or(x), Activation::Identity)?;
-        let output = host_gradient::max_pool(&level, STAGE_POOL)?.relu();
+        let level = convs[last].host_forward(hidden.last().map_or(x, |r| &r.values), Activation::Identity)?;
+        let activated = Rectified::of(level.clone(), Activation::Relu, rule);
+        let output = host_gradient::max_pool(&activated.values, STAGE_POOL)?;
         Ok(StageTrace {
             input_size: x.size(),
             hidden,
             level,
+            activated,
             output,
         })
     }
 }
 
-/// The gradient `grad` `(batch, n)` through a ReLU whose input was `input`, by `rule`.
-fn through_relu(grad: NasTensor<2>, input: NasTensor<2>, rule: ReluGradient) -> Result<NasTensor<2>> {
-    let dims = grad.dims();
+/// The gradient `grad` `(explained, n)` through a ReLU whose input was `input` `(batch, n)`,
+/// by `rule`.
+fn through_relu(grad: NasTensor<2>, input: NasTensor<2>, rule: Rule) -> Result<NasTensor<2>> {
     let device = grad.device();
-    let (g, x) = (to_host(grad)?, to_host(input)?);
-    let values: Vec<f32> = g.iter().zip(&x).map(|(g, x)| rule.through(*g, *x > 0.0)).collect();
-    Ok(NasTensor::from_data(TensorData::new(values, dims), &device))
+    let as_map = |t: NasTensor<2>| -> Result<HostMap> {
+        let [rows, n] = t.dims();
+        Ok(HostMap {
+            data: to_host(t)?,
+            dims: [rows, n, 1, 1],
+        })
+    };
+    let dims = grad.dims();
+    let site = Rectified::of(as_map(input)?, Activation::Relu, rule);
+    let grad = as_map(grad)?.through(&site, rule)?;
+    Ok(NasTensor::from_data(TensorData::new(grad.data, dims), &device))
 }
 
 impl HostDifferentiable for Vgg16 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: ReluGradient) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
         for convs in &self.stages {
-            let trace = Self::host_stage(convs, traces.last().map_or(&x, |t| &t.output))?;
+            let trace = Self::host_stage(convs, traces.last().map_or(&x, |t| &t.output), rule)?;
             traces.push(trace);
         }
         let features = traces.last().map_or(&x, |t| &t.output);
         let (logits, mut grad) = match rule {
-            ReluGradient::Standard => host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?,
+            Rule::Gradient(ReluGradient::Standard) => host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?,
             _ => self.modified_head_gradient(features, targets, rule)?,
         };
         for (level, (convs, trace)) in self.stages.iter().zip(&traces).enumerate().rev() {
-            // Through the ReLU after the pooling, then to the window maxima. torchvision pools the
-            // ReLU's output: where a window holds no positive value the maximum is the first of
-            // its zeros, which only deconvolution (blind to the forward pass) sends a gradient to.
-            let grad_out = grad.through_relu(&trace.output, rule);
-            grad = match rule {
-                ReluGradient::Deconvolution => host_gradient::max_pool_backward(&trace.level.clone().relu(), &grad_out, STAGE_POOL)?,
-                _ => host_gradient::max_pool_backward(&trace.level, &grad_out, STAGE_POOL)?,
-            };
+            // To the window maxima of the ReLU's output, then through the ReLU. Where a window
+            // holds no positive value its maximum is the first of its zeros, which only
+            // deconvolution (blind to the forward pass) sends a gradient through.
+            grad = host_gradient::max_pool_backward(&trace.activated.values, &grad, STAGE_POOL)?.through(&trace.activated, rule)?;
             if of == GradientOf::Level(level) {
                 return Ok(host_gradient::gradient(trace.level.clone().into_tensor(&self.device), grad, logits));
             }
             for (i, conv) in convs.iter().enumerate().rev() {
-                let input_size = if i == 0 { trace.input_size } else { trace.hidden[i - 1].size() };
+                let input_size = if i == 0 {
+                    trace.input_size
+                } else {
+                    trace.hidden[i - 1].values.size()
+                };
                 grad = conv.host_input_gradient(&grad, input_size)?;
                 if i > 0 {
-                    grad = grad.through_relu(&trace.hidden[i - 1], rule);
+                    grad = grad.through(&trace.hidden[i - 1], rule)?;
                 }
             }
         }
@@ -254,6 +268,10 @@ impl Backbone for Vgg16 {
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         host_gradient::level_gradient(self, input, level, targets)
+    }
+
+    fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
+        host_gradient::deep_lift_multipliers(self, input, reference, targets)
     }
 }
 

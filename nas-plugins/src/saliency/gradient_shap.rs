@@ -6,24 +6,12 @@
 //! `np.random.choice` of the baselines, then `np.random.uniform` of the fractions, after
 //! `np.random.seed(seed)` for each photo.
 
+pub use super::baseline_set::BaselineSet;
 use super::gradient::{reduce_channels, ChannelReduction};
 use crate::numpy_random::NumpyRandom;
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
-
-/// The baselines the draws pick from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BaselineSet {
-    /// Zero in the normalised input space (the dataset's mean colour).
-    Zero,
-    /// A black photo.
-    Black,
-    /// A white photo.
-    White,
-    /// A black photo and a white one, picked at random.
-    BlackWhite,
-}
 
 /// The `gradient-shap` saliency method.
 pub struct GradientShap {
@@ -73,36 +61,16 @@ impl GradientShap {
     pub fn from_params(params: &Params) -> Result<GradientShap> {
         Ok(GradientShap {
             samples: params.usize("samples", 5, 1, 100_000)?,
-            baselines: match params
-                .choice("baselines", "black-white", &["black-white", "zero", "black", "white"])?
-                .as_str()
-            {
-                "zero" => BaselineSet::Zero,
-                "black" => BaselineSet::Black,
-                "white" => BaselineSet::White,
-                _ => BaselineSet::BlackWhite,
-            },
+            baselines: BaselineSet::from_params(params, "black-white")?,
             seed: params.usize("seed", 0, 0, u32::MAX as usize)? as u32,
             batch: params.usize("batch", 16, 1, 10_000)?,
             reduction: ChannelReduction::from_params(params)?,
         })
     }
 
-    /// The baselines shaped like one photo `(1, 3, h, w)`, in the normalised space, in the order
-    /// Captum is given them.
-    fn baselines(&self, backbone: &dyn Backbone, photo: &NasTensor<4>) -> Vec<NasTensor<4>> {
-        let flat = |pixel: f32| super::colour_tensor(backbone.info(), pixel, &photo.device()).expand(photo.dims());
-        match self.baselines {
-            BaselineSet::Zero => vec![photo.zeros_like()],
-            BaselineSet::Black => vec![flat(0.0)],
-            BaselineSet::White => vec![flat(1.0)],
-            BaselineSet::BlackWhite => vec![flat(0.0), flat(1.0)],
-        }
-    }
-
     /// The attribution `(1, 3, h, w)` of one photo for class `target`.
     fn attribute(&self, backbone: &dyn Backbone, photo: NasTensor<4>, target: usize, task: &Task) -> Result<NasTensor<4>> {
-        let baselines = self.baselines(backbone, &photo);
+        let baselines = self.baselines.tensors(backbone.info(), &photo);
         let draws = draws(self.seed, baselines.len(), self.samples);
         let mut total = photo.zeros_like();
         for group in draws.chunks(self.batch) {

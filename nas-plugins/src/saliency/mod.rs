@@ -2,6 +2,8 @@
 
 pub mod ablation;
 pub mod ablation_cam;
+pub mod baseline_set;
+pub mod deep_lift;
 pub mod eigen_cam;
 pub mod grad_cam;
 pub mod gradient;
@@ -21,8 +23,6 @@ pub mod xrai;
 
 use nas_core::{NasError, NasTensor, Result};
 
-/// The photos `(1, c, h, w)` of a batch `(b, c, h, w)` with their targets, for methods that
-/// explain one photo at a time; `method` names the caller when the target count is wrong.
 /// A flat colour (`pixel` in `[0, 1]` on every channel) in `info`'s normalised space, as a
 /// `(1, 3, 1, 1)` tensor to expand over a photo.
 pub(crate) fn colour_tensor(info: &nas_core::BackboneInfo, pixel: f32, device: &nas_core::Device) -> NasTensor<4> {
@@ -32,6 +32,8 @@ pub(crate) fn colour_tensor(info: &nas_core::BackboneInfo, pixel: f32, device: &
     )
 }
 
+/// The photos `(1, c, h, w)` of a batch `(b, c, h, w)` with their targets, for methods that
+/// explain one photo at a time; `method` names the caller when the target count is wrong.
 pub(crate) fn photos_with_targets(method: &str, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<(NasTensor<4>, usize)>> {
     let [batch, channels, h, w] = input.dims();
     if targets.len() != batch {

