@@ -3,10 +3,12 @@
 # the same photo, so that the ratio holds on a noisy machine. Usage:
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh ig RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh lrp RESNET18.pth
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh deep-lift RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh rise RESNET18.pth [MASKS]
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh occlusion RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh lime RESNET18.pth
-# ig: Integrated Gradients, 50 steps; lrp: EpsilonPlusFlat; both run three times. rise: 1000
+# ig: Integrated Gradients, 50 steps; lrp: EpsilonPlusFlat; deep-lift: zero baseline; these run
+# three times. rise: 1000
 # masks by default, run once. occlusion: 15x15 windows at stride 8 (785 passes), run once.
 # lime: 1000 patterns over SLIC's superpixels (n_segments 50), run once.
 # The nas figures are whole processes (start-up, weights, photo, map files).
@@ -19,10 +21,11 @@ trap 'rm -rf "$out"' EXIT
 case $method in
   ig) args=(--method integrated-gradients) runs=3 ;;
   lrp) args=(--method lrp) runs=3 ;;
+  deep-lift) args=(--method deep-lift) runs=3 ;;
   rise) args=(--method rise --param masks="$masks") runs=1 ;;
   occlusion) args=(--method occlusion) runs=1 ;;
   lime) args=(--method lime --param segmentation.name=slic --param segmentation.n_segments=50) runs=1 ;;
-  *) echo "unknown method $method: ig, lrp, rise, occlusion or lime" >&2; exit 2 ;;
+  *) echo "unknown method $method: ig, lrp, deep-lift, rise, occlusion or lime" >&2; exit 2 ;;
 esac
 for run in $(seq $runs); do
   start=$(date +%s.%N)

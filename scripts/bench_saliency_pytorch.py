@@ -8,6 +8,8 @@
         default) and averaged;
   occlusion: Captum's Occlusion, (3, 15, 15) windows at strides (3, 8, 8), zero baseline,
         perturbations_per_eval 16, one run after one warm-up;
+  deep-lift: Captum's DeepLift, zero baseline (each block's ReLU split into one module per call,
+        which Captum requires; scripts/captum_unshared.py); median of --runs after one warm-up;
   lime: the lime package's LimeImageExplainer, 1000 samples over scikit-image's SLIC superpixels
         (n_segments 50), softmax classifier in batches of 16 (nas's batch), one run (SLIC timed
         with it).
@@ -17,7 +19,7 @@ import argparse, time, numpy as np, torch, torchvision
 from PIL import Image
 
 p = argparse.ArgumentParser()
-p.add_argument("method", choices=["ig", "lrp", "rise", "occlusion", "lime"])
+p.add_argument("method", choices=["ig", "lrp", "rise", "occlusion", "lime", "deep-lift"])
 p.add_argument("--weights", required=True)
 p.add_argument("--image", default="examples/images/chelsea.png")
 p.add_argument("--runs", type=int, default=3)
@@ -103,4 +105,21 @@ def lime():
     print("lime package, 1000 samples over SLIC (50), resnet18: %.2f s" % (time.perf_counter() - start))
 
 
-{"ig": integrated_gradients, "lrp": lrp, "rise": rise, "occlusion": occlusion, "lime": lime}[a.method]()
+def deep_lift():
+    import os, sys
+    from captum.attr import DeepLift
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from captum_unshared import unshare
+    for module in m.modules():
+        if isinstance(module, torch.nn.ReLU):
+            module.inplace = False
+    method, times = DeepLift(unshare(m, torch.nn.ReLU, torch.nn.ReLU)), []
+    for _ in range(a.runs + 1):
+        start = time.perf_counter()
+        method.attribute(x, baselines=torch.zeros_like(x), target=target)
+        times.append(time.perf_counter() - start)
+    print("captum DeepLift, zero baseline, resnet18: median %.0f ms of %d runs after one warm-up"
+          % (1000 * sorted(times[1:])[len(times[1:]) // 2], a.runs))
+
+
+{"deep-lift": deep_lift, "ig": integrated_gradients, "lrp": lrp, "rise": rise, "occlusion": occlusion, "lime": lime}[a.method]()

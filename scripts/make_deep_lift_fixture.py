@@ -14,7 +14,7 @@ largest value away from its float64 run (resnet18: 7e-7).
 Three changes to Captum's setting, each also made by nas (docs/pipeline.md, "deep-lift"):
   - torchvision's ResNet blocks and EfficientNet's blocks call one activation module several
     times, which Captum refuses ("module is being used more than once"): each call here gets its
-    own module (`Unshared`), which changes nothing in the network's function;
+    own module (scripts/captum_unshared.py), which changes nothing in the network's function;
   - Captum's Rescale rule is registered for ReLU6 as well (Captum lists nn.ReLU only and would
     pass EfficientNet-Lite0's ReLU6s with their plain gradient);
 Captum's own max-pool rule has no effect on these networks: every max pool follows a ReLU, whose
@@ -34,41 +34,12 @@ import captum.attr._core.deep_lift as deep_lift
 from efficientnet_lite_pytorch import EfficientNet
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nas_random_weights import random_values
+from captum_unshared import unshare
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 imagenet = (np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
 lite_stats = (np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
-
-
-class Unshared(nn.Module):
-    """One activation module per call within a forward pass (`reset` before each pass)."""
-
-    def __init__(self, make, calls):
-        super().__init__()
-        self.parts = nn.ModuleList([make() for _ in range(calls)])
-        self.calls = 0
-
-    def forward(self, x):
-        part = self.parts[self.calls]
-        self.calls += 1
-        return part(x)
-
-
-def unshare(model, kind, make):
-    wrappers = []
-    for module in list(model.modules()):
-        for name, child in list(module.named_children()):
-            if isinstance(child, kind):
-                wrapper = Unshared(make, 4)
-                setattr(module, name, wrapper)
-                wrappers.append(wrapper)
-
-    def reset(*_):
-        for w in wrappers:
-            w.calls = 0
-    model.register_forward_pre_hook(reset)
-    return model
 
 
 deep_lift.SUPPORTED_NON_LINEAR[nn.ReLU6] = deep_lift.nonlinear
