@@ -1,4 +1,4 @@
-//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof`, `faithfulness-estimate` and
+//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof`, `infidelity`, `faithfulness-estimate` and
 //! `faithfulness-correlation` (NumPy's random subsets reproduced) against Quantus 0.6 itself
 //! (scripts/make_faithfulness_fixture.py) on resnet18 with the shared seeded weights,
 //! chelsea-224, the gradient x input map and a Grad-CAM map: every point of every curve within
@@ -219,4 +219,60 @@ fn irof_cuts_the_normalised_photo_as_scikit_image() -> TestResult {
     assert_eq!(differing, 0, "{differing} pixels labelled differently from scikit-image");
     assert_eq!(net.info().name, "resnet18", "normalised as resnet18 expects");
     Ok(())
+}
+
+/// Quantus's Infidelity (scripts/make_infidelity_fixture.py), computed there in float32: its
+/// scores (98 for the gradient map, 4.8e9 for Grad-CAM's, whose map is not on the scale of the
+/// logits) within 1e-4 relative. Ten repeats of Quantus's deterministic loop give its single
+/// run's value to float32 rounding, which nas's one run is compared with.
+#[test]
+fn infidelity_matches_quantus() -> TestResult {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(fixture("infidelity/quantus.json"))?)?;
+    assert_eq!(
+        reference["target_class"].as_u64(),
+        Some(target[0] as u64),
+        "the same predicted class"
+    );
+    let maps = [
+        ("A", map("gradient/resnet18-seed0.chelsea-224.npy")?),
+        ("B", map("grad_cam/resnet18-seed0.chelsea-224.grad-cam.level4.npy")?),
+    ];
+    for (case, expected) in reference["cases"].as_object().ok_or("no cases")? {
+        let saliency = &maps.iter().find(|(name, _)| expected["map"] == *name).ok_or("unknown map")?.1;
+        let sizes: Vec<toml::Value> = expected["perturb_patch_sizes"]
+            .as_array()
+            .ok_or("no patch sizes")?
+            .iter()
+            .filter_map(|s| s.as_i64().map(toml::Value::Integer))
+            .collect();
+        let score = registry
+            .metric(
+                "infidelity",
+                &common::params("infidelity", &[("patch_sizes", toml::Value::Array(sizes))]),
+                &ctx,
+            )?
+            .score(&MetricInput {
+                backbone: net.as_ref(),
+                input: &input,
+                saliency,
+                segmentation: None,
+                target: target[0],
+                annotation: &Default::default(),
+            })?;
+        let theirs = expected["score"].as_f64().ok_or("no score")?;
+        let error = (score.value - theirs).abs() / theirs.abs();
+        eprintln!("{case}: {} vs Quantus {theirs} (relative {error:.1e})", score.value);
+        assert!(error <= 1e-4, "{case}: {} vs Quantus {theirs}", score.value);
+        // The curve pairs each block's predicted drop with the model's.
+        assert_eq!(score.curve.len(), (224 / first_patch_size(expected)?).pow(2), "{case}");
+    }
+    Ok(())
+}
+
+fn first_patch_size(case: &Value) -> Result<usize, Box<dyn Error>> {
+    Ok(case["perturb_patch_sizes"][0].as_u64().ok_or("no patch size")? as usize)
 }

@@ -1,10 +1,10 @@
 //! Quantus 0.6's faithfulness metrics that remove image regions in the order a saliency map
 //! ranks them and watch the target's score: `pixel-flipping` (Bach et al. 2015),
 //! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018), `irof`
-//! (Rieger & Hansen 2020), `faithfulness-estimate` (Alvarez-Melis & Jaakkola 2018) and
-//! `faithfulness-correlation` (Bhatt et al. 2020).
+//! (Rieger & Hansen 2020), `infidelity` (Yeh et al. 2019), `faithfulness-estimate`
+//! (Alvarez-Melis & Jaakkola 2018) and `faithfulness-correlation` (Bhatt et al. 2020).
 //!
-//! As in Quantus, removal is cumulative for the first four: each step sets one more region to
+//! As in Quantus, removal is cumulative for the first five: each step sets one more region to
 //! the baseline in every colour channel of the normalised input, the baseline being computed
 //! from the image as it stands before that step (`black` is its smallest value over all
 //! channels, `white` its largest, `mean` its mean, which therefore drifts as regions are
@@ -14,6 +14,7 @@
 
 pub mod faithfulness_correlation;
 pub mod faithfulness_estimate;
+pub mod infidelity;
 pub mod irof;
 pub mod pixel_flipping;
 pub mod region_perturbation;
