@@ -9,7 +9,7 @@
 mod common;
 
 use nas_core::ndarray::{Array2, Ix2};
-use nas_core::{npy, MetricInput, Registry};
+use nas_core::{npy, MetricInput, Registry, Score};
 use serde_json::Value;
 use std::error::Error;
 use std::path::PathBuf;
@@ -27,24 +27,24 @@ fn map(name: &str) -> Result<Array2<f32>, Box<dyn Error>> {
     Ok(npy::read::<f32>(&fixture(name))?.into_dimensionality::<Ix2>()?)
 }
 
-/// Scores `metric` with `settings` on `saliency` and compares it with Quantus's `case`.
-fn check(metric: &str, settings: &[(&str, toml::Value)], saliency: &Array2<f32>, case: &str) -> TestResult {
-    check_within(metric, settings, saliency, case, SCORE_TOLERANCE)
-}
-
-/// [`check`] with the score's own tolerance.
-fn check_within(metric: &str, settings: &[(&str, toml::Value)], saliency: &Array2<f32>, case: &str, tolerance: f64) -> TestResult {
+/// Scores `metric` with `settings` on `saliency` for resnet18's class on chelsea-224, which must
+/// be the class of the Quantus reference `fixture` (JSON, returned with the score).
+fn score_on_chelsea(
+    metric: &str,
+    settings: &[(&str, toml::Value)],
+    saliency: &Array2<f32>,
+    fixture_json: &str,
+) -> Result<(Score, Value), Box<dyn Error>> {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
     let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
-    let reference: Value = serde_json::from_str(&std::fs::read_to_string(fixture("faithfulness/quantus.json"))?)?;
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(fixture(fixture_json))?)?;
     assert_eq!(
         reference["target_class"].as_u64(),
         Some(target[0] as u64),
         "the same predicted class"
     );
-    let expected = &reference["cases"][case];
     let score = registry
         .metric(metric, &common::params(metric, settings), &ctx)?
         .score(&MetricInput {
@@ -55,6 +55,18 @@ fn check_within(metric: &str, settings: &[(&str, toml::Value)], saliency: &Array
             target: target[0],
             annotation: &Default::default(),
         })?;
+    Ok((score, reference))
+}
+
+/// Scores `metric` with `settings` on `saliency` and compares it with Quantus's `case`.
+fn check(metric: &str, settings: &[(&str, toml::Value)], saliency: &Array2<f32>, case: &str) -> TestResult {
+    check_within(metric, settings, saliency, case, SCORE_TOLERANCE)
+}
+
+/// [`check`] with the score's own tolerance.
+fn check_within(metric: &str, settings: &[(&str, toml::Value)], saliency: &Array2<f32>, case: &str, tolerance: f64) -> TestResult {
+    let (score, reference) = score_on_chelsea(metric, settings, saliency, "faithfulness/quantus.json")?;
+    let expected = &reference["cases"][case];
     // Quantus returns FaithfulnessEstimate's correlation only, the others' curves too.
     if let Some(file) = expected["curve"].as_str() {
         let curve = npy::read::<f64>(&fixture(&format!("faithfulness/{file}")))?;
@@ -227,52 +239,28 @@ fn irof_cuts_the_normalised_photo_as_scikit_image() -> TestResult {
 /// run's value to float32 rounding, which nas's one run is compared with.
 #[test]
 fn infidelity_matches_quantus() -> TestResult {
-    nas_plugins::link();
-    let registry = Registry::builtin();
-    let ctx = common::context(&registry);
-    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(fixture("infidelity/quantus.json"))?)?;
-    assert_eq!(
-        reference["target_class"].as_u64(),
-        Some(target[0] as u64),
-        "the same predicted class"
-    );
     let maps = [
         ("A", map("gradient/resnet18-seed0.chelsea-224.npy")?),
         ("B", map("grad_cam/resnet18-seed0.chelsea-224.grad-cam.level4.npy")?),
     ];
     for (case, expected) in reference["cases"].as_object().ok_or("no cases")? {
         let saliency = &maps.iter().find(|(name, _)| expected["map"] == *name).ok_or("unknown map")?.1;
-        let sizes: Vec<toml::Value> = expected["perturb_patch_sizes"]
+        let sizes: Vec<i64> = expected["perturb_patch_sizes"]
             .as_array()
             .ok_or("no patch sizes")?
             .iter()
-            .filter_map(|s| s.as_i64().map(toml::Value::Integer))
+            .filter_map(Value::as_i64)
             .collect();
-        let score = registry
-            .metric(
-                "infidelity",
-                &common::params("infidelity", &[("patch_sizes", toml::Value::Array(sizes))]),
-                &ctx,
-            )?
-            .score(&MetricInput {
-                backbone: net.as_ref(),
-                input: &input,
-                saliency,
-                segmentation: None,
-                target: target[0],
-                annotation: &Default::default(),
-            })?;
+        let settings = [("patch_sizes", toml::Value::Array(sizes.iter().map(|s| int(*s)).collect()))];
+        let (score, _) = score_on_chelsea("infidelity", &settings, saliency, "infidelity/quantus.json")?;
         let theirs = expected["score"].as_f64().ok_or("no score")?;
         let error = (score.value - theirs).abs() / theirs.abs();
         eprintln!("{case}: {} vs Quantus {theirs} (relative {error:.1e})", score.value);
         assert!(error <= 1e-4, "{case}: {} vs Quantus {theirs}", score.value);
-        // The curve pairs each block's predicted drop with the model's.
-        assert_eq!(score.curve.len(), (224 / first_patch_size(expected)?).pow(2), "{case}");
+        // The curve pairs each block of the first patch size's predicted drop with the model's.
+        let first = *sizes.first().ok_or("no patch size")? as usize;
+        assert_eq!(score.curve.len(), (224 / first).pow(2), "{case}");
     }
     Ok(())
-}
-
-fn first_patch_size(case: &Value) -> Result<usize, Box<dyn Error>> {
-    Ok(case["perturb_patch_sizes"][0].as_u64().ok_or("no patch size")? as usize)
 }
