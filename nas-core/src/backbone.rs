@@ -98,6 +98,17 @@ pub struct Gradient {
     pub logits: NasTensor<2>,
 }
 
+/// One layer as FullGrad reads it: its bias per output channel and the gradient of each
+/// sample's target logit at its output, `(batch, channels, height, width)` in row-major order.
+pub struct BiasGradient<'a> {
+    /// One value per output channel.
+    pub bias: &'a [f32],
+    /// The gradient at the layer's output.
+    pub grad: &'a [f32],
+    /// Its shape.
+    pub dims: [usize; 4],
+}
+
 /// A trained image classifier seen through the five depth levels of the paper.
 pub trait Backbone: Send + Sync {
     /// Name, normalisation and level geometry.
@@ -165,6 +176,23 @@ pub trait Backbone: Send + Sync {
                 self.info().name
             ))),
         }
+    }
+
+    /// [`Backbone::input_gradient`], handing `layer` every layer with a bias on the way (the
+    /// convolutions, with the batch norms that follow them folded in) with the gradient of the
+    /// target logit at its output: what FullGrad (Srinivas and Fleuret 2019) adds up. The
+    /// default refuses; backbones with their own backward pass override it.
+    fn bias_gradients(
+        &self,
+        input: NasTensor<4>,
+        targets: &[usize],
+        layer: &mut dyn FnMut(BiasGradient<'_>) -> Result<()>,
+    ) -> Result<Gradient> {
+        let _ = (input, targets, layer);
+        Err(NasError::InvalidInput(format!(
+            "{}: bias gradients (FullGrad) need a backbone with its own backward pass (resnet18, resnet50, vgg16, efficientnet-lite0 on the CPU)",
+            self.info().name
+        )))
     }
 
     /// DeepLift's multipliers (Shrikumar et al. 2017, the Rescale rule, as Captum's `DeepLift`)

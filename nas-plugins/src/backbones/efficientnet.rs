@@ -2,13 +2,13 @@
 //! padding, BatchNorm eps 1e-3, ReLU6, no squeeze-excitation). Depth levels: the last block at
 //! strides 2, 4, 8 and 16 (blocks 0, 2, 4, 10), then the head activation at stride 32.
 
-use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap, Rectified, Rule};
+use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
 use super::open_weights;
 use super::BACKBONE_PARAMS;
 use nas_conv::Activation;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, ReluGradient, Result};
+use nas_core::{Backbone, BackboneInfo, BiasGradient, Context, Device, Gradient, LevelHook, NasTensor, Params, ReluGradient, Result};
 
 const BN_EPS: f32 = 1e-3;
 /// Blocks after which a depth level is taken.
@@ -135,17 +135,13 @@ impl MbConv {
     }
 
     /// The gradient with respect to the block's input of the gradient `grad` of its output.
-    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap, rule: Rule) -> Result<HostMap> {
+    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap, rule: Rule, watch: &mut Watch<'_>) -> Result<HostMap> {
         let filtered = &trace.filtered;
-        let g = self
-            .project
-            .folded()
-            .host_input_gradient(&grad, filtered.values.size())?
-            .through(filtered, rule)?;
+        let g = conv_backward(self.project.folded(), &grad, filtered.values.size(), watch)?.through(filtered, rule)?;
         let expanded_size = trace.expanded.as_ref().map_or(trace.input_size, |e| e.values.size());
-        let mut g = self.depthwise.folded().host_input_gradient(&g, expanded_size)?;
+        let mut g = conv_backward(self.depthwise.folded(), &g, expanded_size, watch)?;
         if let (Some(expand), Some(expanded)) = (&self.expand, &trace.expanded) {
-            g = expand.folded().host_input_gradient(&g.through(expanded, rule)?, trace.input_size)?;
+            g = conv_backward(expand.folded(), &g.through(expanded, rule)?, trace.input_size, watch)?;
         }
         Ok(if self.residual { g.plus(&grad) } else { g })
     }
@@ -218,7 +214,7 @@ impl EfficientNetLite0 {
 }
 
 impl HostDifferentiable for EfficientNetLite0 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(self.stem.folded(), &x, Activation::Relu6, rule)?;
         let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
@@ -234,10 +230,7 @@ impl HostDifferentiable for EfficientNetLite0 {
         if of == GradientOf::Level(4) {
             return Ok(host_gradient::gradient(head_input.into_tensor(&self.device), grad, logits));
         }
-        let mut grad = self
-            .head
-            .folded()
-            .host_input_gradient(&grad.through(&features, rule)?, last.size())?;
+        let mut grad = conv_backward(self.head.folded(), &grad.through(&features, rule)?, last.size(), watch)?;
         for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
             if let Some(level) = LEVEL_BLOCKS.iter().position(|b| *b == i) {
                 if of == GradientOf::Level(level) {
@@ -248,9 +241,9 @@ impl HostDifferentiable for EfficientNetLite0 {
                     ));
                 }
             }
-            grad = block.host_backward(trace, grad, rule)?;
+            grad = block.host_backward(trace, grad, rule, watch)?;
         }
-        let grad = self.stem.folded().host_input_gradient(&grad.through(&stem_out, rule)?, x.size())?;
+        let grad = conv_backward(self.stem.folded(), &grad.through(&stem_out, rule)?, x.size(), watch)?;
         Ok(host_gradient::gradient(input, grad, logits))
     }
 
@@ -296,6 +289,15 @@ impl Backbone for EfficientNetLite0 {
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         host_gradient::level_gradient(self, input, level, targets)
+    }
+
+    fn bias_gradients(
+        &self,
+        input: NasTensor<4>,
+        targets: &[usize],
+        layer: &mut dyn FnMut(BiasGradient<'_>) -> Result<()>,
+    ) -> Result<Gradient> {
+        host_gradient::bias_gradients(self, input, targets, layer)
     }
 
     fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {

@@ -13,7 +13,7 @@ use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check
 use nas_core::burn::tensor::TensorData;
 use nas_core::device::runs_on_host;
 use nas_core::differentiable::differentiable;
-use nas_core::{Backbone, Device, Gradient, NasError, NasTensor, ReluGradient, Result};
+use nas_core::{Backbone, BiasGradient, Device, Gradient, NasError, NasTensor, ReluGradient, Result};
 
 /// A `(batch, channels, height, width)` array of host values in NCHW order.
 #[derive(Clone)]
@@ -171,11 +171,28 @@ impl Rectified {
     }
 }
 
+/// Watches a backward pass: called with each convolution and the gradient at its output, just
+/// before the pass goes through it.
+pub(crate) type Watch<'a> = dyn FnMut(&Conv2d, &HostMap) -> Result<()> + 'a;
+
+/// A [`Watch`] that does nothing.
+pub(crate) fn unwatched(_: &Conv2d, _: &HostMap) -> Result<()> {
+    Ok(())
+}
+
+/// The gradient through `conv` (to an input of `input_size`) of the gradient `grad` at its
+/// output, shown to `watch` first.
+pub(crate) fn conv_backward(conv: &Conv2d, grad: &HostMap, input_size: (usize, usize), watch: &mut Watch<'_>) -> Result<HostMap> {
+    watch(conv, grad)?;
+    conv.host_input_gradient(grad, input_size)
+}
+
 /// A backbone with a backward pass on the host kernels.
 pub(crate) trait HostDifferentiable: Backbone + Sized {
     /// The gradient of each sample's target logit with respect to `of`, by the host kernels,
-    /// through rectifiers by `rule` (see [`Rule::Rescale`] for its batch).
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient>;
+    /// through rectifiers by `rule` (see [`Rule::Rescale`] for its batch), each convolution
+    /// shown to `watch` on the way.
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient>;
 
     /// Whether the layers have host kernels (their weights are on the CPU).
     fn has_host_kernels(&self) -> bool;
@@ -190,7 +207,13 @@ fn applies<B: HostDifferentiable>(net: &B, input: &NasTensor<4>) -> bool {
 /// [`Backbone::input_gradient`] by the host kernels where they apply, else by burn.
 pub(crate) fn input_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Input, Rule::Gradient(ReluGradient::Standard))
+        net.host_gradient(
+            input,
+            targets,
+            GradientOf::Input,
+            Rule::Gradient(ReluGradient::Standard),
+            &mut unwatched,
+        )
     } else {
         autodiff_input_gradient(net, input, targets)
     }
@@ -205,7 +228,7 @@ pub(crate) fn modified_input_gradient<B: HostDifferentiable>(
     rule: ReluGradient,
 ) -> Result<Gradient> {
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Input, Rule::Gradient(rule))
+        net.host_gradient(input, targets, GradientOf::Input, Rule::Gradient(rule), &mut unwatched)
     } else if rule == ReluGradient::Standard {
         autodiff_input_gradient(net, input, targets)
     } else {
@@ -238,7 +261,7 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
     }
     let batch = input.dims()[0];
     let both = NasTensor::cat(vec![input.clone(), reference], 0);
-    let mut gradient = net.host_gradient(both, targets, GradientOf::Input, Rule::Rescale)?;
+    let mut gradient = net.host_gradient(both, targets, GradientOf::Input, Rule::Rescale, &mut unwatched)?;
     gradient.value = input;
     if gradient.logits.dims()[0] > batch {
         gradient.logits = gradient.logits.narrow(0, 0, batch);
@@ -246,11 +269,46 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
     Ok(gradient)
 }
 
+/// [`Backbone::bias_gradients`] by the host kernels, the only place it runs.
+pub(crate) fn bias_gradients<B: HostDifferentiable>(
+    net: &B,
+    input: NasTensor<4>,
+    targets: &[usize],
+    layer: &mut dyn FnMut(BiasGradient<'_>) -> Result<()>,
+) -> Result<Gradient> {
+    if !applies(net, &input) {
+        return Err(NasError::InvalidInput(format!(
+            "{}: bias gradients (FullGrad) run on the CPU's host kernels only (use --device cpu)",
+            net.info().name
+        )));
+    }
+    let mut watch = |conv: &Conv2d, grad: &HostMap| {
+        layer(BiasGradient {
+            bias: &conv.host_bias()?,
+            grad: &grad.data,
+            dims: grad.dims,
+        })
+    };
+    net.host_gradient(
+        input,
+        targets,
+        GradientOf::Input,
+        Rule::Gradient(ReluGradient::Standard),
+        &mut watch,
+    )
+}
+
 /// [`Backbone::level_gradient`] by the host kernels where they apply, else by burn.
 pub(crate) fn level_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
     check_level(level)?;
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Level(level), Rule::Gradient(ReluGradient::Standard))
+        net.host_gradient(
+            input,
+            targets,
+            GradientOf::Level(level),
+            Rule::Gradient(ReluGradient::Standard),
+            &mut unwatched,
+        )
     } else {
         autodiff_level_gradient(net, input, level, targets)
     }

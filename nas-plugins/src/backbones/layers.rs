@@ -193,6 +193,15 @@ impl Conv2d {
         })
     }
 
+    /// The bias's values.
+    pub(crate) fn host_bias(&self) -> Result<Vec<f32>> {
+        self.bias
+            .clone()
+            .into_data()
+            .into_vec::<f32>()
+            .map_err(|e| NasError::InvalidInput(format!("bias of convolution {:?}: {e:?}", self.shape)))
+    }
+
     /// The gradient with respect to an input of `input_size` of the output gradient `grad`.
     pub(crate) fn host_input_gradient(&self, grad: &HostMap, input_size: (usize, usize)) -> Result<HostMap> {
         if self.prepared.is_none() {

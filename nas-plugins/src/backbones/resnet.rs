@@ -1,13 +1,13 @@
 //! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
 //! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
 
-use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap, Rectified, Rule};
+use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
 use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, ReluGradient, Result};
+use nas_core::{Backbone, BackboneInfo, BiasGradient, Context, Device, Gradient, LevelHook, NasTensor, Params, ReluGradient, Result};
 
 const BN_EPS: f32 = 1e-5;
 
@@ -65,7 +65,7 @@ impl Block {
     }
 
     /// The gradient with respect to the block's input of the gradient `grad` of its output.
-    fn host_backward(&self, trace: &BlockTrace, grad: HostMap, rule: Rule) -> Result<HostMap> {
+    fn host_backward(&self, trace: &BlockTrace, grad: HostMap, rule: Rule, watch: &mut Watch<'_>) -> Result<HostMap> {
         let grad = grad.through(&trace.output, rule)?;
         let mut branch: Option<HostMap> = None;
         for (i, conv) in self.convs.iter().enumerate().rev() {
@@ -74,14 +74,14 @@ impl Block {
             } else {
                 trace.hidden[i - 1].values.size()
             };
-            let mut g = conv.folded().host_input_gradient(branch.as_ref().unwrap_or(&grad), input_size)?;
+            let mut g = conv_backward(conv.folded(), branch.as_ref().unwrap_or(&grad), input_size, watch)?;
             if i > 0 {
                 g = g.through(&trace.hidden[i - 1], rule)?;
             }
             branch = Some(g);
         }
         let shortcut = match &self.downsample {
-            Some(d) => d.folded().host_input_gradient(&grad, trace.input_size)?,
+            Some(d) => conv_backward(d.folded(), &grad, trace.input_size, watch)?,
             None => grad,
         };
         Ok(match branch {
@@ -204,7 +204,7 @@ impl ResNet {
 }
 
 impl HostDifferentiable for ResNet {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
         let stem = self.stem.folded();
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(stem, &x, Activation::Relu, rule)?;
@@ -231,14 +231,14 @@ impl HostDifferentiable for ResNet {
                 return Ok(host_gradient::gradient(value.into_tensor(&self.device), grad, logits));
             }
             for (block, trace) in blocks.iter().zip(layer).rev() {
-                grad = block.host_backward(trace, grad, rule)?;
+                grad = block.host_backward(trace, grad, rule, watch)?;
             }
         }
         if of == GradientOf::Level(0) {
             return Ok(host_gradient::gradient(pooled.into_tensor(&self.device), grad, logits));
         }
         let grad = host_gradient::max_pool_backward(&stem_out.values, &grad, STEM_POOL)?.through(&stem_out, rule)?;
-        let grad = stem.host_input_gradient(&grad, x.size())?;
+        let grad = conv_backward(stem, &grad, x.size(), watch)?;
         Ok(host_gradient::gradient(input, grad, logits))
     }
 
@@ -282,6 +282,15 @@ impl Backbone for ResNet {
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         host_gradient::level_gradient(self, input, level, targets)
+    }
+
+    fn bias_gradients(
+        &self,
+        input: NasTensor<4>,
+        targets: &[usize],
+        layer: &mut dyn FnMut(BiasGradient<'_>) -> Result<()>,
+    ) -> Result<Gradient> {
+        host_gradient::bias_gradients(self, input, targets, layer)
     }
 
     fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {

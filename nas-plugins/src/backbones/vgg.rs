@@ -2,7 +2,7 @@
 //! convolutions just before each max-pool, taken before their ReLU (`features.2`, `.7`, `.14`,
 //! `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in inference mode (no dropout).
 
-use super::host_gradient::{self, GradientOf, HostDifferentiable, HostMap, Rectified, Rule};
+use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
 use super::BACKBONE_PARAMS;
 use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
@@ -12,7 +12,9 @@ use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
 use nas_core::upsampled_batch::to_host;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasError, NasTensor, Params, ReluGradient, Result};
+use nas_core::{
+    Backbone, BackboneInfo, BiasGradient, Context, Device, Gradient, LevelHook, NasError, NasTensor, Params, ReluGradient, Result,
+};
 
 /// torchvision's file name of the ImageNet weights.
 pub const WEIGHTS_FILE: &str = "vgg16-397923af.pth";
@@ -188,7 +190,7 @@ fn through_relu(grad: NasTensor<2>, input: NasTensor<2>, rule: Rule) -> Result<N
 }
 
 impl HostDifferentiable for Vgg16 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
         for convs in &self.stages {
@@ -214,7 +216,7 @@ impl HostDifferentiable for Vgg16 {
                 } else {
                     trace.hidden[i - 1].values.size()
                 };
-                grad = conv.host_input_gradient(&grad, input_size)?;
+                grad = conv_backward(conv, &grad, input_size, watch)?;
                 if i > 0 {
                     grad = grad.through(&trace.hidden[i - 1], rule)?;
                 }
@@ -268,6 +270,15 @@ impl Backbone for Vgg16 {
 
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
         host_gradient::level_gradient(self, input, level, targets)
+    }
+
+    fn bias_gradients(
+        &self,
+        input: NasTensor<4>,
+        targets: &[usize],
+        layer: &mut dyn FnMut(BiasGradient<'_>) -> Result<()>,
+    ) -> Result<Gradient> {
+        host_gradient::bias_gradients(self, input, targets, layer)
     }
 
     fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {

@@ -128,7 +128,7 @@ impl CamWeights {
 }
 
 /// Shifts `map` to a minimum of 0 and divides by `SCALE_EPS` plus its maximum, in place.
-fn scale_to_unit(map: &mut [f32]) {
+pub(crate) fn scale_to_unit(map: &mut [f32]) {
     let least = map.iter().copied().fold(f32::INFINITY, f32::min);
     map.iter_mut().for_each(|v| *v -= least);
     let most = map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -154,7 +154,7 @@ fn linear_taps(from: usize, to: usize) -> Vec<(usize, f32)> {
 
 /// Resizes an `h x w` map to `out_h x out_w` as `cv2.resize(map, (out_w, out_h))`: rows first,
 /// then columns.
-fn resize_linear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize; 2]) -> Vec<f32> {
+pub(crate) fn resize_linear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize; 2]) -> Vec<f32> {
     let (cols, rows) = (linear_taps(w, out_w), linear_taps(h, out_h));
     let widened: Vec<f32> = map
         .chunks(w)

@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(b.len(), 2 * 3);
         assert_eq!(b[0], vec![0, 1, 2, 7, 8, 9, 14, 15, 16]);
         assert_eq!(b[2], vec![6, 13, 20]);
-        assert_eq!(b[5], vec![34]);
+        assert_eq!(b[5], vec![27, 34]);
         let mut all: Vec<usize> = b.concat();
         all.sort_unstable();
         assert_eq!(all, (0..35).collect::<Vec<_>>());
