@@ -9,7 +9,7 @@
 mod common;
 
 use nas_core::backbone::{normalise, predicted_classes};
-use nas_core::{npy, Backbone, NasTensor, Params, Photo, Registry};
+use nas_core::{npy, Backbone, NasTensor, Photo, Registry};
 use std::error::Error;
 use std::path::PathBuf;
 
@@ -193,17 +193,8 @@ fn deep_lift_sums_to_the_change_of_the_logit() -> TestResult {
 }
 
 #[test]
-fn backbones_without_their_own_backward_pass_refuse_deep_lift() -> TestResult {
+fn backbones_without_their_own_backward_pass_refuse_deep_lift() {
     nas_plugins::link();
-    let registry = Registry::builtin();
-    let (net, input, _) = setup(&registry, "vit_b_16", "random:0", "chelsea-224")?;
-    let ctx = common::context(&registry);
-    let refused = registry
-        .saliency("deep-lift", &Params::empty("deep-lift"), &ctx)?
-        .explain(net.as_ref(), &input, &[0])
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let refused = common::refusal_on_vit(&Registry::builtin(), "deep-lift");
     assert!(refused.contains("vit_b_16") && refused.contains("DeepLift"), "{refused}");
-    Ok(())
 }

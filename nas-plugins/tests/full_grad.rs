@@ -60,23 +60,8 @@ fn full_grad_matches_pytorch_grad_cam() -> TestResult {
 }
 
 #[test]
-fn backbones_without_their_own_backward_pass_refuse_full_grad() -> TestResult {
+fn backbones_without_their_own_backward_pass_refuse_full_grad() {
     nas_plugins::link();
-    let registry = Registry::builtin();
-    let ctx = common::context(&registry);
-    let net = registry.backbone(
-        "vit_b_16",
-        &common::params("vit_b_16", &[("weights", toml::Value::String("random:0".into()))]),
-        &ctx,
-    )?;
-    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None)?;
-    let input = normalise(&[&photo], net.info(), net.device())?;
-    let refused = registry
-        .saliency("full-grad", &Params::empty("full-grad"), &ctx)?
-        .explain(net.as_ref(), &input, &[0])
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let refused = common::refusal_on_vit(&Registry::builtin(), "full-grad");
     assert!(refused.contains("vit_b_16") && refused.contains("FullGrad"), "{refused}");
-    Ok(())
 }

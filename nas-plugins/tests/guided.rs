@@ -107,23 +107,8 @@ fn modified_gradients_match_captum() -> TestResult {
 }
 
 #[test]
-fn backbones_without_their_own_backward_pass_refuse_modified_rules() -> TestResult {
+fn backbones_without_their_own_backward_pass_refuse_modified_rules() {
     nas_plugins::link();
-    let registry = Registry::builtin();
-    let ctx = common::context(&registry);
-    let net = registry.backbone(
-        "vit_b_16",
-        &common::params("vit_b_16", &[("weights", toml::Value::String("random:0".into()))]),
-        &ctx,
-    )?;
-    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None)?;
-    let input = normalise(&[&photo], net.info(), net.device())?;
-    let refused = registry
-        .saliency("guided-backprop", &Params::empty("guided-backprop"), &ctx)?
-        .explain(net.as_ref(), &input, &[0])
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let refused = common::refusal_on_vit(&Registry::builtin(), "guided-backprop");
     assert!(refused.contains("vit_b_16") && refused.contains("Guided"), "{refused}");
-    Ok(())
 }

@@ -379,3 +379,45 @@ pub(crate) fn gradient(value: NasTensor<4>, grad: HostMap, logits: NasTensor<2>)
         logits,
     }
 }
+
+/// The gradient methods of [`Backbone`] for a [`HostDifferentiable`] network: each by its host
+/// backward pass where it applies (see the functions of this module), inside `impl Backbone`.
+macro_rules! host_gradient_methods {
+    () => {
+        fn input_gradient(&self, input: nas_core::NasTensor<4>, targets: &[usize]) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::input_gradient(self, input, targets)
+        }
+
+        fn modified_input_gradient(
+            &self,
+            input: nas_core::NasTensor<4>,
+            targets: &[usize],
+            rule: nas_core::ReluGradient,
+        ) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::modified_input_gradient(self, input, targets, rule)
+        }
+
+        fn level_gradient(&self, input: nas_core::NasTensor<4>, level: usize, targets: &[usize]) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::level_gradient(self, input, level, targets)
+        }
+
+        fn bias_gradients(
+            &self,
+            input: nas_core::NasTensor<4>,
+            targets: &[usize],
+            layer: &mut dyn FnMut(nas_core::BiasGradient<'_>) -> nas_core::Result<()>,
+        ) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::bias_gradients(self, input, targets, layer)
+        }
+
+        fn deep_lift_multipliers(
+            &self,
+            input: nas_core::NasTensor<4>,
+            reference: nas_core::NasTensor<4>,
+            targets: &[usize],
+        ) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::deep_lift_multipliers(self, input, reference, targets)
+        }
+    };
+}
+pub(crate) use host_gradient_methods;

@@ -7,7 +7,7 @@ use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, BiasGradient, Context, Device, Gradient, LevelHook, NasTensor, Params, ReluGradient, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
 
 const BN_EPS: f32 = 1e-5;
 
@@ -272,30 +272,7 @@ impl Backbone for ResNet {
         self.head(h)
     }
 
-    fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        host_gradient::input_gradient(self, input, targets)
-    }
-
-    fn modified_input_gradient(&self, input: NasTensor<4>, targets: &[usize], rule: ReluGradient) -> Result<Gradient> {
-        host_gradient::modified_input_gradient(self, input, targets, rule)
-    }
-
-    fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
-        host_gradient::level_gradient(self, input, level, targets)
-    }
-
-    fn bias_gradients(
-        &self,
-        input: NasTensor<4>,
-        targets: &[usize],
-        layer: &mut dyn FnMut(BiasGradient<'_>) -> Result<()>,
-    ) -> Result<Gradient> {
-        host_gradient::bias_gradients(self, input, targets, layer)
-    }
-
-    fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        host_gradient::deep_lift_multipliers(self, input, reference, targets)
-    }
+    host_gradient::host_gradient_methods!();
 }
 
 fn build(depth: Depth, name: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {

@@ -12,9 +12,7 @@ use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
 use nas_core::upsampled_batch::to_host;
 use nas_core::weights::StateDict;
-use nas_core::{
-    Backbone, BackboneInfo, BiasGradient, Context, Device, Gradient, LevelHook, NasError, NasTensor, Params, ReluGradient, Result,
-};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasError, NasTensor, Params, ReluGradient, Result};
 
 /// torchvision's file name of the ImageNet weights.
 pub const WEIGHTS_FILE: &str = "vgg16-397923af.pth";
@@ -260,30 +258,7 @@ impl Backbone for Vgg16 {
         self.head(h)
     }
 
-    fn input_gradient(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        host_gradient::input_gradient(self, input, targets)
-    }
-
-    fn modified_input_gradient(&self, input: NasTensor<4>, targets: &[usize], rule: ReluGradient) -> Result<Gradient> {
-        host_gradient::modified_input_gradient(self, input, targets, rule)
-    }
-
-    fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
-        host_gradient::level_gradient(self, input, level, targets)
-    }
-
-    fn bias_gradients(
-        &self,
-        input: NasTensor<4>,
-        targets: &[usize],
-        layer: &mut dyn FnMut(BiasGradient<'_>) -> Result<()>,
-    ) -> Result<Gradient> {
-        host_gradient::bias_gradients(self, input, targets, layer)
-    }
-
-    fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        host_gradient::deep_lift_multipliers(self, input, reference, targets)
-    }
+    host_gradient::host_gradient_methods!();
 }
 
 fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {

@@ -141,3 +141,25 @@ pub fn remaking<'a>(
 ) -> impl Fn(&nas_core::NasTensor<4>, usize) -> nas_core::Result<Vec<nas_core::ndarray::Array2<f32>>> + 'a {
     move |variants, class| method.explain(backbone, variants, &vec![class; variants.dims()[0]])
 }
+
+/// The error `method` (default parameters) gives on `vit_b_16` with `random:0` weights, a
+/// backbone without its own backward pass; empty when it does not refuse.
+pub fn refusal_on_vit(registry: &nas_core::Registry, method: &str) -> String {
+    let ctx = context(registry);
+    let net = registry
+        .backbone(
+            "vit_b_16",
+            &params("vit_b_16", &[("weights", toml::Value::String("random:0".into()))]),
+            &ctx,
+        )
+        .expect("vit_b_16");
+    let photo = nas_core::Photo::open(&shared().join("images/chelsea-224.png"), None).expect("photo");
+    let input = nas_core::backbone::normalise(&[&photo], net.info(), net.device()).expect("input");
+    registry
+        .saliency(method, &nas_core::Params::empty(method), &ctx)
+        .expect("method")
+        .explain(net.as_ref(), &input, &[0])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
