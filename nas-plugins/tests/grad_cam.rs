@@ -1,5 +1,5 @@
 //! The CAM methods against pytorch-grad-cam 1.5.7 (GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM,
-//! LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM, and EigenCAM and EigenGradCAM with the
+//! LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM, FEM, and EigenCAM and EigenGradCAM with the
 //! library's sign-corrected projection) on a real photo (fixtures made by
 //! scripts/make_grad_cam_fixture.py): resnet18 with seeded torchvision weights at levels 4 and 3,
 //! EfficientNet-Lite0 with its ImageNet weights at level 4, and vit_b_16 with `random:0` weights
@@ -33,6 +33,7 @@ fn grad_cam_matches_pytorch_grad_cam() {
         "ablation-cam",
         "eigen-cam",
         "eigen-grad-cam",
+        "fem",
     ]
     .into_iter()
     .map(|method| resnet18(method, 4))
@@ -46,12 +47,13 @@ fn grad_cam_matches_pytorch_grad_cam() {
             "ablation-cam",
             "eigen-cam",
             "eigen-grad-cam",
+            "fem",
         ]
         .into_iter()
         .map(|method| resnet18(method, 3)),
     )
     .collect();
-    for method in ["grad-cam-plus-plus", "eigen-cam"] {
+    for method in ["grad-cam-plus-plus", "eigen-cam", "fem"] {
         cases.push((
             "efficientnet-lite0",
             "efficientnet-lite0",
@@ -60,7 +62,7 @@ fn grad_cam_matches_pytorch_grad_cam() {
             4,
         ));
     }
-    for method in ["grad-cam", "layer-cam", "eigen-cam"] {
+    for method in ["grad-cam", "layer-cam", "eigen-cam", "fem"] {
         cases.push(("vit_b_16", "vit_b_16-random0", "random:0", method, 4));
     }
     for (backbone, label, weights, method, level) in cases {

@@ -5,6 +5,7 @@ pub mod ablation_cam;
 pub mod baseline_set;
 pub mod deep_lift;
 pub mod eigen_cam;
+pub mod fem;
 pub mod full_grad;
 pub mod grad_cam;
 pub mod gradient;
