@@ -7,10 +7,10 @@
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh rise RESNET18.pth [MASKS]
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh occlusion RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh lime RESNET18.pth
-# ig: Integrated Gradients, 50 steps; lrp: EpsilonPlusFlat; deep-lift: zero baseline; these run
-# three times. rise: 1000
-# masks by default, run once. occlusion: 15x15 windows at stride 8 (785 passes), run once.
-# lime: 1000 patterns over SLIC's superpixels (n_segments 50), run once.
+# ig: Integrated Gradients, 50 steps; lrp: EpsilonPlusFlat; deep-lift: zero baseline; these
+# three run three times. rise: 1000 masks by default, run once. occlusion: 15x15 windows at
+# stride 8 (785 passes), run once. lime: 1000 patterns over SLIC's superpixels (n_segments 50),
+# run once.
 # The nas figures are whole processes (start-up, weights, photo, map files).
 set -euo pipefail
 cd "$(dirname "$0")/.."

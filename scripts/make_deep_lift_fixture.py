@@ -11,7 +11,7 @@ picks the class), so that the references carry no float32 rounding of their own:
 divides by a pre-activation change, and Captum's float32 run of resnet50 lands up to 9e-3 of the
 largest value away from its float64 run (resnet18: 7e-7).
 
-Three changes to Captum's setting, each also made by nas (docs/pipeline.md, "deep-lift"):
+Two changes to Captum's setting, each also made by nas, and one check (docs/pipeline.md, "deep-lift"):
   - torchvision's ResNet blocks and EfficientNet's blocks call one activation module several
     times, which Captum refuses ("module is being used more than once"): each call here gets its
     own module (scripts/captum_unshared.py), which changes nothing in the network's function;
@@ -21,7 +21,7 @@ Captum's own max-pool rule has no effect on these networks: every max pool follo
 hook captures the pool's plain gradient before the pool's hook replaces it, and the ReLU's Rescale
 rule uses the captured one. The max pools thus pass the gradient, DeepLIFT's own default for max
 pooling (the deeplift library's MaxPoolDeepLiftMode.gradient); the script checks it by replacing
-Captum's max-pool rule by zeros on ResNet-18, which leaves the map unchanged.
+Captum's max-pool rule by zeros on ResNet-18 and VGG-16, which leaves the maps unchanged.
 
     python scripts/make_deep_lift_fixture.py ../shared nas-plugins/tests/fixtures/deep_lift
 Needs torch, torchvision, captum, efficientnet-lite-pytorch, numpy, pillow (a venv outside the repo)."""
@@ -93,7 +93,7 @@ for arch, net, stats, image, baseline in cases:
     net.double()
     summed = save(f"{arch}.{image}.deep-lift.{baseline}", DeepLift(net).attribute(x, baselines=reference, target=target))
     print("  target", target)
-    if arch == "resnet18-seed0" and baseline == "zero" and image == "chelsea-224":
+    if arch in ("resnet18-seed0", "vgg16-random0") and baseline == "zero" and image == "chelsea-224":
         pool_rule = deep_lift.SUPPORTED_NON_LINEAR[nn.MaxPool2d]
         deep_lift.SUPPORTED_NON_LINEAR[nn.MaxPool2d] = lambda *args, **kwargs: pool_rule(*args, **kwargs) * 0
         zeroed = DeepLift(net).attribute(x, baselines=reference, target=target)[0].sum(0).detach().numpy()

@@ -98,6 +98,9 @@ pub struct Gradient {
     pub logits: NasTensor<2>,
 }
 
+/// The built-in backbones with their own backward pass, named in refusals of what needs one.
+pub const OWN_BACKWARD_PASS: &str = "resnet18, resnet50, vgg16, efficientnet-lite0 on the CPU";
+
 /// One layer as FullGrad reads it: its bias per output channel and the gradient of each
 /// sample's target logit at its output, `(batch, channels, height, width)` in row-major order.
 pub struct BiasGradient<'a> {
@@ -172,15 +175,16 @@ pub trait Backbone: Send + Sync {
         match rule {
             ReluGradient::Standard => self.input_gradient(input, targets),
             other => Err(NasError::InvalidInput(format!(
-                "{}: {other:?} backward passes need a backbone with its own backward pass (resnet18, resnet50, vgg16, efficientnet-lite0 on the CPU)",
+                "{}: {other:?} backward passes need a backbone with its own backward pass ({OWN_BACKWARD_PASS})",
                 self.info().name
             ))),
         }
     }
 
-    /// [`Backbone::input_gradient`], handing `layer` every layer with a bias on the way (the
-    /// convolutions, with the batch norms that follow them folded in) with the gradient of the
-    /// target logit at its output: what FullGrad (Srinivas and Fleuret 2019) adds up. The
+    /// [`Backbone::input_gradient`], handing `layer` every layer with a bias on the way, with
+    /// the gradient of the target logit at its output: what FullGrad (Srinivas and Fleuret 2019)
+    /// adds up. A batch norm counts as a layer whose bias is `beta - mean * gamma / sqrt(var +
+    /// eps)`; folded into the convolution before it, the two are one layer with that bias. The
     /// default refuses; backbones with their own backward pass override it.
     fn bias_gradients(
         &self,
@@ -190,7 +194,7 @@ pub trait Backbone: Send + Sync {
     ) -> Result<Gradient> {
         let _ = (input, targets, layer);
         Err(NasError::InvalidInput(format!(
-            "{}: bias gradients (FullGrad) need a backbone with its own backward pass (resnet18, resnet50, vgg16, efficientnet-lite0 on the CPU)",
+            "{}: bias gradients (FullGrad) need a backbone with its own backward pass ({OWN_BACKWARD_PASS})",
             self.info().name
         )))
     }
@@ -199,12 +203,13 @@ pub trait Backbone: Send + Sync {
     /// of each sample's `targets[i]` logit against `reference` (shaped like `input`): the
     /// backward pass of the input gradient with every rectifier's derivative replaced by the
     /// secant slope between the input's and the reference's pre-activations. Their product with
-    /// `input - reference` is the attribution, which adds up to the change of the logit. The
-    /// default refuses; backbones with their own backward pass override it.
+    /// `input - reference` is the attribution, which adds up to the change of the logit where
+    /// every nonlinearity takes the Rescale rule (max pools, passing the gradient, make the sum
+    /// approximate). The default refuses; backbones with their own backward pass override it.
     fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
         let _ = (input, reference, targets);
         Err(NasError::InvalidInput(format!(
-            "{}: DeepLift needs a backbone with its own backward pass (resnet18, resnet50, vgg16, efficientnet-lite0 on the CPU)",
+            "{}: DeepLift needs a backbone with its own backward pass ({OWN_BACKWARD_PASS})",
             self.info().name
         )))
     }

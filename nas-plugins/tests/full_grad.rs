@@ -59,6 +59,29 @@ fn full_grad_matches_pytorch_grad_cam() -> TestResult {
     Ok(())
 }
 
+/// A batch gives each photo the map it has alone (every channel is scaled per photo), square or
+/// rectangular.
+#[test]
+fn a_batch_explains_each_photo_as_alone() -> TestResult {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let weights = common::shared().join("weights/resnet18-seed0.pth").display().to_string();
+    let net = registry.backbone(
+        "resnet18",
+        &common::params("resnet18", &[("weights", toml::Value::String(weights))]),
+        &ctx,
+    )?;
+    for (width, height) in [(224, 224), (200, 150)] {
+        let photos = [
+            common::cropped_photo("chelsea-224", width, height),
+            common::cropped_photo("coffee-224", width, height),
+        ];
+        common::assert_batch_equals_singles(&registry, net.as_ref(), "full-grad", &[&photos[0], &photos[1]], 1e-5);
+    }
+    Ok(())
+}
+
 #[test]
 fn backbones_without_their_own_backward_pass_refuse_full_grad() {
     nas_plugins::link();

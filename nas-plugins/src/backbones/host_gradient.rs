@@ -6,6 +6,9 @@
 //! ResNet, VGG and EfficientNet-Lite0 take this path instead for [`Backbone::input_gradient`](nas_core::Backbone) and
 //! `level_gradient` when the input is on the CPU and no outer computation needs to differentiate
 //! through them. Only the classifier head (a few small matrix products) still goes through burn.
+//! The same pass gives what burn's differentiation cannot: modified rectifier rules (guided
+//! backpropagation, deconvolution), DeepLift's Rescale rule ([`Rule::Rescale`]), and each
+//! convolution's output gradient for FullGrad ([`Watch`]).
 
 use super::layers::{host_values, Conv2d};
 use nas_conv::{max_pool2d, max_pool2d_input_gradient, Activation, PoolGeometry};
@@ -45,7 +48,8 @@ impl HostMap {
     pub(crate) fn through(mut self, site: &Rectified, rule: Rule) -> Result<HostMap> {
         let passes = |x: f32| match site.kind {
             Activation::Relu6 => x > 0.0 && x < 6.0,
-            _ => x > 0.0,
+            Activation::Relu => x > 0.0,
+            Activation::Identity => true,
         };
         match rule {
             Rule::Gradient(rule) => {
@@ -54,15 +58,17 @@ impl HostMap {
                 }
             }
             Rule::Rescale => {
-                let input = site
-                    .input
-                    .as_ref()
-                    .ok_or_else(|| NasError::InvalidInput("DeepLift: a rectifier kept no input for the Rescale rule".into()))?;
+                let input = site.input.as_ref().ok_or_else(|| {
+                    NasError::InvalidInput(format!(
+                        "DeepLift: a {:?} of shape {:?} kept no input for the Rescale rule",
+                        site.kind, site.values.dims
+                    ))
+                })?;
                 let half = input.data.len() / 2;
                 if self.data.len() != half {
                     return Err(NasError::InvalidInput(format!(
-                        "DeepLift: a gradient of {} values for a rectifier of {half} values per half",
-                        self.data.len()
+                        "DeepLift: a gradient of shape {:?} for a {:?} of shape {:?} (inputs and references: twice the gradient's batch)",
+                        self.dims, site.kind, site.values.dims
                     )));
                 }
                 let (x, reference) = input.data.split_at(half);
@@ -125,6 +131,15 @@ pub(crate) enum Rule {
     /// the reference's values. The forward pass runs on the inputs followed by their
     /// references (a batch twice as large), the backward pass on the inputs' half alone.
     Rescale,
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Gradient(rule) => write!(f, "{rule:?}"),
+            Rule::Rescale => write!(f, "DeepLift (Rescale rule)"),
+        }
+    }
 }
 
 impl Rule {

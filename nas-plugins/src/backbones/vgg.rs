@@ -93,8 +93,9 @@ struct StageTrace {
     hidden: Vec<Rectified>,
     /// The last convolution before its ReLU: the stage's depth level.
     level: HostMap,
-    /// The level after its ReLU, which the max pool reads (torchvision's order).
-    activated: Rectified,
+    /// Under the Rescale rule, the level after its ReLU (which the max pool reads, torchvision's
+    /// order) with its input; the other rules recompute it when going back, to hold one map less.
+    rescaled: Option<Rectified>,
     /// The stage's output, `max_pool(relu(level))`.
     output: HostMap,
 }
@@ -131,7 +132,7 @@ impl Vgg16 {
         let explained = rule.explained(batch);
         if (height, width) != (POOL_SIDE, POOL_SIDE) || targets.len() != explained {
             return Err(NasError::InvalidInput(format!(
-                "vgg16: {rule:?} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos) and one target per photo; got {height}x{width} and {} targets for {explained}",
+                "vgg16: {rule} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos) and one target per photo; got {height}x{width} and {} targets for {explained}",
                 targets.len()
             )));
         }
@@ -164,7 +165,7 @@ impl Vgg16 {
             input_size: x.size(),
             hidden,
             level,
-            activated,
+            rescaled: (rule == Rule::Rescale).then_some(activated),
             output,
         })
     }
@@ -204,7 +205,15 @@ impl HostDifferentiable for Vgg16 {
             // To the window maxima of the ReLU's output, then through the ReLU. Where a window
             // holds no positive value its maximum is the first of its zeros, which only
             // deconvolution (blind to the forward pass) sends a gradient through.
-            grad = host_gradient::max_pool_backward(&trace.activated.values, &grad, STAGE_POOL)?.through(&trace.activated, rule)?;
+            let recomputed;
+            let activated = match &trace.rescaled {
+                Some(kept) => kept,
+                None => {
+                    recomputed = Rectified::of(trace.level.clone(), Activation::Relu, rule);
+                    &recomputed
+                }
+            };
+            grad = host_gradient::max_pool_backward(&activated.values, &grad, STAGE_POOL)?.through(activated, rule)?;
             if of == GradientOf::Level(level) {
                 return Ok(host_gradient::gradient(trace.level.clone().into_tensor(&self.device), grad, logits));
             }

@@ -2,9 +2,10 @@
 //! average over a set of baselines, as Captum's `DeepLiftShap`: for each baseline, the photo's
 //! difference from it times the multipliers of the target logit (the backward pass with every
 //! rectifier's derivative replaced by its secant slope between photo and baseline; max pools
-//! pass the gradient, DeepLIFT's default for them), summed over colour channels. Each baseline's
-//! attribution adds up to the change of the logit from the baseline to the photo. The backward
-//! pass is the backbone's own (CPU host kernels: resnet18, resnet50, vgg16, efficientnet-lite0).
+//! pass the gradient, DeepLIFT's default for them), summed over colour channels. Where every
+//! nonlinearity takes the Rescale rule (no max pool), each baseline's attribution adds up to the
+//! change of the logit from the baseline to the photo. The backward pass is the backbone's own
+//! (CPU host kernels: resnet18, resnet50, vgg16 at 224 x 224, efficientnet-lite0).
 
 use super::baseline_set::BaselineSet;
 use super::gradient::{reduce_channels, ChannelReduction};

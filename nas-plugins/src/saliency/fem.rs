@@ -30,6 +30,9 @@ pub const FEM_PARAMS: &[ParamSpec] = &[
 /// their positions above mean + `k` std (population std, as NumPy's), summed.
 pub fn feature_explanation(values: &[f32], channels: usize, positions: usize, k: f32) -> Vec<f32> {
     let mut cam = vec![0f32; positions];
+    if positions == 0 {
+        return cam;
+    }
     for channel in values.chunks_exact(positions).take(channels) {
         let n = positions as f64;
         let mean = channel.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
@@ -48,8 +51,11 @@ impl Saliency for Fem {
         let [_, _, in_h, in_w] = input.dims();
         let level = backbone.forward(input.clone()).levels.swap_remove(self.level);
         let [batch, channels, h, w] = level.dims();
-        if h * w == 0 {
-            return Err(NasError::InvalidInput(format!("FEM: level {} has no positions", self.level)));
+        if channels * h * w == 0 {
+            return Err(NasError::InvalidInput(format!(
+                "FEM: level {} is empty ({channels} channels of {h}x{w})",
+                self.level
+            )));
         }
         let values = to_host(level)?;
         values

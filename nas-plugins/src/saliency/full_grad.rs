@@ -45,12 +45,15 @@ impl ScaledSums {
         let sum = &mut self.sizes[index].1;
         let mut values = values.map(f32::abs);
         for image in 0..batch {
-            for _ in 0..channels {
+            for channel in 0..channels {
                 let mut map: Vec<f32> = values.by_ref().take(plane).collect();
                 if map.len() != plane {
-                    return Err(NasError::InvalidInput(
-                        "full-grad: a layer's gradient is shorter than its shape".into(),
-                    ));
+                    return Err(NasError::InvalidInput(format!(
+                        "full-grad: a map of shape {:?} ended after {} of its {} values",
+                        [batch, channels, h, w],
+                        (image * channels + channel) * plane + map.len(),
+                        batch * channels * plane
+                    )));
                 }
                 scale_to_unit(&mut map);
                 for (s, v) in sum[image * plane..(image + 1) * plane].iter_mut().zip(&map) {

@@ -163,3 +163,40 @@ pub fn refusal_on_vit(registry: &nas_core::Registry, method: &str) -> String {
         .map(|e| e.to_string())
         .unwrap_or_default()
 }
+
+/// The top-left `width x height` corner of the shared photo `name` (e.g. "chelsea-224").
+pub fn cropped_photo(name: &str, width: u32, height: u32) -> nas_core::Photo {
+    let path = shared().join(format!("images/{name}.png"));
+    let photo = nas_core::Photo::open(&path, None).expect("photo");
+    let corner = image::imageops::crop_imm(&photo.to_rgb8(), 0, 0, width, height).to_image();
+    nas_core::Photo::from_rgb8(&path, &corner)
+}
+
+/// Asserts that `method` (default parameters) explains a batch of `photos` as it explains each
+/// photo alone, on `net`, each photo for its own predicted class; `tolerance` relative to the
+/// largest value of each map.
+pub fn assert_batch_equals_singles(
+    registry: &nas_core::Registry,
+    net: &dyn nas_core::Backbone,
+    method: &str,
+    photos: &[&nas_core::Photo],
+    tolerance: f32,
+) {
+    let ctx = context(registry);
+    let saliency = registry.saliency(method, &nas_core::Params::empty(method), &ctx).expect("method");
+    let input = nas_core::backbone::normalise(photos, net.info(), net.device()).expect("input");
+    let targets = nas_core::backbone::predicted_classes(&net.forward(input.clone()).logits).expect("targets");
+    let together = saliency.explain(net, &input, &targets).expect("batch");
+    for (i, photo) in photos.iter().enumerate() {
+        let alone_input = nas_core::backbone::normalise(&[*photo], net.info(), net.device()).expect("input");
+        let alone = saliency.explain(net, &alone_input, &targets[i..i + 1]).expect("single").remove(0);
+        let ours: Vec<f32> = together[i].iter().copied().collect();
+        let single: Vec<f32> = alone.iter().copied().collect();
+        let error = relative_error(&ours, &single);
+        eprintln!(
+            "{method} on {}: photo {i} of the batch is {error:.1e} from its own run",
+            net.info().name
+        );
+        assert!(error <= tolerance, "{method}: photo {i} of the batch is {error} from its own run");
+    }
+}

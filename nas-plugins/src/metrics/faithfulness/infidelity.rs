@@ -8,8 +8,8 @@
 //!
 //! Quantus repeats this deterministic computation `n_perturb_samples` (10) times and averages;
 //! nas computes it once (the same value). Where a side is not a multiple of the patch size
-//! Quantus pads the photo and then indexes the unpadded one with the padded positions (an
-//! error or the wrong pixels); nas clips the last row and column of blocks to the photo.
+//! Quantus raises (it pads the photo, then reshapes the unpadded one to the padded shape); nas
+//! clips the last row and column of blocks to the photo.
 
 use super::{removal_params, Removal};
 use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
@@ -32,8 +32,11 @@ pub const INFIDELITY_PARAMS: &[ParamSpec] = removal_params!(
 );
 
 /// The pixels (row-major indices) of the `side x side` blocks of an `h x w` image, blocks in
-/// row-major order, the last row and column of blocks clipped to the image.
+/// row-major order, the last row and column of blocks clipped to the image (none for side 0).
 pub fn blocks(h: usize, w: usize, side: usize) -> Vec<Vec<usize>> {
+    if side == 0 {
+        return Vec::new();
+    }
     let mut out = Vec::with_capacity(h.div_ceil(side) * w.div_ceil(side));
     for top in (0..h).step_by(side) {
         for left in (0..w).step_by(side) {
@@ -51,23 +54,20 @@ impl Infidelity {
     /// The `(map's prediction, model's drop)` pair after each block of one patch size.
     fn pairs(&self, input: &MetricInput<'_>, side: usize) -> Result<Vec<(f64, f64)>> {
         let (h, w) = input.single_image("infidelity")?;
+        // The map as Quantus uses it: signed, or in absolute value with `abs`.
         let saliency: Vec<f64> = self.removal.ranked_values(input).into_iter().map(f64::from).collect();
         let photo = input.photo_values()?;
         let plane = h * w;
         let groups = blocks(h, w, side);
-        let scores = self.removal.scores(input, &groups)?;
+        let (scores, values) = self.removal.scores_and_values(input, &groups)?;
         // The map's prediction grows with each block by its pixels' saliency times the change
-        // of their values, every channel, replayed as the removal made it (blocks are disjoint).
-        let mut image = photo.clone();
+        // of their values, every channel (blocks are disjoint, so each pixel changes once).
         let mut predicted = 0.0;
         let mut pairs = Vec::with_capacity(groups.len());
-        for (group, score) in groups.iter().zip(scores.iter().skip(1)) {
-            let value = self.removal.baseline.value(&image);
+        for ((group, value), score) in groups.iter().zip(values).zip(scores.iter().skip(1)) {
             for &p in group {
                 for c in 0..photo.len() / plane {
-                    let i = c * plane + p;
-                    image[i] = value;
-                    predicted += saliency[p] * (f64::from(photo[i]) - f64::from(value));
+                    predicted += saliency[p] * (f64::from(photo[c * plane + p]) - f64::from(value));
                 }
             }
             pairs.push((predicted, scores[0] - score));

@@ -102,22 +102,28 @@ impl Removal {
     /// row-major) in turn has been set to the baseline, cumulatively. Long runs report progress
     /// and stop on Ctrl-C.
     pub fn scores(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
+        Ok(self.run(input, &every_channel(input, groups), true)?.0)
+    }
+
+    /// [`Removal::scores`], with the value each group was set to.
+    pub fn scores_and_values(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<(Vec<f64>, Vec<f32>)> {
         self.run(input, &every_channel(input, groups), true)
     }
 
     /// The target's score for the photo as given, then with each of `groups` alone set to the
     /// baseline (computed from the unperturbed photo).
     pub fn scores_each(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        self.run(input, &every_channel(input, groups), false)
+        Ok(self.run(input, &every_channel(input, groups), false)?.0)
     }
 
     /// As [`Removal::scores_each`], but each group lists values of the photo `(C, H, W)` by
     /// their flat index (one colour of one pixel), not whole pixels.
     pub fn scores_each_value(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        self.run(input, groups, false)
+        Ok(self.run(input, groups, false)?.0)
     }
 
-    fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool) -> Result<Vec<f64>> {
+    /// The scores, and the value each group was set to.
+    fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool) -> Result<(Vec<f64>, Vec<f32>)> {
         let (h, w) = input.single_image(&self.metric)?;
         let channels = input.input.dims()[1];
         let photo = input.photo_values()?;
@@ -129,6 +135,7 @@ impl Removal {
         }
         let task = nas_core::progress::task("perturbation", groups.len() as u64 + 1);
         let mut scores = Vec::with_capacity(groups.len() + 1);
+        let mut values = Vec::with_capacity(groups.len());
         let mut image = photo.clone();
         let mut pending: Vec<f32> = photo.clone();
         for group in groups {
@@ -145,11 +152,12 @@ impl Removal {
             for &i in group {
                 image[i] = value;
             }
+            values.push(value);
             pending.extend_from_slice(&image);
         }
         task.check()?;
         scores.extend(self.forward(input, &pending, [channels, h, w])?);
-        Ok(scores)
+        Ok((scores, values))
     }
 
     /// The target's score for each image of `images` (a batch, NCHW).
@@ -193,7 +201,7 @@ macro_rules! removal_params {
                 name: "abs",
                 kind: nas_core::ParamKind::Bool,
                 default: "false",
-                doc: "rank by the map's absolute values",
+                doc: "use the map's absolute values (Quantus's abs)",
             },
             nas_core::ParamSpec {
                 name: "scores",
