@@ -28,30 +28,22 @@ Needs torch, torchvision, captum, efficientnet-lite-pytorch, numpy, pillow (a ve
 import os, sys
 import numpy as np, torch, torchvision
 import torch.nn as nn
-from PIL import Image
 from captum.attr import DeepLift, DeepLiftShap
 import captum.attr._core.deep_lift as deep_lift
-from efficientnet_lite_pytorch import EfficientNet
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nas_random_weights import random_values
 from captum_unshared import unshare
+from fixture_networks import IMAGENET as imagenet, LITE as lite_stats, normalised, resnet18_seed0, random_weights, efficientnet_lite0
+import fixture_networks
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
-imagenet = (np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
-lite_stats = (np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
 
 
 deep_lift.SUPPORTED_NON_LINEAR[nn.ReLU6] = deep_lift.nonlinear
 
 
 def photo(name):
-    return np.asarray(Image.open(os.path.join(shared, f"images/{name}.png")).convert("RGB"), np.float32) / 255
-
-
-def normalised(a, stats):
-    mean, std = stats
-    return torch.from_numpy(((a - mean) / std).transpose(2, 0, 1)[None].astype(np.float32))
+    return fixture_networks.photo(shared, name)
 
 
 def save(name, attribution):
@@ -61,24 +53,15 @@ def save(name, attribution):
     return summed
 
 
-def random_weights(model):
-    model.load_state_dict({k: torch.from_numpy(random_values(0, k, tuple(v.shape))) for k, v in model.state_dict().items()})
-    return model
-
-
-r18 = torchvision.models.resnet18()
-r18.load_state_dict(torch.load(os.path.join(shared, "weights/resnet18-seed0.pth")))
-r50 = random_weights(torchvision.models.resnet50())
-vgg = random_weights(torchvision.models.vgg16()).eval()
-lite = EfficientNet.from_name("efficientnet-lite0")
-lite.load_state_dict(torch.load(os.path.join(shared, "weights/efficientnet-lite0-57934424.pth"), map_location="cpu"))
+r18, r50, vgg = resnet18_seed0(shared), random_weights(torchvision.models.resnet50()), random_weights(torchvision.models.vgg16())
+lite = efficientnet_lite0(shared)
 for net in (r18, r50, vgg):
     for m in net.modules():
         if isinstance(m, nn.ReLU):
             m.inplace = False
-r18 = unshare(r18.eval(), nn.ReLU, nn.ReLU)
-r50 = unshare(r50.eval(), nn.ReLU, nn.ReLU)
-lite = unshare(lite.eval(), nn.ReLU6, nn.ReLU6)
+r18 = unshare(r18, nn.ReLU, nn.ReLU)
+r50 = unshare(r50, nn.ReLU, nn.ReLU)
+lite = unshare(lite, nn.ReLU6, nn.ReLU6)
 
 cases = [("resnet18-seed0", r18, imagenet, "chelsea-224", "zero"), ("resnet18-seed0", r18, imagenet, "coffee-224", "zero"),
          ("resnet18-seed0", r18, imagenet, "chelsea-224", "black"), ("resnet50-random0", r50, imagenet, "chelsea-224", "zero"),

@@ -14,17 +14,15 @@ mean over patch sizes, averaged over n_perturb_samples repeats of that determini
 Writes quantus.json ({"target_class", "cases": {case: {map, perturb_patch_sizes,
 n_perturb_samples, score}}}). Needs torch, torchvision, quantus 0.6, numpy, pillow."""
 import json, os, sys
-import numpy as np, quantus, torch, torchvision
-from PIL import Image
+import numpy as np, quantus, torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_networks import IMAGENET, photo, normalised, resnet18_seed0
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 fixtures = os.path.dirname(os.path.normpath(out))
-im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
-x = ((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32)
-net = torchvision.models.resnet18()
-net.load_state_dict(torch.load(os.path.join(shared, "weights/resnet18-seed0.pth"), map_location="cpu"))
-net.eval()
+x = normalised(photo(shared, "chelsea-224"), IMAGENET).numpy()
+net = resnet18_seed0(shared)
 with torch.no_grad():
     c = int(net(torch.from_numpy(x)).argmax())
 maps = {"A": "gradient/resnet18-seed0.chelsea-224.npy", "B": "grad_cam/resnet18-seed0.chelsea-224.grad-cam.level4.npy"}
