@@ -8,6 +8,7 @@ pub mod cluster_saliency;
 pub mod coherency;
 pub mod complexity;
 pub mod confidence_change;
+pub mod continuity;
 pub mod correlation;
 pub mod faithfulness;
 pub mod ground_truth;
