@@ -30,18 +30,8 @@ pub const CONTINUITY_PARAMS: &[ParamSpec] = &[
         default: "28",
         doc: "sideways shifts of the photo, evenly spaced (Quantus's nr_steps); at most 2 x width + 1",
     },
-    ParamSpec {
-        name: "normalise",
-        kind: ParamKind::Bool,
-        default: "true",
-        doc: "divide both maps by their largest magnitude first (Quantus's normalise)",
-    },
-    ParamSpec {
-        name: "abs",
-        kind: ParamKind::Bool,
-        default: "true",
-        doc: "compare absolute values (Quantus's abs)",
-    },
+    super::normalisation::normalise_param("true"),
+    super::normalisation::abs_param("true"),
     ParamSpec {
         name: "nan_when_prediction_changes",
         kind: ParamKind::Bool,

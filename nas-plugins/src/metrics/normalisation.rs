@@ -3,6 +3,27 @@
 //! `normalise_by_max`; a map of zeros stays as it is).
 
 use nas_core::ndarray::Array2;
+use nas_core::{ParamKind, ParamSpec};
+
+/// The `normalise` parameter of the metrics that prepare maps this way, its default as TOML.
+pub const fn normalise_param(default: &'static str) -> ParamSpec {
+    ParamSpec {
+        name: "normalise",
+        kind: ParamKind::Bool,
+        default,
+        doc: "divide both maps by their largest magnitude first (Quantus's normalise)",
+    }
+}
+
+/// The `abs` parameter of the metrics that prepare maps this way, its default as TOML.
+pub const fn abs_param(default: &'static str) -> ParamSpec {
+    ParamSpec {
+        name: "abs",
+        kind: ParamKind::Bool,
+        default,
+        doc: "compare absolute values (Quantus's abs)",
+    }
+}
 
 /// The map's values, row-major, prepared as Quantus prepares them.
 pub fn prepared(map: &Array2<f32>, normalise: bool, absolute: bool) -> Vec<f64> {

@@ -26,18 +26,8 @@ pub const RANDOM_LOGIT_PARAMS: &[ParamSpec] = &[
         default: "42",
         doc: "seed of NumPy's global random state the other class is drawn from (Quantus's seed)",
     },
-    ParamSpec {
-        name: "normalise",
-        kind: ParamKind::Bool,
-        default: "true",
-        doc: "divide both maps by their largest magnitude first (Quantus's normalise)",
-    },
-    ParamSpec {
-        name: "abs",
-        kind: ParamKind::Bool,
-        default: "false",
-        doc: "compare absolute values",
-    },
+    super::normalisation::normalise_param("true"),
+    super::normalisation::abs_param("false"),
 ];
 
 impl RandomLogit {

@@ -76,18 +76,8 @@ macro_rules! robustness_params {
                 default: "0",
                 doc: "seed of NumPy's global random state the noise is drawn from (np.random.seed)",
             },
-            ParamSpec {
-                name: "normalise",
-                kind: ParamKind::Bool,
-                default: $normalise,
-                doc: "divide both maps by their largest magnitude first (Quantus's normalise)",
-            },
-            ParamSpec {
-                name: "abs",
-                kind: ParamKind::Bool,
-                default: "false",
-                doc: "compare absolute values",
-            },
+            super::normalisation::normalise_param($normalise),
+            super::normalisation::abs_param("false"),
             ParamSpec {
                 name: "batch",
                 kind: ParamKind::Int,
