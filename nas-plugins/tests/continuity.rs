@@ -57,7 +57,7 @@ fn continuity_matches_quantus() -> TestResult {
             (ours - theirs).abs() / theirs
         });
     }
-    eprintln!("per shift: {errors:.1?}");
+    eprintln!("per shift: {:?}", errors.iter().map(|e| format!("{e:.1e}")).collect::<Vec<_>>());
     assert!(errors.iter().filter(|e| **e > 1e-4).count() <= 3, "{errors:?}");
     assert!(errors.iter().all(|e| *e <= 5e-3), "{errors:?}");
     let want = reference["score"].as_f64().ok_or("score")?;
@@ -65,5 +65,45 @@ fn continuity_matches_quantus() -> TestResult {
     assert!((score.value - want).abs() <= 1e-4 * want, "{} vs Quantus {want}", score.value);
     let refused = metric.score(&metric_input).err().ok_or("scored without remaking the map")?;
     assert!(refused.to_string().contains("score it in a pipeline"), "{refused}");
+    Ok(())
+}
+
+/// With `nan_when_prediction_changes`, exactly the shifts after which the network predicts
+/// another class score NaN, and then the score is NaN, as Quantus's `np.max` gives.
+#[test]
+fn shifts_that_change_the_prediction_score_nan_when_asked() -> TestResult {
+    use nas_plugins::metrics::continuity::{shifted, shifts};
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    // ImageNet weights: sliding the cat out of the photo changes what the network sees.
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "efficientnet-lite0", "weights/efficientnet-lite0-57934424.pth");
+    let gradient = registry.saliency("gradient", &common::params("gradient", &[]), &ctx)?;
+    let map = gradient.explain(net.as_ref(), &input, &target)?.remove(0);
+    let explain = common::remaking(gradient.as_ref(), net.as_ref());
+    let settings = [
+        ("steps", toml::Value::Integer(6)),
+        ("nan_when_prediction_changes", toml::Value::Boolean(true)),
+    ];
+    let metric = registry.metric("continuity", &common::params("continuity", &settings), &ctx)?;
+    let score = metric.score_explained(&common::metric_input(net.as_ref(), &input, &map, target[0]), &explain)?;
+    let photo: Vec<f32> = input.clone().into_data().into_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+    let fill = photo.iter().copied().fold(f32::INFINITY, f32::min);
+    let mut changed = Vec::new();
+    for shift in shifts(224, 6)? {
+        let moved = nas_core::NasTensor::<4>::from_data(
+            nas_core::burn::tensor::TensorData::new(shifted(&photo, 224, shift, fill), [1, 3, 224, 224]),
+            net.device(),
+        );
+        changed.push(nas_core::backbone::predicted_classes(&net.forward(moved).logits)?[0] != target[0]);
+    }
+    eprintln!("prediction changed after shifts: {changed:?}; score {}", score.value);
+    assert!(
+        changed.iter().any(|c| *c),
+        "no shift changed the prediction: the test would test nothing"
+    );
+    let nan: Vec<bool> = score.curve.iter().map(|(_, r)| r.is_nan()).collect();
+    assert_eq!(nan, changed);
+    assert!(score.value.is_nan());
     Ok(())
 }

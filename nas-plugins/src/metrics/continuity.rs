@@ -6,8 +6,9 @@
 //! explained again the way the scored map was made, and the score is the largest
 //! `|a - a'|_1 / (|x - x'|_2 + 1e-9)` over the shifts (lower is smoother), the maps divided by
 //! their largest magnitude and taken in absolute value first (Quantus's defaults). The shift by
-//! 0 (when a stride lands there) leaves the photo as it is; its ratio is 0, as Quantus's
-//! identical explanations give.
+//! 0 (when a stride lands there) leaves the photo as it is: nas gives it ratio 0 without
+//! explaining it again, where Quantus divides the remade map's difference by 1e-9 (0 for an
+//! explanation that repeats itself exactly, about 1e9 times its last-bit noise otherwise).
 
 use super::normalisation::prepared;
 use nas_core::burn::tensor::TensorData;
@@ -28,7 +29,7 @@ pub const CONTINUITY_PARAMS: &[ParamSpec] = &[
         name: "steps",
         kind: ParamKind::Int,
         default: "28",
-        doc: "sideways shifts of the photo, evenly spaced (Quantus's nr_steps); at most 2 x width + 1",
+        doc: "sideways shifts of the photo, evenly spaced (Quantus's nr_steps); at most 2 x width + 1 and not a divisor of it",
     },
     super::normalisation::normalise_param("true"),
     super::normalisation::abs_param("true"),
@@ -46,16 +47,18 @@ pub const CONTINUITY_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// The shifts of a photo `width` wide, in `steps` strides: `-width + dx (k + 1)`.
+/// The shifts of a photo `width` wide, in `steps` strides: `-width + dx (k + 1)`. Refused when
+/// the strides would run past the photo's width (`steps` dividing `2 width + 1`, where Quantus
+/// raises) or be 0 (more than `2 width + 1` steps).
 pub fn shifts(width: usize, steps: usize) -> Result<Vec<i64>> {
-    let stride = (2 * width + 1) / steps.max(1);
-    if steps == 0 || stride == 0 {
+    let span = 2 * width + 1;
+    if steps == 0 || steps > span || span % steps == 0 {
         return Err(NasError::InvalidInput(format!(
-            "continuity: {steps} steps for a photo {width} pixels wide; expected 1 to {}",
-            2 * width + 1
+            "continuity: {steps} steps for a photo {width} pixels wide; expected 2 to {span} steps, not a divisor of {span} (whose last stride would pass the photo's width)"
         )));
     }
-    Ok((1..=steps as i64).map(|k| -(width as i64) + stride as i64 * k).collect())
+    let stride = (span / steps) as i64;
+    Ok((1..=steps as i64).map(|k| -(width as i64) + stride * k).collect())
 }
 
 /// `photo` (rows of `width` values: every row of every channel) shifted by `shift` columns,
@@ -98,21 +101,29 @@ impl Metric for Continuity {
         for group in shifts.chunks(self.batch) {
             task.check()?;
             let images: Vec<Vec<f32>> = group.iter().map(|&t| shifted(&photo, w, t, fill)).collect();
-            let variants = NasTensor::<4>::from_data(
-                TensorData::new(images.concat(), [group.len(), channels, h, w]),
-                &input.input.device(),
-            );
-            let maps = explain(&variants, input.target)?;
-            if maps.len() != group.len() || maps.iter().any(|m| m.dim() != (h, w)) {
+            let tensor = |images: Vec<&Vec<f32>>| {
+                let n = images.len();
+                let values: Vec<f32> = images.into_iter().flatten().copied().collect();
+                NasTensor::<4>::from_data(TensorData::new(values, [n, channels, h, w]), &input.input.device())
+            };
+            // The unshifted photo is not explained again: its ratio is 0.
+            let moved: Vec<&Vec<f32>> = group.iter().zip(&images).filter(|(&t, _)| t != 0).map(|(_, i)| i).collect();
+            let count = moved.len();
+            let mut maps = if count > 0 {
+                explain(&tensor(moved), input.target)?
+            } else {
+                Vec::new()
+            }
+            .into_iter();
+            if maps.len() != count || maps.as_slice().iter().any(|m| m.dim() != (h, w)) {
                 return Err(NasError::InvalidInput(format!(
-                    "continuity: {} maps of {:?} came back for {} shifted {h}x{w} photos",
+                    "continuity: {} maps of {:?} came back for {count} shifted {h}x{w} photos",
                     maps.len(),
-                    maps.iter().map(|m| m.dim()).collect::<Vec<_>>(),
-                    group.len()
+                    maps.as_slice().iter().map(|m| m.dim()).collect::<Vec<_>>()
                 )));
             }
             let changed = if self.nan_when_prediction_changes {
-                let logits = input.backbone.forward(variants).logits;
+                let logits = input.backbone.forward(tensor(images.iter().collect())).logits;
                 nas_core::backbone::predicted_classes(&logits)?
                     .into_iter()
                     .map(|c| c != input.target)
@@ -120,22 +131,26 @@ impl Metric for Continuity {
             } else {
                 vec![false; group.len()]
             };
-            for (((&shift, image), map), changed) in group.iter().zip(&images).zip(&maps).zip(changed) {
-                let distance = photo.iter().zip(image).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>().sqrt();
-                let moved = prepared(map, self.normalise, self.absolute);
-                let ratio = if changed {
-                    f64::NAN
-                } else if distance == 0.0 {
+            for ((&shift, image), changed) in group.iter().zip(&images).zip(changed) {
+                let ratio = if shift == 0 {
                     0.0
                 } else {
+                    let map = maps
+                        .next()
+                        .ok_or_else(|| NasError::InvalidInput("continuity: a shifted photo's map is missing".into()))?;
+                    let distance = photo.iter().zip(image).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>().sqrt();
+                    let moved = prepared(&map, self.normalise, self.absolute);
                     original.iter().zip(&moved).map(|(a, b)| (a - b).abs()).sum::<f64>() / (distance + 1e-9)
                 };
-                curve.push((shift as f64, ratio));
+                curve.push((shift as f64, if changed { f64::NAN } else { ratio }));
             }
             task.advance(group.len() as u64);
         }
-        let defined = curve.iter().map(|(_, r)| *r).filter(|r| !r.is_nan());
-        let value = defined.fold(f64::NAN, |m: f64, r| if m.is_nan() { r } else { m.max(r) });
+        // As Quantus's np.max: NaN when any shift changed the prediction (and was asked to).
+        let value = curve
+            .iter()
+            .map(|(_, r)| *r)
+            .fold(f64::NEG_INFINITY, |m, r| if m.is_nan() || r.is_nan() { f64::NAN } else { m.max(r) });
         Ok(Score { value, curve })
     }
 
@@ -172,7 +187,10 @@ mod tests {
         // W = 224, 28 steps: dx = 449 // 28 = 16, from -208 to 224.
         let all = shifts(224, 28).expect("shifts");
         assert_eq!((all[0], all[13], all[27], all.len()), (-208, 0, 224, 28));
-        assert!(shifts(3, 8).is_err() && shifts(3, 0).is_err());
+        // 2W + 1 = 7: 0, 1, 7 and 8 steps refused, as are divisors of 449 for W = 224.
+        assert!([0, 1, 7, 8].iter().all(|&steps| shifts(3, steps).is_err()));
+        assert_eq!(shifts(3, 3).expect("shifts"), vec![-1, 1, 3]);
+        assert!(shifts(224, 449).is_err());
     }
 
     #[test]
