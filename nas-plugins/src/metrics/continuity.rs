@@ -52,7 +52,7 @@ pub const CONTINUITY_PARAMS: &[ParamSpec] = &[
 /// raises) or be 0 (more than `2 width + 1` steps).
 pub fn shifts(width: usize, steps: usize) -> Result<Vec<i64>> {
     let span = 2 * width + 1;
-    if steps == 0 || steps > span || span % steps == 0 {
+    if steps == 0 || steps > span || span.is_multiple_of(steps) {
         return Err(NasError::InvalidInput(format!(
             "continuity: {steps} steps for a photo {width} pixels wide; expected 2 to {span} steps, not a divisor of {span} (whose last stride would pass the photo's width)"
         )));
