@@ -1,6 +1,7 @@
 """References for the CAM saliency methods: pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM,
-HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM, EigenCAM, EigenGradCAM and FEM
-(k = 2, its default; on every case below) for the predicted class of chelsea-224.png, one target
+HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM, EigenCAM, EigenGradCAM, FEM
+(k = 2, its default) and KPCA_CAM (sigmoid kernel, scikit-learn's default gamma), the last two on
+every case below, for the predicted class of chelsea-224.png, one target
 layer each:
   resnet18 (seed-0 weights of ../shared/weights/resnet18-seed0.pth): `layer4[-1]` (level 4),
   every method, and `layer3[-1]` (level 3), every method but Grad-CAM++ and ScoreCAM (level 4
@@ -21,7 +22,7 @@ repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM
-from pytorch_grad_cam import EigenCAM, EigenGradCAM, FEM
+from pytorch_grad_cam import EigenCAM, EigenGradCAM, FEM, KPCA_CAM
 from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection_with_sign_correction
 from efficientnet_lite_pytorch import EfficientNet
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,13 +61,13 @@ imagenet = normalised(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0
 lite_input = normalised(np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
 cases = [("resnet18-seed0", r18, imagenet, 4, r18.layer4[-1],
           ["grad-cam", "grad-cam-plus-plus", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "score-cam", "ablation-cam",
-           "eigen-cam", "eigen-grad-cam", "fem"]),
+           "eigen-cam", "eigen-grad-cam", "fem", "kpca-cam"]),
          ("resnet18-seed0", r18, imagenet, 3, r18.layer3[-1], ["grad-cam", "xgrad-cam", "hires-cam", "layer-cam", "grad-cam-elementwise", "ablation-cam",
-           "eigen-cam", "eigen-grad-cam", "fem"]),
-         ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam-plus-plus", "eigen-cam", "fem"])]
+           "eigen-cam", "eigen-grad-cam", "fem", "kpca-cam"]),
+         ("efficientnet-lite0", lite, lite_input, 4, lite.head, ["grad-cam-plus-plus", "eigen-cam", "fem", "kpca-cam"])]
 vit = torchvision.models.vit_b_16()
 vit.load_state_dict({k: torch.from_numpy(random_values(0, k, tuple(v.shape))) for k, v in vit.state_dict().items()}); vit.eval()
-cases.append(("vit_b_16-random0", vit, imagenet, 4, vit.encoder.layers[10], ["grad-cam", "layer-cam", "eigen-cam", "fem"]))
+cases.append(("vit_b_16-random0", vit, imagenet, 4, vit.encoder.layers[10], ["grad-cam", "layer-cam", "eigen-cam", "fem", "kpca-cam"]))
 
 
 def tokens_to_grid(tokens):
@@ -87,7 +88,7 @@ class SignCorrectedEigenGradCAM(EigenGradCAM):
 plain = {"eigen-cam": EigenCAM, "eigen-grad-cam": EigenGradCAM}
 methods = {"eigen-cam": SignCorrectedEigenCAM, "eigen-grad-cam": SignCorrectedEigenGradCAM, "grad-cam": GradCAM, "grad-cam-plus-plus": GradCAMPlusPlus, "xgrad-cam": XGradCAM, "hires-cam": HiResCAM,
            "layer-cam": LayerCAM, "grad-cam-elementwise": GradCAMElementWise, "score-cam": ScoreCAM,
-           "ablation-cam": AblationCAM, "fem": FEM}
+           "ablation-cam": AblationCAM, "fem": FEM, "kpca-cam": KPCA_CAM}
 for name, model, x, level, layer, names in cases:
     for method in names:
         extra = {"reshape_transform": tokens_to_grid} if name.startswith("vit") else {}

@@ -1,5 +1,5 @@
 //! The CAM methods against pytorch-grad-cam 1.5.7 (GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM,
-//! LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM, FEM, and EigenCAM and EigenGradCAM with the
+//! LayerCAM, GradCAMElementWise, ScoreCAM, AblationCAM, FEM, KPCA_CAM, and EigenCAM and EigenGradCAM with the
 //! library's sign-corrected projection) on a real photo (fixtures made by
 //! scripts/make_grad_cam_fixture.py): resnet18 with seeded torchvision weights at levels 4 and 3,
 //! EfficientNet-Lite0 with its ImageNet weights at level 4, and vit_b_16 with `random:0` weights
@@ -34,6 +34,7 @@ fn grad_cam_matches_pytorch_grad_cam() {
         "eigen-cam",
         "eigen-grad-cam",
         "fem",
+        "kpca-cam",
     ]
     .into_iter()
     .map(|method| resnet18(method, 4))
@@ -48,12 +49,13 @@ fn grad_cam_matches_pytorch_grad_cam() {
             "eigen-cam",
             "eigen-grad-cam",
             "fem",
+            "kpca-cam",
         ]
         .into_iter()
         .map(|method| resnet18(method, 3)),
     )
     .collect();
-    for method in ["grad-cam-plus-plus", "eigen-cam", "fem"] {
+    for method in ["grad-cam-plus-plus", "eigen-cam", "fem", "kpca-cam"] {
         cases.push((
             "efficientnet-lite0",
             "efficientnet-lite0",
@@ -62,7 +64,7 @@ fn grad_cam_matches_pytorch_grad_cam() {
             4,
         ));
     }
-    for method in ["grad-cam", "layer-cam", "eigen-cam", "fem"] {
+    for method in ["grad-cam", "layer-cam", "eigen-cam", "fem", "kpca-cam"] {
         cases.push(("vit_b_16", "vit_b_16-random0", "random:0", method, 4));
     }
     for (backbone, label, weights, method, level) in cases {
@@ -92,4 +94,29 @@ fn grad_cam_matches_pytorch_grad_cam() {
         assert!(err <= 1e-5, "{label} {method} level {level}: max abs error {err}");
         assert!(map.iter().all(|v| (0.0..=1.0).contains(v)), "{method}: values outside [0, 1]");
     }
+}
+
+#[test]
+fn kpca_cam_refuses_levels_with_too_many_positions() {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let net = registry
+        .backbone(
+            "resnet18",
+            &common::params("resnet18", &[("weights", toml::Value::String("random:0".into()))]),
+            &ctx,
+        )
+        .expect("backbone");
+    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
+    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    let params = common::params("kpca-cam", &[("level", toml::Value::Integer(1))]);
+    let refused = registry
+        .saliency("kpca-cam", &params, &ctx)
+        .expect("method")
+        .explain(net.as_ref(), &input, &[0])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("3136 positions") && refused.contains("deeper level"), "{refused}");
 }

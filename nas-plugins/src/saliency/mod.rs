@@ -12,6 +12,7 @@ pub mod gradient;
 pub mod gradient_shap;
 pub mod guided;
 pub mod integrated_gradients;
+pub mod kpca_cam;
 pub mod lrp;
 pub mod noise;
 pub mod noise_tunnel;

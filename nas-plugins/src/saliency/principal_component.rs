@@ -86,7 +86,7 @@ fn product(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
 /// The unit eigenvector of the largest eigenvalue of a symmetric positive semi-definite matrix,
 /// and that eigenvalue; a zero vector for a zero matrix. Repeated squaring of the trace-scaled
 /// matrix converges to the projector on that eigenvector whatever the gap to the next one.
-fn top_eigenvector(matrix: &[Vec<f64>]) -> (Vec<f64>, f64) {
+pub(crate) fn top_eigenvector(matrix: &[Vec<f64>]) -> (Vec<f64>, f64) {
     let n = matrix.len();
     let trace: f64 = (0..n).map(|i| matrix[i][i]).sum();
     if n == 0 || trace.is_nan() || trace <= 0.0 {
