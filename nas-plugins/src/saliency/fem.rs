@@ -4,10 +4,9 @@
 //! rectified, scaled to `[0, 1]` and resized as the other CAMs. Class-agnostic and forward-only,
 //! so it runs on any backbone and device.
 
-use super::grad_cam::{cam_level, finish_cam};
+use super::grad_cam::{cam_level, level_cams};
 use nas_core::ndarray::Array2;
-use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// The `fem` saliency method.
 pub struct Fem {
@@ -48,21 +47,9 @@ pub fn feature_explanation(values: &[f32], channels: usize, positions: usize, k:
 
 impl Saliency for Fem {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, _targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, in_h, in_w] = input.dims();
-        let level = backbone.forward(input.clone()).levels.swap_remove(self.level);
-        let [batch, channels, h, w] = level.dims();
-        if channels * h * w == 0 {
-            return Err(NasError::InvalidInput(format!(
-                "FEM: level {} is empty ({channels} channels of {h}x{w})",
-                self.level
-            )));
-        }
-        let values = to_host(level)?;
-        values
-            .chunks_exact(channels * h * w)
-            .take(batch)
-            .map(|one| finish_cam(feature_explanation(one, channels, h * w, self.k), [h, w], [in_h, in_w]))
-            .collect()
+        level_cams("FEM", backbone, input, self.level, |values, channels, positions| {
+            Ok(feature_explanation(values, channels, positions, self.k))
+        })
     }
 }
 

@@ -182,6 +182,31 @@ pub(crate) fn finish_cam(mut cam: Vec<f32>, [h, w]: [usize; 2], [in_h, in_w]: [u
     Array2::from_shape_vec((in_h, in_w), map).map_err(|e| NasError::InvalidInput(e.to_string()))
 }
 
+/// A class-agnostic CAM for every image of `input`: `cam` of the image's depth level `level`
+/// (its values `channels x positions`, the channel count, the position count), finished as
+/// [`finish_cam`]; `method` names the caller when the level is empty.
+pub(crate) fn level_cams(
+    method: &str,
+    backbone: &dyn Backbone,
+    input: &NasTensor<4>,
+    level: usize,
+    cam: impl Fn(&[f32], usize, usize) -> Result<Vec<f32>>,
+) -> Result<Vec<Array2<f32>>> {
+    let [_, _, in_h, in_w] = input.dims();
+    let values = backbone.forward(input.clone()).levels.swap_remove(level);
+    let [batch, channels, h, w] = values.dims();
+    if channels * h * w == 0 {
+        return Err(NasError::InvalidInput(format!(
+            "{method}: level {level} is empty ({channels} channels of {h}x{w})"
+        )));
+    }
+    to_host(values)?
+        .chunks_exact(channels * h * w)
+        .take(batch)
+        .map(|one| finish_cam(cam(one, channels, h * w)?, [h, w], [in_h, in_w]))
+        .collect()
+}
+
 impl Saliency for GradCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let [_, _, in_h, in_w] = input.dims();

@@ -4,10 +4,9 @@
 //! scaled to `[0, 1]` and resized as the other CAMs. Class-agnostic and forward-only. The
 //! component's sign is scikit-learn's: its largest magnitude positive.
 
-use super::grad_cam::{cam_level, finish_cam};
+use super::grad_cam::{cam_level, level_cams};
 use super::principal_component::top_eigenvector;
 use nas_core::ndarray::Array2;
-use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// The kernels scikit-learn's `KernelPCA` offers that KPCA-CAM may use.
@@ -109,34 +108,15 @@ pub fn kernel_projection(values: &[f32], channels: usize, positions: usize, kern
 
 impl Saliency for KpcaCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, _targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, in_h, in_w] = input.dims();
-        let level = backbone.forward(input.clone()).levels.swap_remove(self.level);
-        let [batch, channels, h, w] = level.dims();
-        if channels * h * w == 0 {
-            return Err(NasError::InvalidInput(format!(
-                "KPCA-CAM: level {} is empty ({channels} channels of {h}x{w})",
-                self.level
-            )));
-        }
-        if h * w > MAX_POSITIONS {
-            return Err(NasError::InvalidInput(format!(
-                "KPCA-CAM: level {} has {} positions; its kernel matrix grows as their square and its eigenproblem as their cube, so at most {MAX_POSITIONS} are taken (use a deeper level)",
-                self.level,
-                h * w
-            )));
-        }
-        let values = to_host(level)?;
-        values
-            .chunks_exact(channels * h * w)
-            .take(batch)
-            .map(|one| {
-                finish_cam(
-                    kernel_projection(one, channels, h * w, self.kernel, self.gamma),
-                    [h, w],
-                    [in_h, in_w],
-                )
-            })
-            .collect()
+        level_cams("KPCA-CAM", backbone, input, self.level, |values, channels, positions| {
+            if positions > MAX_POSITIONS {
+                return Err(NasError::InvalidInput(format!(
+                    "KPCA-CAM: level {} has {positions} positions; its kernel matrix grows as their square and its eigenproblem as their cube, so at most {MAX_POSITIONS} are taken (use a deeper level)",
+                    self.level
+                )));
+            }
+            Ok(kernel_projection(values, channels, positions, self.kernel, self.gamma))
+        })
     }
 }
 
