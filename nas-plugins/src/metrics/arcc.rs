@@ -42,9 +42,7 @@ pub fn mean_magnitude(input: &MetricInput<'_>) -> f64 {
 
 impl Metric for Arcc {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
-        Err(NasError::InvalidInput(
-            "arcc remakes the map for the masked photo: score it in a pipeline (Metric::score_explained)".into(),
-        ))
+        Err(super::remaking::needs_pipeline("arcc remakes the map for the masked photo", false))
     }
 
     fn score_explained(&self, input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<Score> {

@@ -37,10 +37,9 @@ pub fn coherency_correlation(a: &[f32], b: &[f32]) -> f64 {
 /// photo times the map.
 pub fn coherency(input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<f64> {
     let (h, w) = input.single_image("coherency")?;
-    let remade = explain(&masked(input.input, input.saliency), input.target)?;
+    let remade = super::remaking::remade_maps("coherency", explain, &masked(input.input, input.saliency), input.target)?;
     let again = remade
         .first()
-        .filter(|m| m.dim() == (h, w))
         .ok_or_else(|| NasError::InvalidInput(format!("coherency: no {h}x{w} map came back for the masked photo")))?;
     let (a, b): (Vec<f32>, Vec<f32>) = (again.iter().copied().collect(), input.saliency.iter().copied().collect());
     Ok((coherency_correlation(&a, &b) + 1.0) / 2.0)
@@ -48,8 +47,9 @@ pub fn coherency(input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<f64
 
 impl Metric for Coherency {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
-        Err(NasError::InvalidInput(
-            "coherency remakes the map for the masked photo: score it in a pipeline (Metric::score_explained)".into(),
+        Err(super::remaking::needs_pipeline(
+            "coherency remakes the map for the masked photo",
+            false,
         ))
     }
 

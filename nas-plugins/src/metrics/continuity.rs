@@ -84,8 +84,9 @@ pub fn shifted(photo: &[f32], width: usize, shift: i64, fill: f32) -> Vec<f32> {
 
 impl Metric for Continuity {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
-        Err(NasError::InvalidInput(
-            "continuity remakes the map for shifted photos: score it in a pipeline (Metric::score_explained)".into(),
+        Err(super::remaking::needs_pipeline(
+            "continuity remakes the map for shifted photos",
+            false,
         ))
     }
 
@@ -108,20 +109,12 @@ impl Metric for Continuity {
             };
             // The unshifted photo is not explained again: its ratio is 0.
             let moved: Vec<&Vec<f32>> = group.iter().zip(&images).filter(|(&t, _)| t != 0).map(|(_, i)| i).collect();
-            let count = moved.len();
-            let mut maps = if count > 0 {
-                explain(&tensor(moved), input.target)?
-            } else {
+            let mut maps = if moved.is_empty() {
                 Vec::new()
+            } else {
+                super::remaking::remade_maps("continuity", explain, &tensor(moved), input.target)?
             }
             .into_iter();
-            if maps.len() != count || maps.as_slice().iter().any(|m| m.dim() != (h, w)) {
-                return Err(NasError::InvalidInput(format!(
-                    "continuity: {} maps of {:?} came back for {count} shifted {h}x{w} photos",
-                    maps.len(),
-                    maps.as_slice().iter().map(|m| m.dim()).collect::<Vec<_>>()
-                )));
-            }
             let changed = if self.nan_when_prediction_changes {
                 let logits = input.backbone.forward(tensor(images.iter().collect())).logits;
                 nas_core::backbone::predicted_classes(&logits)?

@@ -21,6 +21,7 @@ pub mod random_logit;
 pub mod ranking;
 pub mod relative_stability;
 pub mod relevance;
+pub mod remaking;
 pub mod road;
 pub mod sensitivity;
 pub mod structural_similarity;

@@ -54,27 +54,22 @@ impl RandomLogit {
 
 impl Metric for RandomLogit {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
-        Err(NasError::InvalidInput(
-            "random-logit explains the photo again for another class: score it in a pipeline (Metric::score_explained)".into(),
+        Err(super::remaking::needs_pipeline(
+            "random-logit explains the photo again for another class",
+            false,
         ))
     }
 
     fn score_explained(&self, input: &MetricInput<'_>, explain: &Explainer<'_>) -> Result<Score> {
         let (h, w) = input.single_image("random-logit")?;
         let other = self.other_class(input.target, input.backbone.info().num_classes)?;
-        let maps = explain(input.input, other)?;
+        let maps = super::remaking::remade_maps("random-logit", explain, input.input, other)?;
         let [map] = maps.as_slice() else {
             return Err(NasError::InvalidInput(format!(
-                "random-logit: {} maps came back for one photo",
+                "random-logit: {} maps came back for one {h}x{w} photo",
                 maps.len()
             )));
         };
-        if map.dim() != (h, w) {
-            return Err(NasError::InvalidInput(format!(
-                "random-logit: a {:?} map came back for a {h}x{w} photo",
-                map.dim()
-            )));
-        }
         let value = quantus_ssim(
             &prepared_f32(input.saliency, self.normalise, self.absolute),
             &prepared_f32(map, self.normalise, self.absolute),

@@ -102,8 +102,9 @@ fn argmax(values: &[f32]) -> usize {
 
 impl Metric for RelativeStability {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
-        Err(NasError::InvalidInput(
-            "relative-input-stability and relative-output-stability remake the map for perturbed photos: score them in a pipeline (Metric::score_explained)".into(),
+        Err(super::remaking::needs_pipeline(
+            "relative-input-stability and relative-output-stability remake the map for perturbed photos",
+            true,
         ))
     }
 
@@ -126,13 +127,7 @@ impl Metric for RelativeStability {
                 .map(|i| (f64::from(photo[i % photo.len()]) + random.uniform(self.lower, self.upper)) as f32)
                 .collect();
             let variants = NasTensor::<4>::from_data(TensorData::new(noisy.clone(), [n, channels, h, w]), &input.input.device());
-            let maps = explain(&variants, input.target)?;
-            if maps.len() != n || maps.iter().any(|m| m.dim() != (h, w)) {
-                return Err(NasError::InvalidInput(format!(
-                    "relative stability: {} maps came back for {n} perturbed {h}x{w} photos",
-                    maps.len()
-                )));
-            }
+            let maps = super::remaking::remade_maps("relative stability", explain, &variants, input.target)?;
             let moved_logits = to_host(input.backbone.forward(variants).logits)?;
             for (j, map) in maps.iter().enumerate() {
                 let moved: Vec<f32> = map.iter().copied().collect();

@@ -17,7 +17,7 @@
 use crate::numpy_random::NumpyRandom;
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
-use nas_core::{Context, Explainer, Metric, MetricInput, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Explainer, Metric, MetricInput, NasTensor, ParamKind, ParamSpec, Params, Result, Score};
 
 /// How the samples' ratios become one score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,8 +127,9 @@ impl Sensitivity {
 
 impl Metric for Sensitivity {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
-        Err(NasError::InvalidInput(
-            "max-sensitivity, avg-sensitivity and local-lipschitz-estimate remake the map for perturbed photos: score them in a pipeline (Metric::score_explained)".into(),
+        Err(super::remaking::needs_pipeline(
+            "max-sensitivity, avg-sensitivity and local-lipschitz-estimate remake the map for perturbed photos",
+            true,
         ))
     }
 
@@ -158,14 +159,7 @@ impl Metric for Sensitivity {
                 distances.push(squared.sqrt());
             }
             let variants = NasTensor::<4>::from_data(TensorData::new(noisy, [n, channels, h, w]), &input.input.device());
-            let maps = explain(&variants, input.target)?;
-            if maps.len() != n || maps.iter().any(|m| m.dim() != (h, w)) {
-                return Err(NasError::InvalidInput(format!(
-                    "sensitivity: {} maps of {:?} came back for {n} perturbed {h}x{w} photos",
-                    maps.len(),
-                    maps.iter().map(|m| m.dim()).collect::<Vec<_>>()
-                )));
-            }
+            let maps = super::remaking::remade_maps("sensitivity", explain, &variants, input.target)?;
             for (map, distance) in maps.iter().zip(distances) {
                 let moved = self.prepared(map);
                 let difference = original.iter().zip(&moved).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();

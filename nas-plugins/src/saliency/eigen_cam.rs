@@ -5,11 +5,10 @@
 //! sign follows pytorch-grad-cam's sign-corrected projection (largest magnitude positive) rather
 //! than LAPACK's arbitrary one.
 
-use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
+use super::grad_cam::{cams_of, GRAD_CAM_PARAMS};
 use super::principal_component::principal_projection;
 use nas_core::ndarray::Array2;
-use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, NasError, NasTensor, Params, Result, Saliency};
+use nas_core::{Backbone, NasTensor, Params, Result, Saliency};
 
 /// What is decomposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +37,6 @@ impl EigenCam {
 
 impl Saliency for EigenCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, in_h, in_w] = input.dims();
         let level = match self.source {
             EigenSource::Activations => backbone.forward(input.clone()).levels.swap_remove(self.level),
             EigenSource::GradientTimesActivations => {
@@ -46,17 +44,9 @@ impl Saliency for EigenCam {
                 gradient.value * gradient.grad
             }
         };
-        let [batch, channels, h, w] = level.dims();
-        if h * w == 0 {
-            return Err(NasError::InvalidInput(format!("EigenCAM: level {} has no positions", self.level)));
-        }
-        let values = to_host(level)?;
-        let image = channels * h * w;
-        values
-            .chunks_exact(image)
-            .take(batch)
-            .map(|one| finish_cam(principal_projection(one, channels, h * w), [h, w], [in_h, in_w]))
-            .collect()
+        cams_of("EigenCAM", self.level, level, input.dims(), |values, channels, positions| {
+            Ok(principal_projection(values, channels, positions))
+        })
     }
 }
 

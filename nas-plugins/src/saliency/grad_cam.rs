@@ -192,8 +192,20 @@ pub(crate) fn level_cams(
     level: usize,
     cam: impl Fn(&[f32], usize, usize) -> Result<Vec<f32>>,
 ) -> Result<Vec<Array2<f32>>> {
-    let [_, _, in_h, in_w] = input.dims();
     let values = backbone.forward(input.clone()).levels.swap_remove(level);
+    cams_of(method, level, values, input.dims(), cam)
+}
+
+/// [`level_cams`] of given level values `(batch, channels, h, w)` (activations, or activations
+/// times gradients), for an input of `input_dims`.
+pub(crate) fn cams_of(
+    method: &str,
+    level: usize,
+    values: NasTensor<4>,
+    input_dims: [usize; 4],
+    cam: impl Fn(&[f32], usize, usize) -> Result<Vec<f32>>,
+) -> Result<Vec<Array2<f32>>> {
+    let [_, _, in_h, in_w] = input_dims;
     let [batch, channels, h, w] = values.dims();
     if channels * h * w == 0 {
         return Err(NasError::InvalidInput(format!(
