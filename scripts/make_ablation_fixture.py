@@ -1,5 +1,5 @@
-"""References for the `occlusion`, `feature-ablation` and `shapley` saliency methods: Captum 0.9's
-Occlusion, FeatureAblation and ShapleyValues for the predicted class (logit) of two photos,
+"""References for the `occlusion`, `feature-ablation`, `shapley` and `shapley-sampling` saliency
+methods: Captum 0.9's Occlusion, FeatureAblation, ShapleyValues and ShapleyValueSampling for the predicted class (logit) of two photos,
 resnet18 with the seed-0 weights of ../shared/weights/resnet18-seed0.pth, ImageNet normalisation.
 
   occlusion: sliding_window_shapes (3, 15, 15), strides (3, 8, 8) (Captum's tutorial values),
@@ -8,6 +8,8 @@ resnet18 with the seed-0 weights of ../shared/weights/resnet18-seed0.pth, ImageN
     baselines 0.
   shapley: feature mask = slic(photo, n_segments=8, start_label=0) (exact Shapley values over
     every permutation of its superpixels), baselines 0.
+  shapley-sampling: the slic-50 mask, baselines 0, n_samples 3, torch.manual_seed(0) for chelsea
+    and 5 for astronaut just before the call (the orders are torch.randperm draws).
 Captum's maps are (1, 3, H, W) with the same value on every channel; channel 0 is saved, as is each
 feature mask (int32), so that tests can check the segmentation as well as the maps.
 
@@ -15,7 +17,7 @@ feature mask (int32), so that tests can check the segmentation as well as the ma
 Needs torch, torchvision, captum, scikit-image, numpy, pillow (a venv outside the repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
-from captum.attr import Occlusion, FeatureAblation, ShapleyValues
+from captum.attr import Occlusion, FeatureAblation, ShapleyValues, ShapleyValueSampling
 from skimage.segmentation import slic
 
 shared, out = sys.argv[1], sys.argv[2]
@@ -48,3 +50,8 @@ for photo in ["chelsea-224", "astronaut-224"]:
         print(" ", name, "features", mask.max() + 1)
         save(f"{name}-slic-{segments}", method(model).attribute(x, baselines=0, target=target,
                                                                feature_mask=feature_mask, perturbations_per_eval=16))
+    mask = torch.from_numpy(np.load(os.path.join(out, f"{photo}.slic-50.npy")).astype(np.int64))[None, None]
+    seed = {"chelsea-224": 0, "astronaut-224": 5}[photo]
+    torch.manual_seed(seed)
+    save(f"shapley-sampling-slic-50-seed{seed}", ShapleyValueSampling(model).attribute(
+        x, baselines=0, target=target, feature_mask=mask, n_samples=3, perturbations_per_eval=16))

@@ -10,6 +10,7 @@ pub mod model_randomisation;
 pub mod numpy_random;
 pub mod saliency;
 pub mod segmenters;
+pub mod torch_random;
 
 /// Makes sure the linker keeps this crate's registrations (call once from the binary).
 pub fn link() {}

@@ -1,12 +1,14 @@
-//! `occlusion`, `feature-ablation` and `shapley` against Captum 0.9's Occlusion, FeatureAblation
-//! and ShapleyValues (scripts/make_ablation_fixture.py), `lime` against the lime package
+//! `occlusion`, `feature-ablation`, `shapley` and `shapley-sampling` against Captum 0.9's
+//! Occlusion, FeatureAblation, ShapleyValues and ShapleyValueSampling
+//! (scripts/make_ablation_fixture.py), `lime` against the lime package
 //! (scripts/make_lime_fixture.py): resnet18 with the shared seeded weights,
 //! the predicted class's logit, two photos. The superpixel methods use scikit-image's SLIC, whose
 //! labels (saved by the script) our `slic` segmenter must reproduce. Maps are logit drops; every
 //! pixel within a bound of Captum's relative to the map's largest magnitude (the two networks'
 //! logits differ by float rounding): occlusion 1e-4 (measured 5e-5), feature ablation 5e-5
-//! (2e-5), Shapley values 5e-6 (4e-7). Also: Shapley values on NAS clusters (the default) add up to
-//! the score of the photo minus that of the baseline, and bad settings are refused by name.
+//! (2e-5), Shapley values 5e-6 (4e-7), sampled Shapley values 5e-5. Also: exact and sampled Shapley
+//! values on NAS clusters (the default) add up to the score of the photo minus that of the
+//! baseline, and bad settings are refused by name.
 
 mod common;
 
@@ -123,13 +125,51 @@ fn superpixel_attributions_match_captum() -> TestResult {
     Ok(())
 }
 
+/// Captum's orders are torch.randperm's after torch.manual_seed: the same seed gives the same
+/// orders, hence Captum's values; the batch size changes nothing.
+#[test]
+fn sampled_shapley_values_match_captum() -> TestResult {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    for (photo, seed) in [("chelsea-224", 0), ("astronaut-224", 5)] {
+        let settings = |batch: i64| {
+            [
+                ("segmentation", slic(50)),
+                ("samples", toml::Value::Integer(3)),
+                ("seed", toml::Value::Integer(seed)),
+                ("batch", toml::Value::Integer(batch)),
+            ]
+        };
+        let map = explain(&registry, "shapley-sampling", &settings(16), photo)?;
+        assert_close(
+            &map,
+            &format!("resnet18-seed0.{photo}.shapley-sampling-slic-50-seed{seed}.npy"),
+            5e-5,
+        )?;
+        if seed == 0 {
+            let unbatched = explain(&registry, "shapley-sampling", &settings(1), photo)?;
+            assert_eq!(map, unbatched, "{photo}: batch 1 differs from batch 16");
+        }
+    }
+    Ok(())
+}
+
+/// Whatever the orders, each one's credits add up to the score of the photo minus that of the
+/// baseline; so do exact Shapley values.
 #[test]
 fn shapley_values_of_nas_clusters_add_up_to_the_score_difference() -> TestResult {
+    for method in ["shapley", "shapley-sampling"] {
+        shapley_values_add_up(method)?;
+    }
+    Ok(())
+}
+
+fn shapley_values_add_up(method: &str) -> TestResult {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
     let (net, input, target, photo) = resnet18_on(&registry, "chelsea-224")?;
-    let map = explain(&registry, "shapley", &[], "chelsea-224")?;
+    let map = explain(&registry, method, &[], "chelsea-224")?;
     let clusters = registry
         .segmenter("nas", &Params::empty("nas"), &ctx)?
         .segment(
@@ -155,10 +195,10 @@ fn shapley_values_of_nas_clusters_add_up_to_the_score_difference() -> TestResult
         Ok(f64::from(logits[target[0]]))
     };
     let difference = logit(input.clone())? - logit(input.zeros_like())?;
-    eprintln!("sum of Shapley values {total}, score difference {difference}");
+    eprintln!("{method}: sum of Shapley values {total}, score difference {difference}");
     assert!(
         (total - difference).abs() <= 1e-4 * difference.abs().max(1.0),
-        "{total} vs {difference}"
+        "{method}: {total} vs {difference}"
     );
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Perturbation attributions, as Captum computes them: how much the target's score drops when
 //! parts of the photo are set to a baseline. [`occlusion`] slides a window over the photo
 //! (Captum's `Occlusion`); [`feature_ablation`] removes one superpixel at a time
-//! (`FeatureAblation` with a feature mask) and [`shapley`] gives the superpixels' exact Shapley
-//! values (`ShapleyValues`), and [`lime`] fits LIME's local linear model over them (the `lime`
+//! (`FeatureAblation` with a feature mask), [`shapley`] gives the superpixels' exact Shapley
+//! values (`ShapleyValues`) and [`shapley_sampling`] estimates them from random orders
+//! (`ShapleyValueSampling`), and [`lime`] fits LIME's local linear model over them (the `lime`
 //! package's `LimeImageExplainer`), the superpixels coming from any segmenter
 //! ([`superpixel_features`]).
 //! Maps hold Captum's attribution of one colour channel: the perturbations cover all three, so
@@ -14,6 +15,7 @@ pub mod lime;
 pub mod occlusion;
 pub mod ridge;
 pub mod shapley;
+pub mod shapley_sampling;
 pub mod superpixel_features;
 
 use nas_core::burn::tensor::activation::softmax;
