@@ -6,7 +6,7 @@
 //! coefficient is its attribution.
 
 use super::feature_scoring::{superpixel_attribution, FeatureScoring};
-use super::ridge::weighted_ridge;
+use super::linear_regression::weighted_ridge;
 use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
 use crate::numpy_random::NumpyRandom;

@@ -2,18 +2,19 @@
 //! parts of the photo are set to a baseline. [`occlusion`] slides a window over the photo
 //! (Captum's `Occlusion`); [`feature_ablation`] removes one superpixel at a time
 //! (`FeatureAblation` with a feature mask), [`shapley`] gives the superpixels' exact Shapley
-//! values (`ShapleyValues`) and [`shapley_sampling`] estimates them from random orders
-//! (`ShapleyValueSampling`), and [`lime`] fits LIME's local linear model over them (the `lime`
-//! package's `LimeImageExplainer`), the superpixels coming from any segmenter
-//! ([`superpixel_features`]).
+//! values (`ShapleyValues`), [`shapley_sampling`] estimates them from random orders
+//! (`ShapleyValueSampling`) and [`kernel_shap`] by Kernel SHAP's regression (`KernelShap`), and
+//! [`lime`] fits LIME's local linear model over them (the `lime` package's
+//! `LimeImageExplainer`), the superpixels coming from any segmenter ([`superpixel_features`]).
 //! Maps hold Captum's attribution of one colour channel: the perturbations cover all three, so
 //! Captum's three channels are equal.
 
 pub mod feature_ablation;
 pub mod feature_scoring;
+pub mod kernel_shap;
 pub mod lime;
+pub mod linear_regression;
 pub mod occlusion;
-pub mod ridge;
 pub mod shapley;
 pub mod shapley_sampling;
 pub mod superpixel_features;

@@ -9,8 +9,7 @@
 use super::feature_scoring::{superpixel_attribution, FeatureScoring};
 use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
 use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
-use crate::numpy_random::NumpyRandom;
-use crate::torch_random::randperm;
+use crate::torch_random::TorchRandom;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result};
 
@@ -53,8 +52,8 @@ impl ShapleySampling {
 
     /// The feature orders of one photo, `samples` rows of `features` each.
     fn orders(&self, features: usize) -> Vec<Vec<usize>> {
-        let mut generator = NumpyRandom::new(self.seed);
-        (0..self.samples).map(|_| randperm(&mut generator, features)).collect()
+        let mut generator = TorchRandom::new(self.seed);
+        (0..self.samples).map(|_| generator.randperm(features)).collect()
     }
 }
 
