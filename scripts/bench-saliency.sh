@@ -7,10 +7,13 @@
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh rise RESNET18.pth [MASKS]
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh occlusion RESNET18.pth
 #   PY=/path/to/venv/bin/python scripts/bench-saliency.sh lime RESNET18.pth
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh kernel-shap RESNET18.pth
+#   PY=/path/to/venv/bin/python scripts/bench-saliency.sh shapley-sampling RESNET18.pth
 # ig: Integrated Gradients, 50 steps; lrp: EpsilonPlusFlat; deep-lift: zero baseline; these
 # three run three times. rise: 1000 masks by default, run once. occlusion: 15x15 windows at
 # stride 8 (785 passes), run once. lime: 1000 patterns over SLIC's superpixels (n_segments 50),
-# run once.
+# run once. kernel-shap: 200 coalitions, shapley-sampling: 10 orders, both over SLIC's superpixels
+# (n_segments 50), run once.
 # The nas figures are whole processes (start-up, weights, photo, map files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +28,9 @@ case $method in
   rise) args=(--method rise --param masks="$masks") runs=1 ;;
   occlusion) args=(--method occlusion) runs=1 ;;
   lime) args=(--method lime --param segmentation.name=slic --param segmentation.n_segments=50) runs=1 ;;
-  *) echo "unknown method $method: ig, lrp, deep-lift, rise, occlusion or lime" >&2; exit 2 ;;
+  kernel-shap) args=(--method kernel-shap --param samples=200 --param segmentation.name=slic --param segmentation.n_segments=50) runs=1 ;;
+  shapley-sampling) args=(--method shapley-sampling --param samples=10 --param segmentation.name=slic --param segmentation.n_segments=50) runs=1 ;;
+  *) echo "unknown method $method: ig, lrp, deep-lift, rise, occlusion, lime, kernel-shap or shapley-sampling" >&2; exit 2 ;;
 esac
 for run in $(seq $runs); do
   start=$(date +%s.%N)

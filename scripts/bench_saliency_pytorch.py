@@ -13,13 +13,17 @@
   lime: the lime package's LimeImageExplainer, 1000 samples over scikit-image's SLIC superpixels
         (n_segments 50), softmax classifier in batches of 16 (nas's batch), one run (SLIC timed
         with it).
+  kernel-shap: Captum's KernelShap, 200 samples over scikit-image's SLIC superpixels (n_segments
+        50), zero baseline, perturbations_per_eval 16, one run (SLIC timed with it);
+  shapley-sampling: Captum's ShapleyValueSampling, 10 orders over the same superpixels, zero
+        baseline, perturbations_per_eval 16, one run (SLIC timed with it).
     python scripts/bench_saliency_pytorch.py ig --weights resnet18.pth --runs 3 --threads 2
     python scripts/bench_saliency_pytorch.py rise --weights resnet18.pth --masks 1000 --threads 2"""
 import argparse, time, numpy as np, torch, torchvision
 from PIL import Image
 
 p = argparse.ArgumentParser()
-p.add_argument("method", choices=["ig", "lrp", "rise", "occlusion", "lime", "deep-lift"])
+p.add_argument("method", choices=["ig", "lrp", "rise", "occlusion", "lime", "deep-lift", "kernel-shap", "shapley-sampling"])
 p.add_argument("--weights", required=True)
 p.add_argument("--image", default="examples/images/chelsea.png")
 p.add_argument("--runs", type=int, default=3)
@@ -105,6 +109,25 @@ def lime():
     print("lime package, 1000 samples over SLIC (50), resnet18: %.2f s" % (time.perf_counter() - start))
 
 
+def superpixel_method(name, method, **settings):
+    from skimage.segmentation import slic
+    start = time.perf_counter()
+    mask = torch.from_numpy(slic(im.astype(np.float64), n_segments=50, start_label=0).astype(np.int64))[None, None]
+    torch.manual_seed(0)
+    method(m).attribute(x, baselines=0, target=target, feature_mask=mask, perturbations_per_eval=16, **settings)
+    print("captum %s over SLIC (50), resnet18: %.2f s" % (name, time.perf_counter() - start))
+
+
+def kernel_shap():
+    from captum.attr import KernelShap
+    superpixel_method("KernelShap, 200 samples", KernelShap, n_samples=200)
+
+
+def shapley_sampling():
+    from captum.attr import ShapleyValueSampling
+    superpixel_method("ShapleyValueSampling, 10 orders", ShapleyValueSampling, n_samples=10)
+
+
 def deep_lift():
     import os, sys
     from captum.attr import DeepLift
@@ -122,4 +145,4 @@ def deep_lift():
           % (1000 * sorted(times[1:])[len(times[1:]) // 2], a.runs))
 
 
-{"deep-lift": deep_lift, "ig": integrated_gradients, "lrp": lrp, "rise": rise, "occlusion": occlusion, "lime": lime}[a.method]()
+{"kernel-shap": kernel_shap, "shapley-sampling": shapley_sampling, "deep-lift": deep_lift, "ig": integrated_gradients, "lrp": lrp, "rise": rise, "occlusion": occlusion, "lime": lime}[a.method]()
