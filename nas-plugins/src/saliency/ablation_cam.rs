@@ -3,7 +3,7 @@
 //! holds negative values) while the network runs on from that level, and the relative drop of the
 //! target logit, `(y - y_c) / y`, weights the channel. No gradients: one forward pass per channel.
 
-use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
+use super::grad_cam::{combine_channels, finish_cam, weight_channels, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
@@ -17,11 +17,13 @@ const ABLATION_DEPTH: f32 = 1e7;
 pub struct AblationCam {
     level: usize,
     batch: usize,
+    eigen_smooth: bool,
 }
 
 /// Parameters of `ablation-cam`.
 pub const ABLATION_CAM_PARAMS: &[ParamSpec] = &[
-    GRAD_CAM_PARAMS[0],
+    LEVEL_PARAM,
+    EIGEN_SMOOTH_PARAM,
     ParamSpec {
         name: "batch",
         kind: ParamKind::Int,
@@ -63,6 +65,7 @@ impl AblationCam {
         Ok(AblationCam {
             level: super::grad_cam::cam_level(params)?,
             batch: params.usize("batch", 32, 1, 4096)?,
+            eigen_smooth: super::grad_cam::eigen_smooth(params)?,
         })
     }
 
@@ -123,12 +126,9 @@ impl Saliency for AblationCam {
                 let least = values.iter().copied().fold(f32::INFINITY, f32::min);
                 let value = if least == 0.0 { 0.0 } else { least - ABLATION_DEPTH };
                 let ablated = self.ablated_scores(backbone, photo, &activation, *target, value)?;
-                let mut cam = vec![0f32; h * w];
-                for (channel, score) in values.chunks(h * w).zip(&ablated) {
-                    let weight = (original - score) / original;
-                    cam.iter_mut().zip(channel).for_each(|(c, a)| *c += weight * a);
-                }
-                finish_cam(cam, [h, w], [in_h, in_w])
+                let weights: Vec<f32> = ablated.iter().map(|score| (original - score) / original).collect();
+                let weighted = weight_channels(&values, &weights, h * w);
+                finish_cam(combine_channels(&weighted, h * w, self.eigen_smooth), [h, w], [in_h, in_w])
             })
             .collect()
     }

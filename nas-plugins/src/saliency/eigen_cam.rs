@@ -5,7 +5,7 @@
 //! sign follows pytorch-grad-cam's sign-corrected projection (largest magnitude positive) rather
 //! than LAPACK's arbitrary one.
 
-use super::grad_cam::{cams_of, GRAD_CAM_PARAMS};
+use super::grad_cam::{cams_of, LEVEL_PARAM};
 use super::principal_component::principal_projection;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, NasTensor, Params, Result, Saliency};
@@ -26,7 +26,7 @@ pub struct EigenCam {
 }
 
 impl EigenCam {
-    /// Builds from the CAM parameters (see [`GRAD_CAM_PARAMS`]).
+    /// Builds from the CAM parameters (see [`LEVEL_PARAM`]).
     pub fn from_params(params: &Params, source: EigenSource) -> Result<EigenCam> {
         Ok(EigenCam {
             level: super::grad_cam::cam_level(params)?,
@@ -54,7 +54,7 @@ nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "eigen-cam",
         summary: "EigenCAM: a depth level's first principal component, class-agnostic (pytorch-grad-cam's EigenCAM, sign-corrected), scaled to [0, 1]",
-        params: GRAD_CAM_PARAMS,
+        params: &[LEVEL_PARAM],
         factory: nas_core::Factory::Saliency(|params, _ctx| Ok(Box::new(EigenCam::from_params(params, EigenSource::Activations)?))),
     }
 }
@@ -63,7 +63,7 @@ nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "eigen-grad-cam",
         summary: "EigenGrad-CAM: first principal component of activations times gradients (pytorch-grad-cam's EigenGradCAM, sign-corrected), scaled to [0, 1]",
-        params: GRAD_CAM_PARAMS,
+        params: &[LEVEL_PARAM],
         factory: nas_core::Factory::Saliency(|params, _ctx| Ok(Box::new(EigenCam::from_params(params, EigenSource::GradientTimesActivations)?))),
     }
 }

@@ -16,7 +16,7 @@ pub struct Fem {
 
 /// Parameters of `fem`.
 pub const FEM_PARAMS: &[ParamSpec] = &[
-    super::grad_cam::GRAD_CAM_PARAMS[0],
+    super::grad_cam::LEVEL_PARAM,
     ParamSpec {
         name: "k",
         kind: ParamKind::Float,

@@ -8,6 +8,7 @@
 //! ResNets, level 4 is `model.layer4[-1]`), including its min-max scaling and OpenCV's bilinear
 //! resize.
 
+use super::principal_component::principal_projection;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
@@ -36,19 +37,51 @@ pub enum CamWeights {
 pub struct GradCam {
     level: usize,
     weights: CamWeights,
+    eigen_smooth: bool,
 }
 
 /// Parameters of the CAM methods.
-pub const GRAD_CAM_PARAMS: &[ParamSpec] = &[ParamSpec {
+pub const GRAD_CAM_PARAMS: &[ParamSpec] = &[LEVEL_PARAM, EIGEN_SMOOTH_PARAM];
+
+/// The `level` parameter of every CAM method.
+pub const LEVEL_PARAM: ParamSpec = ParamSpec {
     name: "level",
     kind: ParamKind::Int,
     default: "4",
     doc: "depth level whose channels are weighted (4, the last, is the usual last convolutional block)",
-}];
+};
+
+/// The `eigen_smooth` parameter of the CAMs that weight channels or positions.
+pub const EIGEN_SMOOTH_PARAM: ParamSpec = ParamSpec {
+    name: "eigen_smooth",
+    kind: ParamKind::Bool,
+    default: "false",
+    doc: "project the weighted activations on their first principal component instead of summing their channels (pytorch-grad-cam's eigen_smooth, sign-corrected)",
+};
 
 /// The CAM methods' `level` parameter (see [`GRAD_CAM_PARAMS`]): a depth level, 4 by default.
 pub fn cam_level(params: &Params) -> Result<usize> {
     params.usize("level", LEVELS - 1, 0, LEVELS - 1)
+}
+
+/// The CAM methods' `eigen_smooth` parameter (see [`EIGEN_SMOOTH_PARAM`]).
+pub fn eigen_smooth(params: &Params) -> Result<bool> {
+    params.bool("eigen_smooth", false)
+}
+
+/// The class activation map from the weighted activations of one image (`channels x
+/// positions`): their sum over channels, or with `eigen_smooth` their projection on their first
+/// principal component (sign-corrected, as [`principal_projection`] makes it), as
+/// pytorch-grad-cam's `get_cam_image` does.
+pub fn combine_channels(weighted: &[f32], positions: usize, eigen_smooth: bool) -> Vec<f32> {
+    if eigen_smooth {
+        return principal_projection(weighted, weighted.len() / positions.max(1), positions);
+    }
+    let mut cam = vec![0f32; positions];
+    for channel in weighted.chunks(positions) {
+        cam.iter_mut().zip(channel).for_each(|(c, v)| *c += v);
+    }
+    cam
 }
 
 /// pytorch-grad-cam's `eps` in the Grad-CAM++ weights.
@@ -66,6 +99,7 @@ impl GradCam {
         Ok(GradCam {
             level: cam_level(params)?,
             weights,
+            eigen_smooth: eigen_smooth(params)?,
         })
     }
 }
@@ -103,28 +137,39 @@ impl CamWeights {
         })
     }
 
-    /// The class activation map of one image over the level's positions, before rectifying.
-    pub fn class_activation(self, activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
-        let mut cam = vec![0f32; positions];
+    /// One image's activations (`channels x positions`) weighted by this rule.
+    pub fn weighted_activations(self, activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
         match self.channel_weights(activations, gradients, positions) {
-            Some(weights) => {
-                for (channel, weight) in activations.chunks(positions).zip(&weights) {
-                    cam.iter_mut().zip(channel).for_each(|(c, v)| *c += weight * v);
-                }
-            }
+            Some(weights) => weight_channels(activations, &weights, positions),
             None => {
                 let term: fn(f32, f32) -> f32 = match self {
                     Self::PositiveGradient => |a, g| g.max(0.0) * a,
                     Self::RectifiedProduct => |a, g| (g * a).max(0.0),
                     _ => |a, g| g * a,
                 };
-                for (a, g) in activations.chunks(positions).zip(gradients.chunks(positions)) {
-                    cam.iter_mut().zip(a.iter().zip(g)).for_each(|(c, (a, g))| *c += term(*a, *g));
-                }
+                activations.iter().zip(gradients).map(|(a, g)| term(*a, *g)).collect()
             }
         }
-        cam
     }
+
+    /// The class activation map of one image over the level's positions, before rectifying
+    /// (see [`combine_channels`]).
+    pub fn class_activation(self, activations: &[f32], gradients: &[f32], positions: usize, eigen_smooth: bool) -> Vec<f32> {
+        combine_channels(
+            &self.weighted_activations(activations, gradients, positions),
+            positions,
+            eigen_smooth,
+        )
+    }
+}
+
+/// Each channel of `activations` (`channels x positions`) times its weight.
+pub fn weight_channels(activations: &[f32], weights: &[f32], positions: usize) -> Vec<f32> {
+    activations
+        .chunks(positions)
+        .zip(weights)
+        .flat_map(|(channel, weight)| channel.iter().map(move |v| weight * v))
+        .collect()
 }
 
 /// Shifts `map` to a minimum of 0 and divides by `SCALE_EPS` plus its maximum, in place.
@@ -230,7 +275,11 @@ impl Saliency for GradCam {
         (0..batch)
             .map(|i| {
                 let (a, g) = (&activations[i * image..(i + 1) * image], &gradients[i * image..(i + 1) * image]);
-                finish_cam(self.weights.class_activation(a, g, positions), [h, w], [in_h, in_w])
+                finish_cam(
+                    self.weights.class_activation(a, g, positions, self.eigen_smooth),
+                    [h, w],
+                    [in_h, in_w],
+                )
             })
             .collect()
     }

@@ -54,7 +54,7 @@ pub const GUIDED_GRAD_CAM_PARAMS: &[ParamSpec] = &[
 /// Captum's `LayerGradCam` with `relu_attributions=True` for one image's activations and
 /// gradients (`channels x positions`): Grad-CAM's map, rectified but not scaled.
 fn layer_grad_cam(activations: &[f32], gradients: &[f32], positions: usize) -> Vec<f32> {
-    let mut cam = CamWeights::Mean.class_activation(activations, gradients, positions);
+    let mut cam = CamWeights::Mean.class_activation(activations, gradients, positions, false);
     cam.iter_mut().for_each(|v| *v = v.max(0.0));
     cam
 }

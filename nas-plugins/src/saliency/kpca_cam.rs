@@ -30,7 +30,7 @@ pub struct KpcaCam {
 
 /// Parameters of `kpca-cam`.
 pub const KPCA_CAM_PARAMS: &[ParamSpec] = &[
-    super::grad_cam::GRAD_CAM_PARAMS[0],
+    super::grad_cam::LEVEL_PARAM,
     ParamSpec {
         name: "kernel",
         kind: ParamKind::Str,

@@ -3,7 +3,7 @@
 //! target logits of the masked photos weights the channels. No gradients: one forward pass per
 //! channel (512 for resnet18's level 4).
 
-use super::grad_cam::{finish_cam, GRAD_CAM_PARAMS};
+use super::grad_cam::{combine_channels, finish_cam, weight_channels, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::class_scores;
 use nas_core::ndarray::Array2;
@@ -17,11 +17,13 @@ const MASK_EPS: f32 = 1e-8;
 pub struct ScoreCam {
     level: usize,
     batch: usize,
+    eigen_smooth: bool,
 }
 
 /// Parameters of `score-cam`.
 pub const SCORE_CAM_PARAMS: &[ParamSpec] = &[
-    GRAD_CAM_PARAMS[0],
+    LEVEL_PARAM,
+    EIGEN_SMOOTH_PARAM,
     ParamSpec {
         name: "batch",
         kind: ParamKind::Int,
@@ -36,6 +38,7 @@ impl ScoreCam {
         Ok(ScoreCam {
             level: super::grad_cam::cam_level(params)?,
             batch: params.usize("batch", 16, 1, 4096)?,
+            eigen_smooth: super::grad_cam::eigen_smooth(params)?,
         })
     }
 }
@@ -104,12 +107,13 @@ impl Saliency for ScoreCam {
             let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let exp: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
             let total: f64 = exp.iter().sum();
-            let mut cam = vec![0f32; h * w];
-            for (channel, e) in activations.chunks(h * w).zip(&exp) {
-                let weight = (e / total) as f32;
-                cam.iter_mut().zip(channel).for_each(|(c, a)| *c += weight * a);
-            }
-            maps.push(finish_cam(cam, [h, w], [in_h, in_w])?);
+            let weights: Vec<f32> = exp.iter().map(|e| (e / total) as f32).collect();
+            let weighted = weight_channels(&activations, &weights, h * w);
+            maps.push(finish_cam(
+                combine_channels(&weighted, h * w, self.eigen_smooth),
+                [h, w],
+                [in_h, in_w],
+            )?);
         }
         Ok(maps)
     }
