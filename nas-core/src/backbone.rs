@@ -162,10 +162,17 @@ pub trait Backbone: Send + Sync {
         autodiff_input_gradient(self, input, targets)
     }
 
-    /// Gradient of each sample's `targets[i]` logit with respect to depth level `level`. The
-    /// default runs burn's automatic differentiation ([`autodiff_level_gradient`]).
+    /// Gradient of each sample's `targets[i]` logit with respect to depth level `level`: the
+    /// [`Objective::Targets`] case of [`Backbone::level_gradient_of`].
     fn level_gradient(&self, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
-        autodiff_level_gradient(self, input, level, targets)
+        self.level_gradient_of(input, level, Objective::Targets(targets))
+    }
+
+    /// Gradient of each sample's `objective` with respect to depth level `level`. The default
+    /// runs burn's automatic differentiation ([`autodiff_level_gradient`]); a backbone with a
+    /// faster backward pass may override it.
+    fn level_gradient_of(&self, input: NasTensor<4>, level: usize, objective: Objective<'_>) -> Result<Gradient> {
+        autodiff_level_gradient(self, input, level, objective)
     }
 
     /// [`Backbone::input_gradient`] with every rectifier's backward pass replaced by `rule`
@@ -274,13 +281,13 @@ pub fn autodiff_input_gradient<B: Backbone + ?Sized>(backbone: &B, input: NasTen
     })
 }
 
-/// Gradient of each sample's `targets[i]` logit with respect to depth level `level`, by burn's
+/// Gradient of each sample's `objective` with respect to depth level `level`, by burn's
 /// automatic differentiation through [`Backbone::forward_hooked`].
 pub fn autodiff_level_gradient<B: Backbone + ?Sized>(
     backbone: &B,
     input: NasTensor<4>,
     level: usize,
-    targets: &[usize],
+    objective: Objective<'_>,
 ) -> Result<Gradient> {
     check_level(level)?;
     let mut hook = GradientAt {
@@ -293,7 +300,7 @@ pub fn autodiff_level_gradient<B: Backbone + ?Sized>(
     let leaf = hook
         .leaf
         .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
-    let grads = target_sum(&logits, targets)?.backward();
+    let grads = objective.batch_sum(&logits)?.backward();
     let grad = leaf
         .grad(&grads)
         .ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
@@ -313,6 +320,38 @@ pub fn check_level(level: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// What a backward pass differentiates, per sample: its target logit (the usual case), or a
+/// weighted sum of its logits (a target that mixes classes, as Finer-CAM's does: the weights
+/// are that target's gradient with respect to the logits, so the pass gives its gradient).
+#[derive(Debug, Clone, Copy)]
+pub enum Objective<'a> {
+    /// Sample `i`'s logit of class `targets[i]`.
+    Targets(&'a [usize]),
+    /// Sample `i`'s logits weighted by row `i` of `weights` (`batch x classes`, row-major).
+    WeightedLogits(&'a [f32]),
+}
+
+impl Objective<'_> {
+    /// Sum over the batch of each sample's objective: its gradient is the per-sample gradient,
+    /// because samples do not interact in an inference-mode network.
+    pub fn batch_sum(&self, logits: &NasTensor<2>) -> Result<NasTensor<1>> {
+        match *self {
+            Objective::Targets(targets) => target_sum(logits, targets),
+            Objective::WeightedLogits(weights) => {
+                let [batch, classes] = logits.dims();
+                if weights.len() != batch * classes {
+                    return Err(NasError::InvalidInput(format!(
+                        "{} logit weights for a batch of {batch} with {classes} classes",
+                        weights.len()
+                    )));
+                }
+                let weights = Tensor::<_, 2>::from_data(TensorData::new(weights.to_vec(), [batch, classes]), &logits.device());
+                Ok((logits.clone() * weights).sum())
+            }
+        }
+    }
 }
 
 /// Sum over the batch of each sample's target logit: its gradient is the per-sample gradient,

@@ -34,7 +34,7 @@ pub mod upsampled_batch;
 pub mod weights;
 
 pub use annotation::{Annotation, BoundingBox, Sample};
-pub use backbone::{Backbone, BackboneInfo, BiasGradient, Forward, Gradient, LevelHook, ReluGradient, LEVELS};
+pub use backbone::{Backbone, BackboneInfo, BiasGradient, Forward, Gradient, LevelHook, Objective, ReluGradient, LEVELS};
 pub use component::{Batch, Clusterer, Explainer, Features, Metric, MetricInput, Saliency, Score, Segmenter, Statistic};
 pub use dataset::{DatasetSpec, Images, Source};
 pub use device::{Backend, Device, NasTensor};

@@ -6,7 +6,7 @@ use crate::registry::{ComponentEntry, Origin, Registry};
 use std::path::Path;
 
 /// Bumped whenever the layout of [`PluginDeclaration`] or of the component traits changes.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 /// The nas-core version a plugin was compiled against, tagged `+cuda` when nas-core's `cuda`
 /// feature is on: that feature adds a variant to [`Device`](crate::Device), which every
 /// [`Context`](crate::Context) and tensor carries, so host and plugin must agree on it.

@@ -1,11 +1,12 @@
 //! Gradients by the host kernels (ResNet, VGG and EfficientNet-Lite0 on the CPU) against burn's automatic
 //! differentiation of the same network: the input gradient and the gradient at every depth
-//! level, on real photos, with real weights where the shared folder has them.
+//! level (of the target logits, and of a weighted sum of all logits at two levels), on real
+//! photos, with real weights where the shared folder has them.
 
 mod common;
 
 use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, normalise, predicted_classes};
-use nas_core::{Backbone, Gradient, NasTensor, Photo, LEVELS};
+use nas_core::{Backbone, Gradient, NasTensor, Objective, Photo, LEVELS};
 use std::error::Error;
 use std::path::Path;
 
@@ -79,8 +80,18 @@ fn check(name: &str, net: &dyn Backbone, input: NasTensor<4>, targets: &[usize],
     compare(&format!("{name} input"), &ours, &reference, agreement)?;
     for level in 0..LEVELS {
         let ours = net.level_gradient(input.clone(), level, targets)?;
-        let reference = autodiff_level_gradient(net, input.clone(), level, targets)?;
+        let reference = autodiff_level_gradient(net, input.clone(), level, Objective::Targets(targets))?;
         compare(&format!("{name} level {level}"), &ours, &reference, agreement)?;
+    }
+    // A mix of every class's logit (as Finer-CAM's target gives), at a shallow and the last level.
+    let classes = net.info().num_classes;
+    let weights: Vec<f32> = (0..targets.len() * classes)
+        .map(|k| ((k * 7919) % 13) as f32 / 13.0 - 0.5)
+        .collect();
+    for level in [1, LEVELS - 1] {
+        let ours = net.level_gradient_of(input.clone(), level, Objective::WeightedLogits(&weights))?;
+        let reference = autodiff_level_gradient(net, input.clone(), level, Objective::WeightedLogits(&weights))?;
+        compare(&format!("{name} level {level}, weighted logits"), &ours, &reference, agreement)?;
     }
     Ok(())
 }

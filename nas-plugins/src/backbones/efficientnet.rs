@@ -8,7 +8,7 @@ use super::open_weights;
 use super::BACKBONE_PARAMS;
 use nas_conv::Activation;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Objective, Params, Result};
 
 const BN_EPS: f32 = 1e-3;
 /// Blocks after which a depth level is taken.
@@ -214,7 +214,14 @@ impl EfficientNetLite0 {
 }
 
 impl HostDifferentiable for EfficientNetLite0 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
+    fn host_gradient(
+        &self,
+        input: NasTensor<4>,
+        objective: Objective<'_>,
+        of: GradientOf,
+        rule: Rule,
+        watch: &mut Watch<'_>,
+    ) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(self.stem.folded(), &x, Activation::Relu6, rule)?;
         let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
@@ -226,7 +233,7 @@ impl HostDifferentiable for EfficientNetLite0 {
         let features = Rectified::after(self.head.folded(), last, Activation::Relu6, rule)?;
         // The classifier is linear: its gradient is the same for the inputs and their references.
         let head_input = features.values.leading(rule.explained(x.dims[0]));
-        let (logits, grad) = host_gradient::head_gradient(&head_input, &self.device, targets, |h| self.classify(h))?;
+        let (logits, grad) = host_gradient::head_gradient(&head_input, &self.device, objective, |h| self.classify(h))?;
         if of == GradientOf::Level(4) {
             return Ok(host_gradient::gradient(head_input.into_tensor(&self.device), grad, logits));
         }

@@ -12,7 +12,7 @@
 
 use super::layers::{host_values, Conv2d};
 use nas_conv::{max_pool2d, max_pool2d_input_gradient, Activation, PoolGeometry};
-use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level, target_sum};
+use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level, Objective};
 use nas_core::burn::tensor::TensorData;
 use nas_core::device::runs_on_host;
 use nas_core::differentiable::differentiable;
@@ -204,10 +204,17 @@ pub(crate) fn conv_backward(conv: &Conv2d, grad: &HostMap, input_size: (usize, u
 
 /// A backbone with a backward pass on the host kernels.
 pub(crate) trait HostDifferentiable: Backbone + Sized {
-    /// The gradient of each sample's target logit with respect to `of`, by the host kernels,
+    /// The gradient of each sample's `objective` with respect to `of`, by the host kernels,
     /// through rectifiers by `rule` (see [`Rule::Rescale`] for its batch), each convolution
     /// shown to `watch` on the way.
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient>;
+    fn host_gradient(
+        &self,
+        input: NasTensor<4>,
+        objective: Objective<'_>,
+        of: GradientOf,
+        rule: Rule,
+        watch: &mut Watch<'_>,
+    ) -> Result<Gradient>;
 
     /// Whether the layers have host kernels (their weights are on the CPU).
     fn has_host_kernels(&self) -> bool;
@@ -224,7 +231,7 @@ pub(crate) fn input_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>
     if applies(net, &input) {
         net.host_gradient(
             input,
-            targets,
+            Objective::Targets(targets),
             GradientOf::Input,
             Rule::Gradient(ReluGradient::Standard),
             &mut unwatched,
@@ -243,7 +250,13 @@ pub(crate) fn modified_input_gradient<B: HostDifferentiable>(
     rule: ReluGradient,
 ) -> Result<Gradient> {
     if applies(net, &input) {
-        net.host_gradient(input, targets, GradientOf::Input, Rule::Gradient(rule), &mut unwatched)
+        net.host_gradient(
+            input,
+            Objective::Targets(targets),
+            GradientOf::Input,
+            Rule::Gradient(rule),
+            &mut unwatched,
+        )
     } else if rule == ReluGradient::Standard {
         autodiff_input_gradient(net, input, targets)
     } else {
@@ -276,7 +289,7 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
     }
     let batch = input.dims()[0];
     let both = NasTensor::cat(vec![input.clone(), reference], 0);
-    let mut gradient = net.host_gradient(both, targets, GradientOf::Input, Rule::Rescale, &mut unwatched)?;
+    let mut gradient = net.host_gradient(both, Objective::Targets(targets), GradientOf::Input, Rule::Rescale, &mut unwatched)?;
     gradient.value = input;
     if gradient.logits.dims()[0] > batch {
         gradient.logits = gradient.logits.narrow(0, 0, batch);
@@ -306,42 +319,47 @@ pub(crate) fn bias_gradients<B: HostDifferentiable>(
     };
     net.host_gradient(
         input,
-        targets,
+        Objective::Targets(targets),
         GradientOf::Input,
         Rule::Gradient(ReluGradient::Standard),
         &mut watch,
     )
 }
 
-/// [`Backbone::level_gradient`] by the host kernels where they apply, else by burn.
-pub(crate) fn level_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
+/// [`Backbone::level_gradient_of`] by the host kernels where they apply, else by burn.
+pub(crate) fn level_gradient_of<B: HostDifferentiable>(
+    net: &B,
+    input: NasTensor<4>,
+    level: usize,
+    objective: Objective<'_>,
+) -> Result<Gradient> {
     check_level(level)?;
     if applies(net, &input) {
         net.host_gradient(
             input,
-            targets,
+            objective,
             GradientOf::Level(level),
             Rule::Gradient(ReluGradient::Standard),
             &mut unwatched,
         )
     } else {
-        autodiff_level_gradient(net, input, level, targets)
+        autodiff_level_gradient(net, input, level, objective)
     }
 }
 
 /// The logits of `features` through the classifier `head`, and the gradient of each sample's
-/// target logit with respect to `features` (by burn's automatic differentiation).
+/// `objective` with respect to `features` (by burn's automatic differentiation).
 pub(crate) fn head_gradient(
     features: &HostMap,
     device: &Device,
-    targets: &[usize],
+    objective: Objective<'_>,
     head: impl Fn(NasTensor<4>) -> NasTensor<2>,
 ) -> Result<(NasTensor<2>, HostMap)> {
     let leaf = features.clone().into_tensor(device).require_grad();
     let scope = differentiable();
     let logits = head(leaf.clone());
     drop(scope);
-    let grads = target_sum(&logits, targets)?.backward();
+    let grads = objective.batch_sum(&logits)?.backward();
     let grad = leaf
         .grad(&grads)
         .ok_or_else(|| NasError::InvalidInput("the classifier's input received no gradient".into()))?;
@@ -412,8 +430,13 @@ macro_rules! host_gradient_methods {
             $crate::backbones::host_gradient::modified_input_gradient(self, input, targets, rule)
         }
 
-        fn level_gradient(&self, input: nas_core::NasTensor<4>, level: usize, targets: &[usize]) -> nas_core::Result<nas_core::Gradient> {
-            $crate::backbones::host_gradient::level_gradient(self, input, level, targets)
+        fn level_gradient_of(
+            &self,
+            input: nas_core::NasTensor<4>,
+            level: usize,
+            objective: nas_core::Objective<'_>,
+        ) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::level_gradient_of(self, input, level, objective)
         }
 
         fn bias_gradients(

@@ -11,10 +11,10 @@ use nas_conv::{max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeomet
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
-use nas_core::burn::tensor::TensorData;
+use nas_core::burn::tensor::{Int, Tensor, TensorData};
 use nas_core::device::{plain_device, runs_on_host};
 use nas_core::weights::StateDict;
-use nas_core::{Device, NasError, NasTensor, Result};
+use nas_core::{Device, NasError, NasTensor, Objective, Result};
 use std::sync::OnceLock;
 
 /// A convolution followed by inference-mode BatchNorm, folded into one convolution with bias.
@@ -92,15 +92,39 @@ impl Linear {
         grad.matmul(self.weight.clone().transpose())
     }
 
-    /// The gradient of output `targets[i]` of sample `i` with respect to the input, `(batch,
-    /// inputs)`: those outputs' weight rows.
-    pub fn unit_gradient(&self, targets: &[usize]) -> NasTensor<2> {
-        let index: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
-        let index = nas_core::burn::tensor::Tensor::<nas_core::Backend, 1, nas_core::burn::tensor::Int>::from_data(
-            nas_core::burn::tensor::TensorData::new(index, [targets.len()]),
-            &self.weight.device(),
-        );
-        self.weight.clone().select(1, index).transpose()
+    /// The gradient of each of `samples` samples' `objective` on the outputs with respect to the
+    /// input, `(samples, inputs)`: for a target, that output's weight row; for weighted outputs,
+    /// the weighted sum of the rows.
+    pub fn objective_gradient(&self, objective: Objective<'_>, samples: usize) -> Result<NasTensor<2>> {
+        let [_, outputs] = self.weight.dims();
+        let device = self.weight.device();
+        match objective {
+            Objective::Targets(targets) => {
+                if targets.len() != samples {
+                    return Err(NasError::InvalidInput(format!("{} targets for {samples} photos", targets.len())));
+                }
+                if let Some(bad) = targets.iter().find(|&&t| t >= outputs) {
+                    return Err(NasError::InvalidInput(format!(
+                        "target class {bad} is out of range: the backbone has {outputs} classes"
+                    )));
+                }
+                let index: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+                let index = Tensor::<nas_core::Backend, 1, Int>::from_data(TensorData::new(index, [samples]), &device);
+                Ok(self.weight.clone().select(1, index).transpose())
+            }
+            Objective::WeightedLogits(weights) => {
+                if weights.len() != samples * outputs {
+                    return Err(NasError::InvalidInput(format!(
+                        "{} logit weights for {samples} photos with {outputs} classes",
+                        weights.len()
+                    )));
+                }
+                Ok(self.input_gradient(NasTensor::<2>::from_data(
+                    TensorData::new(weights.to_vec(), [samples, outputs]),
+                    &device,
+                )))
+            }
+        }
     }
 
     /// `W^T` `(in, out)` and the bias `(out)`.

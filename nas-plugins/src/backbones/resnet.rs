@@ -7,7 +7,7 @@ use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Objective, Params, Result};
 
 const BN_EPS: f32 = 1e-5;
 
@@ -204,7 +204,14 @@ impl ResNet {
 }
 
 impl HostDifferentiable for ResNet {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
+    fn host_gradient(
+        &self,
+        input: NasTensor<4>,
+        objective: Objective<'_>,
+        of: GradientOf,
+        rule: Rule,
+        watch: &mut Watch<'_>,
+    ) -> Result<Gradient> {
         let stem = self.stem.folded();
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(stem, &x, Activation::Relu, rule)?;
@@ -224,7 +231,7 @@ impl HostDifferentiable for ResNet {
         let features = traces.last().and_then(|t| t.last()).map_or(&pooled, |t| &t.output.values);
         // The head is linear: its gradient is the same for the inputs and their references.
         let features = features.leading(rule.explained(x.dims[0]));
-        let (logits, mut grad) = host_gradient::head_gradient(&features, &self.device, targets, |h| self.head(h))?;
+        let (logits, mut grad) = host_gradient::head_gradient(&features, &self.device, objective, |h| self.head(h))?;
         for (l, (blocks, layer)) in self.layers.iter().zip(&traces).enumerate().rev() {
             if of == GradientOf::Level(l + 1) {
                 let value = layer.last().map_or(&pooled, |t| &t.output.values).clone();

@@ -12,7 +12,9 @@ use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
 use nas_core::upsampled_batch::to_host;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasError, NasTensor, Params, ReluGradient, Result};
+use nas_core::{
+    Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasError, NasTensor, Objective, Params, ReluGradient, Result,
+};
 
 /// torchvision's file name of the ImageNet weights.
 pub const WEIGHTS_FILE: &str = "vgg16-397923af.pth";
@@ -116,24 +118,17 @@ impl Vgg16 {
         fc2.forward(h)
     }
 
-    /// The classifier's logits for `features` and the gradient of each sample's target logit
+    /// The classifier's logits for `features` and the gradient of each sample's `objective`
     /// with respect to them, through the classifier's two ReLUs by `rule` (burn's automatic
     /// differentiation cannot change a ReLU's backward pass, so the three layers are
     /// differentiated by hand). Under the Rescale rule `features` holds the references after
     /// the inputs, and the gradient covers the inputs.
-    fn modified_head_gradient(&self, features: &HostMap, targets: &[usize], rule: Rule) -> Result<(NasTensor<2>, HostMap)> {
+    fn modified_head_gradient(&self, features: &HostMap, objective: Objective<'_>, rule: Rule) -> Result<(NasTensor<2>, HostMap)> {
         let [batch, channels, height, width] = features.dims;
-        if let Some(bad) = targets.iter().find(|&&t| t >= self.info.num_classes) {
-            return Err(NasError::InvalidInput(format!(
-                "target class {bad} is out of range: the backbone has {} classes",
-                self.info.num_classes
-            )));
-        }
         let explained = rule.explained(batch);
-        if (height, width) != (POOL_SIDE, POOL_SIDE) || targets.len() != explained {
+        if (height, width) != (POOL_SIDE, POOL_SIDE) {
             return Err(NasError::InvalidInput(format!(
-                "vgg16: {rule} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos) and one target per photo; got {height}x{width} and {} targets for {explained}",
-                targets.len()
+                "vgg16: {rule} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos); got {height}x{width}"
             )));
         }
         let [fc0, fc1, fc2] = &self.classifier;
@@ -144,7 +139,7 @@ impl Vgg16 {
         let h1 = fc0.forward(x);
         let h2 = fc1.forward(relu(h1.clone()));
         let logits = fc2.forward(relu(h2.clone()));
-        let grad = fc1.input_gradient(through_relu(fc2.unit_gradient(targets), h2, rule)?);
+        let grad = fc1.input_gradient(through_relu(fc2.objective_gradient(objective, explained)?, h2, rule)?);
         let grad = fc0.input_gradient(through_relu(grad, h1, rule)?);
         let grad = HostMap::from_tensor(grad.reshape([explained, channels, height, width]))?;
         Ok((logits, grad))
@@ -189,7 +184,14 @@ fn through_relu(grad: NasTensor<2>, input: NasTensor<2>, rule: Rule) -> Result<N
 }
 
 impl HostDifferentiable for Vgg16 {
-    fn host_gradient(&self, input: NasTensor<4>, targets: &[usize], of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
+    fn host_gradient(
+        &self,
+        input: NasTensor<4>,
+        objective: Objective<'_>,
+        of: GradientOf,
+        rule: Rule,
+        watch: &mut Watch<'_>,
+    ) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
         for convs in &self.stages {
@@ -198,8 +200,8 @@ impl HostDifferentiable for Vgg16 {
         }
         let features = traces.last().map_or(&x, |t| &t.output);
         let (logits, mut grad) = match rule {
-            Rule::Gradient(ReluGradient::Standard) => host_gradient::head_gradient(features, &self.device, targets, |h| self.head(h))?,
-            _ => self.modified_head_gradient(features, targets, rule)?,
+            Rule::Gradient(ReluGradient::Standard) => host_gradient::head_gradient(features, &self.device, objective, |h| self.head(h))?,
+            _ => self.modified_head_gradient(features, objective, rule)?,
         };
         for (level, (convs, trace)) in self.stages.iter().zip(&traces).enumerate().rev() {
             // To the window maxima of the ReLU's output, then through the ReLU. Where a window

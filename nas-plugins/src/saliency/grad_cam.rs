@@ -11,7 +11,7 @@
 use super::principal_component::principal_projection;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
+use nas_core::{Backbone, Gradient, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
 
 /// How activations are weighted by gradients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,21 +268,23 @@ impl Saliency for GradCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let [_, _, in_h, in_w] = input.dims();
         let gradient = backbone.level_gradient(input.clone(), self.level, targets)?;
-        let [batch, channels, h, w] = gradient.value.dims();
-        let positions = h * w;
-        let (activations, gradients) = (to_host(gradient.value)?, to_host(gradient.grad)?);
-        let image = channels * positions;
-        (0..batch)
-            .map(|i| {
-                let (a, g) = (&activations[i * image..(i + 1) * image], &gradients[i * image..(i + 1) * image]);
-                finish_cam(
-                    self.weights.class_activation(a, g, positions, self.eigen_smooth),
-                    [h, w],
-                    [in_h, in_w],
-                )
-            })
-            .collect()
+        gradient_cams(gradient, self.weights, self.eigen_smooth, [in_h, in_w])
     }
+}
+
+/// The finished CAM of every image of a level `gradient` (its values and gradients), weighted
+/// by `weights`, for an input of `[in_h, in_w]`.
+pub fn gradient_cams(gradient: Gradient, weights: CamWeights, eigen_smooth: bool, [in_h, in_w]: [usize; 2]) -> Result<Vec<Array2<f32>>> {
+    let [batch, channels, h, w] = gradient.value.dims();
+    let positions = h * w;
+    let (activations, gradients) = (to_host(gradient.value)?, to_host(gradient.grad)?);
+    let image = channels * positions;
+    (0..batch)
+        .map(|i| {
+            let (a, g) = (&activations[i * image..(i + 1) * image], &gradients[i * image..(i + 1) * image]);
+            finish_cam(weights.class_activation(a, g, positions, eigen_smooth), [h, w], [in_h, in_w])
+        })
+        .collect()
 }
 
 /// Registers a CAM method of this module with its channel or position weighting.

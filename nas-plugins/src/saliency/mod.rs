@@ -7,6 +7,7 @@ pub mod baseline_set;
 pub mod deep_lift;
 pub mod eigen_cam;
 pub mod fem;
+pub mod finer_cam;
 pub mod full_grad;
 pub mod grad_cam;
 pub mod gradient;
