@@ -3,7 +3,7 @@
 //! holds negative values) while the network runs on from that level, and the relative drop of the
 //! target logit, `(y - y_c) / y`, weights the channel. No gradients: one forward pass per channel.
 
-use super::grad_cam::{combine_channels, finish_cam, weight_channels, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::grad_cam::{combine_channels, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
@@ -15,7 +15,7 @@ const ABLATION_DEPTH: f32 = 1e7;
 
 /// The `ablation-cam` saliency method.
 pub struct AblationCam {
-    level: usize,
+    levels: Vec<usize>,
     batch: usize,
     eigen_smooth: bool,
 }
@@ -63,18 +63,19 @@ impl AblationCam {
     /// Builds from `ablation-cam` parameters (see [`ABLATION_CAM_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<AblationCam> {
         Ok(AblationCam {
-            level: super::grad_cam::cam_level(params)?,
+            levels: super::grad_cam::cam_levels(params)?,
             batch: params.usize("batch", 32, 1, 4096)?,
             eigen_smooth: super::grad_cam::eigen_smooth(params)?,
         })
     }
 
-    /// The target logit of `photo` `(1, 3, H, W)` with each of `channels` of the level ablated.
+    /// The target logit of `photo` `(1, 3, H, W)` with each channel of `level` (whose values
+    /// are `activation`) ablated.
     fn ablated_scores(
         &self,
         backbone: &dyn Backbone,
         photo: &NasTensor<4>,
-        activation: &NasTensor<4>,
+        (level, activation): (usize, &NasTensor<4>),
         target: usize,
         value: f32,
     ) -> Result<Vec<f32>> {
@@ -85,7 +86,7 @@ impl AblationCam {
         for chunk in all.chunks(self.batch) {
             task.check()?;
             let mut hook = AblateChannels {
-                level: self.level,
+                level,
                 activation,
                 channels: chunk,
                 value,
@@ -104,33 +105,42 @@ impl AblationCam {
     }
 }
 
+impl AblationCam {
+    /// The CAM of `photo` `(1, 3, H, W)` for class `target` at `level`.
+    fn level_cam(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, level: usize) -> Result<LevelCam> {
+        let forward = backbone.forward(photo.clone());
+        let activation = forward
+            .levels
+            .get(level)
+            .cloned()
+            .ok_or_else(|| NasError::InvalidInput(format!("ablation-cam: the backbone has no level {level}")))?;
+        let original = to_host(forward.logits)?
+            .get(target)
+            .copied()
+            .ok_or_else(|| NasError::InvalidInput(format!("ablation-cam: target class {target} out of range")))?;
+        let [_, _, h, w] = activation.dims();
+        let values = to_host(activation.clone())?;
+        let least = values.iter().copied().fold(f32::INFINITY, f32::min);
+        let value = if least == 0.0 { 0.0 } else { least - ABLATION_DEPTH };
+        let ablated = self.ablated_scores(backbone, photo, (level, &activation), target, value)?;
+        let weights: Vec<f32> = ablated.iter().map(|score| (original - score) / original).collect();
+        let weighted = weight_channels(&values, &weights, h * w);
+        Ok(LevelCam {
+            values: combine_channels(&weighted, h * w, self.eigen_smooth),
+            grid: [h, w],
+        })
+    }
+}
+
 impl Saliency for AblationCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let photos = super::photos_with_targets("ablation-cam", input, targets)?;
-        let [_, _, in_h, in_w] = input.dims();
-        photos
-            .iter()
-            .map(|(photo, target)| {
-                let forward = backbone.forward(photo.clone());
-                let activation = forward
-                    .levels
-                    .get(self.level)
-                    .cloned()
-                    .ok_or_else(|| NasError::InvalidInput(format!("ablation-cam: the backbone has no level {}", self.level)))?;
-                let original = to_host(forward.logits)?
-                    .get(*target)
-                    .copied()
-                    .ok_or_else(|| NasError::InvalidInput(format!("ablation-cam: target class {target} out of range")))?;
-                let [_, _, h, w] = activation.dims();
-                let values = to_host(activation.clone())?;
-                let least = values.iter().copied().fold(f32::INFINITY, f32::min);
-                let value = if least == 0.0 { 0.0 } else { least - ABLATION_DEPTH };
-                let ablated = self.ablated_scores(backbone, photo, &activation, *target, value)?;
-                let weights: Vec<f32> = ablated.iter().map(|score| (original - score) / original).collect();
-                let weighted = weight_channels(&values, &weights, h * w);
-                finish_cam(combine_channels(&weighted, h * w, self.eigen_smooth), [h, w], [in_h, in_w])
-            })
-            .collect()
+        multi_level_cams(&self.levels, input.dims(), |level| {
+            photos
+                .iter()
+                .map(|(photo, target)| self.level_cam(backbone, photo, *target, level))
+                .collect()
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! sign follows pytorch-grad-cam's sign-corrected projection (largest magnitude positive) rather
 //! than LAPACK's arbitrary one.
 
-use super::grad_cam::{cams_of, LEVEL_PARAM};
+use super::grad_cam::{cams_of, level_cams, multi_level_cams, LEVEL_PARAM};
 use super::principal_component::principal_projection;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, NasTensor, Params, Result, Saliency};
@@ -21,7 +21,7 @@ pub enum EigenSource {
 
 /// The `eigen-cam` and `eigen-grad-cam` saliency methods.
 pub struct EigenCam {
-    level: usize,
+    levels: Vec<usize>,
     source: EigenSource,
 }
 
@@ -29,7 +29,7 @@ impl EigenCam {
     /// Builds from the CAM parameters (see [`LEVEL_PARAM`]).
     pub fn from_params(params: &Params, source: EigenSource) -> Result<EigenCam> {
         Ok(EigenCam {
-            level: super::grad_cam::cam_level(params)?,
+            levels: super::grad_cam::cam_levels(params)?,
             source,
         })
     }
@@ -37,16 +37,16 @@ impl EigenCam {
 
 impl Saliency for EigenCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let level = match self.source {
-            EigenSource::Activations => backbone.forward(input.clone()).levels.swap_remove(self.level),
-            EigenSource::GradientTimesActivations => {
-                let gradient = backbone.level_gradient(input.clone(), self.level, targets)?;
-                gradient.value * gradient.grad
-            }
-        };
-        cams_of("EigenCAM", self.level, level, input.dims(), |values, channels, positions| {
-            Ok(principal_projection(values, channels, positions))
-        })
+        let projection = |values: &[f32], channels, positions| Ok(principal_projection(values, channels, positions));
+        match self.source {
+            EigenSource::Activations => level_cams("EigenCAM", backbone, input, &self.levels, |_, values, channels, positions| {
+                projection(values, channels, positions)
+            }),
+            EigenSource::GradientTimesActivations => multi_level_cams(&self.levels, input.dims(), |level| {
+                let gradient = backbone.level_gradient(input.clone(), level, targets)?;
+                cams_of("EigenGrad-CAM", level, gradient.value * gradient.grad, projection)
+            }),
+        }
     }
 }
 

@@ -4,13 +4,13 @@
 //! rectified, scaled to `[0, 1]` and resized as the other CAMs. Class-agnostic and forward-only,
 //! so it runs on any backbone and device.
 
-use super::grad_cam::{cam_level, level_cams};
+use super::grad_cam::{cam_levels, level_cams};
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// The `fem` saliency method.
 pub struct Fem {
-    level: usize,
+    levels: Vec<usize>,
     k: f32,
 }
 
@@ -47,7 +47,7 @@ pub fn feature_explanation(values: &[f32], channels: usize, positions: usize, k:
 
 impl Saliency for Fem {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, _targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        level_cams("FEM", backbone, input, self.level, |values, channels, positions| {
+        level_cams("FEM", backbone, input, &self.levels, |_, values, channels, positions| {
             Ok(feature_explanation(values, channels, positions, self.k))
         })
     }
@@ -55,7 +55,7 @@ impl Saliency for Fem {
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
     Ok(Box::new(Fem {
-        level: cam_level(params)?,
+        levels: cam_levels(params)?,
         k: params.float("k", 2.0, f64::MIN, f64::MAX)? as f32,
     }))
 }

@@ -9,7 +9,7 @@
 //! is worked out from one forward pass and the level's gradient is that of the logits weighted
 //! by it ([`Objective::WeightedLogits`]): the same numbers as differentiating the target.
 
-use super::grad_cam::{eigen_smooth, gradient_cams, CamWeights, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::grad_cam::{eigen_smooth, gradient_cams, multi_level_cams, CamWeights, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Context, NasError, NasTensor, Objective, ParamKind, ParamSpec, Params, Result, Saliency};
@@ -29,7 +29,7 @@ const BASES: &[(&str, CamWeights)] = &[
 
 /// The `finer-cam` saliency method.
 pub struct FinerCam {
-    level: usize,
+    levels: Vec<usize>,
     base: CamWeights,
     eigen_smooth: bool,
     alpha: f64,
@@ -68,7 +68,7 @@ impl FinerCam {
         let names: Vec<&str> = BASES.iter().map(|(name, _)| *name).collect();
         let base = params.choice("base", "grad-cam", &names)?;
         Ok(FinerCam {
-            level: super::grad_cam::cam_level(params)?,
+            levels: super::grad_cam::cam_levels(params)?,
             base: BASES.iter().find(|(name, _)| *name == base).map_or(CamWeights::Mean, |(_, w)| *w),
             eigen_smooth: eigen_smooth(params)?,
             alpha: params.float("alpha", 1.0, f64::MIN, f64::MAX)?,
@@ -131,7 +131,7 @@ impl FinerCam {
 
 impl Saliency for FinerCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [batch, _, in_h, in_w] = input.dims();
+        let batch = input.dims()[0];
         if targets.len() != batch {
             return Err(NasError::InvalidInput(format!(
                 "finer-cam: {} targets for a batch of {batch}",
@@ -145,8 +145,10 @@ impl Saliency for FinerCam {
         for (row, &target) in logits.chunks_exact(classes.max(1)).zip(targets) {
             weights.extend(self.logit_weights(row, target)?);
         }
-        let gradient = backbone.level_gradient_of(input.clone(), self.level, Objective::WeightedLogits(&weights))?;
-        gradient_cams(gradient, self.base, self.eigen_smooth, [in_h, in_w])
+        multi_level_cams(&self.levels, input.dims(), |level| {
+            let gradient = backbone.level_gradient_of(input.clone(), level, Objective::WeightedLogits(&weights))?;
+            gradient_cams(gradient, self.base, self.eigen_smooth)
+        })
     }
 }
 

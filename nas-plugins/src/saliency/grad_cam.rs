@@ -35,7 +35,7 @@ pub enum CamWeights {
 
 /// The gradient-weighted CAM saliency methods (`grad-cam` and its relatives).
 pub struct GradCam {
-    level: usize,
+    levels: Vec<usize>,
     weights: CamWeights,
     eigen_smooth: bool,
 }
@@ -46,9 +46,9 @@ pub const GRAD_CAM_PARAMS: &[ParamSpec] = &[LEVEL_PARAM, EIGEN_SMOOTH_PARAM];
 /// The `level` parameter of every CAM method.
 pub const LEVEL_PARAM: ParamSpec = ParamSpec {
     name: "level",
-    kind: ParamKind::Int,
+    kind: ParamKind::IntList,
     default: "4",
-    doc: "depth level whose channels are weighted (4, the last, is the usual last convolutional block)",
+    doc: "depth level whose channels are weighted (4, the last, is the usual last convolutional block), or several: their CAMs averaged as pytorch-grad-cam averages its target layers",
 };
 
 /// The `eigen_smooth` parameter of the CAMs that weight channels or positions.
@@ -59,9 +59,16 @@ pub const EIGEN_SMOOTH_PARAM: ParamSpec = ParamSpec {
     doc: "project the weighted activations on their first principal component instead of summing their channels (pytorch-grad-cam's eigen_smooth, sign-corrected)",
 };
 
-/// The CAM methods' `level` parameter (see [`GRAD_CAM_PARAMS`]): a depth level, 4 by default.
+/// A one-level CAM method's `level` parameter: a depth level, 4 by default.
 pub fn cam_level(params: &Params) -> Result<usize> {
     params.usize("level", LEVELS - 1, 0, LEVELS - 1)
+}
+
+/// The CAM methods' `level` parameter (see [`LEVEL_PARAM`]): one depth level or several, 4 by
+/// default.
+pub fn cam_levels(params: &Params) -> Result<Vec<usize>> {
+    let top = (LEVELS - 1) as i64;
+    Ok(params.int_list("level", &[top], 0, top)?.into_iter().map(|l| l as usize).collect())
 }
 
 /// The CAM methods' `eigen_smooth` parameter (see [`EIGEN_SMOOTH_PARAM`]).
@@ -97,7 +104,7 @@ impl GradCam {
     /// Builds from `grad-cam` parameters (see [`GRAD_CAM_PARAMS`]).
     pub fn from_params(params: &Params, weights: CamWeights) -> Result<GradCam> {
         Ok(GradCam {
-            level: cam_level(params)?,
+            levels: cam_levels(params)?,
             weights,
             eigen_smooth: eigen_smooth(params)?,
         })
@@ -216,41 +223,84 @@ pub(crate) fn resize_linear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [us
     out
 }
 
-/// A class activation map over a level's `h x w` positions made into a map of the input's size
-/// as pytorch-grad-cam makes it: rectified, scaled to `[0, 1]`, resized, scaled again (after
-/// averaging its target layers, one here).
-pub(crate) fn finish_cam(mut cam: Vec<f32>, [h, w]: [usize; 2], [in_h, in_w]: [usize; 2]) -> Result<Array2<f32>> {
-    cam.iter_mut().for_each(|v| *v = v.max(0.0));
-    scale_to_unit(&mut cam);
-    let mut map = resize_linear(&cam, [h, w], [in_h, in_w]);
-    scale_to_unit(&mut map);
-    Array2::from_shape_vec((in_h, in_w), map).map_err(|e| NasError::InvalidInput(e.to_string()))
+/// One image's class activation map over a level's `grid` positions, before rectifying.
+pub struct LevelCam {
+    /// One value per position, row-major.
+    pub values: Vec<f32>,
+    /// The level's `[h, w]`.
+    pub grid: [usize; 2],
 }
 
-/// A class-agnostic CAM for every image of `input`: `cam` of the image's depth level `level`
-/// (its values `channels x positions`, the channel count, the position count), finished as
-/// [`finish_cam`]; `method` names the caller when the level is empty.
+/// One image's CAMs, one per level, made into a map of the input's size as pytorch-grad-cam
+/// finishes those of its target layers: each rectified, scaled to `[0, 1]` and resized; their
+/// mean rectified and scaled again.
+pub(crate) fn finish_cams(cams: Vec<LevelCam>, [in_h, in_w]: [usize; 2]) -> Result<Array2<f32>> {
+    let count = cams.len();
+    let mut mean = vec![0f32; in_h * in_w];
+    for LevelCam { mut values, grid } in cams {
+        values.iter_mut().for_each(|v| *v = v.max(0.0));
+        scale_to_unit(&mut values);
+        let resized = resize_linear(&values, grid, [in_h, in_w]);
+        mean.iter_mut().zip(&resized).for_each(|(m, v)| *m += v.max(0.0));
+    }
+    mean.iter_mut().for_each(|m| *m /= count.max(1) as f32);
+    scale_to_unit(&mut mean);
+    Array2::from_shape_vec((in_h, in_w), mean).map_err(|e| NasError::InvalidInput(e.to_string()))
+}
+
+/// The finished map of every image of an input of `input_dims` from its CAMs at `levels`:
+/// `per_level(level)` gives one [`LevelCam`] per image.
+pub(crate) fn multi_level_cams(
+    levels: &[usize],
+    input_dims: [usize; 4],
+    mut per_level: impl FnMut(usize) -> Result<Vec<LevelCam>>,
+) -> Result<Vec<Array2<f32>>> {
+    let [batch, _, in_h, in_w] = input_dims;
+    let mut per_image: Vec<Vec<LevelCam>> = (0..batch).map(|_| Vec::with_capacity(levels.len())).collect();
+    for &level in levels {
+        let cams = per_level(level)?;
+        if cams.len() != batch {
+            return Err(NasError::InvalidInput(format!(
+                "level {level} gave {} CAMs for a batch of {batch}",
+                cams.len()
+            )));
+        }
+        per_image.iter_mut().zip(cams).for_each(|(image, cam)| image.push(cam));
+    }
+    per_image.into_iter().map(|cams| finish_cams(cams, [in_h, in_w])).collect()
+}
+
+/// A class-agnostic CAM for every image of `input`: `cam` of the image's depth levels `levels`
+/// (called with the level, its values `channels x positions`, the channel count, the position
+/// count), finished as [`finish_cams`]; `method` names the caller when a level is empty.
 pub(crate) fn level_cams(
     method: &str,
     backbone: &dyn Backbone,
     input: &NasTensor<4>,
-    level: usize,
-    cam: impl Fn(&[f32], usize, usize) -> Result<Vec<f32>>,
+    levels: &[usize],
+    cam: impl Fn(usize, &[f32], usize, usize) -> Result<Vec<f32>>,
 ) -> Result<Vec<Array2<f32>>> {
-    let values = backbone.forward(input.clone()).levels.swap_remove(level);
-    cams_of(method, level, values, input.dims(), cam)
+    let forward = backbone.forward(input.clone());
+    multi_level_cams(levels, input.dims(), |level| {
+        let values = forward
+            .levels
+            .get(level)
+            .cloned()
+            .ok_or_else(|| NasError::InvalidInput(format!("{method}: the backbone has no level {level}")))?;
+        cams_of(method, level, values, |values, channels, positions| {
+            cam(level, values, channels, positions)
+        })
+    })
 }
 
-/// [`level_cams`] of given level values `(batch, channels, h, w)` (activations, or activations
-/// times gradients), for an input of `input_dims`.
+/// Each image's CAM from given level values `(batch, channels, h, w)` (activations, or
+/// activations times gradients) by `cam` (see [`level_cams`]).
 pub(crate) fn cams_of(
     method: &str,
     level: usize,
     values: NasTensor<4>,
-    input_dims: [usize; 4],
     cam: impl Fn(&[f32], usize, usize) -> Result<Vec<f32>>,
-) -> Result<Vec<Array2<f32>>> {
-    let [_, _, in_h, in_w] = input_dims;
+) -> Result<Vec<LevelCam>> {
     let [batch, channels, h, w] = values.dims();
     if channels * h * w == 0 {
         return Err(NasError::InvalidInput(format!(
@@ -260,21 +310,27 @@ pub(crate) fn cams_of(
     to_host(values)?
         .chunks_exact(channels * h * w)
         .take(batch)
-        .map(|one| finish_cam(cam(one, channels, h * w)?, [h, w], [in_h, in_w]))
+        .map(|one| {
+            Ok(LevelCam {
+                values: cam(one, channels, h * w)?,
+                grid: [h, w],
+            })
+        })
         .collect()
 }
 
 impl Saliency for GradCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, in_h, in_w] = input.dims();
-        let gradient = backbone.level_gradient(input.clone(), self.level, targets)?;
-        gradient_cams(gradient, self.weights, self.eigen_smooth, [in_h, in_w])
+        multi_level_cams(&self.levels, input.dims(), |level| {
+            let gradient = backbone.level_gradient(input.clone(), level, targets)?;
+            gradient_cams(gradient, self.weights, self.eigen_smooth)
+        })
     }
 }
 
-/// The finished CAM of every image of a level `gradient` (its values and gradients), weighted
-/// by `weights`, for an input of `[in_h, in_w]`.
-pub fn gradient_cams(gradient: Gradient, weights: CamWeights, eigen_smooth: bool, [in_h, in_w]: [usize; 2]) -> Result<Vec<Array2<f32>>> {
+/// The CAM of every image of a level `gradient` (its values and gradients), weighted by
+/// `weights`.
+pub fn gradient_cams(gradient: Gradient, weights: CamWeights, eigen_smooth: bool) -> Result<Vec<LevelCam>> {
     let [batch, channels, h, w] = gradient.value.dims();
     let positions = h * w;
     let (activations, gradients) = (to_host(gradient.value)?, to_host(gradient.grad)?);
@@ -282,7 +338,10 @@ pub fn gradient_cams(gradient: Gradient, weights: CamWeights, eigen_smooth: bool
     (0..batch)
         .map(|i| {
             let (a, g) = (&activations[i * image..(i + 1) * image], &gradients[i * image..(i + 1) * image]);
-            finish_cam(weights.class_activation(a, g, positions, eigen_smooth), [h, w], [in_h, in_w])
+            Ok(LevelCam {
+                values: weights.class_activation(a, g, positions, eigen_smooth),
+                grid: [h, w],
+            })
         })
         .collect()
 }

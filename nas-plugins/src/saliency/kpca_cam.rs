@@ -4,7 +4,7 @@
 //! scaled to `[0, 1]` and resized as the other CAMs. Class-agnostic and forward-only. The
 //! component's sign is scikit-learn's: its largest magnitude positive.
 
-use super::grad_cam::{cam_level, level_cams};
+use super::grad_cam::{cam_levels, level_cams};
 use super::principal_component::top_eigenvector;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
@@ -22,7 +22,7 @@ pub enum Kernel {
 
 /// The `kpca-cam` saliency method.
 pub struct KpcaCam {
-    level: usize,
+    levels: Vec<usize>,
     kernel: Kernel,
     /// `None`: scikit-learn's default, one over the number of channels.
     gamma: Option<f64>,
@@ -108,11 +108,10 @@ pub fn kernel_projection(values: &[f32], channels: usize, positions: usize, kern
 
 impl Saliency for KpcaCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, _targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        level_cams("KPCA-CAM", backbone, input, self.level, |values, channels, positions| {
+        level_cams("KPCA-CAM", backbone, input, &self.levels, |level, values, channels, positions| {
             if positions > MAX_POSITIONS {
                 return Err(NasError::InvalidInput(format!(
-                    "KPCA-CAM: level {} has {positions} positions; its kernel matrix grows as their square and its eigenproblem as their cube, so at most {MAX_POSITIONS} are taken (use a deeper level)",
-                    self.level
+                    "KPCA-CAM: level {level} has {positions} positions; its kernel matrix grows as their square and its eigenproblem as their cube, so at most {MAX_POSITIONS} are taken (use a deeper level)"
                 )));
             }
             Ok(kernel_projection(values, channels, positions, self.kernel, self.gamma))
@@ -136,7 +135,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
         None
     };
     Ok(Box::new(KpcaCam {
-        level: cam_level(params)?,
+        levels: cam_levels(params)?,
         kernel,
         gamma,
     }))

@@ -3,19 +3,20 @@
 //! target logits of the masked photos weights the channels. No gradients: one forward pass per
 //! channel (512 for resnet18's level 4).
 
-use super::grad_cam::{combine_channels, finish_cam, weight_channels, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::grad_cam::{combine_channels, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::class_scores;
 use nas_core::ndarray::Array2;
+use nas_core::progress::Task;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// pytorch-grad-cam's guard in the channels' min-max scaling.
 const MASK_EPS: f32 = 1e-8;
 
 /// The `score-cam` saliency method.
 pub struct ScoreCam {
-    level: usize,
+    levels: Vec<usize>,
     batch: usize,
     eigen_smooth: bool,
 }
@@ -36,7 +37,7 @@ impl ScoreCam {
     /// Builds from `score-cam` parameters (see [`SCORE_CAM_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<ScoreCam> {
         Ok(ScoreCam {
-            level: super::grad_cam::cam_level(params)?,
+            levels: super::grad_cam::cam_levels(params)?,
             batch: params.usize("batch", 16, 1, 4096)?,
             eigen_smooth: super::grad_cam::eigen_smooth(params)?,
         })
@@ -75,47 +76,60 @@ fn channel_mask(channel: &[f32], [h, w]: [usize; 2], rows: &[(usize, f32)], cols
     mask
 }
 
+impl ScoreCam {
+    /// The CAM of `photo` `(1, 3, H, W)` for class `target` at `level`, each channel's mask
+    /// scored in batches, reported to `task`.
+    fn level_cam(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, level: usize, task: &Task) -> Result<LevelCam> {
+        let [_, colours, in_h, in_w] = photo.dims();
+        let plane = in_h * in_w;
+        let activation = backbone
+            .forward(photo.clone())
+            .levels
+            .get(level)
+            .cloned()
+            .ok_or_else(|| NasError::InvalidInput(format!("score-cam: the backbone has no level {level}")))?;
+        let [_, channels, h, w] = activation.dims();
+        let (activations, values) = (to_host(activation)?, to_host(photo.clone())?);
+        let (rows, cols) = (aligned_taps(h, in_h), aligned_taps(w, in_w));
+        let mut scores = Vec::with_capacity(channels);
+        for first in (0..channels).step_by(self.batch) {
+            task.check()?;
+            let chunk = first..(first + self.batch).min(channels);
+            let mut masked = Vec::with_capacity(chunk.len() * values.len());
+            for channel in chunk.clone() {
+                let mask = channel_mask(&activations[channel * h * w..][..h * w], [h, w], &rows, &cols);
+                for colour in values.chunks(plane) {
+                    masked.extend(colour.iter().zip(&mask).map(|(v, m)| v * m));
+                }
+            }
+            let images = NasTensor::<4>::from_data(TensorData::new(masked, [chunk.len(), colours, in_h, in_w]), &photo.device());
+            scores.extend(class_scores(backbone, images, target, &|logits| logits)?);
+            task.advance(chunk.len() as u64);
+        }
+        // Softmax over the channels.
+        let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let exp: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
+        let total: f64 = exp.iter().sum();
+        let weights: Vec<f32> = exp.iter().map(|e| (e / total) as f32).collect();
+        let weighted = weight_channels(&activations, &weights, h * w);
+        Ok(LevelCam {
+            values: combine_channels(&weighted, h * w, self.eigen_smooth),
+            grid: [h, w],
+        })
+    }
+}
+
 impl Saliency for ScoreCam {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let photos = super::photos_with_targets("score-cam", input, targets)?;
-        let [_, colours, in_h, in_w] = input.dims();
-        let plane = in_h * in_w;
-        let mut maps = Vec::with_capacity(photos.len());
-        let mut task = None;
-        for (photo, target) in photos {
-            let level = backbone.forward(photo.clone()).levels.swap_remove(self.level);
-            let [_, channels, h, w] = level.dims();
-            let task = task.get_or_insert_with(|| nas_core::progress::task("score-cam", (targets.len() * channels) as u64));
-            let (activations, values) = (to_host(level)?, to_host(photo.clone())?);
-            let (rows, cols) = (aligned_taps(h, in_h), aligned_taps(w, in_w));
-            let mut scores = Vec::with_capacity(channels);
-            for first in (0..channels).step_by(self.batch) {
-                task.check()?;
-                let chunk = first..(first + self.batch).min(channels);
-                let mut masked = Vec::with_capacity(chunk.len() * values.len());
-                for channel in chunk.clone() {
-                    let mask = channel_mask(&activations[channel * h * w..][..h * w], [h, w], &rows, &cols);
-                    for colour in values.chunks(plane) {
-                        masked.extend(colour.iter().zip(&mask).map(|(v, m)| v * m));
-                    }
-                }
-                let images = NasTensor::<4>::from_data(TensorData::new(masked, [chunk.len(), colours, in_h, in_w]), &input.device());
-                scores.extend(class_scores(backbone, images, target, &|logits| logits)?);
-                task.advance(chunk.len() as u64);
-            }
-            // Softmax over the channels.
-            let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let exp: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
-            let total: f64 = exp.iter().sum();
-            let weights: Vec<f32> = exp.iter().map(|e| (e / total) as f32).collect();
-            let weighted = weight_channels(&activations, &weights, h * w);
-            maps.push(finish_cam(
-                combine_channels(&weighted, h * w, self.eigen_smooth),
-                [h, w],
-                [in_h, in_w],
-            )?);
-        }
-        Ok(maps)
+        multi_level_cams(&self.levels, input.dims(), |level| {
+            let channels = backbone.info().level_channels.get(level).copied().unwrap_or(0);
+            let task = nas_core::progress::task(&format!("score-cam level {level}"), (photos.len() * channels) as u64);
+            photos
+                .iter()
+                .map(|(photo, target)| self.level_cam(backbone, photo, *target, level, &task))
+                .collect()
+        })
     }
 }
 
