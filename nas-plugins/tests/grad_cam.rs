@@ -256,6 +256,9 @@ fn finer_cam_matches_pytorch_grad_cam() {
     }
 }
 
+/// A method's parameters, as name and value pairs.
+type Settings = Vec<(&'static str, toml::Value)>;
+
 /// Several levels against pytorch-grad-cam's several target layers, and `refine-cam` against
 /// its RefineCAM (scripts/make_multi_level_cam_fixture.py): resnet18 with the seeded weights on
 /// chelsea, every pixel within 1e-5.
@@ -273,7 +276,7 @@ fn multi_level_cams_match_pytorch_grad_cam() {
     let input = normalise(&[&photo], net.info(), net.device()).expect("input");
     let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
     let list = |levels: &[i64]| toml::Value::Array(levels.iter().map(|&l| toml::Value::Integer(l)).collect());
-    let mut cases: Vec<(&str, Vec<(&str, toml::Value)>, String)> = ["grad-cam", "score-cam", "ablation-cam", "fem", "eigen-cam"]
+    let mut cases: Vec<(&str, Settings, String)> = ["grad-cam", "score-cam", "ablation-cam", "fem", "eigen-cam"]
         .into_iter()
         .map(|method| (method, vec![("level", list(&[3, 4]))], format!("{method}.levels34")))
         .collect();
