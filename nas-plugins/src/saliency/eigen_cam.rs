@@ -1,7 +1,8 @@
-//! EigenCAM (Muhammad and Yeasin 2020) and EigenGrad-CAM: a depth level's positions projected on
-//! the first principal component of its activations (EigenCAM: class-agnostic, no gradient), or
-//! of activations times the target logit's gradient (EigenGrad-CAM), then rectified, scaled to
-//! `[0, 1]` and resized as pytorch-grad-cam's `EigenCAM` and `EigenGradCAM` do. The component's
+//! EigenCAM (Muhammad and Yeasin 2020), EigenGrad-CAM and Seg-Eigen-CAM (Chung and Ying 2025): a
+//! depth level's positions projected on the first principal component of its activations
+//! (EigenCAM: class-agnostic, no gradient), of activations times the target logit's gradient
+//! (EigenGrad-CAM) or times its absolute value (Seg-Eigen-CAM), then rectified, scaled to
+//! `[0, 1]` and resized as pytorch-grad-cam's `EigenCAM`, `EigenGradCAM` and `SegEigenCAM` do. The component's
 //! sign follows pytorch-grad-cam's sign-corrected projection (largest magnitude positive) rather
 //! than LAPACK's arbitrary one.
 
@@ -17,6 +18,8 @@ pub enum EigenSource {
     Activations,
     /// Activations times the target logit's gradient (EigenGrad-CAM).
     GradientTimesActivations,
+    /// Activations times the absolute value of the target logit's gradient (Seg-Eigen-CAM).
+    AbsGradientTimesActivations,
 }
 
 /// The `eigen-cam` and `eigen-grad-cam` saliency methods.
@@ -42,10 +45,16 @@ impl Saliency for EigenCam {
             EigenSource::Activations => level_cams("EigenCAM", backbone, input, &self.levels, |_, values, channels, positions| {
                 projection(values, channels, positions)
             }),
-            EigenSource::GradientTimesActivations => multi_level_cams(&self.levels, input.dims(), |level| {
-                let gradient = backbone.level_gradient(input.clone(), level, targets)?;
-                cams_of("EigenGrad-CAM", level, gradient.value * gradient.grad, projection)
-            }),
+            EigenSource::GradientTimesActivations | EigenSource::AbsGradientTimesActivations => {
+                multi_level_cams(&self.levels, input.dims(), |level| {
+                    let gradient = backbone.level_gradient(input.clone(), level, targets)?;
+                    let weights = match self.source {
+                        EigenSource::AbsGradientTimesActivations => gradient.grad.abs(),
+                        _ => gradient.grad,
+                    };
+                    cams_of("EigenGrad-CAM", level, gradient.value * weights, projection)
+                })
+            }
         }
     }
 }
@@ -65,5 +74,14 @@ nas_core::inventory::submit! {
         summary: "EigenGrad-CAM: first principal component of activations times gradients (pytorch-grad-cam's EigenGradCAM, sign-corrected), scaled to [0, 1]",
         params: &[LEVEL_PARAM],
         factory: nas_core::Factory::Saliency(|params, _ctx| Ok(Box::new(EigenCam::from_params(params, EigenSource::GradientTimesActivations)?))),
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "seg-eigen-cam",
+        summary: "Seg-Eigen-CAM: first principal component of activations times absolute gradients (pytorch-grad-cam's SegEigenCAM), scaled to [0, 1]",
+        params: &[LEVEL_PARAM],
+        factory: nas_core::Factory::Saliency(|params, _ctx| Ok(Box::new(EigenCam::from_params(params, EigenSource::AbsGradientTimesActivations)?))),
     }
 }

@@ -21,6 +21,7 @@ pub mod noise_tunnel;
 pub mod precomputed;
 pub mod principal_component;
 pub mod quadrature;
+pub mod random_cam;
 pub mod refine_cam;
 pub mod rise;
 pub mod score_cam;
