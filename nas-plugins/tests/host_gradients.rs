@@ -140,7 +140,11 @@ fn vgg16_gradients_match_automatic_differentiation() -> TestResult {
     let (input, targets) = batch(net.as_ref(), &["astronaut-224.png"], 96, 80)?;
     check("vgg16 96x80", net.as_ref(), input, &targets, Agreement::Everywhere)?;
     let (input, targets) = batch(net.as_ref(), &["chelsea-224.png"], 64, 64)?;
-    check("vgg16 64x64", net.as_ref(), input, &targets, Agreement::Everywhere)
+    check("vgg16 64x64", net.as_ref(), input, &targets, Agreement::Everywhere)?;
+    // 224 x 224: the classifier is differentiated by hand on the host matrix products (levels 3
+    // and 4 agree to 2e-6; the shallower ones see the rounding flips InNorm describes).
+    let (input, targets) = batch(net.as_ref(), &["motorcycle-224.png"], 224, 224)?;
+    check("vgg16 224x224", net.as_ref(), input, &targets, Agreement::InNorm)
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! when gradients must flow, they run burn's differentiable operations.
 
 use super::host_gradient::HostMap;
+use nas_conv::matmul::{multiply, Layout};
 pub use nas_conv::ConvGeometry;
 use nas_conv::{max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
@@ -68,36 +69,130 @@ impl ConvBn {
 }
 
 /// A fully connected layer, `y = x W^T + b` as in PyTorch.
+///
+/// A classifier layer ([`Linear::load`]; a few rows at a time) on the CPU keeps `W` as PyTorch
+/// stores it (`(out, in)`, row-major): outside a [`differentiable`](nas_core::differentiable)
+/// scope its forward pass and input gradient run the host matrix product on `W` itself, and
+/// burn's product (differentiable scopes, LRP) gets `W^T` made on first use. Transposing
+/// VGG-16's 4096 x 25088 classifier weight at load and again in every backward pass took a
+/// third of `nas predict --backbone vgg16`. A token-wise layer ([`Linear::load_token_wise`]:
+/// ViT's hundreds of rows) and any layer off the CPU keep `W^T` materialised for burn's
+/// product, which packs it faster than the host product reads `W` transposed (ViT-B/16's
+/// forward pass: 170 ms against 224 ms, `forward_bench`).
 pub struct Linear {
-    weight: NasTensor<2>,
+    /// `W` `(out, in)`, row-major, when the layer lives on the CPU.
+    host: Option<Vec<f32>>,
+    /// `W^T` `(in, out)` for burn: made at load off the CPU, on first use on it.
+    transposed: OnceLock<NasTensor<2>>,
     bias: NasTensor<1>,
+    host_bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
+    device: Device,
 }
 
 impl Linear {
-    /// Loads `key.weight` `(out, in)` and `key.bias` `(out)`.
+    /// Loads a classifier layer: `key.weight` `(out, in)` and `key.bias` `(out)`.
     pub fn load(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Linear> {
-        let weight: NasTensor<2> = sd.take(&format!("{key}.weight"), [outputs, inputs])?;
-        let bias = sd.take(&format!("{key}.bias"), [outputs])?;
-        Ok(Linear::from_tensors(weight, bias))
+        let weight = sd.take_values(&format!("{key}.weight"), &[outputs, inputs])?;
+        let bias = sd.take_values(&format!("{key}.bias"), &[outputs])?;
+        Ok(Linear::from_values(weight, bias, [outputs, inputs], sd.device(), true))
+    }
+
+    /// Loads a token-wise layer (applied to every token of a sequence) the same way.
+    pub fn load_token_wise(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Linear> {
+        let weight = sd.take_values(&format!("{key}.weight"), &[outputs, inputs])?;
+        let bias = sd.take_values(&format!("{key}.bias"), &[outputs])?;
+        Ok(Linear::from_values(weight, bias, [outputs, inputs], sd.device(), false))
+    }
+
+    /// A layer from PyTorch-layout values: `weight` `(out, in)` row-major and `bias` `(out)`;
+    /// `classifier` keeps `W` for the host product on the CPU.
+    fn from_values(weight: Vec<f32>, bias: Vec<f32>, [outputs, inputs]: [usize; 2], device: &Device, classifier: bool) -> Linear {
+        let on_cpu = matches!(plain_device(device), Device::Flex(_));
+        let transposed = OnceLock::new();
+        let host = if on_cpu && classifier {
+            Some(weight)
+        } else {
+            let _ = transposed.set(transpose_values(weight, [outputs, inputs], device));
+            None
+        };
+        Linear {
+            host,
+            transposed,
+            bias: NasTensor::from_data(TensorData::new(bias.clone(), [outputs]), device),
+            host_bias: bias,
+            inputs,
+            outputs,
+            device: device.clone(),
+        }
+    }
+
+    /// `W^T` `(in, out)` as a tensor, made on first use on the CPU.
+    fn weight_t(&self) -> &NasTensor<2> {
+        self.transposed.get_or_init(|| {
+            let host = self.host.clone().unwrap_or_default();
+            transpose_values(host, [self.outputs, self.inputs], &self.device)
+        })
+    }
+
+    /// `W`'s values when the layer lives on the CPU and `x` may be computed on the host.
+    fn host_weight<const D: usize>(&self, x: &NasTensor<D>) -> Option<&[f32]> {
+        self.host.as_deref().filter(|_| runs_on_host(x))
     }
 
     /// Applies the layer to `(batch, inputs)`.
     pub fn forward(&self, x: NasTensor<2>) -> NasTensor<2> {
-        x.matmul(self.weight.clone()) + self.bias.clone().unsqueeze::<2>()
+        if let Some(weight) = self.host_weight(&x) {
+            let rows = x.dims()[0];
+            if let Ok(values) = x.clone().mul_scalar(1.0).into_data().into_vec::<f32>() {
+                // y^T = W x^T, so that W is read row by row as stored; x and y are read and
+                // written transposed in place.
+                let mut out = vec![0f32; rows * self.outputs];
+                multiply(
+                    &mut out,
+                    Layout::transposed(self.outputs, rows),
+                    weight,
+                    Layout::dense(self.outputs, self.inputs),
+                    &values,
+                    Layout::transposed(self.inputs, rows),
+                    rayon::current_num_threads(),
+                );
+                out.chunks_mut(self.outputs)
+                    .for_each(|row| row.iter_mut().zip(&self.host_bias).for_each(|(v, b)| *v += b));
+                return NasTensor::from_data(TensorData::new(out, [rows, self.outputs]), &self.device);
+            }
+        }
+        x.matmul(self.weight_t().clone()) + self.bias.clone().unsqueeze::<2>()
     }
 
     /// The gradient with respect to the input `(batch, inputs)` of a gradient `grad` with
     /// respect to the output `(batch, outputs)`.
     pub fn input_gradient(&self, grad: NasTensor<2>) -> NasTensor<2> {
-        grad.matmul(self.weight.clone().transpose())
+        if let Some(weight) = self.host_weight(&grad) {
+            let rows = grad.dims()[0];
+            if let Ok(values) = grad.clone().mul_scalar(1.0).into_data().into_vec::<f32>() {
+                let mut out = vec![0f32; rows * self.inputs];
+                multiply(
+                    &mut out,
+                    Layout::dense(rows, self.inputs),
+                    &values,
+                    Layout::dense(rows, self.outputs),
+                    weight,
+                    Layout::dense(self.outputs, self.inputs),
+                    rayon::current_num_threads(),
+                );
+                return NasTensor::from_data(TensorData::new(out, [rows, self.inputs]), &self.device);
+            }
+        }
+        grad.matmul(self.weight_t().clone().transpose())
     }
 
     /// The gradient of each of `samples` samples' `objective` on the outputs with respect to the
     /// input, `(samples, inputs)`: for a target, that output's weight row; for weighted outputs,
     /// the weighted sum of the rows.
     pub fn objective_gradient(&self, objective: Objective<'_>, samples: usize) -> Result<NasTensor<2>> {
-        let [_, outputs] = self.weight.dims();
-        let device = self.weight.device();
+        let outputs = self.outputs;
         match objective {
             Objective::Targets(targets) => {
                 if targets.len() != samples {
@@ -108,9 +203,16 @@ impl Linear {
                         "target class {bad} is out of range: the backbone has {outputs} classes"
                     )));
                 }
+                if let Some(weight) = self.host.as_deref() {
+                    let rows: Vec<f32> = targets
+                        .iter()
+                        .flat_map(|&t| weight[t * self.inputs..][..self.inputs].iter().copied())
+                        .collect();
+                    return Ok(NasTensor::from_data(TensorData::new(rows, [samples, self.inputs]), &self.device));
+                }
                 let index: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
-                let index = Tensor::<nas_core::Backend, 1, Int>::from_data(TensorData::new(index, [samples]), &device);
-                Ok(self.weight.clone().select(1, index).transpose())
+                let index = Tensor::<nas_core::Backend, 1, Int>::from_data(TensorData::new(index, [samples]), &self.device);
+                Ok(self.weight_t().clone().select(1, index).transpose())
             }
             Objective::WeightedLogits(weights) => {
                 if weights.len() != samples * outputs {
@@ -121,7 +223,7 @@ impl Linear {
                 }
                 Ok(self.input_gradient(NasTensor::<2>::from_data(
                     TensorData::new(weights.to_vec(), [samples, outputs]),
-                    &device,
+                    &self.device,
                 )))
             }
         }
@@ -129,8 +231,15 @@ impl Linear {
 
     /// `W^T` `(in, out)` and the bias `(out)`.
     pub fn transposed_weight_and_bias(&self) -> (&NasTensor<2>, &NasTensor<1>) {
-        (&self.weight, &self.bias)
+        (self.weight_t(), &self.bias)
     }
+}
+
+/// `W^T` `(in, out)` as a tensor on `device`, from `W` `(out, in)` row-major, materialised (burn's
+/// copy of the transposed view is several times faster than a plain loop over the values).
+fn transpose_values(weight: Vec<f32>, [outputs, inputs]: [usize; 2], device: &Device) -> NasTensor<2> {
+    let weight = NasTensor::<2>::from_data(TensorData::new(weight, [outputs, inputs]), device);
+    NasTensor::from_data(weight.transpose().into_data(), device)
 }
 
 /// Global average pooling `(batch, c, h, w) -> (batch, c)`.
@@ -334,17 +443,9 @@ impl LayerNorm {
 }
 
 impl Linear {
-    /// A layer from PyTorch-layout tensors: `weight` `(out, in)` and `bias` `(out)`, for weights
-    /// stored under other key names (e.g. a packed attention projection).
-    ///
-    /// `W^T` is stored materialised, not as a transposed view: the matrix product packs its
-    /// right-hand side on every call, and packing a strided view made ViT-B/16's forward pass
-    /// 1.4x slower on the CPU (229 vs 163 ms, `forward_bench`).
-    pub fn from_tensors(weight: NasTensor<2>, bias: NasTensor<1>) -> Linear {
-        let device = weight.device();
-        Linear {
-            weight: NasTensor::from_data(weight.transpose().into_data(), &device),
-            bias,
-        }
+    /// A token-wise layer from PyTorch-layout values, `weight` `(out, in)` and `bias` `(out)`,
+    /// for weights stored under other key names (e.g. a packed attention projection).
+    pub fn token_wise(weight: Vec<f32>, bias: Vec<f32>, [outputs, inputs]: [usize; 2], device: &Device) -> Linear {
+        Linear::from_values(weight, bias, [outputs, inputs], device, false)
     }
 }

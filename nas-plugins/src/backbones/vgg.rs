@@ -118,12 +118,12 @@ impl Vgg16 {
         fc2.forward(h)
     }
 
-    /// The classifier's logits for `features` and the gradient of each sample's `objective`
-    /// with respect to them, through the classifier's two ReLUs by `rule` (burn's automatic
-    /// differentiation cannot change a ReLU's backward pass, so the three layers are
-    /// differentiated by hand). Under the Rescale rule `features` holds the references after
-    /// the inputs, and the gradient covers the inputs.
-    fn modified_head_gradient(&self, features: &HostMap, objective: Objective<'_>, rule: Rule) -> Result<(NasTensor<2>, HostMap)> {
+    /// The classifier's logits for `features` (7 x 7) and the gradient of each sample's
+    /// `objective` with respect to them, through the classifier's two ReLUs by `rule`, the three
+    /// layers differentiated by hand (burn's automatic differentiation cannot change a ReLU's
+    /// backward pass, and would transpose the largest weight in every pass). Under the Rescale
+    /// rule `features` holds the references after the inputs, and the gradient covers the inputs.
+    fn classifier_gradient(&self, features: &HostMap, objective: Objective<'_>, rule: Rule) -> Result<(NasTensor<2>, HostMap)> {
         let [batch, channels, height, width] = features.dims;
         let explained = rule.explained(batch);
         if (height, width) != (POOL_SIDE, POOL_SIDE) {
@@ -199,9 +199,14 @@ impl HostDifferentiable for Vgg16 {
             traces.push(trace);
         }
         let features = traces.last().map_or(&x, |t| &t.output);
-        let (logits, mut grad) = match rule {
-            Rule::Gradient(ReluGradient::Standard) => host_gradient::head_gradient(features, &self.device, objective, |h| self.head(h))?,
-            _ => self.modified_head_gradient(features, objective, rule)?,
+        // The classifier by hand where its input is 7 x 7 (224 x 224 photos: the host matrix
+        // products, no transposed copy of the 4096 x 25088 weight); other sizes go through the
+        // adaptive pooling, by burn's automatic differentiation.
+        let by_hand = features.dims[2..] == [POOL_SIDE, POOL_SIDE] || rule != Rule::Gradient(ReluGradient::Standard);
+        let (logits, mut grad) = if by_hand {
+            self.classifier_gradient(features, objective, rule)?
+        } else {
+            host_gradient::head_gradient(features, &self.device, objective, |h| self.head(h))?
         };
         for (level, (convs, trace)) in self.stages.iter().zip(&traces).enumerate().rev() {
             // To the window maxima of the ReLU's output, then through the ReLU. Where a window

@@ -66,16 +66,16 @@ impl EncoderBlock {
     fn load(sd: &mut StateDict, index: usize) -> Result<EncoderBlock> {
         let p = format!("encoder.layers.encoder_layer_{index}");
         // torchvision packs q, k and v into `in_proj_weight` (3 * DIM, DIM) and `in_proj_bias`.
-        let weight: NasTensor<2> = sd.take(&format!("{p}.self_attention.in_proj_weight"), [3 * DIM, DIM])?;
-        let bias: NasTensor<1> = sd.take(&format!("{p}.self_attention.in_proj_bias"), [3 * DIM])?;
-        let in_proj = Linear::from_tensors(weight, bias);
+        let weight = sd.take_values(&format!("{p}.self_attention.in_proj_weight"), &[3 * DIM, DIM])?;
+        let bias = sd.take_values(&format!("{p}.self_attention.in_proj_bias"), &[3 * DIM])?;
+        let in_proj = Linear::token_wise(weight, bias, [3 * DIM, DIM], sd.device());
         Ok(EncoderBlock {
             ln_1: LayerNorm::load(sd, &format!("{p}.ln_1"), DIM, LN_EPS)?,
             in_proj,
-            out_proj: Linear::load(sd, &format!("{p}.self_attention.out_proj"), DIM, DIM)?,
+            out_proj: Linear::load_token_wise(sd, &format!("{p}.self_attention.out_proj"), DIM, DIM)?,
             ln_2: LayerNorm::load(sd, &format!("{p}.ln_2"), DIM, LN_EPS)?,
-            fc1: Linear::load(sd, &format!("{p}.mlp.0"), DIM, MLP_DIM)?,
-            fc2: Linear::load(sd, &format!("{p}.mlp.3"), MLP_DIM, DIM)?,
+            fc1: Linear::load_token_wise(sd, &format!("{p}.mlp.0"), DIM, MLP_DIM)?,
+            fc2: Linear::load_token_wise(sd, &format!("{p}.mlp.3"), MLP_DIM, DIM)?,
         })
     }
 
