@@ -11,6 +11,7 @@
 mod common;
 
 use nas_core::backbone::{normalise, predicted_classes};
+use nas_core::ndarray::Array2;
 use nas_core::{npy, Params, Photo, Registry};
 use std::path::PathBuf;
 
@@ -85,13 +86,7 @@ fn grad_cam_matches_pytorch_grad_cam() {
             .explain(net.as_ref(), &input, &target)
             .expect("explain")
             .remove(0);
-        let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("tests/fixtures/grad_cam/{label}.chelsea-224.{method}.level{level}.npy"));
-        let reference = npy::read::<f32>(&fixture).expect("fixture");
-        assert_eq!(map.shape(), reference.shape());
-        let err = map.iter().zip(reference.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!("{label} {method} level {level}: max abs error {err:.2e}");
-        assert!(err <= 1e-5, "{label} {method} level {level}: max abs error {err}");
+        assert_matches(&map, &format!("{label}.chelsea-224.{method}.level{level}.npy"), 1e-5);
         assert!(map.iter().all(|v| (0.0..=1.0).contains(v)), "{method}: values outside [0, 1]");
     }
 }
@@ -124,20 +119,14 @@ fn kpca_cam_refuses_levels_with_too_many_positions() {
 /// `eigen_smooth` and `aug-smooth` against pytorch-grad-cam's `eigen_smooth=True` and
 /// `aug_smooth=True` (scripts/make_cam_smoothing_fixture.py; the library's sign-corrected
 /// projection in place of LAPACK's sign, which inverts most of these maps): resnet18 with the
-/// seeded weights on chelsea, every pixel within 1e-5 of the reference (measured 9.5e-7 at most).
+/// seeded weights on chelsea, and LayerCAM and element-wise Grad-CAM on vit_b_16 with `random:0`
+/// weights (where the two differ), every pixel within 1e-5 of the reference.
 #[test]
 fn smoothing_matches_pytorch_grad_cam() {
     nas_plugins::link();
-    let shared = common::shared();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let photo = Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
-    let weights = toml::Value::String(shared.join("weights/resnet18-seed0.pth").display().to_string());
-    let net = registry
-        .backbone("resnet18", &common::params("resnet18", &[("weights", weights)]), &ctx)
-        .expect("backbone");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
-    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    let (net, input, target) = seeded_resnet18(&registry, "chelsea-224");
     let mut cases: Vec<(&str, i64, bool, bool)> = [
         "grad-cam",
         "grad-cam-plus-plus",
@@ -175,15 +164,41 @@ fn smoothing_matches_pytorch_grad_cam() {
             .expect("explain")
             .remove(0);
         let suffix = format!("{}{}", if eigen { "-eigen" } else { "" }, if aug { "-aug" } else { "" });
-        let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
-            "tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.{method}{suffix}.level{level}.npy"
-        ));
-        let reference = npy::read::<f32>(&fixture).expect("fixture");
-        assert_eq!(map.shape(), reference.shape());
-        let err = map.iter().zip(reference.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!("{method}{suffix} level {level}: max abs error {err:.2e}");
-        assert!(err <= 1e-5, "{method}{suffix} level {level}: max abs error {err}");
+        assert_matches(&map, &format!("resnet18-seed0.chelsea-224.{method}{suffix}.level{level}.npy"), 1e-5);
     }
+    // After a ReLU, LayerCAM's max(g, 0) a and the element-wise max(g a, 0) are one map; ViT's
+    // tokens (random:0 weights, as the script draws them) tell the two rules apart.
+    let vit = registry
+        .backbone(
+            "vit_b_16",
+            &common::params("vit_b_16", &[("weights", toml::Value::String("random:0".into()))]),
+            &ctx,
+        )
+        .expect("backbone");
+    let vit_input = input_of(vit.as_ref(), "chelsea-224");
+    let vit_target = predicted_classes(&vit.forward(vit_input.clone()).logits).expect("target");
+    for method in ["layer-cam", "grad-cam-elementwise"] {
+        let params = common::params(method, &[("eigen_smooth", toml::Value::Boolean(true))]);
+        let map = registry
+            .saliency(method, &params, &ctx)
+            .expect("method")
+            .explain(vit.as_ref(), &vit_input, &vit_target)
+            .expect("explain")
+            .remove(0);
+        assert_matches(&map, &format!("vit_b_16-random0.chelsea-224.{method}-eigen.level4.npy"), 1e-5);
+    }
+    // As ttach, aug-smooth always keeps the unscaled photo: [0.9, 1.1] is [1, 0.9, 1.1].
+    let factors = |f: &[f64]| toml::Value::Array(f.iter().map(|&v| toml::Value::Float(v)).collect());
+    let smoothed = |given: &[f64]| {
+        registry
+            .saliency("aug-smooth", &common::params("aug-smooth", &[("factors", factors(given))]), &ctx)
+            .expect("method")
+            .explain(net.as_ref(), &input, &target)
+            .expect("explain")
+            .remove(0)
+    };
+    let err = largest_difference(&smoothed(&[0.9, 1.1]), &smoothed(&[1.0, 0.9, 1.1]));
+    assert!(err <= 1e-6, "aug-smooth without factor 1 differs by {err}");
     // EigenCAM is a projection already: it has no `eigen_smooth` to set.
     let params = common::params("eigen-cam", &[("eigen_smooth", toml::Value::Boolean(true))]);
     let refused = registry
@@ -219,8 +234,7 @@ fn finer_cam_matches_pytorch_grad_cam() {
     };
     let ranks = |r: &[i64]| toml::Value::Array(r.iter().map(|&v| toml::Value::Integer(v)).collect());
     for photo in ["chelsea-224", "astronaut-224"] {
-        let image = Photo::open(&shared.join(format!("images/{photo}.png")), None).expect("photo");
-        let input = normalise(&[&image], net.info(), net.device()).expect("input");
+        let input = input_of(net.as_ref(), photo);
         let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
         let cases = [
             ("grad-cam-alpha1.0-1-2-3.level4", vec![("level", toml::Value::Integer(4))]),
@@ -240,20 +254,31 @@ fn finer_cam_matches_pytorch_grad_cam() {
         ];
         for (tag, settings) in cases {
             let map = explain("finer-cam", &settings, &input, &target);
-            let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("tests/fixtures/grad_cam/resnet18-seed0.{photo}.finer-cam-{tag}.npy"));
-            let reference = npy::read::<f32>(&fixture).expect("fixture");
-            assert_eq!(map.shape(), reference.shape());
-            let err = map.iter().zip(reference.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-            eprintln!("{photo} finer-cam {tag}: max abs error {err:.2e}");
-            assert!(err <= 1e-5, "{photo} finer-cam {tag}: max abs error {err}");
+            assert_matches(&map, &format!("resnet18-seed0.{photo}.finer-cam-{tag}.npy"), 1e-5);
         }
         let level3 = ("level", toml::Value::Integer(3));
         let unopposed = explain("finer-cam", &[level3.clone(), ("alpha", toml::Value::Float(0.0))], &input, &target);
         let plain = explain("grad-cam", &[level3], &input, &target);
-        let err = unopposed.iter().zip(plain.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        let err = largest_difference(&unopposed, &plain);
         assert!(err <= 1e-5, "{photo}: finer-cam with alpha 0 is {err} from grad-cam");
     }
+    let refused = registry
+        .saliency(
+            "finer-cam",
+            &common::params("finer-cam", &[("comparisons", ranks(&[1, 1000]))]),
+            &ctx,
+        )
+        .and_then(|method| method.explain(net.as_ref(), &input_of(net.as_ref(), "chelsea-224"), &[0]))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("comparisons") && refused.contains("1000"), "{refused}");
+}
+
+/// A shared photo normalised for `net`.
+fn input_of(net: &dyn nas_core::Backbone, photo: &str) -> nas_core::NasTensor<4> {
+    let photo = Photo::open(&common::shared().join(format!("images/{photo}.png")), None).expect("photo");
+    normalise(&[&photo], net.info(), net.device()).expect("input")
 }
 
 /// A method's parameters, as name and value pairs.
@@ -265,16 +290,9 @@ type Settings = Vec<(&'static str, toml::Value)>;
 #[test]
 fn multi_level_cams_match_pytorch_grad_cam() {
     nas_plugins::link();
-    let shared = common::shared();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let weights = toml::Value::String(shared.join("weights/resnet18-seed0.pth").display().to_string());
-    let net = registry
-        .backbone("resnet18", &common::params("resnet18", &[("weights", weights)]), &ctx)
-        .expect("backbone");
-    let photo = Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
-    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    let (net, input, target) = seeded_resnet18(&registry, "chelsea-224");
     let list = |levels: &[i64]| toml::Value::Array(levels.iter().map(|&l| toml::Value::Integer(l)).collect());
     let mut cases: Vec<(&str, Settings, String)> = ["grad-cam", "score-cam", "ablation-cam", "fem", "eigen-cam"]
         .into_iter()
@@ -299,13 +317,7 @@ fn multi_level_cams_match_pytorch_grad_cam() {
             .explain(net.as_ref(), &input, &target)
             .expect("explain")
             .remove(0);
-        let fixture =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.{tag}.npy"));
-        let reference = npy::read::<f32>(&fixture).expect("fixture");
-        assert_eq!(map.shape(), reference.shape());
-        let err = map.iter().zip(reference.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!("{tag}: max abs error {err:.2e}");
-        assert!(err <= 1e-5, "{tag}: max abs error {err}");
+        assert_matches(&map, &format!("resnet18-seed0.chelsea-224.{tag}.npy"), 1e-5);
     }
     // refine-cam sets the inner method's level itself.
     let mut inner = toml::Table::new();
@@ -321,6 +333,16 @@ fn multi_level_cams_match_pytorch_grad_cam() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(refused.contains("method.level"), "{refused}");
+    let not_a_cam = registry
+        .saliency(
+            "refine-cam",
+            &common::params("refine-cam", &[("method", toml::Value::String("lime".into()))]),
+            &ctx,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(not_a_cam.contains("CAM method"), "{not_a_cam}");
 }
 
 /// `random-cam` and `seg-eigen-cam` against pytorch-grad-cam's RandomCAM (the same NumPy seed)
@@ -331,16 +353,9 @@ fn multi_level_cams_match_pytorch_grad_cam() {
 #[test]
 fn random_and_seg_eigen_cams_match_pytorch_grad_cam() {
     nas_plugins::link();
-    let shared = common::shared();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let weights = toml::Value::String(shared.join("weights/resnet18-seed0.pth").display().to_string());
-    let net = registry
-        .backbone("resnet18", &common::params("resnet18", &[("weights", weights)]), &ctx)
-        .expect("backbone");
-    let photo = Photo::open(&shared.join("images/chelsea-224.png"), None).expect("photo");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
-    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    let (net, input, target) = seeded_resnet18(&registry, "chelsea-224");
     let levels = |l: &[i64]| toml::Value::Array(l.iter().map(|&v| toml::Value::Integer(v)).collect());
     let cases: Vec<(&str, Settings, &str)> = vec![
         ("random-cam", vec![("seed", toml::Value::Integer(0))], "random-cam-seed0.levels4"),
@@ -359,12 +374,43 @@ fn random_and_seg_eigen_cams_match_pytorch_grad_cam() {
             .explain(net.as_ref(), &input, &target)
             .expect("explain")
             .remove(0);
-        let fixture =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/grad_cam/resnet18-seed0.chelsea-224.{tag}.npy"));
-        let reference = npy::read::<f32>(&fixture).expect("fixture");
-        let err = map.iter().zip(reference.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!("{tag}: max abs error {err:.2e}");
         let tolerance = if method == "random-cam" { 3e-5 } else { 1e-5 };
-        assert!(err <= tolerance, "{tag}: max abs error {err}");
+        assert_matches(&map, &format!("resnet18-seed0.chelsea-224.{tag}.npy"), tolerance);
     }
+}
+
+/// resnet18 with the shared seeded weights, a shared photo normalised for it and the class it
+/// predicts.
+fn seeded_resnet18(registry: &Registry, photo: &str) -> (Box<dyn nas_core::Backbone>, nas_core::NasTensor<4>, Vec<usize>) {
+    let shared = common::shared();
+    let ctx = common::context(registry);
+    let weights = toml::Value::String(shared.join("weights/resnet18-seed0.pth").display().to_string());
+    let net = registry
+        .backbone("resnet18", &common::params("resnet18", &[("weights", weights)]), &ctx)
+        .expect("backbone");
+    let input = input_of(net.as_ref(), photo);
+    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    (net, input, target)
+}
+
+/// The largest difference between two maps of one shape; NaN if either holds one.
+fn largest_difference(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, |m, d| if m.is_nan() || d.is_nan() { f32::NAN } else { m.max(d) })
+}
+
+/// Every pixel of `map` within `tolerance` of the fixture `name` (tests/fixtures/grad_cam); a NaN
+/// anywhere fails.
+fn assert_matches(map: &Array2<f32>, name: &str, tolerance: f32) {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grad_cam").join(name);
+    let reference = npy::read::<f32>(&fixture)
+        .expect("fixture")
+        .into_dimensionality::<nas_core::ndarray::Ix2>()
+        .expect("a 2-D fixture");
+    let err = largest_difference(map, &reference);
+    eprintln!("{name}: max abs error {err:.2e}");
+    assert!(err <= tolerance, "{name}: max abs error {err}");
 }

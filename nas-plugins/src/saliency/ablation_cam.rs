@@ -3,7 +3,7 @@
 //! holds negative values) while the network runs on from that level, and the relative drop of the
 //! target logit, `(y - y_c) / y`, weights the channel. No gradients: one forward pass per channel.
 
-use super::grad_cam::{combine_channels, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::cam::{combine_channels, level_of, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
@@ -63,9 +63,9 @@ impl AblationCam {
     /// Builds from `ablation-cam` parameters (see [`ABLATION_CAM_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<AblationCam> {
         Ok(AblationCam {
-            levels: super::grad_cam::cam_levels(params)?,
+            levels: super::cam::cam_levels(params)?,
             batch: params.usize("batch", 32, 1, 4096)?,
-            eigen_smooth: super::grad_cam::eigen_smooth(params)?,
+            eigen_smooth: super::cam::eigen_smooth(params)?,
         })
     }
 
@@ -109,11 +109,7 @@ impl AblationCam {
     /// The CAM of `photo` `(1, 3, H, W)` for class `target` at `level`.
     fn level_cam(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, level: usize) -> Result<LevelCam> {
         let forward = backbone.forward(photo.clone());
-        let activation = forward
-            .levels
-            .get(level)
-            .cloned()
-            .ok_or_else(|| NasError::InvalidInput(format!("ablation-cam: the backbone has no level {level}")))?;
+        let activation = level_of("ablation-cam", &forward, level)?;
         let original = to_host(forward.logits)?
             .get(target)
             .copied()

@@ -35,25 +35,18 @@ pub const AUG_SMOOTH_PARAMS: &[ParamSpec] = &[
         name: "factors",
         kind: ParamKind::FloatList,
         default: "[0.9, 1.0, 1.1]",
-        doc: "factors the normalised photo is multiplied by, one copy each (ttach's Multiply)",
+        doc: "factors the normalised photo is multiplied by, one copy each (ttach's Multiply; 1 is added when missing, as there)",
     },
 ];
 
 impl AugSmooth {
     /// Builds from `aug-smooth` parameters (see [`AUG_SMOOTH_PARAMS`]).
     pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<AugSmooth> {
-        let (name, inner_params) = params.component_param("method", "grad-cam")?;
-        let inner = ctx.registry.saliency(&name, &inner_params, ctx)?;
-        if !inner.remakes() {
-            return Err(params.error(
-                "method",
-                format!("\"{name}\""),
-                "a method that computes its maps (not maps read from files)",
-            ));
-        }
-        let factors = params.float_list("factors")?.unwrap_or_else(|| vec![0.9, 1.0, 1.1]);
-        if factors.is_empty() {
-            return Err(params.error("factors", "[]", "at least one factor"));
+        let (name, inner) = super::inner_method(params, "method", "grad-cam", ctx)?;
+        let mut factors = params.float_list("factors")?.unwrap_or_else(|| vec![0.9, 1.0, 1.1]);
+        // ttach's Multiply always keeps the photo as it is.
+        if !factors.contains(&1.0) {
+            factors.insert(0, 1.0);
         }
         let mirrors: &[bool] = if params.bool("flip", true)? { &[false, true] } else { &[false] };
         let copies = mirrors

@@ -6,7 +6,7 @@
 //! sign follows pytorch-grad-cam's sign-corrected projection (largest magnitude positive) rather
 //! than LAPACK's arbitrary one.
 
-use super::grad_cam::{cams_of, level_cams, multi_level_cams, LEVEL_PARAM};
+use super::cam::{cams_of, level_cams, multi_level_cams, LEVEL_PARAM};
 use super::principal_component::principal_projection;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, NasTensor, Params, Result, Saliency};
@@ -32,7 +32,7 @@ impl EigenCam {
     /// Builds from the CAM parameters (see [`LEVEL_PARAM`]).
     pub fn from_params(params: &Params, source: EigenSource) -> Result<EigenCam> {
         Ok(EigenCam {
-            levels: super::grad_cam::cam_levels(params)?,
+            levels: super::cam::cam_levels(params)?,
             source,
         })
     }
@@ -48,11 +48,11 @@ impl Saliency for EigenCam {
             EigenSource::GradientTimesActivations | EigenSource::AbsGradientTimesActivations => {
                 multi_level_cams(&self.levels, input.dims(), |level| {
                     let gradient = backbone.level_gradient(input.clone(), level, targets)?;
-                    let weights = match self.source {
-                        EigenSource::AbsGradientTimesActivations => gradient.grad.abs(),
-                        _ => gradient.grad,
+                    let (method, weights) = match self.source {
+                        EigenSource::AbsGradientTimesActivations => ("Seg-Eigen-CAM", gradient.grad.abs()),
+                        _ => ("EigenGrad-CAM", gradient.grad),
                     };
-                    cams_of("EigenGrad-CAM", level, gradient.value * weights, projection)
+                    cams_of(method, level, gradient.value * weights, projection)
                 })
             }
         }

@@ -4,7 +4,7 @@
 //! rectified, scaled to `[0, 1]` and resized as the other CAMs. Class-agnostic and forward-only,
 //! so it runs on any backbone and device.
 
-use super::grad_cam::{cam_levels, level_cams};
+use super::cam::{cam_levels, level_cams};
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
@@ -16,7 +16,7 @@ pub struct Fem {
 
 /// Parameters of `fem`.
 pub const FEM_PARAMS: &[ParamSpec] = &[
-    super::grad_cam::LEVEL_PARAM,
+    super::cam::LEVEL_PARAM,
     ParamSpec {
         name: "k",
         kind: ParamKind::Float,

@@ -9,23 +9,17 @@
 //! is worked out from one forward pass and the level's gradient is that of the logits weighted
 //! by it ([`Objective::WeightedLogits`]): the same numbers as differentiating the target.
 
-use super::grad_cam::{eigen_smooth, gradient_cams, multi_level_cams, CamWeights, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::cam::{eigen_smooth, multi_level_cams, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::grad_cam::{gradient_cams, CamWeights, GRADIENT_CAMS};
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, Context, NasError, NasTensor, Objective, ParamKind, ParamSpec, Params, Result, Saliency};
 
+/// pytorch-grad-cam's comparison ranks: the three classes nearest the target.
+const DEFAULT_COMPARISONS: [i64; 3] = [1, 2, 3];
+
 /// pytorch-grad-cam's guard in the target's denominator.
 const WEIGHT_EPS: f64 = 1e-9;
-
-/// The gradient CAMs Finer-CAM can be built on, by name.
-const BASES: &[(&str, CamWeights)] = &[
-    ("grad-cam", CamWeights::Mean),
-    ("grad-cam-plus-plus", CamWeights::PlusPlus),
-    ("xgrad-cam", CamWeights::XGrad),
-    ("hires-cam", CamWeights::Gradient),
-    ("layer-cam", CamWeights::PositiveGradient),
-    ("grad-cam-elementwise", CamWeights::RectifiedProduct),
-];
 
 /// The `finer-cam` saliency method.
 pub struct FinerCam {
@@ -34,8 +28,9 @@ pub struct FinerCam {
     eigen_smooth: bool,
     alpha: f64,
     /// Ranks of the comparison classes among all classes ordered by how near their logit is to
-    /// the target's (0 is the target itself).
-    comparisons: Vec<usize>,
+    /// the target's (0 is the target itself); `None` for the default, `[1, 2, 3]` cut to the
+    /// classes there are, as pytorch-grad-cam cuts it.
+    comparisons: Option<Vec<usize>>,
 }
 
 /// Parameters of `finer-cam`.
@@ -57,7 +52,7 @@ pub const FINER_CAM_PARAMS: &[ParamSpec] = &[
         name: "comparisons",
         kind: ParamKind::IntList,
         default: "[1, 2, 3]",
-        doc: "the comparison classes, as ranks among the classes ordered by how near their logit is to the target's (pytorch-grad-cam's comparison_categories)",
+        doc: "the comparison classes, as ranks among the classes ordered by how near their logit is to the target's (pytorch-grad-cam's comparison_categories; the default is cut to the classes there are)",
     },
     EIGEN_SMOOTH_PARAM,
 ];
@@ -65,18 +60,25 @@ pub const FINER_CAM_PARAMS: &[ParamSpec] = &[
 impl FinerCam {
     /// Builds from `finer-cam` parameters (see [`FINER_CAM_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<FinerCam> {
-        let names: Vec<&str> = BASES.iter().map(|(name, _)| *name).collect();
+        let names: Vec<&str> = GRADIENT_CAMS.iter().map(|(name, _)| *name).collect();
         let base = params.choice("base", "grad-cam", &names)?;
+        let base = GRADIENT_CAMS
+            .iter()
+            .find(|(name, _)| *name == base)
+            .map(|(_, weights)| *weights)
+            .ok_or_else(|| params.error("base", base.clone(), format!("one of: {}", names.join(", "))))?;
+        let comparisons = if params.contains("comparisons") {
+            let ranks = params.int_list("comparisons", &DEFAULT_COMPARISONS, 0, i64::from(u32::MAX))?;
+            Some(ranks.into_iter().map(|rank| rank as usize).collect())
+        } else {
+            None
+        };
         Ok(FinerCam {
-            levels: super::grad_cam::cam_levels(params)?,
-            base: BASES.iter().find(|(name, _)| *name == base).map_or(CamWeights::Mean, |(_, w)| *w),
+            levels: super::cam::cam_levels(params)?,
+            base,
             eigen_smooth: eigen_smooth(params)?,
             alpha: params.float("alpha", 1.0, f64::MIN, f64::MAX)?,
-            comparisons: params
-                .int_list("comparisons", &[1, 2, 3], 0, i64::from(u32::MAX))?
-                .into_iter()
-                .map(|rank| rank as usize)
-                .collect(),
+            comparisons,
         })
     }
 
@@ -90,11 +92,21 @@ impl FinerCam {
                 "finer-cam: target class {target} is out of range: the backbone has {classes} classes"
             )));
         }
-        if let Some(bad) = self.comparisons.iter().find(|&&rank| rank >= classes) {
-            return Err(NasError::InvalidInput(format!(
-                "finer-cam: comparison rank {bad} is out of range: the backbone has {classes} classes"
-            )));
-        }
+        let comparisons: Vec<usize> = match &self.comparisons {
+            Some(ranks) => {
+                if let Some(bad) = ranks.iter().find(|&&rank| rank >= classes) {
+                    return Err(NasError::InvalidInput(format!(
+                        "finer-cam: parameter `comparisons` has rank {bad}; expected ranks below the backbone's {classes} classes"
+                    )));
+                }
+                ranks.clone()
+            }
+            None => DEFAULT_COMPARISONS
+                .iter()
+                .map(|&rank| rank as usize)
+                .filter(|&rank| rank < classes)
+                .collect(),
+        };
         // The target first, then the other classes by how near their logit is to it.
         let mut nearest: Vec<usize> = (0..classes).filter(|&k| k != target).collect();
         nearest.sort_by(|&a, &b| (z[a] - z[target]).abs().total_cmp(&(z[b] - z[target]).abs()).then(a.cmp(&b)));
@@ -107,7 +119,7 @@ impl FinerCam {
         // dp_i/dz_k = p_i (delta_ik - p_k).
         let (mut numerator, mut sum) = (0.0, 0.0);
         let (mut d_numerator, mut d_sum) = (vec![0f64; classes], vec![0f64; classes]);
-        for &rank in &self.comparisons {
+        for &rank in &comparisons {
             let i = nearest[rank];
             let difference = z[target] - self.alpha * z[i];
             numerator += p[i] * difference;
@@ -147,7 +159,7 @@ impl Saliency for FinerCam {
         }
         multi_level_cams(&self.levels, input.dims(), |level| {
             let gradient = backbone.level_gradient_of(input.clone(), level, Objective::WeightedLogits(&weights))?;
-            gradient_cams(gradient, self.base, self.eigen_smooth)
+            gradient_cams(gradient, level, self.base, self.eigen_smooth)
         })
     }
 }

@@ -5,7 +5,7 @@
 //! summed and scaled to `[0, 1]`. The backward pass is the backbone's own (CPU host kernels:
 //! resnet18, resnet50, vgg16, efficientnet-lite0).
 
-use super::grad_cam::{resize_linear, scale_to_unit};
+use super::cam::{resize_linear, scale_to_unit};
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, BiasGradient, Context, NasError, NasTensor, ParamSpec, Params, Result, Saliency};

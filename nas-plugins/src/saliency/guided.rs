@@ -102,7 +102,7 @@ fn build_deconvolution(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Sa
 
 fn build_guided_grad_cam(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
     Ok(Box::new(GuidedGradCam {
-        level: super::grad_cam::cam_level(params)?,
+        level: super::cam::cam_level(params)?,
         reduction: ChannelReduction::from_params(params)?,
     }))
 }

@@ -4,7 +4,7 @@
 //! scaled to `[0, 1]` and resized as the other CAMs. Class-agnostic and forward-only. The
 //! component's sign is scikit-learn's: its largest magnitude positive.
 
-use super::grad_cam::{cam_levels, level_cams};
+use super::cam::{cam_levels, level_cams};
 use super::principal_component::top_eigenvector;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
@@ -30,7 +30,7 @@ pub struct KpcaCam {
 
 /// Parameters of `kpca-cam`.
 pub const KPCA_CAM_PARAMS: &[ParamSpec] = &[
-    super::grad_cam::LEVEL_PARAM,
+    super::cam::LEVEL_PARAM,
     ParamSpec {
         name: "kernel",
         kind: ParamKind::Str,

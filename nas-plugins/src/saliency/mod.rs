@@ -4,6 +4,7 @@ pub mod ablation;
 pub mod ablation_cam;
 pub mod aug_smooth;
 pub mod baseline_set;
+pub mod cam;
 pub mod deep_lift;
 pub mod eigen_cam;
 pub mod fem;
@@ -28,7 +29,7 @@ pub mod score_cam;
 pub mod smoothgrad;
 pub mod xrai;
 
-use nas_core::{NasError, NasTensor, Result};
+use nas_core::{Context, NasError, NasTensor, Params, Result, Saliency};
 
 /// A flat colour (`pixel` in `[0, 1]` on every channel) in `info`'s normalised space, as a
 /// `(1, 3, 1, 1)` tensor to expand over a photo.
@@ -54,4 +55,20 @@ pub(crate) fn photos_with_targets(method: &str, input: &NasTensor<4>, targets: &
         .enumerate()
         .map(|(i, target)| (input.clone().slice([i..i + 1, 0..channels, 0..h, 0..w]), *target))
         .collect())
+}
+
+/// The saliency method a wrapper runs (`noise-tunnel`, `aug-smooth`): parameter `key` (a name,
+/// or a table with a name and its parameters; `default` when absent), built and checked to be a
+/// method that computes its maps; returns its name too.
+pub(crate) fn inner_method(params: &Params, key: &str, default: &str, ctx: &Context<'_>) -> Result<(String, Box<dyn Saliency>)> {
+    let (name, inner_params) = params.component_param(key, default)?;
+    let inner = ctx.registry.saliency(&name, &inner_params, ctx)?;
+    if !inner.remakes() {
+        return Err(params.error(
+            key,
+            format!("\"{name}\""),
+            "a method that computes its maps (not maps read from files)",
+        ));
+    }
+    Ok((name, inner))
 }

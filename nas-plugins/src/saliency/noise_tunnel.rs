@@ -37,15 +37,7 @@ pub const NOISE_TUNNEL_PARAMS: &[ParamSpec] = &[
 impl NoiseTunnel {
     /// Builds from `noise-tunnel` parameters (see [`NOISE_TUNNEL_PARAMS`]).
     pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<NoiseTunnel> {
-        let (name, inner_params) = params.component_param("method", "gradient")?;
-        let inner = ctx.registry.saliency(&name, &inner_params, ctx)?;
-        if !inner.remakes() {
-            return Err(params.error(
-                "method",
-                format!("\"{name}\""),
-                "a method that computes its maps (not maps read from files)",
-            ));
-        }
+        let (name, inner) = super::inner_method(params, "method", "gradient", ctx)?;
         Ok(NoiseTunnel {
             inner,
             name,

@@ -3,13 +3,13 @@
 //! reasons, against which metrics show what a real method adds. The weights are NumPy's
 //! `np.random.uniform(-1, 1, channels)` after `np.random.seed(seed)`, as pytorch-grad-cam draws
 //! them from the global state, so a seed gives its weights (each photo starts from the seed;
-//! several levels draw in turn, shallowest first).
+//! several levels draw in turn, in the order listed).
 
-use super::grad_cam::{combine_channels, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::cam::{combine_channels, level_of, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use crate::numpy_random::NumpyRandom;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// The `random-cam` saliency method.
 pub struct RandomCam {
@@ -35,11 +35,7 @@ impl Saliency for RandomCam {
         let forward = backbone.forward(input.clone());
         let mut generators: Vec<NumpyRandom> = (0..input.dims()[0]).map(|_| NumpyRandom::new(self.seed)).collect();
         multi_level_cams(&self.levels, input.dims(), |level| {
-            let activation = forward
-                .levels
-                .get(level)
-                .cloned()
-                .ok_or_else(|| NasError::InvalidInput(format!("random-cam: the backbone has no level {level}")))?;
+            let activation = level_of("random-cam", &forward, level)?;
             let [_, channels, h, w] = activation.dims();
             let values = to_host(activation)?;
             values
@@ -59,8 +55,8 @@ impl Saliency for RandomCam {
 
 fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
     Ok(Box::new(RandomCam {
-        levels: super::grad_cam::cam_levels(params)?,
-        eigen_smooth: super::grad_cam::eigen_smooth(params)?,
+        levels: super::cam::cam_levels(params)?,
+        eigen_smooth: super::cam::eigen_smooth(params)?,
         seed: params.usize("seed", 0, 0, u32::MAX as usize)? as u32,
     }))
 }

@@ -3,9 +3,9 @@
 //! only where every level agrees, which quiets the noise of shallow levels while keeping their
 //! resolution. The product is scaled to `[0, 1]`.
 
-use super::grad_cam::scale_to_unit;
+use super::cam::scale_to_unit;
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
+use nas_core::{Backbone, Context, Kind, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
 
 /// The `refine-cam` saliency method.
 pub struct RefineCam {
@@ -34,6 +34,15 @@ impl RefineCam {
     /// Builds from `refine-cam` parameters (see [`REFINE_CAM_PARAMS`]).
     pub fn from_params(params: &Params, ctx: &Context<'_>) -> Result<RefineCam> {
         let (name, inner_params) = params.component_param("method", "grad-cam-plus-plus")?;
+        if !ctx
+            .registry
+            .entry(Kind::Saliency, &name)?
+            .params
+            .iter()
+            .any(|spec| spec.name == "level")
+        {
+            return Err(params.error("method", format!("\"{name}\""), "a CAM method, one with a `level` parameter"));
+        }
         if inner_params.contains("level") {
             return Err(params.error("method.level", "a level", "no level: refine-cam sets each of `levels` in turn"));
         }

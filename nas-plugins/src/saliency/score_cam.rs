@@ -3,13 +3,13 @@
 //! target logits of the masked photos weights the channels. No gradients: one forward pass per
 //! channel (512 for resnet18's level 4).
 
-use super::grad_cam::{combine_channels, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
+use super::cam::{combine_channels, level_of, multi_level_cams, weight_channels, LevelCam, EIGEN_SMOOTH_PARAM, LEVEL_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::class_scores;
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// pytorch-grad-cam's guard in the channels' min-max scaling.
 const MASK_EPS: f32 = 1e-8;
@@ -37,9 +37,9 @@ impl ScoreCam {
     /// Builds from `score-cam` parameters (see [`SCORE_CAM_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<ScoreCam> {
         Ok(ScoreCam {
-            levels: super::grad_cam::cam_levels(params)?,
+            levels: super::cam::cam_levels(params)?,
             batch: params.usize("batch", 16, 1, 4096)?,
-            eigen_smooth: super::grad_cam::eigen_smooth(params)?,
+            eigen_smooth: super::cam::eigen_smooth(params)?,
         })
     }
 }
@@ -82,12 +82,7 @@ impl ScoreCam {
     fn level_cam(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, level: usize, task: &Task) -> Result<LevelCam> {
         let [_, colours, in_h, in_w] = photo.dims();
         let plane = in_h * in_w;
-        let activation = backbone
-            .forward(photo.clone())
-            .levels
-            .get(level)
-            .cloned()
-            .ok_or_else(|| NasError::InvalidInput(format!("score-cam: the backbone has no level {level}")))?;
+        let activation = level_of("score-cam", &backbone.forward(photo.clone()), level)?;
         let [_, channels, h, w] = activation.dims();
         let (activations, values) = (to_host(activation)?, to_host(photo.clone())?);
         let (rows, cols) = (aligned_taps(h, in_h), aligned_taps(w, in_w));

@@ -35,7 +35,7 @@ pub const KERNEL_SHAP_PARAMS: &[ParamSpec] = perturbation_params!("\"zero\"", "\
         name: "samples",
         kind: ParamKind::Int,
         default: "25",
-        doc: "coalitions, the full and the empty one included (Captum's n_samples); one forward pass each; with fewer than the superpixels plus two the fit is the minimum-norm one",
+        doc: "coalitions, the full and the empty one included (Captum's n_samples); one forward pass each; with no more than the superpixels the fit is the minimum-norm one",
     },
     ParamSpec {
         name: "seed",
