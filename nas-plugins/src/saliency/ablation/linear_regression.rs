@@ -131,6 +131,10 @@ fn cutoff(squares: &[f64]) -> f64 {
     squares.iter().copied().fold(0.0, f64::max) * SINGULAR_CUTOFF * SINGULAR_CUTOFF
 }
 
+/// Sweeps of one-sided Jacobi after which the columns are taken as orthogonal (a handful
+/// suffice in practice; each sweep squares the remaining off-diagonal error).
+const MAX_SWEEPS: usize = 100;
+
 /// One-sided Jacobi (Hestenes): rotates the `count` columns of `a` (column-major, each `length`
 /// long) until they are orthogonal, returning the rotations' product `v` (column-major, `count x
 /// count`; `a_before v = a_after`) and each column's squared norm (the squared singular values).
@@ -138,11 +142,13 @@ fn orthogonalise_columns(a: &mut [f64], length: usize, count: usize) -> (Vec<f64
     let mut v = vec![0f64; count * count];
     (0..count).for_each(|j| v[j * count + j] = 1.0);
     let norm = |a: &[f64], j: usize| a[j * length..][..length].iter().map(|x| x * x).sum::<f64>();
-    for _sweep in 0..100 {
+    for _sweep in 0..MAX_SWEEPS {
+        // Squared column norms, measured afresh each sweep and updated after each rotation.
+        let mut norms: Vec<f64> = (0..count).map(|j| norm(a, j)).collect();
         let mut rotated = false;
         for p in 0..count {
             for q in p + 1..count {
-                let (alpha, beta) = (norm(a, p), norm(a, q));
+                let (alpha, beta) = (norms[p], norms[q]);
                 let gamma: f64 = a[p * length..][..length]
                     .iter()
                     .zip(&a[q * length..][..length])
@@ -158,6 +164,8 @@ fn orthogonalise_columns(a: &mut [f64], length: usize, count: usize) -> (Vec<f64
                 let s = c * t;
                 rotate(a, length, p, q, c, s);
                 rotate(&mut v, count, p, q, c, s);
+                norms[p] = alpha - t * gamma;
+                norms[q] = beta + t * gamma;
             }
         }
         if !rotated {
