@@ -48,7 +48,6 @@ impl Im2colWeights {
                 rows: geometry.in_channels,
                 cols: columns,
                 row_stride: h * w,
-                col_stride: 1,
             };
             multiply(&mut out, out_at, &self.matrix, lhs_at, image, rhs_at, threads);
             return out;

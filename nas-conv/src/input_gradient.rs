@@ -125,7 +125,6 @@ impl InputGradientPlan {
                     rows: g.out_channels,
                     cols: columns,
                     row_stride: out_h * out_w,
-                    col_stride: 1,
                 };
                 multiply(
                     &mut block,

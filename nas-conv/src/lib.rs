@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod activation;
+pub mod dense;
 mod depthwise;
 mod error;
 mod geometry;

@@ -102,7 +102,6 @@ impl WinogradWeights {
                 rows: ins,
                 cols: tiles,
                 row_stride: POINTS * tiles,
-                col_stride: 1,
             };
             multiply(dst, Layout::dense(outs, tiles), u, Layout::dense(outs, ins), &v, rhs, 1);
         };

@@ -106,13 +106,12 @@ fn kpca_cam_refuses_levels_with_too_many_positions() {
     let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
     let input = normalise(&[&photo], net.info(), net.device()).expect("input");
     let params = common::params("kpca-cam", &[("level", toml::Value::Integer(1))]);
-    let refused = registry
-        .saliency("kpca-cam", &params, &ctx)
-        .expect("method")
-        .explain(net.as_ref(), &input, &[0])
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let refused = refusal(
+        registry
+            .saliency("kpca-cam", &params, &ctx)
+            .expect("method")
+            .explain(net.as_ref(), &input, &[0]),
+    );
     assert!(refused.contains("3136 positions") && refused.contains("deeper level"), "{refused}");
 }
 
@@ -201,11 +200,7 @@ fn smoothing_matches_pytorch_grad_cam() {
     assert!(err <= 1e-6, "aug-smooth without factor 1 differs by {err}");
     // EigenCAM is a projection already: it has no `eigen_smooth` to set.
     let params = common::params("eigen-cam", &[("eigen_smooth", toml::Value::Boolean(true))]);
-    let refused = registry
-        .saliency("eigen-cam", &params, &ctx)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let refused = refusal(registry.saliency("eigen-cam", &params, &ctx));
     assert!(refused.contains("eigen_smooth"), "{refused}");
 }
 
@@ -262,16 +257,15 @@ fn finer_cam_matches_pytorch_grad_cam() {
         let err = largest_difference(&unopposed, &plain);
         assert!(err <= 1e-5, "{photo}: finer-cam with alpha 0 is {err} from grad-cam");
     }
-    let refused = registry
-        .saliency(
-            "finer-cam",
-            &common::params("finer-cam", &[("comparisons", ranks(&[1, 1000]))]),
-            &ctx,
-        )
-        .and_then(|method| method.explain(net.as_ref(), &input_of(net.as_ref(), "chelsea-224"), &[0]))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let refused = refusal(
+        registry
+            .saliency(
+                "finer-cam",
+                &common::params("finer-cam", &[("comparisons", ranks(&[1, 1000]))]),
+                &ctx,
+            )
+            .and_then(|method| method.explain(net.as_ref(), &input_of(net.as_ref(), "chelsea-224"), &[0])),
+    );
     assert!(refused.contains("comparisons") && refused.contains("1000"), "{refused}");
 }
 
@@ -323,25 +317,17 @@ fn multi_level_cams_match_pytorch_grad_cam() {
     let mut inner = toml::Table::new();
     inner.insert("name".into(), toml::Value::String("grad-cam".into()));
     inner.insert("level".into(), toml::Value::Integer(3));
-    let refused = registry
-        .saliency(
-            "refine-cam",
-            &common::params("refine-cam", &[("method", toml::Value::Table(inner))]),
-            &ctx,
-        )
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let refused = refusal(registry.saliency(
+        "refine-cam",
+        &common::params("refine-cam", &[("method", toml::Value::Table(inner))]),
+        &ctx,
+    ));
     assert!(refused.contains("method.level"), "{refused}");
-    let not_a_cam = registry
-        .saliency(
-            "refine-cam",
-            &common::params("refine-cam", &[("method", toml::Value::String("lime".into()))]),
-            &ctx,
-        )
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let not_a_cam = refusal(registry.saliency(
+        "refine-cam",
+        &common::params("refine-cam", &[("method", toml::Value::String("lime".into()))]),
+        &ctx,
+    ));
     assert!(not_a_cam.contains("CAM method"), "{not_a_cam}");
 }
 
@@ -413,4 +399,9 @@ fn assert_matches(map: &Array2<f32>, name: &str, tolerance: f32) {
     let err = largest_difference(map, &reference);
     eprintln!("{name}: max abs error {err:.2e}");
     assert!(err <= tolerance, "{name}: max abs error {err}");
+}
+
+/// The error a call gave, as text; empty when it succeeded.
+fn refusal<T>(result: nas_core::Result<T>) -> String {
+    result.err().map(|e| e.to_string()).unwrap_or_default()
 }

@@ -6,7 +6,7 @@
 //! when gradients must flow, they run burn's differentiable operations.
 
 use super::host_gradient::HostMap;
-use nas_conv::matmul::{multiply, Layout};
+use nas_conv::dense;
 pub use nas_conv::ConvGeometry;
 use nas_conv::{max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
@@ -72,12 +72,13 @@ impl ConvBn {
 ///
 /// A classifier layer ([`Linear::load`]; a few rows at a time) on the CPU keeps `W` as PyTorch
 /// stores it (`(out, in)`, row-major): outside a [`differentiable`](nas_core::differentiable)
-/// scope its forward pass and input gradient run the host matrix product on `W` itself, and
+/// scope its forward pass and input gradient run `nas_conv::dense` on `W` itself (each photo
+/// alone, so a batch gives the single runs' values bit for bit), and
 /// burn's product (differentiable scopes, LRP) gets `W^T` made on first use. Transposing
 /// VGG-16's 4096 x 25088 classifier weight at load and again in every backward pass took a
 /// third of `nas predict --backbone vgg16`. A token-wise layer ([`Linear::load_token_wise`]:
 /// ViT's hundreds of rows) and any layer off the CPU keep `W^T` materialised for burn's
-/// product, which packs it faster than the host product reads `W` transposed (ViT-B/16's
+/// product, which packs it faster than a host product reads `W` transposed (ViT-B/16's
 /// forward pass: 170 ms against 224 ms, `forward_bench`).
 pub struct Linear {
     /// `W` `(out, in)`, row-major, when the layer lives on the CPU.
@@ -146,21 +147,8 @@ impl Linear {
         if let Some(weight) = self.host_weight(&x) {
             let rows = x.dims()[0];
             if let Ok(values) = x.clone().mul_scalar(1.0).into_data().into_vec::<f32>() {
-                // y^T = W x^T, so that W is read row by row as stored; x and y are read and
-                // written transposed in place.
-                let mut out = vec![0f32; rows * self.outputs];
-                multiply(
-                    &mut out,
-                    Layout::transposed(self.outputs, rows),
-                    weight,
-                    Layout::dense(self.outputs, self.inputs),
-                    &values,
-                    Layout::transposed(self.inputs, rows),
-                    rayon::current_num_threads(),
-                );
-                out.chunks_mut(self.outputs)
-                    .for_each(|row| row.iter_mut().zip(&self.host_bias).for_each(|(v, b)| *v += b));
-                return NasTensor::from_data(TensorData::new(out, [rows, self.outputs]), &self.device);
+                let y = dense::forward(&values, rows, weight, &self.host_bias, self.outputs);
+                return NasTensor::from_data(TensorData::new(y, [rows, self.outputs]), &self.device);
             }
         }
         x.matmul(self.weight_t().clone()) + self.bias.clone().unsqueeze::<2>()
@@ -172,17 +160,8 @@ impl Linear {
         if let Some(weight) = self.host_weight(&grad) {
             let rows = grad.dims()[0];
             if let Ok(values) = grad.clone().mul_scalar(1.0).into_data().into_vec::<f32>() {
-                let mut out = vec![0f32; rows * self.inputs];
-                multiply(
-                    &mut out,
-                    Layout::dense(rows, self.inputs),
-                    &values,
-                    Layout::dense(rows, self.outputs),
-                    weight,
-                    Layout::dense(self.outputs, self.inputs),
-                    rayon::current_num_threads(),
-                );
-                return NasTensor::from_data(TensorData::new(out, [rows, self.inputs]), &self.device);
+                let x = dense::input_gradient(&values, rows, weight, self.outputs);
+                return NasTensor::from_data(TensorData::new(x, [rows, self.inputs]), &self.device);
             }
         }
         grad.matmul(self.weight_t().clone().transpose())

@@ -10,7 +10,7 @@
 use super::feature_scoring::{superpixel_attribution, FeatureScoring};
 use super::linear_regression::weighted_least_squares;
 use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
+use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
 use crate::torch_random::TorchRandom;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result};
@@ -102,21 +102,8 @@ impl FeatureScoring for KernelShap {
     fn attribute(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, mask: &FeatureMask, task: &Task) -> Result<Vec<f64>> {
         let n = mask.count;
         let coalitions = self.coalitions(n);
-        let remove = |sample: usize, removed: &mut [bool]| {
-            let kept = &coalitions[sample * n..][..n];
-            removed.iter_mut().zip(&mask.pixels).for_each(|(r, &f)| *r = !kept[f]);
-        };
-        let scores = self.perturbation.scores(
-            backbone,
-            &Subject {
-                photo,
-                target,
-                features: Some(mask),
-            },
-            self.copies(mask)?,
-            &remove,
-            task,
-        )?;
+        self.copies(mask)?;
+        let scores = self.perturbation.pattern_scores(backbone, photo, target, mask, &coalitions, task)?;
         let x: Vec<f64> = coalitions.iter().map(|&kept| if kept { 1.0 } else { 0.0 }).collect();
         let weights: Vec<f64> = coalitions
             .chunks(n)

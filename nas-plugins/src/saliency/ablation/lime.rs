@@ -8,7 +8,7 @@
 use super::feature_scoring::{superpixel_attribution, FeatureScoring};
 use super::linear_regression::weighted_ridge;
 use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
+use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
 use crate::numpy_random::NumpyRandom;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result};
@@ -104,21 +104,7 @@ impl FeatureScoring for Lime {
     fn attribute(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, mask: &FeatureMask, task: &Task) -> Result<Vec<f64>> {
         let n = mask.count;
         let patterns = self.patterns(n);
-        let remove = |sample: usize, removed: &mut [bool]| {
-            let pattern = &patterns[sample * n..][..n];
-            removed.iter_mut().zip(&mask.pixels).for_each(|(r, &f)| *r = !pattern[f]);
-        };
-        let scores = self.perturbation.scores(
-            backbone,
-            &Subject {
-                photo,
-                target,
-                features: Some(mask),
-            },
-            self.samples,
-            &remove,
-            task,
-        )?;
+        let scores = self.perturbation.pattern_scores(backbone, photo, target, mask, &patterns, task)?;
         let x: Vec<f64> = patterns.iter().map(|&on| if on { 1.0 } else { 0.0 }).collect();
         let weights: Vec<f64> = patterns
             .chunks(n)

@@ -182,6 +182,33 @@ impl Perturbation {
     }
 }
 
+impl Perturbation {
+    /// Class `target`'s score with each on/off pattern of the superpixels `mask` (`patterns`:
+    /// one row of `mask.count` flags per copy, true where the superpixel is kept, the others
+    /// set to the baseline), for the surrogate-model methods (LIME, Kernel SHAP).
+    pub fn pattern_scores(
+        &self,
+        backbone: &dyn Backbone,
+        photo: &NasTensor<4>,
+        target: usize,
+        mask: &FeatureMask,
+        patterns: &[bool],
+        task: &Task,
+    ) -> Result<Vec<f64>> {
+        let n = mask.count.max(1);
+        let remove = |copy: usize, removed: &mut [bool]| {
+            let kept = &patterns[copy * n..][..n];
+            removed.iter_mut().zip(&mask.pixels).for_each(|(r, &f)| *r = !kept[f]);
+        };
+        let subject = Subject {
+            photo,
+            target,
+            features: Some(mask),
+        };
+        self.scores(backbone, &subject, patterns.len() / n, &remove, task)
+    }
+}
+
 /// The parameter list of a perturbation attribution: its own specs, then `baseline`, `scores` and
 /// `batch`; the defaults of `baseline` and `scores`, written as TOML, and the baseline's
 /// documentation come first.
