@@ -18,7 +18,7 @@ const INPUTS_PER_TASK: usize = 2048;
 /// `x` `(rows, inputs)` times `W^T` plus `bias`: `(rows, outputs)`, row-major. `weight` is
 /// `(outputs, inputs)`.
 pub fn forward(x: &[f32], rows: usize, weight: &[f32], bias: &[f32], outputs: usize) -> Vec<f32> {
-    let inputs = if outputs == 0 { 0 } else { weight.len() / outputs };
+    let inputs = weight.len().checked_div(outputs).unwrap_or(0);
     assert!(
         x.len() == rows * inputs && weight.len() == outputs * inputs && bias.len() == outputs,
         "dense layer of mismatched shapes"
@@ -50,7 +50,7 @@ pub fn forward(x: &[f32], rows: usize, weight: &[f32], bias: &[f32], outputs: us
 /// The gradient with respect to the input `(rows, inputs)` of `grad` `(rows, outputs)`, the
 /// gradient with respect to the output: `grad W`.
 pub fn input_gradient(grad: &[f32], rows: usize, weight: &[f32], outputs: usize) -> Vec<f32> {
-    let inputs = if outputs == 0 { 0 } else { weight.len() / outputs };
+    let inputs = weight.len().checked_div(outputs).unwrap_or(0);
     assert!(
         grad.len() == rows * outputs && weight.len() == outputs * inputs,
         "dense layer gradient of mismatched shapes"
