@@ -95,16 +95,19 @@ pub struct Linear {
 impl Linear {
     /// Loads a classifier layer: `key.weight` `(out, in)` and `key.bias` `(out)`.
     pub fn load(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Linear> {
-        let weight = sd.take_values(&format!("{key}.weight"), &[outputs, inputs])?;
-        let bias = sd.take_values(&format!("{key}.bias"), &[outputs])?;
-        Ok(Linear::from_values(weight, bias, [outputs, inputs], sd.device(), true))
+        Linear::load_as(sd, key, [outputs, inputs], true)
     }
 
     /// Loads a token-wise layer (applied to every token of a sequence) the same way.
     pub fn load_token_wise(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Linear> {
+        Linear::load_as(sd, key, [outputs, inputs], false)
+    }
+
+    /// Loads `key.weight` and `key.bias`, keeping `W` for the host kernels when `classifier`.
+    fn load_as(sd: &mut StateDict, key: &str, [outputs, inputs]: [usize; 2], classifier: bool) -> Result<Linear> {
         let weight = sd.take_values(&format!("{key}.weight"), &[outputs, inputs])?;
         let bias = sd.take_values(&format!("{key}.bias"), &[outputs])?;
-        Ok(Linear::from_values(weight, bias, [outputs, inputs], sd.device(), false))
+        Ok(Linear::from_values(weight, bias, [outputs, inputs], sd.device(), classifier))
     }
 
     /// A layer from PyTorch-layout values: `weight` `(out, in)` row-major and `bias` `(out)`;
@@ -146,7 +149,8 @@ impl Linear {
     pub fn forward(&self, x: NasTensor<2>) -> NasTensor<2> {
         if let Some(weight) = self.host_weight(&x) {
             let rows = x.dims()[0];
-            if let Ok(values) = x.clone().mul_scalar(1.0).into_data().into_vec::<f32>() {
+            let values = x.clone().mul_scalar(1.0).into_data().into_vec::<f32>().ok();
+            if let Some(values) = values.filter(|v| v.len() == rows * self.inputs) {
                 let y = dense::forward(&values, rows, weight, &self.host_bias, self.outputs);
                 return NasTensor::from_data(TensorData::new(y, [rows, self.outputs]), &self.device);
             }
@@ -159,7 +163,8 @@ impl Linear {
     pub fn input_gradient(&self, grad: NasTensor<2>) -> NasTensor<2> {
         if let Some(weight) = self.host_weight(&grad) {
             let rows = grad.dims()[0];
-            if let Ok(values) = grad.clone().mul_scalar(1.0).into_data().into_vec::<f32>() {
+            let values = grad.clone().mul_scalar(1.0).into_data().into_vec::<f32>().ok();
+            if let Some(values) = values.filter(|v| v.len() == rows * self.outputs) {
                 let x = dense::input_gradient(&values, rows, weight, self.outputs);
                 return NasTensor::from_data(TensorData::new(x, [rows, self.inputs]), &self.device);
             }
