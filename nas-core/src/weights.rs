@@ -6,8 +6,11 @@ use crate::error::{NasError, Result};
 use burn::tensor::{Shape, TensorData};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 /// A raw tensor read from a weight file.
+#[derive(Clone)]
 struct RawTensor {
     shape: Vec<usize>,
     values: Vec<f32>,
@@ -16,7 +19,7 @@ struct RawTensor {
 /// The tensors of a weight file, taken one by one by a network as it builds itself.
 pub struct StateDict {
     path: PathBuf,
-    tensors: BTreeMap<String, RawTensor>,
+    tensors: BTreeMap<String, Arc<RawTensor>>,
     device: Device,
     /// `Some(seed)` for `random:SEED`: every key is drawn on request (see `random_weights`).
     random: Option<u64>,
@@ -52,13 +55,7 @@ impl StateDict {
                 reason: "file not found".into(),
             });
         }
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        let (tensors, modules) = if ext == "safetensors" {
-            (read_safetensors(path)?, None)
-        } else {
-            let (tensors, modules) = read_pytorch(path)?;
-            (tensors, Some(modules))
-        };
+        let (tensors, modules) = read_cached(path)?;
         Ok(StateDict {
             path: path.to_path_buf(),
             tensors,
@@ -124,12 +121,13 @@ impl StateDict {
                 path: self.path.clone(),
                 key: key.to_string(),
                 expected: expected.to_vec(),
-                found: raw.shape,
+                found: raw.shape.clone(),
             });
         }
         match &self.randomised {
             Some((seed, modules)) if modules.contains(module_of(key)) => Ok(crate::random_weights::values(*seed, key, expected)),
-            _ => Ok(raw.values),
+            // The only holder hands its values over; a file kept parsed is copied from.
+            _ => Ok(Arc::try_unwrap(raw).map_or_else(|shared| shared.values.clone(), |raw| raw.values)),
         }
     }
 
@@ -194,6 +192,79 @@ fn modules_in_order<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
         }
     }
     modules
+}
+
+/// A parsed weight file kept for the next open, and what identifies its contents.
+struct ParsedFile {
+    path: PathBuf,
+    length: u64,
+    modified: Option<SystemTime>,
+    tensors: BTreeMap<String, Arc<RawTensor>>,
+    modules: Option<Vec<String>>,
+}
+
+/// Whether weight files are kept parsed (how many [`KeepParsed`] guards live), and the last one.
+static PARSED: Mutex<(usize, Option<ParsedFile>)> = Mutex::new((0, None));
+
+/// While a guard lives, the last weight file opened stays parsed in memory and opening it again
+/// (unchanged on disk) takes no parsing: a model randomisation check builds the network once
+/// per step from the same file. Dropping the last guard frees it.
+pub struct KeepParsed(());
+
+/// Keeps weight files parsed for as long as the returned guard lives (see [`KeepParsed`]).
+pub fn keep_parsed() -> KeepParsed {
+    if let Ok(mut parsed) = PARSED.lock() {
+        parsed.0 += 1;
+    }
+    KeepParsed(())
+}
+
+impl Drop for KeepParsed {
+    fn drop(&mut self) {
+        if let Ok(mut parsed) = PARSED.lock() {
+            parsed.0 = parsed.0.saturating_sub(1);
+            if parsed.0 == 0 {
+                parsed.1 = None;
+            }
+        }
+    }
+}
+
+/// The tensors of a weight file (and its modules in the file's order, for PyTorch files), from
+/// the file kept parsed when that is this one and unchanged.
+fn read_cached(path: &Path) -> Result<(BTreeMap<String, Arc<RawTensor>>, Option<Vec<String>>)> {
+    let metadata = std::fs::metadata(path).map_err(|e| NasError::io(path, e))?;
+    let (length, modified) = (metadata.len(), metadata.modified().ok());
+    let mut parsed = PARSED
+        .lock()
+        .map_err(|_| NasError::InvalidInput("the parsed-weights cache is poisoned".into()))?;
+    if parsed.0 > 0 {
+        if let Some(file) = parsed
+            .1
+            .as_ref()
+            .filter(|f| f.path == path && f.length == length && f.modified == modified)
+        {
+            return Ok((file.tensors.clone(), file.modules.clone()));
+        }
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let (tensors, modules) = if ext == "safetensors" {
+        (read_safetensors(path)?, None)
+    } else {
+        let (tensors, modules) = read_pytorch(path)?;
+        (tensors, Some(modules))
+    };
+    let tensors: BTreeMap<String, Arc<RawTensor>> = tensors.into_iter().map(|(k, t)| (k, Arc::new(t))).collect();
+    if parsed.0 > 0 {
+        parsed.1 = Some(ParsedFile {
+            path: path.to_path_buf(),
+            length,
+            modified,
+            tensors: tensors.clone(),
+            modules: modules.clone(),
+        });
+    }
+    Ok((tensors, modules))
 }
 
 /// The tensors of a PyTorch file and its modules in the file's order.

@@ -190,6 +190,8 @@ impl Randomisation<'_> {
         }
         let mut targets: Option<Vec<usize>> = targets.map(<[usize]>::to_vec);
         let mut results = Vec::new();
+        // Every step builds the network from the same file: parse it once.
+        let _parsed = nas_core::weights::keep_parsed();
         for step in steps(modules, self.every, self.order) {
             let mut params = self.params.clone();
             if step.randomised > 0 {

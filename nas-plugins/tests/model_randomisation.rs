@@ -233,3 +233,30 @@ fn batches_do_not_change_the_maps() -> TestResult {
     assert_eq!(one.iter().flatten().count(), 4);
     Ok(())
 }
+
+/// While weight files are kept parsed, a second open of the same file gives every tensor again
+/// (the first open's takes do not consume the kept copy), and a file changed on disk is read
+/// afresh.
+#[test]
+fn kept_parsed_files_give_the_same_tensors_and_notice_changes() -> TestResult {
+    let device = nas_core::device::default_device();
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weights.pth");
+    std::fs::copy(weights(), &path)?;
+    let _kept = nas_core::weights::keep_parsed();
+    let mut first = nas_core::weights::StateDict::open(&path, &device)?;
+    let mut second = nas_core::weights::StateDict::open(&path, &device)?;
+    let bias = first.take_values("fc.bias", &[1000])?;
+    assert_eq!(bias, second.take_values("fc.bias", &[1000])?);
+    assert_eq!(first.modules()?, second.modules()?);
+    let conv = first.take_values("conv1.weight", &[64, 3, 7, 7])?;
+    assert_eq!(conv, second.take_values("conv1.weight", &[64, 3, 7, 7])?);
+    // Another network's file in its place: its keys, not the kept ones.
+    std::fs::copy(common::shared().join("weights/efficientnet-lite0-57934424.pth"), &path)?;
+    let mut changed = nas_core::weights::StateDict::open(&path, &device)?;
+    assert!(
+        changed.take_values("fc.bias", &[1000]).is_err(),
+        "the kept resnet18 file was served again"
+    );
+    Ok(())
+}
