@@ -19,7 +19,7 @@ struct RawTensor {
 /// The tensors of a weight file, taken one by one by a network as it builds itself.
 pub struct StateDict {
     path: PathBuf,
-    tensors: BTreeMap<String, Arc<RawTensor>>,
+    tensors: Tensors,
     device: Device,
     /// `Some(seed)` for `random:SEED`: every key is drawn on request (see `random_weights`).
     random: Option<u64>,
@@ -194,12 +194,15 @@ fn modules_in_order<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
     modules
 }
 
+/// A file's tensors by key, shared with the parsed copy kept for the next open.
+type Tensors = BTreeMap<String, Arc<RawTensor>>;
+
 /// A parsed weight file kept for the next open, and what identifies its contents.
 struct ParsedFile {
     path: PathBuf,
     length: u64,
     modified: Option<SystemTime>,
-    tensors: BTreeMap<String, Arc<RawTensor>>,
+    tensors: Tensors,
     modules: Option<Vec<String>>,
 }
 
@@ -232,7 +235,7 @@ impl Drop for KeepParsed {
 
 /// The tensors of a weight file (and its modules in the file's order, for PyTorch files), from
 /// the file kept parsed when that is this one and unchanged.
-fn read_cached(path: &Path) -> Result<(BTreeMap<String, Arc<RawTensor>>, Option<Vec<String>>)> {
+fn read_cached(path: &Path) -> Result<(Tensors, Option<Vec<String>>)> {
     let metadata = std::fs::metadata(path).map_err(|e| NasError::io(path, e))?;
     let (length, modified) = (metadata.len(), metadata.modified().ok());
     let mut parsed = PARSED
@@ -254,7 +257,7 @@ fn read_cached(path: &Path) -> Result<(BTreeMap<String, Arc<RawTensor>>, Option<
         let (tensors, modules) = read_pytorch(path)?;
         (tensors, Some(modules))
     };
-    let tensors: BTreeMap<String, Arc<RawTensor>> = tensors.into_iter().map(|(k, t)| (k, Arc::new(t))).collect();
+    let tensors: Tensors = tensors.into_iter().map(|(k, t)| (k, Arc::new(t))).collect();
     if parsed.0 > 0 {
         parsed.1 = Some(ParsedFile {
             path: path.to_path_buf(),
