@@ -96,13 +96,7 @@ fn kpca_cam_refuses_levels_with_too_many_positions() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let net = registry
-        .backbone(
-            "resnet18",
-            &common::params("resnet18", &[("weights", toml::Value::String("random:0".into()))]),
-            &ctx,
-        )
-        .expect("backbone");
+    let net = random_weights(&registry, "resnet18");
     let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
     let input = normalise(&[&photo], net.info(), net.device()).expect("input");
     let params = common::params("kpca-cam", &[("level", toml::Value::Integer(1))]);
@@ -167,13 +161,7 @@ fn smoothing_matches_pytorch_grad_cam() {
     }
     // After a ReLU, LayerCAM's max(g, 0) a and the element-wise max(g a, 0) are one map; ViT's
     // tokens (random:0 weights, as the script draws them) tell the two rules apart.
-    let vit = registry
-        .backbone(
-            "vit_b_16",
-            &common::params("vit_b_16", &[("weights", toml::Value::String("random:0".into()))]),
-            &ctx,
-        )
-        .expect("backbone");
+    let vit = random_weights(&registry, "vit_b_16");
     let vit_input = input_of(vit.as_ref(), "chelsea-224");
     let vit_target = predicted_classes(&vit.forward(vit_input.clone()).logits).expect("target");
     for method in ["layer-cam", "grad-cam-elementwise"] {
@@ -404,4 +392,10 @@ fn assert_matches(map: &Array2<f32>, name: &str, tolerance: f32) {
 /// The error a call gave, as text; empty when it succeeded.
 fn refusal<T>(result: nas_core::Result<T>) -> String {
     result.err().map(|e| e.to_string()).unwrap_or_default()
+}
+
+/// Backbone `name` with `random:0` weights.
+fn random_weights(registry: &Registry, name: &str) -> Box<dyn nas_core::Backbone> {
+    let params = common::params(name, &[("weights", toml::Value::String("random:0".into()))]);
+    registry.backbone(name, &params, &common::context(registry)).expect("backbone")
 }

@@ -10,7 +10,7 @@
 use super::feature_scoring::{superpixel_attribution, FeatureScoring};
 use super::linear_regression::weighted_least_squares;
 use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation, SUPERPIXEL_BASELINE_DOC};
+use super::{perturbation_params, torch_seed, Perturbation, SUPERPIXEL_BASELINE_DOC, TORCH_SEED_PARAM};
 use crate::torch_random::TorchRandom;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result};
@@ -37,12 +37,7 @@ pub const KERNEL_SHAP_PARAMS: &[ParamSpec] = perturbation_params!("\"zero\"", "\
         default: "25",
         doc: "coalitions, the full and the empty one included (Captum's n_samples); one forward pass each; with no more than the superpixels the fit is the minimum-norm one",
     },
-    ParamSpec {
-        name: "seed",
-        kind: ParamKind::Int,
-        default: "0",
-        doc: "torch.manual_seed before each photo's coalitions (drawn as Captum draws them)",
-    },
+    TORCH_SEED_PARAM,
 );
 
 impl KernelShap {
@@ -52,7 +47,7 @@ impl KernelShap {
             perturbation: Perturbation::from_params(params, "kernel-shap", ["zero", "logit"], true)?,
             features: SuperpixelFeatures::from_params(params, ctx)?,
             samples: params.usize("samples", 25, 2, 1_000_000)?,
-            seed: params.usize("seed", 0, 0, u32::MAX as usize)? as u32,
+            seed: torch_seed(params)?,
         })
     }
 

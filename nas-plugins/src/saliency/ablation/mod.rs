@@ -239,6 +239,19 @@ macro_rules! perturbation_params {
 }
 pub(crate) use perturbation_params;
 
+/// The `seed` of the methods that draw as Captum does, from torch's generator.
+pub const TORCH_SEED_PARAM: nas_core::ParamSpec = nas_core::ParamSpec {
+    name: "seed",
+    kind: nas_core::ParamKind::Int,
+    default: "0",
+    doc: "torch.manual_seed before each photo's draws (Captum draws them from torch's generator)",
+};
+
+/// Reads [`TORCH_SEED_PARAM`].
+pub fn torch_seed(params: &Params) -> Result<u32> {
+    Ok(params.usize("seed", 0, 0, u32::MAX as usize)? as u32)
+}
+
 /// `baseline`'s documentation for methods without superpixels.
 pub const BASELINE_DOC: &str =
     "what removed pixels become: zero (normalised space, the mean colour; Captum's default), black, or a number (normalised space)";

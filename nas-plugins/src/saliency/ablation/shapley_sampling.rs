@@ -8,7 +8,7 @@
 
 use super::feature_scoring::{superpixel_attribution, FeatureScoring};
 use super::superpixel_features::{FeatureMask, SuperpixelFeatures, SUPERPIXEL_FEATURE_PARAMS};
-use super::{perturbation_params, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC};
+use super::{perturbation_params, torch_seed, Perturbation, Subject, SUPERPIXEL_BASELINE_DOC, TORCH_SEED_PARAM};
 use crate::torch_random::TorchRandom;
 use nas_core::progress::Task;
 use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result};
@@ -31,12 +31,7 @@ pub const SHAPLEY_SAMPLING_PARAMS: &[ParamSpec] = perturbation_params!("\"zero\"
         default: "25",
         doc: "random feature orders averaged over (Captum's n_samples); n forward passes each for n features",
     },
-    ParamSpec {
-        name: "seed",
-        kind: ParamKind::Int,
-        default: "0",
-        doc: "torch.manual_seed before each photo's orders (the orders are torch.randperm's)",
-    },
+    TORCH_SEED_PARAM,
 );
 
 impl ShapleySampling {
@@ -46,7 +41,7 @@ impl ShapleySampling {
             perturbation: Perturbation::from_params(params, "shapley-sampling", ["zero", "logit"], true)?,
             features: SuperpixelFeatures::from_params(params, ctx)?,
             samples: params.usize("samples", 25, 1, 100_000)?,
-            seed: params.usize("seed", 0, 0, u32::MAX as usize)? as u32,
+            seed: torch_seed(params)?,
         })
     }
 
