@@ -80,12 +80,7 @@ fn grad_cam_matches_pytorch_grad_cam() {
         let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
         let mut params = Params::empty(method);
         params.set("level", toml::Value::Integer(level));
-        let map = registry
-            .saliency(method, &params, &ctx)
-            .expect("method")
-            .explain(net.as_ref(), &input, &target)
-            .expect("explain")
-            .remove(0);
+        let map = explain_first(&registry, method, &params, net.as_ref(), &input, &target);
         assert_matches(&map, &format!("{label}.chelsea-224.{method}.level{level}.npy"), 1e-5);
         assert!(map.iter().all(|v| (0.0..=1.0).contains(v)), "{method}: values outside [0, 1]");
     }
@@ -119,7 +114,7 @@ fn smoothing_matches_pytorch_grad_cam() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let (net, input, target) = seeded_resnet18(&registry, "chelsea-224");
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
     let mut cases: Vec<(&str, i64, bool, bool)> = [
         "grad-cam",
         "grad-cam-plus-plus",
@@ -150,12 +145,7 @@ fn smoothing_matches_pytorch_grad_cam() {
             table.remove("name");
             (method, Params::new(method, table))
         };
-        let map = registry
-            .saliency(name, &params, &ctx)
-            .expect("method")
-            .explain(net.as_ref(), &input, &target)
-            .expect("explain")
-            .remove(0);
+        let map = explain_first(&registry, name, &params, net.as_ref(), &input, &target);
         let suffix = format!("{}{}", if eigen { "-eigen" } else { "" }, if aug { "-aug" } else { "" });
         assert_matches(&map, &format!("resnet18-seed0.chelsea-224.{method}{suffix}.level{level}.npy"), 1e-5);
     }
@@ -166,23 +156,20 @@ fn smoothing_matches_pytorch_grad_cam() {
     let vit_target = predicted_classes(&vit.forward(vit_input.clone()).logits).expect("target");
     for method in ["layer-cam", "grad-cam-elementwise"] {
         let params = common::params(method, &[("eigen_smooth", toml::Value::Boolean(true))]);
-        let map = registry
-            .saliency(method, &params, &ctx)
-            .expect("method")
-            .explain(vit.as_ref(), &vit_input, &vit_target)
-            .expect("explain")
-            .remove(0);
+        let map = explain_first(&registry, method, &params, vit.as_ref(), &vit_input, &vit_target);
         assert_matches(&map, &format!("vit_b_16-random0.chelsea-224.{method}-eigen.level4.npy"), 1e-5);
     }
     // As ttach, aug-smooth always keeps the unscaled photo: [0.9, 1.1] is [1, 0.9, 1.1].
     let factors = |f: &[f64]| toml::Value::Array(f.iter().map(|&v| toml::Value::Float(v)).collect());
     let smoothed = |given: &[f64]| {
-        registry
-            .saliency("aug-smooth", &common::params("aug-smooth", &[("factors", factors(given))]), &ctx)
-            .expect("method")
-            .explain(net.as_ref(), &input, &target)
-            .expect("explain")
-            .remove(0)
+        explain_first(
+            &registry,
+            "aug-smooth",
+            &common::params("aug-smooth", &[("factors", factors(given))]),
+            net.as_ref(),
+            &input,
+            &target,
+        )
     };
     let err = largest_difference(&smoothed(&[0.9, 1.1]), &smoothed(&[1.0, 0.9, 1.1]));
     assert!(err <= 1e-6, "aug-smooth without factor 1 differs by {err}");
@@ -208,12 +195,7 @@ fn finer_cam_matches_pytorch_grad_cam() {
         .backbone("resnet18", &common::params("resnet18", &[("weights", weights)]), &ctx)
         .expect("backbone");
     let explain = |method: &str, settings: &[(&str, toml::Value)], input: &nas_core::NasTensor<4>, target: &[usize]| {
-        registry
-            .saliency(method, &common::params(method, settings), &ctx)
-            .expect("method")
-            .explain(net.as_ref(), input, target)
-            .expect("explain")
-            .remove(0)
+        explain_first(&registry, method, &common::params(method, settings), net.as_ref(), input, target)
     };
     let ranks = |r: &[i64]| toml::Value::Array(r.iter().map(|&v| toml::Value::Integer(v)).collect());
     for photo in ["chelsea-224", "astronaut-224"] {
@@ -274,7 +256,7 @@ fn multi_level_cams_match_pytorch_grad_cam() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let (net, input, target) = seeded_resnet18(&registry, "chelsea-224");
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
     let list = |levels: &[i64]| toml::Value::Array(levels.iter().map(|&l| toml::Value::Integer(l)).collect());
     let mut cases: Vec<(&str, Settings, String)> = ["grad-cam", "score-cam", "ablation-cam", "fem", "eigen-cam"]
         .into_iter()
@@ -293,12 +275,7 @@ fn multi_level_cams_match_pytorch_grad_cam() {
         "refine-cam-grad-cam.levels34".into(),
     ));
     for (method, settings, tag) in cases {
-        let map = registry
-            .saliency(method, &common::params(method, &settings), &ctx)
-            .expect("method")
-            .explain(net.as_ref(), &input, &target)
-            .expect("explain")
-            .remove(0);
+        let map = explain_first(&registry, method, &common::params(method, &settings), net.as_ref(), &input, &target);
         assert_matches(&map, &format!("resnet18-seed0.chelsea-224.{tag}.npy"), 1e-5);
     }
     // refine-cam sets the inner method's level itself.
@@ -329,7 +306,7 @@ fn random_and_seg_eigen_cams_match_pytorch_grad_cam() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let (net, input, target) = seeded_resnet18(&registry, "chelsea-224");
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
     let levels = |l: &[i64]| toml::Value::Array(l.iter().map(|&v| toml::Value::Integer(v)).collect());
     let cases: Vec<(&str, Settings, &str)> = vec![
         ("random-cam", vec![("seed", toml::Value::Integer(0))], "random-cam-seed0.levels4"),
@@ -342,29 +319,10 @@ fn random_and_seg_eigen_cams_match_pytorch_grad_cam() {
         ("seg-eigen-cam", vec![], "seg-eigen-cam.level4"),
     ];
     for (method, settings, tag) in cases {
-        let map = registry
-            .saliency(method, &common::params(method, &settings), &ctx)
-            .expect("method")
-            .explain(net.as_ref(), &input, &target)
-            .expect("explain")
-            .remove(0);
+        let map = explain_first(&registry, method, &common::params(method, &settings), net.as_ref(), &input, &target);
         let tolerance = if method == "random-cam" { 3e-5 } else { 1e-5 };
         assert_matches(&map, &format!("resnet18-seed0.chelsea-224.{tag}.npy"), tolerance);
     }
-}
-
-/// resnet18 with the shared seeded weights, a shared photo normalised for it and the class it
-/// predicts.
-fn seeded_resnet18(registry: &Registry, photo: &str) -> (Box<dyn nas_core::Backbone>, nas_core::NasTensor<4>, Vec<usize>) {
-    let shared = common::shared();
-    let ctx = common::context(registry);
-    let weights = toml::Value::String(shared.join("weights/resnet18-seed0.pth").display().to_string());
-    let net = registry
-        .backbone("resnet18", &common::params("resnet18", &[("weights", weights)]), &ctx)
-        .expect("backbone");
-    let input = input_of(net.as_ref(), photo);
-    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
-    (net, input, target)
 }
 
 /// The largest difference between two maps of one shape; NaN if either holds one.
@@ -398,4 +356,21 @@ fn refusal<T>(result: nas_core::Result<T>) -> String {
 fn random_weights(registry: &Registry, name: &str) -> Box<dyn nas_core::Backbone> {
     let params = common::params(name, &[("weights", toml::Value::String("random:0".into()))]);
     registry.backbone(name, &params, &common::context(registry)).expect("backbone")
+}
+
+/// The map `method` (with `params`) makes of the first photo of `input` on `net`.
+fn explain_first(
+    registry: &Registry,
+    method: &str,
+    params: &Params,
+    net: &dyn nas_core::Backbone,
+    input: &nas_core::NasTensor<4>,
+    target: &[usize],
+) -> Array2<f32> {
+    registry
+        .saliency(method, params, &common::context(registry))
+        .expect("method")
+        .explain(net, input, target)
+        .expect("explain")
+        .remove(0)
 }
