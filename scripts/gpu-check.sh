@@ -18,6 +18,8 @@
 #   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
 #      no file to carry);
 #   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement;
+#      the gradient map also against PyTorch's own GPU-vs-CPU difference for the same weights,
+#      TF32 on and off (that machine's python3 holds PyTorch);
 #   7. k-means on the GPU (`clustering=device`): its first call compiles and autotunes for minutes
 #      (over 8 on an H200 in session 9), hence last: throughput at batch 32 and 1, at most 10
 #      iterations with cubecl's per-kernel profile, and label agreement with the host k-means.
@@ -35,7 +37,7 @@ FIRST_DEVICE_TIMEOUT=${FIRST_DEVICE_TIMEOUT:-360}
 export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
 # ResNet-18 as random:0 (the same computation as a trained file; nothing to carry).
 R18=${R18:-random:0}
-EFF=${EFF:-gpu/weights/efficientnet-lite0-57934424.pth}
+EFF=${EFF:-random:0}
 IMG=examples/images/chelsea.png
 # Arrays stay on the machine (only a few files may come back); the log is what matters.
 OUT=/tmp/gpu-check
@@ -132,17 +134,25 @@ part5() {
 }
 part6() {
   echo "== 6. saliency methods on the GPU (resnet18, chelsea): time and agreement with the CPU maps"
-  for spec in "gradient" "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai"; do
-    set -- $spec
-    method=$1; shift
-    for device in cpu $DEVICE; do
-      start=$(date +%s.%N)
-      step $NAS --device $device explain --backbone resnet18 --weights "$R18" --method "$method" "$@" --segmenter none --out "$OUT/sal-$method-$device" "$IMG" > /dev/null
-      python3 -c "print('$method on $device: %.2f s (whole process)' % ($(date +%s.%N) - $start))"
-    done
-    echo -n "$method GPU vs CPU map: "
-    compare "$OUT/sal-$method-$DEVICE/chelsea.$method.npy" "$OUT/sal-$method-cpu/chelsea.$method.npy"
+  # The gradient map first, against PyTorch's own GPU-vs-CPU difference (TF32 on and off) for the
+  # same weights: whether nas's difference is precision or a kernel defect.
+  step python3 scripts/gpu_gradient_reference.py "$OUT/resnet18-seed0.pth" "$IMG" "$OUT/torch-gradient"
+  saliency "$OUT/resnet18-seed0.pth" gradient
+  for spec in "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai"; do
+    saliency "$R18" $spec
   done
+}
+# `saliency WEIGHTS METHOD [ARGS...]`: the method's map of resnet18 on the CPU and on DEVICE,
+# each process timed, and the two maps compared.
+saliency() {
+  local weights=$1 method=$2 device start; shift 2
+  for device in cpu $DEVICE; do
+    start=$(date +%s.%N)
+    step $NAS --device $device explain --backbone resnet18 --weights "$weights" --method "$method" "$@" --segmenter none --out "$OUT/sal-$method-$device" "$IMG" > /dev/null
+    python3 -c "print('$method on $device: %.2f s (whole process)' % ($(date +%s.%N) - $start))"
+  done
+  echo -n "$method GPU vs CPU map: "
+  compare "$OUT/sal-$method-$DEVICE/chelsea.$method.npy" "$OUT/sal-$method-cpu/chelsea.$method.npy"
 }
 part7() {
   echo "== 7. k-means on the GPU (resnet18)"
