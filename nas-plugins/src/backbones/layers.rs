@@ -286,10 +286,24 @@ impl Conv2d {
     }
 
     /// Stride, padding and groups as burn's `conv2d` takes them.
-    pub fn options(&self) -> PaddedConvOptions<2> {
+    fn options(&self) -> PaddedConvOptions<2> {
         let s = self.shape;
         let [top, left, bottom, right] = s.padding;
         PaddedConvOptions::asymmetric([s.stride; 2], [top, left], [bottom, right], [1, 1], s.groups)
+    }
+
+    /// burn's `conv2d` of `x` with this layer's geometry and the given weights (the layer's own,
+    /// or modified ones for an LRP rule). A 1x1 convolution with a stride above one (ResNet's
+    /// downsampling shortcut) runs as a subsampling followed by a stride-1 convolution: the same
+    /// values, and a backward pass that burn 0.21's GPU kernels get right (their input gradient
+    /// of a strided 1x1 convolution is all zeros; see docs/architecture.md).
+    pub fn convolve(&self, x: NasTensor<4>, weight: NasTensor<4>, bias: Option<NasTensor<1>>) -> NasTensor<4> {
+        let s = self.shape;
+        if s.kernel == 1 && s.stride > 1 && s.padding == [0; 4] {
+            let pointwise = PaddedConvOptions::asymmetric([1, 1], [0, 0], [0, 0], [1, 1], s.groups);
+            return conv2d(subsample(x, s.stride), weight, bias, pointwise);
+        }
+        conv2d(x, weight, bias, self.options())
     }
 
     /// Whether the host kernels can run this convolution (on the CPU, ordinary or depthwise).
@@ -357,13 +371,34 @@ impl Conv2d {
                 return y;
             }
         }
-        let y = conv2d(x, self.weight.clone(), Some(self.bias.clone()), self.options());
+        let y = self.convolve(x, self.weight.clone(), Some(self.bias.clone()));
         match activation {
             Activation::Identity => y,
             Activation::Relu => relu(y),
             Activation::Relu6 => y.clamp(0.0, 6.0),
         }
     }
+}
+
+/// Every `stride`-th row and column of `x`, the first included: what a 1x1 convolution of that
+/// stride reads. Reshaping and narrowing, so that every backend differentiates it correctly.
+fn subsample(x: NasTensor<4>, stride: usize) -> NasTensor<4> {
+    let [batch, channels, height, width] = x.dims();
+    let (rows, cols) = (height.div_ceil(stride), width.div_ceil(stride));
+    let device = x.device();
+    // Zeros at the bottom and right up to whole multiples of the stride; never read.
+    let x = match rows * stride - height {
+        0 => x,
+        extra => NasTensor::cat(vec![x, NasTensor::zeros([batch, channels, extra, width], &device)], 2),
+    };
+    let x = match cols * stride - width {
+        0 => x,
+        extra => NasTensor::cat(vec![x, NasTensor::zeros([batch, channels, rows * stride, extra], &device)], 3),
+    };
+    x.reshape([batch, channels, rows, stride, cols, stride])
+        .narrow(3, 0, 1)
+        .narrow(5, 0, 1)
+        .reshape([batch, channels, rows, cols])
 }
 
 /// Runs a prepared convolution on the host copy of `x`; `None` (burn's path then runs and
@@ -431,5 +466,51 @@ impl Linear {
     /// for weights stored under other key names (e.g. a packed attention projection).
     pub fn token_wise(weight: Vec<f32>, bias: Vec<f32>, [outputs, inputs]: [usize; 2], device: &Device) -> Linear {
         Linear::from_values(weight, bias, [outputs, inputs], device, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nas_core::device::default_device;
+
+    /// Values in [-1, 1) from a fixed sequence.
+    fn sequence(n: usize, seed: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * 7919 + seed * 104729) % 2003) as f32 / 1001.5) - 1.0)
+            .collect()
+    }
+
+    /// The subsampled 1x1 convolution gives burn's strided one's values and input gradient, for
+    /// sizes that are and are not multiples of the stride.
+    #[test]
+    fn strided_pointwise_convolution_matches_burns_strided_convolution() -> Result<()> {
+        let device = default_device();
+        for (stride, [height, width]) in [(2, [8, 8]), (2, [9, 7]), (3, [10, 11])] {
+            let shape = ConvGeometry::symmetric(4, 5, 1, stride, 0);
+            let conv = Conv2d::from_values(sequence(20, 1), sequence(5, 2), shape, &device)?;
+            let dims = [2, 4, height, width];
+            let input = || NasTensor::<4>::from_data(TensorData::new(sequence(dims.iter().product(), 3), dims), &device).require_grad();
+            let (ours_in, burns_in) = (input(), input());
+            let ours = conv.convolve(ours_in.clone(), conv.weight.clone(), Some(conv.bias.clone()));
+            let burns = conv2d(burns_in.clone(), conv.weight.clone(), Some(conv.bias.clone()), conv.options());
+            assert_eq!(ours.dims(), burns.dims(), "stride {stride}, {height}x{width}");
+            let out = ours.dims();
+            let weights = || NasTensor::<4>::from_data(TensorData::new(sequence(out.iter().product(), 4), out), &device);
+            let ours_grad = (ours.clone() * weights()).sum().backward();
+            let burns_grad = (burns.clone() * weights()).sum().backward();
+            let values = |t: NasTensor<4>| t.into_data().into_vec::<f32>().expect("f32 values");
+            let gradient = |x: &NasTensor<4>, grads| values(x.grad(grads).expect("a gradient"));
+            let pairs = [
+                (values(ours.detach()), values(burns.detach())),
+                (gradient(&ours_in, &ours_grad), gradient(&burns_in, &burns_grad)),
+            ];
+            for (a, b) in pairs {
+                assert_eq!(a.len(), b.len(), "stride {stride}, {height}x{width}");
+                let worst = a.iter().zip(&b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+                assert!(worst < 1e-5, "stride {stride}, {height}x{width}: differs by {worst}");
+            }
+        }
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! modified layer's transpose (the gradient of `z . s` with respect to the input).
 
 use crate::backbones::layers::{Conv2d, Linear};
-use nas_core::burn::tensor::module::{conv2d, max_pool2d};
+use nas_core::burn::tensor::module::max_pool2d;
 use nas_core::{NasError, NasTensor, Result};
 
 /// zennit's stabiliser: `z + eps sign(z)`, with the sign of 0 taken as +1.
@@ -60,8 +60,8 @@ pub fn conv_alpha_beta(
     // opposite weights, no bias), their share of the relevance mapped back to the inputs.
     let share = |w_for_pos: &NasTensor<4>, w_for_neg: &NasTensor<4>, b: NasTensor<1>| -> Result<NasTensor<4>> {
         let apply = |i: usize, x: NasTensor<4>| match i {
-            0 => conv2d(x, w_for_pos.clone(), Some(b.clone()), conv.options()),
-            _ => conv2d(x, w_for_neg.clone(), None, conv.options()),
+            0 => conv.convolve(x, w_for_pos.clone(), Some(b.clone())),
+            _ => conv.convolve(x, w_for_neg.clone(), None),
         };
         let inputs = [x_pos.clone(), x_neg.clone()];
         let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
@@ -93,15 +93,15 @@ pub fn conv_gamma(conv: &Conv2d, x: NasTensor<4>, relevance: NasTensor<4>, gamma
     let lowered = weight.clone() + weight.clone().clamp_max(0.0) * gamma;
     let raised_bias = bias.clone() + bias.clone().clamp_min(0.0) * gamma;
     let lowered_bias = bias.clone() + bias.clone().clamp_max(0.0) * gamma;
-    let output = conv2d(x.clone(), weight.clone(), Some(bias.clone()), conv.options());
+    let output = conv.convolve(x.clone(), weight.clone(), Some(bias.clone()));
     let (x_pos, x_neg) = (x.clone().clamp_min(0.0), x.clamp_max(0.0));
     let inputs = [x_pos, x_neg];
     // Positive inputs through `w_for_pos` and `b`, negative ones through `w_for_neg`, for the
     // outputs of one sign.
     let share = |w_for_pos: &NasTensor<4>, b: &NasTensor<1>, w_for_neg: &NasTensor<4>, negative: bool| -> Result<NasTensor<4>> {
         let apply = |i: usize, x: NasTensor<4>| match i {
-            0 => conv2d(x, w_for_pos.clone(), Some(b.clone()), conv.options()),
-            _ => conv2d(x, w_for_neg.clone(), None, conv.options()),
+            0 => conv.convolve(x, w_for_pos.clone(), Some(b.clone())),
+            _ => conv.convolve(x, w_for_neg.clone(), None),
         };
         let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
         let s = sign_mask(output.clone(), negative) * relevance.clone() / stabilize(z, stabilizer);
@@ -127,7 +127,7 @@ pub fn conv_zbox(
         (weight.clone().clamp_min(0.0), bias.clone().clamp_min(0.0)),
         (weight.clone().clamp_max(0.0), bias.clone().clamp_max(0.0)),
     ];
-    let apply = |i: usize, x: NasTensor<4>| conv2d(x, parts[i].0.clone(), Some(parts[i].1.clone()), conv.options());
+    let apply = |i: usize, x: NasTensor<4>| conv.convolve(x, parts[i].0.clone(), Some(parts[i].1.clone()));
     let inputs = [x.clone(), low * x.ones_like(), high * x.ones_like()];
     let z = apply(0, inputs[0].clone()) - apply(1, inputs[1].clone()) - apply(2, inputs[2].clone());
     let s = relevance / stabilize(z, stabilizer);
@@ -140,7 +140,7 @@ pub fn conv_zbox(
 pub fn conv_flat(conv: &Conv2d, x: &NasTensor<4>, relevance: NasTensor<4>, stabilizer: f64) -> Result<NasTensor<4>> {
     let (weight, _, _) = conv.parts();
     let ones = weight.ones_like();
-    let apply = |_: usize, x: NasTensor<4>| conv2d(x, ones.clone(), None, conv.options());
+    let apply = |_: usize, x: NasTensor<4>| conv.convolve(x, ones.clone(), None);
     let input = x.ones_like();
     let z = apply(0, input.clone());
     let s = relevance / stabilize(z, stabilizer);
