@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// A raw tensor read from a weight file.
-#[derive(Clone)]
 struct RawTensor {
     shape: Vec<usize>,
     values: Vec<f32>,

@@ -96,8 +96,8 @@ impl FeatureScoring for KernelShap {
 
     fn attribute(&self, backbone: &dyn Backbone, photo: &NasTensor<4>, target: usize, mask: &FeatureMask, task: &Task) -> Result<Vec<f64>> {
         let n = mask.count;
+        // `copies` has refused fewer than two features before any photo is attributed.
         let coalitions = self.coalitions(n);
-        self.copies(mask)?;
         let scores = self.perturbation.pattern_scores(backbone, photo, target, mask, &coalitions, task)?;
         let x: Vec<f64> = coalitions.iter().map(|&kept| if kept { 1.0 } else { 0.0 }).collect();
         let weights: Vec<f64> = coalitions

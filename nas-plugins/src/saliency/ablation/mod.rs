@@ -180,9 +180,7 @@ impl Perturbation {
         }
         Ok(scores)
     }
-}
 
-impl Perturbation {
     /// Class `target`'s score with each on/off pattern of the superpixels `mask` (`patterns`:
     /// one row of `mask.count` flags per copy, true where the superpixel is kept, the others
     /// set to the baseline), for the surrogate-model methods (LIME, Kernel SHAP).
