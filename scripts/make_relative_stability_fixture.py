@@ -1,5 +1,6 @@
-"""Reference for the `relative-input-stability` and `relative-output-stability` metrics: Quantus
-0.6's RelativeInputStability and RelativeOutputStability (Agarwal et al. 2022) with their
+"""Reference for the `relative-input-stability`, `relative-output-stability` and
+`relative-representation-stability` metrics: Quantus 0.6's RelativeInputStability,
+RelativeOutputStability and RelativeRepresentationStability (Agarwal et al. 2022) with their
 defaults (uniform noise in [0.02, 0.2) added to every value of the normalised input, no
 normalisation, no abs, eps_min 1e-6, NaN for a sample whose predicted class changed, the largest
 ratio over the samples, NaN if any is), nr_samples=8, on torchvision resnet18 with
@@ -8,7 +9,9 @@ for the predicted class. The explanation is nas's `gradient` method (gradient x 
 target logit, summed over colour channels). Quantus draws its noise from NumPy's global
 RandomState, seeded here with np.random.seed(SEED) before each metric; the per-sample ratios
 (Quantus returns only their max) are recomputed by the same procedure, and their largest is
-checked against Quantus's score.
+checked against Quantus's score. RelativeRepresentationStability is given
+layer_names=["layer4.1"] (Quantus hooks no Sequential, so not "layer4"; the last block's output
+is the same tensor), nas's depth level 4 of resnet18.
 
     /work/venv-torch/bin/python scripts/make_relative_stability_fixture.py ../shared nas-plugins/tests/fixtures/relative_stability
 """
@@ -39,19 +42,34 @@ def gradient_x_input(model, inputs, targets, **kwargs):
 
 a = gradient_x_input(net, x, y)
 result = {"seed": SEED, "samples": SAMPLES, "target": int(y[0])}
-for name, metric in [("relative-input-stability", quantus.RelativeInputStability),
-                     ("relative-output-stability", quantus.RelativeOutputStability)]:
+LAYER = "layer4.1"
+for name, metric, extra in [("relative-input-stability", quantus.RelativeInputStability, {}),
+                            ("relative-output-stability", quantus.RelativeOutputStability, {}),
+                            ("relative-representation-stability", quantus.RelativeRepresentationStability,
+                             {"layer_names": [LAYER]})]:
     np.random.seed(SEED)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        score = metric(nr_samples=SAMPLES, disable_warnings=True, display_progressbar=False)(
+        score = metric(nr_samples=SAMPLES, disable_warnings=True, display_progressbar=False, **extra)(
             model=net, x_batch=x, y_batch=y, a_batch=a, explain_func=gradient_x_input, device="cpu", softmax=False)
     result[name] = float(score[0])
 # The per-sample ratios by the same procedure and draws.
 relative = lambda new, old: (old - new) / (old + (old == 0) * EPS)
+
+
+def representation(inputs):
+    """The output of LAYER, flattened per photo."""
+    saved = []
+    handle = dict(net.named_modules())[LAYER].register_forward_hook(lambda m, i, o: saved.append(o))
+    with torch.no_grad():
+        net(torch.from_numpy(np.asarray(inputs, np.float32)))
+    handle.remove()
+    return saved[0].numpy().reshape(len(inputs), -1)
+
+
 with torch.no_grad():
     h = logits(x)
-for name in ["relative-input-stability", "relative-output-stability"]:
+for name in ["relative-input-stability", "relative-output-stability", "relative-representation-stability"]:
     np.random.seed(SEED)
     ratios = []
     for _ in range(SAMPLES):
@@ -64,7 +82,12 @@ for name in ["relative-input-stability", "relative-output-stability"]:
             hs = logits(noisy)
         # Quantus 0.6 divides RIS by the relative change of the input, ROS by the plain L2 change
         # of the logits (the paper's ROS divides by the relative change).
-        bottom = np.linalg.norm(relative(noisy, x)) if name == "relative-input-stability" else np.linalg.norm(h - hs)
+        if name == "relative-input-stability":
+            bottom = np.linalg.norm(relative(noisy, x))
+        elif name == "relative-output-stability":
+            bottom = np.linalg.norm(h - hs)
+        else:
+            bottom = np.linalg.norm(relative(representation(noisy), representation(x)))
         bottom += (bottom == 0) * EPS
         ratios.append(float("nan") if hs.argmax() != h.argmax() else float(top / bottom))
     assert abs(np.max(ratios) - result[name]) <= 1e-4 * abs(result[name]), (name, ratios, result[name])

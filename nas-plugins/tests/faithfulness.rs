@@ -1,6 +1,6 @@
-//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof`, `infidelity`, `faithfulness-estimate` and
-//! `faithfulness-correlation` (NumPy's random subsets reproduced) against Quantus 0.6 itself
-//! (scripts/make_faithfulness_fixture.py) on resnet18 with the shared seeded weights,
+//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof`, `infidelity`, `faithfulness-estimate`,
+//! `faithfulness-correlation` (NumPy's random subsets reproduced) and `monotonicity-correlation` (its uniform draws too) against Quantus 0.6 itself
+//! (scripts/make_faithfulness_fixture.py, make_monotonicity_fixture.py) on resnet18 with the shared seeded weights,
 //! chelsea-224, the gradient x input map and a Grad-CAM map: every point of every curve within
 //! 5e-6 of Quantus's (the curves peak at 0.01-0.94; the differences measured were 3e-8 to 1.5e-6,
 //! the rounding of two forward passes), the scores (areas, and FaithfulnessEstimate's Pearson r)
@@ -261,6 +261,59 @@ fn infidelity_matches_quantus() -> TestResult {
         // The curve pairs each block of the first patch size's predicted drop with the model's.
         let first = *sizes.first().ok_or("no patch size")? as usize;
         assert_eq!(score.curve.len(), (224 / first).pow(2), "{case}");
+    }
+    Ok(())
+}
+
+#[test]
+fn monotonicity_correlation_matches_quantus() -> TestResult {
+    // Quantus's uniform draws (np.random.seed) and a fixed black baseline with logits: every
+    // group's mean squared score change within 1e-3 (relative; they are compared at 1e-9 to 1e2
+    // scales), the saliency totals proportional (Quantus normalises the map by its largest
+    // magnitude first), and Spearman's r equal (the changes' ranks; their closest pair differs
+    // by 0.3%).
+    let gradient = map("gradient/resnet18-seed0.chelsea-224.npy")?;
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(fixture("faithfulness/monotonicity.json"))?)?;
+    for case in ["uniform", "black-logit"] {
+        let expected = &reference["cases"][case];
+        let floats = |key: &str| -> Result<Vec<f64>, Box<dyn Error>> {
+            Ok(expected[key]
+                .as_array()
+                .ok_or(key.to_string())?
+                .iter()
+                .map(|v| v.as_f64().ok_or("not a number"))
+                .collect::<Result<_, _>>()?)
+        };
+        let settings = [
+            ("step", int(reference["step"].as_i64().ok_or("step")?)),
+            ("seed", int(reference["seed"].as_i64().ok_or("seed")?)),
+            ("samples", int(expected["samples"].as_i64().ok_or("samples")?)),
+            ("abs", toml::Value::Boolean(expected["abs"].as_bool().ok_or("abs")?)),
+            ("scores", text(expected["scores"].as_str().ok_or("scores")?)),
+            ("baseline", text(expected["baseline"].as_str().ok_or("baseline")?)),
+        ];
+        let (score, _) = score_on_chelsea("monotonicity-correlation", &settings, &gradient, "faithfulness/monotonicity.json")?;
+        let (totals, changes) = (floats("totals")?, floats("changes")?);
+        assert_eq!(score.curve.len(), totals.len(), "{case}: one point per group");
+        let scale = score.curve[0].0 / totals[0];
+        let mut worst = 0f64;
+        for (i, ((total, change), (their_total, their_change))) in score.curve.iter().zip(totals.iter().zip(&changes)).enumerate() {
+            assert!(
+                (total / their_total / scale - 1.0).abs() < 1e-5,
+                "{case}: group {i} total {total} vs {their_total}"
+            );
+            assert!(
+                (change - their_change).abs() <= 1e-3 * their_change.abs(),
+                "{case}: group {i} change {change} vs {their_change}"
+            );
+            worst = worst.max((change - their_change).abs() / their_change.abs());
+        }
+        let theirs = expected["score"].as_f64().ok_or("score")?;
+        eprintln!(
+            "monotonicity-correlation {case}: ours {} vs Quantus {theirs}; worst change {worst:.1e} (relative)",
+            score.value
+        );
+        assert!((score.value - theirs).abs() < 1e-9, "{case}: {} vs {theirs}", score.value);
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `relative-input-stability` and `relative-output-stability` against Quantus 0.6
+//! `relative-input-stability`, `relative-output-stability` and
+//! `relative-representation-stability` (level 4, Quantus's `layer_names=["layer4.1"]`) against Quantus 0.6
 //! (scripts/make_relative_stability_fixture.py; the scores are Quantus's own, the per-sample
 //! ratios the script's re-run of its procedure, whose largest equals Quantus's score): resnet18 with the shared seeded weights,
 //! chelsea-224, the `gradient` method, 8 samples of uniform noise in [0.02, 0.2) drawn after
@@ -33,7 +34,11 @@ fn relative_stabilities_match_quantus() -> TestResult {
     let gradient = registry.saliency("gradient", &common::params("gradient", &[]), &ctx)?;
     let explain = common::remaking(gradient.as_ref(), net.as_ref());
     let metric_input = common::metric_input(net.as_ref(), &input, &map, target[0]);
-    for name in ["relative-input-stability", "relative-output-stability"] {
+    for name in [
+        "relative-input-stability",
+        "relative-output-stability",
+        "relative-representation-stability",
+    ] {
         let settings = [
             ("samples", toml::Value::Integer(reference["samples"].as_i64().ok_or("samples")?)),
             ("seed", toml::Value::Integer(reference["seed"].as_i64().ok_or("seed")?)),

@@ -25,9 +25,21 @@ pub fn descending<T: Copy + Into<f64>>(values: &[T]) -> Vec<usize> {
     order
 }
 
+/// Indices of `values`, smallest first (`np.argsort(a)`); equal values in increasing index
+/// order; NaN after everything.
+pub fn ascending<T: Copy + Into<f64>>(values: &[T]) -> Vec<usize> {
+    let negated: Vec<f64> = values.iter().map(|&v| -v.into()).collect();
+    descending(&negated)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::descending;
+    use super::{ascending, descending};
+
+    #[test]
+    fn ascending_reverses_the_order_but_not_ties_or_nan() {
+        assert_eq!(ascending(&[1.0f32, 3.0, 1.0, f32::NAN, -2.0]), vec![4, 0, 2, 1, 3]);
+    }
 
     #[test]
     fn ties_keep_index_order_and_nan_goes_last() {

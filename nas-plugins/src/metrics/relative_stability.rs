@@ -1,9 +1,12 @@
-//! Relative input and output stability (Agarwal et al. 2022), as Quantus 0.6's
-//! `RelativeInputStability` and `RelativeOutputStability`: the photo is perturbed by uniform
-//! noise `samples` times, the map remade for each copy, and the relative change of the map,
-//! `||(e - e') / e||`, is divided by the relative change of the photo, `||(x - x') / x||` (RIS),
-//! or by the change of the logits, `||h - h'||` (ROS: Quantus's divides by the plain change,
-//! where the paper divides by the relative one). Zeros in a denominator count as `eps`. A copy
+//! Relative input, output and representation stability (Agarwal et al. 2022), as Quantus 0.6's
+//! `RelativeInputStability`, `RelativeOutputStability` and `RelativeRepresentationStability`:
+//! the photo is perturbed by uniform noise `samples` times, the map remade for each copy, and
+//! the relative change of the map, `||(e - e') / e||`, is divided by the relative change of the
+//! photo, `||(x - x') / x||` (RIS), by the change of the logits, `||h - h'||` (ROS: Quantus's
+//! divides by the plain change, where the paper divides by the relative one), or by the
+//! relative change of one depth level's activations, `||(L - L') / L||` (RRS: Quantus's
+//! `layer_names` picks the layers; nas takes one of the backbone's depth levels, by default the
+//! deepest, which for ResNet-18 is Quantus's `layer_names=["layer4.1"]`). Zeros in a denominator count as `eps`. A copy
 //! whose predicted class changed scores NaN; the score is the largest ratio, NaN if any is, as
 //! Quantus's `np.max`. Lower is more stable. Noise comes from NumPy's `RandomState(seed)`, drawn
 //! as Quantus draws it, so the scores match Quantus's called on one photo after
@@ -22,9 +25,12 @@ pub enum Stability {
     Input,
     /// The change of the logits (ROS).
     Output,
+    /// The relative change of the activations of the depth level with this index (RRS).
+    Representation(usize),
 }
 
-/// The `relative-input-stability` and `relative-output-stability` metrics.
+/// The `relative-input-stability`, `relative-output-stability` and
+/// `relative-representation-stability` metrics.
 pub struct RelativeStability {
     stability: Stability,
     samples: usize,
@@ -36,51 +42,67 @@ pub struct RelativeStability {
     nan_when_prediction_changes: bool,
 }
 
-/// Parameters of both metrics.
-pub const RELATIVE_STABILITY_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "samples",
-        kind: ParamKind::Int,
-        default: "200",
-        doc: "perturbed copies of the photo (Quantus's nr_samples)",
-    },
-    ParamSpec {
-        name: "lower",
-        kind: ParamKind::Float,
-        default: "0.02",
-        doc: "smallest noise added to each value of the normalised photo",
-    },
-    ParamSpec {
-        name: "upper",
-        kind: ParamKind::Float,
-        default: "0.2",
-        doc: "largest noise (exclusive)",
-    },
-    ParamSpec {
-        name: "seed",
-        kind: ParamKind::Int,
-        default: "0",
-        doc: "np.random.seed of the noise",
-    },
-    ParamSpec {
-        name: "eps",
-        kind: ParamKind::Float,
-        default: "1e-6",
-        doc: "what a zero in a denominator counts as (Quantus's eps_min)",
-    },
-    ParamSpec {
-        name: "nan_when_prediction_changes",
-        kind: ParamKind::Bool,
-        default: "true",
-        doc: "a copy whose predicted class changed scores NaN (and so the whole score), as Quantus's default",
-    },
-    ParamSpec {
-        name: "batch",
-        kind: ParamKind::Int,
-        default: "8",
-        doc: "copies per forward and explanation pass",
-    },
-];
+/// The parameter list of a metric of this family: its own specs, then those all three share.
+macro_rules! stability_params {
+    ($($own:expr),* $(,)?) => {
+        &[
+            $($own,)*
+            ParamSpec {
+                name: "samples",
+                kind: ParamKind::Int,
+                default: "200",
+                doc: "perturbed copies of the photo (Quantus's nr_samples)",
+            },
+            ParamSpec {
+                name: "lower",
+                kind: ParamKind::Float,
+                default: "0.02",
+                doc: "smallest noise added to each value of the normalised photo",
+            },
+            ParamSpec {
+                name: "upper",
+                kind: ParamKind::Float,
+                default: "0.2",
+                doc: "largest noise (exclusive)",
+            },
+            ParamSpec {
+                name: "seed",
+                kind: ParamKind::Int,
+                default: "0",
+                doc: "np.random.seed of the noise",
+            },
+            ParamSpec {
+                name: "eps",
+                kind: ParamKind::Float,
+                default: "1e-6",
+                doc: "what a zero in a denominator counts as (Quantus's eps_min)",
+            },
+            ParamSpec {
+                name: "nan_when_prediction_changes",
+                kind: ParamKind::Bool,
+                default: "true",
+                doc: "a copy whose predicted class changed scores NaN (and so the whole score), as Quantus's default",
+            },
+            ParamSpec {
+                name: "batch",
+                kind: ParamKind::Int,
+                default: "8",
+                doc: "copies per forward and explanation pass",
+            },
+        ]
+    };
+}
+
+/// Parameters of `relative-input-stability` and `relative-output-stability`.
+pub const RELATIVE_STABILITY_PARAMS: &[ParamSpec] = stability_params!();
+
+/// Parameters of `relative-representation-stability`.
+pub const RELATIVE_REPRESENTATION_STABILITY_PARAMS: &[ParamSpec] = stability_params!(ParamSpec {
+    name: "level",
+    kind: ParamKind::Int,
+    default: "4",
+    doc: "the depth level whose activations are the representation (0-4; Quantus's layer_names)",
+});
 
 /// `||(old - new) / (old + eps where old is 0)||`, in double precision.
 fn relative_change(old: &[f32], new: &[f32], eps: f64) -> f64 {
@@ -100,10 +122,27 @@ fn argmax(values: &[f32]) -> usize {
     (0..values.len()).fold(0, |best, i| if values[i] > values[best] { i } else { best })
 }
 
+impl RelativeStability {
+    /// The chosen depth level's activations for a batch, each photo's flattened `(C, H, W)` in
+    /// turn; empty unless this is RRS.
+    fn representation(&self, levels: &[NasTensor<4>]) -> Result<Vec<f32>> {
+        let Stability::Representation(level) = self.stability else {
+            return Ok(Vec::new());
+        };
+        let activations = levels.get(level).ok_or_else(|| {
+            NasError::InvalidInput(format!(
+                "relative-representation-stability: parameter `level` = {level}, but the backbone has levels 0-{}",
+                levels.len().saturating_sub(1)
+            ))
+        })?;
+        to_host(activations.clone())
+    }
+}
+
 impl Metric for RelativeStability {
     fn score(&self, _input: &MetricInput<'_>) -> Result<Score> {
         Err(super::remaking::needs_pipeline(
-            "relative-input-stability and relative-output-stability remake the map for perturbed photos",
+            "relative-input-, output- and representation-stability remake the map for perturbed photos",
             true,
         ))
     }
@@ -113,7 +152,9 @@ impl Metric for RelativeStability {
         let channels = input.input.dims()[1];
         let photo = input.photo_values()?;
         let original: Vec<f32> = input.saliency.iter().copied().collect();
-        let logits = to_host(input.backbone.forward(input.input.clone()).logits)?;
+        let forward = input.backbone.forward(input.input.clone());
+        let representation = self.representation(&forward.levels)?;
+        let logits = to_host(forward.logits)?;
         let predicted = argmax(&logits);
         let classes = logits.len();
         let mut random = NumpyRandom::new(self.seed);
@@ -128,7 +169,9 @@ impl Metric for RelativeStability {
                 .collect();
             let variants = NasTensor::<4>::from_data(TensorData::new(noisy.clone(), [n, channels, h, w]), &input.input.device());
             let maps = super::remaking::remade_maps("relative stability", explain, &variants, input.target)?;
-            let moved_logits = to_host(input.backbone.forward(variants).logits)?;
+            let moved_forward = input.backbone.forward(variants);
+            let moved_representations = self.representation(&moved_forward.levels)?;
+            let moved_logits = to_host(moved_forward.logits)?;
             for (j, map) in maps.iter().enumerate() {
                 let moved: Vec<f32> = map.iter().copied().collect();
                 let top = relative_change(&original, &moved, self.eps);
@@ -141,6 +184,10 @@ impl Metric for RelativeStability {
                         .map(|(a, b)| f64::from(a - b) * f64::from(a - b))
                         .sum::<f64>()
                         .sqrt(),
+                    Stability::Representation(_) => {
+                        let size = representation.len();
+                        relative_change(&representation, &moved_representations[j * size..(j + 1) * size], self.eps)
+                    }
                 };
                 let bottom = if bottom == 0.0 { self.eps } else { bottom };
                 let changed = argmax(copy_logits) != predicted;
@@ -196,6 +243,10 @@ fn build_output(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> 
     build(params, Stability::Output)
 }
 
+fn build_representation(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
+    build(params, Stability::Representation(params.usize("level", 4, 0, 4)?))
+}
+
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "relative-input-stability",
@@ -211,5 +262,14 @@ nas_core::inventory::submit! {
         summary: "Quantus's RelativeOutputStability: largest relative change of the map per change of the logits under uniform noise (lower is more stable)",
         params: RELATIVE_STABILITY_PARAMS,
         factory: nas_core::Factory::Metric(build_output),
+    }
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "relative-representation-stability",
+        summary: "Quantus's RelativeRepresentationStability: largest relative change of the map per relative change of a depth level's activations under uniform noise (lower is more stable)",
+        params: RELATIVE_REPRESENTATION_STABILITY_PARAMS,
+        factory: nas_core::Factory::Metric(build_representation),
     }
 }

@@ -2,24 +2,26 @@
 //! ranks them and watch the target's score: `pixel-flipping` (Bach et al. 2015),
 //! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018), `irof`
 //! (Rieger & Hansen 2020), `infidelity` (Yeh et al. 2019), `faithfulness-estimate`
-//! (Alvarez-Melis & Jaakkola 2018) and `faithfulness-correlation` (Bhatt et al. 2020).
+//! (Alvarez-Melis & Jaakkola 2018), `faithfulness-correlation` (Bhatt et al. 2020) and
+//! `monotonicity-correlation` (Nguyen & Martínez 2020).
 //!
 //! As in Quantus, removal is cumulative for the first five: each step sets one more region to
 //! the baseline in every colour channel of the normalised input, the baseline being computed
 //! from the image as it stands before that step (`black` is its smallest value over all
 //! channels, `white` its largest, `mean` its mean, which therefore drifts as regions are
-//! replaced); `faithfulness-estimate` and `faithfulness-correlation` remove each region from
-//! the unperturbed photo alone.
+//! replaced); `faithfulness-estimate`, `faithfulness-correlation` and
+//! `monotonicity-correlation` remove each region from the unperturbed photo alone.
 //! Scores are the target's softmax probability or its logit, with Quantus's default per metric.
 
 pub mod faithfulness_correlation;
 pub mod faithfulness_estimate;
 pub mod infidelity;
 pub mod irof;
+pub mod monotonicity_correlation;
 pub mod pixel_flipping;
 pub mod region_perturbation;
 
-pub use super::ranking::descending;
+pub use super::ranking::{ascending, descending};
 
 use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
@@ -37,10 +39,14 @@ pub enum Baseline {
     Mean,
     /// A fixed value in the normalised input space.
     Value(f32),
+    /// A value drawn from U(0, 1) for every perturbation (Quantus's `uniform`); metrics that
+    /// offer it draw the values themselves, from NumPy's seeded state as Quantus does.
+    Uniform,
 }
 
 impl Baseline {
-    /// Reads parameter `baseline`: `black`, `white`, `mean` or a number.
+    /// Reads parameter `baseline`: `black`, `white`, `mean` or a number; also `uniform` where
+    /// that is the default (only metrics that draw the values offer it).
     pub fn from_params(params: &Params, default: &str) -> Result<Baseline> {
         if matches!(
             params.table().get("baseline"),
@@ -48,20 +54,27 @@ impl Baseline {
         ) {
             return Ok(Baseline::Value(params.float("baseline", 0.0, f64::MIN, f64::MAX)? as f32));
         }
-        Ok(match params.choice("baseline", default, &["black", "white", "mean"])?.as_str() {
+        let named: &[&str] = if default == "uniform" {
+            &["uniform", "black", "white", "mean"]
+        } else {
+            &["black", "white", "mean"]
+        };
+        Ok(match params.choice("baseline", default, named)?.as_str() {
+            "uniform" => Baseline::Uniform,
             "white" => Baseline::White,
             "mean" => Baseline::Mean,
             _ => Baseline::Black,
         })
     }
 
-    /// The value for `image` as it stands.
-    fn value(self, image: &[f32]) -> f32 {
+    /// The value for `image` as it stands; none for `uniform`, which is drawn.
+    pub fn value(self, image: &[f32]) -> Option<f32> {
         match self {
-            Baseline::Black => image.iter().copied().fold(f32::INFINITY, f32::min),
-            Baseline::White => image.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-            Baseline::Mean => (image.iter().map(|&v| f64::from(v)).sum::<f64>() / image.len().max(1) as f64) as f32,
-            Baseline::Value(v) => v,
+            Baseline::Black => Some(image.iter().copied().fold(f32::INFINITY, f32::min)),
+            Baseline::White => Some(image.iter().copied().fold(f32::NEG_INFINITY, f32::max)),
+            Baseline::Mean => Some((image.iter().map(|&v| f64::from(v)).sum::<f64>() / image.len().max(1) as f64) as f32),
+            Baseline::Value(v) => Some(v),
+            Baseline::Uniform => None,
         }
     }
 }
@@ -82,11 +95,17 @@ pub struct Removal {
 }
 
 impl Removal {
-    /// Reads `baseline`, `abs`, `scores` and `batch`, given the defaults of the first and third.
+    /// Reads `baseline`, `abs`, `scores` and `batch`, given the defaults of the first and third
+    /// (`abs` is false by default, as in most of Quantus's metrics).
     pub fn from_params(params: &Params, default_baseline: &str, default_scores: &str) -> Result<Removal> {
+        Removal::from_params_with(params, default_baseline, default_scores, false)
+    }
+
+    /// [`Removal::from_params`], with the default of `abs` too.
+    pub fn from_params_with(params: &Params, default_baseline: &str, default_scores: &str, default_abs: bool) -> Result<Removal> {
         Ok(Removal {
             baseline: Baseline::from_params(params, default_baseline)?,
-            absolute: params.bool("abs", false)?,
+            absolute: params.bool("abs", default_abs)?,
             probability: params.choice("scores", default_scores, &["probability", "logit"])? == "probability",
             batch: params.usize("batch", 16, 1, 4096)?,
             metric: params.component().to_string(),
@@ -102,28 +121,35 @@ impl Removal {
     /// row-major) in turn has been set to the baseline, cumulatively. Long runs report progress
     /// and stop on Ctrl-C.
     pub fn scores(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        Ok(self.run(input, &every_channel(input, groups), true)?.0)
+        Ok(self.run(input, &every_channel(input, groups), true, None)?.0)
     }
 
     /// [`Removal::scores`], with the value each group was set to.
     pub fn scores_and_values(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<(Vec<f64>, Vec<f32>)> {
-        self.run(input, &every_channel(input, groups), true)
+        self.run(input, &every_channel(input, groups), true, None)
     }
 
     /// The target's score for the photo as given, then with each of `groups` alone set to the
     /// baseline (computed from the unperturbed photo).
     pub fn scores_each(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        Ok(self.run(input, &every_channel(input, groups), false)?.0)
+        Ok(self.run(input, &every_channel(input, groups), false, None)?.0)
+    }
+
+    /// As [`Removal::scores_each`], but each group is set to its own value of `fills` (drawn
+    /// values of a `uniform` baseline, say) instead of the baseline.
+    pub fn scores_each_filled(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], fills: &[f32]) -> Result<Vec<f64>> {
+        Ok(self.run(input, &every_channel(input, groups), false, Some(fills))?.0)
     }
 
     /// As [`Removal::scores_each`], but each group lists values of the photo `(C, H, W)` by
     /// their flat index (one colour of one pixel), not whole pixels.
     pub fn scores_each_value(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        Ok(self.run(input, groups, false)?.0)
+        Ok(self.run(input, groups, false, None)?.0)
     }
 
-    /// The scores, and the value each group was set to.
-    fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool) -> Result<(Vec<f64>, Vec<f32>)> {
+    /// The scores, and the value each group was set to: its value of `fills` if given, else
+    /// the baseline's.
+    fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool, fills: Option<&[f32]>) -> Result<(Vec<f64>, Vec<f32>)> {
         let (h, w) = input.single_image(&self.metric)?;
         let channels = input.input.dims()[1];
         let photo = input.photo_values()?;
@@ -138,7 +164,7 @@ impl Removal {
         let mut values = Vec::with_capacity(groups.len());
         let mut image = photo.clone();
         let mut pending: Vec<f32> = photo.clone();
-        for group in groups {
+        for (index, group) in groups.iter().enumerate() {
             if pending.len() / photo.len() == self.batch {
                 task.check()?;
                 scores.extend(self.forward(input, &pending, [channels, h, w])?);
@@ -148,7 +174,11 @@ impl Removal {
             if !cumulative {
                 image.copy_from_slice(&photo);
             }
-            let value = self.baseline.value(&image);
+            let value = match fills {
+                Some(fills) => fills.get(index).copied(),
+                None => self.baseline.value(&image),
+            }
+            .ok_or_else(|| NasError::InvalidInput(format!("{}: no value to set group {index} to", self.metric)))?;
             for &i in group {
                 image[i] = value;
             }
@@ -186,21 +216,25 @@ pub fn unit_curve(values: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// The parameter list of a metric of this family: its own specs, then `baseline`, `abs`,
-/// `scores` and `batch`; the defaults of `baseline` and `scores`, written as TOML, come first.
+/// `scores` and `batch`; the defaults of `baseline`, `scores` and optionally `abs` (false
+/// otherwise), written as TOML, come first.
 macro_rules! removal_params {
     ($baseline:expr, $scores:expr; $($own:expr),* $(,)?) => {
+        removal_params!($baseline, $scores, "false"; $($own),*)
+    };
+    ($baseline:expr, $scores:expr, $abs:expr; $($own:expr),* $(,)?) => {
         &[
             $($own,)*
             nas_core::ParamSpec {
                 name: "baseline",
                 kind: nas_core::ParamKind::Str,
                 default: $baseline,
-                doc: "what removed pixels become: black (the image's minimum over all channels), white (maximum), mean, or a number (normalised space)",
+                doc: "what removed pixels become: black (the image's minimum over all channels), white (maximum), mean, a number (normalised space), or uniform where that is the default",
             },
             nas_core::ParamSpec {
                 name: "abs",
                 kind: nas_core::ParamKind::Bool,
-                default: "false",
+                default: $abs,
                 doc: "use the map's absolute values (Quantus's abs)",
             },
             nas_core::ParamSpec {
