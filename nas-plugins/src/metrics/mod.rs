@@ -6,6 +6,7 @@ pub mod auc_lerf_max;
 pub mod causal;
 pub mod cluster_saliency;
 pub mod coherency;
+pub mod completeness;
 pub mod complexity;
 pub mod confidence_change;
 pub mod continuity;
