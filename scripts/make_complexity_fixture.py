@@ -3,7 +3,10 @@ Sparseness (Chalasani et al. 2020, the Gini index), Complexity (Bhatt et al. 202
 the fractional contributions) and EffectiveComplexity (Nguyen and Martínez 2020, eps 1e-5, and
 once with eps 1e-2) with their defaults (abs=True, normalise=True by the maximum absolute value), on
 every 224 x 224 saliency map fixture of nas-plugins/tests/fixtures, passed as float64 (Quantus computes
-in the array's precision; float64 makes the reference exact to rounding).
+in the array's precision; float64 makes the reference exact to rounding). Also
+discrete-entropy: quantus.functions.complexity_func.discrete_entropy (100 equal bins over the
+map's range, np.histogram, then scipy.stats.entropy), the complexity EfficientMPRT compares, on
+the float32 map as an explanation function returns it.
 
     /work/venv-torch/bin/python scripts/make_complexity_fixture.py nas-plugins/tests/fixtures
 """
@@ -14,6 +17,7 @@ import sys
 
 import numpy as np
 import quantus
+from quantus.functions.complexity_func import discrete_entropy
 
 root = sys.argv[1]
 out = {}
@@ -30,7 +34,8 @@ for path in sorted(glob.glob(os.path.join(root, "*", "*.npy"))):
     effective = quantus.EffectiveComplexity(disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
     coarse = quantus.EffectiveComplexity(eps=1e-2, disable_warnings=True)(a_batch=a_batch.copy(), **kwargs)[0]
     out[os.path.relpath(path, root)] = {"sparseness": float(sparseness), "complexity": float(complexity),
-                                        "effective-complexity": int(effective), "effective-complexity-1e-2": int(coarse)}
+                                        "effective-complexity": int(effective), "effective-complexity-1e-2": int(coarse),
+                                        "discrete-entropy": float(discrete_entropy(a=a[None], x=None, n_bins=100))}
 os.makedirs(os.path.join(root, "complexity"), exist_ok=True)
 with open(os.path.join(root, "complexity", "quantus.json"), "w") as f:
     json.dump(out, f, indent=1)

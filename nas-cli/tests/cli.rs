@@ -1237,11 +1237,16 @@ fn sanity_randomises_the_network_and_compares_the_maps() -> Result<(), Box<dyn s
     let csv = std::fs::read_to_string(out.join("randomisation.csv"))?;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
-    assert_eq!(lines[0], "image,step,randomised,module,spearman,spearman_abs,ssim");
+    assert_eq!(lines[0], "image,step,randomised,module,spearman,spearman_abs,ssim,entropy_rise");
     let trained: Vec<&str> = lines[1].split(',').collect();
-    assert_eq!(&trained[1..], ["0", "0", "", "1", "1", "1"], "{csv}");
+    assert_eq!(&trained[1..], ["0", "0", "", "1", "1", "1", "0"], "{csv}");
     let random: Vec<&str> = lines[2].split(',').collect();
     assert_eq!(&random[1..4], ["1", "41", "conv1"], "{csv}");
+    // EfficientMPRT's entropy rise is 0 for the trained step (above) and measured for the random
+    // one (0.037 for this seeded network; discrete_entropy itself is checked against Quantus in
+    // nas-plugins/tests/complexity.rs).
+    let rise: f64 = random[7].parse()?;
+    assert!(rise != 0.0 && rise.is_finite(), "entropy rise {rise}: {csv}");
     let files = files_in(&out);
     assert!(files.contains(&"chelsea.step001.gradient.png".to_string()), "{files:?}");
     let page = std::fs::read_to_string(out.join("randomisation.html"))?;

@@ -9,9 +9,12 @@
 //! random weights are those of `random:SEED` (He-uniform kernels, BatchNorm near the identity),
 //! not PyTorch's `reset_parameters`, so the randomised networks are not Quantus's draw for draw.
 //! Comparisons: Spearman's rank correlation of the maps and of their absolute values (Adebayo et
-//! al.'s two), and Quantus's `ssim` of the maps divided by their largest magnitude (Quantus's
-//! MPRT default `normalise`).
+//! al.'s two), Quantus's `ssim` of the maps divided by their largest magnitude (Quantus's
+//! MPRT default `normalise`), and the relative rise of the map's discrete entropy (Quantus's
+//! `EfficientMPRT`, Hedström et al. 2024, whose score is this rise at the fully randomised
+//! network: an explanation of a random network should look like noise, so its entropy rises).
 
+use crate::metrics::complexity::discrete_entropy;
 use crate::metrics::correlation::spearman;
 use crate::metrics::normalisation::{prepared, prepared_f32};
 use crate::metrics::structural_similarity::quantus_ssim;
@@ -55,6 +58,9 @@ pub struct Similarity {
     pub spearman_abs: f64,
     /// Quantus's structural similarity of the maps divided by their largest magnitude.
     pub ssim: f64,
+    /// `(H(randomised) - H(original)) / H(original)`, H the discrete entropy of the map's
+    /// values in 100 bins: Quantus's EfficientMPRT score at the fully randomised network.
+    pub entropy_rise: f64,
 }
 
 /// The comparisons of `randomised` with `original`.
@@ -71,6 +77,10 @@ pub fn similarity(original: &Array2<f32>, randomised: &Array2<f32>) -> Result<Si
         spearman: spearman(&values(original, false), &values(randomised, false)),
         spearman_abs: spearman(&values(original, true), &values(randomised, true)),
         ssim: quantus_ssim(&prepared_f32(original, true, false), &prepared_f32(randomised, true, false))?,
+        entropy_rise: {
+            let before = discrete_entropy(original, 100);
+            (discrete_entropy(randomised, 100) - before) / before
+        },
     })
 }
 

@@ -1,10 +1,11 @@
 //! `sparseness`, `complexity` and `effective-complexity` against Quantus 0.6
 //! (scripts/make_complexity_fixture.py) on every 224 x 224 saliency map fixture: the first two
-//! within 1e-9, the pixel counts of the third exactly (eps 1e-5, its default, and 1e-2).
+//! within 1e-9, the pixel counts of the third exactly (eps 1e-5, its default, and 1e-2), and
+//! `discrete_entropy` (100 bins, EfficientMPRT's complexity) within 1e-9.
 
 use nas_core::ndarray::Ix2;
 use nas_core::npy;
-use nas_plugins::metrics::complexity::{complexity, effective_complexity, sparseness};
+use nas_plugins::metrics::complexity::{complexity, discrete_entropy, effective_complexity, sparseness};
 use std::path::Path;
 
 #[test]
@@ -30,5 +31,10 @@ fn sparseness_and_complexity_match_quantus() {
             let (ours, theirs) = (effective_complexity(&map, eps), want[key].as_f64().expect("count"));
             assert_eq!(ours, theirs, "{path}: effective complexity (eps {eps})");
         }
+        let (entropy, theirs) = (discrete_entropy(&map, 100), want["discrete-entropy"].as_f64().expect("number"));
+        assert!(
+            (entropy - theirs).abs() <= 1e-9,
+            "{path}: discrete entropy {entropy} vs Quantus {theirs}"
+        );
     }
 }

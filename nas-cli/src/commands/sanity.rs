@@ -1,7 +1,8 @@
 //! `nas sanity`: the model parameter randomisation test (see
 //! `nas_plugins::model_randomisation`), written as `randomisation.csv` (one row per photo and
-//! step), each step's maps and `randomisation.html` (the mean similarities per step as a plot and
-//! a table, and the maps step by step), with the mean similarities on stdout.
+//! step: three similarities with the trained network's map and EfficientMPRT's entropy rise),
+//! each step's maps and `randomisation.html` (the mean similarities per step as a plot and a
+//! table, and the maps step by step), with the means on stdout.
 
 use super::pipeline::parse_pair;
 use super::{backbone_params, open_all, resize};
@@ -53,12 +54,12 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
         .first()
         .ok_or_else(|| NasError::InvalidInput("model randomisation: no steps".into()))?;
     std::fs::create_dir_all(&args.out).map_err(|e| NasError::io(&args.out, e))?;
-    let mut rows: Vec<[String; 7]> = Vec::new();
-    let mut means: Vec<(String, [f64; 3])> = Vec::new();
+    let mut rows: Vec<[String; 8]> = Vec::new();
+    let mut means: Vec<(String, [f64; 4])> = Vec::new();
     let mut maps: Vec<Vec<String>> = vec![Vec::new(); photos.len()];
     println!(
-        "{:>4}  {:>10}  {:<28} {:>9} {:>12} {:>7}",
-        "step", "randomised", "module", "spearman", "spearman_abs", "ssim"
+        "{:>4}  {:>10}  {:<28} {:>9} {:>12} {:>7} {:>12}",
+        "step", "randomised", "module", "spearman", "spearman_abs", "ssim", "entropy_rise"
     );
     for (index, result) in results.iter().enumerate() {
         let module = result.step.module.clone().unwrap_or_default();
@@ -74,6 +75,7 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
                 s.spearman.to_string(),
                 s.spearman_abs.to_string(),
                 s.ssim.to_string(),
+                s.entropy_rise.to_string(),
             ]);
             similarities.push(s);
             let file = format!("{stem}.step{index:03}.{}", args.method);
@@ -88,20 +90,22 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
                 result.step.randomised,
                 if module.is_empty() { "trained" } else { &module }
             ),
-            [mean(|s| s.spearman), mean(|s| s.spearman_abs), mean(|s| s.ssim)],
+            [
+                mean(|s| s.spearman),
+                mean(|s| s.spearman_abs),
+                mean(|s| s.ssim),
+                mean(|s| s.entropy_rise),
+            ],
         ));
+        let m = &means[means.len() - 1].1;
         println!(
-            "{index:>4}  {:>10}  {:<28} {:>9.4} {:>12.4} {:>7.4}",
-            result.step.randomised,
-            module,
-            mean(|s| s.spearman),
-            mean(|s| s.spearman_abs),
-            mean(|s| s.ssim)
+            "{index:>4}  {:>10}  {:<28} {:>9.4} {:>12.4} {:>7.4} {:>12.4}",
+            result.step.randomised, module, m[0], m[1], m[2], m[3]
         );
     }
     let path = output::write_csv(
         &args.out.join("randomisation.csv"),
-        "image,step,randomised,module,spearman,spearman_abs,ssim",
+        "image,step,randomised,module,spearman,spearman_abs,ssim,entropy_rise",
         rows.into_iter(),
     )?;
     let order = args.order.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
@@ -119,7 +123,7 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
 
 /// The page of a run: the mean similarities per step as a plot and a table, then each photo's
 /// maps step by step.
-fn report_html(title: &str, means: &[(String, [f64; 3])], photos: &[String], maps: &[Vec<String>]) -> String {
+fn report_html(title: &str, means: &[(String, [f64; 4])], photos: &[String], maps: &[Vec<String>]) -> String {
     let series: Vec<(String, Vec<(f64, f64)>)> = ["Spearman", "Spearman of |map|", "SSIM"]
         .iter()
         .enumerate()
@@ -129,19 +133,20 @@ fn report_html(title: &str, means: &[(String, [f64; 3])], photos: &[String], map
         })
         .collect();
     let mut html = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title>\n<style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}figure{{display:inline-block;margin:2px;font-size:10px;text-align:center}}</style></head><body>\n<h1>{0}</h1>\n<p>Mean over {1} photo(s) of each step's similarity with the trained network's map (Adebayo et al. 2018). A method that explains the network loses that similarity as the network is randomised.</p>\n",
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title>\n<style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}figure{{display:inline-block;margin:2px;font-size:10px;text-align:center}}</style></head><body>\n<h1>{0}</h1>\n<p>Mean over {1} photo(s) of each step's similarity with the trained network's map (Adebayo et al. 2018). A method that explains the network loses that similarity as the network is randomised, and its maps' entropy rises (EfficientMPRT, Hedström et al. 2024: the relative rise of the discrete entropy, 100 bins).</p>\n",
         escape(title),
         photos.len()
     );
     html.push_str(&line_plot(&series));
-    html.push_str("<table><tr><th>step</th><th>randomised (module)</th><th>Spearman</th><th>Spearman |map|</th><th>SSIM</th></tr>\n");
+    html.push_str("<table><tr><th>step</th><th>randomised (module)</th><th>Spearman</th><th>Spearman |map|</th><th>SSIM</th><th>entropy rise</th></tr>\n");
     for (i, (label, m)) in means.iter().enumerate() {
         html.push_str(&format!(
-            "<tr><td>{i}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>\n",
+            "<tr><td>{i}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>\n",
             escape(label),
             m[0],
             m[1],
-            m[2]
+            m[2],
+            m[3]
         ));
     }
     html.push_str("</table>\n");
@@ -167,8 +172,8 @@ mod tests {
     #[test]
     fn the_page_escapes_names_and_survives_nan() {
         let means = [
-            ("0 (trained)".to_string(), [1.0, 1.0, 1.0]),
-            ("1 (fc<script>)".to_string(), [f64::NAN, 0.5, 0.25]),
+            ("0 (trained)".to_string(), [1.0, 1.0, 1.0, 0.0]),
+            ("1 (fc<script>)".to_string(), [f64::NAN, 0.5, 0.25, 0.1]),
         ];
         let page = report_html(
             "a & b",

@@ -57,6 +57,34 @@ pub fn effective_complexity(map: &Array2<f32>, eps: f64) -> f64 {
     normalised_magnitudes(map).into_iter().filter(|&v| v > eps).count() as f64
 }
 
+/// Quantus's `discrete_entropy`, the complexity EfficientMPRT compares: the entropy (natural
+/// logarithm) of the histogram of the map's values in `bins` equal bins over their range, binned
+/// as NumPy's `histogram` bins float32 values (edges computed in float32; a constant map's range
+/// widened by 0.5 on both sides).
+pub fn discrete_entropy(map: &Array2<f32>, bins: usize) -> f64 {
+    let bins = bins.max(1);
+    let (mut low, mut high) = map
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if low == high {
+        (low, high) = (low - 0.5, high + 0.5);
+    }
+    // np.linspace in the values' float32, as NumPy computes the edges of float32 data.
+    let step = (high - low) / bins as f32;
+    let inner_edges: Vec<f32> = (1..bins).map(|i| i as f32 * step + low).collect();
+    let mut counts = vec![0usize; bins];
+    for &v in map {
+        counts[inner_edges.partition_point(|&edge| edge <= v)] += 1;
+    }
+    let total = map.len().max(1) as f64;
+    -counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| c as f64 / total)
+        .map(|p| p * p.ln())
+        .sum::<f64>()
+}
+
 impl Metric for MapComplexity {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         let value = match self.measure {
