@@ -1,8 +1,10 @@
 //! Annotated datasets in their published layouts, read from real photos laid out as
 //! CUB-200-2011 folders and STL-10 binaries (scripts/make_dataset_fixtures.py): classes, splits,
-//! subsets, boxes moved through wsolevaluation's resize, torchvision's decoding of STL-10, and
-//! clear errors for damaged files.
+//! subsets, boxes moved through wsolevaluation's resize, torchvision's decoding of STL-10,
+//! Focus mosaics drawn as Quantus draws them, and clear errors for damaged files.
 
+use nas_core::dataset::mosaic;
+use nas_core::ndarray::s;
 use nas_core::{DatasetSpec, Images, NasError, Resize, Source};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +23,8 @@ fn spec(format: &str, root: &Path, split: &str) -> DatasetSpec {
         split: split.into(),
         per_class: None,
         limit: None,
+        mosaics_per_class: None,
+        mosaic_seed: 1,
     }
 }
 
@@ -272,5 +276,90 @@ fn image_folders_find_photos_in_subfolders_and_refuse_repeated_stems() -> TestRe
     std::fs::create_dir_all(dir.path().join("empty"))?;
     let err = open(spec("image-folder", dir.path(), "all")).expect_err("empty class").to_string();
     assert!(err.contains("class `empty` has no photo"), "{err}");
+    Ok(())
+}
+
+/// Quantus's `mosaic_creation` (scripts/make_focus_fixture.py) on the labels of the CUB and
+/// STL-10 fixtures: the same photos in the same quadrants for the same seed.
+#[test]
+fn mosaics_are_quantus_mosaics_draw_for_draw() -> TestResult {
+    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("../focus/mosaics.json"))?)?;
+    for case in reference.as_array().ok_or("a list")? {
+        let labels: Vec<usize> = serde_json::from_value(case["labels"].clone())?;
+        let per_class = case["per_class"].as_u64().ok_or("per_class")? as usize;
+        let plan = mosaic::plan(&labels, per_class, case["seed"].as_u64().ok_or("seed")?)?;
+        let tiles: Vec<[usize; 4]> = serde_json::from_value(case["tiles"].clone())?;
+        let tile_labels: Vec<[usize; 4]> = serde_json::from_value(case["tile_labels"].clone())?;
+        let quadrants: Vec<[u8; 4]> = serde_json::from_value(case["p_batch"].clone())?;
+        let targets: Vec<usize> = serde_json::from_value(case["targets"].clone())?;
+        assert_eq!(plan.iter().map(|m| m.tiles).collect::<Vec<_>>(), tiles, "{}", case["name"]);
+        assert_eq!(plan.iter().map(|m| m.labels).collect::<Vec<_>>(), tile_labels);
+        assert_eq!(plan.iter().map(|m| m.target).collect::<Vec<_>>(), targets);
+        let ours: Vec<[u8; 4]> = plan.iter().map(|m| m.target_quadrants().map(u8::from)).collect();
+        assert_eq!(ours, quadrants);
+    }
+    Ok(())
+}
+
+/// A mosaic of the CUB fixture is its four photos, resized, side by side; its label is the
+/// target class and its boxes the target's quadrants. Unresized STL-10 photos share a size.
+#[test]
+fn mosaics_place_the_resized_photos_and_box_the_target_class() -> TestResult {
+    let root = fixtures().join("CUB_200_2011");
+    let all = open(spec("cub-200-2011", &root, "all"))?;
+    let mosaics = open(DatasetSpec {
+        mosaics_per_class: Some(3),
+        mosaic_seed: 3,
+        ..spec("cub-200-2011", &root, "all")
+    })?;
+    assert_eq!(mosaics.len(), 12, "3 mosaics for each of 4 classes");
+    let Source::Mosaics(ref m) = mosaics else {
+        return Err("not mosaics".into());
+    };
+    for (index, plan) in m.plan().iter().enumerate().step_by(5) {
+        let sample = mosaics.load(index, Some(Resize::STRETCH_224))?;
+        assert_eq!((sample.photo.height(), sample.photo.width()), (448, 448));
+        assert_eq!(sample.annotation.label, Some(plan.target));
+        assert_eq!(mosaics.label(index), Some(plan.target));
+        for (quadrant, &tile) in plan.tiles.iter().enumerate() {
+            let photo = all.load(tile, Some(Resize::STRETCH_224))?.photo;
+            let (y, x) = (quadrant / 2 * 224, quadrant % 2 * 224);
+            assert_eq!(
+                sample.photo.pixels.slice(s![y..y + 224, x..x + 224, ..]),
+                photo.pixels,
+                "mosaic {index}, quadrant {quadrant}"
+            );
+        }
+        let boxes: Vec<[f64; 4]> = sample.annotation.boxes.iter().map(|b| [b.x0, b.y0, b.x1, b.y1]).collect();
+        let expected: Vec<[f64; 4]> = (0..4)
+            .filter(|&q| plan.target_quadrants()[q])
+            .map(|q| {
+                let (y, x) = ((q / 2 * 224) as f64, (q % 2 * 224) as f64);
+                [x, y, x + 223.0, y + 223.0]
+            })
+            .collect();
+        assert_eq!(boxes, expected, "mosaic {index}");
+    }
+    let stl10 = open(DatasetSpec {
+        mosaics_per_class: Some(1),
+        ..spec("stl10", &fixtures().join("stl10_binary"), "test")
+    })?;
+    let sample = stl10.load(0, None)?;
+    assert_eq!((sample.photo.height(), sample.photo.width()), (192, 192));
+    assert_eq!(sample.photo.stem(), "mosaic-00000");
+    Ok(())
+}
+
+#[test]
+fn mosaics_need_two_classes() -> TestResult {
+    let root = fixtures().join("CUB_200_2011");
+    let err = open(DatasetSpec {
+        limit: Some(1),
+        mosaics_per_class: Some(2),
+        ..spec("cub-200-2011", &root, "all")
+    })
+    .err()
+    .ok_or("one class made mosaics")?;
+    assert!(err.to_string().contains("at least two classes"), "{err}");
     Ok(())
 }

@@ -648,6 +648,59 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert_eq!(rows.len(), 5);
 }
 
+/// `[dataset] mosaics_per_class` turns the CUB fixture's four classes into four 2 x 2 mosaics
+/// (two 224 x 224 photos of the class, two of others), explained for their class and scored by
+/// `focus`; for Grad-CAM's non-negative maps Focus is the relevance mass of the class's quadrants.
+#[test]
+fn mosaic_pipeline_scores_focus() -> Result<(), Box<dyn std::error::Error>> {
+    let tmp = tempfile::tempdir()?;
+    let cub = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/datasets/CUB_200_2011");
+    let dir = tmp.path().join("focus");
+    let pipeline = tmp.path().join("focus.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "out = {out:?}\nresize = \"stretch\"\ntarget = \"label\"\n\
+             [dataset]\nformat = \"cub-200-2011\"\nroot = {cub:?}\nsplit = \"all\"\nmosaics_per_class = 1\nmosaic_seed = 3\n\
+             [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
+             [segmenter]\nname = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n\
+             [[saliency]]\nname = \"grad-cam\"\n[[saliency]]\nname = \"gradient\"\n\
+             [[metric]]\nname = \"focus\"\n[[metric]]\nname = \"relevance-mass\"\n",
+            out = dir.display().to_string(),
+            cub = cub.display().to_string()
+        ),
+    )?;
+    let out = nas(tmp.path(), &["run", pipeline.to_str().ok_or("path")?]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let mosaic = image::open(dir.join("mosaic-00000.png"))?;
+    assert_eq!((mosaic.width(), mosaic.height()), (448, 448));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json"))?)?;
+    let labels: Vec<u64> = summary["images"]
+        .as_array()
+        .ok_or("images")?
+        .iter()
+        .filter_map(|i| i["label"].as_u64())
+        .collect();
+    assert_eq!(labels, [0, 1, 2, 3], "one mosaic per class, classes in order");
+    let table = summary["table"].as_array().ok_or("table")?;
+    let mean = |map: &str, metric: &str| -> Option<f64> {
+        table
+            .iter()
+            .find(|r| r["map"] == map && r["metric"] == metric && r["statistic"] == "mean")
+            .and_then(|r| r["value"].as_f64())
+    };
+    for map in ["grad-cam", "gradient", "gradient+superpixel"] {
+        let focus = mean(map, "focus").ok_or(format!("{map}: no focus in {table:?}"))?;
+        assert!((0.0..=1.0).contains(&focus), "{map}: {focus}");
+    }
+    let (focus, mass) = (mean("grad-cam", "focus"), mean("grad-cam", "relevance-mass"));
+    assert!(
+        matches!((focus, mass), (Some(f), Some(m)) if (f - m).abs() < 1e-6),
+        "{focus:?} vs {mass:?}"
+    );
+    Ok(())
+}
+
 #[test]
 fn cub_pipeline_scores_localisation_over_the_dataset() -> Result<(), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir().unwrap();

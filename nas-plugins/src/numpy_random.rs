@@ -6,15 +6,11 @@
 //! for the same seed, and its scores can be checked against Quantus's exactly; LIME draws its
 //! samples from a `RandomState` the same way.
 
-/// Words of MT19937's state.
-const STATE: usize = 624;
-/// The middle word's offset in the twist.
-const SHIFT: usize = 397;
+use nas_core::mersenne_twister::MersenneTwister;
 
 /// An MT19937 generator in NumPy's `RandomState` form.
 pub struct NumpyRandom {
-    state: [u32; STATE],
-    next: usize,
+    engine: MersenneTwister,
     /// The second deviate of the last pair, not yet handed out.
     spare_gauss: Option<f64>,
 }
@@ -22,30 +18,15 @@ pub struct NumpyRandom {
 impl NumpyRandom {
     /// The generator after `np.random.seed(seed)`.
     pub fn new(seed: u32) -> NumpyRandom {
-        let mut state = [0u32; STATE];
-        state[0] = seed;
-        for i in 1..STATE {
-            let previous = state[i - 1];
-            state[i] = 1_812_433_253u32.wrapping_mul(previous ^ (previous >> 30)).wrapping_add(i as u32);
-        }
         NumpyRandom {
-            state,
-            next: STATE,
+            engine: MersenneTwister::from_seed(seed),
             spare_gauss: None,
         }
     }
 
     /// The next 32-bit output.
     pub fn next_u32(&mut self) -> u32 {
-        if self.next >= STATE {
-            self.twist();
-        }
-        let mut y = self.state[self.next];
-        self.next += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
+        self.engine.next_u32()
     }
 
     /// An integer in `0..=max`, as `randint(0, max + 1)` draws each value: the next output masked
@@ -63,23 +44,9 @@ impl NumpyRandom {
         }
     }
 
-    fn twist(&mut self) {
-        for i in 0..STATE {
-            let y = (self.state[i] & 0x8000_0000) | (self.state[(i + 1) % STATE] & 0x7fff_ffff);
-            let mut value = self.state[(i + SHIFT) % STATE] ^ (y >> 1);
-            if y & 1 != 0 {
-                value ^= 0x9908_b0df;
-            }
-            self.state[i] = value;
-        }
-        self.next = 0;
-    }
-
     /// A double in [0, 1) from 53 random bits, as `np.random.random_sample()`.
     pub fn random_sample(&mut self) -> f64 {
-        let high = f64::from(self.next_u32() >> 5);
-        let low = f64::from(self.next_u32() >> 6);
-        (high * 67_108_864.0 + low) / 9_007_199_254_740_992.0
+        self.engine.next_f64()
     }
 
     /// A double in [low, high), as `np.random.uniform(low, high)`.

@@ -5,10 +5,12 @@
 mod cub;
 mod image_folder;
 mod listed;
+pub mod mosaic;
 mod stl10;
 mod wsol_metadata;
 
 pub use listed::{Listed, PhotoList};
+pub use mosaic::Mosaics;
 pub use stl10::Stl10;
 
 use crate::annotation::{Annotation, Sample};
@@ -58,6 +60,18 @@ pub const DATASET_PARAMS: &[ParamSpec] = &[
         default: "",
         doc: "at most this many photos in all",
     },
+    ParamSpec {
+        name: "mosaics_per_class",
+        kind: ParamKind::Int,
+        default: "",
+        doc: "replace the photos by this many Focus mosaics per class (2x2: two photos of the class, two of others; Quantus's mosaic_creation)",
+    },
+    ParamSpec {
+        name: "mosaic_seed",
+        kind: ParamKind::Int,
+        default: "1",
+        doc: "seed of the mosaics' draws (Python's random.Random(seed), as Quantus draws them)",
+    },
 ];
 
 /// Which annotated dataset to read, as the `[dataset]` table of a pipeline gives it.
@@ -78,6 +92,10 @@ pub struct DatasetSpec {
     pub per_class: Option<usize>,
     /// Keep at most this many photos in all.
     pub limit: Option<usize>,
+    /// Replace the (kept) photos by this many Focus mosaics of each class ([`mosaic`]).
+    pub mosaics_per_class: Option<usize>,
+    /// Seed of the mosaics' draws.
+    pub mosaic_seed: u64,
 }
 
 impl DatasetSpec {
@@ -125,6 +143,9 @@ impl DatasetSpec {
             split,
             per_class: optional("per_class")?,
             limit: optional("limit")?,
+            mosaics_per_class: optional("mosaics_per_class")?,
+            // Quantus's `mosaic_creation` treats seed 0 as no seed at all.
+            mosaic_seed: params.usize("mosaic_seed", 1, 1, usize::MAX)? as u64,
         };
         params.finish(DATASET_PARAMS)?;
         Ok(spec)
@@ -149,6 +170,8 @@ pub enum Source {
     Listed(PhotoList),
     /// STL-10.
     Stl10(Stl10),
+    /// Another source's photos arranged in Focus mosaics.
+    Mosaics(Mosaics),
 }
 
 impl Source {
@@ -183,10 +206,14 @@ impl Source {
                     });
                 }
                 let keep = subset(&labels, spec.per_class, spec.limit);
-                Ok(match source {
+                let kept = match source {
                     Source::Stl10(s) => Source::Stl10(s.keep(&keep)),
                     Source::Listed(c) => Source::Listed(c.keep(&keep)),
-                    files => files,
+                    other => other,
+                };
+                Ok(match spec.mosaics_per_class {
+                    Some(per_class) => Source::Mosaics(Mosaics::new(kept, per_class, spec.mosaic_seed, spec.root.clone())?),
+                    None => kept,
                 })
             }
         }
@@ -198,7 +225,7 @@ impl Source {
         let paths: Vec<&Path> = match self {
             Source::Files(paths) => paths.iter().map(PathBuf::as_path).collect(),
             Source::Listed(list) => (0..list.len()).map(|i| list.path(i)).collect(),
-            Source::Stl10(_) => return Ok(()),
+            Source::Stl10(_) | Source::Mosaics(_) => return Ok(()),
         };
         let mut seen: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
         for path in paths {
@@ -222,6 +249,7 @@ impl Source {
             Source::Files(paths) => paths.len(),
             Source::Listed(c) => c.len(),
             Source::Stl10(s) => s.len(),
+            Source::Mosaics(m) => m.len(),
         }
     }
 
@@ -236,6 +264,7 @@ impl Source {
             Source::Files(_) => None,
             Source::Listed(c) => Some(c.label(index)),
             Source::Stl10(s) => s.label(index),
+            Source::Mosaics(m) => Some(m.label(index)),
         }
     }
 
@@ -245,6 +274,7 @@ impl Source {
             Source::Files(paths) => Ok(Sample::unannotated(Photo::open(&paths[index], resize)?)),
             Source::Listed(c) => c.load(index, resize),
             Source::Stl10(s) => s.load(index, resize),
+            Source::Mosaics(m) => m.load(index, resize),
         }
     }
 
@@ -254,6 +284,7 @@ impl Source {
             Source::Files(_) => None,
             Source::Listed(c) => Some(c.class_names()),
             Source::Stl10(s) => Some(s.class_names()),
+            Source::Mosaics(m) => m.class_names(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod confidence_change;
 pub mod continuity;
 pub mod correlation;
 pub mod faithfulness;
+pub mod focus;
 pub mod ground_truth;
 pub mod linear_imputation;
 pub mod localisation;
