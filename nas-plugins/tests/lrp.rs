@@ -80,3 +80,38 @@ fn lrp_matches_zennit_on_efficientnet_lite0() {
     let weights = common::shared().join("weights/efficientnet-lite0-57934424.pth");
     check("efficientnet-lite0", &weights, "efficientnet-lite0", CLOSE);
 }
+
+/// CP-LRP on vit_b_16 with `random:0` weights against lxt 2.1's patches of torchvision's ViT
+/// (scripts/make_lrp_vit_fixture.py): every pixel within 1e-3 of the largest reference value;
+/// the map is not the plain gradient x input (lxt's fixture of that correlates 0.57 with it),
+/// and the CNN composites are refused.
+#[test]
+fn lrp_matches_lxt_cp_lrp_on_vit_b_16() {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let net = nas_plugins::backbones::load("vit_b_16", Path::new("random:0"), nas_core::device::default_device()).expect("backbone");
+    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
+    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    let target = predicted_classes(&net.forward(input.clone()).logits).expect("target");
+    let lrp = registry.saliency("lrp", &common::params("lrp", &[]), &ctx).expect("lrp");
+    let map = lrp.explain(net.as_ref(), &input, &target).expect("explain").remove(0);
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lrp");
+    let reference = npy::read::<f32>(&fixtures.join("vit_b_16-random0.chelsea-224.cp-lrp.npy")).expect("fixture");
+    let gradient = npy::read::<f32>(&fixtures.join("vit_b_16-random0.chelsea-224.gradient.npy")).expect("fixture");
+    let ours = map.as_slice().expect("contiguous");
+    common::assert_map_close("lrp vit_b_16 cp-lrp", ours, reference.as_slice().expect("contiguous"), CLOSE);
+    let plain = gradient.as_slice().expect("contiguous");
+    let largest = plain.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let apart = ours.iter().zip(plain).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / largest;
+    assert!(apart > 0.1, "CP-LRP is gradient x input here: {apart}");
+    let gamma = common::params("lrp", &[("composite", toml::Value::String("epsilon-gamma-box".into()))]);
+    let refused = registry
+        .saliency("lrp", &gamma, &ctx)
+        .expect("lrp")
+        .explain(net.as_ref(), &input, &target)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("CP-LRP"), "{refused}");
+}

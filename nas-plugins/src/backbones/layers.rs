@@ -455,8 +455,20 @@ impl LayerNorm {
 
     /// Normalises `x` over its last dimension, which must have the loaded size.
     pub fn forward<const D: usize>(&self, x: NasTensor<D>) -> NasTensor<D> {
+        self.normalise(x, false)
+    }
+
+    /// [`LayerNorm::forward`] with the standard deviation held constant in the backward pass:
+    /// LRP's identity rule for normalisations, in the gradient x input form.
+    pub fn forward_fixed_scale<const D: usize>(&self, x: NasTensor<D>) -> NasTensor<D> {
+        self.normalise(x, true)
+    }
+
+    fn normalise<const D: usize>(&self, x: NasTensor<D>, fixed_scale: bool) -> NasTensor<D> {
         let (var, mean) = x.clone().var_mean_bias(D - 1);
-        let normed = (x - mean) / (var + self.eps).sqrt();
+        let scale = (var + self.eps).sqrt();
+        let scale = if fixed_scale { scale.detach() } else { scale };
+        let normed = (x - mean) / scale;
         normed * self.gamma.clone().unsqueeze::<D>() + self.beta.clone().unsqueeze::<D>()
     }
 }

@@ -17,7 +17,7 @@
 use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::BACKBONE_PARAMS;
 use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
-use nas_core::burn::tensor::activation::gelu;
+use nas_core::burn::tensor::activation::{gelu, softmax};
 use nas_core::burn::tensor::module::{attention, interpolate};
 use nas_core::burn::tensor::ops::{AttentionModuleOptions, InterpolateMode, InterpolateOptions};
 use nas_core::burn::tensor::Tensor;
@@ -52,6 +52,18 @@ fn per_token(linear: &Linear, x: NasTensor<3>) -> NasTensor<3> {
     y.reshape([b, n, out])
 }
 
+/// How the backward pass goes through the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Propagation {
+    /// The gradient.
+    Gradient,
+    /// Conservative propagation for LRP in the gradient x input form (lxt's CP-LRP for
+    /// torchvision's ViT: Ali et al. 2022, with AttnLRP's identity rule on GELU): no gradient
+    /// through the attention's softmax, LayerNorm's standard deviation held constant, GELU
+    /// passing the gradient times `gelu(x) / x`.
+    Conservative,
+}
+
 /// One pre-LayerNorm transformer block: `x + attn(ln_1(x))`, then `+ mlp(ln_2(.))`.
 struct EncoderBlock {
     ln_1: LayerNorm,
@@ -79,15 +91,29 @@ impl EncoderBlock {
         })
     }
 
-    fn forward(&self, x: NasTensor<3>) -> NasTensor<3> {
+    fn forward(&self, x: NasTensor<3>, propagation: Propagation) -> NasTensor<3> {
         let [b, n, _] = x.dims();
         let head_dim = DIM / HEADS;
-        let qkv = per_token(&self.in_proj, self.ln_1.forward(x.clone()));
+        let conservative = propagation == Propagation::Conservative;
+        let norm = |ln: &LayerNorm, x: NasTensor<3>| if conservative { ln.forward_fixed_scale(x) } else { ln.forward(x) };
+        let qkv = per_token(&self.in_proj, norm(&self.ln_1, x.clone()));
         let split = |i: usize| qkv.clone().narrow(2, i * DIM, DIM).reshape([b, n, HEADS, head_dim]).swap_dims(1, 2);
-        let context = attention(split(0), split(1), split(2), None, None, AttentionModuleOptions::default());
+        let context = if conservative {
+            let scores = split(0).matmul(split(1).swap_dims(2, 3)) / (head_dim as f64).sqrt();
+            softmax(scores, 3).detach().matmul(split(2))
+        } else {
+            attention(split(0), split(1), split(2), None, None, AttentionModuleOptions::default())
+        };
         let context = context.swap_dims(1, 2).reshape([b, n, DIM]);
         let x = x + per_token(&self.out_proj, context);
-        let hidden = gelu(per_token(&self.fc1, self.ln_2.forward(x.clone())));
+        let pre = per_token(&self.fc1, norm(&self.ln_2, x.clone()));
+        let hidden = if conservative {
+            // lxt's identity rule: the gradient times gelu(x) / (x + 1e-10).
+            let ratio = gelu(pre.clone()) / (pre.clone() + 1e-10);
+            pre * ratio.detach()
+        } else {
+            gelu(pre)
+        };
         x + per_token(&self.fc2, hidden)
     }
 }
@@ -173,7 +199,32 @@ impl Backbone for VitB16 {
         &self.device
     }
 
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
+        self.run(input, hook, Propagation::Gradient)
+    }
+}
+
+/// A hook that leaves every level as it is.
+struct Unchanged;
+
+impl LevelHook for Unchanged {
+    fn level(&mut self, _index: usize, activation: NasTensor<4>) -> NasTensor<4> {
+        activation
+    }
+}
+
+impl VitB16 {
+    /// The logits, computed so that their gradient times the input is CP-LRP's relevance
+    /// (lxt's patches for torchvision's ViT; see `Propagation::Conservative`).
+    pub fn forward_conservative(&self, input: NasTensor<4>) -> NasTensor<2> {
+        self.run(input, &mut Unchanged, Propagation::Conservative)
+    }
+
+    fn run(&self, input: NasTensor<4>, hook: &mut dyn LevelHook, propagation: Propagation) -> NasTensor<2> {
         let batch = input.dims()[0];
         let patches = self.patch_embed.forward(input);
         let [_, _, gh, gw] = patches.dims();
@@ -182,7 +233,7 @@ impl Backbone for VitB16 {
         let mut h = Tensor::cat(vec![class, patches], 1) + self.position_embedding(gh, gw);
         let mut level = 0;
         for (i, block) in self.blocks.iter().enumerate() {
-            h = block.forward(h);
+            h = block.forward(h, propagation);
             if LEVEL_BLOCKS.contains(&i) {
                 let class_tokens = h.clone().narrow(1, 0, 1);
                 let grid = hook.level(level, tokens_to_grid(h, gh, gw));
@@ -190,8 +241,12 @@ impl Backbone for VitB16 {
                 level += 1;
             }
         }
-        let class_out = self.ln.forward(h.narrow(1, 0, 1)).reshape([batch, DIM]);
-        self.head.forward(class_out)
+        let class_tokens = h.narrow(1, 0, 1);
+        let class_out = match propagation {
+            Propagation::Gradient => self.ln.forward(class_tokens),
+            Propagation::Conservative => self.ln.forward_fixed_scale(class_tokens),
+        };
+        self.head.forward(class_out.reshape([batch, DIM]))
     }
 }
 

@@ -7,7 +7,10 @@
 //! target's one-hot vector at the logits, as zennit's attributors are usually called, and is
 //! summed over colour channels. Rules are in [`rules`]; this module walks the networks it knows
 //! (torchvision ResNet-18/50 and VGG-16, EfficientNet-Lite0 with its residual sums split by Norm
-//! as zennit's ResNet canonizer splits them) from their logits back to the photo.
+//! as zennit's ResNet canonizer splits them) from their logits back to the photo. On ViT-B/16
+//! it is conservative propagation (CP-LRP, Ali et al. 2022) as LRP-eXplains-Transformers (lxt)
+//! applies it to torchvision's ViT: gradient x input through a forward pass whose attention
+//! softmax and LayerNorm scale carry no gradient and whose GELU takes the identity rule.
 
 pub mod rules;
 
@@ -16,6 +19,7 @@ use crate::backbones::efficientnet::EfficientNetLite0;
 use crate::backbones::layers::{global_average, max_pool, Conv2d};
 use crate::backbones::resnet::ResNet;
 use crate::backbones::vgg::{Vgg16, POOL_SIDE};
+use crate::backbones::vit::VitB16;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
@@ -49,6 +53,8 @@ pub struct Lrp {
     /// The other rules' stabiliser.
     stabilizer: f64,
     reduction: ChannelReduction,
+    /// Whether a CNN-only setting was given (ViT refuses them).
+    composite_given: bool,
 }
 
 /// Parameters of `lrp`.
@@ -108,6 +114,9 @@ impl Lrp {
             epsilon: params.float("epsilon", 1e-6, 0.0, 1e6)?,
             stabilizer: params.float("stabilizer", 1e-6, 0.0, 1e6)?,
             reduction: ChannelReduction::from_params(params)?,
+            composite_given: ["composite", "gamma", "epsilon", "stabilizer"]
+                .iter()
+                .any(|key| params.contains(key)),
         })
     }
 
@@ -292,6 +301,20 @@ impl Lrp {
     }
 }
 
+/// Relevance at the input of ViT-B/16, from `relevance` at its logits: CP-LRP (Ali et al.
+/// 2022) as lxt 2.1 applies it to torchvision's ViT, the input times the gradient of the
+/// relevance-weighted logits through [`VitB16::forward_conservative`]. The CNN composites do
+/// not apply; linear layers take the basic (epsilon 0) rule that gradient x input gives.
+fn vit(net: &VitB16, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
+    let input = input.detach().require_grad();
+    let logits = net.forward_conservative(input.clone());
+    let grads = (logits * relevance).sum().backward();
+    let grad = input
+        .grad(&grads)
+        .ok_or_else(|| NasError::InvalidInput("lrp: the input received no relevance".into()))?;
+    Ok(input.detach() * NasTensor::from_inner(grad))
+}
+
 /// The one-hot relevance `(batch, classes)` of each photo's target.
 fn one_hot(targets: &[usize], classes: usize, like: &NasTensor<4>) -> Result<NasTensor<2>> {
     if let Some(bad) = targets.iter().find(|t| **t >= classes) {
@@ -330,9 +353,16 @@ impl Saliency for Lrp {
             self.vgg16(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<EfficientNetLite0>()) {
             self.efficientnet(net, input.clone(), relevance, backbone.info())?
+        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<VitB16>()) {
+            if self.composite_given {
+                return Err(NasError::InvalidInput(
+                    "lrp: vit_b_16 takes conservative propagation (CP-LRP); `composite`, `gamma`, `epsilon` and `stabilizer` are for the convolutional networks".into(),
+                ));
+            }
+            vit(net, input.clone(), relevance)?
         } else {
             return Err(NasError::InvalidInput(format!(
-                "lrp: no relevance walk for backbone `{}`; lrp supports resnet18, resnet50, vgg16 and efficientnet-lite0",
+                "lrp: no relevance walk for backbone `{}`; lrp supports resnet18, resnet50, vgg16, efficientnet-lite0 and vit_b_16",
                 backbone.info().name
             )));
         };
@@ -347,7 +377,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (resnet18, resnet50, vgg16, efficientnet-lite0)",
+        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (resnet18, resnet50, vgg16, efficientnet-lite0), CP-LRP on vit_b_16 (lxt's)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }
