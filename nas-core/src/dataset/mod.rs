@@ -136,6 +136,13 @@ impl DatasetSpec {
                 None
             })
         };
+        if params.contains("mosaic_seed") && !params.contains("mosaics_per_class") {
+            return Err(params.error(
+                "mosaic_seed",
+                params.usize("mosaic_seed", 1, 0, usize::MAX)?.to_string(),
+                "only used with `mosaics_per_class`",
+            ));
+        }
         let spec = DatasetSpec {
             format,
             root: crate::pipeline::join_clean(base, &root),
@@ -317,7 +324,25 @@ fn annotate(label: Option<usize>, boxes: &[crate::annotation::BoundingBox], geom
 
 #[cfg(test)]
 mod tests {
-    use super::subset;
+    use super::{subset, DatasetSpec};
+    use crate::params::Params;
+    use std::path::Path;
+
+    fn read(text: &str) -> crate::Result<DatasetSpec> {
+        let table: toml::Table = text.parse().map_err(|e| crate::NasError::InvalidInput(format!("{e}")))?;
+        DatasetSpec::from_params(&Params::new("dataset", table), Path::new("/data"))
+    }
+
+    #[test]
+    fn mosaic_settings_are_read_and_checked() -> crate::Result<()> {
+        let spec = read("format = \"cub-200-2011\"\nroot = \"cub\"\nmosaics_per_class = 3\nmosaic_seed = 7")?;
+        assert_eq!((spec.mosaics_per_class, spec.mosaic_seed), (Some(3), 7));
+        let alone = read("format = \"cub-200-2011\"\nroot = \"cub\"\nmosaic_seed = 7");
+        assert!(alone.is_err_and(|e| e.to_string().contains("only used with `mosaics_per_class`")));
+        let zero = read("format = \"cub-200-2011\"\nroot = \"cub\"\nmosaics_per_class = 1\nmosaic_seed = 0");
+        assert!(zero.is_err_and(|e| e.to_string().contains("mosaic_seed")));
+        Ok(())
+    }
 
     #[test]
     fn per_class_and_limit_keep_the_first_photos_in_file_order() {
