@@ -340,6 +340,8 @@ fn mosaics_place_the_resized_photos_and_box_the_target_class() -> TestResult {
             .collect();
         assert_eq!(boxes, expected, "mosaic {index}");
     }
+    let unresized = mosaics.load(0, None).err().ok_or("CUB photos of several sizes made a mosaic")?;
+    assert!(unresized.to_string().contains("give the pipeline a resize"), "{unresized}");
     let stl10 = open(DatasetSpec {
         mosaics_per_class: Some(1),
         ..spec("stl10", &fixtures().join("stl10_binary"), "test")

@@ -317,3 +317,29 @@ fn monotonicity_correlation_matches_quantus() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn monotonicity_correlation_refuses_a_single_group() -> TestResult {
+    // A 32 x 32 photo is one group of the default 1792 pixels: no correlation to rank.
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let net = nas_plugins::backbones::load("resnet18", std::path::Path::new("random:0"), nas_core::device::default_device())?;
+    let photo = common::cropped_photo("chelsea-224", 32, 32);
+    let input = nas_core::backbone::normalise(&[&photo], net.info(), net.device())?;
+    let map = Array2::<f32>::from_shape_fn((32, 32), |(y, x)| (y * 32 + x) as f32);
+    let metric = registry.metric("monotonicity-correlation", &common::params("monotonicity-correlation", &[]), &ctx)?;
+    let refused = metric.score(&common::metric_input(net.as_ref(), &input, &map, 0));
+    let message = refused.err().ok_or("one group was scored")?.to_string();
+    assert!(message.contains("`step` = 1792") && message.contains("1024 pixels"), "{message}");
+    let finer = [("step", int(256)), ("samples", int(1))];
+    let score = registry
+        .metric(
+            "monotonicity-correlation",
+            &common::params("monotonicity-correlation", &finer),
+            &ctx,
+        )?
+        .score(&common::metric_input(net.as_ref(), &input, &map, 0))?;
+    assert_eq!(score.curve.len(), 4, "four groups of 256 pixels");
+    Ok(())
+}

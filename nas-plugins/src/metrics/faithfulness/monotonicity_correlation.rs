@@ -20,7 +20,7 @@
 
 use super::{ascending, removal_params, Baseline, Removal};
 use crate::numpy_random::NumpyRandom;
-use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
 /// The `monotonicity-correlation` metric.
 pub struct MonotonicityCorrelation {
@@ -57,6 +57,14 @@ impl Metric for MonotonicityCorrelation {
     fn score(&self, input: &MetricInput<'_>) -> Result<Score> {
         let values: Vec<f64> = self.removal.ranked_values(input).into_iter().map(f64::from).collect();
         let groups: Vec<Vec<usize>> = ascending(&values).chunks(self.step).map(<[usize]>::to_vec).collect();
+        if groups.len() < 2 {
+            return Err(NasError::InvalidInput(format!(
+                "monotonicity-correlation: parameter `step` = {} leaves {} group(s) of the photo's {} pixels; a rank correlation needs 2 or more: lower `step`",
+                self.step,
+                groups.len(),
+                values.len()
+            )));
+        }
         let samples = if self.removal.baseline == Baseline::Uniform {
             self.samples
         } else {
