@@ -10,6 +10,10 @@
 # tests load `random:0` themselves, so those run everywhere, with no weight file (rerun and
 # `git diff` the fixtures to check them).
 #
+# NAS_PARITY_IMAGES (default "chelsea-224 coffee-224") names the shared photos; the fixtures of
+# the backbones beyond the paper's (resnet34, resnet101, resnet152, vgg11, vgg13, vgg19) were
+# made with --random and NAS_PARITY_IMAGES=chelsea-224, to keep the repository small.
+#
 # ARCH defaults to "resnet50 vgg16 vit_b_16". For each, it writes
 #   $NAS_PARITY_WEIGHTS/<arch>-seed0.pth   torchvision's <arch>() after torch.manual_seed(0) (for
 #                                          vit_b_16 with a random instead of an all-zero head and
@@ -52,7 +56,7 @@ fi
 [ -f "$shared/reference/make_refs.py" ] || { echo "no $shared/reference/make_refs.py: set NAS_SHARED" >&2; exit 1; }
 "$PYTHON" -c 'import torch, torchvision, numpy, PIL' || { echo "$PYTHON lacks torch/torchvision/numpy/pillow" >&2; exit 1; }
 
-images=(chelsea-224 coffee-224)
+read -r -a images <<< "${NAS_PARITY_IMAGES:-chelsea-224 coffee-224}"
 paths=()
 for i in "${images[@]}"; do paths+=("$shared/images/$i.png"); done
 

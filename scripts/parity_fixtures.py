@@ -88,6 +88,10 @@ def refs(a):
         return m
 
     make_refs.build = build_out_of_place
+    # make_refs.py knows VGG-16's levels; VGG-11, -13 and -19 have them at the same places (the
+    # convolution before each max-pool, before its ReLU).
+    levels = make_refs.levels
+    make_refs.levels = lambda arch, m, x: levels("vgg16" if arch.startswith("vgg") else arch, m, x)
     sys.argv = ["make_refs.py", "--arch", a.arch, "--weights", a.weights, "--out", a.out] + a.images
     make_refs.main()
 

@@ -645,7 +645,12 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert!(status("efficientnet-lite0").starts_with("ok"), "{rows:?}");
     assert!(status("resnet18").starts_with("CORRUPT"), "{rows:?}");
     assert_eq!(status("vgg16"), "missing");
-    assert_eq!(rows.len(), 5);
+    assert_eq!(status("vgg19"), "missing");
+    assert_eq!(
+        rows.len(),
+        11,
+        "every built-in backbone: five ResNets, four VGGs, ViT-B/16, EfficientNet-Lite0"
+    );
 }
 
 /// `[dataset] mosaics_per_class` turns the CUB fixture's four classes into four 2 x 2 mosaics

@@ -1,5 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
-//! (resnet50, vgg16, vit_b_16), and batching of resnet18.
+//! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152 and
+//! vgg11/13/19), and batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
 //! `scripts/make_parity_fixtures.sh --random` draws in Python the same way to make PyTorch's
@@ -138,6 +139,22 @@ fn vgg16_matches_torchvision_on_random_weights() {
 #[test]
 fn vit_b_16_matches_torchvision_on_random_weights() {
     check_random("vit_b_16");
+}
+
+/// The torchvision ResNets and VGGs beyond the paper's, on chelsea-224 alone
+/// (`NAS_PARITY_IMAGES=chelsea-224 scripts/make_parity_fixtures.sh --random ...`).
+#[test]
+fn other_resnets_match_torchvision_on_random_weights() {
+    for arch in ["resnet34", "resnet101", "resnet152"] {
+        check_random(arch);
+    }
+}
+
+#[test]
+fn other_vggs_match_torchvision_on_random_weights() {
+    for arch in ["vgg11", "vgg13", "vgg19"] {
+        check_random(arch);
+    }
 }
 
 #[test]

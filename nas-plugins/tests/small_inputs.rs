@@ -18,7 +18,19 @@ fn photo(width: usize, height: usize) -> Photo {
 
 #[test]
 fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
-    for arch in ["resnet18", "resnet50", "vgg16", "vit_b_16", "efficientnet-lite0"] {
+    for arch in [
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "vgg11",
+        "vgg13",
+        "vgg16",
+        "vgg19",
+        "vit_b_16",
+        "efficientnet-lite0",
+    ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();
         for (w, h) in [(min, min), (min + 1, min + 15), (2 * min - 1, min), (min + 7, 2 * min + 3)] {

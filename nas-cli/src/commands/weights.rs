@@ -25,14 +25,44 @@ const STANDARD: &[Standard] = &[
         source: "torchvision ResNet18_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet18-f37072fd.pth)",
     },
     Standard {
+        backbone: "resnet34",
+        file: "resnet34-b627a593.pth",
+        source: "torchvision ResNet34_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet34-b627a593.pth)",
+    },
+    Standard {
         backbone: "resnet50",
         file: "resnet50-11ad3fa6.pth",
         source: "torchvision ResNet50_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnet50-11ad3fa6.pth)",
     },
     Standard {
+        backbone: "resnet101",
+        file: "resnet101-cd907fc2.pth",
+        source: "torchvision ResNet101_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnet101-cd907fc2.pth)",
+    },
+    Standard {
+        backbone: "resnet152",
+        file: "resnet152-f82ba261.pth",
+        source: "torchvision ResNet152_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnet152-f82ba261.pth)",
+    },
+    Standard {
+        backbone: "vgg11",
+        file: "vgg11-8a719046.pth",
+        source: "torchvision VGG11_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg11-8a719046.pth)",
+    },
+    Standard {
+        backbone: "vgg13",
+        file: "vgg13-19584684.pth",
+        source: "torchvision VGG13_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg13-19584684.pth)",
+    },
+    Standard {
         backbone: "vgg16",
         file: "vgg16-397923af.pth",
         source: "torchvision VGG16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg16-397923af.pth)",
+    },
+    Standard {
+        backbone: "vgg19",
+        file: "vgg19-dcbb9e9d.pth",
+        source: "torchvision VGG19_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg19-dcbb9e9d.pth)",
     },
     Standard {
         backbone: "vit_b_16",

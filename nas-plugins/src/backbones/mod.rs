@@ -127,3 +127,19 @@ pub fn load(name: &str, weights: &Path, device: Device) -> Result<Box<dyn Backbo
     params.set("weights", toml::Value::String(weights.display().to_string()));
     registry.backbone(name, &params, &ctx)
 }
+
+/// Registers a family of backbones built by one generic function, `$build::<INDEX>`, each
+/// under its name with its summary.
+macro_rules! register_family {
+    ($build:ident; $($index:literal => $name:literal, $summary:literal;)*) => {$(
+        nas_core::inventory::submit! {
+            nas_core::ComponentEntry {
+                name: $name,
+                summary: $summary,
+                params: $crate::backbones::BACKBONE_PARAMS,
+                factory: nas_core::Factory::Backbone($build::<$index>),
+            }
+        }
+    )*};
+}
+pub(crate) use register_family;

@@ -1,9 +1,9 @@
-//! torchvision's ResNet-18 and ResNet-50, loaded from their state dicts. Depth levels: the stem
+//! torchvision's ResNet-18, -34, -50, -101 and -152, loaded from their state dicts. Depth levels: the stem
 //! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
-use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
+use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
@@ -101,24 +101,35 @@ struct BlockTrace {
     output: Rectified,
 }
 
-/// The two ResNet families nas supports.
+/// A torchvision ResNet's depth: its blocks per layer and their kind.
 #[derive(Clone, Copy)]
-enum Depth {
-    R18,
-    R50,
+struct Depth {
+    /// Blocks in layer1..layer4.
+    blocks: [usize; 4],
+    /// Bottleneck blocks (1x1-3x3-1x1, four times wider outputs) rather than basic ones.
+    bottleneck: bool,
 }
 
 impl Depth {
-    fn blocks(self) -> [usize; 4] {
-        match self {
-            Depth::R18 => [2, 2, 2, 2],
-            Depth::R50 => [3, 4, 6, 3],
-        }
+    const R18: Depth = Depth::basic([2, 2, 2, 2]);
+    const R34: Depth = Depth::basic([3, 4, 6, 3]);
+    const R50: Depth = Depth::bottleneck([3, 4, 6, 3]);
+    const R101: Depth = Depth::bottleneck([3, 4, 23, 3]);
+    const R152: Depth = Depth::bottleneck([3, 8, 36, 3]);
+
+    const fn basic(blocks: [usize; 4]) -> Depth {
+        Depth { blocks, bottleneck: false }
     }
+
+    const fn bottleneck(blocks: [usize; 4]) -> Depth {
+        Depth { blocks, bottleneck: true }
+    }
+
     fn expansion(self) -> usize {
-        match self {
-            Depth::R18 => 1,
-            Depth::R50 => 4,
+        if self.bottleneck {
+            4
+        } else {
+            1
         }
     }
 }
@@ -140,7 +151,7 @@ impl ResNet {
         let stem = ConvBn::load(sd, "conv1", "bn1", BN_EPS, ConvGeometry::symmetric(3, 64, 7, 2, 3))?;
         let mut layers = Vec::new();
         let mut in_ch = 64;
-        for (l, &count) in depth.blocks().iter().enumerate() {
+        for (l, &count) in depth.blocks.iter().enumerate() {
             let width = 64 << l;
             let out_ch = width * depth.expansion();
             let mut blocks = Vec::new();
@@ -150,16 +161,17 @@ impl ResNet {
                 let conv = |sd: &mut StateDict, i: usize, shape: ConvGeometry| {
                     ConvBn::load(sd, &format!("{p}.conv{i}"), &format!("{p}.bn{i}"), BN_EPS, shape)
                 };
-                let convs = match depth {
-                    Depth::R18 => vec![
-                        conv(sd, 1, ConvGeometry::symmetric(in_ch, width, 3, stride, 1))?,
-                        conv(sd, 2, ConvGeometry::symmetric(width, width, 3, 1, 1))?,
-                    ],
-                    Depth::R50 => vec![
+                let convs = if depth.bottleneck {
+                    vec![
                         conv(sd, 1, ConvGeometry::symmetric(in_ch, width, 1, 1, 0))?,
                         conv(sd, 2, ConvGeometry::symmetric(width, width, 3, stride, 1))?,
                         conv(sd, 3, ConvGeometry::symmetric(width, out_ch, 1, 1, 0))?,
-                    ],
+                    ]
+                } else {
+                    vec![
+                        conv(sd, 1, ConvGeometry::symmetric(in_ch, width, 3, stride, 1))?,
+                        conv(sd, 2, ConvGeometry::symmetric(width, width, 3, 1, 1))?,
+                    ]
                 };
                 let downsample = if stride != 1 || in_ch != out_ch {
                     Some(ConvBn::load(
@@ -290,28 +302,26 @@ fn build(depth: Depth, name: &str, default_file: &str, params: &Params, ctx: &Co
     Ok(Box::new(net))
 }
 
-fn build_resnet18(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    build(Depth::R18, "resnet18", "resnet18-f37072fd.pth", params, ctx)
+/// torchvision's ResNets: name, depth and the standard file's name.
+const RESNETS: [(&str, Depth, &str); 5] = [
+    ("resnet18", Depth::R18, "resnet18-f37072fd.pth"),
+    ("resnet34", Depth::R34, "resnet34-b627a593.pth"),
+    ("resnet50", Depth::R50, "resnet50-11ad3fa6.pth"),
+    ("resnet101", Depth::R101, "resnet101-cd907fc2.pth"),
+    ("resnet152", Depth::R152, "resnet152-f82ba261.pth"),
+];
+
+/// The registry entry point of ResNet number `INDEX` of [`RESNETS`].
+fn build_resnet<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    let (name, depth, file) = RESNETS[INDEX];
+    build(depth, name, file, params, ctx)
 }
 
-fn build_resnet50(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    build(Depth::R50, "resnet50", "resnet50-11ad3fa6.pth", params, ctx)
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "resnet18",
-        summary: "torchvision ResNet-18; levels: stem max-pool, layer1..layer4",
-        params: BACKBONE_PARAMS,
-        factory: nas_core::Factory::Backbone(build_resnet18),
-    }
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "resnet50",
-        summary: "torchvision ResNet-50; levels: stem max-pool, layer1..layer4",
-        params: BACKBONE_PARAMS,
-        factory: nas_core::Factory::Backbone(build_resnet50),
-    }
+super::register_family! {
+    build_resnet;
+    0 => "resnet18", "torchvision ResNet-18; levels: stem max-pool, layer1..layer4";
+    1 => "resnet34", "torchvision ResNet-34; levels: stem max-pool, layer1..layer4";
+    2 => "resnet50", "torchvision ResNet-50; levels: stem max-pool, layer1..layer4";
+    3 => "resnet101", "torchvision ResNet-101; levels: stem max-pool, layer1..layer4";
+    4 => "resnet152", "torchvision ResNet-152; levels: stem max-pool, layer1..layer4";
 }

@@ -1,10 +1,10 @@
-//! torchvision's VGG-16 (without BatchNorm), loaded from its state dict. Depth levels: the
-//! convolutions just before each max-pool, taken before their ReLU (`features.2`, `.7`, `.14`,
-//! `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in inference mode (no dropout).
+//! torchvision's VGG-11, -13, -16 and -19 (without BatchNorm), loaded from their state dicts.
+//! Depth levels: the convolutions just before each max-pool, taken before their ReLU (VGG-16's
+//! `features.2`, `.7`, `.14`, `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in
+//! inference mode (no dropout).
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
-use super::BACKBONE_PARAMS;
 use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
@@ -16,11 +16,38 @@ use nas_core::{
     Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasError, NasTensor, Objective, Params, ReluGradient, Result,
 };
 
-/// torchvision's file name of the ImageNet weights.
-pub const WEIGHTS_FILE: &str = "vgg16-397923af.pth";
+/// Output channels of the convolutions of each of the five stages.
+type Stages = [&'static [usize]; 5];
 
-/// Output channels of the convolutions of each of the five stages (configuration "D").
-const STAGES: [&[usize]; 5] = [&[64, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512], &[512, 512, 512]];
+/// torchvision's VGGs: name, configuration ("A", "B", "D", "E") and the standard file's name.
+const VGGS: [(&str, Stages, &str); 4] = [
+    (
+        "vgg11",
+        [&[64], &[128], &[256, 256], &[512, 512], &[512, 512]],
+        "vgg11-8a719046.pth",
+    ),
+    (
+        "vgg13",
+        [&[64, 64], &[128, 128], &[256, 256], &[512, 512], &[512, 512]],
+        "vgg13-19584684.pth",
+    ),
+    (
+        "vgg16",
+        [&[64, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512], &[512, 512, 512]],
+        "vgg16-397923af.pth",
+    ),
+    (
+        "vgg19",
+        [
+            &[64, 64],
+            &[128, 128],
+            &[256, 256, 256, 256],
+            &[512, 512, 512, 512],
+            &[512, 512, 512, 512],
+        ],
+        "vgg19-dcbb9e9d.pth",
+    ),
+];
 
 /// The max pooling after each stage: 2x2, stride 2.
 const STAGE_POOL: PoolGeometry = PoolGeometry {
@@ -32,8 +59,8 @@ const STAGE_POOL: PoolGeometry = PoolGeometry {
 /// Side of the grid the classifier's adaptive average pooling produces.
 pub(crate) const POOL_SIDE: usize = 7;
 
-/// A torchvision VGG-16 in inference mode.
-pub struct Vgg16 {
+/// A torchvision VGG in inference mode.
+pub struct Vgg {
     info: BackboneInfo,
     device: Device,
     /// The convolutions of each stage; a max-pool follows each stage.
@@ -43,15 +70,16 @@ pub struct Vgg16 {
     pub(crate) classifier: [Linear; 3],
 }
 
-impl Vgg16 {
-    /// Builds the network from a torchvision `vgg16` state dict (`features.N.*`, `classifier.{0,3,6}.*`).
-    pub fn load(sd: &mut StateDict, num_classes: usize) -> Result<Vgg16> {
-        let mut stages = Vec::with_capacity(STAGES.len());
+impl Vgg {
+    /// Builds the network `name` with `config`'s stages from a torchvision state dict
+    /// (`features.N.*`, `classifier.{0,3,6}.*`).
+    fn load(name: &str, config: Stages, sd: &mut StateDict, num_classes: usize) -> Result<Vgg> {
+        let mut stages = Vec::with_capacity(config.len());
         // Index in torchvision's `features` Sequential: each convolution is followed by a ReLU,
         // each stage by a max-pool.
         let mut index = 0;
         let mut in_ch = 3;
-        for widths in STAGES {
+        for widths in config {
             let mut convs = Vec::with_capacity(widths.len());
             for &out_ch in widths {
                 convs.push(Conv2d::load(
@@ -71,9 +99,9 @@ impl Vgg16 {
             Linear::load(sd, "classifier.3", 4096, 4096)?,
             Linear::load(sd, "classifier.6", 4096, num_classes)?,
         ];
-        Ok(Vgg16 {
+        Ok(Vgg {
             info: BackboneInfo {
-                name: "vgg16".into(),
+                name: name.into(),
                 mean: IMAGENET_MEAN,
                 std: IMAGENET_STD,
                 level_channels: [64, 128, 256, 512, 512],
@@ -102,7 +130,7 @@ struct StageTrace {
     output: HostMap,
 }
 
-impl Vgg16 {
+impl Vgg {
     /// The classifier head on the last stage's pooled output.
     fn head(&self, h: NasTensor<4>) -> NasTensor<2> {
         let mut h = h;
@@ -183,7 +211,7 @@ fn through_relu(grad: NasTensor<2>, input: NasTensor<2>, rule: Rule) -> Result<N
     Ok(NasTensor::from_data(TensorData::new(grad.data, dims), &device))
 }
 
-impl HostDifferentiable for Vgg16 {
+impl HostDifferentiable for Vgg {
     fn host_gradient(
         &self,
         input: NasTensor<4>,
@@ -244,7 +272,7 @@ impl HostDifferentiable for Vgg16 {
     }
 }
 
-impl Backbone for Vgg16 {
+impl Backbone for Vgg {
     fn info(&self) -> &BackboneInfo {
         &self.info
     }
@@ -277,19 +305,20 @@ impl Backbone for Vgg16 {
     host_gradient::host_gradient_methods!();
 }
 
-fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+/// The registry entry point of VGG number `INDEX` of [`VGGS`].
+fn build<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    let (name, config, file) = VGGS[INDEX];
     let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = open_weights("vgg16", WEIGHTS_FILE, params, ctx)?;
-    let net = Vgg16::load(&mut sd, num_classes)?;
+    let mut sd = open_weights(name, file, params, ctx)?;
+    let net = Vgg::load(name, config, &mut sd, num_classes)?;
     sd.finish()?;
     Ok(Box::new(net))
 }
 
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "vgg16",
-        summary: "torchvision VGG-16 (no BatchNorm); levels: features.2, .7, .14, .21, .28 before their ReLU",
-        params: BACKBONE_PARAMS,
-        factory: nas_core::Factory::Backbone(build),
-    }
+super::register_family! {
+    build;
+    0 => "vgg11", "torchvision VGG-11 (no BatchNorm); levels: features.0, .3, .8, .13, .18 before their ReLU";
+    1 => "vgg13", "torchvision VGG-13 (no BatchNorm); levels: features.2, .7, .12, .17, .22 before their ReLU";
+    2 => "vgg16", "torchvision VGG-16 (no BatchNorm); levels: features.2, .7, .14, .21, .28 before their ReLU";
+    3 => "vgg19", "torchvision VGG-19 (no BatchNorm); levels: features.2, .7, .16, .25, .34 before their ReLU";
 }

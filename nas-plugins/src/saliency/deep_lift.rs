@@ -5,7 +5,7 @@
 //! pass the gradient, DeepLIFT's default for them), summed over colour channels. Where every
 //! nonlinearity takes the Rescale rule (no max pool), each baseline's attribution adds up to the
 //! change of the logit from the baseline to the photo. The backward pass is the backbone's own
-//! (CPU host kernels: resnet18, resnet50, vgg16 at 224 x 224, efficientnet-lite0).
+//! (CPU host kernels: the ResNets and VGGs at 224 x 224, efficientnet-lite0).
 
 use super::baseline_set::BaselineSet;
 use super::gradient::{reduce_channels, ChannelReduction};

@@ -3,7 +3,7 @@
 //! output (the convolutions, with the batch norms that follow them folded in), each in absolute
 //! value, each channel min-max scaled and resized to the photo (OpenCV's bilinear rule), all
 //! summed and scaled to `[0, 1]`. The backward pass is the backbone's own (CPU host kernels:
-//! resnet18, resnet50, vgg16, efficientnet-lite0).
+//! the ResNets, the VGGs, efficientnet-lite0).
 
 use super::cam::{resize_linear, scale_to_unit};
 use nas_core::ndarray::Array2;

@@ -4,7 +4,7 @@
 //! `GuidedGradCam`: guided backpropagation times the level's Grad-CAM, rectified, unscaled and
 //! upsampled by nearest neighbour). The rectifiers are every ReLU of the network and, in
 //! EfficientNet-Lite0, its ReLU6s (see docs/pipeline.md). The backward pass is the backbone's
-//! own (CPU host kernels: resnet18, resnet50, vgg16, efficientnet-lite0).
+//! own (CPU host kernels: the ResNets, the VGGs, efficientnet-lite0).
 
 use super::grad_cam::CamWeights;
 use super::gradient::{reduce_channels, ChannelReduction};

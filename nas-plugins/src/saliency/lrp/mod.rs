@@ -18,7 +18,7 @@ use super::gradient::{reduce_channels, ChannelReduction};
 use crate::backbones::efficientnet::EfficientNetLite0;
 use crate::backbones::layers::{global_average, max_pool, Conv2d};
 use crate::backbones::resnet::ResNet;
-use crate::backbones::vgg::{Vgg16, POOL_SIDE};
+use crate::backbones::vgg::{Vgg, POOL_SIDE};
 use crate::backbones::vit::VitB16;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
@@ -256,8 +256,8 @@ impl Lrp {
         self.first(net.stem.folded(), input, r, info)
     }
 
-    /// Relevance at the input of VGG-16, from `relevance` at its logits.
-    fn vgg16(&self, net: &Vgg16, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
+    /// Relevance at the input of a VGG, from `relevance` at its logits.
+    fn vgg(&self, net: &Vgg, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
         // Per stage, the inputs of its convolutions, and the input of its max pool.
         let mut stages = Vec::with_capacity(net.stages.len());
         let mut h = input;
@@ -349,8 +349,8 @@ impl Saliency for Lrp {
         let any = backbone.as_any();
         let attribution = if let Some(net) = any.and_then(|a| a.downcast_ref::<ResNet>()) {
             self.resnet(net, input.clone(), relevance, backbone.info())?
-        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vgg16>()) {
-            self.vgg16(net, input.clone(), relevance, backbone.info())?
+        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vgg>()) {
+            self.vgg(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<EfficientNetLite0>()) {
             self.efficientnet(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<VitB16>()) {
@@ -362,7 +362,7 @@ impl Saliency for Lrp {
             vit(net, input.clone(), relevance)?
         } else {
             return Err(NasError::InvalidInput(format!(
-                "lrp: no relevance walk for backbone `{}`; lrp supports resnet18, resnet50, vgg16, efficientnet-lite0 and vit_b_16",
+                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, the VGGs, efficientnet-lite0 and vit_b_16",
                 backbone.info().name
             )));
         };
@@ -377,7 +377,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (resnet18, resnet50, vgg16, efficientnet-lite0), CP-LRP on vit_b_16 (lxt's)",
+        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (ResNets, VGGs, efficientnet-lite0), CP-LRP on vit_b_16 (lxt's)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }
