@@ -17,7 +17,8 @@
 #   4. efficientnet-lite0: agreement, and throughput at batch 32 (host k-means);
 #   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
 #      no file to carry);
-#   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement;
+#   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement
+#      (resnet18; and lrp, which is CP-LRP there, on vit_b_16 with random:0 weights);
 #      the gradient map also against PyTorch's own GPU-vs-CPU difference for the same weights,
 #      TF32 on and off (that machine's python3 holds PyTorch);
 #   7. k-means on the GPU (`clustering=device`): its first call compiles and autotunes for minutes
@@ -141,18 +142,20 @@ part6() {
   for spec in "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai"; do
     saliency "$R18" $spec
   done
+  # CP-LRP on ViT-B/16: burn's autodiff through attention with a detached softmax.
+  SALIENCY_BACKBONE=vit_b_16 saliency random:0 lrp
 }
-# `saliency WEIGHTS METHOD [ARGS...]`: the method's map of resnet18 on the CPU and on DEVICE,
-# each process timed, and the two maps compared.
+# `saliency WEIGHTS METHOD [ARGS...]`: the method's map of resnet18 (or $SALIENCY_BACKBONE) on
+# the CPU and on DEVICE, each process timed, and the two maps compared.
 saliency() {
-  local weights=$1 method=$2 device start; shift 2
+  local weights=$1 method=$2 arch=${SALIENCY_BACKBONE:-resnet18} device start; shift 2
   for device in cpu $DEVICE; do
     start=$(date +%s.%N)
-    step $NAS --device $device explain --backbone resnet18 --weights "$weights" --method "$method" "$@" --segmenter none --out "$OUT/sal-$method-$device" "$IMG" > /dev/null
-    python3 -c "print('$method on $device: %.2f s (whole process)' % ($(date +%s.%N) - $start))"
+    step $NAS --device $device explain --backbone $arch --weights "$weights" --method "$method" "$@" --segmenter none --out "$OUT/sal-$arch-$method-$device" "$IMG" > /dev/null
+    python3 -c "print('$arch $method on $device: %.2f s (whole process)' % ($(date +%s.%N) - $start))"
   done
-  echo -n "$method GPU vs CPU map: "
-  compare "$OUT/sal-$method-$DEVICE/chelsea.$method.npy" "$OUT/sal-$method-cpu/chelsea.$method.npy"
+  echo -n "$arch $method GPU vs CPU map: "
+  compare "$OUT/sal-$arch-$method-$DEVICE/chelsea.$method.npy" "$OUT/sal-$arch-$method-cpu/chelsea.$method.npy"
 }
 part7() {
   echo "== 7. k-means on the GPU (resnet18)"
