@@ -89,9 +89,24 @@ def refs(a):
 
     make_refs.build = build_out_of_place
     # make_refs.py knows VGG-16's levels; VGG-11, -13 and -19 have them at the same places (the
-    # convolution before each max-pool, before its ReLU).
+    # convolution before each max-pool, before its ReLU); with BatchNorm (`_bn`) they are the
+    # BatchNorm's output before that ReLU.
     levels = make_refs.levels
-    make_refs.levels = lambda arch, m, x: levels("vgg16" if arch.startswith("vgg") else arch, m, x)
+
+    def bn_levels(m, x):
+        out, h, feats = [], x, list(m.features)
+        for i, mod in enumerate(feats):
+            h = mod(h)
+            if isinstance(mod, torch.nn.BatchNorm2d) and i + 2 < len(feats) and isinstance(feats[i + 2], torch.nn.MaxPool2d):
+                out.append(h)
+        return m.classifier(torch.flatten(m.avgpool(h), 1)), out
+
+    def any_vgg(arch, m, x):
+        if arch.startswith("vgg") and arch.endswith("_bn"):
+            return bn_levels(m, x)
+        return levels("vgg16" if arch.startswith("vgg") else arch, m, x)
+
+    make_refs.levels = any_vgg
     sys.argv = ["make_refs.py", "--arch", a.arch, "--weights", a.weights, "--out", a.out] + a.images
     make_refs.main()
 

@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
-//! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152 and
-//! vgg11/13/19), and batching of resnet18.
+//! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, vgg11/13/19
+//! and the four VGGs with BatchNorm), and batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
 //! `scripts/make_parity_fixtures.sh --random` draws in Python the same way to make PyTorch's
@@ -152,7 +152,7 @@ fn other_resnets_match_torchvision_on_random_weights() {
 
 #[test]
 fn other_vggs_match_torchvision_on_random_weights() {
-    for arch in ["vgg11", "vgg13", "vgg19"] {
+    for arch in ["vgg11", "vgg13", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"] {
         check_random(arch);
     }
 }

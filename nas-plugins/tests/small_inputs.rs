@@ -28,6 +28,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "vgg13",
         "vgg16",
         "vgg19",
+        "vgg16_bn",
         "vit_b_16",
         "efficientnet-lite0",
     ] {

@@ -65,6 +65,26 @@ const STANDARD: &[Standard] = &[
         source: "torchvision VGG19_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg19-dcbb9e9d.pth)",
     },
     Standard {
+        backbone: "vgg11_bn",
+        file: "vgg11_bn-6002323d.pth",
+        source: "torchvision VGG11_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg11_bn-6002323d.pth)",
+    },
+    Standard {
+        backbone: "vgg13_bn",
+        file: "vgg13_bn-abd245e5.pth",
+        source: "torchvision VGG13_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg13_bn-abd245e5.pth)",
+    },
+    Standard {
+        backbone: "vgg16_bn",
+        file: "vgg16_bn-6c64b313.pth",
+        source: "torchvision VGG16_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg16_bn-6c64b313.pth)",
+    },
+    Standard {
+        backbone: "vgg19_bn",
+        file: "vgg19_bn-c79401a0.pth",
+        source: "torchvision VGG19_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg19_bn-c79401a0.pth)",
+    },
+    Standard {
         backbone: "vit_b_16",
         file: "vit_b_16-c867db91.pth",
         source: "torchvision ViT_B_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_b_16-c867db91.pth)",

@@ -27,8 +27,23 @@ impl ConvBn {
     /// Loads `conv.weight` and the BatchNorm `bn.{weight,bias,running_mean,running_var}` and folds
     /// them: `w' = w * gamma / sqrt(var + eps)`, `b' = beta - mean * gamma / sqrt(var + eps)`.
     pub fn load(sd: &mut StateDict, conv: &str, bn: &str, eps: f32, shape: ConvGeometry) -> Result<ConvBn> {
+        ConvBn::fold(sd, conv, bn, eps, shape, false)
+    }
+
+    /// [`ConvBn::load`] for a convolution with its own bias (`conv.bias`, as torchvision's
+    /// VGG-BN convolutions have), which BatchNorm shifts and scales with the rest.
+    pub fn load_biased(sd: &mut StateDict, conv: &str, bn: &str, eps: f32, shape: ConvGeometry) -> Result<ConvBn> {
+        ConvBn::fold(sd, conv, bn, eps, shape, true)
+    }
+
+    fn fold(sd: &mut StateDict, conv: &str, bn: &str, eps: f32, shape: ConvGeometry, biased: bool) -> Result<ConvBn> {
         let out = shape.out_channels;
         let mut weight = sd.take_values(&format!("{conv}.weight"), &shape.weight_dims())?;
+        let conv_bias = if biased {
+            sd.take_values(&format!("{conv}.bias"), &[out])?
+        } else {
+            vec![0f32; out]
+        };
         let gamma = sd.take_values(&format!("{bn}.weight"), &[out])?;
         let beta = sd.take_values(&format!("{bn}.bias"), &[out])?;
         let mean = sd.take_values(&format!("{bn}.running_mean"), &[out])?;
@@ -40,7 +55,7 @@ impl ConvBn {
             for w in &mut weight[o * per_out..(o + 1) * per_out] {
                 *w *= scale;
             }
-            bias[o] = beta[o] - mean[o] * scale;
+            bias[o] = beta[o] + (conv_bias[o] - mean[o]) * scale;
         }
         Ok(ConvBn {
             conv: Conv2d::from_values(weight, bias, shape, sd.device())?,
@@ -55,6 +70,11 @@ impl ConvBn {
     /// The folded convolution (BatchNorm merged in, as zennit's canonizers merge it).
     pub fn folded(&self) -> &Conv2d {
         &self.conv
+    }
+
+    /// The folded convolution, owned.
+    pub fn into_folded(self) -> Conv2d {
+        self.conv
     }
 
     /// Applies the convolution and a ReLU.

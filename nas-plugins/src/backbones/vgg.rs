@@ -1,10 +1,11 @@
-//! torchvision's VGG-11, -13, -16 and -19 (without BatchNorm), loaded from their state dicts.
+//! torchvision's VGG-11, -13, -16 and -19, without BatchNorm or with it (`_bn`, folded into the
+//! convolutions), loaded from their state dicts.
 //! Depth levels: the convolutions just before each max-pool, taken before their ReLU (VGG-16's
 //! `features.2`, `.7`, `.14`, `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in
 //! inference mode (no dropout).
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
-use super::layers::{max_pool, Conv2d, ConvGeometry, Linear};
+use super::layers::{max_pool, Conv2d, ConvBn, ConvGeometry, Linear};
 use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
@@ -19,35 +20,36 @@ use nas_core::{
 /// Output channels of the convolutions of each of the five stages.
 type Stages = [&'static [usize]; 5];
 
-/// torchvision's VGGs: name, configuration ("A", "B", "D", "E") and the standard file's name.
-const VGGS: [(&str, Stages, &str); 4] = [
-    (
-        "vgg11",
-        [&[64], &[128], &[256, 256], &[512, 512], &[512, 512]],
-        "vgg11-8a719046.pth",
-    ),
-    (
-        "vgg13",
-        [&[64, 64], &[128, 128], &[256, 256], &[512, 512], &[512, 512]],
-        "vgg13-19584684.pth",
-    ),
-    (
-        "vgg16",
-        [&[64, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512], &[512, 512, 512]],
-        "vgg16-397923af.pth",
-    ),
-    (
-        "vgg19",
-        [
-            &[64, 64],
-            &[128, 128],
-            &[256, 256, 256, 256],
-            &[512, 512, 512, 512],
-            &[512, 512, 512, 512],
-        ],
-        "vgg19-dcbb9e9d.pth",
-    ),
+/// Configuration "A" (VGG-11).
+const A: Stages = [&[64], &[128], &[256, 256], &[512, 512], &[512, 512]];
+/// Configuration "B" (VGG-13).
+const B: Stages = [&[64, 64], &[128, 128], &[256, 256], &[512, 512], &[512, 512]];
+/// Configuration "D" (VGG-16).
+const D: Stages = [&[64, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512], &[512, 512, 512]];
+/// Configuration "E" (VGG-19).
+const E: Stages = [
+    &[64, 64],
+    &[128, 128],
+    &[256, 256, 256, 256],
+    &[512, 512, 512, 512],
+    &[512, 512, 512, 512],
 ];
+
+/// torchvision's VGGs: name, configuration, whether a BatchNorm follows each convolution, and
+/// the standard file's name.
+const VGGS: [(&str, Stages, bool, &str); 8] = [
+    ("vgg11", A, false, "vgg11-8a719046.pth"),
+    ("vgg13", B, false, "vgg13-19584684.pth"),
+    ("vgg16", D, false, "vgg16-397923af.pth"),
+    ("vgg19", E, false, "vgg19-dcbb9e9d.pth"),
+    ("vgg11_bn", A, true, "vgg11_bn-6002323d.pth"),
+    ("vgg13_bn", B, true, "vgg13_bn-abd245e5.pth"),
+    ("vgg16_bn", D, true, "vgg16_bn-6c64b313.pth"),
+    ("vgg19_bn", E, true, "vgg19_bn-c79401a0.pth"),
+];
+
+/// torchvision's BatchNorm epsilon.
+const BN_EPS: f32 = 1e-5;
 
 /// The max pooling after each stage: 2x2, stride 2.
 const STAGE_POOL: PoolGeometry = PoolGeometry {
@@ -71,24 +73,26 @@ pub struct Vgg {
 }
 
 impl Vgg {
-    /// Builds the network `name` with `config`'s stages from a torchvision state dict
-    /// (`features.N.*`, `classifier.{0,3,6}.*`).
-    fn load(name: &str, config: Stages, sd: &mut StateDict, num_classes: usize) -> Result<Vgg> {
+    /// Builds the network `name` with `config`'s stages, with or without BatchNorm (folded into
+    /// the convolutions), from a torchvision state dict (`features.N.*`, `classifier.{0,3,6}.*`).
+    fn load(name: &str, config: Stages, batch_norm: bool, sd: &mut StateDict, num_classes: usize) -> Result<Vgg> {
         let mut stages = Vec::with_capacity(config.len());
-        // Index in torchvision's `features` Sequential: each convolution is followed by a ReLU,
-        // each stage by a max-pool.
+        // Index in torchvision's `features` Sequential: each convolution is followed by a
+        // BatchNorm (the `_bn` networks) and a ReLU, each stage by a max-pool.
         let mut index = 0;
         let mut in_ch = 3;
         for widths in config {
             let mut convs = Vec::with_capacity(widths.len());
             for &out_ch in widths {
-                convs.push(Conv2d::load(
-                    sd,
-                    &format!("features.{index}"),
-                    ConvGeometry::symmetric(in_ch, out_ch, 3, 1, 1),
-                )?);
+                let geometry = ConvGeometry::symmetric(in_ch, out_ch, 3, 1, 1);
+                let conv = format!("features.{index}");
+                convs.push(if batch_norm {
+                    ConvBn::load_biased(sd, &conv, &format!("features.{}", index + 1), BN_EPS, geometry)?.into_folded()
+                } else {
+                    Conv2d::load(sd, &conv, geometry)?
+                });
                 in_ch = out_ch;
-                index += 2;
+                index += if batch_norm { 3 } else { 2 };
             }
             index += 1;
             stages.push(convs);
@@ -307,10 +311,10 @@ impl Backbone for Vgg {
 
 /// The registry entry point of VGG number `INDEX` of [`VGGS`].
 fn build<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let (name, config, file) = VGGS[INDEX];
+    let (name, config, batch_norm, file) = VGGS[INDEX];
     let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
     let mut sd = open_weights(name, file, params, ctx)?;
-    let net = Vgg::load(name, config, &mut sd, num_classes)?;
+    let net = Vgg::load(name, config, batch_norm, &mut sd, num_classes)?;
     sd.finish()?;
     Ok(Box::new(net))
 }
@@ -321,4 +325,8 @@ super::register_family! {
     1 => "vgg13", "torchvision VGG-13 (no BatchNorm); levels: features.2, .7, .12, .17, .22 before their ReLU";
     2 => "vgg16", "torchvision VGG-16 (no BatchNorm); levels: features.2, .7, .14, .21, .28 before their ReLU";
     3 => "vgg19", "torchvision VGG-19 (no BatchNorm); levels: features.2, .7, .16, .25, .34 before their ReLU";
+    4 => "vgg11_bn", "torchvision VGG-11 with BatchNorm (folded); levels: features.1, .5, .12, .19, .26 (BatchNorm outputs) before their ReLU";
+    5 => "vgg13_bn", "torchvision VGG-13 with BatchNorm (folded); levels: features.4, .11, .18, .25, .32 (BatchNorm outputs) before their ReLU";
+    6 => "vgg16_bn", "torchvision VGG-16 with BatchNorm (folded); levels: features.4, .11, .21, .31, .41 (BatchNorm outputs) before their ReLU";
+    7 => "vgg19_bn", "torchvision VGG-19 with BatchNorm (folded); levels: features.4, .11, .24, .37, .50 (BatchNorm outputs) before their ReLU";
 }
