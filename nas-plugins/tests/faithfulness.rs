@@ -1,10 +1,12 @@
-//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof`, `infidelity`, `faithfulness-estimate`,
-//! `faithfulness-correlation` (NumPy's random subsets reproduced) and `monotonicity-correlation` (its uniform draws too) against Quantus 0.6 itself
-//! (scripts/make_faithfulness_fixture.py, make_monotonicity_fixture.py) on resnet18 with the shared seeded weights,
-//! chelsea-224, the gradient x input map and a Grad-CAM map: every point of every curve within
-//! 5e-6 of Quantus's (the curves peak at 0.01-0.94; the differences measured were 3e-8 to 1.5e-6,
-//! the rounding of two forward passes), the scores (areas, and FaithfulnessEstimate's Pearson r)
-//! within 1e-4, and IROF's SLIC superpixels of the normalised photo identical to scikit-image's.
+//! `pixel-flipping`, `region-perturbation`, `selectivity`, `irof`, `infidelity`,
+//! `faithfulness-estimate`, `faithfulness-correlation` (NumPy's random subsets reproduced) and
+//! `monotonicity-correlation` (its uniform draws too) against Quantus 0.6 itself
+//! (scripts/make_faithfulness_fixture.py, make_monotonicity_fixture.py) on resnet18 with the shared
+//! seeded weights, chelsea-224, the gradient x input map and a Grad-CAM map: every point of every
+//! curve within 5e-6 of Quantus's (the curves peak at 0.01-0.94; the differences measured were 3e-8
+//! to 1.5e-6, the rounding of two forward passes), the scores (areas, and FaithfulnessEstimate's
+//! Pearson r) within 1e-4, and IROF's SLIC superpixels of the normalised photo identical to
+//! scikit-image's.
 
 mod common;
 

@@ -1,12 +1,13 @@
-//! `relative-input-stability`, `relative-output-stability` and
-//! `relative-representation-stability` (level 4, Quantus's `layer_names=["layer4.1"]`) against Quantus 0.6
-//! (scripts/make_relative_stability_fixture.py; the scores are Quantus's own, the per-sample
-//! ratios the script's re-run of its procedure, whose largest equals Quantus's score): resnet18 with the shared seeded weights,
-//! chelsea-224, the `gradient` method, 8 samples of uniform noise in [0.02, 0.2) drawn after
-//! `np.random.seed(7)`. Each sample's ratio and the scores within 5e-3 (relative; measured
-//! 1.3e-3: the map's change is divided by the map's own values, some within rounding of zero,
-//! which magnifies the last digits two frameworks' gradients differ in). A photo whose predicted
-//! class changes makes its sample, and the score, NaN (EfficientNet-Lite0 under loud noise).
+//! `relative-input-stability`, `relative-output-stability` and `relative-representation-stability`
+//! (level 4, Quantus's `layer_names=["layer4.1"]`) against Quantus 0.6
+//! (scripts/make_relative_stability_fixture.py; the scores are Quantus's own, the per-sample ratios
+//! the script's re-run of its procedure, whose largest equals Quantus's score): resnet18 with the
+//! shared seeded weights, chelsea-224, the `gradient` method, 8 samples of uniform noise in [0.02,
+//! 0.2) drawn after `np.random.seed(7)`. Each sample's ratio and the scores within 5e-3 (relative;
+//! measured 1.3e-3: the map's change is divided by the map's own values, some within rounding of
+//! zero, which magnifies the last digits two frameworks' gradients differ in). A photo whose
+//! predicted class changes makes its sample, and the score, NaN (EfficientNet-Lite0 under loud
+//! noise).
 
 mod common;
 

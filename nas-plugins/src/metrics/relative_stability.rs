@@ -1,17 +1,17 @@
 //! Relative input, output and representation stability (Agarwal et al. 2022), as Quantus 0.6's
-//! `RelativeInputStability`, `RelativeOutputStability` and `RelativeRepresentationStability`:
-//! the photo is perturbed by uniform noise `samples` times, the map remade for each copy, and
-//! the relative change of the map, `||(e - e') / e||`, is divided by the relative change of the
-//! photo, `||(x - x') / x||` (RIS), by the change of the logits, `||h - h'||` (ROS: Quantus's
-//! divides by the plain change, where the paper divides by the relative one), or by the
-//! relative change of one depth level's activations, `||(L - L') / L||` (RRS: Quantus's
-//! `layer_names` picks the layers; nas takes one of the backbone's depth levels, by default the
-//! deepest, which for ResNet-18 is Quantus's `layer_names=["layer4.1"]`). Zeros in a denominator count as `eps`. A copy
-//! whose predicted class changed scores NaN; the score is the largest ratio, NaN if any is, as
-//! Quantus's `np.max`. Lower is more stable. Noise comes from NumPy's `RandomState(seed)`, drawn
-//! as Quantus draws it, so the scores match Quantus's called on one photo after
-//! `np.random.seed(seed)` (Quantus draws from NumPy's global state and, for several photos,
-//! each sample's noise for all of them at once).
+//! `RelativeInputStability`, `RelativeOutputStability` and `RelativeRepresentationStability`: the
+//! photo is perturbed by uniform noise `samples` times, the map remade for each copy, and the
+//! relative change of the map, `||(e - e') / e||`, is divided by the relative change of the photo,
+//! `||(x - x') / x||` (RIS), by the change of the logits, `||h - h'||` (ROS: Quantus's divides by
+//! the plain change, where the paper divides by the relative one), or by the relative change of one
+//! depth level's activations, `||(L - L') / L||` (RRS: Quantus's `layer_names` picks the layers;
+//! nas takes one of the backbone's depth levels, by default the deepest, which for ResNet-18 is
+//! Quantus's `layer_names=["layer4.1"]`). Zeros in a denominator count as `eps`. A copy whose
+//! predicted class changed scores NaN; the score is the largest ratio, NaN if any is, as Quantus's
+//! `np.max`. Lower is more stable. Noise comes from NumPy's `RandomState(seed)`, drawn as Quantus
+//! draws it, so the scores match Quantus's called on one photo after `np.random.seed(seed)`
+//! (Quantus draws from NumPy's global state and, for several photos, each sample's noise for all of
+//! them at once).
 
 use crate::numpy_random::NumpyRandom;
 use nas_core::burn::tensor::TensorData;
