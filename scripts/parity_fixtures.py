@@ -101,12 +101,27 @@ def refs(a):
                 out.append(h)
         return m.classifier(torch.flatten(m.avgpool(h), 1)), out
 
-    def any_vgg(arch, m, x):
+    # MobileNetV2, chosen as EfficientNet-Lite0's levels: the last block before each stride-2
+    # block, then the head's activation.
+    def mobilenet_levels(m, x):
+        out, h = [], m.features[0](x)
+        blocks = list(m.features)[1:-1]
+        for i, block in enumerate(blocks):
+            h = block(h)
+            if i + 1 < len(blocks) and blocks[i + 1].stride > 1:
+                out.append(h)
+        h = m.features[-1](h)
+        out.append(h)
+        return m.classifier(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1)), out
+
+    def any_levels(arch, m, x):
+        if arch == "mobilenet_v2":
+            return mobilenet_levels(m, x)
         if arch.startswith("vgg") and arch.endswith("_bn"):
             return bn_levels(m, x)
         return levels("vgg16" if arch.startswith("vgg") else arch, m, x)
 
-    make_refs.levels = any_vgg
+    make_refs.levels = any_levels
     sys.argv = ["make_refs.py", "--arch", a.arch, "--weights", a.weights, "--out", a.out] + a.images
     make_refs.main()
 

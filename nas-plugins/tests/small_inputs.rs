@@ -31,6 +31,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "vgg16_bn",
         "vit_b_16",
         "efficientnet-lite0",
+        "mobilenet_v2",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

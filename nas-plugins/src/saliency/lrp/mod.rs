@@ -15,7 +15,7 @@
 pub mod rules;
 
 use super::gradient::{reduce_channels, ChannelReduction};
-use crate::backbones::efficientnet::EfficientNetLite0;
+use crate::backbones::inverted_residual::InvertedResidualNet;
 use crate::backbones::layers::{global_average, max_pool, Conv2d};
 use crate::backbones::resnet::ResNet;
 use crate::backbones::vgg::{Vgg, POOL_SIDE};
@@ -198,7 +198,7 @@ impl Lrp {
     /// Relevance at the input of EfficientNet-Lite0, from `relevance` at its logits.
     fn efficientnet(
         &self,
-        net: &EfficientNetLite0,
+        net: &InvertedResidualNet,
         input: NasTensor<4>,
         relevance: NasTensor<2>,
         info: &BackboneInfo,
@@ -351,7 +351,7 @@ impl Saliency for Lrp {
             self.resnet(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vgg>()) {
             self.vgg(net, input.clone(), relevance, backbone.info())?
-        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<EfficientNetLite0>()) {
+        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<InvertedResidualNet>()) {
             self.efficientnet(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<VitB16>()) {
             if self.composite_given {

@@ -1,0 +1,249 @@
+//! Networks of inverted-residual (MBConv) blocks without squeeze-excitation, as EfficientNet-Lite0
+//! and torchvision's MobileNetV2 build them: a stem convolution, the blocks (1x1 expansion,
+//! depthwise convolution, 1x1 projection, the input added when shapes allow), a 1x1 head and a
+//! linear classifier, every convolution with its BatchNorm folded in and ReLU6 after all but the
+//! projections. Levels 0 to 3 are the outputs of chosen blocks, level 4 the head's activation.
+//! The loaders of each network (key names, padding, configuration) are in their own modules.
+
+use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
+use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
+use nas_conv::Activation;
+use nas_core::weights::StateDict;
+use nas_core::{Backbone, BackboneInfo, Device, Gradient, LevelHook, NasTensor, Objective, Result};
+
+/// An inverted-residual (MBConv) block without squeeze-excitation.
+pub(crate) struct MbConv {
+    /// The 1x1 expansion (absent when the block does not expand), a ReLU6 after it.
+    pub(crate) expand: Option<ConvBn>,
+    /// The depthwise convolution, a ReLU6 after it.
+    pub(crate) depthwise: ConvBn,
+    /// The 1x1 projection (no activation).
+    pub(crate) project: ConvBn,
+    /// Whether the block's input is added to its output.
+    pub(crate) residual: bool,
+}
+
+/// A block's shape: (kernel, stride, expansion ratio, input channels, output channels).
+pub(crate) type BlockSpec = (usize, usize, usize, usize, usize);
+
+/// Where a block's three convolutions and their BatchNorms are in a state dict: (convolution
+/// key, BatchNorm key) of the expansion (absent at ratio 1), the depthwise convolution and the
+/// projection.
+pub(crate) struct BlockKeys {
+    pub(crate) expand: Option<(String, String)>,
+    pub(crate) depthwise: (String, String),
+    pub(crate) project: (String, String),
+}
+
+impl MbConv {
+    /// Loads a block shaped by `spec` from `keys`, its depthwise convolution padded by
+    /// `padding` (top, left, bottom, right), BatchNorms with `eps`.
+    pub(crate) fn load(sd: &mut StateDict, spec: BlockSpec, keys: BlockKeys, padding: [usize; 4], eps: f32) -> Result<MbConv> {
+        let (kernel, stride, expand_ratio, inputs, outputs) = spec;
+        let hidden = inputs * expand_ratio;
+        let expand = match &keys.expand {
+            Some((conv, bn)) => Some(ConvBn::load(sd, conv, bn, eps, ConvGeometry::symmetric(inputs, hidden, 1, 1, 0))?),
+            None => None,
+        };
+        let depthwise_shape = ConvGeometry {
+            in_channels: hidden,
+            out_channels: hidden,
+            kernel,
+            stride,
+            padding,
+            groups: hidden,
+        };
+        let (conv, bn) = &keys.depthwise;
+        let depthwise = ConvBn::load(sd, conv, bn, eps, depthwise_shape)?;
+        let (conv, bn) = &keys.project;
+        let project = ConvBn::load(sd, conv, bn, eps, ConvGeometry::symmetric(hidden, outputs, 1, 1, 0))?;
+        Ok(MbConv {
+            expand,
+            depthwise,
+            project,
+            residual: stride == 1 && inputs == outputs,
+        })
+    }
+
+    fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let h = match &self.expand {
+            Some(e) => e.forward_relu6(x.clone()),
+            None => x.clone(),
+        };
+        let h = self.project.forward(self.depthwise.forward_relu6(h));
+        if self.residual {
+            h + x
+        } else {
+            h
+        }
+    }
+
+    /// The block on host values, keeping what its backward pass by `rule` needs.
+    fn host_forward(&self, x: &HostMap, rule: Rule) -> Result<MbConvTrace> {
+        let expanded = match &self.expand {
+            Some(e) => Some(Rectified::after(e.folded(), x, Activation::Relu6, rule)?),
+            None => None,
+        };
+        let filtered = Rectified::after(
+            self.depthwise.folded(),
+            expanded.as_ref().map_or(x, |e| &e.values),
+            Activation::Relu6,
+            rule,
+        )?;
+        let mut output = self.project.folded().host_forward(&filtered.values, Activation::Identity)?;
+        if self.residual {
+            output = output.plus(x);
+        }
+        Ok(MbConvTrace {
+            input_size: x.size(),
+            expanded,
+            filtered,
+            output,
+        })
+    }
+
+    /// The gradient with respect to the block's input of the gradient `grad` of its output.
+    fn host_backward(&self, trace: &MbConvTrace, grad: HostMap, rule: Rule, watch: &mut Watch<'_>) -> Result<HostMap> {
+        let filtered = &trace.filtered;
+        let g = conv_backward(self.project.folded(), &grad, filtered.values.size(), watch)?.through(filtered, rule)?;
+        let expanded_size = trace.expanded.as_ref().map_or(trace.input_size, |e| e.values.size());
+        let mut g = conv_backward(self.depthwise.folded(), &g, expanded_size, watch)?;
+        if let (Some(expand), Some(expanded)) = (&self.expand, &trace.expanded) {
+            g = conv_backward(expand.folded(), &g.through(expanded, rule)?, trace.input_size, watch)?;
+        }
+        Ok(if self.residual { g.plus(&grad) } else { g })
+    }
+}
+
+/// What a block's host forward pass keeps for the backward pass.
+struct MbConvTrace {
+    /// Height and width of the block's input.
+    input_size: (usize, usize),
+    /// The expansion's output after its ReLU6 (absent when the block does not expand).
+    expanded: Option<Rectified>,
+    /// The depthwise convolution's output after its ReLU6.
+    filtered: Rectified,
+    /// The block's output.
+    output: HostMap,
+}
+
+/// A network of inverted-residual blocks (EfficientNet-Lite0, MobileNetV2) in inference mode:
+/// a stem, the blocks, a 1x1 head (level 4) and a linear classifier, ReLU6 throughout.
+pub struct InvertedResidualNet {
+    info: BackboneInfo,
+    device: Device,
+    /// The stem convolution, a ReLU6 after it.
+    pub(crate) stem: ConvBn,
+    /// The MBConv blocks.
+    pub(crate) blocks: Vec<MbConv>,
+    /// The blocks after which levels 0 to 3 are taken.
+    level_blocks: [usize; 4],
+    /// The head's 1x1 convolution, a ReLU6 after it (level 4).
+    pub(crate) head: ConvBn,
+    /// The classifier.
+    pub(crate) fc: Linear,
+}
+
+impl InvertedResidualNet {
+    /// The network from its parts; `info` names it and gives its levels' channels and strides.
+    pub(crate) fn new(
+        info: BackboneInfo,
+        device: Device,
+        stem: ConvBn,
+        blocks: Vec<MbConv>,
+        level_blocks: [usize; 4],
+        head: ConvBn,
+        fc: Linear,
+    ) -> InvertedResidualNet {
+        InvertedResidualNet {
+            info,
+            device,
+            stem,
+            blocks,
+            level_blocks,
+            head,
+            fc,
+        }
+    }
+
+    /// The classifier on the head convolution's output (level 4).
+    fn classify(&self, features: NasTensor<4>) -> NasTensor<2> {
+        self.fc.forward(global_average(features))
+    }
+}
+
+impl HostDifferentiable for InvertedResidualNet {
+    fn host_gradient(
+        &self,
+        input: NasTensor<4>,
+        objective: Objective<'_>,
+        of: GradientOf,
+        rule: Rule,
+        watch: &mut Watch<'_>,
+    ) -> Result<Gradient> {
+        let x = HostMap::from_tensor(input.clone())?;
+        let stem_out = Rectified::after(self.stem.folded(), &x, Activation::Relu6, rule)?;
+        let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let trace = block.host_forward(traces.last().map_or(&stem_out.values, |t| &t.output), rule)?;
+            traces.push(trace);
+        }
+        let last = traces.last().map_or(&stem_out.values, |t| &t.output);
+        let features = Rectified::after(self.head.folded(), last, Activation::Relu6, rule)?;
+        // The classifier is linear: its gradient is the same for the inputs and their references.
+        let head_input = features.values.leading(rule.explained(x.dims[0]));
+        let (logits, grad) = host_gradient::head_gradient(&head_input, &self.device, objective, |h| self.classify(h))?;
+        if of == GradientOf::Level(4) {
+            return Ok(host_gradient::gradient(head_input.into_tensor(&self.device), grad, logits));
+        }
+        let mut grad = conv_backward(self.head.folded(), &grad.through(&features, rule)?, last.size(), watch)?;
+        for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
+            if let Some(level) = self.level_blocks.iter().position(|b| *b == i) {
+                if of == GradientOf::Level(level) {
+                    return Ok(host_gradient::gradient(
+                        trace.output.clone().into_tensor(&self.device),
+                        grad,
+                        logits,
+                    ));
+                }
+            }
+            grad = block.host_backward(trace, grad, rule, watch)?;
+        }
+        let grad = conv_backward(self.stem.folded(), &grad.through(&stem_out, rule)?, x.size(), watch)?;
+        Ok(host_gradient::gradient(input, grad, logits))
+    }
+
+    fn has_host_kernels(&self) -> bool {
+        self.stem.folded().runs_on_host_kernels()
+    }
+}
+
+impl Backbone for InvertedResidualNet {
+    fn info(&self) -> &BackboneInfo {
+        &self.info
+    }
+
+    fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
+    fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
+        let mut h = self.stem.forward_relu6(input);
+        let mut level = 0;
+        for (i, block) in self.blocks.iter().enumerate() {
+            h = block.forward(h);
+            if self.level_blocks.contains(&i) {
+                h = hook.level(level, h);
+                level += 1;
+            }
+        }
+        let h = hook.level(4, self.head.forward_relu6(h));
+        self.classify(h)
+    }
+
+    host_gradient::host_gradient_methods!();
+}
