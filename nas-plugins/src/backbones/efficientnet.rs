@@ -4,7 +4,6 @@
 
 use super::inverted_residual::{BlockKeys, BlockSpec, InvertedResidualNet, MbConv};
 use super::layers::{ConvBn, ConvGeometry, Linear};
-use super::open_weights;
 use super::BACKBONE_PARAMS;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Params, Result};
@@ -90,11 +89,7 @@ pub fn load(sd: &mut StateDict, num_classes: usize) -> Result<InvertedResidualNe
 }
 
 fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = open_weights("efficientnet-lite0", WEIGHTS_FILE, params, ctx)?;
-    let net = load(&mut sd, num_classes)?;
-    sd.finish()?;
-    Ok(Box::new(net))
+    super::build_from_weights("efficientnet-lite0", WEIGHTS_FILE, params, ctx, load)
 }
 
 nas_core::inventory::submit! {

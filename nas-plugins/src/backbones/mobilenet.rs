@@ -6,7 +6,7 @@
 
 use super::inverted_residual::{BlockKeys, BlockSpec, InvertedResidualNet, MbConv};
 use super::layers::{ConvBn, ConvGeometry, Linear};
-use super::{open_weights, BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
+use super::{BACKBONE_PARAMS, IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Params, Result};
 
@@ -92,11 +92,7 @@ fn load(sd: &mut StateDict, num_classes: usize) -> Result<InvertedResidualNet> {
 }
 
 fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = open_weights("mobilenet_v2", WEIGHTS_FILE, params, ctx)?;
-    let net = load(&mut sd, num_classes)?;
-    sd.finish()?;
-    Ok(Box::new(net))
+    super::build_from_weights("mobilenet_v2", WEIGHTS_FILE, params, ctx, load)
 }
 
 nas_core::inventory::submit! {

@@ -53,6 +53,22 @@ pub const BACKBONE_PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// Backbone `name` built by `load` from its state dict (`open_weights`, `default_file`) with
+/// the `num_classes` parameter, every key of the file used.
+pub fn build_from_weights<N: Backbone + 'static>(
+    name: &str,
+    default_file: &str,
+    params: &Params,
+    ctx: &Context<'_>,
+    load: impl FnOnce(&mut StateDict, usize) -> Result<N>,
+) -> Result<Box<dyn Backbone>> {
+    let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
+    let mut sd = open_weights(name, default_file, params, ctx)?;
+    let net = load(&mut sd, num_classes)?;
+    sd.finish()?;
+    Ok(Box::new(net))
+}
+
 /// The state dict a backbone builds itself from: [`resolve_weights`]'s file, with the last
 /// `randomise_top` modules of the file (in its order: the output's first) and the modules listed
 /// in `randomise` replaced by `randomise_seed`'s random weights.

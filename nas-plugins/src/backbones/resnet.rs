@@ -3,7 +3,7 @@
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
-use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
+use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
@@ -294,14 +294,6 @@ impl Backbone for ResNet {
     host_gradient::host_gradient_methods!();
 }
 
-fn build(depth: Depth, name: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = open_weights(name, default_file, params, ctx)?;
-    let net = ResNet::load(depth, name, &mut sd, num_classes)?;
-    sd.finish()?;
-    Ok(Box::new(net))
-}
-
 /// torchvision's ResNets: name, depth and the standard file's name.
 const RESNETS: [(&str, Depth, &str); 5] = [
     ("resnet18", Depth::R18, "resnet18-f37072fd.pth"),
@@ -314,7 +306,7 @@ const RESNETS: [(&str, Depth, &str); 5] = [
 /// The registry entry point of ResNet number `INDEX` of [`RESNETS`].
 fn build_resnet<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
     let (name, depth, file) = RESNETS[INDEX];
-    build(depth, name, file, params, ctx)
+    super::build_from_weights(name, file, params, ctx, |sd, classes| ResNet::load(depth, name, sd, classes))
 }
 
 super::register_family! {

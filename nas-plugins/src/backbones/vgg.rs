@@ -6,7 +6,7 @@
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{max_pool, Conv2d, ConvBn, ConvGeometry, Linear};
-use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
+use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
@@ -312,11 +312,9 @@ impl Backbone for Vgg {
 /// The registry entry point of VGG number `INDEX` of [`VGGS`].
 fn build<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
     let (name, config, batch_norm, file) = VGGS[INDEX];
-    let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = open_weights(name, file, params, ctx)?;
-    let net = Vgg::load(name, config, batch_norm, &mut sd, num_classes)?;
-    sd.finish()?;
-    Ok(Box::new(net))
+    super::build_from_weights(name, file, params, ctx, |sd, classes| {
+        Vgg::load(name, config, batch_norm, sd, classes)
+    })
 }
 
 super::register_family! {

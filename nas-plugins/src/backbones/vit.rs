@@ -16,7 +16,7 @@
 
 use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::BACKBONE_PARAMS;
-use super::{open_weights, IMAGENET_MEAN, IMAGENET_STD};
+use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::{gelu, softmax};
 use nas_core::burn::tensor::module::{attention, interpolate};
 use nas_core::burn::tensor::ops::{AttentionModuleOptions, InterpolateMode, InterpolateOptions};
@@ -251,11 +251,7 @@ impl VitB16 {
 }
 
 fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
-    let mut sd = open_weights("vit_b_16", WEIGHTS_FILE, params, ctx)?;
-    let net = VitB16::load(&mut sd, num_classes)?;
-    sd.finish()?;
-    Ok(Box::new(net))
+    super::build_from_weights("vit_b_16", WEIGHTS_FILE, params, ctx, VitB16::load)
 }
 
 nas_core::inventory::submit! {
