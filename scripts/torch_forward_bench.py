@@ -3,7 +3,8 @@
 
     python torch_forward_bench.py [--threads 2] [--runs 5] [--warmup 5] [ARCH ...]
 
-ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: all). Weights are random
+ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: these), or any other ResNet,
+VGG (with or without BatchNorm) or mobilenet_v2 of nas. Weights are random
 (speed does not depend on them). Prints the median (and the fastest) of `runs` timed passes of the
 plain module after `warmup` untimed ones (PyTorch's CPU kernels need 3-4 calls before they reach
 their steady speed: the first calls were 10-100x slower here), at 224x224, batch 1, in inference
@@ -25,13 +26,23 @@ def staged(arch, m, x, mark):
         for l in (m.layer1, m.layer2, m.layer3, m.layer4):
             h = l(h); mark()
         return m.fc(torch.flatten(m.avgpool(h), 1))
-    if arch == "vgg16":
+    if arch.startswith("vgg"):
         feats = list(m.features); h = x
         for i, mod in enumerate(feats):
             h = mod(h)
-            if isinstance(mod, torch.nn.Conv2d) and i + 2 < len(feats) and isinstance(feats[i + 2], torch.nn.MaxPool2d):
+            # The level: the convolution (or its BatchNorm) whose ReLU precedes a max-pool.
+            if i + 2 < len(feats) and isinstance(feats[i + 2], torch.nn.MaxPool2d) and isinstance(
+                    mod, (torch.nn.Conv2d, torch.nn.BatchNorm2d)):
                 mark()
         return m.classifier(torch.flatten(m.avgpool(h), 1))
+    if arch == "mobilenet_v2":
+        h = m.features[0](x)
+        for i, blk in enumerate(list(m.features)[1:-1]):
+            h = blk(h)
+            if i in (0, 2, 5, 12):
+                mark()
+        h = m.features[-1](h); mark()
+        return m.classifier(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1))
     if arch == "vit_b_16":
         n = x.shape[0]
         h = m._process_input(x)
