@@ -114,7 +114,23 @@ def refs(a):
         out.append(h)
         return m.classifier(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1)), out
 
+    # DenseNets: the stem's max pooling, dense blocks 1-3 before their transitions, the final
+    # BatchNorm's ReLU.
+    def densenet_levels(m, x):
+        f, out = m.features, []
+        h = f.pool0(f.relu0(f.norm0(f.conv0(x))))
+        out.append(h)
+        for i in (1, 2, 3):
+            h = getattr(f, f"denseblock{i}")(h)
+            out.append(h)
+            h = getattr(f, f"transition{i}")(h)
+        h = torch.relu(f.norm5(f.denseblock4(h)))
+        out.append(h)
+        return m.classifier(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1)), out
+
     def any_levels(arch, m, x):
+        if arch.startswith("densenet"):
+            return densenet_levels(m, x)
         if arch == "mobilenet_v2":
             return mobilenet_levels(m, x)
         if arch.startswith("vgg") and arch.endswith("_bn"):

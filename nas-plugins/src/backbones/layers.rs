@@ -275,6 +275,12 @@ impl Conv2d {
         Conv2d::from_values(weight, bias, shape, sd.device())
     }
 
+    /// Loads `key.weight` of a convolution without bias.
+    pub fn load_unbiased(sd: &mut StateDict, key: &str, shape: ConvGeometry) -> Result<Conv2d> {
+        let weight = sd.take_values(&format!("{key}.weight"), &shape.weight_dims())?;
+        Conv2d::from_values(weight, vec![0f32; shape.out_channels], shape, sd.device())
+    }
+
     /// A convolution from PyTorch-layout values on `device`.
     fn from_values(weight: Vec<f32>, bias: Vec<f32>, shape: ConvGeometry, device: &Device) -> Result<Conv2d> {
         let on_cpu = matches!(plain_device(device), Device::Flex(_));
@@ -498,6 +504,35 @@ impl Linear {
     /// for weights stored under other key names (e.g. a packed attention projection).
     pub fn token_wise(weight: Vec<f32>, bias: Vec<f32>, [outputs, inputs]: [usize; 2], device: &Device) -> Linear {
         Linear::from_values(weight, bias, [outputs, inputs], device, false)
+    }
+}
+
+/// Inference-mode BatchNorm on its own, as a per-channel affine map: for networks whose
+/// BatchNorms come before their convolutions (DenseNet), where folding cannot reach.
+pub struct BatchNorm {
+    scale: NasTensor<4>,
+    shift: NasTensor<4>,
+}
+
+impl BatchNorm {
+    /// Loads `key.{weight,bias,running_mean,running_var}` of `channels` channels.
+    pub fn load(sd: &mut StateDict, key: &str, channels: usize, eps: f32) -> Result<BatchNorm> {
+        let gamma = sd.take_values(&format!("{key}.weight"), &[channels])?;
+        let beta = sd.take_values(&format!("{key}.bias"), &[channels])?;
+        let mean = sd.take_values(&format!("{key}.running_mean"), &[channels])?;
+        let var = sd.take_values(&format!("{key}.running_var"), &[channels])?;
+        let scale: Vec<f32> = (0..channels).map(|c| gamma[c] / (var[c] + eps).sqrt()).collect();
+        let shift: Vec<f32> = (0..channels).map(|c| beta[c] - mean[c] * scale[c]).collect();
+        let tensor = |values: Vec<f32>| NasTensor::from_data(TensorData::new(values, [1, channels, 1, 1]), sd.device());
+        Ok(BatchNorm {
+            scale: tensor(scale),
+            shift: tensor(shift),
+        })
+    }
+
+    /// Normalises `x` `(batch, channels, h, w)`.
+    pub fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        x * self.scale.clone() + self.shift.clone()
     }
 }
 
