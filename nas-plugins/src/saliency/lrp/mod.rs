@@ -362,7 +362,7 @@ impl Saliency for Lrp {
             vit(net, input.clone(), relevance)?
         } else {
             return Err(NasError::InvalidInput(format!(
-                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, the VGGs, efficientnet-lite0 and vit_b_16",
+                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, the VGGs, efficientnet-lite0, mobilenet_v2 and vit_b_16",
                 backbone.info().name
             )));
         };
