@@ -13,7 +13,8 @@
 # NAS_PARITY_IMAGES (default "chelsea-224 coffee-224") names the shared photos; the fixtures of
 # the backbones beyond the paper's (resnet34, resnet101, resnet152, vgg11, vgg13, vgg19, and
 # vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, mobilenet_v2, densenet121/161/169/201) were
-# made with --random and NAS_PARITY_IMAGES=chelsea-224, to keep the repository small.
+# made with --random, NAS_PARITY_IMAGES=chelsea-224 and NAS_PARITY_FULL_LIMIT=20000 (levels of
+# more values are stored as samples and channel means), to keep the repository small.
 #
 # ARCH defaults to "resnet50 vgg16 vit_b_16". For each, it writes
 #   $NAS_PARITY_WEIGHTS/<arch>-seed0.pth   torchvision's <arch>() after torch.manual_seed(0) (for
