@@ -130,6 +130,20 @@ def refs(a):
         out.append(h)
         return m.classifier(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1)), out
 
+    # ViT-L: make_refs.py's ViT levels at blocks 4, 8, 12, 16, 20 of 24.
+    def vit_large_levels(m, x):
+        n, out = x.shape[0], []
+        h = m._process_input(x)
+        h = torch.cat([m.class_token.expand(n, -1, -1), h], 1)
+        h = m.encoder.dropout(h + m.encoder.pos_embedding)
+        for i, blk in enumerate(m.encoder.layers):
+            h = blk(h)
+            if i in (4, 8, 12, 16, 20):
+                t = h[:, 1:, :]
+                g = int(t.shape[1] ** 0.5)
+                out.append(t.transpose(1, 2).reshape(n, -1, g, g))
+        return m.heads(m.encoder.ln(h)[:, 0]), out
+
     def any_levels(arch, m, x):
         if arch.startswith("densenet"):
             return densenet_levels(m, x)
@@ -137,6 +151,8 @@ def refs(a):
             return mobilenet_levels(m, x)
         if arch.startswith("vgg") and arch.endswith("_bn"):
             return bn_levels(m, x)
+        if arch.startswith("vit_"):
+            return levels("vit_b_16", m, x) if arch.startswith("vit_b") else vit_large_levels(m, x)
         return levels("vgg16" if arch.startswith("vgg") else arch, m, x)
 
     make_refs.levels = any_levels

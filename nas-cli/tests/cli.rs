@@ -648,8 +648,8 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert_eq!(status("vgg19"), "missing");
     assert_eq!(
         rows.len(),
-        20,
-        "every built-in backbone: five ResNets, eight VGGs, four DenseNets, ViT-B/16, EfficientNet-Lite0, MobileNetV2"
+        23,
+        "every built-in backbone: five ResNets, eight VGGs, four DenseNets, four ViTs, EfficientNet-Lite0, MobileNetV2"
     );
 }
 

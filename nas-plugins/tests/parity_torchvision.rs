@@ -1,6 +1,7 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, vgg11/13/19
-//! the four VGGs with BatchNorm, mobilenet_v2 and the DenseNets), and batching of resnet18.
+//! the four VGGs with BatchNorm, mobilenet_v2, the DenseNets and vit_b_32/l_16/l_32), and
+//! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
 //! `scripts/make_parity_fixtures.sh --random` draws in Python the same way to make PyTorch's
@@ -153,6 +154,13 @@ fn other_resnets_match_torchvision_on_random_weights() {
 #[test]
 fn densenets_match_torchvision_on_random_weights() {
     for arch in ["densenet121", "densenet161", "densenet169", "densenet201"] {
+        check_random(arch);
+    }
+}
+
+#[test]
+fn other_vits_match_torchvision_on_random_weights() {
+    for arch in ["vit_b_32", "vit_l_16", "vit_l_32"] {
         check_random(arch);
     }
 }

@@ -30,6 +30,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "vgg19",
         "vgg16_bn",
         "vit_b_16",
+        "vit_b_32",
         "efficientnet-lite0",
         "mobilenet_v2",
         "densenet121",

@@ -114,6 +114,21 @@ const STANDARD: &[Standard] = &[
         file: "vit_b_16-c867db91.pth",
         source: "torchvision ViT_B_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_b_16-c867db91.pth)",
     },
+    Standard {
+        backbone: "vit_b_32",
+        file: "vit_b_32-d86f8d99.pth",
+        source: "torchvision ViT_B_32_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_b_32-d86f8d99.pth)",
+    },
+    Standard {
+        backbone: "vit_l_16",
+        file: "vit_l_16-852ce7e3.pth",
+        source: "torchvision ViT_L_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_l_16-852ce7e3.pth)",
+    },
+    Standard {
+        backbone: "vit_l_32",
+        file: "vit_l_32-c7638314.pth",
+        source: "torchvision ViT_L_32_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_l_32-c7638314.pth)",
+    },
 ];
 
 /// The sha256 prefix a torchvision-style file name promises.

@@ -1,21 +1,22 @@
-//! torchvision's ViT-B/16, loaded from its state dict: a 16x16 patch embedding (`conv_proj`), a
-//! class token, learned position embeddings, 12 pre-LayerNorm encoder blocks (12-head
-//! self-attention, MLP with exact GELU), a final LayerNorm and a linear head on the class token.
+//! torchvision's vision transformers, ViT-B/16, -B/32, -L/16 and -L/32, loaded from their state
+//! dicts: a patch embedding (`conv_proj`), a class token, learned position embeddings,
+//! pre-LayerNorm encoder blocks (multi-head self-attention, MLP with exact GELU), a final
+//! LayerNorm and a linear head on the class token.
 //!
-//! Depth levels: the outputs of encoder blocks 2, 4, 6, 8 and 10 (0-based) with the class token
-//! dropped and the 196 patch tokens laid out as a `(768, 14, 14)` grid (DESIGN.md, "Depth levels").
+//! Depth levels: the outputs of encoder blocks 2, 4, 6, 8 and 10 (0-based; ViT-L's 24 blocks:
+//! 4, 8, 12, 16, 20) with the class token dropped and the patch tokens laid out as a grid
+//! (`(768, 14, 14)` for ViT-B/16; DESIGN.md, "Depth levels").
 //!
 //! A [`LevelHook`] may replace a level: the returned grid is turned back into patch tokens and
 //! joined to the class token from *before* the hook. Gradients with respect to a ViT level
 //! therefore flow through the patch tokens only; the class token's own path from that block on
 //! is not part of the level.
 //!
-//! Inputs other than 224x224 are accepted (sides are floored to whole patches): the 14x14 grid of
-//! position embeddings is then resized bicubically to the patch grid, as timm does. At 224x224 the
-//! network is exactly torchvision's.
+//! Inputs other than 224x224 are accepted (sides are floored to whole patches): the native grid
+//! of position embeddings (14x14 for 16-pixel patches) is then resized bicubically to the patch
+//! grid, as timm does. At 224x224 the network is exactly torchvision's.
 
 use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
-use super::BACKBONE_PARAMS;
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::{gelu, softmax};
 use nas_core::burn::tensor::module::{attention, interpolate};
@@ -24,25 +25,48 @@ use nas_core::burn::tensor::Tensor;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
-/// torchvision's file name of the ImageNet weights.
-pub const WEIGHTS_FILE: &str = "vit_b_16-c867db91.pth";
-
-/// Token width.
-const DIM: usize = 768;
-/// Attention heads.
-const HEADS: usize = 12;
-/// Hidden width of the MLP.
-const MLP_DIM: usize = 3072;
-/// Encoder blocks.
-const LAYERS: usize = 12;
-/// Side of a square patch, in pixels.
-const PATCH: usize = 16;
-/// Patches per side at the native 224x224 input.
-const GRID: usize = 14;
-/// LayerNorm epsilon of torchvision's ViT.
+/// LayerNorm epsilon of torchvision's ViTs.
 const LN_EPS: f64 = 1e-6;
-/// Encoder blocks whose outputs are the depth levels.
-const LEVEL_BLOCKS: [usize; 5] = [2, 4, 6, 8, 10];
+/// Input side the position embeddings were learned for.
+const NATIVE_SIDE: usize = 224;
+
+/// A ViT's shape: token width, attention heads, MLP width, encoder blocks, patch side, and the
+/// blocks whose outputs are the depth levels.
+#[derive(Clone, Copy)]
+struct Shape {
+    dim: usize,
+    heads: usize,
+    mlp_dim: usize,
+    layers: usize,
+    patch: usize,
+    level_blocks: [usize; 5],
+}
+
+impl Shape {
+    /// Patches per side at the native 224x224 input.
+    fn grid(self) -> usize {
+        NATIVE_SIDE / self.patch
+    }
+}
+
+/// ViT-B (12 blocks of 768, 12 heads): levels after blocks 2, 4, 6, 8, 10.
+const BASE: Shape = Shape {
+    dim: 768,
+    heads: 12,
+    mlp_dim: 3072,
+    layers: 12,
+    patch: 16,
+    level_blocks: [2, 4, 6, 8, 10],
+};
+/// ViT-L (24 blocks of 1024, 16 heads): levels at the same relative depths, blocks 4 to 20.
+const LARGE: Shape = Shape {
+    dim: 1024,
+    heads: 16,
+    mlp_dim: 4096,
+    layers: 24,
+    patch: 16,
+    level_blocks: [4, 8, 12, 16, 20],
+};
 
 /// Applies `linear` to every token of `(batch, tokens, inputs)`.
 fn per_token(linear: &Linear, x: NasTensor<3>) -> NasTensor<3> {
@@ -66,6 +90,8 @@ enum Propagation {
 
 /// One pre-LayerNorm transformer block: `x + attn(ln_1(x))`, then `+ mlp(ln_2(.))`.
 struct EncoderBlock {
+    dim: usize,
+    heads: usize,
     ln_1: LayerNorm,
     in_proj: Linear,
     out_proj: Linear,
@@ -75,36 +101,40 @@ struct EncoderBlock {
 }
 
 impl EncoderBlock {
-    fn load(sd: &mut StateDict, index: usize) -> Result<EncoderBlock> {
+    fn load(sd: &mut StateDict, index: usize, shape: Shape) -> Result<EncoderBlock> {
+        let (dim, mlp_dim) = (shape.dim, shape.mlp_dim);
         let p = format!("encoder.layers.encoder_layer_{index}");
-        // torchvision packs q, k and v into `in_proj_weight` (3 * DIM, DIM) and `in_proj_bias`.
-        let weight = sd.take_values(&format!("{p}.self_attention.in_proj_weight"), &[3 * DIM, DIM])?;
-        let bias = sd.take_values(&format!("{p}.self_attention.in_proj_bias"), &[3 * DIM])?;
-        let in_proj = Linear::token_wise(weight, bias, [3 * DIM, DIM], sd.device());
+        // torchvision packs q, k and v into `in_proj_weight` (3 * dim, dim) and `in_proj_bias`.
+        let weight = sd.take_values(&format!("{p}.self_attention.in_proj_weight"), &[3 * dim, dim])?;
+        let bias = sd.take_values(&format!("{p}.self_attention.in_proj_bias"), &[3 * dim])?;
+        let in_proj = Linear::token_wise(weight, bias, [3 * dim, dim], sd.device());
         Ok(EncoderBlock {
-            ln_1: LayerNorm::load(sd, &format!("{p}.ln_1"), DIM, LN_EPS)?,
+            dim,
+            heads: shape.heads,
+            ln_1: LayerNorm::load(sd, &format!("{p}.ln_1"), dim, LN_EPS)?,
             in_proj,
-            out_proj: Linear::load_token_wise(sd, &format!("{p}.self_attention.out_proj"), DIM, DIM)?,
-            ln_2: LayerNorm::load(sd, &format!("{p}.ln_2"), DIM, LN_EPS)?,
-            fc1: Linear::load_token_wise(sd, &format!("{p}.mlp.0"), DIM, MLP_DIM)?,
-            fc2: Linear::load_token_wise(sd, &format!("{p}.mlp.3"), MLP_DIM, DIM)?,
+            out_proj: Linear::load_token_wise(sd, &format!("{p}.self_attention.out_proj"), dim, dim)?,
+            ln_2: LayerNorm::load(sd, &format!("{p}.ln_2"), dim, LN_EPS)?,
+            fc1: Linear::load_token_wise(sd, &format!("{p}.mlp.0"), dim, mlp_dim)?,
+            fc2: Linear::load_token_wise(sd, &format!("{p}.mlp.3"), mlp_dim, dim)?,
         })
     }
 
     fn forward(&self, x: NasTensor<3>, propagation: Propagation) -> NasTensor<3> {
         let [b, n, _] = x.dims();
-        let head_dim = DIM / HEADS;
+        let (dim, heads) = (self.dim, self.heads);
+        let head_dim = dim / heads;
         let conservative = propagation == Propagation::Conservative;
         let norm = |ln: &LayerNorm, x: NasTensor<3>| if conservative { ln.forward_fixed_scale(x) } else { ln.forward(x) };
         let qkv = per_token(&self.in_proj, norm(&self.ln_1, x.clone()));
-        let split = |i: usize| qkv.clone().narrow(2, i * DIM, DIM).reshape([b, n, HEADS, head_dim]).swap_dims(1, 2);
+        let split = |i: usize| qkv.clone().narrow(2, i * dim, dim).reshape([b, n, heads, head_dim]).swap_dims(1, 2);
         let context = if conservative {
             let scores = split(0).matmul(split(1).swap_dims(2, 3)) / (head_dim as f64).sqrt();
             softmax(scores, 3).detach().matmul(split(2))
         } else {
             attention(split(0), split(1), split(2), None, None, AttentionModuleOptions::default())
         };
-        let context = context.swap_dims(1, 2).reshape([b, n, DIM]);
+        let context = context.swap_dims(1, 2).reshape([b, n, dim]);
         let x = x + per_token(&self.out_proj, context);
         let pre = per_token(&self.fc1, norm(&self.ln_2, x.clone()));
         let hidden = if conservative {
@@ -118,10 +148,11 @@ impl EncoderBlock {
     }
 }
 
-/// A torchvision ViT-B/16 in inference mode.
-pub struct VitB16 {
+/// A torchvision vision transformer (ViT-B/16, -B/32, -L/16, -L/32) in inference mode.
+pub struct Vit {
     info: BackboneInfo,
     device: Device,
+    shape: Shape,
     patch_embed: Conv2d,
     class_token: NasTensor<3>,
     pos_embedding: NasTensor<3>,
@@ -130,25 +161,29 @@ pub struct VitB16 {
     head: Linear,
 }
 
-impl VitB16 {
-    /// Builds the network from a torchvision `vit_b_16` state dict.
-    pub fn load(sd: &mut StateDict, num_classes: usize) -> Result<VitB16> {
-        let patch_embed = Conv2d::load(sd, "conv_proj", ConvGeometry::symmetric(3, DIM, PATCH, PATCH, 0))?;
-        let class_token = sd.take("class_token", [1, 1, DIM])?;
-        let pos_embedding = sd.take("encoder.pos_embedding", [1, GRID * GRID + 1, DIM])?;
-        let blocks = (0..LAYERS).map(|i| EncoderBlock::load(sd, i)).collect::<Result<Vec<_>>>()?;
-        let ln = LayerNorm::load(sd, "encoder.ln", DIM, LN_EPS)?;
-        let head = Linear::load(sd, "heads.head", DIM, num_classes)?;
-        Ok(VitB16 {
+impl Vit {
+    /// Builds the network `name` of `shape` from a torchvision state dict.
+    fn load(name: &str, shape: Shape, sd: &mut StateDict, num_classes: usize) -> Result<Vit> {
+        let (dim, patch, grid) = (shape.dim, shape.patch, shape.grid());
+        let patch_embed = Conv2d::load(sd, "conv_proj", ConvGeometry::symmetric(3, dim, patch, patch, 0))?;
+        let class_token = sd.take("class_token", [1, 1, dim])?;
+        let pos_embedding = sd.take("encoder.pos_embedding", [1, grid * grid + 1, dim])?;
+        let blocks = (0..shape.layers)
+            .map(|i| EncoderBlock::load(sd, i, shape))
+            .collect::<Result<Vec<_>>>()?;
+        let ln = LayerNorm::load(sd, "encoder.ln", dim, LN_EPS)?;
+        let head = Linear::load(sd, "heads.head", dim, num_classes)?;
+        Ok(Vit {
             info: BackboneInfo {
-                name: "vit_b_16".into(),
+                name: name.into(),
                 mean: IMAGENET_MEAN,
                 std: IMAGENET_STD,
-                level_channels: [DIM; 5],
-                level_strides: [PATCH; 5],
+                level_channels: [dim; 5],
+                level_strides: [patch; 5],
                 num_classes,
             },
             device: sd.device().clone(),
+            shape,
             patch_embed,
             class_token,
             pos_embedding,
@@ -158,39 +193,40 @@ impl VitB16 {
         })
     }
 
-    /// Position embeddings for a `gh x gw` patch grid: the stored ones at 14x14, else the patch
+    /// Position embeddings for a `gh x gw` patch grid: the stored ones at the native grid, else the patch
     /// part resized bicubically (the class token's embedding is kept).
     fn position_embedding(&self, gh: usize, gw: usize) -> NasTensor<3> {
-        if (gh, gw) == (GRID, GRID) {
+        let (dim, grid) = (self.shape.dim, self.shape.grid());
+        if (gh, gw) == (grid, grid) {
             return self.pos_embedding.clone();
         }
         let pos = self.pos_embedding.clone().detach();
         let class_pos = pos.clone().narrow(1, 0, 1);
-        let grid = pos.narrow(1, 1, GRID * GRID).swap_dims(1, 2).reshape([1, DIM, GRID, GRID]);
+        let stored = pos.narrow(1, 1, grid * grid).swap_dims(1, 2).reshape([1, dim, grid, grid]);
         let options = InterpolateOptions {
             mode: InterpolateMode::Bicubic,
             align_corners: false,
         };
-        let grid = interpolate(grid, [gh, gw], options);
-        let patches = grid.reshape([1, DIM, gh * gw]).swap_dims(1, 2);
+        let resized = interpolate(stored, [gh, gw], options);
+        let patches = resized.reshape([1, dim, gh * gw]).swap_dims(1, 2);
         Tensor::cat(vec![class_pos, patches], 1)
     }
 }
 
-/// Patch tokens of `(batch, 1 + gh * gw, DIM)` as a `(batch, DIM, gh, gw)` grid.
+/// Patch tokens of `(batch, 1 + gh * gw, dim)` as a `(batch, dim, gh, gw)` grid.
 fn tokens_to_grid(tokens: NasTensor<3>, gh: usize, gw: usize) -> NasTensor<4> {
     let [b, n, d] = tokens.dims();
     tokens.narrow(1, 1, n - 1).swap_dims(1, 2).reshape([b, d, gh, gw])
 }
 
-/// The inverse of [`tokens_to_grid`], given the class tokens `(batch, 1, DIM)` to put first.
+/// The inverse of [`tokens_to_grid`], given the class tokens `(batch, 1, dim)` to put first.
 fn grid_to_tokens(grid: NasTensor<4>, class_tokens: NasTensor<3>) -> NasTensor<3> {
     let [b, d, gh, gw] = grid.dims();
     let patches = grid.reshape([b, d, gh * gw]).swap_dims(1, 2);
     Tensor::cat(vec![class_tokens, patches], 1)
 }
 
-impl Backbone for VitB16 {
+impl Backbone for Vit {
     fn info(&self) -> &BackboneInfo {
         &self.info
     }
@@ -217,7 +253,7 @@ impl LevelHook for Unchanged {
     }
 }
 
-impl VitB16 {
+impl Vit {
     /// The logits, computed so that their gradient times the input is CP-LRP's relevance
     /// (lxt's patches for torchvision's ViT; see `Propagation::Conservative`).
     pub fn forward_conservative(&self, input: NasTensor<4>) -> NasTensor<2> {
@@ -228,13 +264,14 @@ impl VitB16 {
         let batch = input.dims()[0];
         let patches = self.patch_embed.forward(input);
         let [_, _, gh, gw] = patches.dims();
-        let patches = patches.reshape([batch, DIM, gh * gw]).swap_dims(1, 2);
-        let class = self.class_token.clone().expand([batch, 1, DIM]);
+        let dim = self.shape.dim;
+        let patches = patches.reshape([batch, dim, gh * gw]).swap_dims(1, 2);
+        let class = self.class_token.clone().expand([batch, 1, dim]);
         let mut h = Tensor::cat(vec![class, patches], 1) + self.position_embedding(gh, gw);
         let mut level = 0;
         for (i, block) in self.blocks.iter().enumerate() {
             h = block.forward(h, propagation);
-            if LEVEL_BLOCKS.contains(&i) {
+            if self.shape.level_blocks.contains(&i) {
                 let class_tokens = h.clone().narrow(1, 0, 1);
                 let grid = hook.level(level, tokens_to_grid(h, gh, gw));
                 h = grid_to_tokens(grid, class_tokens);
@@ -246,19 +283,28 @@ impl VitB16 {
             Propagation::Gradient => self.ln.forward(class_tokens),
             Propagation::Conservative => self.ln.forward_fixed_scale(class_tokens),
         };
-        self.head.forward(class_out.reshape([batch, DIM]))
+        self.head.forward(class_out.reshape([batch, dim]))
     }
 }
 
-fn build(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    super::build_from_weights("vit_b_16", WEIGHTS_FILE, params, ctx, VitB16::load)
+/// torchvision's ViTs: name, shape and the standard file's name.
+const VITS: [(&str, Shape, &str); 4] = [
+    ("vit_b_16", BASE, "vit_b_16-c867db91.pth"),
+    ("vit_b_32", Shape { patch: 32, ..BASE }, "vit_b_32-d86f8d99.pth"),
+    ("vit_l_16", LARGE, "vit_l_16-852ce7e3.pth"),
+    ("vit_l_32", Shape { patch: 32, ..LARGE }, "vit_l_32-c7638314.pth"),
+];
+
+/// The registry entry point of ViT number `INDEX` of [`VITS`].
+fn build_vit<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    let (name, shape, file) = VITS[INDEX];
+    super::build_from_weights(name, file, params, ctx, |sd, classes| Vit::load(name, shape, sd, classes))
 }
 
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "vit_b_16",
-        summary: "torchvision ViT-B/16; levels: encoder blocks 2, 4, 6, 8, 10 as 14x14 patch grids",
-        params: BACKBONE_PARAMS,
-        factory: nas_core::Factory::Backbone(build),
-    }
+super::register_family! {
+    build_vit;
+    0 => "vit_b_16", "torchvision ViT-B/16; levels: encoder blocks 2, 4, 6, 8, 10 as 14x14 patch grids";
+    1 => "vit_b_32", "torchvision ViT-B/32; levels: encoder blocks 2, 4, 6, 8, 10 as 7x7 patch grids";
+    2 => "vit_l_16", "torchvision ViT-L/16; levels: encoder blocks 4, 8, 12, 16, 20 as 14x14 patch grids";
+    3 => "vit_l_32", "torchvision ViT-L/32; levels: encoder blocks 4, 8, 12, 16, 20 as 7x7 patch grids";
 }

@@ -7,7 +7,7 @@
 //! target's one-hot vector at the logits, as zennit's attributors are usually called, and is
 //! summed over colour channels. Rules are in [`rules`]; this module walks the networks it knows
 //! (torchvision ResNet-18/50 and VGG-16, EfficientNet-Lite0 with its residual sums split by Norm
-//! as zennit's ResNet canonizer splits them) from their logits back to the photo. On ViT-B/16
+//! as zennit's ResNet canonizer splits them) from their logits back to the photo. On the ViTs
 //! it is conservative propagation (CP-LRP, Ali et al. 2022) as LRP-eXplains-Transformers (lxt)
 //! applies it to torchvision's ViT: gradient x input through a forward pass whose attention
 //! softmax and LayerNorm scale carry no gradient and whose GELU takes the identity rule.
@@ -19,7 +19,7 @@ use crate::backbones::inverted_residual::InvertedResidualNet;
 use crate::backbones::layers::{global_average, max_pool, Conv2d};
 use crate::backbones::resnet::ResNet;
 use crate::backbones::vgg::{Vgg, POOL_SIDE};
-use crate::backbones::vit::VitB16;
+use crate::backbones::vit::Vit;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
@@ -301,11 +301,11 @@ impl Lrp {
     }
 }
 
-/// Relevance at the input of ViT-B/16, from `relevance` at its logits: CP-LRP (Ali et al.
+/// Relevance at the input of a ViT, from `relevance` at its logits: CP-LRP (Ali et al.
 /// 2022) as lxt 2.1 applies it to torchvision's ViT, the input times the gradient of the
-/// relevance-weighted logits through [`VitB16::forward_conservative`]. The CNN composites do
+/// relevance-weighted logits through [`Vit::forward_conservative`]. The CNN composites do
 /// not apply; linear layers take the basic (epsilon 0) rule that gradient x input gives.
-fn vit(net: &VitB16, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
+fn vit(net: &Vit, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
     let input = input.detach().require_grad();
     let logits = net.forward_conservative(input.clone());
     let grads = (logits * relevance).sum().backward();
@@ -353,16 +353,16 @@ impl Saliency for Lrp {
             self.vgg(net, input.clone(), relevance, backbone.info())?
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<InvertedResidualNet>()) {
             self.efficientnet(net, input.clone(), relevance, backbone.info())?
-        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<VitB16>()) {
+        } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vit>()) {
             if self.composite_given {
                 return Err(NasError::InvalidInput(
-                    "lrp: vit_b_16 takes conservative propagation (CP-LRP); `composite`, `gamma`, `epsilon` and `stabilizer` are for the convolutional networks".into(),
+                    "lrp: the ViTs take conservative propagation (CP-LRP); `composite`, `gamma`, `epsilon` and `stabilizer` are for the convolutional networks".into(),
                 ));
             }
             vit(net, input.clone(), relevance)?
         } else {
             return Err(NasError::InvalidInput(format!(
-                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, the VGGs, efficientnet-lite0, mobilenet_v2 and vit_b_16",
+                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, the VGGs, efficientnet-lite0, mobilenet_v2 and the ViTs",
                 backbone.info().name
             )));
         };
@@ -377,7 +377,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (ResNets, VGGs, efficientnet-lite0), CP-LRP on vit_b_16 (lxt's)",
+        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (ResNets, VGGs, efficientnet-lite0), CP-LRP on the ViTs (lxt's)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }
