@@ -41,28 +41,27 @@ impl MosaicPlan {
 /// Quantus's `mosaic_creation(images, labels, per_class, seed)`, as indices: `per_class`
 /// mosaics for every class, classes in increasing order.
 pub fn plan(labels: &[usize], per_class: usize, seed: u64) -> std::result::Result<Vec<MosaicPlan>, String> {
-    let mut classes: Vec<usize> = labels.to_vec();
-    classes.sort_unstable();
-    classes.dedup();
-    if classes.len() < 2 {
+    // Each class's photos, in index order, found once: a dataset of C classes draws from
+    // every other class for each class.
+    let mut by_class: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for (index, &label) in labels.iter().enumerate() {
+        by_class.entry(label).or_default().push(index);
+    }
+    let classes = by_class.len();
+    if classes < 2 {
         return Err(format!(
-            "mosaics need photos of at least two classes, and these photos have {}",
-            classes.len()
+            "mosaics need photos of at least two classes, and these photos have {classes}"
         ));
     }
-    let of_class = |class: usize| -> Vec<usize> { (0..labels.len()).filter(|&i| labels[i] == class).collect() };
     let mut random = PythonRandom::new(seed);
-    let mut mosaics = Vec::with_capacity(classes.len() * per_class);
-    for &target in &classes {
-        let own = of_class(target);
+    let mut mosaics = Vec::with_capacity(classes * per_class);
+    for (&target, own) in &by_class {
         let repetitions = (2 * per_class).div_ceil(own.len());
         let mut own: Vec<usize> = own.iter().copied().cycle().take(own.len() * repetitions).collect();
         random.shuffle(&mut own);
-        let others: Vec<usize> = classes.iter().copied().filter(|&c| c != target).collect();
-        let per_other = (2 * per_class).div_ceil(others.len());
-        let mut drawn: Vec<(usize, usize)> = Vec::with_capacity(per_other * others.len());
-        for &other in &others {
-            let photos = of_class(other);
+        let per_other = (2 * per_class).div_ceil(classes - 1);
+        let mut drawn: Vec<(usize, usize)> = Vec::with_capacity(per_other * (classes - 1));
+        for (&other, photos) in by_class.iter().filter(|(&c, _)| c != target) {
             drawn.extend(random.choices(photos.len(), per_other).into_iter().map(|k| (photos[k], other)));
         }
         random.shuffle(&mut drawn);
