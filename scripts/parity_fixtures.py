@@ -144,7 +144,19 @@ def refs(a):
                 out.append(t.transpose(1, 2).reshape(n, -1, g, g))
         return m.heads(m.encoder.ln(h)[:, 0]), out
 
+    # ConvNeXts: the stem's output, then each stage's (features 1, 3, 5, 7).
+    def convnext_levels(m, x):
+        out, h = [], x
+        for i, stage in enumerate(m.features):
+            h = stage(h)
+            if i % 2 == 0 and i > 0:
+                continue
+            out.append(h)
+        return m.classifier(m.avgpool(h)), out
+
     def any_levels(arch, m, x):
+        if arch.startswith("convnext"):
+            return convnext_levels(m, x)
         if arch.startswith("densenet"):
             return densenet_levels(m, x)
         if arch == "mobilenet_v2":

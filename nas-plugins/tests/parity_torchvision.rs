@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, vgg11/13/19
-//! the four VGGs with BatchNorm, mobilenet_v2, the DenseNets and vit_b_32/l_16/l_32), and
+//! the four VGGs with BatchNorm, mobilenet_v2, the DenseNets, vit_b_32/l_16/l_32 and the ConvNeXts), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -161,6 +161,13 @@ fn densenets_match_torchvision_on_random_weights() {
 #[test]
 fn other_vits_match_torchvision_on_random_weights() {
     for arch in ["vit_b_32", "vit_l_16", "vit_l_32"] {
+        check_random(arch);
+    }
+}
+
+#[test]
+fn convnexts_match_torchvision_on_random_weights() {
+    for arch in ["convnext_tiny", "convnext_small", "convnext_base", "convnext_large"] {
         check_random(arch);
     }
 }

@@ -275,6 +275,14 @@ impl Conv2d {
         Conv2d::from_values(weight, bias, shape, sd.device())
     }
 
+    /// Loads a linear layer's `key.weight` `(outputs, inputs)` and `key.bias` as the 1x1
+    /// convolution it is when applied to every pixel of a `(batch, inputs, h, w)` map.
+    pub fn load_pixel_wise_linear(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Conv2d> {
+        let weight = sd.take_values(&format!("{key}.weight"), &[outputs, inputs])?;
+        let bias = sd.take_values(&format!("{key}.bias"), &[outputs])?;
+        Conv2d::from_values(weight, bias, ConvGeometry::symmetric(inputs, outputs, 1, 1, 0), sd.device())
+    }
+
     /// Loads `key.weight` of a convolution without bias.
     pub fn load_unbiased(sd: &mut StateDict, key: &str, shape: ConvGeometry) -> Result<Conv2d> {
         let weight = sd.take_values(&format!("{key}.weight"), &shape.weight_dims())?;
@@ -490,13 +498,27 @@ impl LayerNorm {
         self.normalise(x, true)
     }
 
+    /// Normalises each pixel of `x` `(batch, channels, h, w)` over its channels: torchvision's
+    /// `LayerNorm2d`, ConvNeXt's normalisation.
+    pub fn forward_channels(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let normed = standardise(x, 1, self.eps, false);
+        let per_channel = |t: &NasTensor<1>| t.clone().unsqueeze_dims::<4>(&[0, 2, 3]);
+        normed * per_channel(&self.gamma) + per_channel(&self.beta)
+    }
+
     fn normalise<const D: usize>(&self, x: NasTensor<D>, fixed_scale: bool) -> NasTensor<D> {
-        let (var, mean) = x.clone().var_mean_bias(D - 1);
-        let scale = (var + self.eps).sqrt();
-        let scale = if fixed_scale { scale.detach() } else { scale };
-        let normed = (x - mean) / scale;
+        let normed = standardise(x, D - 1, self.eps, fixed_scale);
         normed * self.gamma.clone().unsqueeze::<D>() + self.beta.clone().unsqueeze::<D>()
     }
+}
+
+/// `(x - mean) / sqrt(var + eps)` over dimension `dim` (biased variance), the denominator held
+/// constant in the backward pass when `fixed_scale`.
+fn standardise<const D: usize>(x: NasTensor<D>, dim: usize, eps: f64, fixed_scale: bool) -> NasTensor<D> {
+    let (var, mean) = x.clone().var_mean_bias(dim);
+    let scale = (var + eps).sqrt();
+    let scale = if fixed_scale { scale.detach() } else { scale };
+    (x - mean) / scale
 }
 
 impl Linear {

@@ -1,5 +1,6 @@
 //! Built-in backbones and where their weight files come from.
 
+pub mod convnext;
 pub mod densenet;
 pub mod efficientnet;
 mod host_gradient;
