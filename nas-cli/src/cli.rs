@@ -114,8 +114,15 @@ pub struct ModelArgs {
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// Keep images at their size instead of resizing (shorter side 256) and centre-cropping to 224.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["resize_size", "crop_size"])]
     pub no_resize: bool,
+    /// Shorter side after resizing, before the centre crop (torchvision's `resize_size`: 256; a
+    /// weight file's own transforms may say otherwise, e.g. 236 for ConvNeXt-Tiny).
+    #[arg(long, value_name = "PIXELS")]
+    pub resize_size: Option<u32>,
+    /// Side of the centre crop (torchvision's `crop_size`: 224).
+    #[arg(long, value_name = "PIXELS")]
+    pub crop_size: Option<u32>,
     /// Images per forward pass.
     #[arg(long, default_value_t = 1)]
     pub batch: usize,

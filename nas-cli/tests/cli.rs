@@ -151,6 +151,29 @@ fn features_writes_five_levels_and_logits() {
     assert!(!text(&out).1.contains("timing:"), "one batch has no steady state to report");
 }
 
+/// `--resize-size` and `--crop-size` set torchvision's two transform sizes: the crop decides the
+/// input, so the levels; a crop larger than the resize is refused, naming both.
+#[test]
+fn resize_and_crop_sizes_shape_the_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("feats");
+    let photo = photo();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["features", "--backbone", "convnext_tiny", "--weights", "random:0"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", dir.to_str().unwrap(), photo.to_str().unwrap()]);
+        nas(tmp.path(), &args)
+    };
+    let out = run(&["--resize-size", "236", "--crop-size", "192"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let level4 = nas_core::npy::read::<f32>(&dir.join("chelsea.level4.npy")).unwrap();
+    assert_eq!(level4.shape(), &[768, 6, 6], "a 192-pixel crop gives ConvNeXt 6x6 at stride 32");
+    let out = run(&["--resize-size", "236", "--crop-size", "300"]);
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out).1);
+    let stderr = text(&out).1;
+    assert!(stderr.contains("crop size 300") && stderr.contains("236"), "{stderr}");
+}
+
 #[test]
 fn several_batches_report_first_batch_and_steady_throughput() {
     let tmp = tempfile::tempdir().unwrap();
@@ -648,8 +671,13 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert_eq!(status("vgg19"), "missing");
     assert_eq!(
         rows.len(),
-        23,
-        "every built-in backbone: five ResNets, eight VGGs, four DenseNets, four ViTs, EfficientNet-Lite0, MobileNetV2"
+        27,
+        "every built-in backbone: five ResNets, eight VGGs, four DenseNets, four ViTs, four ConvNeXts, EfficientNet-Lite0, MobileNetV2"
+    );
+    let resize = |b: &str| rows.iter().find(|r| r["backbone"] == b).unwrap()["resize_size"].as_u64();
+    assert_eq!(
+        (resize("convnext_tiny"), resize("resnet50"), resize("resnet18")),
+        (Some(236), Some(232), Some(256))
     );
 }
 

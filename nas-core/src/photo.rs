@@ -49,9 +49,33 @@ impl Default for Resize {
     }
 }
 
+/// The largest side [`Resize::centre_crop`] accepts, to catch typos before a huge allocation.
+pub const MAX_RESIZE_SIDE: u32 = 4096;
+
 impl Resize {
     /// wsolevaluation's resize: 224 x 224, aspect ratio not kept.
     pub const STRETCH_224: Resize = Resize::Stretch { width: 224, height: 224 };
+
+    /// torchvision's `Resize(resize_size)` + `CenterCrop(crop_size)` (a weight file's own
+    /// `transforms()`: 236 and 224 for ConvNeXt-Tiny, 232 and 224 for ResNet-50's V2 weights), or
+    /// an error naming the sizes when the crop would not fit or a side is out of range.
+    pub fn centre_crop(resize_size: u32, crop_size: u32) -> Result<Resize> {
+        let range = 1..=MAX_RESIZE_SIDE;
+        if !range.contains(&resize_size) || !range.contains(&crop_size) {
+            return Err(NasError::InvalidInput(format!(
+                "resize size {resize_size} and crop size {crop_size}: expected sides of 1 to {MAX_RESIZE_SIDE} pixels"
+            )));
+        }
+        if crop_size > resize_size {
+            return Err(NasError::InvalidInput(format!(
+                "crop size {crop_size} is larger than the resize size {resize_size}: the crop must fit in the resized photo's shorter side"
+            )));
+        }
+        Ok(Resize::CentreCrop {
+            shorter_side: resize_size,
+            crop: crop_size,
+        })
+    }
 
     /// Where a `width x height` photo's pixels land under this resize.
     pub fn geometry(&self, width: u32, height: u32) -> ResizeGeometry {

@@ -92,6 +92,8 @@ const TOP_KEYS: &[&str] = &[
     "dataset",
     "out",
     "resize",
+    "resize_size",
+    "crop_size",
     "batch",
     "target",
     "only",
@@ -163,17 +165,7 @@ impl Pipeline {
             None => join_clean(base, "nas-out"),
         };
         let top = Params::new("pipeline", table.clone());
-        let resize = match table.get("resize") {
-            Some(toml::Value::String(s)) if s == "stretch" => Some(Resize::STRETCH_224),
-            Some(toml::Value::String(s)) if s == "centre-crop" => Some(Resize::default()),
-            Some(toml::Value::String(s)) => {
-                return Err(bad(format!(
-                    "`resize` = \"{s}\": expected true, false, \"centre-crop\" or \"stretch\""
-                )))
-            }
-            _ if top.bool("resize", true)? => Some(Resize::default()),
-            _ => None,
-        };
+        let resize = resize_policy(&top)?;
         let batch = top.usize("batch", 1, 1, 4096)?;
         let target = match table.get("target") {
             None => Target::Predicted,
@@ -886,6 +878,44 @@ pub fn write_summary(out: &Path, reports: &[ImageReport], table: &[TableRow]) ->
     Ok(written)
 }
 
+/// The pipeline's `resize`, `resize_size` and `crop_size`: torchvision's centre crop (default
+/// 256 then 224), wsolevaluation's stretch to `crop_size` square, or none.
+fn resize_policy(top: &Params) -> Result<Option<Resize>> {
+    let sizes_given = ["resize_size", "crop_size"].into_iter().find(|k| top.contains(k));
+    let max = crate::photo::MAX_RESIZE_SIDE as usize;
+    let resize_size = top.usize("resize_size", 256, 1, max)? as u32;
+    let crop_size = top.usize("crop_size", 224, 1, max)? as u32;
+    let centre_crop = || Resize::centre_crop(resize_size, crop_size).map(Some);
+    match top.table().get("resize") {
+        Some(toml::Value::String(s)) if s == "stretch" => {
+            if top.contains("resize_size") {
+                return Err(top.error(
+                    "resize_size",
+                    resize_size.to_string(),
+                    "no resize size with resize = \"stretch\" (it stretches to crop_size x crop_size)",
+                ));
+            }
+            Ok(Some(Resize::Stretch {
+                width: crop_size,
+                height: crop_size,
+            }))
+        }
+        Some(toml::Value::String(s)) if s == "centre-crop" => centre_crop(),
+        Some(toml::Value::String(s)) => Err(NasError::InvalidInput(format!(
+            "pipeline: `resize` = \"{s}\": expected true, false, \"centre-crop\" or \"stretch\""
+        ))),
+        _ if top.bool("resize", true)? => centre_crop(),
+        _ => match sizes_given {
+            Some(key) => Err(top.error(
+                key,
+                "given",
+                "resize = true (sizes apply to the resize, which `resize = false` turns off)",
+            )),
+            None => Ok(None),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Images, Pipeline, Target};
@@ -897,6 +927,30 @@ mod tests {
             .parse()
             .map_err(|e: toml::de::Error| crate::NasError::InvalidInput(e.to_string()))?;
         Pipeline::from_table(table, Path::new("base"))
+    }
+
+    #[test]
+    fn resize_and_crop_sizes_follow_torchvision_transforms() -> crate::Result<()> {
+        let images = "images = [\"a.png\"]\n";
+        let p = parse(&format!("{images}resize_size = 236\n"))?;
+        assert_eq!(p.resize, Some(Resize::centre_crop(236, 224)?));
+        let p = parse(&format!("{images}resize = \"stretch\"\ncrop_size = 256\n"))?;
+        assert_eq!(p.resize, Some(Resize::Stretch { width: 256, height: 256 }));
+        assert_eq!(parse(images)?.resize, Some(Resize::default()));
+        let refused = [
+            (
+                format!("{images}crop_size = 300\n"),
+                "crop size 300 is larger than the resize size 256",
+            ),
+            (format!("{images}resize = false\nresize_size = 236\n"), "resize_size"),
+            (format!("{images}resize = \"stretch\"\nresize_size = 236\n"), "resize_size"),
+            (format!("{images}resize_size = 0\n"), "resize_size"),
+        ];
+        for (text, expected) in refused {
+            let err = parse(&text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(expected), "{text:?}: {err:?} should name {expected:?}");
+        }
+        Ok(())
     }
 
     #[test]

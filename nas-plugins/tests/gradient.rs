@@ -84,7 +84,10 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         let ours: Vec<f32> = map.iter().copied().collect();
         let theirs: Vec<f32> = reference.iter().copied().collect();
         let (p99, worst) = common::relative_error_p99_max(&ours, &theirs);
-        eprintln!("{arch} (class {}): gradient x input relative error p99 {p99:.2e}, max {worst:.2e}", target[0]);
+        eprintln!(
+            "{arch} (class {}): gradient x input relative error p99 {p99:.2e}, max {worst:.2e}",
+            target[0]
+        );
         let (p99_bound, worst_bound) = if arch == "mobilenet_v2" { (5e-3, 3e-2) } else { (1e-3, 1e-2) };
         if p99 > p99_bound || worst > worst_bound {
             failures.push(format!("{arch}: p99 {p99:e}, max {worst:e}"));

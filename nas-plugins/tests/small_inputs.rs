@@ -34,6 +34,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "efficientnet-lite0",
         "mobilenet_v2",
         "densenet121",
+        "convnext_tiny",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

@@ -18,7 +18,7 @@ pub fn run(session: &Session, args: &FeaturesArgs) -> Result<()> {
     let mut clock = Throughput::start(args.model.batch.max(1).min(args.images.len()));
     for chunk in args.images.chunks(args.model.batch.max(1)) {
         session.check_stop()?;
-        let photos = open_all(chunk, resize(&args.model))?;
+        let photos = open_all(chunk, resize(&args.model)?)?;
         let refs: Vec<_> = photos.iter().collect();
         let input = normalise(&refs, backbone.info(), backbone.device())?;
         let forward = backbone.forward(input.detach());

@@ -12,7 +12,7 @@ pub mod weights;
 
 use crate::cli::ModelArgs;
 use crate::session::Session;
-use nas_core::{Backbone, Params, Photo, Resize, Result};
+use nas_core::{Backbone, NasError, Params, Photo, Resize, Result};
 
 /// Creates the backbone named on the command line.
 pub fn load_backbone(session: &Session, model: &ModelArgs) -> Result<Box<dyn Backbone>> {
@@ -31,12 +31,16 @@ pub fn backbone_params(model: &ModelArgs) -> Params {
 }
 
 /// The resize policy from the command line.
-pub fn resize(model: &ModelArgs) -> Option<Resize> {
+pub fn resize(model: &ModelArgs) -> Result<Option<Resize>> {
     if model.no_resize {
-        None
-    } else {
-        Some(Resize::default())
+        return Ok(None);
     }
+    let Resize::CentreCrop { shorter_side, crop } = Resize::default() else {
+        return Ok(Some(Resize::default()));
+    };
+    Resize::centre_crop(model.resize_size.unwrap_or(shorter_side), model.crop_size.unwrap_or(crop))
+        .map(Some)
+        .map_err(|e| NasError::InvalidInput(format!("--resize-size / --crop-size: {e}")))
 }
 
 /// Opens a chunk of images.

@@ -51,7 +51,7 @@ pub fn segment(session: &Session, args: &SegmentArgs) -> Result<()> {
     let pipeline = Pipeline {
         images: Images::Files(args.images.clone()),
         out: args.out.clone(),
-        resize: resize(&args.model),
+        resize: resize(&args.model)?,
         batch: args.model.batch.max(1),
         target: Target::Predicted,
         only: Only::All,
@@ -90,7 +90,7 @@ pub fn explain(session: &Session, args: &ExplainArgs) -> Result<()> {
     let pipeline = Pipeline {
         images: Images::Files(args.images.clone()),
         out: args.out.clone(),
-        resize: resize(&args.model),
+        resize: resize(&args.model)?,
         batch: args.model.batch.max(1),
         target: args.target.map_or(Target::Predicted, Target::Class),
         only: Only::All,

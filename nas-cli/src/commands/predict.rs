@@ -14,7 +14,7 @@ pub fn run(session: &Session, args: &PredictArgs) -> Result<()> {
     let bar = session.progress(args.images.len(), "predict");
     for chunk in args.images.chunks(args.model.batch.max(1)) {
         session.check_stop()?;
-        let photos = open_all(chunk, resize(&args.model))?;
+        let photos = open_all(chunk, resize(&args.model)?)?;
         let refs: Vec<_> = photos.iter().collect();
         let input = normalise(&refs, backbone.info(), backbone.device())?;
         let probs = softmax(backbone.forward(input.detach()).logits, 1);

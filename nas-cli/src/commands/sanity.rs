@@ -27,7 +27,7 @@ pub fn run(session: &Session, args: &SanityArgs) -> Result<()> {
         }
     }
     let saliency = session.registry.saliency(&method.name, &method.params, &ctx)?;
-    let photos = open_all(&args.images, resize(&args.model))?;
+    let photos = open_all(&args.images, resize(&args.model)?)?;
     let refs: Vec<_> = photos.iter().collect();
     let randomisation = Randomisation {
         backbone: &args.model.backbone,

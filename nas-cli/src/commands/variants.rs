@@ -46,7 +46,7 @@ pub fn run(session: &Session, args: &SegmentArgs, segmenter: ComponentSpec) -> R
     let bar = session.progress(args.images.len(), "images");
     for path in &args.images {
         session.check_stop()?;
-        let photos = open_all(std::slice::from_ref(path), resize(&args.model))?;
+        let photos = open_all(std::slice::from_ref(path), resize(&args.model)?)?;
         let photo = &photos[0];
         let input = normalise(&[photo], backbone.info(), backbone.device())?;
         let batch = Batch {
