@@ -154,7 +154,18 @@ def refs(a):
             out.append(h)
         return m.classifier(m.avgpool(h)), out
 
+    # torchvision's EfficientNet-B: stages 1, 2, 3 and 5 (features 1, 2, 3, 5), then the head.
+    def efficientnet_levels(m, x):
+        out, h = [], x
+        for i, stage in enumerate(m.features):
+            h = stage(h)
+            if i in (1, 2, 3, 5, 8):
+                out.append(h)
+        return m.classifier(torch.flatten(m.avgpool(h), 1)), out
+
     def any_levels(arch, m, x):
+        if arch.startswith("efficientnet_b"):
+            return efficientnet_levels(m, x)
         if arch.startswith("convnext"):
             return convnext_levels(m, x)
         if arch.startswith("densenet"):

@@ -73,7 +73,14 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
     let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None)?;
     let method = registry.saliency("gradient", &Params::empty("gradient"), &ctx)?;
     let mut failures = Vec::new();
-    for arch in ["vgg16", "densenet121", "mobilenet_v2", "vit_b_16", "convnext_tiny"] {
+    for arch in [
+        "vgg16",
+        "densenet121",
+        "mobilenet_v2",
+        "vit_b_16",
+        "convnext_tiny",
+        "efficientnet_b0",
+    ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;
         let target = predicted_classes(&net.forward(input.clone()).logits)?;

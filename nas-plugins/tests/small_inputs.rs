@@ -35,6 +35,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "mobilenet_v2",
         "densenet121",
         "convnext_tiny",
+        "efficientnet_b0",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

