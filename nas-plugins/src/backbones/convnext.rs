@@ -11,7 +11,6 @@
 
 use super::layers::{global_average, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
-use nas_core::burn::tensor::activation::gelu;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
@@ -56,7 +55,7 @@ impl Block {
 
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         let h = self.norm.forward_channels(self.depthwise.forward(x.clone()));
-        let h = self.project.forward(gelu(self.expand.forward(h)));
+        let h = self.project.forward(self.expand.forward_gelu(h));
         x + h * self.layer_scale.clone()
     }
 }

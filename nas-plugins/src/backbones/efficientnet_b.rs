@@ -10,7 +10,7 @@
 
 use super::layers::{global_average, Conv2d, ConvBn, ConvGeometry, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
-use nas_core::burn::tensor::activation::{sigmoid, silu};
+use nas_core::burn::tensor::activation::sigmoid;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
@@ -41,7 +41,7 @@ impl SqueezeExcitation {
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         let [batch, channels, ..] = x.dims();
         let means = global_average(x.clone()).reshape([batch, channels, 1, 1]);
-        let gate = sigmoid(self.expand.forward(silu(self.reduce.forward(means))));
+        let gate = sigmoid(self.expand.forward(self.reduce.forward_silu(means)));
         x * gate
     }
 }
@@ -116,10 +116,10 @@ impl Block {
 
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         let h = match &self.expand {
-            Some(expand) => silu(expand.forward(x.clone())),
+            Some(expand) => expand.forward_silu(x.clone()),
             None => x.clone(),
         };
-        let h = self.excitation.forward(silu(self.depthwise.forward(h)));
+        let h = self.excitation.forward(self.depthwise.forward_silu(h));
         let h = self.project.forward(h);
         if self.residual {
             h + x
@@ -207,7 +207,7 @@ impl Backbone for EfficientNetB {
     }
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
-        let mut h = silu(self.stem.forward(input));
+        let mut h = self.stem.forward_silu(input);
         for (s, blocks) in self.stages.iter().enumerate() {
             for block in blocks {
                 h = block.forward(h);
@@ -216,7 +216,7 @@ impl Backbone for EfficientNetB {
                 h = hook.level(level, h);
             }
         }
-        let h = hook.level(4, silu(self.head.forward(h)));
+        let h = hook.level(4, self.head.forward_silu(h));
         self.classifier.forward(global_average(h))
     }
 }

@@ -9,7 +9,7 @@ use super::host_gradient::HostMap;
 use nas_conv::dense;
 pub use nas_conv::ConvGeometry;
 use nas_conv::{max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeometry};
-use nas_core::burn::tensor::activation::relu;
+use nas_core::burn::tensor::activation::{gelu, relu, silu};
 use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
 use nas_core::burn::tensor::{Int, Tensor, TensorData};
@@ -85,6 +85,11 @@ impl ConvBn {
     /// Applies the convolution and a ReLU6 (`min(max(x, 0), 6)`).
     pub fn forward_relu6(&self, x: NasTensor<4>) -> NasTensor<4> {
         self.conv.run(x, Activation::Relu6)
+    }
+
+    /// Applies the convolution and SiLU.
+    pub fn forward_silu(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.conv.forward_silu(x)
     }
 }
 
@@ -398,10 +403,31 @@ impl Conv2d {
         ))
     }
 
+    /// Applies the convolution and the exact GELU (ConvNeXt's MLP).
+    pub fn forward_gelu(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.run_smooth(x, nas_conv::gelu_in_place, gelu)
+    }
+
+    /// Applies the convolution and SiLU (EfficientNet-B's activation).
+    pub fn forward_silu(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.run_smooth(x, nas_conv::silu_in_place, silu)
+    }
+
+    /// The convolution followed by a smooth activation: `host` over the output values on the
+    /// host kernels, else burn's `differentiable` one.
+    fn run_smooth(&self, x: NasTensor<4>, host: fn(&mut [f32]), differentiable: fn(NasTensor<4>) -> NasTensor<4>) -> NasTensor<4> {
+        if let Some(plan) = self.prepared.as_ref().filter(|_| runs_on_host(&x)) {
+            if let Some(y) = run_prepared(plan, x.clone(), Activation::Identity, host) {
+                return y;
+            }
+        }
+        differentiable(self.convolve(x, self.weight.clone(), Some(self.bias.clone())))
+    }
+
     /// The convolution, followed by `activation`.
     fn run(&self, x: NasTensor<4>, activation: Activation) -> NasTensor<4> {
         if let Some(plan) = self.prepared.as_ref().filter(|_| runs_on_host(&x)) {
-            if let Some(y) = run_prepared(plan, x.clone(), activation) {
+            if let Some(y) = run_prepared(plan, x.clone(), activation, |_| ()) {
                 return y;
             }
         }
@@ -435,12 +461,14 @@ fn subsample(x: NasTensor<4>, stride: usize) -> NasTensor<4> {
         .reshape([batch, channels, rows, cols])
 }
 
-/// Runs a prepared convolution on the host copy of `x`; `None` (burn's path then runs and
-/// reports the problem) when `x` is not an f32 tensor of the plan's shape.
-fn run_prepared(plan: &Conv2dPlan, x: NasTensor<4>, activation: Activation) -> Option<NasTensor<4>> {
+/// Runs a prepared convolution on the host copy of `x`, then `finish` on its output values;
+/// `None` (burn's path then runs and reports the problem) when `x` is not an f32 tensor of the
+/// plan's shape.
+fn run_prepared(plan: &Conv2dPlan, x: NasTensor<4>, activation: Activation, finish: impl FnOnce(&mut [f32])) -> Option<NasTensor<4>> {
     let [batch, _, height, width] = x.dims();
     let device = x.device();
-    let out = plan.run(&host_values(x)?, batch, height, width, activation).ok()?;
+    let mut out = plan.run(&host_values(x)?, batch, height, width, activation).ok()?;
+    finish(&mut out.data);
     let dims = [batch, plan.geometry().out_channels, out.height, out.width];
     Some(NasTensor::from_data(TensorData::new(out.data, dims), &device))
 }
@@ -474,15 +502,21 @@ pub fn max_pool(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -
 pub struct LayerNorm {
     gamma: NasTensor<1>,
     beta: NasTensor<1>,
+    /// The host copies of `gamma` and `beta`, for [`LayerNorm::forward_channels`] on the CPU.
+    host: (Vec<f32>, Vec<f32>),
     eps: f64,
 }
 
 impl LayerNorm {
     /// Loads `key.weight` and `key.bias`, both `(dim)`.
     pub fn load(sd: &mut StateDict, key: &str, dim: usize, eps: f64) -> Result<LayerNorm> {
+        let gamma = sd.take_values(&format!("{key}.weight"), &[dim])?;
+        let beta = sd.take_values(&format!("{key}.bias"), &[dim])?;
+        let tensor = |values: &[f32]| NasTensor::from_data(TensorData::new(values.to_vec(), [dim]), sd.device());
         Ok(LayerNorm {
-            gamma: sd.take(&format!("{key}.weight"), [dim])?,
-            beta: sd.take(&format!("{key}.bias"), [dim])?,
+            gamma: tensor(&gamma),
+            beta: tensor(&beta),
+            host: (gamma, beta),
             eps,
         })
     }
@@ -501,6 +535,15 @@ impl LayerNorm {
     /// Normalises each pixel of `x` `(batch, channels, h, w)` over its channels: torchvision's
     /// `LayerNorm2d`, ConvNeXt's normalisation.
     pub fn forward_channels(&self, x: NasTensor<4>) -> NasTensor<4> {
+        if runs_on_host(&x) {
+            let [batch, channels, height, width] = x.dims();
+            let device = x.device();
+            if let Some(mut values) = host_values(x.clone()) {
+                let (gamma, beta) = &self.host;
+                nas_conv::layer_norm_channels(&mut values, height * width, gamma, beta, self.eps as f32);
+                return NasTensor::from_data(TensorData::new(values, [batch, channels, height, width]), &device);
+            }
+        }
         let normed = standardise(x, 1, self.eps, false);
         let per_channel = |t: &NasTensor<1>| t.clone().unsqueeze_dims::<4>(&[0, 2, 3]);
         normed * per_channel(&self.gamma) + per_channel(&self.beta)
