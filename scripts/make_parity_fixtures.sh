@@ -14,7 +14,7 @@
 # the backbones beyond the paper's (resnet34, resnet101, resnet152, vgg11, vgg13, vgg19, and
 # vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, mobilenet_v2, densenet121/161/169/201, vit_b_32,
 # vit_l_16, vit_l_32, convnext_tiny, convnext_small, convnext_base, convnext_large,
-# efficientnet_b0 ... efficientnet_b7) were
+# efficientnet_b0 ... efficientnet_b7, swin_t, swin_s, swin_b) were
 # made with --random, NAS_PARITY_IMAGES=chelsea-224 and NAS_PARITY_FULL_LIMIT=20000 (levels of
 # more values are stored as samples and channel means), to keep the repository small.
 #

@@ -163,7 +163,19 @@ def refs(a):
                 out.append(h)
         return m.classifier(torch.flatten(m.avgpool(h), 1)), out
 
+    # Swin Transformers: the patch embedding, then each stage (features 1, 3, 5, 7), channels
+    # first.
+    def swin_levels(m, x):
+        out, h = [], x
+        for i, stage in enumerate(m.features):
+            h = stage(h)
+            if i == 0 or i % 2 == 1:
+                out.append(h.permute(0, 3, 1, 2))
+        return m.head(m.flatten(m.avgpool(m.permute(m.norm(h))))), out
+
     def any_levels(arch, m, x):
+        if arch.startswith("swin"):
+            return swin_levels(m, x)
         if arch.startswith("efficientnet_b"):
             return efficientnet_levels(m, x)
         if arch.startswith("convnext"):

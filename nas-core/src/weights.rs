@@ -29,9 +29,11 @@ pub struct StateDict {
     randomised: Option<(u64, HashSet<String>)>,
 }
 
-/// Keys that carry no weights (BatchNorm's step counter) and may be present or not.
+/// Keys that carry no weights and may be present or not: BatchNorm's step counter, and the
+/// Swin Transformers' table of relative positions, which the network derives from its window
+/// size (the bias table it indexes is checked against that size).
 fn is_bookkeeping(key: &str) -> bool {
-    key.ends_with("num_batches_tracked")
+    key.ends_with("num_batches_tracked") || key.ends_with("relative_position_index")
 }
 
 impl StateDict {

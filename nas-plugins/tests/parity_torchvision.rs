@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, vgg11/13/19
-//! the four VGGs with BatchNorm, mobilenet_v2, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts and EfficientNet-B0 to B7), and
+//! the four VGGs with BatchNorm, mobilenet_v2, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7 and the Swin Transformers), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -189,6 +189,41 @@ fn efficientnets_match_torchvision_on_random_weights() {
     for b in 5..8 {
         let arch = format!("efficientnet_b{b}");
         check_fixtures(&arch, &fixtures(&format!("{arch}-random0")), Path::new("random:0"), 3);
+    }
+}
+
+#[test]
+fn swins_match_torchvision_on_random_weights() {
+    for arch in ["swin_t", "swin_s", "swin_b"] {
+        check_random(arch);
+    }
+}
+
+/// Swin-T on a 96x128 crop, whose maps are no multiple of the 7x7 windows: torchvision pads
+/// them, shifts only the dimensions wider than a window (the 6x8 stage: columns only), and pads
+/// odd maps before merging patches (scripts/make_swin_padding_fixture.py).
+#[test]
+fn swin_t_pads_windows_as_torchvision_does() {
+    let net = load("swin_t", Path::new("random:0"));
+    let photo = photo("chelsea-224");
+    let input = normalise(&[&photo], net.info(), net.device())
+        .expect("input")
+        .narrow(2, 0, 96)
+        .narrow(3, 0, 128);
+    let out = net.forward(input);
+    let dir = fixtures("swin_t-random0");
+    let mut arrays = vec![("logits", out.logits.into_data().to_vec::<f32>().expect("f32 logits"))];
+    for (l, level) in out.levels.into_iter().enumerate().skip(3) {
+        arrays.push((
+            if l == 3 { "level3" } else { "level4" },
+            level.into_data().to_vec::<f32>().expect("f32 level"),
+        ));
+    }
+    for (name, ours) in arrays {
+        let reference = read_f32(&dir.join(format!("chelsea-96x128.{name}.npy")));
+        let err = common::relative_error(&ours, &reference);
+        eprintln!("swin_t 96x128 {name}: relative error {err:.2e}");
+        assert!(err <= PARITY, "swin_t 96x128 {name}: {err:e}");
     }
 }
 

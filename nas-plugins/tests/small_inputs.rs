@@ -36,6 +36,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "densenet121",
         "convnext_tiny",
         "efficientnet_b0",
+        "swin_t",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

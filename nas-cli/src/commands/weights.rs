@@ -164,6 +164,24 @@ const STANDARD: &[Standard] = &[
         transforms: Some((232, 224)),
     },
     Standard {
+        backbone: "swin_b",
+        file: "swin_b-68c6b09e.pth",
+        source: "torchvision Swin_B_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_b-68c6b09e.pth)",
+        transforms: Some((238, 224)),
+    },
+    Standard {
+        backbone: "swin_s",
+        file: "swin_s-5e29d889.pth",
+        source: "torchvision Swin_S_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_s-5e29d889.pth)",
+        transforms: Some((246, 224)),
+    },
+    Standard {
+        backbone: "swin_t",
+        file: "swin_t-704ceda3.pth",
+        source: "torchvision Swin_T_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_t-704ceda3.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
         backbone: "vgg11",
         file: "vgg11-8a719046.pth",
         source: "torchvision VGG11_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg11-8a719046.pth)",

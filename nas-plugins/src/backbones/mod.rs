@@ -9,6 +9,7 @@ pub mod inverted_residual;
 pub mod layers;
 pub mod mobilenet;
 pub mod resnet;
+pub mod swin;
 pub mod vgg;
 pub mod vit;
 

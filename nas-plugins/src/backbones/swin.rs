@@ -1,0 +1,404 @@
+//! torchvision's Swin Transformers, Swin-T, -S and -B (Liu et al. 2021), loaded from their state
+//! dicts: a patch embedding (4x4 convolution with stride 4, LayerNorm), four stages of
+//! transformer blocks attending within 7x7 windows (every second block's windows shifted by
+//! half a window, with torchvision's mask between the regions the shift brings together, and a
+//! learned relative position bias), a patch merging between stages (2x2 neighbours concatenated,
+//! LayerNorm, linear reduction to twice the channels), a final LayerNorm, global average pooling
+//! and a linear head. Maps stay channels-last, `(batch, h, w, channels)`, as torchvision keeps
+//! them; stochastic depth and dropout are the identity at inference.
+//!
+//! Depth levels: the patch embedding's output (stride 4) and the outputs of stages 1 to 4
+//! (strides 4, 8, 16, 32), as `(channels, h, w)` grids.
+
+use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
+use super::{IMAGENET_MEAN, IMAGENET_STD};
+use nas_core::burn::tensor::activation::{gelu, softmax};
+use nas_core::burn::tensor::TensorData;
+use nas_core::weights::StateDict;
+use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
+
+/// LayerNorm epsilon of torchvision's Swin Transformers.
+const LN_EPS: f64 = 1e-5;
+/// Side of the attention windows.
+const WINDOW: usize = 7;
+/// Width of a block's MLP, as a multiple of its channels.
+const MLP_RATIO: usize = 4;
+/// What torchvision adds to the attention scores between tokens the shift brought together.
+const MASKED: f32 = -100.0;
+
+/// A Swin Transformer's shape: channels of the first stage, blocks and heads of each stage.
+#[derive(Clone, Copy)]
+struct Shape {
+    embed: usize,
+    blocks: [usize; 4],
+    heads: [usize; 4],
+}
+
+/// Applies `linear` to every position of a channels-last map `(batch, h, w, inputs)`.
+fn per_position(linear: &Linear, x: NasTensor<4>) -> NasTensor<4> {
+    let [b, h, w, c] = x.dims();
+    let y = linear.forward(x.reshape([b * h * w, c]));
+    let out = y.dims()[1];
+    y.reshape([b, h, w, out])
+}
+
+/// `(batch, channels, h, w)` as channels-last `(batch, h, w, channels)`.
+fn channels_last(x: NasTensor<4>) -> NasTensor<4> {
+    x.permute([0, 2, 3, 1])
+}
+
+/// Channels-last `(batch, h, w, channels)` as `(batch, channels, h, w)`.
+fn channels_first(x: NasTensor<4>) -> NasTensor<4> {
+    x.permute([0, 3, 1, 2])
+}
+
+/// The range a Python slice `[start:end]` selects from `len` items (negative ends count from
+/// the end, `None` is the end), as torchvision's mask is written with them.
+fn python_range(start: i64, end: Option<i64>, len: usize) -> std::ops::Range<usize> {
+    let at = |i: i64| {
+        if i < 0 {
+            (len as i64 + i).max(0) as usize
+        } else {
+            (i as usize).min(len)
+        }
+    };
+    let (from, to) = (at(start), end.map_or(len, at));
+    from..to.max(from)
+}
+
+/// torchvision's attention mask of shifted windows for a padded `height x width` map shifted by
+/// `shift` (rows, columns): `(windows, WINDOW^2, WINDOW^2)`, 0 between tokens of the same region
+/// and [`MASKED`] between tokens the roll brought together from different regions.
+fn shift_mask(height: usize, width: usize, shift: [usize; 2]) -> (Vec<f32>, usize) {
+    let slices = |shift: usize| {
+        [
+            (0, Some(-(WINDOW as i64))),
+            (-(WINDOW as i64), Some(-(shift as i64))),
+            (-(shift as i64), None),
+        ]
+    };
+    let mut region = vec![0f32; height * width];
+    let mut count = 0.0;
+    for (h0, h1) in slices(shift[0]) {
+        for (w0, w1) in slices(shift[1]) {
+            for y in python_range(h0, h1, height) {
+                for x in python_range(w0, w1, width) {
+                    region[y * width + x] = count;
+                }
+            }
+            count += 1.0;
+        }
+    }
+    let (rows, cols) = (height / WINDOW, width / WINDOW);
+    let tokens = WINDOW * WINDOW;
+    let mut mask = vec![0f32; rows * cols * tokens * tokens];
+    for wy in 0..rows {
+        for wx in 0..cols {
+            let labels: Vec<f32> = (0..tokens)
+                .map(|t| region[(wy * WINDOW + t / WINDOW) * width + wx * WINDOW + t % WINDOW])
+                .collect();
+            let window = &mut mask[(wy * cols + wx) * tokens * tokens..][..tokens * tokens];
+            for (i, row) in window.chunks_exact_mut(tokens).enumerate() {
+                for (j, m) in row.iter_mut().enumerate() {
+                    *m = if labels[i] == labels[j] { 0.0 } else { MASKED };
+                }
+            }
+        }
+    }
+    (mask, rows * cols)
+}
+
+/// Window attention with a relative position bias, its windows shifted by `shift` or not.
+struct WindowAttention {
+    heads: usize,
+    shift: usize,
+    qkv: Linear,
+    proj: Linear,
+    /// The relative position bias of every head between the tokens of a window, `(1, heads,
+    /// WINDOW^2, WINDOW^2)`, gathered once from the learned table.
+    bias: NasTensor<4>,
+}
+
+impl WindowAttention {
+    fn load(sd: &mut StateDict, key: &str, dim: usize, heads: usize, shift: usize) -> Result<WindowAttention> {
+        let span = 2 * WINDOW - 1;
+        let table = sd.take_values(&format!("{key}.relative_position_bias_table"), &[span * span, heads])?;
+        let tokens = WINDOW * WINDOW;
+        let mut bias = vec![0f32; heads * tokens * tokens];
+        for i in 0..tokens {
+            for j in 0..tokens {
+                // torchvision's relative_position_index: row offset, then column offset.
+                let dy = i / WINDOW + WINDOW - 1 - j / WINDOW;
+                let dx = i % WINDOW + WINDOW - 1 - j % WINDOW;
+                for h in 0..heads {
+                    bias[(h * tokens + i) * tokens + j] = table[(dy * span + dx) * heads + h];
+                }
+            }
+        }
+        Ok(WindowAttention {
+            heads,
+            shift,
+            qkv: Linear::load_token_wise(sd, &format!("{key}.qkv"), dim, 3 * dim)?,
+            proj: Linear::load_token_wise(sd, &format!("{key}.proj"), dim, dim)?,
+            bias: NasTensor::from_data(TensorData::new(bias, [1, heads, tokens, tokens]), sd.device()),
+        })
+    }
+
+    /// Attention within the (shifted) windows of a channels-last map.
+    fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let [b, h, w, c] = x.dims();
+        let device = x.device();
+        let (pad_h, pad_w) = (h.div_ceil(WINDOW) * WINDOW, w.div_ceil(WINDOW) * WINDOW);
+        let x = if (pad_h, pad_w) == (h, w) {
+            x
+        } else {
+            x.pad([(0, 0), (0, pad_h - h), (0, pad_w - w), (0, 0)], 0.0)
+        };
+        // torchvision does not shift a dimension that one window covers.
+        let shift = [pad_h, pad_w].map(|side| if WINDOW >= side { 0 } else { self.shift });
+        let shifted = shift != [0, 0];
+        // burn's `roll` moves elements towards lower indices for a positive shift, the opposite
+        // of `torch.roll`: torchvision's roll by `-shift` is burn's by `+shift`.
+        let x = if shifted {
+            x.roll(&[shift[0] as i64, shift[1] as i64], &[1, 2])
+        } else {
+            x
+        };
+        let (rows, cols) = (pad_h / WINDOW, pad_w / WINDOW);
+        let tokens = WINDOW * WINDOW;
+        let windows = b * rows * cols;
+        let x = x
+            .reshape([b, rows, WINDOW, cols, WINDOW, c])
+            .permute([0, 1, 3, 2, 4, 5])
+            .reshape([windows, tokens, c]);
+        let head_dim = c / self.heads;
+        let qkv = self.qkv.forward(x.reshape([windows * tokens, c]));
+        let qkv = qkv.reshape([windows, tokens, 3, self.heads, head_dim]).permute([2, 0, 3, 1, 4]);
+        let part = |i: usize| qkv.clone().narrow(0, i, 1).reshape([windows, self.heads, tokens, head_dim]);
+        let q = part(0) * (head_dim as f64).powf(-0.5);
+        let scores = q.matmul(part(1).swap_dims(2, 3)) + self.bias.clone();
+        let scores = if shifted {
+            let (mask, per_image) = shift_mask(pad_h, pad_w, shift);
+            let mask = NasTensor::<5>::from_data(TensorData::new(mask, [1, per_image, 1, tokens, tokens]), &device);
+            (scores.reshape([b, per_image, self.heads, tokens, tokens]) + mask).reshape([windows, self.heads, tokens, tokens])
+        } else {
+            scores
+        };
+        let context = softmax(scores, 3).matmul(part(2)).swap_dims(1, 2).reshape([windows * tokens, c]);
+        let out = self.proj.forward(context).reshape([b, rows, cols, WINDOW, WINDOW, c]);
+        let out = out.permute([0, 1, 3, 2, 4, 5]).reshape([b, pad_h, pad_w, c]);
+        let out = if shifted {
+            out.roll(&[-(shift[0] as i64), -(shift[1] as i64)], &[1, 2])
+        } else {
+            out
+        };
+        if (pad_h, pad_w) == (h, w) {
+            out
+        } else {
+            out.narrow(1, 0, h).narrow(2, 0, w)
+        }
+    }
+}
+
+/// One Swin Transformer block: `x + attn(norm1(x))`, then `+ mlp(norm2(.))`.
+struct Block {
+    norm1: LayerNorm,
+    attention: WindowAttention,
+    norm2: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+impl Block {
+    fn load(sd: &mut StateDict, key: &str, dim: usize, heads: usize, shift: usize) -> Result<Block> {
+        Ok(Block {
+            norm1: LayerNorm::load(sd, &format!("{key}.norm1"), dim, LN_EPS)?,
+            attention: WindowAttention::load(sd, &format!("{key}.attn"), dim, heads, shift)?,
+            norm2: LayerNorm::load(sd, &format!("{key}.norm2"), dim, LN_EPS)?,
+            fc1: Linear::load_token_wise(sd, &format!("{key}.mlp.0"), dim, MLP_RATIO * dim)?,
+            fc2: Linear::load_token_wise(sd, &format!("{key}.mlp.3"), MLP_RATIO * dim, dim)?,
+        })
+    }
+
+    fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let x = x.clone() + self.attention.forward(self.norm1.forward(x));
+        let hidden = gelu(per_position(&self.fc1, self.norm2.forward(x.clone())));
+        x + per_position(&self.fc2, hidden)
+    }
+}
+
+/// Patch merging: each 2x2 neighbourhood's channels concatenated (torchvision's order: top
+/// left, bottom left, top right, bottom right), normalised, and reduced to twice the channels.
+struct PatchMerging {
+    norm: LayerNorm,
+    reduction: Linear,
+}
+
+impl PatchMerging {
+    fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        let [b, h, w, c] = x.dims();
+        let x = if h % 2 == 0 && w % 2 == 0 {
+            x
+        } else {
+            x.pad([(0, 0), (0, h % 2), (0, w % 2), (0, 0)], 0.0)
+        };
+        let (rows, cols) = (h.div_ceil(2), w.div_ceil(2));
+        let grid = x.reshape([b, rows, 2, cols, 2, c]);
+        let pick = |dy: usize, dx: usize| grid.clone().narrow(2, dy, 1).narrow(4, dx, 1).reshape([b, rows, cols, c]);
+        let merged = NasTensor::cat(vec![pick(0, 0), pick(1, 0), pick(0, 1), pick(1, 1)], 3);
+        per_position(&self.reduction, self.norm.forward(merged))
+    }
+}
+
+/// A torchvision Swin Transformer in inference mode.
+pub struct Swin {
+    info: BackboneInfo,
+    device: Device,
+    patch_embed: Conv2d,
+    patch_norm: LayerNorm,
+    stages: Vec<Vec<Block>>,
+    mergings: Vec<PatchMerging>,
+    norm: LayerNorm,
+    head: Linear,
+}
+
+impl Swin {
+    fn load(name: &str, shape: Shape, sd: &mut StateDict, num_classes: usize) -> Result<Swin> {
+        let embed = shape.embed;
+        let patch_embed = Conv2d::load(sd, "features.0.0", ConvGeometry::symmetric(3, embed, 4, 4, 0))?;
+        let patch_norm = LayerNorm::load(sd, "features.0.2", embed, LN_EPS)?;
+        let (mut stages, mut mergings) = (Vec::new(), Vec::new());
+        for s in 0..4 {
+            let dim = embed << s;
+            let blocks = (0..shape.blocks[s])
+                .map(|i| {
+                    let shift = if i % 2 == 0 { 0 } else { WINDOW / 2 };
+                    Block::load(sd, &format!("features.{}.{i}", 2 * s + 1), dim, shape.heads[s], shift)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            stages.push(blocks);
+            if s < 3 {
+                let key = format!("features.{}", 2 * s + 2);
+                let weight = sd.take_values(&format!("{key}.reduction.weight"), &[2 * dim, 4 * dim])?;
+                mergings.push(PatchMerging {
+                    norm: LayerNorm::load(sd, &format!("{key}.norm"), 4 * dim, LN_EPS)?,
+                    reduction: Linear::token_wise(weight, vec![0.0; 2 * dim], [2 * dim, 4 * dim], sd.device()),
+                });
+            }
+        }
+        let last = embed << 3;
+        Ok(Swin {
+            info: BackboneInfo {
+                name: name.into(),
+                mean: IMAGENET_MEAN,
+                std: IMAGENET_STD,
+                level_channels: [embed, embed, 2 * embed, 4 * embed, last],
+                level_strides: [4, 4, 8, 16, 32],
+                num_classes,
+            },
+            device: sd.device().clone(),
+            patch_embed,
+            patch_norm,
+            stages,
+            mergings,
+            norm: LayerNorm::load(sd, "norm", last, LN_EPS)?,
+            head: Linear::load(sd, "head", last, num_classes)?,
+        })
+    }
+}
+
+impl Backbone for Swin {
+    fn info(&self) -> &BackboneInfo {
+        &self.info
+    }
+
+    fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
+        let embedded = self.patch_norm.forward(channels_last(self.patch_embed.forward(input)));
+        let mut h = channels_last(hook.level(0, channels_first(embedded)));
+        for (s, blocks) in self.stages.iter().enumerate() {
+            if let Some(merging) = s.checked_sub(1).and_then(|m| self.mergings.get(m)) {
+                h = merging.forward(h);
+            }
+            for block in blocks {
+                h = block.forward(h);
+            }
+            h = channels_last(hook.level(s + 1, channels_first(h)));
+        }
+        let [b, height, width, c] = h.dims();
+        let pooled = self.norm.forward(h).reshape([b, height * width, c]).mean_dim(1).reshape([b, c]);
+        self.head.forward(pooled)
+    }
+}
+
+/// torchvision's Swin Transformers: name, shape and the standard file's name.
+const SWINS: [(&str, Shape, &str); 3] = [
+    (
+        "swin_t",
+        Shape {
+            embed: 96,
+            blocks: [2, 2, 6, 2],
+            heads: [3, 6, 12, 24],
+        },
+        "swin_t-704ceda3.pth",
+    ),
+    (
+        "swin_s",
+        Shape {
+            embed: 96,
+            blocks: [2, 2, 18, 2],
+            heads: [3, 6, 12, 24],
+        },
+        "swin_s-5e29d889.pth",
+    ),
+    (
+        "swin_b",
+        Shape {
+            embed: 128,
+            blocks: [2, 2, 18, 2],
+            heads: [4, 8, 16, 32],
+        },
+        "swin_b-68c6b09e.pth",
+    ),
+];
+
+/// The registry entry point of Swin Transformer number `INDEX` of [`SWINS`].
+fn build_swin<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    let (name, shape, file) = SWINS[INDEX];
+    super::build_from_weights(name, file, params, ctx, |sd, classes| Swin::load(name, shape, sd, classes))
+}
+
+super::register_family! {
+    build_swin;
+    0 => "swin_t", "torchvision Swin-T; levels: patch embedding, stages 1-4";
+    1 => "swin_s", "torchvision Swin-S; levels: patch embedding, stages 1-4";
+    2 => "swin_b", "torchvision Swin-B; levels: patch embedding, stages 1-4";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// torchvision's mask for a 14x14 map shifted by 3: four windows; the first has one region,
+    /// the last four (its rows and columns split 4 + 3).
+    #[test]
+    fn shifted_window_mask_separates_the_rolled_regions() {
+        let (mask, windows) = shift_mask(14, 14, [3, 3]);
+        let tokens = WINDOW * WINDOW;
+        assert_eq!((windows, mask.len()), (4, 4 * tokens * tokens));
+        assert!(mask[..tokens * tokens].iter().all(|&m| m == 0.0), "window 0 lies in one region");
+        let last = &mask[3 * tokens * tokens..];
+        let at = |i: usize, j: usize| last[i * tokens + j];
+        // Tokens (0, 0) and (0, 3) share a region; (0, 4) and (4, 0) lie across the split.
+        assert_eq!(
+            (at(0, 3), at(0, 4), at(0, 4 * WINDOW), at(4 * WINDOW + 4, 6 * WINDOW + 6)),
+            (0.0, MASKED, MASKED, 0.0)
+        );
+        assert_eq!(python_range(-7, Some(-3), 14), 7..11);
+        assert_eq!(python_range(-3, None, 14), 11..14);
+        assert_eq!(python_range(0, Some(-7), 14), 0..7);
+    }
+}
