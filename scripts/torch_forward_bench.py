@@ -4,7 +4,7 @@
     python torch_forward_bench.py [--threads 2] [--runs 5] [--warmup 5] [ARCH ...]
 
 ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: these), or any other ResNet,
-VGG (with or without BatchNorm), ConvNeXt, EfficientNet-B or mobilenet_v2 of nas. Weights are random
+VGG (with or without BatchNorm), ConvNeXt, EfficientNet-B, Swin or mobilenet_v2 of nas. Weights are random
 (speed does not depend on them). Prints the median (and the fastest) of `runs` timed passes of the
 plain module after `warmup` untimed ones (PyTorch's CPU kernels need 3-4 calls before they reach
 their steady speed: the first calls were 10-100x slower here), at 224x224, batch 1, in inference
@@ -59,6 +59,13 @@ def staged(arch, m, x, mark):
             if i in (1, 2, 3, 5, 8):
                 mark()
         return m.classifier(torch.flatten(m.avgpool(h), 1))
+    if arch.startswith("swin"):
+        h = x
+        for i, stage in enumerate(m.features):
+            h = stage(h)
+            if i == 0 or i % 2 == 1:
+                mark()
+        return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
     if arch.startswith("convnext"):
         h = x
         for i, stage in enumerate(m.features):

@@ -15,7 +15,8 @@
 //! - depthwise convolutions (one kernel per channel) are computed directly, channel by channel.
 //!
 //! [`max_pool2d`] completes the set a ResNet or VGG needs on the host, [`layer_norm_channels`]
-//! and [`gelu_in_place`] the set of a ConvNeXt, [`silu_in_place`] an EfficientNet's. For backward passes,
+//! and [`gelu_in_place`] the set of a ConvNeXt, [`layer_norm_rows`] a transformer's,
+//! [`silu_in_place`] an EfficientNet's. For backward passes,
 //! [`InputGradientPlan`] prepares each convolution's input gradient (a transposed convolution)
 //! and [`max_pool2d_input_gradient`] routes pooled gradients to the window maxima. [`matmul`], the
 //! bounds-checked matrix product these algorithms share, is public for other host code.
@@ -28,7 +29,6 @@
 #![warn(missing_docs)]
 
 mod activation;
-mod channel_norm;
 pub mod dense;
 mod depthwise;
 mod error;
@@ -36,6 +36,7 @@ mod gelu;
 mod geometry;
 mod im2col;
 mod input_gradient;
+mod layer_norm;
 pub mod matmul;
 mod plan;
 mod pool;
@@ -43,11 +44,11 @@ mod silu;
 mod winograd;
 
 pub use activation::Activation;
-pub use channel_norm::layer_norm_channels;
 pub use error::ConvError;
 pub use gelu::{gelu, gelu_in_place};
 pub use geometry::ConvGeometry;
 pub use input_gradient::InputGradientPlan;
+pub use layer_norm::{layer_norm_channels, layer_norm_rows};
 pub use plan::{Algorithm, Conv2dPlan, FeatureMap, WINOGRAD_MIN_INPUTS};
 pub use pool::{max_pool2d, max_pool2d_input_gradient, PoolGeometry};
 pub use silu::{silu, silu_in_place};

@@ -266,7 +266,10 @@ fn vit_b_16_level_gradient_flows() {
     let g = net.level_gradient(input, 2, &[target]).expect("level gradient");
     assert_eq!(g.grad.dims(), [1, 768, 14, 14]);
     let logits: Vec<f32> = g.logits.into_data().to_vec().expect("logits");
-    assert!(common::relative_error(&logits, &plain) <= 1e-6, "hooked pass changed the logits");
+    // From the level on, the hooked pass runs burn's LayerNorm and GELU, the plain pass the host
+    // kernels: both within 2e-6 of PyTorch, measured 1.2e-6 apart.
+    let changed = common::relative_error(&logits, &plain);
+    assert!(changed <= 5e-6, "hooked pass changed the logits by {changed:e}");
     let grad: Vec<f32> = g.grad.into_data().to_vec().expect("grad");
     assert!(
         grad.iter().all(|v| v.is_finite()) && grad.iter().any(|v| *v != 0.0),

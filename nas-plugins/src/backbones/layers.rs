@@ -478,7 +478,7 @@ fn run_prepared(plan: &Conv2dPlan, x: NasTensor<4>, activation: Activation, fini
 /// burn-flex hands a tensor's buffer over without copying only when nothing else shares it;
 /// otherwise it copies through an unaligned byte vector and realigns it (2.3 ms for a 3.2 MB
 /// ResNet stem map). Multiplying by one first gives a fresh buffer in 0.1 ms with the same values.
-pub(crate) fn host_values(x: NasTensor<4>) -> Option<Vec<f32>> {
+pub(crate) fn host_values<const D: usize>(x: NasTensor<D>) -> Option<Vec<f32>> {
     x.mul_scalar(1.0).into_data().into_vec::<f32>().ok()
 }
 
@@ -495,6 +495,19 @@ pub fn max_pool(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -
         }
     }
     burn_max_pool2d(x, [kernel, kernel], [stride, stride], [padding, padding], [1, 1], false)
+}
+
+/// The exact GELU of every value of `x`: `nas_conv`'s host kernel on the CPU outside a
+/// differentiable scope, burn's `gelu` elsewhere.
+pub fn gelu_of<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
+    if runs_on_host(&x) {
+        let (shape, device) = (x.shape(), x.device());
+        if let Some(mut values) = host_values(x.clone()) {
+            nas_conv::gelu_in_place(&mut values);
+            return NasTensor::from_data(TensorData::new(values, shape), &device);
+        }
+    }
+    gelu(x)
 }
 
 /// Layer normalisation over the last dimension, `(x - mean) / sqrt(var + eps) * gamma + beta`,
@@ -523,6 +536,14 @@ impl LayerNorm {
 
     /// Normalises `x` over its last dimension, which must have the loaded size.
     pub fn forward<const D: usize>(&self, x: NasTensor<D>) -> NasTensor<D> {
+        if runs_on_host(&x) {
+            let (shape, device) = (x.shape(), x.device());
+            if let Some(mut values) = host_values(x.clone()) {
+                let (gamma, beta) = &self.host;
+                nas_conv::layer_norm_rows(&mut values, gamma, beta, self.eps as f32);
+                return NasTensor::from_data(TensorData::new(values, shape), &device);
+            }
+        }
         self.normalise(x, false)
     }
 

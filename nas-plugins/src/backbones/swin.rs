@@ -10,9 +10,9 @@
 //! Depth levels: the patch embedding's output (stride 4) and the outputs of stages 1 to 4
 //! (strides 4, 8, 16, 32), as `(channels, h, w)` grids.
 
-use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
+use super::layers::{gelu_of, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
-use nas_core::burn::tensor::activation::{gelu, softmax};
+use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
@@ -222,7 +222,7 @@ impl Block {
 
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         let x = x.clone() + self.attention.forward(self.norm1.forward(x));
-        let hidden = gelu(per_position(&self.fc1, self.norm2.forward(x.clone())));
+        let hidden = gelu_of(per_position(&self.fc1, self.norm2.forward(x.clone())));
         x + per_position(&self.fc2, hidden)
     }
 }

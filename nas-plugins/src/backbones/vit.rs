@@ -16,7 +16,7 @@
 //! of position embeddings (14x14 for 16-pixel patches) is then resized bicubically to the patch
 //! grid, as timm does. At 224x224 the network is exactly torchvision's.
 
-use super::layers::{Conv2d, ConvGeometry, LayerNorm, Linear};
+use super::layers::{gelu_of, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::{gelu, softmax};
 use nas_core::burn::tensor::module::{attention, interpolate};
@@ -142,7 +142,7 @@ impl EncoderBlock {
             let ratio = gelu(pre.clone()) / (pre.clone() + 1e-10);
             pre * ratio.detach()
         } else {
-            gelu(pre)
+            gelu_of(pre)
         };
         x + per_token(&self.fc2, hidden)
     }

@@ -1,7 +1,8 @@
-//! Layer normalisation over the channels of each pixel of an NCHW map: torchvision's
-//! `LayerNorm2d` and ConvNeXt's channels-last LayerNorm without moving the data. Each image is
-//! reduced channel by channel into per-pixel sums (contiguous rows that vectorise), mean first,
-//! then the biased variance around it, as PyTorch computes them.
+//! Layer normalisation, mean first, then the biased variance around it, as PyTorch computes
+//! them: over the channels of each pixel of an NCHW map ([`layer_norm_channels`]: torchvision's
+//! `LayerNorm2d` and ConvNeXt's channels-last LayerNorm without moving the data; each image is
+//! reduced channel by channel into per-pixel sums, contiguous rows that vectorise), and over
+//! each contiguous row of a token or channels-last map ([`layer_norm_rows`]: ViT's and Swin's).
 
 use nas_simd::vectorized;
 use rayon::prelude::*;
@@ -47,9 +48,60 @@ fn normalise_image(image: &mut [f32], pixels: usize, gamma: &[f32], beta: &[f32]
     }
 }
 
+/// Rows of a parallel chunk in [`layer_norm_rows`].
+const ROWS_PER_CHUNK: usize = 64;
+
+/// `(x - mean) / sqrt(var + eps) * gamma + beta` over every row of `values`, rows of
+/// `gamma.len()` values each.
+pub fn layer_norm_rows(values: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let width = gamma.len();
+    if width == 0 || beta.len() != width {
+        return;
+    }
+    values.par_chunks_mut(width * ROWS_PER_CHUNK).for_each(|rows| {
+        vectorized(
+            #[inline(always)]
+            || {
+                for row in rows.chunks_exact_mut(width) {
+                    normalise_row(row, gamma, beta, eps);
+                }
+            },
+        )
+    });
+}
+
+#[inline(always)]
+fn normalise_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let scale = 1.0 / row.len() as f32;
+    let mean = row.iter().sum::<f32>() * scale;
+    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() * scale;
+    let inverse_std = 1.0 / (var + eps).sqrt();
+    for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
+        *v = (*v - mean) * inverse_std * g + b;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows normalised as the same values laid out as one-pixel channel vectors.
+    #[test]
+    fn rows_normalise_as_channel_vectors() {
+        let (rows, width) = (130, 9);
+        let input: Vec<f32> = (0..rows * width).map(|i| ((i * 53 % 31) as f32 - 15.0) * 0.3).collect();
+        let gamma: Vec<f32> = (0..width).map(|c| 1.0 + c as f32 * 0.1).collect();
+        let beta: Vec<f32> = (0..width).map(|c| c as f32 * -0.05).collect();
+        let mut ours = input.clone();
+        layer_norm_rows(&mut ours, &gamma, &beta, 1e-5);
+        for (r, row) in input.chunks_exact(width).enumerate() {
+            let mut pixel = row.to_vec();
+            layer_norm_channels(&mut pixel, 1, &gamma, &beta, 1e-5);
+            for (a, b) in ours[r * width..(r + 1) * width].iter().zip(&pixel) {
+                assert!((a - b).abs() < 1e-5, "row {r}: {a} vs {b}");
+            }
+        }
+    }
 
     /// Against a float64 normalisation of each pixel's channel vector, on two images.
     #[test]
