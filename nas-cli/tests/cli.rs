@@ -429,7 +429,7 @@ fn bad_input_gets_clear_errors_and_no_partial_files() {
         (s(&["predict", "--backbone", "resnet18", &img]), "resnet18-f37072fd.pth", 65),
         (
             s(&["predict", "--backbone", "alexnet", &img]),
-            "valid choices: densenet121, densenet161",
+            "valid choices: convnext_base, convnext_large",
             64,
         ),
         (s(&["segment", "--weights", &w, "-k", "0", "--out", &out_s, &img]), "`k`", 64),

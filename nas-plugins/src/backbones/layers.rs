@@ -1,9 +1,11 @@
 //! Inference-mode building blocks shared by the backbones: convolutions with their BatchNorm
-//! folded in, max pooling, and linear layers, loaded from torchvision state-dict keys.
+//! folded in, max pooling, linear layers, LayerNorms and GELU, loaded from torchvision
+//! state-dict keys.
 //!
-//! On the CPU, outside a [`differentiable`](nas_core::differentiable) scope, convolutions and
-//! max pooling run `nas_conv`'s host kernels (weights prepared once at load time); on a GPU, or
-//! when gradients must flow, they run burn's differentiable operations.
+//! On the CPU, outside a [`differentiable`](nas_core::differentiable) scope, convolutions, max
+//! pooling, LayerNorms and the smooth activations (GELU, SiLU) run `nas_conv`'s host kernels
+//! (convolution weights prepared once at load time); on a GPU, or when gradients must flow, they
+//! run burn's differentiable operations.
 
 use super::host_gradient::HostMap;
 use nas_conv::dense;
@@ -500,14 +502,18 @@ pub fn max_pool(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -
 /// The exact GELU of every value of `x`: `nas_conv`'s host kernel on the CPU outside a
 /// differentiable scope, burn's `gelu` elsewhere.
 pub fn gelu_of<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
-    if runs_on_host(&x) {
-        let (shape, device) = (x.shape(), x.device());
-        if let Some(mut values) = host_values(x.clone()) {
-            nas_conv::gelu_in_place(&mut values);
-            return NasTensor::from_data(TensorData::new(values, shape), &device);
-        }
+    on_host(&x, nas_conv::gelu_in_place).unwrap_or_else(|| gelu(x))
+}
+
+/// `kernel` applied to the host copy of `x`'s values, the result shaped as `x`: `None` where
+/// `x` must stay with burn (off the CPU, or gradients flow through it).
+fn on_host<const D: usize>(x: &NasTensor<D>, kernel: impl FnOnce(&mut [f32])) -> Option<NasTensor<D>> {
+    if !runs_on_host(x) {
+        return None;
     }
-    gelu(x)
+    let mut values = host_values(x.clone())?;
+    kernel(&mut values);
+    Some(NasTensor::from_data(TensorData::new(values, x.shape()), &x.device()))
 }
 
 /// Layer normalisation over the last dimension, `(x - mean) / sqrt(var + eps) * gamma + beta`,
@@ -515,7 +521,7 @@ pub fn gelu_of<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
 pub struct LayerNorm {
     gamma: NasTensor<1>,
     beta: NasTensor<1>,
-    /// The host copies of `gamma` and `beta`, for [`LayerNorm::forward_channels`] on the CPU.
+    /// The host copies of `gamma` and `beta`, for the host kernels.
     host: (Vec<f32>, Vec<f32>),
     eps: f64,
 }
@@ -536,15 +542,8 @@ impl LayerNorm {
 
     /// Normalises `x` over its last dimension, which must have the loaded size.
     pub fn forward<const D: usize>(&self, x: NasTensor<D>) -> NasTensor<D> {
-        if runs_on_host(&x) {
-            let (shape, device) = (x.shape(), x.device());
-            if let Some(mut values) = host_values(x.clone()) {
-                let (gamma, beta) = &self.host;
-                nas_conv::layer_norm_rows(&mut values, gamma, beta, self.eps as f32);
-                return NasTensor::from_data(TensorData::new(values, shape), &device);
-            }
-        }
-        self.normalise(x, false)
+        let (gamma, beta) = &self.host;
+        on_host(&x, |values| nas_conv::layer_norm_rows(values, gamma, beta, self.eps as f32)).unwrap_or_else(|| self.normalise(x, false))
     }
 
     /// [`LayerNorm::forward`] with the standard deviation held constant in the backward pass:
@@ -556,14 +555,12 @@ impl LayerNorm {
     /// Normalises each pixel of `x` `(batch, channels, h, w)` over its channels: torchvision's
     /// `LayerNorm2d`, ConvNeXt's normalisation.
     pub fn forward_channels(&self, x: NasTensor<4>) -> NasTensor<4> {
-        if runs_on_host(&x) {
-            let [batch, channels, height, width] = x.dims();
-            let device = x.device();
-            if let Some(mut values) = host_values(x.clone()) {
-                let (gamma, beta) = &self.host;
-                nas_conv::layer_norm_channels(&mut values, height * width, gamma, beta, self.eps as f32);
-                return NasTensor::from_data(TensorData::new(values, [batch, channels, height, width]), &device);
-            }
+        let (gamma, beta) = &self.host;
+        let [_, _, height, width] = x.dims();
+        if let Some(y) = on_host(&x, |values| {
+            nas_conv::layer_norm_channels(values, height * width, gamma, beta, self.eps as f32)
+        }) {
+            return y;
         }
         let normed = standardise(x, 1, self.eps, false);
         let per_channel = |t: &NasTensor<1>| t.clone().unsqueeze_dims::<4>(&[0, 2, 3]);
