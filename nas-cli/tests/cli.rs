@@ -469,6 +469,25 @@ fn bad_input_gets_clear_errors_and_no_partial_files() {
     }
     let leftovers: Vec<String> = files_in(&out_dir).into_iter().filter(|f| f.starts_with(".nas-partial")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A method the backbone cannot serve is refused before any file of the run is written.
+    let refused_dir = tmp.path().join("refused");
+    let args = [
+        "explain",
+        "--backbone",
+        "convnext_tiny",
+        "--weights",
+        "random:0",
+        "--method",
+        "guided-backprop",
+    ];
+    let out = nas(
+        tmp.path(),
+        &[&args[..], &["--out", refused_dir.to_str().unwrap(), img.as_str()]].concat(),
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(65), "{stderr}");
+    assert!(stderr.contains("convnext_tiny") && stderr.contains("own backward pass"), "{stderr}");
+    assert_eq!(files_in(&refused_dir), Vec::<String>::new(), "files written before the refusal");
 }
 
 #[test]
@@ -671,8 +690,8 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert_eq!(status("vgg19"), "missing");
     assert_eq!(
         rows.len(),
-        38,
-        "every built-in backbone: five ResNets, eight VGGs, four DenseNets, four ViTs, three Swins, four ConvNeXts, EfficientNet-B0 to B7, EfficientNet-Lite0, MobileNetV2"
+        40,
+        "every built-in backbone: five ResNets, two Wide ResNets, eight VGGs, four DenseNets, four ViTs, three Swins, four ConvNeXts, EfficientNet-B0 to B7, EfficientNet-Lite0, MobileNetV2"
     );
     let crop = |b: &str| rows.iter().find(|r| r["backbone"] == b).unwrap()["crop_size"].as_u64();
     assert_eq!((crop("efficientnet_b7"), crop("efficientnet-lite0")), (Some(600), None));

@@ -607,6 +607,22 @@ impl<'r> Runner<'r> {
             let part = if one_segmenter { String::new() } else { format!(".{label}") };
             segmentations.push((label.clone(), part, segs));
         }
+        // Every method's maps before any file is written: a method the backbone cannot serve
+        // (guided backpropagation on a ViT, say) is refused before the first photo's files.
+        let explained = match (&self.backbone, &input) {
+            (Some(backbone), Some(input)) => self
+                .saliency
+                .iter()
+                .map(|(method, saliency)| {
+                    Ok((
+                        method,
+                        saliency,
+                        saliency.explain_photos(backbone.as_ref(), input, &targets, &refs)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            _ => Vec::new(),
+        };
         let write = |report: &mut ImageReport, name: String, result: Result<()>| -> Result<()> {
             result?;
             report.files.push(out.join(name).display().to_string());
@@ -640,9 +656,8 @@ impl<'r> Runner<'r> {
         let (Some(backbone), Some(input)) = (&self.backbone, &input) else {
             return Ok(reports);
         };
-        for (method, saliency) in &self.saliency {
-            let maps = saliency.explain_photos(backbone.as_ref(), input, &targets, &refs)?;
-            for (i, (photo, map)) in refs.iter().zip(&maps).enumerate() {
+        for (method, saliency, maps) in &explained {
+            for (i, (photo, map)) in refs.iter().zip(maps).enumerate() {
                 let stem = photo.stem();
                 let report = &mut reports[i];
                 let single = input.clone().narrow(0, i, 1);
@@ -650,7 +665,7 @@ impl<'r> Runner<'r> {
                 // the raw and superpixelified variants and by metrics drawing the same copies.
                 let remade = RemadeMaps::default();
                 // (label in scores, file name part, map, segmentation it was averaged over)
-                let mut variants = vec![(method.clone(), method.clone(), map.clone(), None)];
+                let mut variants = vec![(method.to_string(), method.to_string(), map.clone(), None)];
                 for (label, _, segs) in &segmentations {
                     let suffix = if one_segmenter { "superpixel" } else { label.as_str() };
                     variants.push((
