@@ -1,5 +1,5 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
-//! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, vgg11/13/19
+//! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
 //! the four VGGs with BatchNorm, mobilenet_v2, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7 and the Swin Transformers), and
 //! batching of resnet18.
 //!
@@ -151,7 +151,7 @@ fn vit_b_16_matches_torchvision_on_random_weights() {
 /// (`NAS_PARITY_IMAGES=chelsea-224 scripts/make_parity_fixtures.sh --random ...`).
 #[test]
 fn other_resnets_match_torchvision_on_random_weights() {
-    for arch in ["resnet34", "resnet101", "resnet152"] {
+    for arch in ["resnet34", "resnet101", "resnet152", "wide_resnet50_2", "wide_resnet101_2"] {
         check_random(arch);
     }
 }

@@ -253,6 +253,18 @@ const STANDARD: &[Standard] = &[
         source: "torchvision ViT_L_32_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_l_32-c7638314.pth)",
         transforms: Some((256, 224)),
     },
+    Standard {
+        backbone: "wide_resnet101_2",
+        file: "wide_resnet101_2-d733dc28.pth",
+        source: "torchvision Wide_ResNet101_2_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/wide_resnet101_2-d733dc28.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "wide_resnet50_2",
+        file: "wide_resnet50_2-9ba9bcbe.pth",
+        source: "torchvision Wide_ResNet50_2_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/wide_resnet50_2-9ba9bcbe.pth)",
+        transforms: Some((232, 224)),
+    },
 ];
 
 /// The sha256 prefix a torchvision-style file name promises.

@@ -108,21 +108,34 @@ struct Depth {
     blocks: [usize; 4],
     /// Bottleneck blocks (1x1-3x3-1x1, four times wider outputs) rather than basic ones.
     bottleneck: bool,
+    /// How much wider a bottleneck's inner convolutions are than a ResNet's: 2 for the Wide
+    /// ResNets (Zagoruyko & Komodakis 2016), whose outputs keep a ResNet's channels.
+    widening: usize,
 }
 
 impl Depth {
     const R18: Depth = Depth::basic([2, 2, 2, 2]);
     const R34: Depth = Depth::basic([3, 4, 6, 3]);
-    const R50: Depth = Depth::bottleneck([3, 4, 6, 3]);
-    const R101: Depth = Depth::bottleneck([3, 4, 23, 3]);
-    const R152: Depth = Depth::bottleneck([3, 8, 36, 3]);
+    const R50: Depth = Depth::bottleneck([3, 4, 6, 3], 1);
+    const R101: Depth = Depth::bottleneck([3, 4, 23, 3], 1);
+    const R152: Depth = Depth::bottleneck([3, 8, 36, 3], 1);
+    const WIDE50: Depth = Depth::bottleneck([3, 4, 6, 3], 2);
+    const WIDE101: Depth = Depth::bottleneck([3, 4, 23, 3], 2);
 
     const fn basic(blocks: [usize; 4]) -> Depth {
-        Depth { blocks, bottleneck: false }
+        Depth {
+            blocks,
+            bottleneck: false,
+            widening: 1,
+        }
     }
 
-    const fn bottleneck(blocks: [usize; 4]) -> Depth {
-        Depth { blocks, bottleneck: true }
+    const fn bottleneck(blocks: [usize; 4], widening: usize) -> Depth {
+        Depth {
+            blocks,
+            bottleneck: true,
+            widening,
+        }
     }
 
     fn expansion(self) -> usize {
@@ -152,8 +165,9 @@ impl ResNet {
         let mut layers = Vec::new();
         let mut in_ch = 64;
         for (l, &count) in depth.blocks.iter().enumerate() {
-            let width = 64 << l;
-            let out_ch = width * depth.expansion();
+            let planes = 64 << l;
+            let width = planes * depth.widening;
+            let out_ch = planes * depth.expansion();
             let mut blocks = Vec::new();
             for b in 0..count {
                 let stride = if l > 0 && b == 0 { 2 } else { 1 };
@@ -295,12 +309,14 @@ impl Backbone for ResNet {
 }
 
 /// torchvision's ResNets: name, depth and the standard file's name.
-const RESNETS: [(&str, Depth, &str); 5] = [
+const RESNETS: [(&str, Depth, &str); 7] = [
     ("resnet18", Depth::R18, "resnet18-f37072fd.pth"),
     ("resnet34", Depth::R34, "resnet34-b627a593.pth"),
     ("resnet50", Depth::R50, "resnet50-11ad3fa6.pth"),
     ("resnet101", Depth::R101, "resnet101-cd907fc2.pth"),
     ("resnet152", Depth::R152, "resnet152-f82ba261.pth"),
+    ("wide_resnet50_2", Depth::WIDE50, "wide_resnet50_2-9ba9bcbe.pth"),
+    ("wide_resnet101_2", Depth::WIDE101, "wide_resnet101_2-d733dc28.pth"),
 ];
 
 /// The registry entry point of ResNet number `INDEX` of [`RESNETS`].
@@ -316,4 +332,6 @@ super::register_family! {
     2 => "resnet50", "torchvision ResNet-50; levels: stem max-pool, layer1..layer4";
     3 => "resnet101", "torchvision ResNet-101; levels: stem max-pool, layer1..layer4";
     4 => "resnet152", "torchvision ResNet-152; levels: stem max-pool, layer1..layer4";
+    5 => "wide_resnet50_2", "torchvision Wide ResNet-50-2; levels: stem max-pool, layer1..layer4";
+    6 => "wide_resnet101_2", "torchvision Wide ResNet-101-2; levels: stem max-pool, layer1..layer4";
 }
