@@ -188,7 +188,7 @@ def refs(a):
             return bn_levels(m, x)
         if arch.startswith("vit_"):
             return levels("vit_b_16", m, x) if arch.startswith("vit_b") else vit_large_levels(m, x)
-        if arch.startswith("wide_resnet"):
+        if arch.startswith(("wide_resnet", "resnext")):
             return levels("resnet50", m, x)
         return levels("vgg16" if arch.startswith("vgg") else arch, m, x)
 

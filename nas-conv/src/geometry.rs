@@ -17,7 +17,8 @@ pub struct ConvGeometry {
     pub stride: usize,
     /// Zero padding: top, left, bottom, right.
     pub padding: [usize; 4],
-    /// Channel groups: 1, or `in_channels` for a depthwise convolution.
+    /// Channel groups: 1, `in_channels` for a depthwise convolution, or any divisor of both
+    /// channel counts.
     pub groups: usize,
 }
 
@@ -68,8 +69,8 @@ impl ConvGeometry {
         self.groups > 1 && self.groups == self.in_channels && self.groups == self.out_channels
     }
 
-    /// Checks what a plan needs: kernel and stride of at least 1, and ordinary or depthwise
-    /// grouping.
+    /// Checks what a plan needs: kernel and stride of at least 1, and groups that divide both
+    /// channel counts.
     pub fn validate(&self) -> Result<(), ConvError> {
         if self.kernel == 0 || self.stride == 0 {
             return Err(ConvError::Geometry(format!(
@@ -77,9 +78,9 @@ impl ConvGeometry {
                 self.kernel, self.stride
             )));
         }
-        if self.groups != 1 && !self.is_depthwise() {
+        if self.groups == 0 || !self.in_channels.is_multiple_of(self.groups) || !self.out_channels.is_multiple_of(self.groups) {
             return Err(ConvError::Geometry(format!(
-                "groups {} with {} input and {} output channels: expected 1 or a depthwise convolution (groups = inputs = outputs)",
+                "groups {} with {} input and {} output channels: expected a number of groups that divides both",
                 self.groups, self.in_channels, self.out_channels
             )));
         }

@@ -11,6 +11,7 @@
 use crate::activation::Activation;
 use crate::error::ConvError;
 use crate::geometry::ConvGeometry;
+use crate::grouped;
 use crate::matmul::{multiply, Layout};
 use crate::plan::Conv2dPlan;
 use rayon::prelude::*;
@@ -27,6 +28,8 @@ enum Kernels {
     Scatter(Vec<f32>),
     /// Depthwise convolution, other strides: the kernels as given, `(channels, k, k)`.
     DepthwiseScatter(Vec<f32>),
+    /// Other grouped convolutions: one ungrouped input gradient per group.
+    Grouped(Vec<InputGradientPlan>),
 }
 
 /// The input gradient of one convolution, for any number of output gradients.
@@ -51,7 +54,14 @@ impl InputGradientPlan {
             });
         }
         let k = g.kernel;
-        let kernels = if g.stride == 1 && g.padding.iter().all(|&p| p < k) {
+        let kernels = if g.groups > 1 && !g.is_depthwise() {
+            let part = grouped::group_geometry(&g);
+            let plans = weight
+                .chunks_exact(part.weight_len())
+                .map(|w| InputGradientPlan::new(part, w))
+                .collect::<Result<Vec<_>, _>>()?;
+            Kernels::Grouped(plans)
+        } else if g.stride == 1 && g.padding.iter().all(|&p| p < k) {
             let mirrored = ConvGeometry {
                 in_channels: g.out_channels,
                 out_channels: g.in_channels,
@@ -97,6 +107,22 @@ impl InputGradientPlan {
             Kernels::Convolution(plan) => Ok(plan.run(grad_output, batch, out_h, out_w, Activation::Identity)?.data),
             Kernels::Scatter(transposed) => Ok(self.scatter(transposed, grad_output, batch, (height, width), (out_h, out_w))),
             Kernels::DepthwiseScatter(weight) => Ok(self.depthwise_scatter(weight, grad_output, batch, (height, width), (out_h, out_w))),
+            Kernels::Grouped(plans) => {
+                let (in_share, out_share) = (g.in_channels / g.groups, g.out_channels / g.groups);
+                let parts = plans
+                    .par_iter()
+                    .enumerate()
+                    .map(|(group, plan)| {
+                        let part = grouped::gather(grad_output, g.out_channels, out_h * out_w, out_share, group);
+                        plan.run(&part, batch, height, width)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut grad_input = vec![0f32; batch * g.in_channels * height * width];
+                for (group, part) in parts.iter().enumerate() {
+                    grouped::scatter(part, &mut grad_input, g.in_channels, height * width, in_share, group);
+                }
+                Ok(grad_input)
+            }
         }
     }
 

@@ -12,7 +12,8 @@
 //!   direct convolution;
 //! - every other ungrouped convolution uses im2col + GEMM on blocks of output rows sized to stay
 //!   in cache (1x1 stride-1 convolutions read the input in place);
-//! - depthwise convolutions (one kernel per channel) are computed directly, channel by channel.
+//! - depthwise convolutions (one kernel per channel) are computed directly, channel by channel;
+//! - other grouped convolutions (ResNeXt's) run one ungrouped plan per group of channels.
 //!
 //! [`max_pool2d`] completes the set a ResNet or VGG needs on the host, [`layer_norm_channels`]
 //! and [`gelu_in_place`] the set of a ConvNeXt, [`layer_norm_rows`] a transformer's,
@@ -21,8 +22,8 @@
 //! and [`max_pool2d_input_gradient`] routes pooled gradients to the window maxima. [`matmul`], the
 //! bounds-checked matrix product these algorithms share, is public for other host code.
 //!
-//! Bias and an [`Activation`] (ReLU, ReLU6) are applied while the output is written. Other
-//! groupings than ordinary and depthwise are refused by [`Conv2dPlan::new`]. Work
+//! Bias and an [`Activation`] (ReLU, ReLU6) are applied while the output is written. Groups
+//! that do not divide both channel counts are refused by [`Conv2dPlan::new`]. Work
 //! is spread over rayon's thread pool; results do not depend on the number of threads.
 //! Design and timings: `docs/parity.md` ("CPU speed") in the repository.
 
@@ -34,6 +35,7 @@ mod depthwise;
 mod error;
 mod gelu;
 mod geometry;
+mod grouped;
 mod im2col;
 mod input_gradient;
 mod layer_norm;

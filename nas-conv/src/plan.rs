@@ -4,6 +4,7 @@ use crate::activation::Activation;
 use crate::depthwise::DepthwiseWeights;
 use crate::error::ConvError;
 use crate::geometry::ConvGeometry;
+use crate::grouped;
 use crate::im2col::Im2colWeights;
 use crate::winograd::WinogradWeights;
 use rayon::prelude::*;
@@ -19,6 +20,8 @@ pub enum Algorithm {
     Im2col,
     /// Direct per-channel convolution: depthwise convolutions.
     Depthwise,
+    /// One ungrouped plan per group of channels: other grouped convolutions.
+    Grouped,
 }
 
 /// Fewest input channels for which Winograd beats im2col: below it the 16 products are too thin.
@@ -28,6 +31,7 @@ enum Kernels {
     Winograd(WinogradWeights),
     Im2col(Im2colWeights),
     Depthwise(DepthwiseWeights),
+    Grouped(Vec<Conv2dPlan>),
 }
 
 /// One unit of work for the blocked algorithms: output rows `rows` of one image
@@ -79,6 +83,15 @@ impl Conv2dPlan {
         };
         let kernels = if g.is_depthwise() {
             Kernels::Depthwise(DepthwiseWeights::new(weight, &bias))
+        } else if g.groups > 1 {
+            let part = grouped::group_geometry(&g);
+            let per_group = part.out_channels;
+            let plans = weight
+                .chunks_exact(part.weight_len())
+                .zip(bias.chunks_exact(per_group))
+                .map(|(w, b)| Conv2dPlan::new(part, w, Some(b)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Kernels::Grouped(plans)
         } else if g.kernel == 3 && g.stride == 1 && g.in_channels >= WINOGRAD_MIN_INPUTS {
             Kernels::Winograd(WinogradWeights::new(&g, weight))
         } else {
@@ -98,6 +111,7 @@ impl Conv2dPlan {
             Kernels::Winograd(_) => Algorithm::Winograd,
             Kernels::Im2col(_) => Algorithm::Im2col,
             Kernels::Depthwise(_) => Algorithm::Depthwise,
+            Kernels::Grouped(_) => Algorithm::Grouped,
         }
     }
 
@@ -117,6 +131,7 @@ impl Conv2dPlan {
             Kernels::Winograd(k) => k.rows_per_block(out_h, out_w),
             Kernels::Im2col(k) => k.rows_per_block(g, out_w),
             Kernels::Depthwise(k) => return Ok(self.run_depthwise(k, input, batch, (height, width), (out_h, out_w), activation)),
+            Kernels::Grouped(plans) => return self.run_grouped(plans, input, batch, (height, width), activation),
         };
         let blocks: Vec<(usize, Range<usize>)> = (0..batch)
             .flat_map(|b| {
@@ -137,7 +152,7 @@ impl Conv2dPlan {
             match &self.kernels {
                 Kernels::Winograd(k) => k.block(g, &job),
                 Kernels::Im2col(k) => k.block(g, &job),
-                Kernels::Depthwise(_) => unreachable!("depthwise convolutions return before blocking"),
+                Kernels::Depthwise(_) | Kernels::Grouped(_) => unreachable!("depthwise and grouped convolutions return before blocking"),
             }
         };
         let results: Vec<Vec<f32>> = if blocks.len() >= threads {
@@ -167,6 +182,33 @@ impl Conv2dPlan {
 }
 
 impl Conv2dPlan {
+    /// A grouped convolution: each group's plan on its channels of every image, in parallel.
+    fn run_grouped(
+        &self,
+        plans: &[Conv2dPlan],
+        input: &[f32],
+        batch: usize,
+        size: (usize, usize),
+        activation: Activation,
+    ) -> Result<FeatureMap, ConvError> {
+        let g = &self.geometry;
+        let (in_share, out_share) = (g.in_channels / g.groups, g.out_channels / g.groups);
+        let parts = plans
+            .par_iter()
+            .enumerate()
+            .map(|(group, plan)| {
+                let part = grouped::gather(input, g.in_channels, size.0 * size.1, in_share, group);
+                plan.run(&part, batch, size.0, size.1, activation)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (height, width) = g.output_size(size.0, size.1)?;
+        let mut data = vec![0f32; batch * g.out_channels * height * width];
+        for (group, part) in parts.iter().enumerate() {
+            grouped::scatter(&part.data, &mut data, g.out_channels, height * width, out_share, group);
+        }
+        Ok(FeatureMap { data, height, width })
+    }
+
     /// A depthwise convolution: every `(image, channel)` plane on its own, in parallel.
     fn run_depthwise(
         &self,

@@ -137,11 +137,22 @@ fn bad_shapes_are_refused_with_what_was_expected() {
         .expect_err("input smaller than kernel");
     assert!(err.to_string().contains("smaller than the 7x7 kernel"), "{err}");
     let grouped = ConvGeometry {
-        groups: 2,
+        groups: 3,
         ..geometry(4, 6, 3, 1, [1; 4])
     };
-    let err = Conv2dPlan::new(grouped, &[0.0; 108], None)
+    let err = Conv2dPlan::new(grouped, &[0.0; 54], None)
         .err()
-        .expect("groups 2 of 4 -> 6 refused");
-    assert!(err.to_string().contains("groups 2"), "{err}");
+        .expect("groups 3 of 4 -> 6 refused");
+    assert!(err.to_string().contains("groups 3") && err.to_string().contains("divides"), "{err}");
+}
+
+#[test]
+fn grouped_matches_direct_convolution() {
+    let grouped = |groups, g: ConvGeometry| ConvGeometry { groups, ..g };
+    // ResNeXt's 3x3 convolutions (32 groups), stride 1 (Winograd per group) and 2.
+    check(grouped(32, geometry(128, 128, 3, 1, [1; 4])), 1, 9, 10, Algorithm::Grouped);
+    check(grouped(32, geometry(64, 64, 3, 2, [1; 4])), 2, 11, 8, Algorithm::Grouped);
+    // Few groups, unequal channel counts, 1x1 and a channel multiplier of 2 per group.
+    check(grouped(2, geometry(8, 6, 1, 1, [0; 4])), 3, 5, 7, Algorithm::Grouped);
+    check(grouped(4, geometry(4, 8, 3, 1, [1, 0, 1, 2])), 1, 6, 6, Algorithm::Grouped);
 }

@@ -7,7 +7,7 @@ mod common;
 use common::{depthwise, geometry, random};
 use nas_conv::{max_pool2d_input_gradient, ConvError, ConvGeometry, InputGradientPlan, PoolGeometry};
 
-/// The definition above, in f64, for ordinary and depthwise convolutions.
+/// The definition above, in f64, for ordinary, grouped and depthwise convolutions.
 fn direct(g: &ConvGeometry, weight: &[f32], grad_output: &[f32], batch: usize, h: usize, w: usize) -> Result<Vec<f64>, ConvError> {
     let (oh, ow) = g.output_size(h, w)?;
     let k = g.kernel;
@@ -105,6 +105,15 @@ fn gradients_do_not_depend_on_the_thread_count() -> Result<(), Box<dyn std::erro
         assert_eq!(run_on(1)?, run_on(4)?, "{g:?}");
     }
     Ok(())
+}
+
+#[test]
+fn grouped_gradients_match_the_definition() -> Result<(), ConvError> {
+    let grouped = |groups, g: ConvGeometry| ConvGeometry { groups, ..g };
+    check(grouped(32, geometry(128, 128, 3, 1, [1; 4])), 1, 9, 10)?;
+    check(grouped(32, geometry(64, 64, 3, 2, [1; 4])), 2, 11, 8)?;
+    check(grouped(2, geometry(8, 6, 1, 1, [0; 4])), 3, 5, 7)?;
+    check(grouped(4, geometry(4, 8, 3, 1, [1, 0, 1, 2])), 1, 6, 6)
 }
 
 #[test]

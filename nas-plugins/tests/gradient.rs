@@ -64,7 +64,8 @@ fn vanilla_gradient_matches_captums_saliency() -> Result<(), Box<dyn std::error:
 /// spreads over its receptive field. MobileNetV2's ReLU6 networks show it most (PyTorch's own
 /// float32 map differs from its float64 map by 3e-4 at p99, 1.5e-3 at worst; nas's host pass by
 /// 2.4e-3 and 1.6e-2; docs/parity.md, "Gradients: where host and automatic differentiation
-/// part, and why"): its bounds are 5e-3 and 3e-2.
+/// part, and why"): its bounds are 5e-3 and 3e-2. ResNeXt-50's random activations reach 1.4e4,
+/// and PyTorch's float32 map is 1.2e-3 / 3.2e-2 from its float64 map: 5e-3 and 6e-2.
 #[test]
 fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std::error::Error>> {
     nas_plugins::link();
@@ -81,6 +82,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         "convnext_tiny",
         "efficientnet_b0",
         "swin_t",
+        "resnext50_32x4d",
     ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;
@@ -96,7 +98,11 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
             "{arch} (class {}): gradient x input relative error p99 {p99:.2e}, max {worst:.2e}",
             target[0]
         );
-        let (p99_bound, worst_bound) = if arch == "mobilenet_v2" { (5e-3, 3e-2) } else { (1e-3, 1e-2) };
+        let (p99_bound, worst_bound) = match arch {
+            "mobilenet_v2" => (5e-3, 3e-2),
+            "resnext50_32x4d" => (5e-3, 6e-2),
+            _ => (1e-3, 1e-2),
+        };
         if p99 > p99_bound || worst > worst_bound {
             failures.push(format!("{arch}: p99 {p99:e}, max {worst:e}"));
         }

@@ -161,6 +161,19 @@ fn efficientnet_lite0_gradients_match_automatic_differentiation() -> TestResult 
 }
 
 #[test]
+fn resnext_gradients_match_automatic_differentiation() -> TestResult {
+    // Grouped 3x3 convolutions (32 groups) on the host kernels, per group, against burn's grouped
+    // convolution, on a crop small enough for the two passes to take the same decisions.
+    let net = nas_plugins::backbones::load(
+        "resnext50_32x4d",
+        std::path::Path::new("random:0"),
+        nas_core::device::default_device(),
+    )?;
+    let (input, targets) = batch(net.as_ref(), &["chelsea-224.png"], 64, 64)?;
+    check("resnext50_32x4d 64x64", net.as_ref(), input, &targets, Agreement::Everywhere)
+}
+
+#[test]
 fn mobilenet_v2_gradients_match_automatic_differentiation() -> TestResult {
     // The inverted-residual network EfficientNet-Lite0 shares, with torchvision's padding, on
     // crops where the two passes agree everywhere. With these random weights, crops of 160

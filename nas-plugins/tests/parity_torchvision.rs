@@ -151,7 +151,16 @@ fn vit_b_16_matches_torchvision_on_random_weights() {
 /// (`NAS_PARITY_IMAGES=chelsea-224 scripts/make_parity_fixtures.sh --random ...`).
 #[test]
 fn other_resnets_match_torchvision_on_random_weights() {
-    for arch in ["resnet34", "resnet101", "resnet152", "wide_resnet50_2", "wide_resnet101_2"] {
+    for arch in [
+        "resnet34",
+        "resnet101",
+        "resnet152",
+        "wide_resnet50_2",
+        "wide_resnet101_2",
+        "resnext50_32x4d",
+        "resnext101_32x8d",
+        "resnext101_64x4d",
+    ] {
         check_random(arch);
     }
 }

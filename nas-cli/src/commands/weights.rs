@@ -164,6 +164,24 @@ const STANDARD: &[Standard] = &[
         transforms: Some((232, 224)),
     },
     Standard {
+        backbone: "resnext101_32x8d",
+        file: "resnext101_32x8d-110c445d.pth",
+        source: "torchvision ResNeXt101_32X8D_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnext101_32x8d-110c445d.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "resnext101_64x4d",
+        file: "resnext101_64x4d-173b62eb.pth",
+        source: "torchvision ResNeXt101_64X4D_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnext101_64x4d-173b62eb.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "resnext50_32x4d",
+        file: "resnext50_32x4d-1a0047aa.pth",
+        source: "torchvision ResNeXt50_32X4D_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/resnext50_32x4d-1a0047aa.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
         backbone: "swin_b",
         file: "swin_b-68c6b09e.pth",
         source: "torchvision Swin_B_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_b-68c6b09e.pth)",

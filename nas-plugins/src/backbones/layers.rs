@@ -299,7 +299,7 @@ impl Conv2d {
     /// A convolution from PyTorch-layout values on `device`.
     fn from_values(weight: Vec<f32>, bias: Vec<f32>, shape: ConvGeometry, device: &Device) -> Result<Conv2d> {
         let on_cpu = matches!(plain_device(device), Device::Flex(_));
-        // Groupings nas-conv does not handle (neither ordinary nor depthwise) stay with burn.
+        // Geometries nas-conv refuses (groups that do not divide the channels) stay with burn.
         let prepared = if on_cpu && shape.validate().is_ok() {
             let plan =
                 Conv2dPlan::new(shape, &weight, Some(&bias)).map_err(|e| NasError::InvalidInput(format!("convolution {shape:?}: {e}")))?;

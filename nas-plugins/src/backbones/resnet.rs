@@ -1,5 +1,7 @@
-//! torchvision's ResNet-18, -34, -50, -101 and -152, loaded from their state dicts. Depth levels: the stem
-//! max-pool, then layer1..layer4 (DESIGN.md, "Depth levels").
+//! torchvision's ResNet-18, -34, -50, -101 and -152, Wide ResNet-50-2 and -101-2, and
+//! ResNeXt-50 32x4d, -101 32x8d and -101 64x4d (grouped 3x3 bottleneck convolutions), loaded from
+//! their state dicts. Depth levels: the stem max-pool, then layer1..layer4 (DESIGN.md, "Depth
+//! levels").
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
@@ -108,33 +110,41 @@ struct Depth {
     blocks: [usize; 4],
     /// Bottleneck blocks (1x1-3x3-1x1, four times wider outputs) rather than basic ones.
     bottleneck: bool,
-    /// How much wider a bottleneck's inner convolutions are than a ResNet's: 2 for the Wide
-    /// ResNets (Zagoruyko & Komodakis 2016), whose outputs keep a ResNet's channels.
-    widening: usize,
+    /// Groups of a bottleneck's 3x3 convolution: 32 or 64 for the ResNeXts (Xie et al. 2017).
+    groups: usize,
+    /// Channels per group of a bottleneck's inner convolutions at the first layer, torchvision's
+    /// `width_per_group`: 64 for a ResNet, 128 for the Wide ResNets (Zagoruyko & Komodakis
+    /// 2016), 4 or 8 for the ResNeXts. Block outputs keep a ResNet's channels.
+    width_per_group: usize,
 }
 
 impl Depth {
     const R18: Depth = Depth::basic([2, 2, 2, 2]);
     const R34: Depth = Depth::basic([3, 4, 6, 3]);
-    const R50: Depth = Depth::bottleneck([3, 4, 6, 3], 1);
-    const R101: Depth = Depth::bottleneck([3, 4, 23, 3], 1);
-    const R152: Depth = Depth::bottleneck([3, 8, 36, 3], 1);
-    const WIDE50: Depth = Depth::bottleneck([3, 4, 6, 3], 2);
-    const WIDE101: Depth = Depth::bottleneck([3, 4, 23, 3], 2);
+    const R50: Depth = Depth::bottleneck([3, 4, 6, 3], 1, 64);
+    const R101: Depth = Depth::bottleneck([3, 4, 23, 3], 1, 64);
+    const R152: Depth = Depth::bottleneck([3, 8, 36, 3], 1, 64);
+    const WIDE50: Depth = Depth::bottleneck([3, 4, 6, 3], 1, 128);
+    const WIDE101: Depth = Depth::bottleneck([3, 4, 23, 3], 1, 128);
+    const NEXT50_32X4: Depth = Depth::bottleneck([3, 4, 6, 3], 32, 4);
+    const NEXT101_32X8: Depth = Depth::bottleneck([3, 4, 23, 3], 32, 8);
+    const NEXT101_64X4: Depth = Depth::bottleneck([3, 4, 23, 3], 64, 4);
 
     const fn basic(blocks: [usize; 4]) -> Depth {
         Depth {
             blocks,
             bottleneck: false,
-            widening: 1,
+            groups: 1,
+            width_per_group: 64,
         }
     }
 
-    const fn bottleneck(blocks: [usize; 4], widening: usize) -> Depth {
+    const fn bottleneck(blocks: [usize; 4], groups: usize, width_per_group: usize) -> Depth {
         Depth {
             blocks,
             bottleneck: true,
-            widening,
+            groups,
+            width_per_group,
         }
     }
 
@@ -166,7 +176,8 @@ impl ResNet {
         let mut in_ch = 64;
         for (l, &count) in depth.blocks.iter().enumerate() {
             let planes = 64 << l;
-            let width = planes * depth.widening;
+            // torchvision: int(planes * (width_per_group / 64.)) * groups.
+            let width = planes * depth.width_per_group / 64 * depth.groups;
             let out_ch = planes * depth.expansion();
             let mut blocks = Vec::new();
             for b in 0..count {
@@ -178,7 +189,14 @@ impl ResNet {
                 let convs = if depth.bottleneck {
                     vec![
                         conv(sd, 1, ConvGeometry::symmetric(in_ch, width, 1, 1, 0))?,
-                        conv(sd, 2, ConvGeometry::symmetric(width, width, 3, stride, 1))?,
+                        conv(
+                            sd,
+                            2,
+                            ConvGeometry {
+                                groups: depth.groups,
+                                ..ConvGeometry::symmetric(width, width, 3, stride, 1)
+                            },
+                        )?,
                         conv(sd, 3, ConvGeometry::symmetric(width, out_ch, 1, 1, 0))?,
                     ]
                 } else {
@@ -309,7 +327,7 @@ impl Backbone for ResNet {
 }
 
 /// torchvision's ResNets: name, depth and the standard file's name.
-const RESNETS: [(&str, Depth, &str); 7] = [
+const RESNETS: [(&str, Depth, &str); 10] = [
     ("resnet18", Depth::R18, "resnet18-f37072fd.pth"),
     ("resnet34", Depth::R34, "resnet34-b627a593.pth"),
     ("resnet50", Depth::R50, "resnet50-11ad3fa6.pth"),
@@ -317,6 +335,9 @@ const RESNETS: [(&str, Depth, &str); 7] = [
     ("resnet152", Depth::R152, "resnet152-f82ba261.pth"),
     ("wide_resnet50_2", Depth::WIDE50, "wide_resnet50_2-9ba9bcbe.pth"),
     ("wide_resnet101_2", Depth::WIDE101, "wide_resnet101_2-d733dc28.pth"),
+    ("resnext50_32x4d", Depth::NEXT50_32X4, "resnext50_32x4d-1a0047aa.pth"),
+    ("resnext101_32x8d", Depth::NEXT101_32X8, "resnext101_32x8d-110c445d.pth"),
+    ("resnext101_64x4d", Depth::NEXT101_64X4, "resnext101_64x4d-173b62eb.pth"),
 ];
 
 /// The registry entry point of ResNet number `INDEX` of [`RESNETS`].
@@ -334,4 +355,7 @@ super::register_family! {
     4 => "resnet152", "torchvision ResNet-152; levels: stem max-pool, layer1..layer4";
     5 => "wide_resnet50_2", "torchvision Wide ResNet-50-2; levels: stem max-pool, layer1..layer4";
     6 => "wide_resnet101_2", "torchvision Wide ResNet-101-2; levels: stem max-pool, layer1..layer4";
+    7 => "resnext50_32x4d", "torchvision ResNeXt-50 32x4d; levels: stem max-pool, layer1..layer4";
+    8 => "resnext101_32x8d", "torchvision ResNeXt-101 32x8d; levels: stem max-pool, layer1..layer4";
+    9 => "resnext101_64x4d", "torchvision ResNeXt-101 64x4d; levels: stem max-pool, layer1..layer4";
 }
