@@ -3,7 +3,7 @@
 
     python torch_forward_bench.py [--threads 2] [--runs 5] [--warmup 5] [ARCH ...]
 
-ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: these), or any other ResNet,
+ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: these), or any other ResNet (Wide ResNets and ResNeXts included),
 VGG (with or without BatchNorm), ConvNeXt, EfficientNet-B, Swin or mobilenet_v2 of nas. Weights are random
 (speed does not depend on them). Prints the median (and the fastest) of `runs` timed passes of the
 plain module after `warmup` untimed ones (PyTorch's CPU kernels need 3-4 calls before they reach
@@ -21,7 +21,7 @@ import make_refs  # noqa: E402  (builds the models exactly as the parity referen
 
 def staged(arch, m, x, mark):
     """make_refs.levels' forward, calling mark() whenever a depth level is ready."""
-    if arch.startswith("resnet"):
+    if arch.startswith(("resnet", "wide_resnet", "resnext")):
         h = m.maxpool(m.relu(m.bn1(m.conv1(x)))); mark()
         for l in (m.layer1, m.layer2, m.layer3, m.layer4):
             h = l(h); mark()
