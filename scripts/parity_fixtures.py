@@ -173,7 +173,23 @@ def refs(a):
                 out.append(h.permute(0, 3, 1, 2))
         return m.head(m.flatten(m.avgpool(m.permute(m.norm(h))))), out
 
+    # MobileNetV3: the output before each stride-2 block (the stem's when the first block has
+    # stride 2), then the head's activation.
+    def mobilenet_v3_levels(m, x):
+        out, h = [], m.features[0](x)
+        blocks = list(m.features)[1:-1]
+        for blk in blocks:
+            depthwise = next(c for c in blk.modules() if isinstance(c, torch.nn.Conv2d) and c.groups > 1)
+            if depthwise.stride[0] > 1 and len(out) < 4:
+                out.append(h)
+            h = blk(h)
+        h = m.features[-1](h)
+        out.append(h)
+        return m.classifier(torch.flatten(m.avgpool(h), 1)), out
+
     def any_levels(arch, m, x):
+        if arch.startswith("mobilenet_v3"):
+            return mobilenet_v3_levels(m, x)
         if arch.startswith("swin"):
             return swin_levels(m, x)
         if arch.startswith("efficientnet_b"):

@@ -17,7 +17,7 @@
 //!
 //! [`max_pool2d`] completes the set a ResNet or VGG needs on the host, [`layer_norm_channels`]
 //! and [`gelu_in_place`] the set of a ConvNeXt, [`layer_norm_rows`] a transformer's,
-//! [`silu_in_place`] an EfficientNet's. For backward passes,
+//! [`silu_in_place`] an EfficientNet's, [`hardswish_in_place`] a MobileNetV3's. For backward passes,
 //! [`InputGradientPlan`] prepares each convolution's input gradient (a transposed convolution)
 //! and [`max_pool2d_input_gradient`] routes pooled gradients to the window maxima. [`matmul`], the
 //! bounds-checked matrix product these algorithms share, is public for other host code.
@@ -36,6 +36,7 @@ mod error;
 mod gelu;
 mod geometry;
 mod grouped;
+mod hardswish;
 mod im2col;
 mod input_gradient;
 mod layer_norm;
@@ -49,6 +50,7 @@ pub use activation::Activation;
 pub use error::ConvError;
 pub use gelu::{gelu, gelu_in_place};
 pub use geometry::ConvGeometry;
+pub use hardswish::{hardswish, hardswish_in_place};
 pub use input_gradient::InputGradientPlan;
 pub use layer_norm::{layer_norm_channels, layer_norm_rows};
 pub use plan::{Algorithm, Conv2dPlan, FeatureMap, WINOGRAD_MIN_INPUTS};

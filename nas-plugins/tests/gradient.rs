@@ -83,6 +83,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         "efficientnet_b0",
         "swin_t",
         "resnext50_32x4d",
+        "mobilenet_v3_large",
     ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;

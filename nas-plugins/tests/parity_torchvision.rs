@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
-//! the four VGGs with BatchNorm, mobilenet_v2, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7 and the Swin Transformers), and
+//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7 and the Swin Transformers), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -237,8 +237,10 @@ fn swin_t_pads_windows_as_torchvision_does() {
 }
 
 #[test]
-fn mobilenet_v2_matches_torchvision_on_random_weights() {
-    check_random("mobilenet_v2");
+fn mobilenets_match_torchvision_on_random_weights() {
+    for arch in ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"] {
+        check_random(arch);
+    }
 }
 
 #[test]

@@ -37,6 +37,8 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "convnext_tiny",
         "efficientnet_b0",
         "swin_t",
+        "mobilenet_v3_small",
+        "resnext50_32x4d",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

@@ -134,6 +134,20 @@ const STANDARD: &[Standard] = &[
         transforms: Some((256, 224)),
     },
     Standard {
+        backbone: "mobilenet_v3_large",
+        file: "mobilenet_v3_large-5c1a4163.pth",
+        source:
+            "torchvision MobileNet_V3_Large_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/mobilenet_v3_large-5c1a4163.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "mobilenet_v3_small",
+        file: "mobilenet_v3_small-047dcff4.pth",
+        source:
+            "torchvision MobileNet_V3_Small_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mobilenet_v3_small-047dcff4.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
         backbone: "resnet18",
         file: "resnet18-f37072fd.pth",
         source: "torchvision ResNet18_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet18-f37072fd.pth)",

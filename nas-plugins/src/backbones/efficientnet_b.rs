@@ -8,9 +8,9 @@
 //! Depth levels, as EfficientNet-Lite0's: the outputs of stages 1, 2, 3 and 5 (the last block
 //! before each stride-2 stage; strides 2, 4, 8, 16), then the head's activation (stride 32).
 
-use super::layers::{global_average, Conv2d, ConvBn, ConvGeometry, Linear};
+use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
+use super::squeeze_excitation::{Gate, SqueezeExcitation};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
-use nas_core::burn::tensor::activation::sigmoid;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
@@ -29,21 +29,6 @@ struct Shape {
     channels: [usize; 7],
     head: usize,
     eps: f32,
-}
-
-/// Squeeze-excitation: each channel scaled by a gate computed from all channels' means.
-struct SqueezeExcitation {
-    reduce: Conv2d,
-    expand: Conv2d,
-}
-
-impl SqueezeExcitation {
-    fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
-        let [batch, channels, ..] = x.dims();
-        let means = global_average(x.clone()).reshape([batch, channels, 1, 1]);
-        let gate = sigmoid(self.expand.forward(self.reduce.forward_silu(means)));
-        x * gate
-    }
 }
 
 /// An MBConv block with squeeze-excitation.
@@ -93,10 +78,7 @@ impl Block {
         let depthwise = ConvBn::load(sd, &format!("{at}.0"), &format!("{at}.1"), eps, depthwise_shape)?;
         let at = next();
         let squeezed = (inputs / 4).max(1);
-        let excitation = SqueezeExcitation {
-            reduce: Conv2d::load(sd, &format!("{at}.fc1"), ConvGeometry::symmetric(hidden, squeezed, 1, 1, 0))?,
-            expand: Conv2d::load(sd, &format!("{at}.fc2"), ConvGeometry::symmetric(squeezed, hidden, 1, 1, 0))?,
-        };
+        let excitation = SqueezeExcitation::load(sd, &at, hidden, squeezed, Gate::SiluSigmoid)?;
         let at = next();
         let project = ConvBn::load(
             sd,

@@ -93,6 +93,11 @@ impl ConvBn {
     pub fn forward_silu(&self, x: NasTensor<4>) -> NasTensor<4> {
         self.conv.forward_silu(x)
     }
+
+    /// Applies the convolution and hard swish.
+    pub fn forward_hardswish(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.conv.forward_hardswish(x)
+    }
 }
 
 /// A fully connected layer, `y = x W^T + b` as in PyTorch.
@@ -405,6 +410,11 @@ impl Conv2d {
         ))
     }
 
+    /// Applies the convolution and a ReLU.
+    pub fn forward_relu(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.run(x, Activation::Relu)
+    }
+
     /// Applies the convolution and the exact GELU (ConvNeXt's MLP).
     pub fn forward_gelu(&self, x: NasTensor<4>) -> NasTensor<4> {
         self.run_smooth(x, nas_conv::gelu_in_place, gelu)
@@ -413,6 +423,11 @@ impl Conv2d {
     /// Applies the convolution and SiLU (EfficientNet-B's activation).
     pub fn forward_silu(&self, x: NasTensor<4>) -> NasTensor<4> {
         self.run_smooth(x, nas_conv::silu_in_place, silu)
+    }
+
+    /// Applies the convolution and hard swish (MobileNetV3's activation).
+    pub fn forward_hardswish(&self, x: NasTensor<4>) -> NasTensor<4> {
+        self.run_smooth(x, nas_conv::hardswish_in_place, hardswish)
     }
 
     /// The convolution followed by a smooth activation: `host` over the output values on the
@@ -497,6 +512,17 @@ pub fn max_pool(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -
         }
     }
     burn_max_pool2d(x, [kernel, kernel], [stride, stride], [padding, padding], [1, 1], false)
+}
+
+/// Hard swish, `x * relu6(x + 3) / 6`, on burn's differentiable operations.
+pub fn hardswish<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
+    x.clone() * hardsigmoid(x)
+}
+
+/// Hard sigmoid, `relu6(x + 3) / 6` (MobileNetV3's squeeze-excitation gate), on burn's
+/// differentiable operations.
+pub fn hardsigmoid<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
+    (x + 3.0).clamp(0.0, 6.0) / 6.0
 }
 
 /// The exact GELU of every value of `x`: `nas_conv`'s host kernel on the CPU outside a
