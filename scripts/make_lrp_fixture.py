@@ -4,7 +4,7 @@ bounds: the normalised values of black and white pixels, per channel) composites
 the predicted class's one-hot vector as output relevance, summed over colour channels, on
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
-  resnet50, vgg16: nas's `random:0` weights, drawn here as nas draws them
+  resnet50, vgg16, resnext50_32x4d (grouped convolutions): nas's `random:0` weights, drawn here as nas draws them
   (scripts/nas_random_weights.py), so that the test needs no weight file;
   and, given a third argument, resnet50 and vgg16 with the seed-0 files of
   scripts/parity_fixtures.py in that folder (`resnet50-seed0.*`, `vgg16-seed0.*`): the lrp test no
@@ -28,7 +28,8 @@ im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).conve
 x = torch.from_numpy(((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32))
 cases = [("resnet18", "resnet18-seed0", [ResNetCanonizer()]),
          ("resnet50", "resnet50-random0", [ResNetCanonizer()]),
-         ("vgg16", "vgg16-random0", [])]
+         ("vgg16", "vgg16-random0", []),
+         ("resnext50_32x4d", "resnext50_32x4d-random0", [ResNetCanonizer()])]
 if parity:
     cases += [("resnet50", "resnet50-seed0", [ResNetCanonizer()]), ("vgg16", "vgg16-seed0", [])]
 for arch, label, canonizers in cases:

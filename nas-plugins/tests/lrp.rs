@@ -75,6 +75,12 @@ fn lrp_matches_zennit_on_resnet50_and_vgg16() {
     check("vgg16", Path::new("random:0"), "vgg16-random0", NEAR_TIES);
 }
 
+/// ResNeXt's grouped 3x3 convolutions under every rule, as zennit sees them.
+#[test]
+fn lrp_matches_zennit_on_resnext50() {
+    check("resnext50_32x4d", Path::new("random:0"), "resnext50_32x4d-random0", CLOSE);
+}
+
 #[test]
 fn lrp_matches_zennit_on_efficientnet_lite0() {
     let weights = common::shared().join("weights/efficientnet-lite0-57934424.pth");
