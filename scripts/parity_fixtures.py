@@ -154,12 +154,13 @@ def refs(a):
             out.append(h)
         return m.classifier(m.avgpool(h)), out
 
-    # torchvision's EfficientNet-B: stages 1, 2, 3 and 5 (features 1, 2, 3, 5), then the head.
+    # torchvision's EfficientNet-B and V2: stages 1, 2, 3 and 5 (features 1, 2, 3, 5; each the
+    # last before a stride-2 stage), then the head (the last of `features`).
     def efficientnet_levels(m, x):
         out, h = [], x
         for i, stage in enumerate(m.features):
             h = stage(h)
-            if i in (1, 2, 3, 5, 8):
+            if i in (1, 2, 3, 5, len(m.features) - 1):
                 out.append(h)
         return m.classifier(torch.flatten(m.avgpool(h), 1)), out
 
@@ -192,7 +193,7 @@ def refs(a):
             return mobilenet_v3_levels(m, x)
         if arch.startswith("swin"):
             return swin_levels(m, x)
-        if arch.startswith("efficientnet_b"):
+        if arch.startswith(("efficientnet_b", "efficientnet_v2")):
             return efficientnet_levels(m, x)
         if arch.startswith("convnext"):
             return convnext_levels(m, x)
@@ -209,6 +210,8 @@ def refs(a):
         return levels("vgg16" if arch.startswith("vgg") else arch, m, x)
 
     make_refs.levels = any_levels
+    # EfficientNetV2-L's weights' transforms normalise with 0.5 and 0.5, as nas does for it.
+    make_refs.MEAN["efficientnet_v2_l"] = ([0.5] * 3, [0.5] * 3)
     sys.argv = ["make_refs.py", "--arch", a.arch, "--weights", a.weights, "--out", a.out] + a.images
     make_refs.main()
 

@@ -199,6 +199,14 @@ fn efficientnets_match_torchvision_on_random_weights() {
         let arch = format!("efficientnet_b{b}");
         check_fixtures(&arch, &fixtures(&format!("{arch}-random0")), Path::new("random:0"), 3);
     }
+    // V2-M keeps the bar everywhere. V2-S and V2-L run into the same wall: their random
+    // activations reach 3e7 and 2e14 by the head, PyTorch's own float32 V2-S is 0.65 from its
+    // float64 at level 4; their levels 0 to 2 (fused blocks, MBConv blocks, V2-L's 0.5
+    // normalisation) keep the bar.
+    check_random("efficientnet_v2_m");
+    for arch in ["efficientnet_v2_s", "efficientnet_v2_l"] {
+        check_fixtures(arch, &fixtures(&format!("{arch}-random0")), Path::new("random:0"), 3);
+    }
 }
 
 #[test]

@@ -128,6 +128,24 @@ const STANDARD: &[Standard] = &[
         transforms: Some((600, 600)),
     },
     Standard {
+        backbone: "efficientnet_v2_l",
+        file: "efficientnet_v2_l-59c71312.pth",
+        source: "torchvision EfficientNet_V2_L_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_v2_l-59c71312.pth)",
+        transforms: Some((480, 480)),
+    },
+    Standard {
+        backbone: "efficientnet_v2_m",
+        file: "efficientnet_v2_m-dc08266a.pth",
+        source: "torchvision EfficientNet_V2_M_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_v2_m-dc08266a.pth)",
+        transforms: Some((480, 480)),
+    },
+    Standard {
+        backbone: "efficientnet_v2_s",
+        file: "efficientnet_v2_s-dd5fe13b.pth",
+        source: "torchvision EfficientNet_V2_S_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/efficientnet_v2_s-dd5fe13b.pth)",
+        transforms: Some((384, 384)),
+    },
+    Standard {
         backbone: "mobilenet_v2",
         file: "mobilenet_v2-b0353104.pth",
         source: "torchvision MobileNet_V2_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mobilenet_v2-b0353104.pth)",

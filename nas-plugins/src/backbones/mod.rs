@@ -3,7 +3,7 @@
 pub mod convnext;
 pub mod densenet;
 pub mod efficientnet;
-pub mod efficientnet_b;
+pub mod efficientnet_torchvision;
 mod host_gradient;
 pub mod inverted_residual;
 pub mod layers;
