@@ -52,27 +52,19 @@ def staged(arch, m, x, mark):
             if i in (2, 4, 6, 8, 10):
                 h[:, 1:, :].transpose(1, 2).reshape(n, -1, 14, 14); mark()
         return m.heads(m.encoder.ln(h)[:, 0])
-    if arch.startswith("efficientnet_b"):
+    if arch.startswith(("efficientnet_b", "efficientnet_v2", "swin", "convnext")):
+        # Levels at these indices of `features`: EfficientNet's stages 1, 2, 3, 5 and head; the
+        # stem and stages of Swin and ConvNeXt.
+        efficient = arch.startswith("efficientnet")
+        marks = (1, 2, 3, 5, len(m.features) - 1) if efficient else (0, 1, 3, 5, 7)
         h = x
         for i, stage in enumerate(m.features):
             h = stage(h)
-            if i in (1, 2, 3, 5, 8):
+            if i in marks:
                 mark()
-        return m.classifier(torch.flatten(m.avgpool(h), 1))
-    if arch.startswith("swin"):
-        h = x
-        for i, stage in enumerate(m.features):
-            h = stage(h)
-            if i == 0 or i % 2 == 1:
-                mark()
-        return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
-    if arch.startswith("convnext"):
-        h = x
-        for i, stage in enumerate(m.features):
-            h = stage(h)
-            if i == 0 or i % 2 == 1:
-                mark()
-        return m.classifier(m.avgpool(h))
+        if arch.startswith("swin"):
+            return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
+        return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
     if arch == "efficientnet-lite0":
         h = m._swish(m._bn0(m._conv_stem(x)))
         for i, blk in enumerate(m._blocks):

@@ -6,8 +6,7 @@
 //! amplify `f32` rounding: only multiplications, additions and one division, so the loop
 //! vectorises, where a library `erf` per element would not.
 
-use nas_simd::vectorized;
-use rayon::prelude::*;
+use crate::elementwise::map_in_place;
 
 /// Abramowitz & Stegun 7.1.28's coefficients `a1` to `a6`.
 const ERF_COEFFICIENTS: [f64; 6] = [
@@ -18,8 +17,6 @@ const ERF_COEFFICIENTS: [f64; 6] = [
     0.000_276_567_2,
     0.000_043_063_8,
 ];
-/// Values per parallel chunk.
-const CHUNK: usize = 1 << 14;
 
 /// `erf(x)` within 3e-7.
 #[inline(always)]
@@ -41,16 +38,7 @@ pub fn gelu(x: f32) -> f32 {
 
 /// Replaces every value of `values` by its GELU.
 pub fn gelu_in_place(values: &mut [f32]) {
-    values.par_chunks_mut(CHUNK).for_each(|chunk| {
-        vectorized(
-            #[inline(always)]
-            || {
-                for v in chunk.iter_mut() {
-                    *v = gelu(*v);
-                }
-            },
-        )
-    });
+    map_in_place(values, gelu);
 }
 
 #[cfg(test)]

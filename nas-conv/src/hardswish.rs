@@ -1,11 +1,7 @@
 //! Hard swish, `x * relu6(x + 3) / 6` (MobileNetV3's activation), over a whole feature map in
 //! place, vectorised.
 
-use nas_simd::vectorized;
-use rayon::prelude::*;
-
-/// Values per parallel chunk.
-const CHUNK: usize = 1 << 14;
+use crate::elementwise::map_in_place;
 
 /// Hard swish of one value, as PyTorch computes it.
 #[inline(always)]
@@ -15,16 +11,7 @@ pub fn hardswish(x: f32) -> f32 {
 
 /// Replaces every value of `values` by its hard swish.
 pub fn hardswish_in_place(values: &mut [f32]) {
-    values.par_chunks_mut(CHUNK).for_each(|chunk| {
-        vectorized(
-            #[inline(always)]
-            || {
-                for v in chunk.iter_mut() {
-                    *v = hardswish(*v);
-                }
-            },
-        )
-    });
+    map_in_place(values, hardswish);
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@
 mod activation;
 pub mod dense;
 mod depthwise;
+mod elementwise;
 mod error;
 mod gelu;
 mod geometry;

@@ -3,11 +3,8 @@
 //! polynomial, the power of two written into the exponent bits), within two units in the last
 //! place, with only operations that vectorise, where the library `exp` per element would not.
 
-use nas_simd::vectorized;
-use rayon::prelude::*;
+use crate::elementwise::map_in_place;
 
-/// Values per parallel chunk.
-const CHUNK: usize = 1 << 14;
 /// Rounds a float of magnitude below 2^22 to the nearest integer when added and subtracted.
 const ROUNDING: f32 = 12_582_912.0;
 /// `ln 2` split into a part exact in few bits and the rest (Cephes' `C1`, `C2`).
@@ -36,16 +33,7 @@ pub fn silu(x: f32) -> f32 {
 
 /// Replaces every value of `values` by its SiLU.
 pub fn silu_in_place(values: &mut [f32]) {
-    values.par_chunks_mut(CHUNK).for_each(|chunk| {
-        vectorized(
-            #[inline(always)]
-            || {
-                for v in chunk.iter_mut() {
-                    *v = silu(*v);
-                }
-            },
-        )
-    });
+    map_in_place(values, silu);
 }
 
 #[cfg(test)]

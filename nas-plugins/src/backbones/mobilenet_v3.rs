@@ -251,38 +251,24 @@ const SMALL: [BlockSpec; 11] = [
     (96, 5, 576, 96, true, true, 1),
 ];
 
-/// The registry entry point of MobileNetV3-Large.
-fn build_large(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let name = "mobilenet_v3_large";
-    super::build_from_weights(name, "mobilenet_v3_large-5c1a4163.pth", params, ctx, |sd, classes| {
-        MobileNetV3::load(name, &LARGE, 1280, sd, classes)
+/// torchvision's MobileNetV3s: name, blocks, classifier width and the standard file's name.
+const MOBILENETS_V3: [(&str, &[BlockSpec], usize, &str); 2] = [
+    ("mobilenet_v3_large", &LARGE, 1280, "mobilenet_v3_large-5c1a4163.pth"),
+    ("mobilenet_v3_small", &SMALL, 1024, "mobilenet_v3_small-047dcff4.pth"),
+];
+
+/// The registry entry point of MobileNetV3 number `INDEX` of [`MOBILENETS_V3`].
+fn build_mobilenet_v3<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    let (name, specs, last, file) = MOBILENETS_V3[INDEX];
+    super::build_from_weights(name, file, params, ctx, |sd, classes| {
+        MobileNetV3::load(name, specs, last, sd, classes)
     })
 }
 
-/// The registry entry point of MobileNetV3-Small.
-fn build_small(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let name = "mobilenet_v3_small";
-    super::build_from_weights(name, "mobilenet_v3_small-047dcff4.pth", params, ctx, |sd, classes| {
-        MobileNetV3::load(name, &SMALL, 1024, sd, classes)
-    })
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "mobilenet_v3_large",
-        summary: "torchvision MobileNetV3-Large; levels: the last block before each stride-2 block, head",
-        params: super::BACKBONE_PARAMS,
-        factory: nas_core::Factory::Backbone(build_large),
-    }
-}
-
-nas_core::inventory::submit! {
-    nas_core::ComponentEntry {
-        name: "mobilenet_v3_small",
-        summary: "torchvision MobileNetV3-Small; levels: the stem, the last block before each stride-2 block, head",
-        params: super::BACKBONE_PARAMS,
-        factory: nas_core::Factory::Backbone(build_small),
-    }
+super::register_family! {
+    build_mobilenet_v3;
+    0 => "mobilenet_v3_large", "torchvision MobileNetV3-Large; levels: the last block before each stride-2 block, head";
+    1 => "mobilenet_v3_small", "torchvision MobileNetV3-Small; levels: the stem, the last block before each stride-2 block, head";
 }
 
 #[cfg(test)]
