@@ -358,7 +358,7 @@ pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
     println!("weight files (cache: {})", dir.display());
     for r in &rows {
         println!(
-            "  {:<20} {:<34} sha256 {}  {}",
+            "  {:<20} {:<40} sha256 {}  {}",
             r["backbone"].as_str().unwrap_or(""),
             r["file"].as_str().unwrap_or(""),
             r["sha256_prefix"].as_str().unwrap_or("-"),
@@ -370,8 +370,13 @@ pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
             .zip(r["crop_size"].as_u64())
             .filter(|sizes| *sizes != (256, 224))
         {
+            let crop_flag = if crop == 224 {
+                String::new()
+            } else {
+                format!(" --crop-size {crop}")
+            };
             println!(
-                "  {:<20} its transforms resize to {resize}, crop {crop}: pass --resize-size {resize} --crop-size {crop}",
+                "  {:<20} its transforms resize to {resize}, crop {crop}: pass --resize-size {resize}{crop_flag}",
                 ""
             );
         }
