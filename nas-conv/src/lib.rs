@@ -17,10 +17,11 @@
 //!
 //! [`max_pool2d`] completes the set a ResNet or VGG needs on the host, [`layer_norm_channels`]
 //! and [`gelu_in_place`] the set of a ConvNeXt, [`layer_norm_rows`] a transformer's,
-//! [`silu_in_place`] an EfficientNet's, [`hardswish_in_place`] a MobileNetV3's. For backward passes,
-//! [`InputGradientPlan`] prepares each convolution's input gradient (a transposed convolution)
-//! and [`max_pool2d_input_gradient`] routes pooled gradients to the window maxima. [`matmul`], the
-//! bounds-checked matrix product these algorithms share, is public for other host code.
+//! [`silu_in_place`] an EfficientNet's, [`hardswish_in_place`] a MobileNetV3's, [`attention`] a
+//! transformer's multi-head attention. For backward passes, [`InputGradientPlan`] prepares each
+//! convolution's input gradient (a transposed convolution) and [`max_pool2d_input_gradient`]
+//! routes pooled gradients to the window maxima. [`matmul`], the bounds-checked matrix product
+//! these algorithms share, is public for other host code.
 //!
 //! Bias and an [`Activation`] (ReLU, ReLU6) are applied while the output is written. Groups
 //! that do not divide both channel counts are refused by [`Conv2dPlan::new`]. Work
@@ -30,10 +31,12 @@
 #![warn(missing_docs)]
 
 mod activation;
+mod attention;
 pub mod dense;
 mod depthwise;
 mod elementwise;
 mod error;
+mod exp;
 mod gelu;
 mod geometry;
 mod grouped;
@@ -48,6 +51,7 @@ mod silu;
 mod winograd;
 
 pub use activation::Activation;
+pub use attention::{attention, AttentionShape, ScoreTerms};
 pub use error::ConvError;
 pub use gelu::{gelu, gelu_in_place};
 pub use geometry::ConvGeometry;

@@ -1,29 +1,8 @@
 //! SiLU (swish), `x * sigmoid(x) = x / (1 + exp(-x))`, over a whole feature map in place,
-//! vectorised: `exp` is Cephes' single-precision one (range reduction by `ln 2`, a degree-6
-//! polynomial, the power of two written into the exponent bits), within two units in the last
-//! place, with only operations that vectorise, where the library `exp` per element would not.
+//! vectorised with Cephes' `exp` ([`crate::exp`]).
 
 use crate::elementwise::map_in_place;
-
-/// Rounds a float of magnitude below 2^22 to the nearest integer when added and subtracted.
-const ROUNDING: f32 = 12_582_912.0;
-/// `ln 2` split into a part exact in few bits and the rest (Cephes' `C1`, `C2`).
-const LN2_HIGH: f32 = 0.693_359_4;
-const LN2_LOW: f32 = -2.121_944_4e-4;
-/// Cephes' `expf` polynomial, highest degree first.
-const EXP_POLYNOMIAL: [f32; 6] = [1.987_569_2e-4, 1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5];
-
-/// `e^x` for `x` in `[-87, 88]` (clamped there: outside, SiLU needs only 0 or the saturated
-/// value).
-#[inline(always)]
-fn exp(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E + ROUNDING) - ROUNDING;
-    let r = x - n * LN2_HIGH - n * LN2_LOW;
-    let p = EXP_POLYNOMIAL.iter().fold(0.0, |acc, c| acc * r + c);
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    (p * r * r + r + 1.0) * scale
-}
+use crate::exp::exp;
 
 /// SiLU of one value.
 #[inline(always)]

@@ -10,10 +10,12 @@
 //! Depth levels: the patch embedding's output (stride 4) and the outputs of stages 1 to 4
 //! (strides 4, 8, 16, 32), as `(channels, h, w)` grids.
 
-use super::layers::{gelu_of, Conv2d, ConvGeometry, LayerNorm, Linear};
+use super::layers::{gelu_of, host_values, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
+use nas_conv::{attention, AttentionShape, ScoreTerms};
 use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
+use nas_core::device::runs_on_host;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
@@ -108,6 +110,62 @@ fn shift_mask(height: usize, width: usize, shift: [usize; 2]) -> (Vec<f32>, usiz
     (mask, rows * cols)
 }
 
+/// How a `height x width` map is cut into windows: zero-padded at the bottom and right to whole
+/// windows, then rolled by `shift` (rows, columns) towards the top left.
+#[derive(Clone, Copy)]
+struct WindowGrid {
+    height: usize,
+    width: usize,
+    padded: [usize; 2],
+    shift: [usize; 2],
+}
+
+impl WindowGrid {
+    fn new(height: usize, width: usize, shift: usize) -> WindowGrid {
+        let padded = [height, width].map(|side| side.div_ceil(WINDOW) * WINDOW);
+        WindowGrid {
+            height,
+            width,
+            padded,
+            // torchvision does not shift a dimension that one window covers.
+            shift: padded.map(|side| if WINDOW >= side { 0 } else { shift }),
+        }
+    }
+
+    fn padding_needed(&self) -> bool {
+        self.padded != [self.height, self.width]
+    }
+
+    fn shifted(&self) -> bool {
+        self.shift != [0, 0]
+    }
+
+    /// Windows per image.
+    fn windows(&self) -> usize {
+        self.padded[0] / WINDOW * (self.padded[1] / WINDOW)
+    }
+
+    /// torchvision's mask for these windows (see [`shift_mask`]), when they are shifted.
+    fn mask(&self) -> Option<Vec<f32>> {
+        self.shifted().then(|| shift_mask(self.padded[0], self.padded[1], self.shift).0)
+    }
+
+    /// For each token of an image's windows in order (window by window, each row by row), the
+    /// index of the map position it holds, or `None` for padding.
+    fn token_sources(&self) -> Vec<Option<usize>> {
+        let [pad_h, pad_w] = self.padded;
+        let cols = pad_w / WINDOW;
+        (0..self.windows() * WINDOW * WINDOW)
+            .map(|token| {
+                let (window, within) = (token / (WINDOW * WINDOW), token % (WINDOW * WINDOW));
+                let y = ((window / cols) * WINDOW + within / WINDOW + self.shift[0]) % pad_h;
+                let x = ((window % cols) * WINDOW + within % WINDOW + self.shift[1]) % pad_w;
+                (y < self.height && x < self.width).then_some(y * self.width + x)
+            })
+            .collect()
+    }
+}
+
 /// Window attention with a relative position bias, its windows shifted by `shift` or not.
 struct WindowAttention {
     heads: usize,
@@ -117,6 +175,8 @@ struct WindowAttention {
     /// The relative position bias of every head between the tokens of a window, `(1, heads,
     /// WINDOW^2, WINDOW^2)`, gathered once from the learned table.
     bias: NasTensor<4>,
+    /// The same values on the host, for [`nas_conv::attention`].
+    host_bias: Vec<f32>,
 }
 
 impl WindowAttention {
@@ -140,26 +200,34 @@ impl WindowAttention {
             shift,
             qkv: Linear::load_token_wise(sd, &format!("{key}.qkv"), dim, 3 * dim)?,
             proj: Linear::load_token_wise(sd, &format!("{key}.proj"), dim, dim)?,
-            bias: NasTensor::from_data(TensorData::new(bias, [1, heads, tokens, tokens]), sd.device()),
+            bias: NasTensor::from_data(TensorData::new(bias.clone(), [1, heads, tokens, tokens]), sd.device()),
+            host_bias: bias,
         })
+    }
+
+    /// The factor of the queries, `head_dim^-1/2`.
+    fn scale(&self, channels: usize) -> f64 {
+        ((channels / self.heads) as f64).powf(-0.5)
     }
 
     /// Attention within the (shifted) windows of a channels-last map.
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+        if let Some(y) = self.forward_on_host(&x) {
+            return y;
+        }
         let [b, h, w, c] = x.dims();
         let device = x.device();
-        let (pad_h, pad_w) = (h.div_ceil(WINDOW) * WINDOW, w.div_ceil(WINDOW) * WINDOW);
-        let x = if (pad_h, pad_w) == (h, w) {
-            x
-        } else {
+        let grid = WindowGrid::new(h, w, self.shift);
+        let [pad_h, pad_w] = grid.padded;
+        let x = if grid.padding_needed() {
             x.pad([(0, 0), (0, pad_h - h), (0, pad_w - w), (0, 0)], 0.0)
+        } else {
+            x
         };
-        // torchvision does not shift a dimension that one window covers.
-        let shift = [pad_h, pad_w].map(|side| if WINDOW >= side { 0 } else { self.shift });
-        let shifted = shift != [0, 0];
+        let shift = grid.shift;
         // burn's `roll` moves elements towards lower indices for a positive shift, the opposite
         // of `torch.roll`: torchvision's roll by `-shift` is burn's by `+shift`.
-        let x = if shifted {
+        let x = if grid.shifted() {
             x.roll(&[shift[0] as i64, shift[1] as i64], &[1, 2])
         } else {
             x
@@ -175,28 +243,78 @@ impl WindowAttention {
         let qkv = self.qkv.forward(x.reshape([windows * tokens, c]));
         let qkv = qkv.reshape([windows, tokens, 3, self.heads, head_dim]).permute([2, 0, 3, 1, 4]);
         let part = |i: usize| qkv.clone().narrow(0, i, 1).reshape([windows, self.heads, tokens, head_dim]);
-        let q = part(0) * (head_dim as f64).powf(-0.5);
+        let q = part(0) * self.scale(c);
         let scores = q.matmul(part(1).swap_dims(2, 3)) + self.bias.clone();
-        let scores = if shifted {
-            let (mask, per_image) = shift_mask(pad_h, pad_w, shift);
-            let mask = NasTensor::<5>::from_data(TensorData::new(mask, [1, per_image, 1, tokens, tokens]), &device);
-            (scores.reshape([b, per_image, self.heads, tokens, tokens]) + mask).reshape([windows, self.heads, tokens, tokens])
-        } else {
-            scores
+        let scores = match grid.mask() {
+            Some(mask) => {
+                let per_image = grid.windows();
+                let mask = NasTensor::<5>::from_data(TensorData::new(mask, [1, per_image, 1, tokens, tokens]), &device);
+                (scores.reshape([b, per_image, self.heads, tokens, tokens]) + mask).reshape([windows, self.heads, tokens, tokens])
+            }
+            None => scores,
         };
         let context = softmax(scores, 3).matmul(part(2)).swap_dims(1, 2).reshape([windows * tokens, c]);
         let out = self.proj.forward(context).reshape([b, rows, cols, WINDOW, WINDOW, c]);
         let out = out.permute([0, 1, 3, 2, 4, 5]).reshape([b, pad_h, pad_w, c]);
-        let out = if shifted {
+        let out = if grid.shifted() {
             out.roll(&[-(shift[0] as i64), -(shift[1] as i64)], &[1, 2])
         } else {
             out
         };
-        if (pad_h, pad_w) == (h, w) {
-            out
-        } else {
+        if grid.padding_needed() {
             out.narrow(1, 0, h).narrow(2, 0, w)
+        } else {
+            out
         }
+    }
+
+    /// [`WindowAttention::forward`] on host values, where `x` may be computed there: the
+    /// padding, roll and window partition as one gather of tokens, the attention of every window
+    /// and head in one pass ([`nas_conv::attention`]), and one scatter back. `None` elsewhere.
+    fn forward_on_host(&self, x: &NasTensor<4>) -> Option<NasTensor<4>> {
+        if !runs_on_host(x) {
+            return None;
+        }
+        let [b, h, w, c] = x.dims();
+        let device = x.device();
+        let grid = WindowGrid::new(h, w, self.shift);
+        let sources = grid.token_sources();
+        let values = host_values(x.clone())?;
+        let mut tokens = vec![0f32; b * sources.len() * c];
+        for (image, image_tokens) in tokens.chunks_exact_mut(sources.len() * c).enumerate() {
+            for (token, source) in image_tokens.chunks_exact_mut(c).zip(&sources) {
+                if let Some(at) = source {
+                    token.copy_from_slice(&values[(image * h * w + at) * c..][..c]);
+                }
+            }
+        }
+        let rows = tokens.len() / c;
+        let qkv = host_values(self.qkv.forward(NasTensor::from_data(TensorData::new(tokens, [rows, c]), &device)))?;
+        let shape = AttentionShape {
+            groups: b * grid.windows(),
+            tokens: WINDOW * WINDOW,
+            heads: self.heads,
+            head_dim: c / self.heads,
+        };
+        let mask = grid.mask();
+        let terms = ScoreTerms {
+            per_head: Some(&self.host_bias),
+            per_group: mask.as_deref(),
+        };
+        let context = attention(&qkv, shape, self.scale(c) as f32, terms).ok()?;
+        let out = host_values(
+            self.proj
+                .forward(NasTensor::from_data(TensorData::new(context, [rows, c]), &device)),
+        )?;
+        let mut y = vec![0f32; b * h * w * c];
+        for (image, image_out) in out.chunks_exact(sources.len() * c).enumerate() {
+            for (token, source) in image_out.chunks_exact(c).zip(&sources) {
+                if let Some(at) = source {
+                    y[(image * h * w + at) * c..][..c].copy_from_slice(token);
+                }
+            }
+        }
+        Some(NasTensor::from_data(TensorData::new(y, [b, h, w, c]), &device))
     }
 }
 
