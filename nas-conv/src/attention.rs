@@ -6,6 +6,7 @@
 
 use crate::error::ConvError;
 use crate::exp::exp;
+use crate::matmul::{multiply, Layout};
 use nas_simd::vectorized;
 use rayon::prelude::*;
 
@@ -79,24 +80,34 @@ pub fn attention(qkv: &[f32], shape: AttentionShape, scale: f32, terms: ScoreTer
         }
         None => 1,
     };
+    // One task per group and head, so that a single image's heads spread over the threads too.
+    let heads_out: Vec<Vec<f32>> = (0..groups * heads)
+        .into_par_iter()
+        .map_init(
+            || Scratch::new(tokens, head_dim),
+            |scratch, task| {
+                let (group, head) = (task / heads, task % heads);
+                let qkv = &qkv[group * tokens * 3 * channels..][..tokens * 3 * channels];
+                let bias = [
+                    terms.per_head.map(|t| &t[head * square..][..square]),
+                    terms.per_group.map(|t| &t[(group % period) * square..][..square]),
+                ];
+                let mut context = vec![0f32; tokens * head_dim];
+                vectorized(
+                    #[inline(always)]
+                    || scratch.head(qkv, &mut context, shape, head, scale, bias),
+                );
+                context
+            },
+        )
+        .collect();
     let mut out = vec![0f32; groups * tokens * channels];
-    if out.is_empty() {
-        return Ok(out);
-    }
-    out.par_chunks_mut(tokens * channels).enumerate().for_each(|(group, out)| {
-        let qkv = &qkv[group * tokens * 3 * channels..][..tokens * 3 * channels];
-        let mut scratch = Scratch::new(tokens, head_dim);
-        for head in 0..heads {
-            let bias = [
-                terms.per_head.map(|t| &t[head * square..][..square]),
-                terms.per_group.map(|t| &t[(group % period) * square..][..square]),
-            ];
-            vectorized(
-                #[inline(always)]
-                || scratch.head(qkv, out, shape, head, scale, bias),
-            );
+    for (task, context) in heads_out.iter().enumerate() {
+        let (group, head) = (task / heads, task % heads);
+        for (t, row) in context.chunks_exact(head_dim.max(1)).enumerate() {
+            out[(group * tokens + t) * channels + head * head_dim..][..head_dim].copy_from_slice(row);
         }
-    });
+    }
     Ok(out)
 }
 
@@ -114,7 +125,7 @@ fn check_length(what: &'static str, actual: usize, expected: usize, shape: Strin
     }
 }
 
-/// One group's working buffers, reused across its heads.
+/// The working buffers of one head of one group, reused by each thread across its tasks.
 struct Scratch {
     /// The scaled queries of one head, `(tokens, head_dim)`.
     queries: Vec<f32>,
@@ -133,7 +144,7 @@ impl Scratch {
         }
     }
 
-    /// Head `head` of one group: writes its `head_dim` columns of `out` `(tokens, channels)`.
+    /// Head `head` of one group, its context `(tokens, head_dim)` written to `out`.
     #[inline(always)]
     fn head(&mut self, qkv: &[f32], out: &mut [f32], shape: AttentionShape, head: usize, scale: f32, bias: [Option<&[f32]>; 2]) {
         let AttentionShape { tokens, head_dim, .. } = shape;
@@ -149,40 +160,39 @@ impl Scratch {
                 self.keys_t[d * tokens + t] = k;
             }
         }
+        let (square, queries, keys) = (
+            Layout::dense(tokens, tokens),
+            Layout::dense(tokens, head_dim),
+            Layout::dense(head_dim, tokens),
+        );
+        multiply(&mut self.scores, square, &self.queries, queries, &self.keys_t, keys, 1);
         for (i, scores) in self.scores.chunks_exact_mut(tokens).enumerate() {
-            scores.fill(0.0);
-            for (d, &q) in self.queries[i * head_dim..][..head_dim].iter().enumerate() {
-                for (s, &k) in scores.iter_mut().zip(&self.keys_t[d * tokens..][..tokens]) {
-                    *s += q * k;
-                }
-            }
             for term in bias.iter().flatten() {
                 for (s, &b) in scores.iter_mut().zip(&term[i * tokens..][..tokens]) {
                     *s += b;
                 }
             }
             softmax_in_place(scores);
-            let context = &mut out[i * channels + at..][..head_dim];
-            context.fill(0.0);
-            for (j, &p) in scores.iter().enumerate() {
-                let value = &qkv[j * stride + 2 * channels + at..][..head_dim];
-                for (c, &v) in context.iter_mut().zip(value) {
-                    *c += p * v;
-                }
-            }
         }
+        let values = Layout {
+            offset: 2 * channels + at,
+            rows: tokens,
+            cols: head_dim,
+            row_stride: stride,
+        };
+        multiply(out, queries, &self.scores, square, qkv, values, 1);
     }
 }
 
-/// `exp(s - max) / sum` over one row of scores.
+/// `exp(s - max) / sum` over one row of scores. The exponentials are a loop of their own, so
+/// that it vectorises; the sum, whose order is fixed, is another.
 #[inline(always)]
 fn softmax_in_place(scores: &mut [f32]) {
     let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-    let mut sum = 0.0;
     for s in scores.iter_mut() {
         *s = exp(*s - max);
-        sum += *s;
     }
+    let sum: f32 = scores.iter().sum();
     for s in scores.iter_mut() {
         *s /= sum;
     }

@@ -16,12 +16,14 @@
 //! of position embeddings (14x14 for 16-pixel patches) is then resized bicubically to the patch
 //! grid, as timm does. At 224x224 the network is exactly torchvision's.
 
-use super::layers::{gelu_of, Conv2d, ConvGeometry, LayerNorm, Linear};
+use super::layers::{gelu_of, host_values, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
+use nas_conv::{AttentionShape, ScoreTerms};
 use nas_core::burn::tensor::activation::{gelu, softmax};
 use nas_core::burn::tensor::module::{attention, interpolate};
 use nas_core::burn::tensor::ops::{AttentionModuleOptions, InterpolateMode, InterpolateOptions};
-use nas_core::burn::tensor::Tensor;
+use nas_core::burn::tensor::{Tensor, TensorData};
+use nas_core::device::runs_on_host;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
@@ -121,20 +123,13 @@ impl EncoderBlock {
     }
 
     fn forward(&self, x: NasTensor<3>, propagation: Propagation) -> NasTensor<3> {
-        let [b, n, _] = x.dims();
-        let (dim, heads) = (self.dim, self.heads);
-        let head_dim = dim / heads;
         let conservative = propagation == Propagation::Conservative;
         let norm = |ln: &LayerNorm, x: NasTensor<3>| if conservative { ln.forward_fixed_scale(x) } else { ln.forward(x) };
         let qkv = per_token(&self.in_proj, norm(&self.ln_1, x.clone()));
-        let split = |i: usize| qkv.clone().narrow(2, i * dim, dim).reshape([b, n, heads, head_dim]).swap_dims(1, 2);
-        let context = if conservative {
-            let scores = split(0).matmul(split(1).swap_dims(2, 3)) / (head_dim as f64).sqrt();
-            softmax(scores, 3).detach().matmul(split(2))
-        } else {
-            attention(split(0), split(1), split(2), None, None, AttentionModuleOptions::default())
+        let context = match self.attention_on_host(&qkv) {
+            Some(context) => context,
+            None => self.attention(qkv, conservative),
         };
-        let context = context.swap_dims(1, 2).reshape([b, n, dim]);
         let x = x + per_token(&self.out_proj, context);
         let pre = per_token(&self.fc1, norm(&self.ln_2, x.clone()));
         let hidden = if conservative {
@@ -145,6 +140,40 @@ impl EncoderBlock {
             gelu_of(pre)
         };
         x + per_token(&self.fc2, hidden)
+    }
+
+    /// The heads' attention from the packed queries, keys and values `(batch, tokens, 3 *
+    /// dim)`, as `(batch, tokens, dim)`: with no gradient through the softmax when `conservative`.
+    fn attention(&self, qkv: NasTensor<3>, conservative: bool) -> NasTensor<3> {
+        let [b, n, _] = qkv.dims();
+        let (dim, heads) = (self.dim, self.heads);
+        let head_dim = dim / heads;
+        let split = |i: usize| qkv.clone().narrow(2, i * dim, dim).reshape([b, n, heads, head_dim]).swap_dims(1, 2);
+        let context = if conservative {
+            let scores = split(0).matmul(split(1).swap_dims(2, 3)) / (head_dim as f64).sqrt();
+            softmax(scores, 3).detach().matmul(split(2))
+        } else {
+            attention(split(0), split(1), split(2), None, None, AttentionModuleOptions::default())
+        };
+        context.swap_dims(1, 2).reshape([b, n, dim])
+    }
+
+    /// [`EncoderBlock::attention`] by [`nas_conv::attention`] on host values, where `qkv` may
+    /// be computed there (no gradient needs it); `None` elsewhere.
+    fn attention_on_host(&self, qkv: &NasTensor<3>) -> Option<NasTensor<3>> {
+        if !runs_on_host(qkv) {
+            return None;
+        }
+        let [b, n, _] = qkv.dims();
+        let shape = AttentionShape {
+            groups: b,
+            tokens: n,
+            heads: self.heads,
+            head_dim: self.dim / self.heads,
+        };
+        let scale = (shape.head_dim as f32).sqrt().recip();
+        let context = nas_conv::attention(&host_values(qkv.clone())?, shape, scale, ScoreTerms::default()).ok()?;
+        Some(NasTensor::from_data(TensorData::new(context, [b, n, self.dim]), &qkv.device()))
     }
 }
 
