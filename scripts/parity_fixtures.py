@@ -188,7 +188,18 @@ def refs(a):
         out.append(h)
         return m.classifier(torch.flatten(m.avgpool(h), 1)), out
 
+    # RegNets: the stem's output, then each stage's (trunk_output.block1 to block4).
+    def regnet_levels(m, x):
+        h = m.stem(x)
+        out = [h]
+        for stage in m.trunk_output:
+            h = stage(h)
+            out.append(h)
+        return m.fc(torch.flatten(m.avgpool(h), 1)), out
+
     def any_levels(arch, m, x):
+        if arch.startswith("regnet"):
+            return regnet_levels(m, x)
         if arch.startswith("mobilenet_v3"):
             return mobilenet_v3_levels(m, x)
         if arch.startswith("swin"):

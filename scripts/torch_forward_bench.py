@@ -65,6 +65,11 @@ def staged(arch, m, x, mark):
         if arch.startswith("swin"):
             return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
         return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
+    if arch.startswith("regnet"):
+        h = m.stem(x); mark()
+        for stage in m.trunk_output:
+            h = stage(h); mark()
+        return m.fc(torch.flatten(m.avgpool(h), 1))
     if arch == "efficientnet-lite0":
         h = m._swish(m._bn0(m._conv_stem(x)))
         for i, blk in enumerate(m._blocks):

@@ -166,6 +166,96 @@ const STANDARD: &[Standard] = &[
         transforms: Some((256, 224)),
     },
     Standard {
+        backbone: "regnet_x_400mf",
+        file: "regnet_x_400mf-62229a5f.pth",
+        source: "torchvision RegNet_X_400MF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_x_400mf-62229a5f.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_x_800mf",
+        file: "regnet_x_800mf-94a99ebd.pth",
+        source: "torchvision RegNet_X_800MF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_x_800mf-94a99ebd.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_x_1_6gf",
+        file: "regnet_x_1_6gf-a12f2b72.pth",
+        source: "torchvision RegNet_X_1_6GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_x_1_6gf-a12f2b72.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_x_3_2gf",
+        file: "regnet_x_3_2gf-7071aa85.pth",
+        source: "torchvision RegNet_X_3_2GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_x_3_2gf-7071aa85.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_x_8gf",
+        file: "regnet_x_8gf-2b70d774.pth",
+        source: "torchvision RegNet_X_8GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_x_8gf-2b70d774.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_x_16gf",
+        file: "regnet_x_16gf-ba3796d7.pth",
+        source: "torchvision RegNet_X_16GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_x_16gf-ba3796d7.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_x_32gf",
+        file: "regnet_x_32gf-6eb8fdc6.pth",
+        source: "torchvision RegNet_X_32GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_x_32gf-6eb8fdc6.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_400mf",
+        file: "regnet_y_400mf-e6988f5f.pth",
+        source: "torchvision RegNet_Y_400MF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_y_400mf-e6988f5f.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_800mf",
+        file: "regnet_y_800mf-58fc7688.pth",
+        source: "torchvision RegNet_Y_800MF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_y_800mf-58fc7688.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_1_6gf",
+        file: "regnet_y_1_6gf-0d7bc02a.pth",
+        source: "torchvision RegNet_Y_1_6GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_y_1_6gf-0d7bc02a.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_3_2gf",
+        file: "regnet_y_3_2gf-9180c971.pth",
+        source: "torchvision RegNet_Y_3_2GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_y_3_2gf-9180c971.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_8gf",
+        file: "regnet_y_8gf-dc2b1b54.pth",
+        source: "torchvision RegNet_Y_8GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_y_8gf-dc2b1b54.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_16gf",
+        file: "regnet_y_16gf-3e4a00f9.pth",
+        source: "torchvision RegNet_Y_16GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_y_16gf-3e4a00f9.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_32gf",
+        file: "regnet_y_32gf-8db6d4b5.pth",
+        source: "torchvision RegNet_Y_32GF_Weights.IMAGENET1K_V2 (https://download.pytorch.org/models/regnet_y_32gf-8db6d4b5.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "regnet_y_128gf",
+        file: "regnet_y_128gf_lc_swag-cbe8ce12.pth",
+        source: "torchvision RegNet_Y_128GF_Weights.IMAGENET1K_SWAG_LINEAR_V1 (https://download.pytorch.org/models/regnet_y_128gf_lc_swag-cbe8ce12.pth; its transforms resize bicubically, nas bilinearly)",
+        transforms: Some((224, 224)),
+    },
+    Standard {
         backbone: "resnet18",
         file: "resnet18-f37072fd.pth",
         source: "torchvision ResNet18_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/resnet18-f37072fd.pth)",
@@ -396,5 +486,17 @@ mod tests {
         assert_eq!(super::name_hash("resnet18-f37072fd.pth"), Some("f37072fd"));
         assert_eq!(super::name_hash("efficientnet-lite0-57934424.pth"), Some("57934424"));
         assert_eq!(super::name_hash("mine.pth"), None);
+    }
+
+    /// Every built-in backbone has its standard file listed, once, under a torchvision-style name.
+    #[test]
+    fn every_backbone_has_one_standard_file() {
+        nas_plugins::link();
+        let registry = nas_core::Registry::builtin();
+        for backbone in registry.names(nas_core::Kind::Backbone) {
+            let listed: Vec<_> = super::STANDARD.iter().filter(|s| s.backbone == backbone).collect();
+            assert_eq!(listed.len(), 1, "{backbone}: standard files listed");
+            assert!(super::name_hash(listed[0].file).is_some(), "{backbone}: {}", listed[0].file);
+        }
     }
 }

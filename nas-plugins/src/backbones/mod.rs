@@ -9,6 +9,7 @@ pub mod inverted_residual;
 pub mod layers;
 pub mod mobilenet;
 pub mod mobilenet_v3;
+pub mod regnet;
 pub mod resnet;
 pub mod squeeze_excitation;
 pub mod swin;

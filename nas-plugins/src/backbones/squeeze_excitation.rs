@@ -1,7 +1,7 @@
 //! Squeeze-excitation (Hu et al. 2018), as torchvision's `SqueezeExcitation`: each channel of a
 //! map scaled by a gate computed from all channels' means through two 1x1 convolutions
 //! (`fc1`, `fc2`). EfficientNet-B gates with SiLU and a sigmoid, MobileNetV3 with ReLU and a
-//! hard sigmoid.
+//! hard sigmoid, RegNetY with ReLU and a sigmoid.
 
 use super::layers::{global_average, hardsigmoid, Conv2d, ConvGeometry};
 use nas_core::burn::tensor::activation::sigmoid;
@@ -15,6 +15,8 @@ pub enum Gate {
     SiluSigmoid,
     /// ReLU, then a hard sigmoid (MobileNetV3).
     ReluHardSigmoid,
+    /// ReLU, then a sigmoid (RegNetY).
+    ReluSigmoid,
 }
 
 /// A squeeze-excitation module.
@@ -41,6 +43,7 @@ impl SqueezeExcitation {
         let gate = match self.gate {
             Gate::SiluSigmoid => sigmoid(self.expand.forward(self.reduce.forward_silu(means))),
             Gate::ReluHardSigmoid => hardsigmoid(self.expand.forward(self.reduce.forward_relu(means))),
+            Gate::ReluSigmoid => sigmoid(self.expand.forward(self.reduce.forward_relu(means))),
         };
         x * gate
     }
