@@ -4,7 +4,9 @@ bounds: the normalised values of black and white pixels, per channel) composites
 the predicted class's one-hot vector as output relevance, summed over colour channels, on
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
-  resnet50, vgg16, resnext50_32x4d (grouped convolutions): nas's `random:0` weights, drawn here as nas draws them
+  resnet50, vgg16, resnext50_32x4d (grouped convolutions), regnet_x_400mf (zennit has no RegNet
+  canonizer: RegNetBlockCanonizer below splits each block's residual sum as zennit's
+  ResNetBottleneckCanonizer splits ResNet's): nas's `random:0` weights, drawn here as nas draws them
   (scripts/nas_random_weights.py), so that the test needs no weight file;
   and, given a third argument, resnet50 and vgg16 with the seed-0 files of
   scripts/parity_fixtures.py in that folder (`resnet50-seed0.*`, `vgg16-seed0.*`): the lrp test no
@@ -16,7 +18,35 @@ import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from zennit.attribution import Gradient
 from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlusFlat
+from zennit.canonizers import AttributeCanonizer, CompositeCanonizer, SequentialMergeBatchNorm
+from zennit.layer import Sum
 from zennit.torchvision import ResNetCanonizer
+from torchvision.models.regnet import ResBottleneckBlock
+
+
+class RegNetBlockCanonizer(AttributeCanonizer):
+    """A RegNet block's `proj(x) + f(x)` through zennit's `Sum` layer (relevance split by the
+    Norm rule), as ResNetBottleneckCanonizer does for torchvision's Bottleneck."""
+
+    def __init__(self):
+        super().__init__(self._attribute_map)
+
+    @classmethod
+    def _attribute_map(cls, name, module):
+        if isinstance(module, ResBottleneckBlock):
+            return {"forward": cls.forward.__get__(module), "canonizer_sum": Sum()}
+        return None
+
+    @staticmethod
+    def forward(self, x):
+        identity = x if self.proj is None else self.proj(x)
+        out = self.canonizer_sum(torch.stack([identity, self.f(x)], dim=-1))
+        return self.activation(out)
+
+
+def regnet_canonizer():
+    return CompositeCanonizer((SequentialMergeBatchNorm(), RegNetBlockCanonizer()))
+
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nas_random_weights import random_values
@@ -29,7 +59,8 @@ x = torch.from_numpy(((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).tran
 cases = [("resnet18", "resnet18-seed0", [ResNetCanonizer()]),
          ("resnet50", "resnet50-random0", [ResNetCanonizer()]),
          ("vgg16", "vgg16-random0", []),
-         ("resnext50_32x4d", "resnext50_32x4d-random0", [ResNetCanonizer()])]
+         ("resnext50_32x4d", "resnext50_32x4d-random0", [ResNetCanonizer()]),
+         ("regnet_x_400mf", "regnet_x_400mf-random0", [regnet_canonizer()])]
 if parity:
     cases += [("resnet50", "resnet50-seed0", [ResNetCanonizer()]), ("vgg16", "vgg16-seed0", [])]
 for arch, label, canonizers in cases:

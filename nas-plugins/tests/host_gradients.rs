@@ -174,6 +174,21 @@ fn resnext_gradients_match_automatic_differentiation() -> TestResult {
 }
 
 #[test]
+fn regnet_x_gradients_match_automatic_differentiation() -> TestResult {
+    // RegNetX runs as a ResNet without the stem's max pooling: its stride-2 stem feeds the first
+    // stage directly, whose grouped 3x3 convolution carries the stride.
+    let net = nas_plugins::backbones::load(
+        "regnet_x_400mf",
+        std::path::Path::new("random:0"),
+        nas_core::device::default_device(),
+    )?;
+    let (input, targets) = batch(net.as_ref(), &["chelsea-224.png"], 64, 64)?;
+    check("regnet_x_400mf 64x64", net.as_ref(), input, &targets, Agreement::Everywhere)?;
+    let (input, targets) = batch(net.as_ref(), &["coffee-224.png"], 96, 80)?;
+    check("regnet_x_400mf 96x80", net.as_ref(), input, &targets, Agreement::Everywhere)
+}
+
+#[test]
 fn mobilenet_v2_gradients_match_automatic_differentiation() -> TestResult {
     // The inverted-residual network EfficientNet-Lite0 shares, with torchvision's padding, on
     // crops where the two passes agree everywhere. With these random weights, crops of 160

@@ -81,6 +81,13 @@ fn lrp_matches_zennit_on_resnext50() {
     check("resnext50_32x4d", Path::new("random:0"), "resnext50_32x4d-random0", CLOSE);
 }
 
+/// RegNetX walks ResNet's relevance path without the stem's max pooling; zennit has no RegNet
+/// canonizer, so the fixture script splits each block's sum as zennit's ResNet canonizer does.
+#[test]
+fn lrp_matches_zennit_on_regnet_x() {
+    check("regnet_x_400mf", Path::new("random:0"), "regnet_x_400mf-random0", CLOSE);
+}
+
 #[test]
 fn lrp_matches_zennit_on_efficientnet_lite0() {
     let weights = common::shared().join("weights/efficientnet-lite0-57934424.pth");

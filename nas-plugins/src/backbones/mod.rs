@@ -69,11 +69,25 @@ pub fn build_from_weights<N: Backbone + 'static>(
     ctx: &Context<'_>,
     load: impl FnOnce(&mut StateDict, usize) -> Result<N>,
 ) -> Result<Box<dyn Backbone>> {
+    build_boxed_from_weights(name, default_file, params, ctx, |sd, classes| {
+        Ok(Box::new(load(sd, classes)?) as Box<dyn Backbone>)
+    })
+}
+
+/// [`build_from_weights`] for a family whose members load as different types (RegNetX as a
+/// ResNet, RegNetY as its own).
+pub fn build_boxed_from_weights(
+    name: &str,
+    default_file: &str,
+    params: &Params,
+    ctx: &Context<'_>,
+    load: impl FnOnce(&mut StateDict, usize) -> Result<Box<dyn Backbone>>,
+) -> Result<Box<dyn Backbone>> {
     let num_classes = params.usize("num_classes", 1000, 1, 1_000_000)?;
     let mut sd = open_weights(name, default_file, params, ctx)?;
     let net = load(&mut sd, num_classes)?;
     sd.finish()?;
-    Ok(Box::new(net))
+    Ok(net)
 }
 
 /// The state dict a backbone builds itself from: [`resolve_weights`]'s file, with the last

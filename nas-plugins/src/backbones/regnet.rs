@@ -8,10 +8,16 @@
 //! The stage widths, depths and group widths are torchvision's, as its `BlockParams` derives
 //! them from each model's `(depth, w_0, w_a, w_m, group_width)` (bottleneck ratio 1 everywhere).
 //!
+//! RegNetX's blocks are ResNeXt's bottlenecks (bottleneck ratio 1), so RegNetX is built as a
+//! [`ResNet`] without the stem's max pooling, and has its host backward passes (guided
+//! backpropagation, FullGrad, DeepLift, LRP). RegNetY's squeeze-excitation has none: its
+//! gradients run on burn's automatic differentiation.
+//!
 //! Depth levels: the stem's output (stride 2) and the outputs of stages 1 to 4 (strides 4, 8,
 //! 16, 32).
 
 use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
+use super::resnet::{self, ResNet};
 use super::squeeze_excitation::{Gate, SqueezeExcitation};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_core::burn::tensor::activation::relu;
@@ -80,6 +86,15 @@ impl Block {
         Ok(Block { a, b, se, c, projection })
     }
 
+    /// The block as a ResNet bottleneck; for blocks loaded without squeeze-excitation
+    /// (RegNetX), the only ones this is called on.
+    fn into_residual(self) -> resnet::Block {
+        resnet::Block {
+            convs: vec![self.a, self.b, self.c],
+            downsample: self.projection,
+        }
+    }
+
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         let shortcut = match &self.projection {
             Some(projection) => projection.forward(x.clone()),
@@ -94,7 +109,7 @@ impl Block {
     }
 }
 
-/// A torchvision RegNet in inference mode.
+/// A torchvision RegNetY in inference mode (RegNetX is a [`ResNet`]).
 pub struct RegNet {
     info: BackboneInfo,
     device: Device,
@@ -103,47 +118,57 @@ pub struct RegNet {
     fc: Linear,
 }
 
-impl RegNet {
-    fn load(name: &str, stages: Stages, sd: &mut StateDict, num_classes: usize) -> Result<RegNet> {
-        let stem = ConvBn::load(sd, "stem.0", "stem.1", BN_EPS, ConvGeometry::symmetric(3, STEM_WIDTH, 3, 2, 1))?;
-        let mut inputs = STEM_WIDTH;
-        let mut loaded = Vec::with_capacity(4);
-        for s in 0..4 {
-            let outputs = stages.widths[s];
-            let blocks = (0..stages.depths[s])
-                .map(|i| {
-                    let key = format!("trunk_output.block{}.block{}-{i}", s + 1, s + 1);
-                    let (block_inputs, stride) = if i == 0 { (inputs, 2) } else { (outputs, 1) };
-                    Block::load(
-                        sd,
-                        &key,
-                        block_inputs,
-                        outputs,
-                        stride,
-                        stages.group_widths[s],
-                        stages.squeeze_excitation,
-                    )
-                })
-                .collect::<Result<Vec<_>>>()?;
-            loaded.push(blocks);
-            inputs = outputs;
-        }
-        let w = stages.widths;
-        Ok(RegNet {
-            info: BackboneInfo {
-                name: name.into(),
-                mean: IMAGENET_MEAN,
-                std: IMAGENET_STD,
-                level_channels: [STEM_WIDTH, w[0], w[1], w[2], w[3]],
-                level_strides: [2, 4, 8, 16, 32],
-                num_classes,
-            },
-            device: sd.device().clone(),
+/// Loads RegNet `name`: a [`ResNet`] for RegNetX, a [`RegNet`] for RegNetY.
+fn load(name: &str, stages: Stages, sd: &mut StateDict, num_classes: usize) -> Result<Box<dyn Backbone>> {
+    let stem = ConvBn::load(sd, "stem.0", "stem.1", BN_EPS, ConvGeometry::symmetric(3, STEM_WIDTH, 3, 2, 1))?;
+    let mut inputs = STEM_WIDTH;
+    let mut loaded = Vec::with_capacity(4);
+    for s in 0..4 {
+        let outputs = stages.widths[s];
+        let blocks = (0..stages.depths[s])
+            .map(|i| {
+                let key = format!("trunk_output.block{}.block{}-{i}", s + 1, s + 1);
+                let (block_inputs, stride) = if i == 0 { (inputs, 2) } else { (outputs, 1) };
+                Block::load(
+                    sd,
+                    &key,
+                    block_inputs,
+                    outputs,
+                    stride,
+                    stages.group_widths[s],
+                    stages.squeeze_excitation,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        loaded.push(blocks);
+        inputs = outputs;
+    }
+    let w = stages.widths;
+    let info = BackboneInfo {
+        name: name.into(),
+        mean: IMAGENET_MEAN,
+        std: IMAGENET_STD,
+        level_channels: [STEM_WIDTH, w[0], w[1], w[2], w[3]],
+        level_strides: [2, 4, 8, 16, 32],
+        num_classes,
+    };
+    let device = sd.device().clone();
+    let fc = Linear::load(sd, "fc", inputs, num_classes)?;
+    Ok(if stages.squeeze_excitation {
+        Box::new(RegNet {
+            info,
+            device,
             stem,
             stages: loaded,
-            fc: Linear::load(sd, "fc", inputs, num_classes)?,
+            fc,
         })
-    }
+    } else {
+        let layers = loaded
+            .into_iter()
+            .map(|blocks| blocks.into_iter().map(Block::into_residual).collect())
+            .collect();
+        Box::new(ResNet::from_parts(info, device, stem, None, layers, fc))
+    })
 }
 
 impl Backbone for RegNet {
@@ -271,7 +296,7 @@ const REGNETS: [(&str, Stages, &str); 15] = [
 /// The registry entry point of RegNet number `INDEX` of [`REGNETS`].
 fn build_regnet<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
     let (name, stages, file) = REGNETS[INDEX];
-    super::build_from_weights(name, file, params, ctx, |sd, classes| RegNet::load(name, stages, sd, classes))
+    super::build_boxed_from_weights(name, file, params, ctx, |sd, classes| load(name, stages, sd, classes))
 }
 
 super::register_family! {

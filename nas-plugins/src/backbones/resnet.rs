@@ -157,12 +157,15 @@ impl Depth {
     }
 }
 
-/// A torchvision ResNet in inference mode.
+/// A torchvision ResNet in inference mode; also RegNetX, whose blocks are ResNeXt's with
+/// another stem ([`ResNet::from_parts`]).
 pub struct ResNet {
     info: BackboneInfo,
     device: Device,
     /// conv1 and bn1, folded.
     pub(crate) stem: ConvBn,
+    /// The max pooling after the stem's ReLU ([`STEM_POOL`]; none for RegNetX).
+    pub(crate) stem_pool: Option<PoolGeometry>,
     /// layer1..layer4.
     pub(crate) layers: Vec<Vec<Block>>,
     /// The classifier.
@@ -234,9 +237,39 @@ impl ResNet {
             },
             device: sd.device().clone(),
             stem,
+            stem_pool: Some(STEM_POOL),
             layers,
             fc,
         })
+    }
+
+    /// A network of this shape from its parts: a stem (convolution, BatchNorm, ReLU), an
+    /// optional max pooling after it, four stages of residual blocks and a linear head on their
+    /// global average.
+    pub(crate) fn from_parts(
+        info: BackboneInfo,
+        device: Device,
+        stem: ConvBn,
+        stem_pool: Option<PoolGeometry>,
+        layers: Vec<Vec<Block>>,
+        fc: Linear,
+    ) -> ResNet {
+        ResNet {
+            info,
+            device,
+            stem,
+            stem_pool,
+            layers,
+            fc,
+        }
+    }
+
+    /// The stem's output after its max pooling, if it has one.
+    pub(crate) fn pool_stem(&self, stem: NasTensor<4>) -> NasTensor<4> {
+        match self.stem_pool {
+            Some(pool) => max_pool(stem, pool.kernel, pool.stride, pool.padding),
+            None => stem,
+        }
     }
 }
 
@@ -259,7 +292,10 @@ impl HostDifferentiable for ResNet {
         let stem = self.stem.folded();
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(stem, &x, Activation::Relu, rule)?;
-        let pooled = host_gradient::max_pool(&stem_out.values, STEM_POOL)?;
+        let pooled = match self.stem_pool {
+            Some(pool) => host_gradient::max_pool(&stem_out.values, pool)?,
+            None => stem_out.values.clone(),
+        };
         let mut traces: Vec<Vec<BlockTrace>> = Vec::with_capacity(self.layers.len());
         for blocks in &self.layers {
             let mut layer: Vec<BlockTrace> = Vec::with_capacity(blocks.len());
@@ -288,7 +324,11 @@ impl HostDifferentiable for ResNet {
         if of == GradientOf::Level(0) {
             return Ok(host_gradient::gradient(pooled.into_tensor(&self.device), grad, logits));
         }
-        let grad = host_gradient::max_pool_backward(&stem_out.values, &grad, STEM_POOL)?.through(&stem_out, rule)?;
+        let grad = match self.stem_pool {
+            Some(pool) => host_gradient::max_pool_backward(&stem_out.values, &grad, pool)?,
+            None => grad,
+        };
+        let grad = grad.through(&stem_out, rule)?;
         let grad = conv_backward(stem, &grad, x.size(), watch)?;
         Ok(host_gradient::gradient(input, grad, logits))
     }
@@ -312,8 +352,7 @@ impl Backbone for ResNet {
     }
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
-        let h = self.stem.forward_relu(input);
-        let mut h = hook.level(0, max_pool(h, 3, 2, 1));
+        let mut h = hook.level(0, self.pool_stem(self.stem.forward_relu(input)));
         for (l, blocks) in self.layers.iter().enumerate() {
             for block in blocks {
                 h = block.forward(h);

@@ -151,7 +151,7 @@ impl Lrp {
             shortcut: NasTensor<4>,
         }
         let stem = net.stem.forward_relu(input.clone());
-        let mut h = max_pool(stem.clone(), 3, 2, 1);
+        let mut h = net.pool_stem(stem.clone());
         let mut traces = Vec::new();
         for block in net.layers.iter().flatten() {
             let (x, last) = (h.clone(), block.convs.len() - 1);
@@ -191,7 +191,10 @@ impl Lrp {
             };
             r = branch + shortcut;
         }
-        let r = rules::max_pool_gradient(stem, 3, 2, 1, r)?;
+        let r = match net.stem_pool {
+            Some(pool) => rules::max_pool_gradient(stem, pool.kernel, pool.stride, pool.padding, r)?,
+            None => r,
+        };
         self.first(net.stem.folded(), input, r, info)
     }
 
@@ -362,7 +365,7 @@ impl Saliency for Lrp {
             vit(net, input.clone(), relevance)?
         } else {
             return Err(NasError::InvalidInput(format!(
-                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, the VGGs, efficientnet-lite0, mobilenet_v2 and the ViTs",
+                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, RegNetX, the VGGs, efficientnet-lite0, mobilenet_v2 and the ViTs",
                 backbone.info().name
             )));
         };
