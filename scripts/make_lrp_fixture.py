@@ -4,7 +4,7 @@ bounds: the normalised values of black and white pixels, per channel) composites
 the predicted class's one-hot vector as output relevance, summed over colour channels, on
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
-  resnet50, vgg16, resnext50_32x4d (grouped convolutions), regnet_x_400mf (zennit has no RegNet
+  resnet50, vgg16, alexnet, resnext50_32x4d (grouped convolutions), regnet_x_400mf (zennit has no RegNet
   canonizer: RegNetBlockCanonizer below splits each block's residual sum as zennit's
   ResNetBottleneckCanonizer splits ResNet's): nas's `random:0` weights, drawn here as nas draws them
   (scripts/nas_random_weights.py), so that the test needs no weight file;
@@ -60,7 +60,8 @@ cases = [("resnet18", "resnet18-seed0", [ResNetCanonizer()]),
          ("resnet50", "resnet50-random0", [ResNetCanonizer()]),
          ("vgg16", "vgg16-random0", []),
          ("resnext50_32x4d", "resnext50_32x4d-random0", [ResNetCanonizer()]),
-         ("regnet_x_400mf", "regnet_x_400mf-random0", [regnet_canonizer()])]
+         ("regnet_x_400mf", "regnet_x_400mf-random0", [regnet_canonizer()]),
+         ("alexnet", "alexnet-random0", [])]
 if parity:
     cases += [("resnet50", "resnet50-seed0", [ResNetCanonizer()]), ("vgg16", "vgg16-seed0", [])]
 for arch, label, canonizers in cases:

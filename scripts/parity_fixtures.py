@@ -197,7 +197,18 @@ def refs(a):
             out.append(h)
         return m.fc(torch.flatten(m.avgpool(h), 1)), out
 
+    # AlexNet: each of its five convolutions before its ReLU (features 0, 3, 6, 8, 10).
+    def alexnet_levels(m, x):
+        out, h = [], x
+        for i, mod in enumerate(m.features):
+            h = mod(h)
+            if isinstance(mod, torch.nn.Conv2d):
+                out.append(h)
+        return m.classifier(torch.flatten(m.avgpool(h), 1)), out
+
     def any_levels(arch, m, x):
+        if arch == "alexnet":
+            return alexnet_levels(m, x)
         if arch.startswith("regnet"):
             return regnet_levels(m, x)
         if arch.startswith("mobilenet_v3"):

@@ -65,6 +65,13 @@ def staged(arch, m, x, mark):
         if arch.startswith("swin"):
             return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
         return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
+    if arch == "alexnet":
+        h = x
+        for mod in m.features:
+            h = mod(h)
+            if isinstance(mod, torch.nn.Conv2d):
+                mark()
+        return m.classifier(torch.flatten(m.avgpool(h), 1))
     if arch.startswith("regnet"):
         h = m.stem(x); mark()
         for stage in m.trunk_output:

@@ -99,7 +99,7 @@ pub struct Gradient {
 }
 
 /// The built-in backbones with their own backward pass, named in refusals of what needs one.
-pub const OWN_BACKWARD_PASS: &str = "the ResNets, RegNetX, the VGGs, efficientnet-lite0 and mobilenet_v2 on the CPU";
+pub const OWN_BACKWARD_PASS: &str = "the ResNets, RegNetX, the VGGs, AlexNet, efficientnet-lite0 and mobilenet_v2 on the CPU";
 
 /// One layer as FullGrad reads it: its bias per output channel and the gradient of each
 /// sample's target logit at its output, `(batch, channels, height, width)` in row-major order.

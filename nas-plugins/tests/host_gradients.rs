@@ -174,6 +174,18 @@ fn resnext_gradients_match_automatic_differentiation() -> TestResult {
 }
 
 #[test]
+fn alexnet_gradients_match_automatic_differentiation() -> TestResult {
+    // VGG's host pass with AlexNet's pools (3x3, stride 2, one stage without) and its 6x6
+    // classifier grid, which 224x224 photos reach (the classifier by hand) and 160x160 ones do
+    // not (through the adaptive pooling).
+    let net = nas_plugins::backbones::load("alexnet", std::path::Path::new("random:0"), nas_core::device::default_device())?;
+    let (input, targets) = batch(net.as_ref(), &["chelsea-224.png"], 224, 224)?;
+    check("alexnet 224x224", net.as_ref(), input, &targets, Agreement::Everywhere)?;
+    let (input, targets) = batch(net.as_ref(), &["coffee-224.png"], 160, 160)?;
+    check("alexnet 160x160", net.as_ref(), input, &targets, Agreement::Everywhere)
+}
+
+#[test]
 fn regnet_x_gradients_match_automatic_differentiation() -> TestResult {
     // RegNetX runs as a ResNet without the stem's max pooling: its stride-2 stem feeds the first
     // stage directly, whose grouped 3x3 convolution carries the stride.

@@ -88,6 +88,13 @@ fn lrp_matches_zennit_on_regnet_x() {
     check("regnet_x_400mf", Path::new("random:0"), "regnet_x_400mf-random0", CLOSE);
 }
 
+/// AlexNet through VGG's walk: its 11x11 stride-4 first layer under the Flat and ZBox rules,
+/// its overlapping 3x3 pools.
+#[test]
+fn lrp_matches_zennit_on_alexnet() {
+    check("alexnet", Path::new("random:0"), "alexnet-random0", CLOSE);
+}
+
 #[test]
 fn lrp_matches_zennit_on_efficientnet_lite0() {
     let weights = common::shared().join("weights/efficientnet-lite0-57934424.pth");

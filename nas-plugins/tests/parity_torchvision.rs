@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
-//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers and the RegNets), and
+//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets and AlexNet), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -214,6 +214,12 @@ fn swins_match_torchvision_on_random_weights() {
     for arch in ["swin_t", "swin_s", "swin_b"] {
         check_random(arch);
     }
+}
+
+/// AlexNet: an 11x11 stride-4 stem, 3x3 stride-2 pools, its 6x6 classifier grid.
+#[test]
+fn alexnet_matches_torchvision_on_random_weights() {
+    check_random("alexnet");
 }
 
 /// RegNetX and RegNetY at both ends of the family's variety: the smallest of each, RegNetX-8GF

@@ -18,6 +18,12 @@ struct Standard {
 
 const STANDARD: &[Standard] = &[
     Standard {
+        backbone: "alexnet",
+        file: "alexnet-owt-7be5be79.pth",
+        source: "torchvision AlexNet_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/alexnet-owt-7be5be79.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
         backbone: "convnext_base",
         file: "convnext_base-6075fbad.pth",
         source: "torchvision ConvNeXt_Base_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/convnext_base-6075fbad.pth)",

@@ -1,8 +1,11 @@
 //! torchvision's VGG-11, -13, -16 and -19, without BatchNorm or with it (`_bn`, folded into the
-//! convolutions), loaded from their state dicts.
+//! convolutions), and AlexNet (Krizhevsky et al. 2012, torchvision's one-GPU variant), loaded
+//! from their state dicts: plain convolutions with ReLUs, max pools, an adaptive average pooling
+//! to a fixed grid and a three-layer classifier.
 //! Depth levels: the convolutions just before each max-pool, taken before their ReLU (VGG-16's
-//! `features.2`, `.7`, `.14`, `.21`, `.28`; DESIGN.md, "Depth levels"). The classifier runs in
-//! inference mode (no dropout).
+//! `features.2`, `.7`, `.14`, `.21`, `.28`; DESIGN.md, "Depth levels"); for AlexNet, whose five
+//! convolutions meet only three pools, each convolution before its ReLU (`features.0`, `.3`,
+//! `.6`, `.8`, `.10`). The classifier runs in inference mode (no dropout).
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{max_pool, Conv2d, ConvBn, ConvGeometry, Linear};
@@ -51,24 +54,38 @@ const VGGS: [(&str, Stages, bool, &str); 8] = [
 /// torchvision's BatchNorm epsilon.
 const BN_EPS: f32 = 1e-5;
 
-/// The max pooling after each stage: 2x2, stride 2.
+/// The max pooling after each VGG stage: 2x2, stride 2.
 const STAGE_POOL: PoolGeometry = PoolGeometry {
     kernel: 2,
     stride: 2,
     padding: 0,
 };
 
-/// Side of the grid the classifier's adaptive average pooling produces.
-pub(crate) const POOL_SIDE: usize = 7;
+/// AlexNet's max pooling: 3x3, stride 2.
+const ALEXNET_POOL: PoolGeometry = PoolGeometry {
+    kernel: 3,
+    stride: 2,
+    padding: 0,
+};
 
-/// A torchvision VGG in inference mode.
+/// Side of the grid VGG's classifier's adaptive average pooling produces.
+const POOL_SIDE: usize = 7;
+/// The same for AlexNet.
+const ALEXNET_POOL_SIDE: usize = 6;
+
+/// A torchvision VGG (or AlexNet) in inference mode.
 pub struct Vgg {
     info: BackboneInfo,
     device: Device,
-    /// The convolutions of each stage; a max-pool follows each stage.
-    /// The convolutions of each stage; a ReLU follows each, a max-pool each stage.
+    /// The convolutions of each stage; a ReLU follows each; the last one's output, before its
+    /// ReLU, is the stage's depth level.
     pub(crate) stages: Vec<Vec<Conv2d>>,
-    /// classifier.0, .3 and .6, with a ReLU after the first two.
+    /// The max pooling after each stage, where there is one.
+    pub(crate) stage_pools: Vec<Option<PoolGeometry>>,
+    /// Side of the grid the classifier's adaptive average pooling produces.
+    pub(crate) pool_side: usize,
+    /// The classifier's three linear layers (VGG's `classifier.0`, `.3`, `.6`), with a ReLU
+    /// after the first two.
     pub(crate) classifier: [Linear; 3],
 }
 
@@ -103,6 +120,7 @@ impl Vgg {
             Linear::load(sd, "classifier.3", 4096, 4096)?,
             Linear::load(sd, "classifier.6", 4096, num_classes)?,
         ];
+        let stage_pools = vec![Some(STAGE_POOL); stages.len()];
         Ok(Vgg {
             info: BackboneInfo {
                 name: name.into(),
@@ -114,7 +132,53 @@ impl Vgg {
             },
             device: sd.device().clone(),
             stages,
+            stage_pools,
+            pool_side: POOL_SIDE,
             classifier,
+        })
+    }
+
+    /// Builds torchvision's AlexNet from its state dict (`features.{0,3,6,8,10}`,
+    /// `classifier.{1,4,6}`): five convolutions, one per stage, max pools after the first, the
+    /// second and the fifth.
+    fn load_alexnet(sd: &mut StateDict, num_classes: usize) -> Result<Vgg> {
+        // (key, inputs, outputs, kernel, stride, padding, pooled after)
+        let convs = [
+            ("features.0", 3, 64, 11, 4, 2, true),
+            ("features.3", 64, 192, 5, 1, 2, true),
+            ("features.6", 192, 384, 3, 1, 1, false),
+            ("features.8", 384, 256, 3, 1, 1, false),
+            ("features.10", 256, 256, 3, 1, 1, true),
+        ];
+        let mut stages = Vec::with_capacity(convs.len());
+        let mut stage_pools = Vec::with_capacity(convs.len());
+        for (key, inputs, outputs, kernel, stride, padding, pooled) in convs {
+            stages.push(vec![Conv2d::load(
+                sd,
+                key,
+                ConvGeometry::symmetric(inputs, outputs, kernel, stride, padding),
+            )?]);
+            stage_pools.push(pooled.then_some(ALEXNET_POOL));
+        }
+        let flat = 256 * ALEXNET_POOL_SIDE * ALEXNET_POOL_SIDE;
+        Ok(Vgg {
+            info: BackboneInfo {
+                name: "alexnet".into(),
+                mean: IMAGENET_MEAN,
+                std: IMAGENET_STD,
+                level_channels: [64, 192, 384, 256, 256],
+                level_strides: [4, 8, 16, 16, 16],
+                num_classes,
+            },
+            device: sd.device().clone(),
+            stages,
+            stage_pools,
+            pool_side: ALEXNET_POOL_SIDE,
+            classifier: [
+                Linear::load(sd, "classifier.1", flat, 4096)?,
+                Linear::load(sd, "classifier.4", 4096, 4096)?,
+                Linear::load(sd, "classifier.6", 4096, num_classes)?,
+            ],
         })
     }
 }
@@ -130,7 +194,7 @@ struct StageTrace {
     /// Under the Rescale rule, the level after its ReLU (which the max pool reads, torchvision's
     /// order) with its input; the other rules recompute it when going back, to hold one map less.
     rescaled: Option<Rectified>,
-    /// The stage's output, `max_pool(relu(level))`.
+    /// The stage's output, `max_pool(relu(level))` (`relu(level)` without a pool).
     output: HostMap,
 }
 
@@ -139,18 +203,19 @@ impl Vgg {
     fn head(&self, h: NasTensor<4>) -> NasTensor<2> {
         let mut h = h;
         let [batch, channels, height, width] = h.dims();
-        if (height, width) != (POOL_SIDE, POOL_SIDE) {
-            // Identity at 224x224; other input sizes are pooled to the classifier's 7x7 grid.
-            h = adaptive_avg_pool2d(h, [POOL_SIDE, POOL_SIDE]);
+        let side = self.pool_side;
+        if (height, width) != (side, side) {
+            // Identity at 224x224; other input sizes are pooled to the classifier's grid.
+            h = adaptive_avg_pool2d(h, [side, side]);
         }
         let [fc0, fc1, fc2] = &self.classifier;
-        let h = h.reshape([batch, channels * POOL_SIDE * POOL_SIDE]);
+        let h = h.reshape([batch, channels * side * side]);
         let h = relu(fc0.forward(h));
         let h = relu(fc1.forward(h));
         fc2.forward(h)
     }
 
-    /// The classifier's logits for `features` (7 x 7) and the gradient of each sample's
+    /// The classifier's logits for `features` (the classifier's grid) and the gradient of each sample's
     /// `objective` with respect to them, through the classifier's two ReLUs by `rule`, the three
     /// layers differentiated by hand (burn's automatic differentiation cannot change a ReLU's
     /// backward pass, and would transpose the largest weight in every pass). Under the Rescale
@@ -158,9 +223,11 @@ impl Vgg {
     fn classifier_gradient(&self, features: &HostMap, objective: Objective<'_>, rule: Rule) -> Result<(NasTensor<2>, HostMap)> {
         let [batch, channels, height, width] = features.dims;
         let explained = rule.explained(batch);
-        if (height, width) != (POOL_SIDE, POOL_SIDE) {
+        let side = self.pool_side;
+        if (height, width) != (side, side) {
             return Err(NasError::InvalidInput(format!(
-                "vgg16: {rule} backward passes need inputs whose last level is {POOL_SIDE}x{POOL_SIDE} (224x224 photos); got {height}x{width}"
+                "{}: {rule} backward passes need inputs whose last stage is {side}x{side}; got {height}x{width}",
+                self.info.name
             )));
         }
         let [fc0, fc1, fc2] = &self.classifier;
@@ -178,7 +245,7 @@ impl Vgg {
     }
 
     /// A stage on host values, keeping what its backward pass by `rule` needs.
-    fn host_stage(convs: &[Conv2d], x: &HostMap, rule: Rule) -> Result<StageTrace> {
+    fn host_stage(convs: &[Conv2d], pool: Option<PoolGeometry>, x: &HostMap, rule: Rule) -> Result<StageTrace> {
         let last = convs.len() - 1;
         let mut hidden: Vec<Rectified> = Vec::with_capacity(last);
         for conv in &convs[..last] {
@@ -187,7 +254,10 @@ impl Vgg {
         }
         let level = convs[last].host_forward(hidden.last().map_or(x, |r| &r.values), Activation::Identity)?;
         let activated = Rectified::of(level.clone(), Activation::Relu, rule);
-        let output = host_gradient::max_pool(&activated.values, STAGE_POOL)?;
+        let output = match pool {
+            Some(pool) => host_gradient::max_pool(&activated.values, pool)?,
+            None => activated.values.clone(),
+        };
         Ok(StageTrace {
             input_size: x.size(),
             hidden,
@@ -226,21 +296,21 @@ impl HostDifferentiable for Vgg {
     ) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
-        for convs in &self.stages {
-            let trace = Self::host_stage(convs, traces.last().map_or(&x, |t| &t.output), rule)?;
+        for (convs, pool) in self.stages.iter().zip(&self.stage_pools) {
+            let trace = Self::host_stage(convs, *pool, traces.last().map_or(&x, |t| &t.output), rule)?;
             traces.push(trace);
         }
         let features = traces.last().map_or(&x, |t| &t.output);
-        // The classifier by hand where its input is 7 x 7 (224 x 224 photos: the host matrix
-        // products, no transposed copy of the 4096 x 25088 weight); other sizes go through the
-        // adaptive pooling, by burn's automatic differentiation.
-        let by_hand = features.dims[2..] == [POOL_SIDE, POOL_SIDE] || rule != Rule::Gradient(ReluGradient::Standard);
+        // The classifier by hand where its input is its grid (224 x 224 photos for VGG: the host
+        // matrix products, no transposed copy of the 4096 x 25088 weight); other sizes go
+        // through the adaptive pooling, by burn's automatic differentiation.
+        let by_hand = features.dims[2..] == [self.pool_side, self.pool_side] || rule != Rule::Gradient(ReluGradient::Standard);
         let (logits, mut grad) = if by_hand {
             self.classifier_gradient(features, objective, rule)?
         } else {
             host_gradient::head_gradient(features, &self.device, objective, |h| self.head(h))?
         };
-        for (level, (convs, trace)) in self.stages.iter().zip(&traces).enumerate().rev() {
+        for (level, ((convs, pool), trace)) in self.stages.iter().zip(&self.stage_pools).zip(&traces).enumerate().rev() {
             // To the window maxima of the ReLU's output, then through the ReLU. Where a window
             // holds no positive value its maximum is the first of its zeros, which only
             // deconvolution (blind to the forward pass) sends a gradient through.
@@ -252,7 +322,10 @@ impl HostDifferentiable for Vgg {
                     &recomputed
                 }
             };
-            grad = host_gradient::max_pool_backward(&activated.values, &grad, STAGE_POOL)?.through(activated, rule)?;
+            if let Some(pool) = pool {
+                grad = host_gradient::max_pool_backward(&activated.values, &grad, *pool)?;
+            }
+            grad = grad.through(activated, rule)?;
             if of == GradientOf::Level(level) {
                 return Ok(host_gradient::gradient(trace.level.clone().into_tensor(&self.device), grad, logits));
             }
@@ -291,7 +364,7 @@ impl Backbone for Vgg {
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
         let mut h = input;
-        for (level, convs) in self.stages.iter().enumerate() {
+        for (level, (convs, pool)) in self.stages.iter().zip(&self.stage_pools).enumerate() {
             let last = convs.len() - 1;
             for (i, conv) in convs.iter().enumerate() {
                 h = conv.forward(h);
@@ -301,7 +374,9 @@ impl Backbone for Vgg {
                 }
                 h = relu(h);
             }
-            h = max_pool(h, 2, 2, 0);
+            if let Some(pool) = pool {
+                h = max_pool(h, pool.kernel, pool.stride, pool.padding);
+            }
         }
         self.head(h)
     }
@@ -315,6 +390,20 @@ fn build<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<d
     super::build_from_weights(name, file, params, ctx, |sd, classes| {
         Vgg::load(name, config, batch_norm, sd, classes)
     })
+}
+
+/// The registry entry point of AlexNet.
+fn build_alexnet(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
+    super::build_from_weights("alexnet", "alexnet-owt-7be5be79.pth", params, ctx, Vgg::load_alexnet)
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "alexnet",
+        summary: "torchvision AlexNet; levels: features.0, .3, .6, .8, .10 before their ReLU",
+        params: super::BACKBONE_PARAMS,
+        factory: nas_core::Factory::Backbone(build_alexnet),
+    }
 }
 
 super::register_family! {

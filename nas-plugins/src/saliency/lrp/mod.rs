@@ -18,7 +18,7 @@ use super::gradient::{reduce_channels, ChannelReduction};
 use crate::backbones::inverted_residual::InvertedResidualNet;
 use crate::backbones::layers::{global_average, max_pool, Conv2d};
 use crate::backbones::resnet::ResNet;
-use crate::backbones::vgg::{Vgg, POOL_SIDE};
+use crate::backbones::vgg::Vgg;
 use crate::backbones::vit::Vit;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
@@ -259,39 +259,44 @@ impl Lrp {
         self.first(net.stem.folded(), input, r, info)
     }
 
-    /// Relevance at the input of a VGG, from `relevance` at its logits.
+    /// Relevance at the input of a VGG (or AlexNet), from `relevance` at its logits.
     fn vgg(&self, net: &Vgg, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
         // Per stage, the inputs of its convolutions, and the input of its max pool.
         let mut stages = Vec::with_capacity(net.stages.len());
         let mut h = input;
-        for convs in &net.stages {
+        for (convs, pool) in net.stages.iter().zip(&net.stage_pools) {
             let mut inputs = Vec::with_capacity(convs.len());
             for conv in convs {
                 inputs.push(h.clone());
                 h = relu(conv.forward(h));
             }
             stages.push((inputs, h.clone()));
-            h = max_pool(h, 2, 2, 0);
+            if let Some(pool) = pool {
+                h = max_pool(h, pool.kernel, pool.stride, pool.padding);
+            }
         }
         let [batch, channels, height, width] = h.dims();
+        let side = net.pool_side;
         let adaptive = move |_: usize, x: NasTensor<4>| {
-            if (height, width) == (POOL_SIDE, POOL_SIDE) {
+            if (height, width) == (side, side) {
                 x
             } else {
-                adaptive_avg_pool2d(x, [POOL_SIDE, POOL_SIDE])
+                adaptive_avg_pool2d(x, [side, side])
             }
         };
-        let features = adaptive(0, h.clone()).reshape([batch, channels * POOL_SIDE * POOL_SIDE]);
+        let features = adaptive(0, h.clone()).reshape([batch, channels * side * side]);
         let [fc0, fc1, fc2] = &net.classifier;
         let hidden0 = relu(fc0.forward(features.clone()));
         let hidden1 = relu(fc1.forward(hidden0.clone()));
         let r = rules::dense_epsilon(fc2, hidden1, relevance, self.epsilon)?;
         let r = rules::dense_epsilon(fc1, hidden0, r, self.epsilon)?;
         let r = rules::dense_epsilon(fc0, features, r, self.epsilon)?;
-        let r = r.reshape([batch, channels, POOL_SIDE, POOL_SIDE]);
+        let r = r.reshape([batch, channels, side, side]);
         let mut r = rules::norm(&[h], adaptive, r, self.stabilizer)?.remove(0);
-        for (s, (convs, (inputs, pool_input))) in net.stages.iter().zip(stages).enumerate().rev() {
-            r = rules::max_pool_gradient(pool_input, 2, 2, 0, r)?;
+        for (s, ((convs, pool), (inputs, pool_input))) in net.stages.iter().zip(&net.stage_pools).zip(stages).enumerate().rev() {
+            if let Some(pool) = pool {
+                r = rules::max_pool_gradient(pool_input, pool.kernel, pool.stride, pool.padding, r)?;
+            }
             for (c, (conv, x)) in convs.iter().zip(inputs).enumerate().rev() {
                 r = if (s, c) == (0, 0) {
                     self.first(conv, x, r, info)?
@@ -365,7 +370,7 @@ impl Saliency for Lrp {
             vit(net, input.clone(), relevance)?
         } else {
             return Err(NasError::InvalidInput(format!(
-                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, RegNetX, the VGGs, efficientnet-lite0, mobilenet_v2 and the ViTs",
+                "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, RegNetX, the VGGs, AlexNet, efficientnet-lite0, mobilenet_v2 and the ViTs",
                 backbone.info().name
             )));
         };
