@@ -5,7 +5,7 @@ beyond ResNet (tests/fixtures/gradient/resnet18-seed0.* covers that one), with n
 
     python scripts/make_family_gradient_fixture.py ../shared nas-plugins/tests/fixtures/gradient [ARCH...]
 ARCH defaults to vgg16 densenet121 mobilenet_v2 vit_b_16 convnext_tiny efficientnet_b0 swin_t
-resnext50_32x4d mobilenet_v3_large regnet_y_400mf alexnet; writes
+resnext50_32x4d mobilenet_v3_large regnet_y_400mf alexnet googlenet; writes
 <arch>-random0.chelsea-224.npy (224, 224) float32 and prints the predicted class.
 Needs torch, torchvision, numpy, pillow (a venv outside the repo)."""
 import os, sys
@@ -16,9 +16,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nas_random_weights import random_values
 
 shared, out = sys.argv[1], sys.argv[2]
-archs = sys.argv[3:] or ["vgg16", "densenet121", "mobilenet_v2", "vit_b_16", "convnext_tiny", "efficientnet_b0", "swin_t", "resnext50_32x4d", "mobilenet_v3_large", "regnet_y_400mf", "alexnet"]
+archs = sys.argv[3:] or ["vgg16", "densenet121", "mobilenet_v2", "vit_b_16", "convnext_tiny", "efficientnet_b0", "swin_t", "resnext50_32x4d", "mobilenet_v3_large", "regnet_y_400mf", "alexnet", "googlenet"]
 im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
-x0 = torch.from_numpy(((im - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32))
+IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+# GoogLeNet's weights expect inputs normalised with 0.5 and 0.5 (transform_input), as nas gives them.
+MEAN_STD = {"googlenet": ([0.5] * 3, [0.5] * 3)}
+
+
+def normalised(arch):
+    mean, std = MEAN_STD.get(arch, IMAGENET)
+    return torch.from_numpy(((im - mean) / std).transpose(2, 0, 1)[None].astype(np.float32))
+
+
 os.makedirs(out, exist_ok=True)
 for arch in archs:
     m = getattr(torchvision.models, arch)()
@@ -29,7 +38,7 @@ for arch in archs:
     for mod in m.modules():
         if isinstance(mod, torch.nn.ReLU):
             mod.inplace = False
-    x = x0.clone().requires_grad_()
+    x = normalised(arch).requires_grad_()
     logits = m(x)
     target = int(logits.argmax())
     logits[0, target].backward()

@@ -206,7 +206,25 @@ def refs(a):
                 out.append(h)
         return m.classifier(torch.flatten(m.avgpool(h), 1)), out
 
+    # GoogLeNet: the stem's first max pool, conv3, inception 3b, 4e and 5b.
+    def googlenet_levels(m, x):
+        h = m.maxpool1(m.conv1(x))
+        out = [h]
+        h = m.conv3(m.conv2(h))
+        out.append(h)
+        h = m.inception3b(m.inception3a(m.maxpool2(h)))
+        out.append(h)
+        h = m.maxpool3(h)
+        for name in ("4a", "4b", "4c", "4d", "4e"):
+            h = getattr(m, "inception" + name)(h)
+        out.append(h)
+        h = m.inception5b(m.inception5a(m.maxpool4(h)))
+        out.append(h)
+        return m.fc(torch.flatten(m.avgpool(h), 1)), out
+
     def any_levels(arch, m, x):
+        if arch == "googlenet":
+            return googlenet_levels(m, x)
         if arch == "alexnet":
             return alexnet_levels(m, x)
         if arch.startswith("regnet"):
@@ -234,6 +252,9 @@ def refs(a):
     make_refs.levels = any_levels
     # EfficientNetV2-L's weights' transforms normalise with 0.5 and 0.5, as nas does for it.
     make_refs.MEAN["efficientnet_v2_l"] = ([0.5] * 3, [0.5] * 3)
+    # GoogLeNet's weights expect transform_input=True, i.e. inputs normalised with 0.5 and 0.5,
+    # which nas gives it directly; the reference model (transform_input=False) gets the same.
+    make_refs.MEAN["googlenet"] = ([0.5] * 3, [0.5] * 3)
     sys.argv = ["make_refs.py", "--arch", a.arch, "--weights", a.weights, "--out", a.out] + a.images
     make_refs.main()
 

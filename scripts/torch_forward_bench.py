@@ -65,6 +65,16 @@ def staged(arch, m, x, mark):
         if arch.startswith("swin"):
             return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
         return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
+    if arch == "googlenet":
+        h = m.maxpool1(m.conv1(x)); mark()
+        h = m.conv3(m.conv2(h)); mark()
+        h = m.inception3b(m.inception3a(m.maxpool2(h))); mark()
+        h = m.maxpool3(h)
+        for name in ("4a", "4b", "4c", "4d", "4e"):
+            h = getattr(m, "inception" + name)(h)
+        mark()
+        h = m.inception5b(m.inception5a(m.maxpool4(h))); mark()
+        return m.fc(torch.flatten(m.avgpool(h), 1))
     if arch == "alexnet":
         h = x
         for mod in m.features:

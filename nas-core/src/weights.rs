@@ -107,6 +107,14 @@ impl StateDict {
         }
     }
 
+    /// Drops every key of module `prefix` and its submodules, present or not: parts of a
+    /// network that inference never runs, such as GoogLeNet's auxiliary classifiers, which its
+    /// files carry from training.
+    pub fn drop_module(&mut self, prefix: &str) {
+        let inside = format!("{prefix}.");
+        self.tensors.retain(|key, _| !key.starts_with(&inside));
+    }
+
     /// The device tensors are created on.
     pub fn device(&self) -> &Device {
         &self.device

@@ -86,6 +86,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         "mobilenet_v3_large",
         "regnet_y_400mf",
         "alexnet",
+        "googlenet",
     ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;

@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
-//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets and AlexNet), and
+//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet and GoogLeNet), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -220,6 +220,13 @@ fn swins_match_torchvision_on_random_weights() {
 #[test]
 fn alexnet_matches_torchvision_on_random_weights() {
     check_random("alexnet");
+}
+
+/// GoogLeNet: Inception modules' concatenated branches, max pools that round up, the auxiliary
+/// classifiers' keys dropped, inputs normalised with 0.5 as its weights' `transform_input` does.
+#[test]
+fn googlenet_matches_torchvision_on_random_weights() {
+    check_random("googlenet");
 }
 
 /// RegNetX and RegNetY at both ends of the family's variety: the smallest of each, RegNetX-8GF

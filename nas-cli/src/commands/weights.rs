@@ -152,6 +152,12 @@ const STANDARD: &[Standard] = &[
         transforms: Some((384, 384)),
     },
     Standard {
+        backbone: "googlenet",
+        file: "googlenet-1378be20.pth",
+        source: "torchvision GoogLeNet_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/googlenet-1378be20.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
         backbone: "mobilenet_v2",
         file: "mobilenet_v2-b0353104.pth",
         source: "torchvision MobileNet_V2_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mobilenet_v2-b0353104.pth)",

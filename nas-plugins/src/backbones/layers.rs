@@ -514,6 +514,29 @@ pub fn max_pool(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -
     burn_max_pool2d(x, [kernel, kernel], [stride, stride], [padding, padding], [1, 1], false)
 }
 
+/// Max pooling as PyTorch's `MaxPool2d(kernel, stride, padding, ceil_mode=True)` (GoogLeNet's):
+/// the output size rounded up, the last window reaching past the bottom and right edges where it
+/// still starts inside the input or its left padding; the overhang is padded with minus infinity,
+/// so it is never a maximum, and the pooling is [`max_pool`]'s.
+pub fn max_pool_ceil(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -> NasTensor<4> {
+    let [_, _, height, width] = x.dims();
+    let overhang = |side: usize| {
+        let span = (side + 2 * padding).saturating_sub(kernel);
+        let mut outputs = span.div_ceil(stride) + 1;
+        if (outputs - 1) * stride >= side + padding {
+            outputs -= 1;
+        }
+        ((outputs - 1) * stride + kernel).saturating_sub(side + 2 * padding)
+    };
+    let (bottom, right) = (overhang(height), overhang(width));
+    let x = if bottom + right > 0 {
+        x.pad([(0, 0), (0, 0), (0, bottom), (0, right)], f32::NEG_INFINITY)
+    } else {
+        x
+    };
+    max_pool(x, kernel, stride, padding)
+}
+
 /// Hard swish, `x * relu6(x + 3) / 6`, on burn's differentiable operations.
 pub fn hardswish<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
     x.clone() * hardsigmoid(x)
@@ -655,6 +678,45 @@ mod tests {
         (0..n)
             .map(|i| (((i * 7919 + seed * 104729) % 2003) as f32 / 1001.5) - 1.0)
             .collect()
+    }
+
+    /// PyTorch's `max_pool2d(x, k, s, p, ceil_mode=True)` on a 5x7 map of alternating signs
+    /// (torch 2.15's outputs), on the host kernel and inside a differentiable scope.
+    #[test]
+    fn ceil_mode_max_pooling_matches_pytorch() {
+        let device = default_device();
+        let values: Vec<f32> = (0..35).map(|i| if i % 2 == 0 { i as f32 } else { -(i as f32) }).collect();
+        let cases: [((usize, usize, usize), [usize; 2], &[f32]); 4] = [
+            ((3, 2, 0), [2, 3], &[16.0, 18.0, 20.0, 30.0, 32.0, 34.0]),
+            (
+                (2, 2, 0),
+                [3, 4],
+                &[8.0, 10.0, 12.0, 6.0, 22.0, 24.0, 26.0, 20.0, 28.0, 30.0, 32.0, 34.0],
+            ),
+            (
+                (3, 2, 1),
+                [3, 4],
+                &[8.0, 10.0, 12.0, 12.0, 22.0, 24.0, 26.0, 26.0, 28.0, 30.0, 32.0, 34.0],
+            ),
+            (
+                (2, 2, 1),
+                [3, 4],
+                &[0.0, 2.0, 4.0, 6.0, 14.0, 16.0, 18.0, 20.0, 28.0, 30.0, 32.0, 34.0],
+            ),
+        ];
+        for differentiable in [false, true] {
+            let _scope = differentiable.then(nas_core::differentiable::differentiable);
+            for ((kernel, stride, padding), [height, width], expected) in cases {
+                let x = NasTensor::<4>::from_data(TensorData::new(values.clone(), [1, 1, 5, 7]), &device);
+                let y = max_pool_ceil(x, kernel, stride, padding);
+                assert_eq!(y.dims(), [1, 1, height, width], "{kernel}/{stride}/{padding}");
+                assert_eq!(
+                    y.into_data().to_vec::<f32>().ok().as_deref(),
+                    Some(expected),
+                    "{kernel}/{stride}/{padding}"
+                );
+            }
+        }
     }
 
     /// The subsampled 1x1 convolution gives burn's strided one's values and input gradient, for

@@ -4,6 +4,7 @@ pub mod convnext;
 pub mod densenet;
 pub mod efficientnet;
 pub mod efficientnet_torchvision;
+pub mod googlenet;
 mod host_gradient;
 pub mod inverted_residual;
 pub mod layers;
