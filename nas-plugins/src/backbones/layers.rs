@@ -686,7 +686,9 @@ mod tests {
     fn ceil_mode_max_pooling_matches_pytorch() {
         let device = default_device();
         let values: Vec<f32> = (0..35).map(|i| if i % 2 == 0 { i as f32 } else { -(i as f32) }).collect();
-        let cases: [((usize, usize, usize), [usize; 2], &[f32]); 4] = [
+        // ((kernel, stride, padding), output size, PyTorch's output)
+        type Case = ((usize, usize, usize), [usize; 2], &'static [f32]);
+        let cases: [Case; 4] = [
             ((3, 2, 0), [2, 3], &[16.0, 18.0, 20.0, 30.0, 32.0, 34.0]),
             (
                 (2, 2, 0),
