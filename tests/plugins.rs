@@ -290,6 +290,7 @@ impl MeanColour {
                 std: [0.25; 3],
                 level_channels: [3; 5],
                 level_strides: [1; 5],
+                min_input_side: 0,
                 num_classes: 2,
             },
             device: nas_core::device::default_device(),

@@ -25,6 +25,9 @@ pub struct BackboneInfo {
     pub level_channels: [usize; LEVELS],
     /// Downsampling factor of each depth level relative to the input.
     pub level_strides: [usize; LEVELS],
+    /// Smallest input side the network's unpadded layers need, where that is more than its
+    /// coarsest stride (AlexNet: 63, as torchvision states); 0 otherwise.
+    pub min_input_side: usize,
     /// Number of output classes.
     pub num_classes: usize,
 }
@@ -37,9 +40,15 @@ impl BackboneInfo {
     }
 
     /// Smallest input side the network accepts: its coarsest level's stride, so that every level
-    /// keeps at least one pixel.
+    /// keeps at least one pixel, or more where its unpadded layers need it.
     pub fn min_side(&self) -> usize {
-        self.level_strides.iter().copied().max().unwrap_or(1).max(1)
+        self.level_strides
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .max(self.min_input_side)
+            .max(1)
     }
 }
 
@@ -387,8 +396,13 @@ pub fn normalise(photos: &[&crate::photo::Photo], info: &BackboneInfo, device: &
     let (h, w) = (first.height(), first.width());
     let min_side = info.min_side();
     if h < min_side || w < min_side {
+        let why = if min_side == info.min_input_side {
+            "its unpadded layers need that much".to_string()
+        } else {
+            format!("its coarsest level has stride {min_side}")
+        };
         return Err(NasError::InvalidInput(format!(
-            "{} is {w}x{h} pixels, smaller than the {min_side}x{min_side} that {} needs (its coarsest level has stride {min_side}); resize it (the CLI does unless --no-resize)",
+            "{} is {w}x{h} pixels, smaller than the {min_side}x{min_side} that {} needs ({why}); resize it (the CLI does unless --no-resize)",
             first.path.display(),
             info.name
         )));

@@ -39,6 +39,10 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "swin_t",
         "mobilenet_v3_small",
         "resnext50_32x4d",
+        "alexnet",
+        "googlenet",
+        "regnet_x_400mf",
+        "regnet_y_400mf",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

@@ -111,6 +111,7 @@ impl ConvNext {
                 std: IMAGENET_STD,
                 level_channels: [c1, c1, c2, c3, c4],
                 level_strides: [4, 4, 8, 16, 32],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),

@@ -116,6 +116,7 @@ impl DenseNet {
                 std: IMAGENET_STD,
                 level_channels,
                 level_strides: [4, 4, 8, 16, 32],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),

@@ -75,6 +75,7 @@ pub fn load(sd: &mut StateDict, num_classes: usize) -> Result<InvertedResidualNe
         std: [128.0 / 255.0; 3],
         level_channels: [16, 24, 40, 112, 1280],
         level_strides: [2, 4, 8, 16, 32],
+        min_input_side: 0,
         num_classes,
     };
     Ok(InvertedResidualNet::new(

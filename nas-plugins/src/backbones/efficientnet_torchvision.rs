@@ -230,6 +230,7 @@ impl EfficientNet {
                 std: shape.std,
                 level_channels: [channels[0], channels[1], channels[2], channels[3], shape.head],
                 level_strides: [2, 4, 8, 16, 32],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),

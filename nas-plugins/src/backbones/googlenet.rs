@@ -135,6 +135,7 @@ impl GoogLeNet {
                 std: HALF,
                 level_channels: [64, 192, last(0), last(1), last(2)],
                 level_strides: [4, 4, 8, 16, 32],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),

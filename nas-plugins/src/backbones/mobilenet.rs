@@ -78,6 +78,7 @@ fn load(sd: &mut StateDict, num_classes: usize) -> Result<InvertedResidualNet> {
         std: IMAGENET_STD,
         level_channels: [16, 24, 32, 96, 1280],
         level_strides: [2, 4, 8, 16, 32],
+        min_input_side: 0,
         num_classes,
     };
     Ok(InvertedResidualNet::new(

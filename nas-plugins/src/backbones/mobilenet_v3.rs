@@ -177,6 +177,7 @@ impl MobileNetV3 {
                     head_channels,
                 ],
                 level_strides: [2, 4, 8, 16, 32],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),

@@ -150,6 +150,7 @@ fn load(name: &str, stages: Stages, sd: &mut StateDict, num_classes: usize) -> R
         std: IMAGENET_STD,
         level_channels: [STEM_WIDTH, w[0], w[1], w[2], w[3]],
         level_strides: [2, 4, 8, 16, 32],
+        min_input_side: 0,
         num_classes,
     };
     let device = sd.device().clone();

@@ -233,6 +233,7 @@ impl ResNet {
                 std: IMAGENET_STD,
                 level_channels: [64, 64 * e, 128 * e, 256 * e, 512 * e],
                 level_strides: [4, 4, 8, 16, 32],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),

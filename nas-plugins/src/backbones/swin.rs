@@ -412,6 +412,7 @@ impl Swin {
                 std: IMAGENET_STD,
                 level_channels: [embed, embed, 2 * embed, 4 * embed, last],
                 level_strides: [4, 4, 8, 16, 32],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),

@@ -128,6 +128,7 @@ impl Vgg {
                 std: IMAGENET_STD,
                 level_channels: [64, 128, 256, 512, 512],
                 level_strides: [1, 2, 4, 8, 16],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),
@@ -168,6 +169,8 @@ impl Vgg {
                 std: IMAGENET_STD,
                 level_channels: [64, 192, 384, 256, 256],
                 level_strides: [4, 8, 16, 16, 16],
+                // Its unpadded pools leave nothing of smaller inputs (torchvision's minimum).
+                min_input_side: 63,
                 num_classes,
             },
             device: sd.device().clone(),

@@ -209,6 +209,7 @@ impl Vit {
                 std: IMAGENET_STD,
                 level_channels: [dim; 5],
                 level_strides: [patch; 5],
+                min_input_side: 0,
                 num_classes,
             },
             device: sd.device().clone(),
