@@ -222,7 +222,21 @@ def refs(a):
         out.append(h)
         return m.fc(torch.flatten(m.avgpool(h), 1)), out
 
+    # Inception v3: the stem's two max pools, Mixed_5d, Mixed_6e, Mixed_7c.
+    def inception_levels(m, x):
+        h = m.maxpool1(m.Conv2d_2b_3x3(m.Conv2d_2a_3x3(m.Conv2d_1a_3x3(x))))
+        out = [h]
+        h = m.maxpool2(m.Conv2d_4a_3x3(m.Conv2d_3b_1x1(h)))
+        out.append(h)
+        for name in ("5b", "5c", "5d", "6a", "6b", "6c", "6d", "6e", "7a", "7b", "7c"):
+            h = getattr(m, "Mixed_" + name)(h)
+            if name in ("5d", "6e", "7c"):
+                out.append(h)
+        return m.fc(torch.flatten(m.avgpool(h), 1)), out
+
     def any_levels(arch, m, x):
+        if arch == "inception_v3":
+            return inception_levels(m, x)
         if arch == "googlenet":
             return googlenet_levels(m, x)
         if arch == "alexnet":
@@ -255,6 +269,7 @@ def refs(a):
     # GoogLeNet's weights expect transform_input=True, i.e. inputs normalised with 0.5 and 0.5,
     # which nas gives it directly; the reference model (transform_input=False) gets the same.
     make_refs.MEAN["googlenet"] = ([0.5] * 3, [0.5] * 3)
+    make_refs.MEAN["inception_v3"] = ([0.5] * 3, [0.5] * 3)
     sys.argv = ["make_refs.py", "--arch", a.arch, "--weights", a.weights, "--out", a.out] + a.images
     make_refs.main()
 

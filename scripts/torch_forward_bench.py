@@ -65,6 +65,14 @@ def staged(arch, m, x, mark):
         if arch.startswith("swin"):
             return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
         return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
+    if arch == "inception_v3":
+        h = m.maxpool1(m.Conv2d_2b_3x3(m.Conv2d_2a_3x3(m.Conv2d_1a_3x3(x)))); mark()
+        h = m.maxpool2(m.Conv2d_4a_3x3(m.Conv2d_3b_1x1(h))); mark()
+        for name in ("5b", "5c", "5d", "6a", "6b", "6c", "6d", "6e", "7a", "7b", "7c"):
+            h = getattr(m, "Mixed_" + name)(h)
+            if name in ("5d", "6e", "7c"):
+                mark()
+        return m.fc(torch.flatten(m.avgpool(h), 1))
     if arch == "googlenet":
         h = m.maxpool1(m.conv1(x)); mark()
         h = m.conv3(m.conv2(h)); mark()

@@ -65,7 +65,9 @@ fn vanilla_gradient_matches_captums_saliency() -> Result<(), Box<dyn std::error:
 /// float32 map differs from its float64 map by 3e-4 at p99, 1.5e-3 at worst; nas's host pass by
 /// 2.4e-3 and 1.6e-2; docs/parity.md, "Gradients: where host and automatic differentiation
 /// part, and why"): its bounds are 5e-3 and 3e-2. ResNeXt-50's random activations reach 1.4e4,
-/// and PyTorch's float32 map is 1.2e-3 / 3.2e-2 from its float64 map: 5e-3 and 6e-2.
+/// and PyTorch's float32 map is 1.2e-3 / 3.2e-2 from its float64 map: 5e-3 and 6e-2. Inception
+/// v3's worst pixel is 1.5e-2 from PyTorch's float32 map, which is itself 1.5e-2 from its float64
+/// map there (p99 3.0e-4): 1e-3 and 3e-2.
 #[test]
 fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std::error::Error>> {
     nas_plugins::link();
@@ -87,6 +89,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         "regnet_y_400mf",
         "alexnet",
         "googlenet",
+        "inception_v3",
     ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;
@@ -105,6 +108,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         let (p99_bound, worst_bound) = match arch {
             "mobilenet_v2" => (5e-3, 3e-2),
             "resnext50_32x4d" => (5e-3, 6e-2),
+            "inception_v3" => (1e-3, 3e-2),
             _ => (1e-3, 1e-2),
         };
         if p99 > p99_bound || worst > worst_bound {

@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
-//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet and GoogLeNet), and
+//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet, GoogLeNet and Inception v3), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -227,6 +227,14 @@ fn alexnet_matches_torchvision_on_random_weights() {
 #[test]
 fn googlenet_matches_torchvision_on_random_weights() {
     check_random("googlenet");
+}
+
+/// Inception v3 at 224x224 (its weights were trained at 299, but any side from 75 runs):
+/// unpadded stem, factorised 1x7/7x1 and side-by-side 1x3/3x1 convolutions on burn's kernels,
+/// average pools counting their padding, the auxiliary classifier's keys dropped.
+#[test]
+fn inception_v3_matches_torchvision_on_random_weights() {
+    check_random("inception_v3");
 }
 
 /// RegNetX and RegNetY at both ends of the family's variety: the smallest of each, RegNetX-8GF

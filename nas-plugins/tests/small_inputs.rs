@@ -43,6 +43,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "googlenet",
         "regnet_x_400mf",
         "regnet_y_400mf",
+        "inception_v3",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

@@ -158,6 +158,12 @@ const STANDARD: &[Standard] = &[
         transforms: Some((256, 224)),
     },
     Standard {
+        backbone: "inception_v3",
+        file: "inception_v3_google-0cc3c7bd.pth",
+        source: "torchvision Inception_V3_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth)",
+        transforms: Some((342, 299)),
+    },
+    Standard {
         backbone: "mobilenet_v2",
         file: "mobilenet_v2-b0353104.pth",
         source: "torchvision MobileNet_V2_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mobilenet_v2-b0353104.pth)",

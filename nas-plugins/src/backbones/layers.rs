@@ -46,19 +46,7 @@ impl ConvBn {
         } else {
             vec![0f32; out]
         };
-        let gamma = sd.take_values(&format!("{bn}.weight"), &[out])?;
-        let beta = sd.take_values(&format!("{bn}.bias"), &[out])?;
-        let mean = sd.take_values(&format!("{bn}.running_mean"), &[out])?;
-        let var = sd.take_values(&format!("{bn}.running_var"), &[out])?;
-        let per_out = weight.len() / out.max(1);
-        let mut bias = vec![0f32; out];
-        for o in 0..out {
-            let scale = gamma[o] / (var[o] + eps).sqrt();
-            for w in &mut weight[o * per_out..(o + 1) * per_out] {
-                *w *= scale;
-            }
-            bias[o] = beta[o] + (conv_bias[o] - mean[o]) * scale;
-        }
+        let bias = fold_batch_norm(sd, bn, eps, &mut weight, &conv_bias)?;
         Ok(ConvBn {
             conv: Conv2d::from_values(weight, bias, shape, sd.device())?,
         })
@@ -535,6 +523,27 @@ pub fn max_pool_ceil(x: NasTensor<4>, kernel: usize, stride: usize, padding: usi
         x
     };
     max_pool(x, kernel, stride, padding)
+}
+
+/// Folds inference-mode BatchNorm `bn` (`weight`, `bias`, `running_mean`, `running_var`) into
+/// the convolution before it: scales `weight` (`(out, ...)` row-major) in place and returns the
+/// folded bias, from the convolution's own `conv_bias` (zeros for none).
+pub fn fold_batch_norm(sd: &mut StateDict, bn: &str, eps: f32, weight: &mut [f32], conv_bias: &[f32]) -> Result<Vec<f32>> {
+    let out = conv_bias.len();
+    let gamma = sd.take_values(&format!("{bn}.weight"), &[out])?;
+    let beta = sd.take_values(&format!("{bn}.bias"), &[out])?;
+    let mean = sd.take_values(&format!("{bn}.running_mean"), &[out])?;
+    let var = sd.take_values(&format!("{bn}.running_var"), &[out])?;
+    let per_out = weight.len() / out.max(1);
+    let mut bias = vec![0f32; out];
+    for o in 0..out {
+        let scale = gamma[o] / (var[o] + eps).sqrt();
+        for w in &mut weight[o * per_out..(o + 1) * per_out] {
+            *w *= scale;
+        }
+        bias[o] = beta[o] + (conv_bias[o] - mean[o]) * scale;
+    }
+    Ok(bias)
 }
 
 /// Hard swish, `x * relu6(x + 3) / 6`, on burn's differentiable operations.

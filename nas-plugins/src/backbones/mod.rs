@@ -6,6 +6,7 @@ pub mod efficientnet;
 pub mod efficientnet_torchvision;
 pub mod googlenet;
 mod host_gradient;
+pub mod inception_v3;
 pub mod inverted_residual;
 pub mod layers;
 pub mod mobilenet;
