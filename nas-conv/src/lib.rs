@@ -59,5 +59,5 @@ pub use hardswish::{hardswish, hardswish_in_place};
 pub use input_gradient::InputGradientPlan;
 pub use layer_norm::{layer_norm_channels, layer_norm_rows};
 pub use plan::{Algorithm, Conv2dPlan, FeatureMap, WINOGRAD_MIN_INPUTS};
-pub use pool::{max_pool2d, max_pool2d_input_gradient, PoolGeometry};
+pub use pool::{avg_pool2d, max_pool2d, max_pool2d_input_gradient, PoolGeometry};
 pub use silu::{silu, silu_in_place};

@@ -1,11 +1,13 @@
-//! Max pooling, as PyTorch's `MaxPool2d` with dilation 1 and `ceil_mode=False`.
+//! Max pooling, as PyTorch's `MaxPool2d` with dilation 1 and `ceil_mode=False`, and average
+//! pooling, as its `AvgPool2d` with `count_include_pad=True` (the default) and `ceil_mode=False`.
 
 use crate::error::ConvError;
 use crate::plan::FeatureMap;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// Geometry of a square max-pooling window: padded positions never win (PyTorch pads with -inf).
+/// Geometry of a square pooling window: padded positions never win a max pool (PyTorch pads
+/// with -inf) and count as zeros in an average pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolGeometry {
     /// Window height and width.
@@ -56,6 +58,44 @@ impl PoolGeometry {
         }
         Ok(())
     }
+}
+
+/// Average-pools `input` `(batch, channels, height, width)` channel by channel, every window
+/// divided by its full `kernel x kernel` size, padding included.
+pub fn avg_pool2d(
+    input: &[f32],
+    batch: usize,
+    channels: usize,
+    height: usize,
+    width: usize,
+    pool: PoolGeometry,
+) -> Result<FeatureMap, ConvError> {
+    pool.check(input.len(), batch, channels, height, width)?;
+    let (out_h, out_w) = pool.output_size(height, width);
+    let mut data = vec![0f32; batch * channels * out_h * out_w];
+    let area = (pool.kernel * pool.kernel) as f32;
+    if !data.is_empty() {
+        data.par_chunks_mut(out_h * out_w)
+            .zip(input.par_chunks(height * width))
+            .for_each(|(dst, plane)| {
+                for oy in 0..out_h {
+                    let rows = pool.window(oy, height);
+                    for ox in 0..out_w {
+                        let cols = pool.window(ox, width);
+                        let sum: f32 = rows
+                            .clone()
+                            .map(|y| plane[y * width + cols.start..y * width + cols.end].iter().sum::<f32>())
+                            .sum();
+                        dst[oy * out_w + ox] = sum / area;
+                    }
+                }
+            });
+    }
+    Ok(FeatureMap {
+        data,
+        height: out_h,
+        width: out_w,
+    })
 }
 
 /// Max-pools `input` `(batch, channels, height, width)` channel by channel.

@@ -8,7 +8,8 @@
 //! `F.avg_pool2d` does by default.
 //!
 //! The square convolutions run on `nas-conv`'s prepared kernels on the CPU; the 1xN and Nx1
-//! ones, which those kernels do not cover, on burn's `conv2d`. The file's auxiliary classifier
+//! ones, which those kernels do not cover, as one matrix product of their gathered taps per
+//! image (burn's `conv2d` where gradients are recorded, and off the CPU). The file's auxiliary classifier
 //! (`AuxLogits`) serves training only and is not loaded. Like GoogLeNet's, torchvision's weights
 //! expect `transform_input=True`, inputs normalised with mean and standard deviation 0.5, which
 //! nas gives them directly. They were trained at 299x299 (`nas weights`: resize 342, crop 299);
@@ -17,11 +18,13 @@
 //! Depth levels: the stem's two max pools (strides about 4 and 8), and `Mixed_5d`, `Mixed_6e`,
 //! `Mixed_7c` (strides about 8, 16, 32).
 
-use super::layers::{fold_batch_norm, global_average, max_pool, ConvBn, ConvGeometry, Linear};
+use super::layers::{avg_pool, fold_batch_norm, global_average, host_values, max_pool, ConvBn, ConvGeometry, Linear};
+use nas_conv::matmul::{multiply, Layout};
 use nas_core::burn::tensor::activation::relu;
-use nas_core::burn::tensor::module::{avg_pool2d, conv2d};
+use nas_core::burn::tensor::module::conv2d;
 use nas_core::burn::tensor::ops::PaddedConvOptions;
 use nas_core::burn::tensor::TensorData;
+use nas_core::device::runs_on_host;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
 
@@ -91,12 +94,8 @@ const fn column(key: &'static str, outputs: usize, n: usize) -> Unit {
 enum Conv {
     /// Square kernels: `nas-conv`'s prepared kernels on the CPU.
     Square(Box<ConvBn>),
-    /// 1xN and Nx1 kernels: burn's convolution.
-    Strip {
-        weight: NasTensor<4>,
-        bias: NasTensor<1>,
-        padding: [usize; 2],
-    },
+    /// 1xN and Nx1 kernels.
+    Strip(Box<StripConv>),
 }
 
 impl Conv {
@@ -111,21 +110,114 @@ impl Conv {
         let dims = [unit.outputs, inputs, rows, cols];
         let mut weight = sd.take_values(&format!("{conv}.weight"), &dims)?;
         let bias = fold_batch_norm(sd, &bn, BN_EPS, &mut weight, &vec![0.0; unit.outputs])?;
-        Ok(Conv::Strip {
-            weight: NasTensor::from_data(TensorData::new(weight, dims), sd.device()),
-            bias: NasTensor::from_data(TensorData::new(bias, [unit.outputs]), sd.device()),
+        Ok(Conv::Strip(Box::new(StripConv {
+            weight: NasTensor::from_data(TensorData::new(weight.clone(), dims), sd.device()),
+            bias: NasTensor::from_data(TensorData::new(bias.clone(), [unit.outputs]), sd.device()),
+            host: (weight, bias),
+            dims,
             padding: unit.padding,
-        })
+        })))
     }
 
     /// The convolution, BatchNorm and ReLU.
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         match self {
             Conv::Square(conv) => conv.forward_relu(x),
-            Conv::Strip { weight, bias, padding } => {
-                let options = PaddedConvOptions::asymmetric([1, 1], *padding, *padding, [1, 1], 1);
-                relu(conv2d(x, weight.clone(), Some(bias.clone()), options))
+            Conv::Strip(conv) => conv.forward_relu(x),
+        }
+    }
+}
+
+/// A 1xN or Nx1 convolution with stride 1 that keeps the map's size, BatchNorm folded in.
+struct StripConv {
+    weight: NasTensor<4>,
+    bias: NasTensor<1>,
+    /// The same weight `(out, in * n)` and bias on the host.
+    host: (Vec<f32>, Vec<f32>),
+    /// `(out, in, rows, columns)`, one of the last two 1.
+    dims: [usize; 4],
+    /// Padding (rows, columns): `n / 2` along the kernel's long side.
+    padding: [usize; 2],
+}
+
+impl StripConv {
+    /// The convolution and a ReLU: on the host outside differentiable scopes (the strip's
+    /// taps gathered into columns, one matrix product per image), burn's `conv2d` elsewhere.
+    fn forward_relu(&self, x: NasTensor<4>) -> NasTensor<4> {
+        if runs_on_host(&x) {
+            if let Some(y) = self.host_forward(&x) {
+                return y;
             }
+        }
+        let options = PaddedConvOptions::asymmetric([1, 1], self.padding, self.padding, [1, 1], 1);
+        relu(conv2d(x, self.weight.clone(), Some(self.bias.clone()), options))
+    }
+
+    fn host_forward(&self, x: &NasTensor<4>) -> Option<NasTensor<4>> {
+        let [batch, channels, height, width] = x.dims();
+        let [outputs, inputs, rows, cols] = self.dims;
+        if channels != inputs {
+            return None;
+        }
+        let values = host_values(x.clone())?;
+        let (taps, plane) = (rows.max(cols), height * width);
+        let (weight, bias) = &self.host;
+        let mut out = vec![0f32; batch * outputs * plane];
+        let mut columns = vec![0f32; inputs * taps * plane];
+        for (image, out) in values.chunks_exact(inputs * plane).zip(out.chunks_exact_mut(outputs * plane)) {
+            for (c, channel) in image.chunks_exact(plane).enumerate() {
+                for tap in 0..taps {
+                    let column = &mut columns[(c * taps + tap) * plane..][..plane];
+                    shifted(channel, column, [height, width], rows > 1, tap, self.padding);
+                }
+            }
+            let threads = rayon::current_num_threads();
+            let (weights_at, columns_at) = (Layout::dense(outputs, inputs * taps), Layout::dense(inputs * taps, plane));
+            multiply(
+                out,
+                Layout::dense(outputs, plane),
+                weight,
+                weights_at,
+                &columns,
+                columns_at,
+                threads,
+            );
+            for (row, b) in out.chunks_exact_mut(plane).zip(bias) {
+                for v in row {
+                    *v = (*v + b).max(0.0);
+                }
+            }
+        }
+        Some(NasTensor::from_data(
+            TensorData::new(out, [batch, outputs, height, width]),
+            &x.device(),
+        ))
+    }
+}
+
+/// Writes into `column` (`height x width`) the values `channel` holds `tap` steps along a strip
+/// kernel (`vertical`: Nx1, else 1xN) away, minus the padding; zero where that falls outside.
+fn shifted(channel: &[f32], column: &mut [f32], [height, width]: [usize; 2], vertical: bool, tap: usize, [pad_rows, pad_cols]: [usize; 2]) {
+    let (dy, dx) = if vertical {
+        (tap as isize - pad_rows as isize, 0)
+    } else {
+        (0, tap as isize - pad_cols as isize)
+    };
+    for y in 0..height {
+        let target = &mut column[y * width..][..width];
+        let source_y = y as isize + dy;
+        if source_y < 0 || source_y >= height as isize {
+            target.fill(0.0);
+            continue;
+        }
+        let source = &channel[source_y as usize * width..][..width];
+        for (x, t) in target.iter_mut().enumerate() {
+            let source_x = x as isize + dx;
+            *t = if source_x < 0 || source_x >= width as isize {
+                0.0
+            } else {
+                source[source_x as usize]
+            };
         }
     }
 }
@@ -308,7 +400,7 @@ impl Branch {
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
         let mut h = match self.pool {
             Pool::None => x,
-            Pool::Average => avg_pool2d(x, [3, 3], [1, 1], [1, 1], true, false),
+            Pool::Average => avg_pool(x, 3, 1, 1),
             Pool::Max => max_pool(x, 3, 2, 0),
         };
         for conv in &self.chain {

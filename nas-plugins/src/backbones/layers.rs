@@ -10,9 +10,9 @@
 use super::host_gradient::HostMap;
 use nas_conv::dense;
 pub use nas_conv::ConvGeometry;
-use nas_conv::{max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeometry};
+use nas_conv::{avg_pool2d, max_pool2d, Activation, Conv2dPlan, InputGradientPlan, PoolGeometry};
 use nas_core::burn::tensor::activation::{gelu, relu, silu};
-use nas_core::burn::tensor::module::{conv2d, max_pool2d as burn_max_pool2d};
+use nas_core::burn::tensor::module::{avg_pool2d as burn_avg_pool2d, conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
 use nas_core::burn::tensor::{Int, Tensor, TensorData};
 use nas_core::device::{plain_device, runs_on_host};
@@ -500,6 +500,22 @@ pub fn max_pool(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -
         }
     }
     burn_max_pool2d(x, [kernel, kernel], [stride, stride], [padding, padding], [1, 1], false)
+}
+
+/// Average pooling as PyTorch's `F.avg_pool2d(x, kernel, stride, padding)`, the zero padding
+/// counted in each window: `nas_conv`'s host kernel on the CPU outside a differentiable scope,
+/// burn's `avg_pool2d` elsewhere.
+pub fn avg_pool(x: NasTensor<4>, kernel: usize, stride: usize, padding: usize) -> NasTensor<4> {
+    if runs_on_host(&x) {
+        let [batch, channels, height, width] = x.dims();
+        let device = x.device();
+        let pool = PoolGeometry { kernel, stride, padding };
+        let pooled = host_values(x.clone()).and_then(|values| avg_pool2d(&values, batch, channels, height, width, pool).ok());
+        if let Some(out) = pooled {
+            return NasTensor::from_data(TensorData::new(out.data, [batch, channels, out.height, out.width]), &device);
+        }
+    }
+    burn_avg_pool2d(x, [kernel, kernel], [stride, stride], [padding, padding], true, false)
 }
 
 /// Max pooling as PyTorch's `MaxPool2d(kernel, stride, padding, ceil_mode=True)` (GoogLeNet's):
