@@ -15,10 +15,10 @@
 //! - depthwise convolutions (one kernel per channel) are computed directly, channel by channel;
 //! - other grouped convolutions (ResNeXt's) run one ungrouped plan per group of channels.
 //!
-//! [`max_pool2d`] completes the set a ResNet or VGG needs on the host, [`layer_norm_channels`]
-//! and [`gelu_in_place`] the set of a ConvNeXt, [`layer_norm_rows`] a transformer's,
-//! [`silu_in_place`] an EfficientNet's, [`hardswish_in_place`] a MobileNetV3's, [`attention`] a
-//! transformer's multi-head attention. For backward passes, [`InputGradientPlan`] prepares each
+//! [`max_pool2d`] completes the set a ResNet or VGG needs on the host ([`avg_pool2d`] Inception
+//! v3's), [`layer_norm_channels`] and [`gelu_in_place`] the set of a ConvNeXt,
+//! [`layer_norm_rows`] a transformer's, [`silu_in_place`] an EfficientNet's,
+//! [`hardswish_in_place`] a MobileNetV3's, [`attention`] a transformer's multi-head attention. For backward passes, [`InputGradientPlan`] prepares each
 //! convolution's input gradient (a transposed convolution) and [`max_pool2d_input_gradient`]
 //! routes pooled gradients to the window maxima. [`matmul`], the bounds-checked matrix product
 //! these algorithms share, is public for other host code.
