@@ -428,8 +428,8 @@ fn bad_input_gets_clear_errors_and_no_partial_files() {
         ),
         (s(&["predict", "--backbone", "resnet18", &img]), "resnet18-f37072fd.pth", 65),
         (
-            s(&["predict", "--backbone", "alexnet", &img]),
-            "valid choices: convnext_base, convnext_large",
+            s(&["predict", "--backbone", "lenet5", &img]),
+            "valid choices: alexnet, convnext_base",
             64,
         ),
         (s(&["segment", "--weights", &w, "-k", "0", "--out", &out_s, &img]), "`k`", 64),
@@ -690,8 +690,8 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert_eq!(status("vgg19"), "missing");
     assert_eq!(
         rows.len(),
-        48,
-        "every built-in backbone: five ResNets, two Wide ResNets, three ResNeXts, eight VGGs, four DenseNets, four ViTs, three Swins, four ConvNeXts, EfficientNet-B0 to B7 and V2-S/M/L, EfficientNet-Lite0, three MobileNets"
+        66,
+        "every built-in backbone: five ResNets, two Wide ResNets, three ResNeXts, eight VGGs, four DenseNets, four ViTs, three Swins, four ConvNeXts, EfficientNet-B0 to B7 and V2-S/M/L, EfficientNet-Lite0, three MobileNets, fifteen RegNets, AlexNet, GoogLeNet, Inception v3"
     );
     let crop = |b: &str| rows.iter().find(|r| r["backbone"] == b).unwrap()["crop_size"].as_u64();
     assert_eq!((crop("efficientnet_b7"), crop("efficientnet-lite0")), (Some(600), None));

@@ -70,31 +70,9 @@ pub fn avg_pool2d(
     width: usize,
     pool: PoolGeometry,
 ) -> Result<FeatureMap, ConvError> {
-    pool.check(input.len(), batch, channels, height, width)?;
-    let (out_h, out_w) = pool.output_size(height, width);
-    let mut data = vec![0f32; batch * channels * out_h * out_w];
     let area = (pool.kernel * pool.kernel) as f32;
-    if !data.is_empty() {
-        data.par_chunks_mut(out_h * out_w)
-            .zip(input.par_chunks(height * width))
-            .for_each(|(dst, plane)| {
-                for oy in 0..out_h {
-                    let rows = pool.window(oy, height);
-                    for ox in 0..out_w {
-                        let cols = pool.window(ox, width);
-                        let sum: f32 = rows
-                            .clone()
-                            .map(|y| plane[y * width + cols.start..y * width + cols.end].iter().sum::<f32>())
-                            .sum();
-                        dst[oy * out_w + ox] = sum / area;
-                    }
-                }
-            });
-    }
-    Ok(FeatureMap {
-        data,
-        height: out_h,
-        width: out_w,
+    pool_planes(input, [batch, channels, height, width], pool, |window| {
+        window.rows().map(|row| row.iter().sum::<f32>()).sum::<f32>() / area
     })
 }
 
@@ -107,36 +85,64 @@ pub fn max_pool2d(
     width: usize,
     pool: PoolGeometry,
 ) -> Result<FeatureMap, ConvError> {
+    pool_planes(input, [batch, channels, height, width], pool, |window| {
+        let mut best = f32::NEG_INFINITY;
+        for &v in window.rows().flatten() {
+            // NaN wins, as in PyTorch.
+            if v > best || v.is_nan() {
+                best = v;
+            }
+        }
+        best
+    })
+}
+
+/// One pooling window of a plane, clipped to the image.
+struct Window<'a> {
+    plane: &'a [f32],
+    width: usize,
+    rows: Range<usize>,
+    cols: Range<usize>,
+}
+
+impl<'a> Window<'a> {
+    /// The window's part of each of its rows.
+    fn rows(&self) -> impl Iterator<Item = &'a [f32]> + '_ {
+        self.rows
+            .clone()
+            .map(|y| &self.plane[y * self.width + self.cols.start..y * self.width + self.cols.end])
+    }
+}
+
+/// Pools every plane of `input` `(batch, channels, height, width)`: each output is `reduce` of
+/// its window (padding left out).
+fn pool_planes(
+    input: &[f32],
+    [batch, channels, height, width]: [usize; 4],
+    pool: PoolGeometry,
+    reduce: impl Fn(Window<'_>) -> f32 + Sync,
+) -> Result<FeatureMap, ConvError> {
     pool.check(input.len(), batch, channels, height, width)?;
     let (out_h, out_w) = pool.output_size(height, width);
     let mut data = vec![0f32; batch * channels * out_h * out_w];
-    if data.is_empty() {
-        return Ok(FeatureMap {
-            data,
-            height: out_h,
-            width: out_w,
-        });
-    }
-    data.par_chunks_mut(out_h * out_w)
-        .zip(input.par_chunks(height * width))
-        .for_each(|(dst, plane)| {
-            for oy in 0..out_h {
-                let rows = pool.window(oy, height);
-                for ox in 0..out_w {
-                    let cols = pool.window(ox, width);
-                    let mut best = f32::NEG_INFINITY;
-                    for y in rows.clone() {
-                        for &v in &plane[y * width + cols.start..y * width + cols.end] {
-                            // NaN wins, as in PyTorch.
-                            if v > best || v.is_nan() {
-                                best = v;
-                            }
-                        }
+    if !data.is_empty() {
+        data.par_chunks_mut(out_h * out_w)
+            .zip(input.par_chunks(height * width))
+            .for_each(|(dst, plane)| {
+                for oy in 0..out_h {
+                    let rows = pool.window(oy, height);
+                    for ox in 0..out_w {
+                        let window = Window {
+                            plane,
+                            width,
+                            rows: rows.clone(),
+                            cols: pool.window(ox, width),
+                        };
+                        dst[oy * out_w + ox] = reduce(window);
                     }
-                    dst[oy * out_w + ox] = best;
                 }
-            }
-        });
+            });
+    }
     Ok(FeatureMap {
         data,
         height: out_h,

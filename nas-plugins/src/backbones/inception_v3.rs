@@ -240,9 +240,15 @@ struct BranchSpec {
     split: Option<[Unit; 2]>,
 }
 
+/// A branch of convolutions only.
 const fn chain(units: &'static [Unit]) -> BranchSpec {
+    pooled(Pool::None, units)
+}
+
+/// A branch that pools first.
+const fn pooled(pool: Pool, units: &'static [Unit]) -> BranchSpec {
     BranchSpec {
-        pool: Pool::None,
+        pool,
         chain: units,
         split: None,
     }
@@ -262,11 +268,7 @@ macro_rules! inception_a {
                 same("branch3x3dbl_2", 96, 3),
                 same("branch3x3dbl_3", 96, 3),
             ]),
-            BranchSpec {
-                pool: Pool::Average,
-                chain: &[same("branch_pool", $pool_features, 1)],
-                split: None,
-            },
+            pooled(Pool::Average, &[same("branch_pool", $pool_features, 1)]),
         ]
     };
 }
@@ -288,11 +290,7 @@ macro_rules! inception_c {
                 column("branch7x7dbl_4", $c7, 7),
                 row("branch7x7dbl_5", 192, 7),
             ]),
-            BranchSpec {
-                pool: Pool::Average,
-                chain: &[same("branch_pool", 192, 1)],
-                split: None,
-            },
+            pooled(Pool::Average, &[same("branch_pool", 192, 1)]),
         ]
     };
 }
@@ -304,11 +302,7 @@ const INCEPTION_B: ModuleSpec = &[
         same("branch3x3dbl_2", 96, 3),
         reduce("branch3x3dbl_3", 96),
     ]),
-    BranchSpec {
-        pool: Pool::Max,
-        chain: &[],
-        split: None,
-    },
+    pooled(Pool::Max, &[]),
 ];
 
 const INCEPTION_D: ModuleSpec = &[
@@ -319,11 +313,7 @@ const INCEPTION_D: ModuleSpec = &[
         column("branch7x7x3_3", 192, 7),
         reduce("branch7x7x3_4", 192),
     ]),
-    BranchSpec {
-        pool: Pool::Max,
-        chain: &[],
-        split: None,
-    },
+    pooled(Pool::Max, &[]),
 ];
 
 const INCEPTION_E: ModuleSpec = &[
@@ -338,11 +328,7 @@ const INCEPTION_E: ModuleSpec = &[
         chain: &[same("branch3x3dbl_1", 448, 1), same("branch3x3dbl_2", 384, 3)],
         split: Some([row("branch3x3dbl_3a", 384, 3), column("branch3x3dbl_3b", 384, 3)]),
     },
-    BranchSpec {
-        pool: Pool::Average,
-        chain: &[same("branch_pool", 192, 1)],
-        split: None,
-    },
+    pooled(Pool::Average, &[same("branch_pool", 192, 1)]),
 ];
 
 /// torchvision's modules in order: name and branches.
