@@ -87,10 +87,12 @@ pub fn max_pool2d(
 ) -> Result<FeatureMap, ConvError> {
     pool_planes(input, [batch, channels, height, width], pool, |window| {
         let mut best = f32::NEG_INFINITY;
-        for &v in window.rows().flatten() {
-            // NaN wins, as in PyTorch.
-            if v > best || v.is_nan() {
-                best = v;
+        for row in window.rows() {
+            for &v in row {
+                // NaN wins, as in PyTorch.
+                if v > best || v.is_nan() {
+                    best = v;
+                }
             }
         }
         best
