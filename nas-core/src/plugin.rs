@@ -5,8 +5,9 @@ use crate::error::{NasError, Result};
 use crate::registry::{ComponentEntry, Origin, Registry};
 use std::path::Path;
 
-/// Bumped whenever the layout of [`PluginDeclaration`] or of the component traits changes.
-pub const ABI_VERSION: u32 = 7;
+/// Bumped whenever the layout of [`PluginDeclaration`] or of the component traits (or the data
+/// they exchange, such as [`BackboneInfo`](crate::BackboneInfo)) changes.
+pub const ABI_VERSION: u32 = 8;
 /// The nas-core version a plugin was compiled against, tagged `+cuda` when nas-core's `cuda`
 /// feature is on: that feature adds a variant to [`Device`](crate::Device), which every
 /// [`Context`](crate::Context) and tensor carries, so host and plugin must agree on it.
