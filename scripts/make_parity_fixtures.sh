@@ -16,7 +16,8 @@
 # vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, densenet121/161/169/201, vit_b_32,
 # vit_l_16, vit_l_32, convnext_tiny, convnext_small, convnext_base, convnext_large,
 # efficientnet_b0 ... efficientnet_b7, efficientnet_v2_s/m/l, swin_t, swin_s, swin_b, regnet_x_400mf,
-# regnet_y_400mf, regnet_x_8gf, regnet_y_1_6gf, alexnet, googlenet, inception_v3) were
+# regnet_y_400mf, regnet_x_8gf, regnet_y_1_6gf, alexnet, googlenet, inception_v3, squeezenet1_0,
+# squeezenet1_1) were
 # made with --random, NAS_PARITY_IMAGES=chelsea-224 and NAS_PARITY_FULL_LIMIT=20000 (levels of
 # more values are stored as samples and channel means), to keep the repository small.
 #

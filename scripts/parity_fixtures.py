@@ -234,7 +234,22 @@ def refs(a):
                 out.append(h)
         return m.fc(torch.flatten(m.avgpool(h), 1)), out
 
+    # SqueezeNets: the stem's ReLU, the Fire module before the second and the third max pool,
+    # the last Fire module, the classifier's class maps after their ReLU.
+    def squeezenet_levels(arch, m, x):
+        picks = (1, 5, 10, 12) if arch == "squeezenet1_0" else (1, 4, 7, 12)
+        out, h = [], x
+        for i, mod in enumerate(m.features):
+            h = mod(h)
+            if i in picks:
+                out.append(h)
+        classes = m.classifier[2](m.classifier[1](h))
+        out.append(classes)
+        return torch.flatten(m.classifier[3](classes), 1), out
+
     def any_levels(arch, m, x):
+        if arch.startswith("squeezenet"):
+            return squeezenet_levels(arch, m, x)
         if arch == "inception_v3":
             return inception_levels(m, x)
         if arch == "googlenet":

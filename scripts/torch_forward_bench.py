@@ -65,6 +65,15 @@ def staged(arch, m, x, mark):
         if arch.startswith("swin"):
             return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
         return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
+    if arch.startswith("squeezenet"):
+        picks = (1, 5, 10, 12) if arch == "squeezenet1_0" else (1, 4, 7, 12)
+        h = x
+        for i, mod in enumerate(m.features):
+            h = mod(h)
+            if i in picks:
+                mark()
+        classes = m.classifier[2](m.classifier[1](h)); mark()
+        return torch.flatten(m.classifier[3](classes), 1)
     if arch == "inception_v3":
         h = m.maxpool1(m.Conv2d_2b_3x3(m.Conv2d_2a_3x3(m.Conv2d_1a_3x3(x)))); mark()
         h = m.maxpool2(m.Conv2d_4a_3x3(m.Conv2d_3b_1x1(h))); mark()

@@ -90,6 +90,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         "alexnet",
         "googlenet",
         "inception_v3",
+        "squeezenet1_1",
     ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;

@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
-//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet, GoogLeNet and Inception v3), and
+//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet, GoogLeNet, Inception v3 and the SqueezeNets), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -235,6 +235,14 @@ fn googlenet_matches_torchvision_on_random_weights() {
 #[test]
 fn inception_v3_matches_torchvision_on_random_weights() {
     check_random("inception_v3");
+}
+
+/// SqueezeNet 1.0 and 1.1: Fire modules, ceil-mode pools, class maps as the last level.
+#[test]
+fn squeezenets_match_torchvision_on_random_weights() {
+    for arch in ["squeezenet1_0", "squeezenet1_1"] {
+        check_random(arch);
+    }
 }
 
 /// RegNetX and RegNetY at both ends of the family's variety: the smallest of each, RegNetX-8GF

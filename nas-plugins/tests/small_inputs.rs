@@ -44,6 +44,8 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "regnet_x_400mf",
         "regnet_y_400mf",
         "inception_v3",
+        "squeezenet1_0",
+        "squeezenet1_1",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

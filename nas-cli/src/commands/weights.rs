@@ -322,6 +322,18 @@ const STANDARD: &[Standard] = &[
         transforms: Some((232, 224)),
     },
     Standard {
+        backbone: "squeezenet1_0",
+        file: "squeezenet1_0-b66bff10.pth",
+        source: "torchvision SqueezeNet1_0_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/squeezenet1_0-b66bff10.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "squeezenet1_1",
+        file: "squeezenet1_1-b8a52dc0.pth",
+        source: "torchvision SqueezeNet1_1_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
         backbone: "swin_b",
         file: "swin_b-68c6b09e.pth",
         source: "torchvision Swin_B_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_b-68c6b09e.pth)",

@@ -14,6 +14,7 @@ pub mod mobilenet_v3;
 pub mod regnet;
 pub mod resnet;
 pub mod squeeze_excitation;
+pub mod squeezenet;
 pub mod swin;
 pub mod vgg;
 pub mod vit;
