@@ -6,7 +6,8 @@ chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
   resnet50, vgg16, alexnet, resnext50_32x4d (grouped convolutions), regnet_x_400mf (zennit has no RegNet
   canonizer: RegNetBlockCanonizer below splits each block's residual sum as zennit's
-  ResNetBottleneckCanonizer splits ResNet's): nas's `random:0` weights, drawn here as nas draws them
+  ResNetBottleneckCanonizer splits ResNet's), mnasnet0_5 (MnasnetBlockCanonizer below, likewise):
+  nas's `random:0` weights, drawn here as nas draws them
   (scripts/nas_random_weights.py), so that the test needs no weight file;
   and, given a third argument, resnet50 and vgg16 with the seed-0 files of
   scripts/parity_fixtures.py in that folder (`resnet50-seed0.*`, `vgg16-seed0.*`): the lrp test no
@@ -14,7 +15,7 @@ chelsea-224.png, for torchvision networks with seeded weights:
 
     python scripts/make_lrp_fixture.py ../shared nas-plugins/tests/fixtures/lrp [/work/parity-weights]
 Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
-import sys, os, numpy as np, torch, torchvision
+import collections, sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from zennit.attribution import Gradient
 from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlusFlat
@@ -22,6 +23,7 @@ from zennit.canonizers import AttributeCanonizer, CompositeCanonizer, Sequential
 from zennit.layer import Sum
 from zennit.torchvision import ResNetCanonizer
 from torchvision.models.regnet import ResBottleneckBlock
+from torchvision.models.mnasnet import _InvertedResidual as MnasnetInvertedResidual
 
 
 class RegNetBlockCanonizer(AttributeCanonizer):
@@ -48,6 +50,28 @@ def regnet_canonizer():
     return CompositeCanonizer((SequentialMergeBatchNorm(), RegNetBlockCanonizer()))
 
 
+class MnasnetBlockCanonizer(AttributeCanonizer):
+    """An MNASNet inverted-residual block's `layers(x) + x` through zennit's `Sum` layer, as
+    RegNetBlockCanonizer does for RegNet's blocks."""
+
+    def __init__(self):
+        super().__init__(self._attribute_map)
+
+    @classmethod
+    def _attribute_map(cls, name, module):
+        if isinstance(module, MnasnetInvertedResidual) and module.apply_residual:
+            return {"forward": cls.forward.__get__(module), "canonizer_sum": Sum()}
+        return None
+
+    @staticmethod
+    def forward(self, x):
+        return self.canonizer_sum(torch.stack([x, self.layers(x)], dim=-1))
+
+
+def mnasnet_canonizer():
+    return CompositeCanonizer((SequentialMergeBatchNorm(), MnasnetBlockCanonizer()))
+
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nas_random_weights import random_values
 
@@ -61,7 +85,11 @@ cases = [("resnet18", "resnet18-seed0", [ResNetCanonizer()]),
          ("vgg16", "vgg16-random0", []),
          ("resnext50_32x4d", "resnext50_32x4d-random0", [ResNetCanonizer()]),
          ("regnet_x_400mf", "regnet_x_400mf-random0", [regnet_canonizer()]),
-         ("alexnet", "alexnet-random0", [])]
+         ("alexnet", "alexnet-random0", []),
+         ("mnasnet0_5", "mnasnet0_5-random0", [mnasnet_canonizer()])]
+# NAS_LRP_ONLY="arch ..." remakes only those networks' fixtures.
+only = os.environ.get("NAS_LRP_ONLY", "").split()
+cases = [c for c in cases if not only or c[0] in only]
 if parity:
     cases += [("resnet50", "resnet50-seed0", [ResNetCanonizer()]), ("vgg16", "vgg16-seed0", [])]
 for arch, label, canonizers in cases:
@@ -70,8 +98,17 @@ for arch, label, canonizers in cases:
         folder = os.path.join(shared, "weights") if arch == "resnet18" else parity
         m.load_state_dict(torch.load(os.path.join(folder, f"{arch}-seed0.pth"), map_location="cpu"))
     else:
-        m.load_state_dict({k: torch.from_numpy(random_values(0, k, tuple(v.shape))) if v.is_floating_point() else v
-                           for k, v in m.state_dict().items()})
+        state = m.state_dict()
+        sd = collections.OrderedDict((k, torch.from_numpy(random_values(0, k, tuple(v.shape))) if v.is_floating_point() else v)
+                                     for k, v in state.items())
+        sd._metadata = state._metadata  # module versions: MNASNet's tells its stem's layout
+        m.load_state_dict(sd)
+    if arch.startswith("mnasnet"):
+        # MNASNet averages with `x.mean`, a function, which zennit's rules do not see: relevance
+        # would spread evenly over the head's map. As a module (ResNet's `avgpool`), it gets the
+        # Norm rule, as nas gives every global average.
+        m.avgpool = torch.nn.AdaptiveAvgPool2d(1)
+        m.forward = lambda t, m=m: m.classifier(torch.flatten(m.avgpool(m.layers(t)), 1))
     m.eval()
     target = int(m(x).argmax())
     bounds = [torch.tensor([(v - m) / sd for m, sd in zip([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])], dtype=torch.float32)[None, :, None, None].expand_as(x) for v in (0.0, 1.0)]

@@ -17,7 +17,7 @@
 # vit_l_16, vit_l_32, convnext_tiny, convnext_small, convnext_base, convnext_large,
 # efficientnet_b0 ... efficientnet_b7, efficientnet_v2_s/m/l, swin_t, swin_s, swin_b, regnet_x_400mf,
 # regnet_y_400mf, regnet_x_8gf, regnet_y_1_6gf, alexnet, googlenet, inception_v3, squeezenet1_0,
-# squeezenet1_1) were
+# squeezenet1_1, mnasnet0_5, mnasnet1_0, mnasnet1_3, shufflenet_v2_x0_5, shufflenet_v2_x1_0) were
 # made with --random, NAS_PARITY_IMAGES=chelsea-224 and NAS_PARITY_FULL_LIMIT=20000 (levels of
 # more values are stored as samples and channel means), to keep the repository small.
 #

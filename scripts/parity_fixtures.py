@@ -6,6 +6,7 @@ the fixtures. Called by scripts/make_parity_fixtures.sh; see docs/parity.md.
     python parity_fixtures.py check --weights W.pth --out FIXDIR
     python parity_fixtures.py seed-weights --arch A --weights W.pth
     python parity_fixtures.py random-weights --arch A --weights W.pth [--seed 0]
+    python parity_fixtures.py mnasnet-v1-weights --weights W.pth --out FIXDIR [--seed 0]
     python parity_fixtures.py refs --make-refs .../make_refs.py --arch A --weights W.pth --out DIR IMG.png...
 
 `refs` runs make_refs.py with every ReLU made out-of-place: make_refs.py records VGG-16's levels
@@ -30,7 +31,7 @@ Fixture layout, per image stem S (all float32 unless said):
   manifest.toml                arch, versions, the weights' content hash, level shapes and storage.
 The weights' content hash is the sha256 of, for each key in sorted order, the key, its shape and its
 float32 little-endian bytes: torch.save files themselves are not byte-reproducible."""
-import argparse, hashlib, os, sys
+import argparse, collections, hashlib, os, sys
 import numpy as np
 
 # Elements: ResNet-50 level 4 (2048x7x7) and VGG-16 level 4 (512x14x14) are kept whole;
@@ -70,9 +71,41 @@ def random_weights(a):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from nas_random_weights import random_values
     m = getattr(torchvision.models, a.arch.replace("-", "_"))()
-    sd = {k: (torch.from_numpy(random_values(a.seed, k, tuple(v.shape))) if v.is_floating_point() else v)
-          for k, v in m.state_dict().items()}
+    state = m.state_dict()
+    sd = collections.OrderedDict((k, torch.from_numpy(random_values(a.seed, k, tuple(v.shape))) if v.is_floating_point() else v)
+                                 for k, v in state.items())
+    # Module versions, which some loaders check (MNASNet's tells its stem's layout).
+    sd._metadata = state._metadata
     torch.save(sd, a.weights)
+
+
+def mnasnet_v1_weights(a):
+    """torchvision's older MNASNet-0.5 layout (its standard file's: a 32- and 16-channel stem
+    whatever the width, state-dict version 1) with nas's random values, and the list of its keys
+    and shapes (`<out>/keys.txt`), from which the test writes the same weights itself."""
+    import torch, torchvision
+    from torchvision.models.mnasnet import _stack, _BN_MOMENTUM, _get_depths
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from nas_random_weights import random_values
+    nn = torch.nn
+    m = torchvision.models.mnasnet0_5()
+    v1_stem = [nn.Conv2d(3, 32, 3, padding=1, stride=2, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+               nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+               nn.Conv2d(32, 16, 1, bias=False), nn.BatchNorm2d(16),
+               _stack(16, _get_depths(0.5)[2], 3, 2, 3, 3, _BN_MOMENTUM)]
+    for i, layer in enumerate(v1_stem):
+        m.layers[i] = layer
+    state = m.state_dict()
+    sd = collections.OrderedDict((k, torch.from_numpy(random_values(a.seed, k, tuple(v.shape))) if v.is_floating_point() else v)
+                                 for k, v in state.items())
+    sd._metadata = state._metadata
+    sd._metadata[""]["version"] = 1
+    torch.save(sd, a.weights)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "keys.txt"), "w") as f:
+        for k, v in sd.items():
+            if v.is_floating_point():
+                f.write(k + " " + " ".join(str(d) for d in v.shape) + "\n")
 
 
 def refs(a):
@@ -247,9 +280,34 @@ def refs(a):
         out.append(classes)
         return torch.flatten(m.classifier[3](classes), 1), out
 
+    # MNASNet: the last block at strides 2, 4, 8 and 16 (layers.7, .8, .9, .11), then the head's
+    # ReLU (layers.16).
+    def mnasnet_levels(m, x):
+        out, h = [], x
+        for i, mod in enumerate(m.layers):
+            h = mod(h)
+            if i in (7, 8, 9, 11, 16):
+                out.append(h)
+        return m.classifier(h.mean([2, 3])), out
+
+    # ShuffleNet V2: the stem's max pool, stages 2, 3 and 4, conv5's ReLU.
+    def shufflenet_levels(m, x):
+        h = m.maxpool(m.conv1(x))
+        out = [h]
+        for stage in (m.stage2, m.stage3, m.stage4):
+            h = stage(h)
+            out.append(h)
+        h = m.conv5(h)
+        out.append(h)
+        return m.fc(h.mean([2, 3])), out
+
     def any_levels(arch, m, x):
         if arch.startswith("squeezenet"):
             return squeezenet_levels(arch, m, x)
+        if arch.startswith("mnasnet"):
+            return mnasnet_levels(m, x)
+        if arch.startswith("shufflenet"):
+            return shufflenet_levels(m, x)
         if arch == "inception_v3":
             return inception_levels(m, x)
         if arch == "googlenet":
@@ -354,7 +412,7 @@ def check(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["write", "check", "seed-weights", "random-weights", "refs"])
+    p.add_argument("mode", choices=["write", "check", "seed-weights", "random-weights", "mnasnet-v1-weights", "refs"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights-name", help="what the manifest names the weights (default <arch>-seed0.pth)")
     p.add_argument("--make-refs")
@@ -362,7 +420,8 @@ def main():
     p.add_argument("--refs"); p.add_argument("--out")
     p.add_argument("--images", nargs="+", default=[])
     a = p.parse_args()
-    {"write": write, "check": check, "seed-weights": seed_weights, "random-weights": random_weights, "refs": refs}[a.mode](a)
+    {"write": write, "check": check, "seed-weights": seed_weights, "random-weights": random_weights,
+     "mnasnet-v1-weights": mnasnet_v1_weights, "refs": refs}[a.mode](a)
 
 
 if __name__ == "__main__":

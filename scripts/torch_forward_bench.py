@@ -4,7 +4,7 @@
     python torch_forward_bench.py [--threads 2] [--runs 5] [--warmup 5] [ARCH ...]
 
 ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: these), or any other ResNet (Wide ResNets and ResNeXts included),
-VGG (with or without BatchNorm), ConvNeXt, EfficientNet-B, Swin or mobilenet_v2 of nas. Weights are random
+VGG (with or without BatchNorm), ConvNeXt, EfficientNet-B, Swin, MNASNet, ShuffleNet V2 or mobilenet_v2 of nas. Weights are random
 (speed does not depend on them). Prints the median (and the fastest) of `runs` timed passes of the
 plain module after `warmup` untimed ones (PyTorch's CPU kernels need 3-4 calls before they reach
 their steady speed: the first calls were 10-100x slower here), at 224x224, batch 1, in inference
@@ -65,6 +65,19 @@ def staged(arch, m, x, mark):
         if arch.startswith("swin"):
             return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
         return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
+    if arch.startswith("mnasnet"):
+        h = x
+        for i, mod in enumerate(m.layers):
+            h = mod(h)
+            if i in (7, 8, 9, 11, 16):
+                mark()
+        return m.classifier(h.mean([2, 3]))
+    if arch.startswith("shufflenet"):
+        h = m.maxpool(m.conv1(x)); mark()
+        for stage in (m.stage2, m.stage3, m.stage4):
+            h = stage(h); mark()
+        h = m.conv5(h); mark()
+        return m.fc(h.mean([2, 3]))
     if arch.startswith("squeezenet"):
         picks = (1, 5, 10, 12) if arch == "squeezenet1_0" else (1, 4, 7, 12)
         h = x

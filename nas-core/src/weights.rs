@@ -125,6 +125,13 @@ impl StateDict {
         &self.path
     }
 
+    /// The shape of `key` in the file, if the file has it (`None` for `random:SEED`, which has
+    /// whatever shape is asked for): for networks whose files come in more than one layout,
+    /// such as MNASNet's older fixed-width stem.
+    pub fn shape_of(&self, key: &str) -> Option<&[usize]> {
+        self.tensors.get(key).map(|raw| raw.shape.as_slice())
+    }
+
     /// Removes `key` and returns it as a tensor of rank `D`, checking its shape against `expected`.
     pub fn take<const D: usize>(&mut self, key: &str, expected: [usize; D]) -> Result<NasTensor<D>> {
         let values = self.take_values(key, &expected)?;

@@ -95,6 +95,13 @@ fn lrp_matches_zennit_on_alexnet() {
     check("alexnet", Path::new("random:0"), "alexnet-random0", CLOSE);
 }
 
+/// MNASNet walks EfficientNet-Lite0's relevance path with ReLU for ReLU6 and an unexpanded first
+/// block; the fixture script splits its residual sums as zennit's ResNet canonizer does.
+#[test]
+fn lrp_matches_zennit_on_mnasnet() {
+    check("mnasnet0_5", Path::new("random:0"), "mnasnet0_5-random0", CLOSE);
+}
+
 #[test]
 fn lrp_matches_zennit_on_efficientnet_lite0() {
     let weights = common::shared().join("weights/efficientnet-lite0-57934424.pth");

@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
-//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet, GoogLeNet, Inception v3 and the SqueezeNets), and
+//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet, GoogLeNet, Inception v3, the SqueezeNets, the MNASNets and the ShuffleNet V2s), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -241,6 +241,55 @@ fn inception_v3_matches_torchvision_on_random_weights() {
 #[test]
 fn squeezenets_match_torchvision_on_random_weights() {
     for arch in ["squeezenet1_0", "squeezenet1_1"] {
+        check_random(arch);
+    }
+}
+
+/// MNASNet at widths 0.5 (whose stem is 16 and 8 channels wide in torchvision's current layout),
+/// 1.0 and 1.3: ReLU inverted-residual blocks with 3x3 and 5x5 depthwise kernels.
+#[test]
+fn mnasnets_match_torchvision_on_random_weights() {
+    for arch in ["mnasnet0_5", "mnasnet1_0", "mnasnet1_3"] {
+        check_random(arch);
+    }
+}
+
+/// MNASNet-0.5 in the layout of torchvision's own MNASNet-0.5 file, older than the width-scaled
+/// stem (32 and 16 channels, state-dict version 1), which torchvision patches in on loading and
+/// nas reads from the file's shapes. The weights are nas's `random:0` values for the keys and
+/// shapes of `keys.txt`, written here as a safetensors file.
+#[test]
+fn mnasnet_loads_torchvisions_older_stem_layout() {
+    let dir = fixtures("mnasnet0_5-v1-random0");
+    let listed = std::fs::read_to_string(dir.join("keys.txt")).expect("keys.txt");
+    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = listed
+        .lines()
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let key = words.next().expect("a key").to_string();
+            let shape: Vec<usize> = words.map(|d| d.parse().expect("a dimension")).collect();
+            let bytes = nas_core::random_weights::values(0, &key, &shape)
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            (key, shape, bytes)
+        })
+        .collect();
+    let views = tensors.iter().map(|(key, shape, bytes)| {
+        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).expect("a tensor view");
+        (key.as_str(), view)
+    });
+    let path = std::env::temp_dir().join(format!("nas-mnasnet-v1-{}.safetensors", std::process::id()));
+    safetensors::tensor::serialize_to_file(views, None, &path).expect("the weights are written");
+    check_fixtures("mnasnet0_5", &dir, &path, 5);
+    std::fs::remove_file(&path).expect("the weights are removed");
+}
+
+/// ShuffleNet V2 at widths 0.5 and 1.0: channel splits, two-branch downsampling units and the
+/// channel shuffle after each unit.
+#[test]
+fn shufflenets_match_torchvision_on_random_weights() {
+    for arch in ["shufflenet_v2_x0_5", "shufflenet_v2_x1_0"] {
         check_random(arch);
     }
 }

@@ -46,6 +46,8 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "inception_v3",
         "squeezenet1_0",
         "squeezenet1_1",
+        "mnasnet0_5",
+        "shufflenet_v2_x1_0",
     ] {
         let net = nas_plugins::backbones::load(arch, Path::new("random:0"), default_device()).expect("random weights");
         let min = net.info().min_side();

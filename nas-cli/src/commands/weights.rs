@@ -164,6 +164,30 @@ const STANDARD: &[Standard] = &[
         transforms: Some((342, 299)),
     },
     Standard {
+        backbone: "mnasnet0_5",
+        file: "mnasnet0.5_top1_67.823-3ffadce67e.pth",
+        source: "torchvision MNASNet0_5_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mnasnet0.5_top1_67.823-3ffadce67e.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "mnasnet0_75",
+        file: "mnasnet0_75-7090bc5f.pth",
+        source: "torchvision MNASNet0_75_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mnasnet0_75-7090bc5f.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "mnasnet1_0",
+        file: "mnasnet1.0_top1_73.512-f206786ef8.pth",
+        source: "torchvision MNASNet1_0_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mnasnet1.0_top1_73.512-f206786ef8.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "mnasnet1_3",
+        file: "mnasnet1_3-a4c69d6f.pth",
+        source: "torchvision MNASNet1_3_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mnasnet1_3-a4c69d6f.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
         backbone: "mobilenet_v2",
         file: "mobilenet_v2-b0353104.pth",
         source: "torchvision MobileNet_V2_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mobilenet_v2-b0353104.pth)",
@@ -322,6 +346,30 @@ const STANDARD: &[Standard] = &[
         transforms: Some((232, 224)),
     },
     Standard {
+        backbone: "shufflenet_v2_x0_5",
+        file: "shufflenetv2_x0.5-f707e7126e.pth",
+        source: "torchvision ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/shufflenetv2_x0.5-f707e7126e.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "shufflenet_v2_x1_0",
+        file: "shufflenetv2_x1-5666bf0f80.pth",
+        source: "torchvision ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/shufflenetv2_x1-5666bf0f80.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "shufflenet_v2_x1_5",
+        file: "shufflenetv2_x1_5-3c479a10.pth",
+        source: "torchvision ShuffleNet_V2_X1_5_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/shufflenetv2_x1_5-3c479a10.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
+        backbone: "shufflenet_v2_x2_0",
+        file: "shufflenetv2_x2_0-8be3c8ee.pth",
+        source: "torchvision ShuffleNet_V2_X2_0_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/shufflenetv2_x2_0-8be3c8ee.pth)",
+        transforms: Some((232, 224)),
+    },
+    Standard {
         backbone: "squeezenet1_0",
         file: "squeezenet1_0-b66bff10.pth",
         source: "torchvision SqueezeNet1_0_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/squeezenet1_0-b66bff10.pth)",
@@ -437,12 +485,14 @@ const STANDARD: &[Standard] = &[
     },
 ];
 
-/// The sha256 prefix a torchvision-style file name promises.
+/// The sha256 prefix a torchvision-style file name promises: the hex digits after its last
+/// `-` (eight in most of torchvision's files, ten in the oldest, such as MNASNet's and
+/// ShuffleNet V2's).
 fn name_hash(file: &str) -> Option<&str> {
     file.strip_suffix(".pth")?
         .rsplit('-')
         .next()
-        .filter(|h| h.len() == 8 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        .filter(|h| h.len() >= 8 && h.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Runs the command.
@@ -515,6 +565,7 @@ mod tests {
     fn torchvision_names_carry_the_hash_prefix() {
         assert_eq!(super::name_hash("resnet18-f37072fd.pth"), Some("f37072fd"));
         assert_eq!(super::name_hash("efficientnet-lite0-57934424.pth"), Some("57934424"));
+        assert_eq!(super::name_hash("shufflenetv2_x0.5-f707e7126e.pth"), Some("f707e7126e"));
         assert_eq!(super::name_hash("mine.pth"), None);
     }
 

@@ -1,8 +1,8 @@
 //! Networks of inverted-residual (MBConv) blocks without squeeze-excitation, as EfficientNet-Lite0
-//! and torchvision's MobileNetV2 build them: a stem convolution, the blocks (1x1 expansion,
-//! depthwise convolution, 1x1 projection, the input added when shapes allow), a 1x1 head and a
-//! linear classifier, every convolution with its BatchNorm folded in and ReLU6 after all but the
-//! projections. Levels 0 to 3 are the outputs of chosen blocks, level 4 the head's activation.
+//! and torchvision's MobileNetV2 and MNASNet build them: a stem convolution, the blocks (1x1
+//! expansion, depthwise convolution, 1x1 projection, the input added when shapes allow), a 1x1
+//! head and a linear classifier, every convolution with its BatchNorm folded in and one
+//! activation (ReLU6, or ReLU for MNASNet) after all but the projections. Levels 0 to 3 are the outputs of chosen blocks, level 4 the head's activation.
 //! The loaders of each network (key names, padding, configuration) are in their own modules.
 
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
@@ -13,9 +13,9 @@ use nas_core::{Backbone, BackboneInfo, Device, Gradient, LevelHook, NasTensor, O
 
 /// An inverted-residual (MBConv) block without squeeze-excitation.
 pub(crate) struct MbConv {
-    /// The 1x1 expansion (absent when the block does not expand), a ReLU6 after it.
+    /// The 1x1 expansion (absent when the block does not expand), the activation after it.
     pub(crate) expand: Option<ConvBn>,
-    /// The depthwise convolution, a ReLU6 after it.
+    /// The depthwise convolution, the activation after it.
     pub(crate) depthwise: ConvBn,
     /// The 1x1 projection (no activation).
     pub(crate) project: ConvBn,
@@ -65,12 +65,12 @@ impl MbConv {
         })
     }
 
-    fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
+    fn forward(&self, x: NasTensor<4>, activation: Activation) -> NasTensor<4> {
         let h = match &self.expand {
-            Some(e) => e.forward_relu6(x.clone()),
+            Some(e) => e.forward_activated(x.clone(), activation),
             None => x.clone(),
         };
-        let h = self.project.forward(self.depthwise.forward_relu6(h));
+        let h = self.project.forward(self.depthwise.forward_activated(h, activation));
         if self.residual {
             h + x
         } else {
@@ -79,15 +79,15 @@ impl MbConv {
     }
 
     /// The block on host values, keeping what its backward pass by `rule` needs.
-    fn host_forward(&self, x: &HostMap, rule: Rule) -> Result<MbConvTrace> {
+    fn host_forward(&self, x: &HostMap, activation: Activation, rule: Rule) -> Result<MbConvTrace> {
         let expanded = match &self.expand {
-            Some(e) => Some(Rectified::after(e.folded(), x, Activation::Relu6, rule)?),
+            Some(e) => Some(Rectified::after(e.folded(), x, activation, rule)?),
             None => None,
         };
         let filtered = Rectified::after(
             self.depthwise.folded(),
             expanded.as_ref().map_or(x, |e| &e.values),
-            Activation::Relu6,
+            activation,
             rule,
         )?;
         let mut output = self.project.folded().host_forward(&filtered.values, Activation::Identity)?;
@@ -119,26 +119,30 @@ impl MbConv {
 struct MbConvTrace {
     /// Height and width of the block's input.
     input_size: (usize, usize),
-    /// The expansion's output after its ReLU6 (absent when the block does not expand).
+    /// The expansion's output after its activation (absent when the block does not expand).
     expanded: Option<Rectified>,
-    /// The depthwise convolution's output after its ReLU6.
+    /// The depthwise convolution's output after its activation.
     filtered: Rectified,
     /// The block's output.
     output: HostMap,
 }
 
-/// A network of inverted-residual blocks (EfficientNet-Lite0, MobileNetV2) in inference mode:
-/// a stem, the blocks, a 1x1 head (level 4) and a linear classifier, ReLU6 throughout.
+/// A network of inverted-residual blocks (EfficientNet-Lite0, MobileNetV2, MNASNet) in inference
+/// mode: a stem, the blocks, a 1x1 head (level 4) and a linear classifier, one activation
+/// throughout.
 pub struct InvertedResidualNet {
     info: BackboneInfo,
     device: Device,
-    /// The stem convolution, a ReLU6 after it.
+    /// The activation after every convolution but the projections: ReLU6 unless
+    /// [`InvertedResidualNet::with_activation`] says otherwise.
+    activation: Activation,
+    /// The stem convolution, the activation after it.
     pub(crate) stem: ConvBn,
     /// The MBConv blocks.
     pub(crate) blocks: Vec<MbConv>,
     /// The blocks after which levels 0 to 3 are taken.
     level_blocks: [usize; 4],
-    /// The head's 1x1 convolution, a ReLU6 after it (level 4).
+    /// The head's 1x1 convolution, the activation after it (level 4).
     pub(crate) head: ConvBn,
     /// The classifier.
     pub(crate) fc: Linear,
@@ -158,12 +162,23 @@ impl InvertedResidualNet {
         InvertedResidualNet {
             info,
             device,
+            activation: Activation::Relu6,
             stem,
             blocks,
             level_blocks,
             head,
             fc,
         }
+    }
+
+    /// The network with `activation` instead of ReLU6 (MNASNet's ReLU).
+    pub(crate) fn with_activation(self, activation: Activation) -> InvertedResidualNet {
+        InvertedResidualNet { activation, ..self }
+    }
+
+    /// The activation after every convolution but the projections.
+    pub(crate) fn activation(&self) -> Activation {
+        self.activation
     }
 
     /// The classifier on the head convolution's output (level 4).
@@ -182,14 +197,14 @@ impl HostDifferentiable for InvertedResidualNet {
         watch: &mut Watch<'_>,
     ) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
-        let stem_out = Rectified::after(self.stem.folded(), &x, Activation::Relu6, rule)?;
+        let stem_out = Rectified::after(self.stem.folded(), &x, self.activation, rule)?;
         let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
-            let trace = block.host_forward(traces.last().map_or(&stem_out.values, |t| &t.output), rule)?;
+            let trace = block.host_forward(traces.last().map_or(&stem_out.values, |t| &t.output), self.activation, rule)?;
             traces.push(trace);
         }
         let last = traces.last().map_or(&stem_out.values, |t| &t.output);
-        let features = Rectified::after(self.head.folded(), last, Activation::Relu6, rule)?;
+        let features = Rectified::after(self.head.folded(), last, self.activation, rule)?;
         // The classifier is linear: its gradient is the same for the inputs and their references.
         let head_input = features.values.leading(rule.explained(x.dims[0]));
         let (logits, grad) = host_gradient::head_gradient(&head_input, &self.device, objective, |h| self.classify(h))?;
@@ -232,16 +247,16 @@ impl Backbone for InvertedResidualNet {
     }
 
     fn forward_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
-        let mut h = self.stem.forward_relu6(input);
+        let mut h = self.stem.forward_activated(input, self.activation);
         let mut level = 0;
         for (i, block) in self.blocks.iter().enumerate() {
-            h = block.forward(h);
+            h = block.forward(h, self.activation);
             if self.level_blocks.contains(&i) {
                 h = hook.level(level, h);
                 level += 1;
             }
         }
-        let h = hook.level(4, self.head.forward_relu6(h));
+        let h = hook.level(4, self.head.forward_activated(h, self.activation));
         self.classify(h)
     }
 

@@ -72,9 +72,9 @@ impl ConvBn {
         self.conv.run(x, Activation::Relu)
     }
 
-    /// Applies the convolution and a ReLU6 (`min(max(x, 0), 6)`).
-    pub fn forward_relu6(&self, x: NasTensor<4>) -> NasTensor<4> {
-        self.conv.run(x, Activation::Relu6)
+    /// Applies the convolution and `activation` (a network's choice of ReLU or ReLU6).
+    pub fn forward_activated(&self, x: NasTensor<4>, activation: Activation) -> NasTensor<4> {
+        self.conv.run(x, activation)
     }
 
     /// Applies the convolution and SiLU.

@@ -198,7 +198,8 @@ impl Lrp {
         self.first(net.stem.folded(), input, r, info)
     }
 
-    /// Relevance at the input of EfficientNet-Lite0, from `relevance` at its logits.
+    /// Relevance at the input of an inverted-residual network (EfficientNet-Lite0, MobileNetV2,
+    /// MNASNet), from `relevance` at its logits.
     fn efficientnet(
         &self,
         net: &InvertedResidualNet,
@@ -214,11 +215,14 @@ impl Lrp {
             filtered: NasTensor<4>,
             projected: NasTensor<4>,
         }
-        let mut h = net.stem.forward_relu6(input.clone());
+        let mut h = net.stem.forward_activated(input.clone(), net.activation());
         let mut traces = Vec::with_capacity(net.blocks.len());
         for block in &net.blocks {
-            let expanded = block.expand.as_ref().map_or_else(|| h.clone(), |e| e.forward_relu6(h.clone()));
-            let filtered = block.depthwise.forward_relu6(expanded.clone());
+            let expanded = block
+                .expand
+                .as_ref()
+                .map_or_else(|| h.clone(), |e| e.forward_activated(h.clone(), net.activation()));
+            let filtered = block.depthwise.forward_activated(expanded.clone(), net.activation());
             let projected = block.project.forward(filtered.clone());
             let output = if block.residual {
                 projected.clone() + h.clone()
@@ -233,9 +237,9 @@ impl Lrp {
             });
             h = output;
         }
-        let features = net.head.forward_relu6(h.clone());
+        let features = net.head.forward_activated(h.clone(), net.activation());
         let pooled = global_average(features.clone());
-        // Back from the logits; ReLU6 passes relevance through, as zennit's Pass rule.
+        // Back from the logits; ReLU6 and ReLU pass relevance through, as zennit's Pass rule.
         let r = rules::dense_epsilon(&net.fc, pooled, relevance, self.epsilon)?;
         let r = rules::norm(&[features], |_, x| global_average(x), r, self.stabilizer)?.remove(0);
         let mut r = self.conv(net.head.folded(), h, r)?;
