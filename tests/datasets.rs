@@ -20,6 +20,7 @@ fn spec(format: &str, root: &Path, split: &str) -> DatasetSpec {
         format: format.into(),
         root: root.to_path_buf(),
         images: None,
+        masks: None,
         split: split.into(),
         per_class: None,
         limit: None,
@@ -363,5 +364,59 @@ fn mosaics_need_two_classes() -> TestResult {
     .err()
     .ok_or("one class made mosaics")?;
     assert!(err.to_string().contains("at least two classes"), "{err}");
+    Ok(())
+}
+
+/// The masks of wsolevaluation's OpenImages metadata layout (scripts/make_pxap_fixture.py), on
+/// real photos: instances merged, the ignore mask less the objects, each mask scaled to the
+/// resized photo as `cv2.resize(INTER_NEAREST)` scales it (one drawn at half resolution), equal
+/// to wsolevaluation's `get_mask` at every pixel; a missing mask file is named.
+#[test]
+fn wsolevaluation_mask_metadata_gives_its_masks() -> TestResult {
+    use nas_core::PixelTruth;
+    let open_images = fixtures().join("wsol/OpenImages");
+    let source = open(DatasetSpec {
+        images: Some(fixtures().join("CUB_200_2011/images")),
+        masks: Some(open_images.clone()),
+        ..spec("wsol-metadata", &open_images.join("test"), "all")
+    })?;
+    assert_eq!(source.len(), 4);
+    for i in 0..source.len() {
+        let sample = source.load(i, Some(Resize::STRETCH_224))?;
+        let mask = sample.annotation.mask.ok_or("a mask")?;
+        let expected = image::open(open_images.join(format!("expected/{i}.png")))?.to_luma8();
+        assert_eq!((mask.width, mask.height), (224, 224));
+        let got: Vec<u8> = mask
+            .pixels
+            .iter()
+            .map(|p| match p {
+                PixelTruth::Background => 0,
+                PixelTruth::Foreground => 1,
+                PixelTruth::Ignored => 255,
+            })
+            .collect();
+        assert_eq!(got, expected.into_raw(), "{}", sample.photo.path.display());
+        assert!(sample.annotation.boxes.is_empty());
+    }
+    let cropped = source.load(0, Some(Resize::default()))?.annotation.mask.ok_or("a mask")?;
+    assert_eq!((cropped.width, cropped.height), (224, 224), "masks follow the centre crop");
+
+    let damaged = tempfile::tempdir()?;
+    for file in ["image_ids.txt", "class_labels.txt"] {
+        std::fs::copy(open_images.join("test").join(file), damaged.path().join(file))?;
+    }
+    let listed = std::fs::read_to_string(open_images.join("test/localization.txt"))?;
+    std::fs::write(
+        damaged.path().join("localization.txt"),
+        listed.replace("Rocket_0004_0.png", "Rocket_0004_9.png"),
+    )?;
+    let err = open(DatasetSpec {
+        images: Some(fixtures().join("CUB_200_2011/images")),
+        masks: Some(open_images.clone()),
+        ..spec("wsol-metadata", damaged.path(), "all")
+    })
+    .expect_err("a missing mask")
+    .to_string();
+    assert!(err.contains("Rocket_0004_9.png") && err.contains("line 4"), "{err}");
     Ok(())
 }

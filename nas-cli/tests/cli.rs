@@ -1429,3 +1429,91 @@ fn superpixel_attributions_take_their_segmentation_from_the_command_line() -> Re
     );
     Ok(())
 }
+
+/// PxAP through a pipeline on wsolevaluation's OpenImages layout (four real photos, hand-drawn
+/// masks, in batches of two): each photo's curve holds the counts its saved map gives against
+/// wsolevaluation's own mask of it (scripts/make_pxap_fixture.py), and `table.csv`'s PxAP is
+/// the one of those counts summed over the photos, for the raw and the superpixelified maps.
+#[test]
+fn openimages_pipeline_scores_pxap_over_the_dataset() -> Result<(), Box<dyn std::error::Error>> {
+    use nas_core::{PixelMask, PixelTruth};
+    use nas_plugins::metrics::pixel_average_precision::{average_precision, PixelAveragePrecision};
+    let tmp = tempfile::tempdir()?;
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/datasets");
+    let open_images = fixtures.join("wsol/OpenImages");
+    let dir = tmp.path().join("pxap");
+    let pipeline = tmp.path().join("pxap.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "out = {out:?}\nresize = \"stretch\"\nbatch = 2\n\
+             [dataset]\nformat = \"wsol-metadata\"\nroot = {root:?}\nimages = {images:?}\nmasks = {masks:?}\n\
+             [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
+             [segmenter]\nname = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n\
+             [[saliency]]\nname = \"grad-cam\"\n[[metric]]\nname = \"pxap\"\n",
+            out = dir.display().to_string(),
+            root = open_images.join("test").display().to_string(),
+            images = fixtures.join("CUB_200_2011/images").display().to_string(),
+            masks = open_images.display().to_string(),
+        ),
+    )?;
+    let out = nas(tmp.path(), &["run", pipeline.to_str().ok_or("path")?]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json"))?)?;
+    let images = summary["images"].as_array().ok_or("images")?;
+    assert_eq!(images.len(), 4);
+    let metric = PixelAveragePrecision::new(0.01);
+    for map in ["grad-cam", "grad-cam+superpixel"] {
+        let mut pooled = vec![(0.0, 0.0); 102];
+        for (n, image) in images.iter().enumerate() {
+            let score = image["scores"]
+                .as_array()
+                .ok_or("scores")?
+                .iter()
+                .find(|s| s["map"] == map && s["metric"] == "pxap")
+                .ok_or("a pxap score")?;
+            let curve: Vec<(f64, f64)> = serde_json::from_value(score["curve"].clone())?;
+            let stem = Path::new(image["image"].as_str().ok_or("image")?)
+                .file_stem()
+                .ok_or("stem")?
+                .to_string_lossy()
+                .into_owned();
+            let file = if map == "grad-cam" {
+                format!("{stem}.grad-cam.npy")
+            } else {
+                format!("{stem}.grad-cam.superpixel.npy")
+            };
+            let saved = nas_core::ndarray::Array2::from_shape_vec((224, 224), npy_f32(&dir.join(file)))?;
+            let truth = image::open(open_images.join(format!("expected/{n}.png")))?.to_luma8();
+            let mask = PixelMask {
+                width: 224,
+                height: 224,
+                pixels: truth
+                    .into_raw()
+                    .into_iter()
+                    .map(|v| match v {
+                        0 => PixelTruth::Background,
+                        1 => PixelTruth::Foreground,
+                        _ => PixelTruth::Ignored,
+                    })
+                    .collect(),
+            };
+            assert_eq!(metric.counts(&saved, &mask)?, curve, "{map} {stem}");
+            for (total, (tp, fp)) in pooled.iter_mut().zip(&curve) {
+                total.0 += tp;
+                total.1 += fp;
+            }
+        }
+        let row = summary["table"]
+            .as_array()
+            .ok_or("table")?
+            .iter()
+            .find(|r| r["map"] == map && r["statistic"] == "PxAP")
+            .and_then(|r| r["value"].as_f64())
+            .ok_or("a PxAP row")?;
+        let expected = average_precision(&pooled).ok_or("defined")?;
+        assert!((row - expected).abs() < 1e-9, "{map}: {row} against {expected}");
+    }
+    assert!(std::fs::read_to_string(dir.join("table.csv"))?.contains("grad-cam,pxap,PxAP,"));
+    Ok(())
+}

@@ -1,4 +1,5 @@
-//! What a dataset knows about a photo besides its pixels: its class and its ground-truth boxes.
+//! What a dataset knows about a photo besides its pixels: its class, its ground-truth boxes and,
+//! where the dataset has them, its ground-truth masks.
 
 use crate::photo::Photo;
 
@@ -27,6 +28,33 @@ pub struct Annotation {
     /// outside what the network sees.
     #[serde(skip_serializing_if = "is_zero")]
     pub boxes_cropped_away: usize,
+    /// Ground truth per pixel of the (resized) photo, when the dataset has masks
+    /// (wsolevaluation's OpenImages metadata): what pixel-wise metrics such as PxAP score.
+    #[serde(skip)]
+    pub mask: Option<PixelMask>,
+}
+
+/// What the ground truth says of one pixel, in wsolevaluation's three kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelTruth {
+    /// Not on any object.
+    Background,
+    /// On an object of the photo's class (any instance's mask).
+    Foreground,
+    /// Neither counted as foreground nor as background: inside the ignore mask (OpenImages'
+    /// boxes of objects nobody segmented) and outside every instance's mask.
+    Ignored,
+}
+
+/// Ground truth per pixel, row by row, in the (resized) photo's pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PixelMask {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `height * width` pixels, row-major.
+    pub pixels: Vec<PixelTruth>,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -210,7 +210,9 @@ impl Photo {
     }
 }
 
-fn decode(path: &Path) -> Result<DynamicImage> {
+/// Decodes an image file, refusing unknown formats and sizes outside [`MIN_SIDE`, `MAX_SIDE`]
+/// with errors that name the file.
+pub(crate) fn decode(path: &Path) -> Result<DynamicImage> {
     let bad = |reason: String| NasError::Image {
         path: path.to_path_buf(),
         reason,

@@ -72,6 +72,7 @@ pub fn open(root: &Path, split: &str) -> Result<PhotoList> {
                 path: root.join("images").join(path),
                 label: label - 1,
                 boxes: boxes.get(id).cloned().unwrap_or_default(),
+                masks: None,
             });
         }
     }

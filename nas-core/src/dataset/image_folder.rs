@@ -66,6 +66,7 @@ pub fn open(root: &Path) -> Result<PhotoList> {
                 path,
                 label,
                 boxes: Vec::new(),
+                masks: None,
             });
         }
         if entries.len() == before {

@@ -1,7 +1,8 @@
-//! A dataset held as a list of photo files with their classes and boxes: what CUB-200-2011
+//! A dataset held as a list of photo files with their classes, boxes and masks: what CUB-200-2011
 //! folders, wsolevaluation's metadata and torchvision-style image folders all come down to.
 
 use super::annotate;
+use super::pixel_masks::MaskFiles;
 use crate::annotation::{BoundingBox, Sample};
 use crate::error::{NasError, Result};
 use crate::photo::{Photo, Resize};
@@ -16,6 +17,8 @@ pub struct Listed {
     pub label: usize,
     /// Its ground-truth boxes in the file's pixels.
     pub boxes: Vec<BoundingBox>,
+    /// Its ground-truth mask files, when the dataset has them.
+    pub masks: Option<MaskFiles>,
 }
 
 /// Photo files with their classes and boxes, and the class names.
@@ -64,14 +67,13 @@ impl PhotoList {
         &self.classes
     }
 
-    /// Decodes photo `index` with its class and boxes.
+    /// Decodes photo `index` with its class, boxes and masks.
     pub fn load(&self, index: usize, resize: Option<Resize>) -> Result<Sample> {
         let entry = &self.entries[index];
         let (photo, geometry) = Photo::open_with_geometry(&entry.path, resize)?;
-        Ok(Sample {
-            photo,
-            annotation: annotate(Some(entry.label), &entry.boxes, &geometry),
-        })
+        let mut annotation = annotate(Some(entry.label), &entry.boxes, &geometry);
+        annotation.mask = entry.masks.as_ref().map(|m| m.load(&geometry)).transpose()?;
+        Ok(Sample { photo, annotation })
     }
 }
 

@@ -6,11 +6,13 @@ mod cub;
 mod image_folder;
 mod listed;
 pub mod mosaic;
+mod pixel_masks;
 mod stl10;
 mod wsol_metadata;
 
 pub use listed::{Listed, PhotoList};
 pub use mosaic::Mosaics;
+pub use pixel_masks::MaskFiles;
 pub use stl10::Stl10;
 
 use crate::annotation::{Annotation, Sample};
@@ -41,6 +43,12 @@ pub const DATASET_PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Str,
         default: "",
         doc: "wsol-metadata: the folder its photo paths are relative to",
+    },
+    ParamSpec {
+        name: "masks",
+        kind: ParamKind::Str,
+        default: "",
+        doc: "wsol-metadata: the folder its mask paths are relative to (default: `images`)",
     },
     ParamSpec {
         name: "split",
@@ -84,6 +92,8 @@ pub struct DatasetSpec {
     pub root: PathBuf,
     /// For `wsol-metadata`: the folder the metadata's photo paths are relative to.
     pub images: Option<PathBuf>,
+    /// For `wsol-metadata`: the folder its mask paths are relative to, if not `images`.
+    pub masks: Option<PathBuf>,
     /// `train` or `test` (STL-10 also `unlabeled`; CUB also `all`); `all` for the formats whose
     /// root already is one split.
     pub split: String,
@@ -129,6 +139,11 @@ impl DatasetSpec {
             (_, Some(images)) => return Err(params.error("images", images, "only used with format = \"wsol-metadata\"")),
             (_, None) => None,
         };
+        let masks = match (format.as_str(), params.string("masks")?) {
+            ("wsol-metadata", masks) => masks.map(|m| crate::pipeline::join_clean(base, &m)),
+            (_, Some(masks)) => return Err(params.error("masks", masks, "only used with format = \"wsol-metadata\"")),
+            (_, None) => None,
+        };
         let optional = |key: &str| -> Result<Option<usize>> {
             Ok(if params.contains(key) {
                 Some(params.usize(key, 1, 1, usize::MAX)?)
@@ -147,6 +162,7 @@ impl DatasetSpec {
             format,
             root: crate::pipeline::join_clean(base, &root),
             images,
+            masks,
             split,
             per_class: optional("per_class")?,
             limit: optional("limit")?,
@@ -190,7 +206,9 @@ impl Source {
                 let source = match (spec.format.as_str(), &spec.images) {
                     ("stl10", _) => Source::Stl10(Stl10::open(&spec.root, &spec.split)?),
                     ("image-folder", _) => Source::Listed(image_folder::open(&spec.root)?),
-                    ("wsol-metadata", Some(images)) => Source::Listed(wsol_metadata::open(&spec.root, images)?),
+                    ("wsol-metadata", Some(images)) => {
+                        Source::Listed(wsol_metadata::open(&spec.root, images, spec.masks.as_ref().unwrap_or(images))?)
+                    }
                     ("wsol-metadata", None) => {
                         return Err(NasError::Dataset {
                             path: spec.root.clone(),
@@ -319,6 +337,7 @@ fn annotate(label: Option<usize>, boxes: &[crate::annotation::BoundingBox], geom
         label,
         boxes_cropped_away: boxes.len() - kept.len(),
         boxes: kept,
+        mask: None,
     }
 }
 

@@ -177,6 +177,7 @@ impl Mosaics {
                 label: Some(mosaic.target),
                 boxes,
                 boxes_cropped_away: 0,
+                mask: None,
             },
         })
     }

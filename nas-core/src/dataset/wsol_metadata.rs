@@ -1,9 +1,12 @@
 //! wsolevaluation's metadata (github.com/clovaai/wsolevaluation, `metadata/CUB/test` and the
 //! like), which the paper's localisation experiment uses: `image_ids.txt` (one photo path per
 //! line), `class_labels.txt` (`path,class`), `localization.txt` (`path,x0,y0,x1,y1`, one line per
-//! box); photo paths are relative to the dataset's image folder.
+//! box; or, for OpenImages, `path,mask,ignore`, one line per object instance's mask, the ignore
+//! mask given on the photo's first line only); photo paths are relative to the dataset's image
+//! folder, mask paths to its mask folder.
 
 use super::listed::{coordinate, Listed, PhotoList};
+use super::pixel_masks::MaskFiles;
 use crate::annotation::BoundingBox;
 use crate::error::{NasError, Result};
 use std::collections::HashMap;
@@ -30,8 +33,55 @@ fn rows(path: &Path, fields: usize) -> Result<Vec<(usize, Vec<String>)>> {
     Ok(out)
 }
 
-/// Reads the metadata folder `metadata` of photos under `images`.
-pub fn open(metadata: &Path, images: &Path) -> Result<PhotoList> {
+/// The number of comma-separated fields on the first non-empty line of `path` (0 if none).
+fn first_line_fields(path: &Path) -> Result<usize> {
+    let text = std::fs::read_to_string(path).map_err(|e| NasError::io(path, e))?;
+    Ok(text.lines().find(|l| !l.trim().is_empty()).map_or(0, |l| l.split(',').count()))
+}
+
+/// `localization.txt`'s masks: each photo's instance masks and ignore mask under `root`.
+fn mask_files(path: &Path, root: &Path) -> Result<HashMap<String, MaskFiles>> {
+    let mut masks: HashMap<String, MaskFiles> = HashMap::new();
+    for (line, values) in rows(path, 3)? {
+        let file = |i: usize| -> Result<Option<std::path::PathBuf>> {
+            if values[i].is_empty() {
+                return Ok(None);
+            }
+            let file = root.join(&values[i]);
+            if !file.exists() {
+                return Err(NasError::Dataset {
+                    path: path.to_path_buf(),
+                    reason: format!("line {line}: mask `{}` not found at {}", values[i], file.display()),
+                });
+            }
+            Ok(Some(file))
+        };
+        let instance = file(1)?.ok_or_else(|| NasError::Dataset {
+            path: path.to_path_buf(),
+            reason: format!("line {line}: no mask file (expected `path,mask,ignore`)"),
+        })?;
+        let ignore = file(2)?;
+        let entry = masks.entry(values[0].clone()).or_insert(MaskFiles {
+            instances: Vec::new(),
+            ignore: None,
+        });
+        if ignore.is_some() && (entry.ignore.is_some() || !entry.instances.is_empty()) {
+            return Err(NasError::Dataset {
+                path: path.to_path_buf(),
+                reason: format!("line {line}: `{}` has its ignore mask on its first line only", values[0]),
+            });
+        }
+        entry.instances.push(instance);
+        if ignore.is_some() {
+            entry.ignore = ignore;
+        }
+    }
+    Ok(masks)
+}
+
+/// Reads the metadata folder `metadata` of photos under `images`, whose mask files (if
+/// `localization.txt` lists masks) are under `mask_root`.
+pub fn open(metadata: &Path, images: &Path, mask_root: &Path) -> Result<PhotoList> {
     let ids = rows(&metadata.join("image_ids.txt"), 1)?;
     let labels_path = metadata.join("class_labels.txt");
     let mut labels = HashMap::new();
@@ -44,7 +94,13 @@ pub fn open(metadata: &Path, images: &Path) -> Result<PhotoList> {
     }
     let boxes_path = metadata.join("localization.txt");
     let mut boxes: HashMap<String, Vec<BoundingBox>> = HashMap::new();
-    if boxes_path.exists() {
+    let has_masks = boxes_path.exists() && first_line_fields(&boxes_path)? == 3;
+    let mut masks = if has_masks {
+        mask_files(&boxes_path, mask_root)?
+    } else {
+        HashMap::new()
+    };
+    if boxes_path.exists() && !has_masks {
         for (line, values) in rows(&boxes_path, 5)? {
             let number = |i: usize| coordinate(&values[i], &boxes_path, line, "path,x0,y0,x1,y1");
             let b = BoundingBox {
@@ -67,6 +123,7 @@ pub fn open(metadata: &Path, images: &Path) -> Result<PhotoList> {
             path: images.join(id),
             label,
             boxes: boxes.remove(id).unwrap_or_default(),
+            masks: masks.remove(id),
         });
     }
     let classes = entries.iter().map(|e| e.label).max().map_or(0, |m| m + 1);

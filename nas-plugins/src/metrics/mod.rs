@@ -18,6 +18,7 @@ pub mod linear_imputation;
 pub mod localisation;
 pub mod max_box_acc;
 pub mod normalisation;
+pub mod pixel_average_precision;
 pub mod pointing_game;
 pub mod random_logit;
 pub mod ranking;

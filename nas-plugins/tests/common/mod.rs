@@ -115,6 +115,7 @@ pub static NO_ANNOTATION: nas_core::Annotation = nas_core::Annotation {
     label: None,
     boxes: Vec::new(),
     boxes_cropped_away: 0,
+    mask: None,
 };
 
 /// A metric's input for one photo `(1, 3, h, w)`, its map and target, without annotation.

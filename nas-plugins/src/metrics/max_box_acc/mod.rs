@@ -116,19 +116,22 @@ impl MaxBoxAcc {
     }
 }
 
-/// wsolevaluation's `normalize_scoremap` then `(map * 255).astype(uint8)`, in `f64` as its
-/// `CAMComputer` does: a map with a NaN or with one value everywhere becomes all zeros, any other
-/// is shifted to start at 0 and divided by its maximum.
-fn quantise(map: &Array2<f32>) -> Vec<u8> {
+/// wsolevaluation's `normalize_scoremap`, in `f64` as its `CAMComputer` does: a map with a NaN
+/// or with one value everywhere becomes all zeros, any other is shifted to start at 0 and divided
+/// by its maximum. Row-major.
+pub fn normalise_scoremap(map: &Array2<f32>) -> Vec<f64> {
     let low = map.iter().copied().fold(f32::INFINITY, f32::min);
     let high = map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     if map.iter().any(|v| v.is_nan()) || low == high {
-        return vec![0; map.len()];
+        return vec![0.0; map.len()];
     }
     let range = f64::from(high) - f64::from(low);
-    map.iter()
-        .map(|&v| ((f64::from(v) - f64::from(low)) / range * 255.0) as u8)
-        .collect()
+    map.iter().map(|&v| (f64::from(v) - f64::from(low)) / range).collect()
+}
+
+/// [`normalise_scoremap`], then `(map * 255).astype(uint8)`.
+fn quantise(map: &Array2<f32>) -> Vec<u8> {
+    normalise_scoremap(map).iter().map(|v| (v * 255.0) as u8).collect()
 }
 
 impl Metric for MaxBoxAcc {
