@@ -373,7 +373,6 @@ fn mosaics_need_two_classes() -> TestResult {
 /// to wsolevaluation's `get_mask` at every pixel; a missing mask file is named.
 #[test]
 fn wsolevaluation_mask_metadata_gives_its_masks() -> TestResult {
-    use nas_core::PixelTruth;
     let open_images = fixtures().join("wsol/OpenImages");
     let source = open(DatasetSpec {
         images: Some(fixtures().join("CUB_200_2011/images")),
@@ -386,15 +385,7 @@ fn wsolevaluation_mask_metadata_gives_its_masks() -> TestResult {
         let mask = sample.annotation.mask.ok_or("a mask")?;
         let expected = image::open(open_images.join(format!("expected/{i}.png")))?.to_luma8();
         assert_eq!((mask.width, mask.height), (224, 224));
-        let got: Vec<u8> = mask
-            .pixels
-            .iter()
-            .map(|p| match p {
-                PixelTruth::Background => 0,
-                PixelTruth::Foreground => 1,
-                PixelTruth::Ignored => 255,
-            })
-            .collect();
+        let got: Vec<u8> = mask.pixels.iter().map(|p| p.wsol_code()).collect();
         assert_eq!(got, expected.into_raw(), "{}", sample.photo.path.display());
         assert!(sample.annotation.boxes.is_empty());
     }

@@ -1488,15 +1488,7 @@ fn openimages_pipeline_scores_pxap_over_the_dataset() -> Result<(), Box<dyn std:
             let mask = PixelMask {
                 width: 224,
                 height: 224,
-                pixels: truth
-                    .into_raw()
-                    .into_iter()
-                    .map(|v| match v {
-                        0 => PixelTruth::Background,
-                        1 => PixelTruth::Foreground,
-                        _ => PixelTruth::Ignored,
-                    })
-                    .collect(),
+                pixels: truth.into_raw().into_iter().map(PixelTruth::from_wsol_code).collect(),
             };
             assert_eq!(metric.counts(&saved, &mask)?, curve, "{map} {stem}");
             for (total, (tp, fp)) in pooled.iter_mut().zip(&curve) {

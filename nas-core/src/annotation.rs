@@ -46,6 +46,28 @@ pub enum PixelTruth {
     Ignored,
 }
 
+impl PixelTruth {
+    /// The pixel as wsolevaluation's `get_mask` writes it: 0 background, 1 foreground, 255
+    /// ignored.
+    pub fn wsol_code(self) -> u8 {
+        match self {
+            PixelTruth::Background => 0,
+            PixelTruth::Foreground => 1,
+            PixelTruth::Ignored => 255,
+        }
+    }
+
+    /// The pixel of wsolevaluation's code `code`: 0 background, 1 foreground, anything else
+    /// ignored.
+    pub fn from_wsol_code(code: u8) -> PixelTruth {
+        match code {
+            0 => PixelTruth::Background,
+            1 => PixelTruth::Foreground,
+            _ => PixelTruth::Ignored,
+        }
+    }
+}
+
 /// Ground truth per pixel, row by row, in the (resized) photo's pixels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PixelMask {

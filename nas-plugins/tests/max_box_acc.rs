@@ -7,7 +7,7 @@
 
 mod common;
 
-use nas_core::ndarray::{self, Array2, Ix2};
+use nas_core::ndarray::{self, Array2};
 use nas_core::{npy, Metric, Registry, Score};
 use nas_plugins::metrics::max_box_acc::{contour_boxes, largest_contour_box, Contours, MaxBoxAcc, PixelBox};
 use std::path::{Path, PathBuf};
@@ -29,15 +29,7 @@ fn cases() -> Vec<Case> {
         .expect("cases")
         .iter()
         .map(|c| {
-            let map = npy::read::<f32>(&fixtures().join(c["map"].as_str().expect("map")))
-                .expect("map")
-                .into_dimensionality::<Ix2>()
-                .expect("2-D map");
-            let map = match c["transform"].as_str() {
-                Some("abs") => map.mapv(f32::abs),
-                Some("none") => map,
-                other => panic!("unknown transform {other:?}"),
-            };
+            let map = common::fixture_case_map(c);
             let truth = c["gt_boxes"]
                 .as_array()
                 .expect("boxes")

@@ -6,8 +6,8 @@
 
 mod common;
 
-use nas_core::ndarray::{Array2, Ix2};
-use nas_core::{npy, Annotation, Metric, MetricInput, NasTensor, PixelMask, PixelTruth, Registry, Score};
+use nas_core::ndarray::Array2;
+use nas_core::{Annotation, Metric, MetricInput, NasTensor, PixelMask, PixelTruth, Registry, Score};
 use nas_plugins::metrics::pixel_average_precision::{average_precision, PixelAveragePrecision};
 use std::path::{Path, PathBuf};
 
@@ -25,15 +25,7 @@ fn mask(name: &str) -> PixelMask {
         .expect("mask")
         .to_luma8();
     let (width, height) = (grey.width() as usize, grey.height() as usize);
-    let pixels = grey
-        .into_raw()
-        .into_iter()
-        .map(|v| match v {
-            0 => PixelTruth::Background,
-            1 => PixelTruth::Foreground,
-            _ => PixelTruth::Ignored,
-        })
-        .collect();
+    let pixels = grey.into_raw().into_iter().map(PixelTruth::from_wsol_code).collect();
     PixelMask { width, height, pixels }
 }
 
@@ -43,14 +35,7 @@ fn cases() -> Vec<(Array2<f32>, PixelMask)> {
         .as_array()
         .expect("cases")
         .iter()
-        .map(|c| {
-            let map = npy::read::<f32>(&fixtures().join(c["map"].as_str().expect("map")))
-                .expect("map")
-                .into_dimensionality::<Ix2>()
-                .expect("2-D map");
-            let map = if c["transform"] == "abs" { map.mapv(f32::abs) } else { map };
-            (map, mask(c["mask"].as_str().expect("mask name")))
-        })
+        .map(|c| (common::fixture_case_map(c), mask(c["mask"].as_str().expect("mask name"))))
         .collect()
 }
 

@@ -5,8 +5,9 @@
 //! influence), `attribution-localisation` (absolute values, and positive signed ones) and
 //! `localisation-auc` (NaN where the boxes cover the whole map, as Quantus).
 
-use nas_core::ndarray::Ix2;
-use nas_core::{npy, BoundingBox};
+mod common;
+
+use nas_core::BoundingBox;
 use nas_plugins::metrics::localisation::{attribution_share, roc_area, top_k_share};
 use nas_plugins::metrics::relevance::{box_mask, mass_share, rank_share};
 use std::path::Path;
@@ -24,11 +25,7 @@ fn relevance_shares_match_quantus() {
     let (mut ranked, mut top_k, mut areas) = (0, 0, 0);
     for want in reference.as_array().expect("list") {
         let case = &cases["cases"][want["case"].as_u64().expect("index") as usize];
-        let map = npy::read::<f32>(&fixtures.join(case["map"].as_str().expect("path")))
-            .expect("map")
-            .into_dimensionality::<Ix2>()
-            .expect("2-D");
-        let map = if case["transform"] == "abs" { map.mapv(f32::abs) } else { map };
+        let map = common::fixture_case_map(case);
         let boxes: Vec<BoundingBox> = case["gt_boxes"]
             .as_array()
             .expect("boxes")

@@ -3,6 +3,21 @@
 
 use std::path::PathBuf;
 
+/// Map `case` of the max-box-acc fixture's cases.json (19 real maps of chelsea-224): its file,
+/// relative to `tests/fixtures`, with its transform (`"none"` or `"abs"`) applied.
+pub fn fixture_case_map(case: &serde_json::Value) -> nas_core::ndarray::Array2<f32> {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let map = nas_core::npy::read::<f32>(&fixtures.join(case["map"].as_str().expect("map path")))
+        .expect("map")
+        .into_dimensionality::<nas_core::ndarray::Ix2>()
+        .expect("2-D map");
+    match case["transform"].as_str() {
+        Some("abs") => map.mapv(f32::abs),
+        Some("none") => map,
+        other => panic!("unknown transform {other:?}"),
+    }
+}
+
 /// The shared folder: `$NAS_SHARED`, else `../shared` beside the repository, else `/work/shared`.
 pub fn shared() -> PathBuf {
     let candidates = [
