@@ -6,18 +6,18 @@ beyond ResNet (tests/fixtures/gradient/resnet18-seed0.* covers that one), with n
     python scripts/make_family_gradient_fixture.py ../shared nas-plugins/tests/fixtures/gradient [ARCH...]
 ARCH defaults to vgg16 densenet121 mobilenet_v2 vit_b_16 convnext_tiny efficientnet_b0 swin_t
 resnext50_32x4d mobilenet_v3_large regnet_y_400mf alexnet googlenet inception_v3 squeezenet1_1
-mnasnet0_5 shufflenet_v2_x0_5; writes
+mnasnet0_5 shufflenet_v2_x0_5 swin_v2_t; writes
 <arch>-random0.chelsea-224.npy (224, 224) float32 and prints the predicted class.
 Needs torch, torchvision, numpy, pillow (a venv outside the repo)."""
-import collections, os, sys
+import os, sys
 import numpy as np, torch, torchvision
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nas_random_weights import random_values
+from nas_random_weights import random_state_dict
 
 shared, out = sys.argv[1], sys.argv[2]
-archs = sys.argv[3:] or ["vgg16", "densenet121", "mobilenet_v2", "vit_b_16", "convnext_tiny", "efficientnet_b0", "swin_t", "resnext50_32x4d", "mobilenet_v3_large", "regnet_y_400mf", "alexnet", "googlenet", "inception_v3", "squeezenet1_1", "mnasnet0_5", "shufflenet_v2_x0_5"]
+archs = sys.argv[3:] or ["vgg16", "densenet121", "mobilenet_v2", "vit_b_16", "convnext_tiny", "efficientnet_b0", "swin_t", "resnext50_32x4d", "mobilenet_v3_large", "regnet_y_400mf", "alexnet", "googlenet", "inception_v3", "squeezenet1_1", "mnasnet0_5", "shufflenet_v2_x0_5", "swin_v2_t"]
 im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
 IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 # GoogLeNet's and Inception v3's weights expect inputs normalised with 0.5 and 0.5
@@ -33,11 +33,7 @@ def normalised(arch):
 os.makedirs(out, exist_ok=True)
 for arch in archs:
     m = getattr(torchvision.models, arch)()
-    state = m.state_dict()
-    sd = collections.OrderedDict((k, torch.from_numpy(random_values(0, k, tuple(v.shape))) if v.is_floating_point() else v)
-                                 for k, v in state.items())
-    sd._metadata = state._metadata  # module versions: MNASNet's tells its stem's layout
-    m.load_state_dict(sd)
+    m.load_state_dict(random_state_dict(m, 0))
     m.eval()
     for mod in m.modules():
         if isinstance(mod, torch.nn.ReLU):

@@ -15,7 +15,7 @@ chelsea-224.png, for torchvision networks with seeded weights:
 
     python scripts/make_lrp_fixture.py ../shared nas-plugins/tests/fixtures/lrp [/work/parity-weights]
 Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
-import collections, sys, os, numpy as np, torch, torchvision
+import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from zennit.attribution import Gradient
 from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlusFlat
@@ -73,7 +73,7 @@ def mnasnet_canonizer():
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nas_random_weights import random_values
+from nas_random_weights import random_state_dict
 
 shared, out = sys.argv[1], sys.argv[2]
 parity = sys.argv[3] if len(sys.argv) > 3 else None
@@ -98,11 +98,7 @@ for arch, label, canonizers in cases:
         folder = os.path.join(shared, "weights") if arch == "resnet18" else parity
         m.load_state_dict(torch.load(os.path.join(folder, f"{arch}-seed0.pth"), map_location="cpu"))
     else:
-        state = m.state_dict()
-        sd = collections.OrderedDict((k, torch.from_numpy(random_values(0, k, tuple(v.shape))) if v.is_floating_point() else v)
-                                     for k, v in state.items())
-        sd._metadata = state._metadata  # module versions: MNASNet's tells its stem's layout
-        m.load_state_dict(sd)
+        m.load_state_dict(random_state_dict(m, 0))
     if arch.startswith("mnasnet"):
         # MNASNet averages with `x.mean`, a function, which zennit's rules do not see: relevance
         # would spread evenly over the head's map. As a module (ResNet's `avgpool`), it gets the

@@ -34,3 +34,23 @@ def random_values(seed, key, shape):
         low, high = -bound, bound
     low, high = np.float32(low), np.float32(high)
     return (low + (high - low) * unit).astype(np.float32).reshape(shape)
+
+
+# Buffers a network derives from its shape, which nas computes rather than reads (nas-core's
+# weights.rs, `is_bookkeeping`): left as the model made them.
+DERIVED = ("relative_coords_table",)
+
+
+def random_state_dict(model, seed=0):
+    """`model.state_dict()` with every float tensor replaced by nas's `random:SEED` values (but the
+    derived buffers), its metadata kept: module versions some loaders check (MNASNet's says its
+    stem's layout)."""
+    import collections
+    import torch
+    state = model.state_dict()
+    drawn = collections.OrderedDict(
+        (k, torch.from_numpy(random_values(seed, k, tuple(v.shape)))
+         if v.is_floating_point() and not k.endswith(DERIVED) else v)
+        for k, v in state.items())
+    drawn._metadata = state._metadata
+    return drawn

@@ -31,7 +31,7 @@ Fixture layout, per image stem S (all float32 unless said):
   manifest.toml                arch, versions, the weights' content hash, level shapes and storage.
 The weights' content hash is the sha256 of, for each key in sorted order, the key, its shape and its
 float32 little-endian bytes: torch.save files themselves are not byte-reproducible."""
-import argparse, collections, hashlib, os, sys
+import argparse, hashlib, os, sys
 import numpy as np
 
 # Elements: ResNet-50 level 4 (2048x7x7) and VGG-16 level 4 (512x14x14) are kept whole;
@@ -69,14 +69,9 @@ def seed_weights(a):
 def random_weights(a):
     import torch, torchvision
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from nas_random_weights import random_values
+    from nas_random_weights import random_state_dict
     m = getattr(torchvision.models, a.arch.replace("-", "_"))()
-    state = m.state_dict()
-    sd = collections.OrderedDict((k, torch.from_numpy(random_values(a.seed, k, tuple(v.shape))) if v.is_floating_point() else v)
-                                 for k, v in state.items())
-    # Module versions, which some loaders check (MNASNet's tells its stem's layout).
-    sd._metadata = state._metadata
-    torch.save(sd, a.weights)
+    torch.save(random_state_dict(m, a.seed), a.weights)
 
 
 def mnasnet_v1_weights(a):
@@ -86,7 +81,7 @@ def mnasnet_v1_weights(a):
     import torch, torchvision
     from torchvision.models.mnasnet import _stack, _BN_MOMENTUM, _get_depths
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from nas_random_weights import random_values
+    from nas_random_weights import random_state_dict
     nn = torch.nn
     m = torchvision.models.mnasnet0_5()
     v1_stem = [nn.Conv2d(3, 32, 3, padding=1, stride=2, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
@@ -95,10 +90,7 @@ def mnasnet_v1_weights(a):
                _stack(16, _get_depths(0.5)[2], 3, 2, 3, 3, _BN_MOMENTUM)]
     for i, layer in enumerate(v1_stem):
         m.layers[i] = layer
-    state = m.state_dict()
-    sd = collections.OrderedDict((k, torch.from_numpy(random_values(a.seed, k, tuple(v.shape))) if v.is_floating_point() else v)
-                                 for k, v in state.items())
-    sd._metadata = state._metadata
+    sd = random_state_dict(m, a.seed)
     sd._metadata[""]["version"] = 1
     torch.save(sd, a.weights)
     os.makedirs(a.out, exist_ok=True)

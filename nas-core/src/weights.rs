@@ -30,10 +30,11 @@ pub struct StateDict {
 }
 
 /// Keys that carry no weights and may be present or not: BatchNorm's step counter, and the
-/// Swin Transformers' table of relative positions, which the network derives from its window
-/// size (the bias table it indexes is checked against that size).
+/// Swin Transformers' tables of relative positions and (V2) of their log-spaced coordinates,
+/// which the network derives from its window size (the bias table or MLP they feed is checked
+/// against that size).
 fn is_bookkeeping(key: &str) -> bool {
-    key.ends_with("num_batches_tracked") || key.ends_with("relative_position_index")
+    key.ends_with("num_batches_tracked") || key.ends_with("relative_position_index") || key.ends_with("relative_coords_table")
 }
 
 impl StateDict {

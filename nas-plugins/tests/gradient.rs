@@ -93,6 +93,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         "squeezenet1_1",
         "mnasnet0_5",
         "shufflenet_v2_x0_5",
+        "swin_v2_t",
     ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;

@@ -209,9 +209,11 @@ fn efficientnets_match_torchvision_on_random_weights() {
     }
 }
 
+/// Swin-T, -S, -B, and Swin-V2-T: 8x8 windows (padded at 224: 28 and 14 to 32 and 16, one window
+/// unshifted at stage 4), cosine attention, the position bias MLP, post-norm blocks.
 #[test]
 fn swins_match_torchvision_on_random_weights() {
-    for arch in ["swin_t", "swin_s", "swin_b"] {
+    for arch in ["swin_t", "swin_s", "swin_b", "swin_v2_t"] {
         check_random(arch);
     }
 }

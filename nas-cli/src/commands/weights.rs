@@ -400,6 +400,24 @@ const STANDARD: &[Standard] = &[
         transforms: Some((232, 224)),
     },
     Standard {
+        backbone: "swin_v2_b",
+        file: "swin_v2_b-781e5279.pth",
+        source: "torchvision Swin_V2_B_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_v2_b-781e5279.pth)",
+        transforms: Some((272, 256)),
+    },
+    Standard {
+        backbone: "swin_v2_s",
+        file: "swin_v2_s-637d8ceb.pth",
+        source: "torchvision Swin_V2_S_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_v2_s-637d8ceb.pth)",
+        transforms: Some((260, 256)),
+    },
+    Standard {
+        backbone: "swin_v2_t",
+        file: "swin_v2_t-b137f0e2.pth",
+        source: "torchvision Swin_V2_T_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/swin_v2_t-b137f0e2.pth)",
+        transforms: Some((260, 256)),
+    },
+    Standard {
         backbone: "vgg11",
         file: "vgg11-8a719046.pth",
         source: "torchvision VGG11_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vgg11-8a719046.pth)",

@@ -7,6 +7,13 @@
 //! and a linear head. Maps stay channels-last, `(batch, h, w, channels)`, as torchvision keeps
 //! them; stochastic depth and dropout are the identity at inference.
 //!
+//! Swin Transformer V2 (Liu et al. 2022; torchvision's Swin-V2-T, -S and -B) changes four things,
+//! each a [`Version`] switch here: 8x8 windows; cosine attention (queries and keys scaled to unit
+//! length, their products multiplied by a learned per-head `exp(min(logit_scale, ln 100))`, no
+//! bias on the keys); a relative position bias that a small MLP computes from log-spaced
+//! coordinates, `16 sigmoid(cpb_mlp(coords))`, evaluated once at load; and LayerNorms after
+//! attention, MLP and patch reduction instead of before.
+//!
 //! Depth levels: the patch embedding's output (stride 4) and the outputs of stages 1 to 4
 //! (strides 4, 8, 16, 32), as `(channels, h, w)` grids.
 
@@ -21,19 +28,31 @@ use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Pa
 
 /// LayerNorm epsilon of torchvision's Swin Transformers.
 const LN_EPS: f64 = 1e-5;
-/// Side of the attention windows.
-const WINDOW: usize = 7;
 /// Width of a block's MLP, as a multiple of its channels.
 const MLP_RATIO: usize = 4;
 /// What torchvision adds to the attention scores between tokens the shift brought together.
 const MASKED: f32 = -100.0;
 
-/// A Swin Transformer's shape: channels of the first stage, blocks and heads of each stage.
+/// The hidden width of Swin V2's relative position bias MLP.
+const CPB_HIDDEN: usize = 512;
+
+/// Which Swin Transformer a network is: the first, or V2 with its cosine attention, position bias
+/// MLP and LayerNorms after each residual branch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+/// A Swin Transformer's shape: channels of the first stage, blocks and heads of each stage,
+/// the windows' side and the version.
 #[derive(Clone, Copy)]
 struct Shape {
     embed: usize,
     blocks: [usize; 4],
     heads: [usize; 4],
+    window: usize,
+    version: Version,
 }
 
 /// Applies `linear` to every position of a channels-last map `(batch, h, w, inputs)`.
@@ -68,14 +87,14 @@ fn python_range(start: i64, end: Option<i64>, len: usize) -> std::ops::Range<usi
     from..to.max(from)
 }
 
-/// torchvision's attention mask of shifted windows for a padded `height x width` map shifted by
-/// `shift` (rows, columns): `(windows, WINDOW^2, WINDOW^2)`, 0 between tokens of the same region
-/// and [`MASKED`] between tokens the roll brought together from different regions.
-fn shift_mask(height: usize, width: usize, shift: [usize; 2]) -> (Vec<f32>, usize) {
+/// torchvision's attention mask of `window x window` windows for a padded `height x width` map
+/// shifted by `shift` (rows, columns): `(windows, window^2, window^2)`, 0 between tokens of the
+/// same region and [`MASKED`] between tokens the roll brought together from different regions.
+fn shift_mask(height: usize, width: usize, window: usize, shift: [usize; 2]) -> (Vec<f32>, usize) {
     let slices = |shift: usize| {
         [
-            (0, Some(-(WINDOW as i64))),
-            (-(WINDOW as i64), Some(-(shift as i64))),
+            (0, Some(-(window as i64))),
+            (-(window as i64), Some(-(shift as i64))),
             (-(shift as i64), None),
         ]
     };
@@ -91,13 +110,13 @@ fn shift_mask(height: usize, width: usize, shift: [usize; 2]) -> (Vec<f32>, usiz
             count += 1.0;
         }
     }
-    let (rows, cols) = (height / WINDOW, width / WINDOW);
-    let tokens = WINDOW * WINDOW;
+    let (rows, cols) = (height / window, width / window);
+    let tokens = window * window;
     let mut mask = vec![0f32; rows * cols * tokens * tokens];
     for wy in 0..rows {
         for wx in 0..cols {
             let labels: Vec<f32> = (0..tokens)
-                .map(|t| region[(wy * WINDOW + t / WINDOW) * width + wx * WINDOW + t % WINDOW])
+                .map(|t| region[(wy * window + t / window) * width + wx * window + t % window])
                 .collect();
             let window = &mut mask[(wy * cols + wx) * tokens * tokens..][..tokens * tokens];
             for (i, row) in window.chunks_exact_mut(tokens).enumerate() {
@@ -110,25 +129,27 @@ fn shift_mask(height: usize, width: usize, shift: [usize; 2]) -> (Vec<f32>, usiz
     (mask, rows * cols)
 }
 
-/// How a `height x width` map is cut into windows: zero-padded at the bottom and right to whole
-/// windows, then rolled by `shift` (rows, columns) towards the top left.
+/// How a `height x width` map is cut into `window x window` windows: zero-padded at the bottom
+/// and right to whole windows, then rolled by `shift` (rows, columns) towards the top left.
 #[derive(Clone, Copy)]
 struct WindowGrid {
     height: usize,
     width: usize,
+    window: usize,
     padded: [usize; 2],
     shift: [usize; 2],
 }
 
 impl WindowGrid {
-    fn new(height: usize, width: usize, shift: usize) -> WindowGrid {
-        let padded = [height, width].map(|side| side.div_ceil(WINDOW) * WINDOW);
+    fn new(height: usize, width: usize, window: usize, shift: usize) -> WindowGrid {
+        let padded = [height, width].map(|side| side.div_ceil(window) * window);
         WindowGrid {
             height,
             width,
+            window,
             padded,
             // torchvision does not shift a dimension that one window covers.
-            shift: padded.map(|side| if WINDOW >= side { 0 } else { shift }),
+            shift: padded.map(|side| if window >= side { 0 } else { shift }),
         }
     }
 
@@ -142,72 +163,180 @@ impl WindowGrid {
 
     /// Windows per image.
     fn windows(&self) -> usize {
-        self.padded[0] / WINDOW * (self.padded[1] / WINDOW)
+        self.padded[0] / self.window * (self.padded[1] / self.window)
+    }
+
+    /// Tokens per window.
+    fn tokens(&self) -> usize {
+        self.window * self.window
     }
 
     /// torchvision's mask for these windows (see [`shift_mask`]), when they are shifted.
     fn mask(&self) -> Option<Vec<f32>> {
-        self.shifted().then(|| shift_mask(self.padded[0], self.padded[1], self.shift).0)
+        self.shifted()
+            .then(|| shift_mask(self.padded[0], self.padded[1], self.window, self.shift).0)
     }
 
     /// For each token of an image's windows in order (window by window, each row by row), the
     /// index of the map position it holds, or `None` for padding.
     fn token_sources(&self) -> Vec<Option<usize>> {
         let [pad_h, pad_w] = self.padded;
-        let cols = pad_w / WINDOW;
-        (0..self.windows() * WINDOW * WINDOW)
+        let side = self.window;
+        let cols = pad_w / side;
+        (0..self.windows() * self.tokens())
             .map(|token| {
-                let (window, within) = (token / (WINDOW * WINDOW), token % (WINDOW * WINDOW));
-                let y = ((window / cols) * WINDOW + within / WINDOW + self.shift[0]) % pad_h;
-                let x = ((window % cols) * WINDOW + within % WINDOW + self.shift[1]) % pad_w;
+                let (window, within) = (token / self.tokens(), token % self.tokens());
+                let y = ((window / cols) * side + within / side + self.shift[0]) % pad_h;
+                let x = ((window % cols) * side + within % side + self.shift[1]) % pad_w;
                 (y < self.height && x < self.width).then_some(y * self.width + x)
             })
             .collect()
     }
 }
 
+/// For every pair of tokens of a `window x window` window, row by row, the row of the relative
+/// position table torchvision's `relative_position_index` picks: row offset, then column offset.
+fn relative_positions(window: usize) -> impl Iterator<Item = usize> {
+    let span = 2 * window - 1;
+    let tokens = window * window;
+    (0..tokens * tokens).map(move |pair| {
+        let (i, j) = (pair / tokens, pair % tokens);
+        let dy = i / window + window - 1 - j / window;
+        let dx = i % window + window - 1 - j % window;
+        dy * span + dx
+    })
+}
+
+/// `table` (`(2 window - 1)^2` rows of `heads` values) gathered into the bias of every head
+/// between the tokens of a window, `(heads, window^2, window^2)`, through `finish`.
+fn gathered_bias(table: &[f32], heads: usize, window: usize, finish: impl Fn(f32) -> f32) -> Vec<f32> {
+    let pairs = window.pow(4);
+    let mut bias = vec![0f32; heads * pairs];
+    for (pair, row) in relative_positions(window).enumerate() {
+        for h in 0..heads {
+            bias[h * pairs + pair] = finish(table[row * heads + h]);
+        }
+    }
+    bias
+}
+
+/// Swin V2's log-spaced relative coordinates (torchvision's `relative_coords_table`), `(2 window
+/// - 1)^2` rows of (row, column), in `f32` as torchvision computes them.
+fn log_spaced_coordinates(window: usize) -> Vec<[f32; 2]> {
+    let span = 2 * window - 1;
+    let scaled = |offset: usize| {
+        let c = (offset as f32 - (window - 1) as f32) / (window - 1) as f32 * 8.0;
+        c.signum() * (c.abs() + 1.0).log2() / 3.0
+    };
+    (0..span * span).map(|r| [scaled(r / span), scaled(r % span)]).collect()
+}
+
+/// Swin V2's relative position bias: `16 sigmoid(cpb_mlp(coords))` gathered per head and pair.
+fn continuous_position_bias(sd: &mut StateDict, key: &str, heads: usize, window: usize) -> Result<Vec<f32>> {
+    let hidden_weight = sd.take_values(&format!("{key}.cpb_mlp.0.weight"), &[CPB_HIDDEN, 2])?;
+    let hidden_bias = sd.take_values(&format!("{key}.cpb_mlp.0.bias"), &[CPB_HIDDEN])?;
+    let out_weight = sd.take_values(&format!("{key}.cpb_mlp.2.weight"), &[heads, CPB_HIDDEN])?;
+    let table: Vec<f32> = log_spaced_coordinates(window)
+        .iter()
+        .flat_map(|[y, x]| {
+            let hidden: Vec<f32> = (0..CPB_HIDDEN)
+                .map(|u| (hidden_weight[2 * u] * y + hidden_weight[2 * u + 1] * x + hidden_bias[u]).max(0.0))
+                .collect();
+            (0..heads)
+                .map(|h| {
+                    hidden
+                        .iter()
+                        .zip(&out_weight[h * CPB_HIDDEN..][..CPB_HIDDEN])
+                        .map(|(a, w)| a * w)
+                        .sum::<f32>()
+                })
+                .collect::<Vec<f32>>()
+        })
+        .collect();
+    Ok(gathered_bias(&table, heads, window, |v| 16.0 / (1.0 + (-v).exp())))
+}
+
 /// Window attention with a relative position bias, its windows shifted by `shift` or not.
 struct WindowAttention {
     heads: usize,
+    window: usize,
     shift: usize,
     qkv: Linear,
     proj: Linear,
     /// The relative position bias of every head between the tokens of a window, `(1, heads,
-    /// WINDOW^2, WINDOW^2)`, gathered once from the learned table.
+    /// window^2, window^2)`, gathered once from the learned table (or computed by V2's MLP).
     bias: NasTensor<4>,
     /// The same values on the host, for [`nas_conv::attention`].
     host_bias: Vec<f32>,
+    /// Swin V2's cosine attention: each head's factor `exp(min(logit_scale, ln 100))` of the
+    /// products of unit-length queries and keys. `None` for V1's scaled dot products.
+    cosine_scales: Option<Vec<f32>>,
 }
 
 impl WindowAttention {
-    fn load(sd: &mut StateDict, key: &str, dim: usize, heads: usize, shift: usize) -> Result<WindowAttention> {
-        let span = 2 * WINDOW - 1;
-        let table = sd.take_values(&format!("{key}.relative_position_bias_table"), &[span * span, heads])?;
-        let tokens = WINDOW * WINDOW;
-        let mut bias = vec![0f32; heads * tokens * tokens];
-        for i in 0..tokens {
-            for j in 0..tokens {
-                // torchvision's relative_position_index: row offset, then column offset.
-                let dy = i / WINDOW + WINDOW - 1 - j / WINDOW;
-                let dx = i % WINDOW + WINDOW - 1 - j % WINDOW;
-                for h in 0..heads {
-                    bias[(h * tokens + i) * tokens + j] = table[(dy * span + dx) * heads + h];
-                }
+    fn load(
+        sd: &mut StateDict,
+        key: &str,
+        dim: usize,
+        heads: usize,
+        window: usize,
+        shift: usize,
+        version: Version,
+    ) -> Result<WindowAttention> {
+        let tokens = window * window;
+        let (bias, cosine_scales, qkv) = match version {
+            Version::V1 => {
+                let span = 2 * window - 1;
+                let table = sd.take_values(&format!("{key}.relative_position_bias_table"), &[span * span, heads])?;
+                let qkv = Linear::load_token_wise(sd, &format!("{key}.qkv"), dim, 3 * dim)?;
+                (gathered_bias(&table, heads, window, |v| v), None, qkv)
             }
-        }
+            Version::V2 => {
+                let logits = sd.take_values(&format!("{key}.logit_scale"), &[heads, 1, 1])?;
+                let scales = logits.iter().map(|l| l.min(100f32.ln()).exp()).collect();
+                let bias = continuous_position_bias(sd, key, heads, window)?;
+                let weight = sd.take_values(&format!("{key}.qkv.weight"), &[3 * dim, dim])?;
+                let mut qkv_bias = sd.take_values(&format!("{key}.qkv.bias"), &[3 * dim])?;
+                // torchvision zeroes the keys' bias in every forward pass.
+                qkv_bias[dim..2 * dim].fill(0.0);
+                let qkv = Linear::token_wise(weight, qkv_bias, [3 * dim, dim], sd.device());
+                (bias, Some(scales), qkv)
+            }
+        };
         Ok(WindowAttention {
             heads,
+            window,
             shift,
-            qkv: Linear::load_token_wise(sd, &format!("{key}.qkv"), dim, 3 * dim)?,
+            qkv,
             proj: Linear::load_token_wise(sd, &format!("{key}.proj"), dim, dim)?,
             bias: NasTensor::from_data(TensorData::new(bias.clone(), [1, heads, tokens, tokens]), sd.device()),
             host_bias: bias,
+            cosine_scales,
         })
     }
 
-    /// The factor of the queries, `head_dim^-1/2`.
+    /// The factor of the queries, `head_dim^-1/2` (1 for cosine attention, whose queries carry
+    /// their head's scale).
     fn scale(&self, channels: usize) -> f64 {
-        ((channels / self.heads) as f64).powf(-0.5)
+        match self.cosine_scales {
+            Some(_) => 1.0,
+            None => ((channels / self.heads) as f64).powf(-0.5),
+        }
+    }
+
+    /// Cosine attention's queries and keys in `qkv` (`(tokens, 3, heads, head_dim)` rows) made
+    /// unit length (`F.normalize`), the queries then multiplied by their head's scale.
+    fn normalise_on_host(&self, qkv: &mut [f32], channels: usize, scales: &[f32]) {
+        let head_dim = channels / self.heads;
+        for row in qkv.chunks_exact_mut(3 * channels) {
+            for (part, factor) in [(0, None), (1, Some(1.0))] {
+                for (h, vector) in row[part * channels..][..channels].chunks_exact_mut(head_dim).enumerate() {
+                    let norm = vector.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                    let scale = factor.unwrap_or(scales[h]) / norm;
+                    vector.iter_mut().for_each(|v| *v *= scale);
+                }
+            }
+        }
     }
 
     /// Attention within the (shifted) windows of a channels-last map.
@@ -217,7 +346,7 @@ impl WindowAttention {
         }
         let [b, h, w, c] = x.dims();
         let device = x.device();
-        let grid = WindowGrid::new(h, w, self.shift);
+        let grid = WindowGrid::new(h, w, self.window, self.shift);
         let [pad_h, pad_w] = grid.padded;
         let x = if grid.padding_needed() {
             x.pad([(0, 0), (0, pad_h - h), (0, pad_w - w), (0, 0)], 0.0)
@@ -232,19 +361,27 @@ impl WindowAttention {
         } else {
             x
         };
-        let (rows, cols) = (pad_h / WINDOW, pad_w / WINDOW);
-        let tokens = WINDOW * WINDOW;
+        let side = self.window;
+        let (rows, cols) = (pad_h / side, pad_w / side);
+        let tokens = grid.tokens();
         let windows = b * rows * cols;
         let x = x
-            .reshape([b, rows, WINDOW, cols, WINDOW, c])
+            .reshape([b, rows, side, cols, side, c])
             .permute([0, 1, 3, 2, 4, 5])
             .reshape([windows, tokens, c]);
         let head_dim = c / self.heads;
         let qkv = self.qkv.forward(x.reshape([windows * tokens, c]));
         let qkv = qkv.reshape([windows, tokens, 3, self.heads, head_dim]).permute([2, 0, 3, 1, 4]);
         let part = |i: usize| qkv.clone().narrow(0, i, 1).reshape([windows, self.heads, tokens, head_dim]);
-        let q = part(0) * self.scale(c);
-        let scores = q.matmul(part(1).swap_dims(2, 3)) + self.bias.clone();
+        let (q, k) = match &self.cosine_scales {
+            Some(scales) => {
+                let unit = |t: NasTensor<4>| t.clone() / t.powi_scalar(2).sum_dim(3).sqrt().clamp_min(1e-12);
+                let scales = NasTensor::<4>::from_data(TensorData::new(scales.clone(), [1, self.heads, 1, 1]), &device);
+                (unit(part(0)) * scales, unit(part(1)))
+            }
+            None => (part(0) * self.scale(c), part(1)),
+        };
+        let scores = q.matmul(k.swap_dims(2, 3)) + self.bias.clone();
         let scores = match grid.mask() {
             Some(mask) => {
                 let per_image = grid.windows();
@@ -254,7 +391,7 @@ impl WindowAttention {
             None => scores,
         };
         let context = softmax(scores, 3).matmul(part(2)).swap_dims(1, 2).reshape([windows * tokens, c]);
-        let out = self.proj.forward(context).reshape([b, rows, cols, WINDOW, WINDOW, c]);
+        let out = self.proj.forward(context).reshape([b, rows, cols, side, side, c]);
         let out = out.permute([0, 1, 3, 2, 4, 5]).reshape([b, pad_h, pad_w, c]);
         let out = if grid.shifted() {
             out.roll(&[-(shift[0] as i64), -(shift[1] as i64)], &[1, 2])
@@ -277,7 +414,7 @@ impl WindowAttention {
         }
         let [b, h, w, c] = x.dims();
         let device = x.device();
-        let grid = WindowGrid::new(h, w, self.shift);
+        let grid = WindowGrid::new(h, w, self.window, self.shift);
         let sources = grid.token_sources();
         let values = host_values(x.clone())?;
         let mut tokens = vec![0f32; b * sources.len() * c];
@@ -289,10 +426,13 @@ impl WindowAttention {
             }
         }
         let rows = tokens.len() / c;
-        let qkv = host_values(self.qkv.forward(NasTensor::from_data(TensorData::new(tokens, [rows, c]), &device)))?;
+        let mut qkv = host_values(self.qkv.forward(NasTensor::from_data(TensorData::new(tokens, [rows, c]), &device)))?;
+        if let Some(scales) = &self.cosine_scales {
+            self.normalise_on_host(&mut qkv, c, scales);
+        }
         let shape = AttentionShape {
             groups: b * grid.windows(),
-            tokens: WINDOW * WINDOW,
+            tokens: grid.tokens(),
             heads: self.heads,
             head_dim: c / self.heads,
         };
@@ -318,38 +458,54 @@ impl WindowAttention {
     }
 }
 
-/// One Swin Transformer block: `x + attn(norm1(x))`, then `+ mlp(norm2(.))`.
+/// One Swin Transformer block: `x + attn(norm1(x))`, then `+ mlp(norm2(.))`; in V2,
+/// `x + norm1(attn(x))`, then `+ norm2(mlp(.))`.
 struct Block {
     norm1: LayerNorm,
     attention: WindowAttention,
     norm2: LayerNorm,
     fc1: Linear,
     fc2: Linear,
+    version: Version,
 }
 
 impl Block {
-    fn load(sd: &mut StateDict, key: &str, dim: usize, heads: usize, shift: usize) -> Result<Block> {
+    fn load(sd: &mut StateDict, key: &str, dim: usize, heads: usize, shape: &Shape, shift: usize) -> Result<Block> {
         Ok(Block {
             norm1: LayerNorm::load(sd, &format!("{key}.norm1"), dim, LN_EPS)?,
-            attention: WindowAttention::load(sd, &format!("{key}.attn"), dim, heads, shift)?,
+            attention: WindowAttention::load(sd, &format!("{key}.attn"), dim, heads, shape.window, shift, shape.version)?,
             norm2: LayerNorm::load(sd, &format!("{key}.norm2"), dim, LN_EPS)?,
             fc1: Linear::load_token_wise(sd, &format!("{key}.mlp.0"), dim, MLP_RATIO * dim)?,
             fc2: Linear::load_token_wise(sd, &format!("{key}.mlp.3"), MLP_RATIO * dim, dim)?,
+            version: shape.version,
         })
     }
 
+    fn mlp(&self, x: NasTensor<4>) -> NasTensor<4> {
+        per_position(&self.fc2, gelu_of(per_position(&self.fc1, x)))
+    }
+
     fn forward(&self, x: NasTensor<4>) -> NasTensor<4> {
-        let x = x.clone() + self.attention.forward(self.norm1.forward(x));
-        let hidden = gelu_of(per_position(&self.fc1, self.norm2.forward(x.clone())));
-        x + per_position(&self.fc2, hidden)
+        match self.version {
+            Version::V1 => {
+                let x = x.clone() + self.attention.forward(self.norm1.forward(x));
+                x.clone() + self.mlp(self.norm2.forward(x))
+            }
+            Version::V2 => {
+                let x = x.clone() + self.norm1.forward(self.attention.forward(x));
+                x.clone() + self.norm2.forward(self.mlp(x))
+            }
+        }
     }
 }
 
 /// Patch merging: each 2x2 neighbourhood's channels concatenated (torchvision's order: top
-/// left, bottom left, top right, bottom right), normalised, and reduced to twice the channels.
+/// left, bottom left, top right, bottom right), normalised, and reduced to twice the channels;
+/// in V2 reduced, then normalised.
 struct PatchMerging {
     norm: LayerNorm,
     reduction: Linear,
+    version: Version,
 }
 
 impl PatchMerging {
@@ -364,7 +520,10 @@ impl PatchMerging {
         let grid = x.reshape([b, rows, 2, cols, 2, c]);
         let pick = |dy: usize, dx: usize| grid.clone().narrow(2, dy, 1).narrow(4, dx, 1).reshape([b, rows, cols, c]);
         let merged = NasTensor::cat(vec![pick(0, 0), pick(1, 0), pick(0, 1), pick(1, 1)], 3);
-        per_position(&self.reduction, self.norm.forward(merged))
+        match self.version {
+            Version::V1 => per_position(&self.reduction, self.norm.forward(merged)),
+            Version::V2 => self.norm.forward(per_position(&self.reduction, merged)),
+        }
     }
 }
 
@@ -390,17 +549,19 @@ impl Swin {
             let dim = embed << s;
             let blocks = (0..shape.blocks[s])
                 .map(|i| {
-                    let shift = if i % 2 == 0 { 0 } else { WINDOW / 2 };
-                    Block::load(sd, &format!("features.{}.{i}", 2 * s + 1), dim, shape.heads[s], shift)
+                    let shift = if i % 2 == 0 { 0 } else { shape.window / 2 };
+                    Block::load(sd, &format!("features.{}.{i}", 2 * s + 1), dim, shape.heads[s], &shape, shift)
                 })
                 .collect::<Result<Vec<_>>>()?;
             stages.push(blocks);
             if s < 3 {
                 let key = format!("features.{}", 2 * s + 2);
                 let weight = sd.take_values(&format!("{key}.reduction.weight"), &[2 * dim, 4 * dim])?;
+                let normalised = if shape.version == Version::V1 { 4 * dim } else { 2 * dim };
                 mergings.push(PatchMerging {
-                    norm: LayerNorm::load(sd, &format!("{key}.norm"), 4 * dim, LN_EPS)?,
+                    norm: LayerNorm::load(sd, &format!("{key}.norm"), normalised, LN_EPS)?,
                     reduction: Linear::token_wise(weight, vec![0.0; 2 * dim], [2 * dim, 4 * dim], sd.device()),
+                    version: shape.version,
                 });
             }
         }
@@ -453,35 +614,34 @@ impl Backbone for Swin {
     }
 }
 
+/// The first Swin Transformers' shape: 7x7 windows.
+const fn v1(embed: usize, blocks: [usize; 4], heads: [usize; 4]) -> Shape {
+    Shape {
+        embed,
+        blocks,
+        heads,
+        window: 7,
+        version: Version::V1,
+    }
+}
+
+/// Swin V2's shape: 8x8 windows.
+const fn v2(embed: usize, blocks: [usize; 4], heads: [usize; 4]) -> Shape {
+    Shape {
+        window: 8,
+        version: Version::V2,
+        ..v1(embed, blocks, heads)
+    }
+}
+
 /// torchvision's Swin Transformers: name, shape and the standard file's name.
-const SWINS: [(&str, Shape, &str); 3] = [
-    (
-        "swin_t",
-        Shape {
-            embed: 96,
-            blocks: [2, 2, 6, 2],
-            heads: [3, 6, 12, 24],
-        },
-        "swin_t-704ceda3.pth",
-    ),
-    (
-        "swin_s",
-        Shape {
-            embed: 96,
-            blocks: [2, 2, 18, 2],
-            heads: [3, 6, 12, 24],
-        },
-        "swin_s-5e29d889.pth",
-    ),
-    (
-        "swin_b",
-        Shape {
-            embed: 128,
-            blocks: [2, 2, 18, 2],
-            heads: [4, 8, 16, 32],
-        },
-        "swin_b-68c6b09e.pth",
-    ),
+const SWINS: [(&str, Shape, &str); 6] = [
+    ("swin_t", v1(96, [2, 2, 6, 2], [3, 6, 12, 24]), "swin_t-704ceda3.pth"),
+    ("swin_s", v1(96, [2, 2, 18, 2], [3, 6, 12, 24]), "swin_s-5e29d889.pth"),
+    ("swin_b", v1(128, [2, 2, 18, 2], [4, 8, 16, 32]), "swin_b-68c6b09e.pth"),
+    ("swin_v2_t", v2(96, [2, 2, 6, 2], [3, 6, 12, 24]), "swin_v2_t-b137f0e2.pth"),
+    ("swin_v2_s", v2(96, [2, 2, 18, 2], [3, 6, 12, 24]), "swin_v2_s-637d8ceb.pth"),
+    ("swin_v2_b", v2(128, [2, 2, 18, 2], [4, 8, 16, 32]), "swin_v2_b-781e5279.pth"),
 ];
 
 /// The registry entry point of Swin Transformer number `INDEX` of [`SWINS`].
@@ -495,6 +655,9 @@ super::register_family! {
     0 => "swin_t", "torchvision Swin-T; levels: patch embedding, stages 1-4";
     1 => "swin_s", "torchvision Swin-S; levels: patch embedding, stages 1-4";
     2 => "swin_b", "torchvision Swin-B; levels: patch embedding, stages 1-4";
+    3 => "swin_v2_t", "torchvision Swin-V2-T (8x8 windows, cosine attention); levels: patch embedding, stages 1-4";
+    4 => "swin_v2_s", "torchvision Swin-V2-S (8x8 windows, cosine attention); levels: patch embedding, stages 1-4";
+    5 => "swin_v2_b", "torchvision Swin-V2-B (8x8 windows, cosine attention); levels: patch embedding, stages 1-4";
 }
 
 #[cfg(test)]
@@ -505,7 +668,8 @@ mod tests {
     /// the last four (its rows and columns split 4 + 3).
     #[test]
     fn shifted_window_mask_separates_the_rolled_regions() {
-        let (mask, windows) = shift_mask(14, 14, [3, 3]);
+        const WINDOW: usize = 7;
+        let (mask, windows) = shift_mask(14, 14, WINDOW, [3, 3]);
         let tokens = WINDOW * WINDOW;
         assert_eq!((windows, mask.len()), (4, 4 * tokens * tokens));
         assert!(mask[..tokens * tokens].iter().all(|&m| m == 0.0), "window 0 lies in one region");
