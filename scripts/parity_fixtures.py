@@ -7,6 +7,7 @@ the fixtures. Called by scripts/make_parity_fixtures.sh; see docs/parity.md.
     python parity_fixtures.py seed-weights --arch A --weights W.pth
     python parity_fixtures.py random-weights --arch A --weights W.pth [--seed 0]
     python parity_fixtures.py mnasnet-v1-weights --weights W.pth --out FIXDIR [--seed 0]
+    python parity_fixtures.py vit-grid-refs --make-refs .../make_refs.py --weights W.pth --out FIXDIR --refs DIR
     python parity_fixtures.py refs --make-refs .../make_refs.py --arch A --weights W.pth --out DIR IMG.png...
 
 `refs` runs make_refs.py with every ReLU made out-of-place: make_refs.py records VGG-16's levels
@@ -31,7 +32,7 @@ Fixture layout, per image stem S (all float32 unless said):
   manifest.toml                arch, versions, the weights' content hash, level shapes and storage.
 The weights' content hash is the sha256 of, for each key in sorted order, the key, its shape and its
 float32 little-endian bytes: torch.save files themselves are not byte-reproducible."""
-import argparse, hashlib, os, sys
+import argparse, hashlib, importlib.util, os, sys
 import numpy as np
 
 # Elements: ResNet-50 level 4 (2048x7x7) and VGG-16 level 4 (512x14x14) are kept whole;
@@ -93,11 +94,50 @@ def mnasnet_v1_weights(a):
     sd = random_state_dict(m, a.seed)
     sd._metadata[""]["version"] = 1
     torch.save(sd, a.weights)
-    os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "keys.txt"), "w") as f:
+    write_keys(sd, a.out)
+
+
+def write_keys(sd, out):
+    """`out/keys.txt`: each float tensor's key and shape, from which a test writes nas's random
+    values for them itself (as a safetensors file) instead of committing the weights."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "keys.txt"), "w") as f:
         for k, v in sd.items():
             if v.is_floating_point():
                 f.write(k + " " + " ".join(str(d) for d in v.shape) + "\n")
+
+
+def vit_grid_refs(a):
+    """ViT-B/32 trained at another size than 224 (as torchvision's SWAG files are): torchvision's
+    vit_b_32(image_size=288), a 9x9 grid of position embeddings, with nas's random values; the
+    reference at its own size, on chelsea.png's top-left 288x288 pixels (no resampling), written
+    as `out/chelsea-crop288.png` for the test to read, levels and logits into `refs`."""
+    import torch, torchvision
+    from PIL import Image
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from nas_random_weights import random_state_dict
+    spec = importlib.util.spec_from_file_location("make_refs", a.make_refs)
+    make_refs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_refs)
+    m = torchvision.models.vit_b_32(image_size=288)
+    sd = random_state_dict(m, a.seed)
+    m.load_state_dict(sd)
+    m.eval()
+    torch.save(sd, a.weights)
+    write_keys(sd, a.out)
+    shared = os.path.dirname(os.path.dirname(os.path.abspath(a.make_refs)))
+    crop = Image.open(os.path.join(shared, "images/chelsea.png")).convert("RGB").crop((0, 0, 288, 288))
+    crop.save(os.path.join(a.out, "chelsea-crop288.png"))
+    mean, std = make_refs.MEAN["default"]
+    im = np.asarray(crop, np.float32) / 255.0
+    x = torch.from_numpy(((im - mean) / std).transpose(2, 0, 1)[None].astype(np.float32))
+    with torch.no_grad():
+        logits, lv = make_refs.levels("vit_b_16", m, x)
+    os.makedirs(a.refs, exist_ok=True)
+    np.save(os.path.join(a.refs, "chelsea-crop288.logits.npy"), logits[0].numpy().astype(np.float32))
+    for i, level in enumerate(lv):
+        np.save(os.path.join(a.refs, f"chelsea-crop288.level{i}.npy"), level[0].numpy().astype(np.float32))
+    print("top5", logits[0].topk(5).indices.tolist(), [tuple(l.shape[1:]) for l in lv])
 
 
 def refs(a):
@@ -156,14 +196,14 @@ def refs(a):
         return m.classifier(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1)), out
 
     # ViT-L: make_refs.py's ViT levels at blocks 4, 8, 12, 16, 20 of 24.
-    def vit_large_levels(m, x):
+    def vit_large_levels(m, x, blocks=(4, 8, 12, 16, 20)):
         n, out = x.shape[0], []
         h = m._process_input(x)
         h = torch.cat([m.class_token.expand(n, -1, -1), h], 1)
         h = m.encoder.dropout(h + m.encoder.pos_embedding)
         for i, blk in enumerate(m.encoder.layers):
             h = blk(h)
-            if i in (4, 8, 12, 16, 20):
+            if i in blocks:
                 t = h[:, 1:, :]
                 g = int(t.shape[1] ** 0.5)
                 out.append(t.transpose(1, 2).reshape(n, -1, g, g))
@@ -322,6 +362,8 @@ def refs(a):
             return mobilenet_levels(m, x)
         if arch.startswith("vgg") and arch.endswith("_bn"):
             return bn_levels(m, x)
+        if arch.startswith("vit_h"):
+            return vit_large_levels(m, x, (5, 11, 16, 21, 27))
         if arch.startswith("vit_"):
             return levels("vit_b_16", m, x) if arch.startswith("vit_b") else vit_large_levels(m, x)
         if arch.startswith(("wide_resnet", "resnext")):
@@ -404,7 +446,7 @@ def check(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["write", "check", "seed-weights", "random-weights", "mnasnet-v1-weights", "refs"])
+    p.add_argument("mode", choices=["write", "check", "seed-weights", "random-weights", "mnasnet-v1-weights", "vit-grid-refs", "refs"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights-name", help="what the manifest names the weights (default <arch>-seed0.pth)")
     p.add_argument("--make-refs")
@@ -413,7 +455,7 @@ def main():
     p.add_argument("--images", nargs="+", default=[])
     a = p.parse_args()
     {"write": write, "check": check, "seed-weights": seed_weights, "random-weights": random_weights,
-     "mnasnet-v1-weights": mnasnet_v1_weights, "refs": refs}[a.mode](a)
+     "mnasnet-v1-weights": mnasnet_v1_weights, "vit-grid-refs": vit_grid_refs, "refs": refs}[a.mode](a)
 
 
 if __name__ == "__main__":

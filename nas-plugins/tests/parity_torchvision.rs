@@ -1,6 +1,6 @@
 //! Parity with PyTorch for the torchvision backbones whose weights are too large to commit
 //! (resnet50, vgg16, vit_b_16; and, with random weights only, resnet34/101/152, the Wide ResNets, vgg11/13/19
-//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet, GoogLeNet, Inception v3, the SqueezeNets, the MNASNets and the ShuffleNet V2s), and
+//! the four VGGs with BatchNorm, the MobileNets, the DenseNets, vit_b_32/l_16/l_32/h_14, the ConvNeXts, EfficientNet-B0 to B7, the Swin Transformers, the RegNets, AlexNet, GoogLeNet, Inception v3, the SqueezeNets, the MNASNets and the ShuffleNet V2s), and
 //! batching of resnet18.
 //!
 //! Two sets of weights. nas's own `random:0` weights, which the tests make themselves and which
@@ -29,8 +29,46 @@ fn load(arch: &str, weights: &Path) -> Box<dyn Backbone> {
     nas_plugins::backbones::load(arch, weights, nas_core::device::default_device()).expect("backbone loads")
 }
 
-fn photo(stem: &str) -> Photo {
+/// The shared photo `stem`.
+fn shared_photo(stem: &str) -> Photo {
     Photo::open(&common::shared().join("images").join(format!("{stem}.png")), None).expect("photo opens")
+}
+
+/// Photo `stem`: `dir/{stem}.png` when the fixture folder `dir` holds its own, else the shared one.
+fn photo(dir: &Path, stem: &str) -> Photo {
+    let own = dir.join(format!("{stem}.png"));
+    if own.exists() {
+        Photo::open(&own, None).expect("photo opens")
+    } else {
+        shared_photo(stem)
+    }
+}
+
+/// nas's `random:0` values for the keys and shapes of `dir/keys.txt`, written as a safetensors
+/// file named `name` in the temporary folder: weights in a layout `random:0` does not draw
+/// (an older or a differently sized one), without committing them.
+fn random_safetensors(dir: &Path, name: &str) -> PathBuf {
+    let listed = std::fs::read_to_string(dir.join("keys.txt")).expect("keys.txt");
+    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = listed
+        .lines()
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let key = words.next().expect("a key").to_string();
+            let shape: Vec<usize> = words.map(|d| d.parse().expect("a dimension")).collect();
+            let bytes = nas_core::random_weights::values(0, &key, &shape)
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            (key, shape, bytes)
+        })
+        .collect();
+    let views = tensors.iter().map(|(key, shape, bytes)| {
+        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).expect("a tensor view");
+        (key.as_str(), view)
+    });
+    let path = std::env::temp_dir().join(format!("nas-{name}-{}.safetensors", std::process::id()));
+    safetensors::tensor::serialize_to_file(views, None, &path).expect("the weights are written");
+    path
 }
 
 fn read_f32(path: &Path) -> Vec<f32> {
@@ -75,7 +113,7 @@ fn check_fixtures(arch: &str, dir: &Path, weights: &Path, checked_levels: usize)
         }
     };
     for image in &images {
-        let photo = photo(image);
+        let photo = photo(dir, image);
         let input = normalise(&[&photo], net.info(), net.device()).expect("input");
         let out = net.forward(input);
         for (l, level) in out.levels.into_iter().enumerate() {
@@ -179,6 +217,12 @@ fn other_vits_match_torchvision_on_random_weights() {
     }
 }
 
+/// ViT-H/14: 14-pixel patches (a 16x16 grid at 224), 32 blocks of 1280 channels, 632M weights.
+#[test]
+fn vit_h_14_matches_torchvision_on_random_weights() {
+    check_random("vit_h_14");
+}
+
 #[test]
 fn convnexts_match_torchvision_on_random_weights() {
     for arch in ["convnext_tiny", "convnext_small", "convnext_base", "convnext_large"] {
@@ -263,27 +307,19 @@ fn mnasnets_match_torchvision_on_random_weights() {
 #[test]
 fn mnasnet_loads_torchvisions_older_stem_layout() {
     let dir = fixtures("mnasnet0_5-v1-random0");
-    let listed = std::fs::read_to_string(dir.join("keys.txt")).expect("keys.txt");
-    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = listed
-        .lines()
-        .map(|line| {
-            let mut words = line.split_whitespace();
-            let key = words.next().expect("a key").to_string();
-            let shape: Vec<usize> = words.map(|d| d.parse().expect("a dimension")).collect();
-            let bytes = nas_core::random_weights::values(0, &key, &shape)
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect();
-            (key, shape, bytes)
-        })
-        .collect();
-    let views = tensors.iter().map(|(key, shape, bytes)| {
-        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).expect("a tensor view");
-        (key.as_str(), view)
-    });
-    let path = std::env::temp_dir().join(format!("nas-mnasnet-v1-{}.safetensors", std::process::id()));
-    safetensors::tensor::serialize_to_file(views, None, &path).expect("the weights are written");
+    let path = random_safetensors(&dir, "mnasnet-v1");
     check_fixtures("mnasnet0_5", &dir, &path, 5);
+    std::fs::remove_file(&path).expect("the weights are removed");
+}
+
+/// A ViT trained at another size than 224, as torchvision's SWAG files are (ViT-B/16 at 384,
+/// ViT-L/16 at 512, ViT-H/14 at 518): ViT-B/32 with a 9x9 grid of position embeddings, read from
+/// the file, is torchvision's `vit_b_32(image_size=288)` at 288x288 (a crop of chelsea.png).
+#[test]
+fn vit_takes_its_native_grid_from_the_weight_file() {
+    let dir = fixtures("vit_b_32-grid9-random0");
+    let path = random_safetensors(&dir, "vit-grid9");
+    check_fixtures("vit_b_32", &dir, &path, 5);
     std::fs::remove_file(&path).expect("the weights are removed");
 }
 
@@ -317,7 +353,7 @@ fn regnets_match_torchvision_on_random_weights() {
 #[test]
 fn swin_t_pads_windows_as_torchvision_does() {
     let net = load("swin_t", Path::new("random:0"));
-    let photo = photo("chelsea-224");
+    let photo = shared_photo("chelsea-224");
     let input = normalise(&[&photo], net.info(), net.device())
         .expect("input")
         .narrow(2, 0, 96)
@@ -373,7 +409,7 @@ fn vit_b_16_matches_torchvision() {
 #[test]
 fn vit_b_16_level_gradient_flows() {
     let net = load("vit_b_16", Path::new("random:0"));
-    let photo = photo("chelsea-224");
+    let photo = shared_photo("chelsea-224");
     let input = normalise(&[&photo], net.info(), net.device()).expect("input");
     let plain: Vec<f32> = net.forward(input.clone()).logits.into_data().to_vec().expect("logits");
     let target = (0..plain.len()).max_by(|&a, &b| plain[a].total_cmp(&plain[b])).expect("classes");
@@ -405,7 +441,7 @@ fn vit_b_16_level_gradient_flows() {
 fn resnet18_batches_equal_single_runs() {
     let weights = common::shared().join("weights/resnet18-seed0.pth");
     let net = load("resnet18", &weights);
-    let photos = [photo("chelsea-224"), photo("coffee-224")];
+    let photos = [shared_photo("chelsea-224"), shared_photo("coffee-224")];
     let singles: Vec<_> = photos
         .iter()
         .map(|p| net.forward(normalise(&[p], net.info(), net.device()).expect("input")))

@@ -478,6 +478,12 @@ const STANDARD: &[Standard] = &[
         transforms: Some((256, 224)),
     },
     Standard {
+        backbone: "vit_h_14",
+        file: "vit_h_14_lc_swag-c1eb923e.pth",
+        source: "torchvision ViT_H_14_Weights.IMAGENET1K_SWAG_LINEAR_V1 (https://download.pytorch.org/models/vit_h_14_lc_swag-c1eb923e.pth; the 518-pixel IMAGENET1K_SWAG_E2E_V1 file vit_h_14_swag-80465313.pth loads too)",
+        transforms: Some((224, 224)),
+    },
+    Standard {
         backbone: "vit_l_16",
         file: "vit_l_16-852ce7e3.pth",
         source: "torchvision ViT_L_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_l_16-852ce7e3.pth)",

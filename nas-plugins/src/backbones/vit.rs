@@ -1,11 +1,12 @@
-//! torchvision's vision transformers, ViT-B/16, -B/32, -L/16 and -L/32, loaded from their state
-//! dicts: a patch embedding (`conv_proj`), a class token, learned position embeddings,
+//! torchvision's vision transformers, ViT-B/16, -B/32, -L/16, -L/32 and -H/14, loaded from their
+//! state dicts: a patch embedding (`conv_proj`), a class token, learned position embeddings,
 //! pre-LayerNorm encoder blocks (multi-head self-attention, MLP with exact GELU), a final
 //! LayerNorm and a linear head on the class token.
 //!
 //! Depth levels: the outputs of encoder blocks 2, 4, 6, 8 and 10 (0-based; ViT-L's 24 blocks:
-//! 4, 8, 12, 16, 20) with the class token dropped and the patch tokens laid out as a grid
-//! (`(768, 14, 14)` for ViT-B/16; DESIGN.md, "Depth levels").
+//! 4, 8, 12, 16, 20; ViT-H's 32: 5, 11, 16, 21, 27, the nearest to the same sixths of its depth)
+//! with the class token dropped and the patch tokens laid out as a grid (`(768, 14, 14)` for
+//! ViT-B/16; DESIGN.md, "Depth levels").
 //!
 //! A [`LevelHook`] may replace a level: the returned grid is turned back into patch tokens and
 //! joined to the class token from *before* the hook. Gradients with respect to a ViT level
@@ -14,7 +15,10 @@
 //!
 //! Inputs other than 224x224 are accepted (sides are floored to whole patches): the native grid
 //! of position embeddings (14x14 for 16-pixel patches) is then resized bicubically to the patch
-//! grid, as timm does. At 224x224 the network is exactly torchvision's.
+//! grid, as timm does. At 224x224 the network is exactly torchvision's. The native grid is read
+//! from the file's position embeddings, so weights trained at other sizes load unchanged
+//! (torchvision's SWAG files: ViT-B/16 at 384, ViT-L/16 at 512, ViT-H/14 at 518) and are exact at
+//! their own size.
 
 use super::layers::{gelu_of, host_values, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
@@ -25,11 +29,11 @@ use nas_core::burn::tensor::ops::{AttentionModuleOptions, InterpolateMode, Inter
 use nas_core::burn::tensor::{Tensor, TensorData};
 use nas_core::device::runs_on_host;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasTensor, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasError, NasTensor, Params, Result};
 
 /// LayerNorm epsilon of torchvision's ViTs.
 const LN_EPS: f64 = 1e-6;
-/// Input side the position embeddings were learned for.
+/// Input side the position embeddings were learned for, unless the weight file says otherwise.
 const NATIVE_SIDE: usize = 224;
 
 /// A ViT's shape: token width, attention heads, MLP width, encoder blocks, patch side, and the
@@ -48,6 +52,25 @@ impl Shape {
     /// Patches per side at the native 224x224 input.
     fn grid(self) -> usize {
         NATIVE_SIDE / self.patch
+    }
+
+    /// Patches per side of the position embeddings in `sd`: the square its `encoder.pos_embedding`
+    /// holds (class token aside), or [`Shape::grid`] where the file does not say (`random:SEED`).
+    fn grid_in(self, sd: &StateDict) -> Result<usize> {
+        let Some(shape) = sd.shape_of("encoder.pos_embedding") else {
+            return Ok(self.grid());
+        };
+        let patches = shape.get(1).copied().unwrap_or(0).saturating_sub(1);
+        let side = (patches as f64).sqrt().round() as usize;
+        if shape.len() != 3 || side == 0 || side * side != patches {
+            return Err(NasError::ShapeMismatch {
+                path: sd.path().to_path_buf(),
+                key: "encoder.pos_embedding".into(),
+                expected: vec![1, self.grid() * self.grid() + 1, self.dim],
+                found: shape.to_vec(),
+            });
+        }
+        Ok(side)
     }
 }
 
@@ -68,6 +91,15 @@ const LARGE: Shape = Shape {
     layers: 24,
     patch: 16,
     level_blocks: [4, 8, 12, 16, 20],
+};
+/// ViT-H/14 (32 blocks of 1280, 16 heads): levels at the blocks nearest the same sixths.
+const HUGE: Shape = Shape {
+    dim: 1280,
+    heads: 16,
+    mlp_dim: 5120,
+    layers: 32,
+    patch: 14,
+    level_blocks: [5, 11, 16, 21, 27],
 };
 
 /// Applies `linear` to every token of `(batch, tokens, inputs)`.
@@ -177,11 +209,13 @@ impl EncoderBlock {
     }
 }
 
-/// A torchvision vision transformer (ViT-B/16, -B/32, -L/16, -L/32) in inference mode.
+/// A torchvision vision transformer (ViT-B/16, -B/32, -L/16, -L/32, -H/14) in inference mode.
 pub struct Vit {
     info: BackboneInfo,
     device: Device,
     shape: Shape,
+    /// Patches per side of the stored position embeddings.
+    native_grid: usize,
     patch_embed: Conv2d,
     class_token: NasTensor<3>,
     pos_embedding: NasTensor<3>,
@@ -193,7 +227,7 @@ pub struct Vit {
 impl Vit {
     /// Builds the network `name` of `shape` from a torchvision state dict.
     fn load(name: &str, shape: Shape, sd: &mut StateDict, num_classes: usize) -> Result<Vit> {
-        let (dim, patch, grid) = (shape.dim, shape.patch, shape.grid());
+        let (dim, patch, grid) = (shape.dim, shape.patch, shape.grid_in(sd)?);
         let patch_embed = Conv2d::load(sd, "conv_proj", ConvGeometry::symmetric(3, dim, patch, patch, 0))?;
         let class_token = sd.take("class_token", [1, 1, dim])?;
         let pos_embedding = sd.take("encoder.pos_embedding", [1, grid * grid + 1, dim])?;
@@ -214,6 +248,7 @@ impl Vit {
             },
             device: sd.device().clone(),
             shape,
+            native_grid: grid,
             patch_embed,
             class_token,
             pos_embedding,
@@ -226,7 +261,7 @@ impl Vit {
     /// Position embeddings for a `gh x gw` patch grid: the stored ones at the native grid, else the patch
     /// part resized bicubically (the class token's embedding is kept).
     fn position_embedding(&self, gh: usize, gw: usize) -> NasTensor<3> {
-        let (dim, grid) = (self.shape.dim, self.shape.grid());
+        let (dim, grid) = (self.shape.dim, self.native_grid);
         if (gh, gw) == (grid, grid) {
             return self.pos_embedding.clone();
         }
@@ -318,11 +353,12 @@ impl Vit {
 }
 
 /// torchvision's ViTs: name, shape and the standard file's name.
-const VITS: [(&str, Shape, &str); 4] = [
+const VITS: [(&str, Shape, &str); 5] = [
     ("vit_b_16", BASE, "vit_b_16-c867db91.pth"),
     ("vit_b_32", Shape { patch: 32, ..BASE }, "vit_b_32-d86f8d99.pth"),
     ("vit_l_16", LARGE, "vit_l_16-852ce7e3.pth"),
     ("vit_l_32", Shape { patch: 32, ..LARGE }, "vit_l_32-c7638314.pth"),
+    ("vit_h_14", HUGE, "vit_h_14_lc_swag-c1eb923e.pth"),
 ];
 
 /// The registry entry point of ViT number `INDEX` of [`VITS`].
@@ -337,4 +373,5 @@ super::register_family! {
     1 => "vit_b_32", "torchvision ViT-B/32; levels: encoder blocks 2, 4, 6, 8, 10 as 7x7 patch grids";
     2 => "vit_l_16", "torchvision ViT-L/16; levels: encoder blocks 4, 8, 12, 16, 20 as 14x14 patch grids";
     3 => "vit_l_32", "torchvision ViT-L/32; levels: encoder blocks 4, 8, 12, 16, 20 as 7x7 patch grids";
+    4 => "vit_h_14", "torchvision ViT-H/14; levels: encoder blocks 5, 11, 16, 21, 27 as 16x16 patch grids";
 }
