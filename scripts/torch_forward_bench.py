@@ -4,7 +4,7 @@
     python torch_forward_bench.py [--threads 2] [--runs 5] [--warmup 5] [ARCH ...]
 
 ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: these), or any other ResNet (Wide ResNets and ResNeXts included),
-VGG (with or without BatchNorm), ConvNeXt, EfficientNet-B, Swin, MNASNet, ShuffleNet V2 or mobilenet_v2 of nas. Weights are random
+VGG (with or without BatchNorm), ViT, ConvNeXt, EfficientNet-B, Swin, MNASNet, ShuffleNet V2 or mobilenet_v2 of nas. Weights are random
 (speed does not depend on them). Prints the median (and the fastest) of `runs` timed passes of the
 plain module after `warmup` untimed ones (PyTorch's CPU kernels need 3-4 calls before they reach
 their steady speed: the first calls were 10-100x slower here), at 224x224, batch 1, in inference
@@ -43,14 +43,16 @@ def staged(arch, m, x, mark):
                 mark()
         h = m.features[-1](h); mark()
         return m.classifier(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1))
-    if arch == "vit_b_16":
+    if arch.startswith("vit_"):
+        marks = {"vit_b": (2, 4, 6, 8, 10), "vit_l": (4, 8, 12, 16, 20), "vit_h": (5, 11, 16, 21, 27)}[arch[:5]]
         n = x.shape[0]
         h = m._process_input(x)
         h = torch.cat([m.class_token.expand(n, -1, -1), h], 1) + m.encoder.pos_embedding
+        g = int((h.shape[1] - 1) ** 0.5)
         for i, blk in enumerate(m.encoder.layers):
             h = blk(h)
-            if i in (2, 4, 6, 8, 10):
-                h[:, 1:, :].transpose(1, 2).reshape(n, -1, 14, 14); mark()
+            if i in marks:
+                h[:, 1:, :].transpose(1, 2).reshape(n, -1, g, g); mark()
         return m.heads(m.encoder.ln(h)[:, 0])
     if arch.startswith(("efficientnet_b", "efficientnet_v2", "swin", "convnext")):
         # Levels at these indices of `features`: EfficientNet's stages 1, 2, 3, 5 and head; the
