@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torchvision
 from PIL import Image
-from nas_random_weights import random_values
+from nas_random_weights import random_state_dict
 
 IMAGENET = (np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))
 LITE = (np.array([127.0 / 255] * 3), np.array([128.0 / 255] * 3))
@@ -32,7 +32,7 @@ def resnet18_seed0(shared):
 
 def random_weights(net, seed=0):
     """`net` with nas's `random:SEED` weights, in eval mode."""
-    net.load_state_dict({k: torch.from_numpy(random_values(seed, k, tuple(v.shape))) for k, v in net.state_dict().items()})
+    net.load_state_dict(random_state_dict(net, seed))
     return net.eval()
 
 
