@@ -6,7 +6,7 @@ beyond ResNet (tests/fixtures/gradient/resnet18-seed0.* covers that one), with n
     python scripts/make_family_gradient_fixture.py ../shared nas-plugins/tests/fixtures/gradient [ARCH...]
 ARCH defaults to vgg16 densenet121 mobilenet_v2 vit_b_16 convnext_tiny efficientnet_b0 swin_t
 resnext50_32x4d mobilenet_v3_large regnet_y_400mf alexnet googlenet inception_v3 squeezenet1_1
-mnasnet0_5 shufflenet_v2_x0_5 swin_v2_t; writes
+mnasnet0_5 shufflenet_v2_x0_5 swin_v2_t maxvit_t; writes
 <arch>-random0.chelsea-224.npy (224, 224) float32 and prints the predicted class.
 Needs torch, torchvision, numpy, pillow (a venv outside the repo)."""
 import os, sys
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nas_random_weights import random_state_dict
 
 shared, out = sys.argv[1], sys.argv[2]
-archs = sys.argv[3:] or ["vgg16", "densenet121", "mobilenet_v2", "vit_b_16", "convnext_tiny", "efficientnet_b0", "swin_t", "resnext50_32x4d", "mobilenet_v3_large", "regnet_y_400mf", "alexnet", "googlenet", "inception_v3", "squeezenet1_1", "mnasnet0_5", "shufflenet_v2_x0_5", "swin_v2_t"]
+archs = sys.argv[3:] or ["vgg16", "densenet121", "mobilenet_v2", "vit_b_16", "convnext_tiny", "efficientnet_b0", "swin_t", "resnext50_32x4d", "mobilenet_v3_large", "regnet_y_400mf", "alexnet", "googlenet", "inception_v3", "squeezenet1_1", "mnasnet0_5", "shufflenet_v2_x0_5", "swin_v2_t", "maxvit_t"]
 im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).convert("RGB"), np.float32) / 255
 IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 # GoogLeNet's and Inception v3's weights expect inputs normalised with 0.5 and 0.5

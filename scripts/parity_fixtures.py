@@ -322,6 +322,15 @@ def refs(a):
                 out.append(h)
         return m.classifier(h.mean([2, 3])), out
 
+    # MaxViT: the stem's output, then each block's.
+    def maxvit_levels(m, x):
+        h = m.stem(x)
+        out = [h]
+        for block in m.blocks:
+            h = block(h)
+            out.append(h)
+        return m.classifier(h), out
+
     # ShuffleNet V2: the stem's max pool, stages 2, 3 and 4, conv5's ReLU.
     def shufflenet_levels(m, x):
         h = m.maxpool(m.conv1(x))
@@ -338,6 +347,8 @@ def refs(a):
             return squeezenet_levels(arch, m, x)
         if arch.startswith("mnasnet"):
             return mnasnet_levels(m, x)
+        if arch == "maxvit_t":
+            return maxvit_levels(m, x)
         if arch.startswith("shufflenet"):
             return shufflenet_levels(m, x)
         if arch == "inception_v3":

@@ -67,7 +67,9 @@ fn vanilla_gradient_matches_captums_saliency() -> Result<(), Box<dyn std::error:
 /// part, and why"): its bounds are 5e-3 and 3e-2. ResNeXt-50's random activations reach 1.4e4,
 /// and PyTorch's float32 map is 1.2e-3 / 3.2e-2 from its float64 map: 5e-3 and 6e-2. Inception
 /// v3's worst pixel is 1.5e-2 from PyTorch's float32 map, which is itself 1.5e-2 from its float64
-/// map there (p99 3.0e-4): 1e-3 and 3e-2.
+/// map there (p99 3.0e-4): 1e-3 and 3e-2. MaxViT-T's random activations reach 2.3e3: PyTorch's
+/// float32 map is 4.2e-3 / 2.1e-2 from its float64 map, nas's 1.5e-3 / 7.8e-3 (measured), so
+/// against the float32 map (5.6e-3 / 2.9e-2) the bounds are 1e-2 and 5e-2.
 #[test]
 fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std::error::Error>> {
     nas_plugins::link();
@@ -94,6 +96,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
         "mnasnet0_5",
         "shufflenet_v2_x0_5",
         "swin_v2_t",
+        "maxvit_t",
     ] {
         let net = registry.backbone(arch, &common::params(arch, &[("weights", "random:0".into())]), &ctx)?;
         let input = normalise(&[&photo], net.info(), net.device())?;
@@ -113,6 +116,7 @@ fn gradient_x_input_matches_pytorch_for_every_family() -> Result<(), Box<dyn std
             "mobilenet_v2" => (5e-3, 3e-2),
             "resnext50_32x4d" => (5e-3, 6e-2),
             "inception_v3" => (1e-3, 3e-2),
+            "maxvit_t" => (1e-2, 5e-2),
             _ => (1e-3, 1e-2),
         };
         if p99 > p99_bound || worst > worst_bound {

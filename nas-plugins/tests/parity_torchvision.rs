@@ -262,6 +262,13 @@ fn swins_match_torchvision_on_random_weights() {
     }
 }
 
+/// MaxViT-T: MBConv with a BatchNorm first and squeeze-excitation, attention within 7x7 windows
+/// and across a 7x7 grid, the tanh head.
+#[test]
+fn maxvit_matches_torchvision_on_random_weights() {
+    check_random("maxvit_t");
+}
+
 /// AlexNet: an 11x11 stride-4 stem, 3x3 stride-2 pools, its 6x6 classifier grid.
 #[test]
 fn alexnet_matches_torchvision_on_random_weights() {

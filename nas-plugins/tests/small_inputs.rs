@@ -38,6 +38,7 @@ fn every_backbone_accepts_its_minimum_side_and_refuses_less() {
         "efficientnet_b0",
         "swin_t",
         "swin_v2_t",
+        "maxvit_t",
         "mobilenet_v3_small",
         "resnext50_32x4d",
         "alexnet",

@@ -164,6 +164,12 @@ const STANDARD: &[Standard] = &[
         transforms: Some((342, 299)),
     },
     Standard {
+        backbone: "maxvit_t",
+        file: "maxvit_t-bc5ab103.pth",
+        source: "torchvision MaxVit_T_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/maxvit_t-bc5ab103.pth)",
+        transforms: Some((224, 224)),
+    },
+    Standard {
         backbone: "mnasnet0_5",
         file: "mnasnet0.5_top1_67.823-3ffadce67e.pth",
         source: "torchvision MNASNet0_5_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/mnasnet0.5_top1_67.823-3ffadce67e.pth)",

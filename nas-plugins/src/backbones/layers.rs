@@ -118,6 +118,18 @@ impl Linear {
         Linear::load_as(sd, key, [outputs, inputs], true)
     }
 
+    /// Loads a classifier layer without bias (`key.weight` only), as MaxViT's last one.
+    pub fn load_unbiased(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Linear> {
+        let weight = sd.take_values(&format!("{key}.weight"), &[outputs, inputs])?;
+        Ok(Linear::from_values(
+            weight,
+            vec![0.0; outputs],
+            [outputs, inputs],
+            sd.device(),
+            true,
+        ))
+    }
+
     /// Loads a token-wise layer (applied to every token of a sequence) the same way.
     pub fn load_token_wise(sd: &mut StateDict, key: &str, inputs: usize, outputs: usize) -> Result<Linear> {
         Linear::load_as(sd, key, [outputs, inputs], false)

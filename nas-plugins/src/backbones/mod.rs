@@ -9,6 +9,7 @@ mod host_gradient;
 pub mod inception_v3;
 pub mod inverted_residual;
 pub mod layers;
+pub mod maxvit;
 pub mod mnasnet;
 pub mod mobilenet;
 pub mod mobilenet_v3;
