@@ -4,7 +4,7 @@
     python torch_forward_bench.py [--threads 2] [--runs 5] [--warmup 5] [ARCH ...]
 
 ARCH: resnet18 resnet50 vgg16 vit_b_16 efficientnet-lite0 (default: these), or any other ResNet (Wide ResNets and ResNeXts included),
-VGG (with or without BatchNorm), ViT, ConvNeXt, EfficientNet-B, Swin, MNASNet, ShuffleNet V2 or mobilenet_v2 of nas. Weights are random
+VGG (with or without BatchNorm), ViT, ConvNeXt, EfficientNet-B, Swin, MaxViT, MNASNet, ShuffleNet V2 or mobilenet_v2 of nas. Weights are random
 (speed does not depend on them). Prints the median (and the fastest) of `runs` timed passes of the
 plain module after `warmup` untimed ones (PyTorch's CPU kernels need 3-4 calls before they reach
 their steady speed: the first calls were 10-100x slower here), at 224x224, batch 1, in inference
@@ -67,6 +67,11 @@ def staged(arch, m, x, mark):
         if arch.startswith("swin"):
             return m.head(m.flatten(m.avgpool(m.permute(m.norm(h)))))
         return m.classifier(torch.flatten(m.avgpool(h), 1)) if efficient else m.classifier(m.avgpool(h))
+    if arch == "maxvit_t":
+        h = m.stem(x); mark()
+        for block in m.blocks:
+            h = block(h); mark()
+        return m.classifier(h)
     if arch.startswith("mnasnet"):
         h = x
         for i, mod in enumerate(m.layers):
