@@ -610,4 +610,19 @@ mod tests {
             assert!(super::name_hash(listed[0].file).is_some(), "{backbone}: {}", listed[0].file);
         }
     }
+
+    /// Every ImageNet classifier torchvision 0.29 has (its `list_models`, kept in a fixture) is a
+    /// built-in backbone: users' torchvision files all have a network to load into.
+    #[test]
+    fn every_torchvision_classifier_is_a_backbone() {
+        nas_plugins::link();
+        let registry = nas_core::Registry::builtin();
+        let names = registry.names(nas_core::Kind::Backbone);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nas-plugins/tests/fixtures/torchvision-classifiers.txt");
+        let listed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let classifiers: Vec<&str> = listed.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
+        assert_eq!(classifiers.len(), 80, "torchvision 0.29 has 80 classifiers");
+        let missing: Vec<&&str> = classifiers.iter().filter(|c| !names.iter().any(|n| n == *c)).collect();
+        assert!(missing.is_empty(), "not built in: {missing:?}");
+    }
 }
