@@ -138,6 +138,22 @@ pub enum AssetError {
     /// extractable from a cached wheel.
     #[error("{0}")]
     Offline(Box<MissingAsset>),
+
+    /// Offline mode is on and a file from a model hub is not in the cache.
+    #[error("offline mode (NAS_OFFLINE) forbids downloading {url}; put the file at {dest}")]
+    OfflineDownload {
+        /// What would have been downloaded.
+        url: String,
+        /// Where the file belongs.
+        dest: PathBuf,
+    },
+
+    /// A hub file's name carries no sha256 prefix to check its content against.
+    #[error("{file} carries no sha256 prefix in its name (expected `<name>-<hex digits>.pth`), so a download could not be verified")]
+    UnverifiableName {
+        /// The file name.
+        file: String,
+    },
 }
 
 /// A description of an asset that is not in the cache: which file is

@@ -34,6 +34,7 @@ pub mod error;
 pub mod fetch;
 pub mod hash;
 mod http;
+pub mod model_hub;
 pub mod pypi;
 pub mod wheel;
 

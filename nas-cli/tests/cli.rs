@@ -1509,3 +1509,56 @@ fn openimages_pipeline_scores_pxap_over_the_dataset() -> Result<(), Box<dyn std:
     assert!(std::fs::read_to_string(dir.join("table.csv"))?.contains("grad-cam,pxap,PxAP,"));
     Ok(())
 }
+
+/// `nas weights --download`: offline mode refuses with the URL it would fetch; a hub answering
+/// with other content than the name promises (a local server standing in for
+/// download.pytorch.org, through NAS_TORCHVISION_MODELS) is refused and leaves no file; an unknown
+/// backbone is named.
+#[test]
+fn weights_download_verifies_what_the_hub_sends() -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir()?;
+    let offline = nas(tmp.path(), &["weights", "--download", "resnet18"]);
+    let err = text(&offline).1;
+    assert!(!offline.status.success());
+    assert!(
+        err.contains("NAS_OFFLINE") && err.contains("download.pytorch.org/models/resnet18-f37072fd.pth"),
+        "{err}"
+    );
+    let unknown = nas(tmp.path(), &["weights", "--download", "lenet5"]);
+    assert!(
+        !unknown.status.success() && text(&unknown).1.contains("lenet5"),
+        "{}",
+        text(&unknown).1
+    );
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}/models", listener.local_addr()?);
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let body = b"not resnet18's weights";
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream
+                .read(&mut request)
+                .and_then(|_| stream.write_all(head.as_bytes()))
+                .and_then(|()| stream.write_all(body));
+        }
+    });
+    let refused = Command::new(env!("CARGO_BIN_EXE_nas"))
+        .arg("--cache")
+        .arg(tmp.path())
+        .args(["weights", "--download", "resnet18"])
+        .env_remove("NAS_OFFLINE")
+        .env("NAS_TORCHVISION_MODELS", &base)
+        .output()?;
+    let err = text(&refused).1;
+    assert!(!refused.status.success());
+    assert!(err.contains("sha256") && err.contains("f37072fd") && err.contains(&base), "{err}");
+    let weights = tmp.path().join("weights");
+    let left: Vec<_> = std::fs::read_dir(&weights)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing is kept: {left:?}");
+    Ok(())
+}

