@@ -1510,13 +1510,49 @@ fn openimages_pipeline_scores_pxap_over_the_dataset() -> Result<(), Box<dyn std:
     Ok(())
 }
 
+/// A local HTTP server standing in for download.pytorch.org: answers its first request with
+/// `body`, whatever the path. Returns the base URL to give as NAS_TORCHVISION_MODELS.
+fn serve_once(body: &'static [u8]) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}/models", listener.local_addr()?);
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream
+                .read(&mut request)
+                .and_then(|_| stream.write_all(head.as_bytes()))
+                .and_then(|()| stream.write_all(body));
+        }
+    });
+    Ok(base)
+}
+
+/// `nas` online (NAS_OFFLINE unset) with `env` set.
+fn nas_online(cache: &Path, args: &[&str], env: &[(&str, &str)]) -> std::io::Result<Output> {
+    Command::new(env!("CARGO_BIN_EXE_nas"))
+        .arg("--cache")
+        .arg(cache)
+        .args(args)
+        .env_remove("NAS_OFFLINE")
+        .envs(env.iter().copied())
+        .output()
+}
+
+/// No weight file left in the cache.
+fn no_weights_kept(cache: &Path) {
+    let left: Vec<_> = std::fs::read_dir(cache.join("weights"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing is kept: {left:?}");
+}
+
 /// `nas weights --download`: offline mode refuses with the URL it would fetch; a hub answering
-/// with other content than the name promises (a local server standing in for
-/// download.pytorch.org, through NAS_TORCHVISION_MODELS) is refused and leaves no file; an unknown
-/// backbone is named.
+/// with other content than the name promises (a local server, through NAS_TORCHVISION_MODELS) is
+/// refused and leaves no file; an unknown backbone is named.
 #[test]
 fn weights_download_verifies_what_the_hub_sends() -> Result<(), Box<dyn std::error::Error>> {
-    use std::io::{Read, Write};
     let tmp = tempfile::tempdir()?;
     let offline = nas(tmp.path(), &["weights", "--download", "resnet18"]);
     let err = text(&offline).1;
@@ -1531,34 +1567,41 @@ fn weights_download_verifies_what_the_hub_sends() -> Result<(), Box<dyn std::err
         "{}",
         text(&unknown).1
     );
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let base = format!("http://{}/models", listener.local_addr()?);
-    std::thread::spawn(move || {
-        if let Ok((mut stream, _)) = listener.accept() {
-            let mut request = [0u8; 4096];
-            let body = b"not resnet18's weights";
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            let _ = stream
-                .read(&mut request)
-                .and_then(|_| stream.write_all(head.as_bytes()))
-                .and_then(|()| stream.write_all(body));
-        }
-    });
-    let refused = Command::new(env!("CARGO_BIN_EXE_nas"))
-        .arg("--cache")
-        .arg(tmp.path())
-        .args(["weights", "--download", "resnet18"])
-        .env_remove("NAS_OFFLINE")
-        .env("NAS_TORCHVISION_MODELS", &base)
-        .output()?;
+    let base = serve_once(b"not resnet18's weights")?;
+    let refused = nas_online(
+        tmp.path(),
+        &["weights", "--download", "resnet18"],
+        &[("NAS_TORCHVISION_MODELS", &base)],
+    )?;
     let err = text(&refused).1;
     assert!(!refused.status.success());
     assert!(err.contains("sha256") && err.contains("f37072fd") && err.contains(&base), "{err}");
-    let weights = tmp.path().join("weights");
-    let left: Vec<_> = std::fs::read_dir(&weights)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "nothing is kept: {left:?}");
+    no_weights_kept(tmp.path());
+    Ok(())
+}
+
+/// A backbone without its file in the cache: the error names `nas weights --download`; with
+/// NAS_DOWNLOAD_WEIGHTS=1 the command fetches the file from the hub itself (and refuses, as
+/// above, content that does not match the name).
+#[test]
+fn missing_weights_are_downloaded_only_when_allowed() -> Result<(), Box<dyn std::error::Error>> {
+    let tmp = tempfile::tempdir()?;
+    let photo = photo();
+    let args = ["predict", "--backbone", "resnet18", photo.to_str().ok_or("path")?];
+    let missing = nas(tmp.path(), &args);
+    let err = text(&missing).1;
+    assert!(
+        !missing.status.success() && err.contains("nas weights --download resnet18"),
+        "{err}"
+    );
+    let base = serve_once(b"not resnet18's weights")?;
+    let fetched = nas_online(
+        tmp.path(),
+        &args,
+        &[("NAS_TORCHVISION_MODELS", &base), ("NAS_DOWNLOAD_WEIGHTS", "1")],
+    )?;
+    let err = text(&fetched).1;
+    assert!(!fetched.status.success() && err.contains("sha256") && err.contains(&base), "{err}");
+    no_weights_kept(tmp.path());
     Ok(())
 }

