@@ -441,19 +441,15 @@ fn vit_b_16_level_gradient_flows() {
     assert!(logits.len() == 1000 && logits.iter().all(|v| v.is_finite()));
 }
 
-/// A batch gives the levels and logits of batch-1 passes (resnet18, shared weights): a batch of
-/// two, and one of nine, which the CPU forward pass splits into `HOST_CHUNK` images at a time
-/// with a remainder.
-#[test]
-fn resnet18_batches_equal_single_runs() {
-    let weights = common::shared().join("weights/resnet18-seed0.pth");
-    let net = load("resnet18", &weights);
-    let photos = [shared_photo("chelsea-224"), shared_photo("coffee-224")];
+/// Asserts that batches of `net` give the levels and logits of batch-1 passes: a batch of two,
+/// and one of `HOST_CHUNK` + 1, which the CPU forward pass splits into chunks with a remainder.
+fn assert_batches_equal_single_runs(net: &dyn Backbone, photos: &[Photo; 2]) {
+    let name = &net.info().name;
     let singles: Vec<_> = photos
         .iter()
         .map(|p| net.forward(normalise(&[p], net.info(), net.device()).expect("input")))
         .collect();
-    for size in [2, 2 * nas_core::backbone::HOST_CHUNK + 1] {
+    for size in [2, nas_core::backbone::HOST_CHUNK + 1] {
         let members: Vec<&Photo> = (0..size).map(|i| &photos[i % 2]).collect();
         let batch = net.forward(normalise(&members, net.info(), net.device()).expect("input"));
         assert!(batch.levels.iter().all(|l| l.dims()[0] == size) && batch.logits.dims()[0] == size);
@@ -472,9 +468,35 @@ fn resnet18_batches_equal_single_runs() {
                 let what = if k < 5 { format!("level {k}") } else { "logits".into() };
                 assert!(
                     err <= 1e-5,
-                    "resnet18 batch of {size}, item {i} {what}: differs from batch 1 by {err:e}"
+                    "{name} batch of {size}, item {i} {what}: differs from batch 1 by {err:e}"
                 );
             }
         }
     }
+}
+
+/// A batch gives the levels and logits of batch-1 passes: resnet18 with the shared weights.
+#[test]
+fn resnet18_batches_equal_single_runs() {
+    let net = load("resnet18", &common::shared().join("weights/resnet18-seed0.pth"));
+    assert_batches_equal_single_runs(net.as_ref(), &[shared_photo("chelsea-224"), shared_photo("coffee-224")]);
+}
+
+/// The same, and for gradient x input, for the newer families, whose batches go through other
+/// paths: MNASNet's
+/// inverted residuals, ShuffleNet's split and shuffle, Swin V2's cosine window attention,
+/// MaxViT's window and grid partitions (on a 96x128 crop too, where its maps are padded).
+#[test]
+fn newer_backbones_batch_as_single_runs() {
+    let photos = [shared_photo("chelsea-224"), shared_photo("coffee-224")];
+    nas_plugins::link();
+    let registry = nas_core::Registry::builtin();
+    for arch in ["mnasnet0_5", "shufflenet_v2_x0_5", "swin_v2_t", "maxvit_t"] {
+        let net = load(arch, Path::new("random:0"));
+        assert_batches_equal_single_runs(net.as_ref(), &photos);
+        // Their gradients too (burn's automatic differentiation, or MNASNet's host pass).
+        common::assert_batch_equals_singles(&registry, net.as_ref(), "gradient", &[&photos[0], &photos[1]], 1e-5);
+    }
+    let cropped = [common::cropped_photo("chelsea", 128, 96), common::cropped_photo("coffee", 128, 96)];
+    assert_batches_equal_single_runs(load("maxvit_t", Path::new("random:0")).as_ref(), &cropped);
 }
