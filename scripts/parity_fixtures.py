@@ -253,14 +253,18 @@ def refs(a):
         out.append(h)
         return m.classifier(torch.flatten(m.avgpool(h), 1)), out
 
-    # RegNets: the stem's output, then each stage's (trunk_output.block1 to block4).
-    def regnet_levels(m, x):
-        h = m.stem(x)
+    # A stem's output, then each stage's, then the head's logits.
+    def staged_levels(stem, stages, head, x):
+        h = stem(x)
         out = [h]
-        for stage in m.trunk_output:
+        for stage in stages:
             h = stage(h)
             out.append(h)
-        return m.fc(torch.flatten(m.avgpool(h), 1)), out
+        return head(h), out
+
+    # RegNets: the stem's output, then each stage's (trunk_output.block1 to block4).
+    def regnet_levels(m, x):
+        return staged_levels(m.stem, m.trunk_output, lambda h: m.fc(torch.flatten(m.avgpool(h), 1)), x)
 
     # AlexNet: each of its five convolutions before its ReLU (features 0, 3, 6, 8, 10).
     def alexnet_levels(m, x):
@@ -324,12 +328,7 @@ def refs(a):
 
     # MaxViT: the stem's output, then each block's.
     def maxvit_levels(m, x):
-        h = m.stem(x)
-        out = [h]
-        for block in m.blocks:
-            h = block(h)
-            out.append(h)
-        return m.classifier(h), out
+        return staged_levels(m.stem, m.blocks, m.classifier, x)
 
     # ShuffleNet V2: the stem's max pool, stages 2, 3 and 4, conv5's ReLU.
     def shufflenet_levels(m, x):
