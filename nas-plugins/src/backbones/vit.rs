@@ -102,6 +102,13 @@ const HUGE: Shape = Shape {
     level_blocks: [5, 11, 16, 21, 27],
 };
 
+/// Folds a block's attention heads into one matrix, one head at a time: `fuse(fused, head,
+/// index)` with head `index`'s `tokens x tokens` probabilities, `fused` starting as zeros.
+pub type HeadFuser<'a> = &'a dyn Fn(&mut [f32], &[f32], usize);
+
+/// One block's fused attention: per image, `tokens x tokens` values, row-major.
+pub type BlockAttention = Vec<Vec<f32>>;
+
 /// Applies `linear` to every token of `(batch, tokens, inputs)`.
 fn per_token(linear: &Linear, x: NasTensor<3>) -> NasTensor<3> {
     let [b, n, d] = x.dims();
@@ -172,6 +179,45 @@ impl EncoderBlock {
             gelu_of(pre)
         };
         x + per_token(&self.fc2, hidden)
+    }
+
+    /// The block's attention probabilities for its input `x` `(batch, tokens, dim)`: for each
+    /// image, the heads' `tokens x tokens` matrices (softmax of the scaled products of queries
+    /// and keys, in `f64`) handed to `fuse(fused, head, index)` one by one, starting from zeros.
+    fn attention_probabilities(&self, x: NasTensor<3>, fuse: HeadFuser<'_>) -> Result<BlockAttention> {
+        let [b, n, _] = x.dims();
+        let qkv = host_values(per_token(&self.in_proj, self.ln_1.forward(x)))
+            .ok_or_else(|| NasError::InvalidInput("attention matrices: the tokens are not f32 values".into()))?;
+        let (dim, head_dim) = (self.dim, self.dim / self.heads);
+        let scale = (head_dim as f64).powf(-0.5);
+        let mut images = Vec::with_capacity(b);
+        for image in qkv.chunks_exact(n * 3 * dim) {
+            let mut fused = vec![0f32; n * n];
+            let mut probabilities = vec![0f32; n * n];
+            for head in 0..self.heads {
+                let at = |token: usize, part: usize| &image[token * 3 * dim + part * dim + head * head_dim..][..head_dim];
+                for (i, row) in probabilities.chunks_exact_mut(n).enumerate() {
+                    let scores: Vec<f64> = (0..n)
+                        .map(|j| {
+                            at(i, 0)
+                                .iter()
+                                .zip(at(j, 1))
+                                .map(|(q, k)| f64::from(*q) * f64::from(*k))
+                                .sum::<f64>()
+                                * scale
+                        })
+                        .collect();
+                    let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let total: f64 = scores.iter().map(|s| (s - top).exp()).sum();
+                    for (p, s) in row.iter_mut().zip(&scores) {
+                        *p = ((s - top).exp() / total) as f32;
+                    }
+                }
+                fuse(&mut fused, &probabilities, head);
+            }
+            images.push(fused);
+        }
+        Ok(images)
     }
 
     /// The heads' attention from the packed queries, keys and values `(batch, tokens, 3 *
@@ -325,14 +371,41 @@ impl Vit {
         self.run(input, &mut Unchanged, Propagation::Conservative)
     }
 
-    fn run(&self, input: NasTensor<4>, hook: &mut dyn LevelHook, propagation: Propagation) -> NasTensor<2> {
+    /// The encoder's input tokens `(batch, 1 + gh * gw, dim)`: the class token, then the patch
+    /// embeddings, with position embeddings added; and the patch grid `[gh, gw]`.
+    fn embed(&self, input: NasTensor<4>) -> (NasTensor<3>, [usize; 2]) {
         let batch = input.dims()[0];
         let patches = self.patch_embed.forward(input);
         let [_, _, gh, gw] = patches.dims();
         let dim = self.shape.dim;
         let patches = patches.reshape([batch, dim, gh * gw]).swap_dims(1, 2);
         let class = self.class_token.clone().expand([batch, 1, dim]);
-        let mut h = Tensor::cat(vec![class, patches], 1) + self.position_embedding(gh, gw);
+        (Tensor::cat(vec![class, patches], 1) + self.position_embedding(gh, gw), [gh, gw])
+    }
+
+    /// Attention heads per block.
+    pub fn heads(&self) -> usize {
+        self.shape.heads
+    }
+
+    /// Every encoder block's attention probabilities for `input` `(batch, 3, H, W)`, its heads
+    /// fused by `fuse` (applied to each head's `tokens x tokens` matrix in turn): per block,
+    /// `batch` matrices, row-major. And the patch grid `[gh, gw]` (tokens `1 + gh * gw`, the class
+    /// token first). What attention rollout multiplies.
+    pub fn attention_matrices(&self, input: NasTensor<4>, fuse: HeadFuser<'_>) -> Result<(Vec<BlockAttention>, [usize; 2])> {
+        let (mut h, grid) = self.embed(input);
+        let mut blocks = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            blocks.push(block.attention_probabilities(h.clone(), fuse)?);
+            h = block.forward(h, Propagation::Gradient);
+        }
+        Ok((blocks, grid))
+    }
+
+    fn run(&self, input: NasTensor<4>, hook: &mut dyn LevelHook, propagation: Propagation) -> NasTensor<2> {
+        let batch = input.dims()[0];
+        let dim = self.shape.dim;
+        let (mut h, [gh, gw]) = self.embed(input);
         let mut level = 0;
         for (i, block) in self.blocks.iter().enumerate() {
             h = block.forward(h, propagation);

@@ -2,6 +2,7 @@
 
 pub mod ablation;
 pub mod ablation_cam;
+pub mod attention_rollout;
 pub mod aug_smooth;
 pub mod baseline_set;
 pub mod cam;

@@ -1,0 +1,133 @@
+//! `attention-rollout` (Abnar & Zuidema 2020): how much attention flows from each patch to the
+//! class token through all of a vision transformer's blocks. Each block's attention
+//! probabilities are fused over heads (`head_fusion`: their mean, as the paper; or their maximum
+//! or minimum, as jacobgil's vit-explain offers), half of each token's attention is kept on
+//! itself for the residual connection (`(A + I) / 2`, rows summing to 1), and the blocks'
+//! matrices are multiplied from the first to the last. The class token's row over the patches,
+//! divided by its maximum, is the map on the patch grid, resized to the input as `cv2.resize`
+//! does (bilinear). The map does not depend on the class: rollout explains what the network
+//! attends to, not why it chose a class. Only ViTs have the attention it needs; other backbones
+//! are refused by name.
+
+use super::cam::resize_linear;
+use crate::backbones::vit::Vit;
+use nas_core::ndarray::Array2;
+use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+
+/// How the heads of a block are fused into one matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadFusion {
+    /// Their mean (Abnar & Zuidema).
+    Mean,
+    /// Their elementwise maximum.
+    Max,
+    /// Their elementwise minimum.
+    Min,
+}
+
+const FUSIONS: &[&str] = &["mean", "max", "min"];
+
+/// Parameters of `attention-rollout`.
+pub const ATTENTION_ROLLOUT_PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "head_fusion",
+    kind: ParamKind::Str,
+    default: "\"mean\"",
+    doc: "how each block's heads are fused: \"mean\" (the paper), \"max\" or \"min\"",
+}];
+
+/// The `attention-rollout` saliency method.
+pub struct AttentionRollout {
+    fusion: HeadFusion,
+}
+
+impl AttentionRollout {
+    /// The method fusing heads by `fusion`.
+    pub fn new(fusion: HeadFusion) -> AttentionRollout {
+        AttentionRollout { fusion }
+    }
+
+    /// The fusion of a block's `heads` matrices, handed over one at a time (`index` counts them).
+    fn fuse(&self, heads: usize) -> impl Fn(&mut [f32], &[f32], usize) + '_ {
+        move |fused: &mut [f32], head: &[f32], index: usize| {
+            for (f, &p) in fused.iter_mut().zip(head) {
+                *f = match self.fusion {
+                    HeadFusion::Mean => *f + p / heads as f32,
+                    HeadFusion::Max => f.max(p),
+                    HeadFusion::Min if index == 0 => p,
+                    HeadFusion::Min => f.min(p),
+                };
+            }
+        }
+    }
+}
+
+/// The rollout of `blocks` (`tokens x tokens` matrices, first block first): the product of
+/// `(A + I) / 2`, each row normalised to sum 1, last block on the left; in `f64`.
+pub fn rollout(blocks: &[&[f32]], tokens: usize) -> Vec<f64> {
+    let mut result: Vec<f64> = (0..tokens * tokens)
+        .map(|i| if i / tokens == i % tokens { 1.0 } else { 0.0 })
+        .collect();
+    for attention in blocks {
+        let mut mixed: Vec<f64> = attention.iter().map(|&a| f64::from(a) / 2.0).collect();
+        for (i, row) in mixed.chunks_exact_mut(tokens).enumerate() {
+            row[i] += 0.5;
+            let total: f64 = row.iter().sum();
+            row.iter_mut().for_each(|v| *v /= total);
+        }
+        let mut product = vec![0f64; tokens * tokens];
+        for (i, out) in product.chunks_exact_mut(tokens).enumerate() {
+            for (k, &m) in mixed[i * tokens..(i + 1) * tokens].iter().enumerate() {
+                for (o, r) in out.iter_mut().zip(&result[k * tokens..(k + 1) * tokens]) {
+                    *o += m * r;
+                }
+            }
+        }
+        result = product;
+    }
+    result
+}
+
+impl Saliency for AttentionRollout {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, _targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        let vit = backbone.as_any().and_then(|a| a.downcast_ref::<Vit>()).ok_or_else(|| {
+            NasError::InvalidInput(format!(
+                "attention-rollout needs a vision transformer (vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14); {} has no class token attention to roll out",
+                backbone.info().name
+            ))
+        })?;
+        let [batch, _, height, width] = input.dims();
+        let heads = vit.heads();
+        let fuse = self.fuse(heads);
+        let (blocks, [gh, gw]) = vit.attention_matrices(input.clone(), &fuse)?;
+        let tokens = 1 + gh * gw;
+        (0..batch)
+            .map(|image| {
+                let matrices: Vec<&[f32]> = blocks.iter().map(|b| b[image].as_slice()).collect();
+                let flow = rollout(&matrices, tokens);
+                let mask: Vec<f32> = flow[1..tokens].iter().map(|&v| v as f32).collect();
+                let top = mask.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let scaled: Vec<f32> = mask.iter().map(|v| v / top).collect();
+                let map = resize_linear(&scaled, [gh, gw], [height, width]);
+                Array2::from_shape_vec((height, width), map).map_err(|e| NasError::InvalidInput(format!("attention-rollout: {e}")))
+            })
+            .collect()
+    }
+}
+
+fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
+    let fusion = match params.choice("head_fusion", FUSIONS[0], FUSIONS)?.as_str() {
+        "max" => HeadFusion::Max,
+        "min" => HeadFusion::Min,
+        _ => HeadFusion::Mean,
+    };
+    Ok(Box::new(AttentionRollout::new(fusion)))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "attention-rollout",
+        summary: "Abnar & Zuidema's attention rollout on ViTs: the class token's attention to each patch through every block (class-agnostic)",
+        params: ATTENTION_ROLLOUT_PARAMS,
+        factory: nas_core::Factory::Saliency(build),
+    }
+}

@@ -1,0 +1,62 @@
+//! `attention-rollout` against a reference written from Abnar & Zuidema's definition
+//! (scripts/make_attention_rollout_fixture.py: torchvision's ViT-B/16 with nas's `random:0`
+//! weights, its heads' attention probabilities from PyTorch, the rollout in float64, the grid
+//! resized by cv2.resize): every pixel within 1e-5 of the reference for each head fusion; the map
+//! does not depend on the class; a batch explains each photo as alone; a CNN is refused by name.
+
+mod common;
+
+use nas_core::backbone::normalise;
+use nas_core::{npy, Photo, Registry};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> Vec<f32> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/attention_rollout/vit_b_16-random0.chelsea-224.{name}.npy"));
+    npy::read::<f32>(&path).expect("fixture").iter().copied().collect()
+}
+
+#[test]
+fn rollout_matches_the_reference_for_every_head_fusion() {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let net = nas_plugins::backbones::load("vit_b_16", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
+    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
+    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    for fusion in ["mean", "max", "min"] {
+        let params = common::params("attention-rollout", &[("head_fusion", toml::Value::String(fusion.into()))]);
+        let method = registry.saliency("attention-rollout", &params, &ctx).expect("method");
+        let map = method.explain(net.as_ref(), &input, &[0]).expect("map").remove(0);
+        assert_eq!(map.dim(), (224, 224));
+        let ours: Vec<f32> = map.iter().copied().collect();
+        let reference = fixture(fusion);
+        let worst = ours.iter().zip(&reference).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        eprintln!("attention-rollout ({fusion}): worst pixel {worst:.2e} from the reference");
+        assert!(worst <= 1e-5, "{fusion}: {worst}");
+        if fusion == "mean" {
+            let other = method.explain(net.as_ref(), &input, &[417]).expect("map").remove(0);
+            assert_eq!(map, other, "rollout does not depend on the class");
+        }
+    }
+}
+
+#[test]
+fn batches_are_explained_as_single_photos_and_cnns_are_refused() {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let net = nas_plugins::backbones::load("vit_b_32", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
+    let photos = [
+        common::cropped_photo("chelsea", 224, 224),
+        common::cropped_photo("coffee", 224, 224),
+    ];
+    common::assert_batch_equals_singles(&registry, net.as_ref(), "attention-rollout", &[&photos[0], &photos[1]], 1e-6);
+    let ctx = common::context(&registry);
+    let method = registry
+        .saliency("attention-rollout", &common::params("attention-rollout", &[]), &ctx)
+        .expect("method");
+    let cnn = nas_plugins::backbones::load("resnet18", Path::new("random:0"), nas_core::device::default_device()).expect("cnn");
+    let input = normalise(&[&photos[0]], cnn.info(), cnn.device()).expect("input");
+    let refused = method.explain(cnn.as_ref(), &input, &[0]).expect_err("a CNN").to_string();
+    assert!(refused.contains("resnet18") && refused.contains("vision transformer"), "{refused}");
+}
