@@ -258,6 +258,15 @@ fn transpose_values(weight: Vec<f32>, [outputs, inputs]: [usize; 2], device: &De
     NasTensor::from_data(weight.transpose().into_data(), device)
 }
 
+/// Applies `linear` to every token of `(groups, tokens, inputs)` (a ViT's batch of sequences,
+/// or MaxViT's windows).
+pub fn per_token(linear: &Linear, x: NasTensor<3>) -> NasTensor<3> {
+    let [g, n, d] = x.dims();
+    let y = linear.forward(x.reshape([g * n, d]));
+    let out = y.dims()[1];
+    y.reshape([g, n, out])
+}
+
 /// Global average pooling `(batch, c, h, w) -> (batch, c)`.
 pub fn global_average(x: NasTensor<4>) -> NasTensor<2> {
     let [b, c, h, w] = x.dims();

@@ -16,7 +16,10 @@
 //! back after, as torchvision's Swin Transformers pad their windows. At 224x224 nothing is padded
 //! and the network is exactly torchvision's.
 
-use super::layers::{avg_pool, gelu_of, global_average, host_values, BatchNorm, Conv2d, ConvBn, ConvGeometry, LayerNorm, Linear};
+use super::layers::{
+    avg_pool, gelu_of, global_average, host_values, per_token, BatchNorm, Conv2d, ConvBn, ConvGeometry, LayerNorm, Linear,
+};
+use super::relative_position::gathered_bias;
 use super::squeeze_excitation::{Gate, SqueezeExcitation};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{attention, AttentionShape, ScoreTerms};
@@ -141,14 +144,6 @@ impl Partition {
     }
 }
 
-/// Applies `linear` to every token of `(groups, tokens, inputs)`.
-fn per_token(linear: &Linear, x: NasTensor<3>) -> NasTensor<3> {
-    let [g, n, d] = x.dims();
-    let y = linear.forward(x.reshape([g * n, d]));
-    let out = y.dims()[1];
-    y.reshape([g, n, out])
-}
-
 /// A pre-LayerNorm transformer layer over the windows or the grid of a map: `x + attn(ln(x))`,
 /// then `+ mlp(ln(.))`.
 struct PartitionAttention {
@@ -172,17 +167,7 @@ impl PartitionAttention {
         let span = 2 * PARTITION - 1;
         let tokens = PARTITION * PARTITION;
         let table = sd.take_values(&format!("{key}.attn_layer.1.relative_position_bias_table"), &[span * span, heads])?;
-        let mut bias = vec![0f32; heads * tokens * tokens];
-        for i in 0..tokens {
-            for j in 0..tokens {
-                // torchvision's relative_position_index: row offset, then column offset.
-                let dy = i / PARTITION + PARTITION - 1 - j / PARTITION;
-                let dx = i % PARTITION + PARTITION - 1 - j % PARTITION;
-                for h in 0..heads {
-                    bias[(h * tokens + i) * tokens + j] = table[(dy * span + dx) * heads + h];
-                }
-            }
-        }
+        let bias = gathered_bias(&table, heads, PARTITION, |v| v);
         Ok(PartitionAttention {
             partition,
             heads,

@@ -14,6 +14,7 @@ pub mod mnasnet;
 pub mod mobilenet;
 pub mod mobilenet_v3;
 pub mod regnet;
+mod relative_position;
 pub mod resnet;
 pub mod shufflenet;
 pub mod squeeze_excitation;

@@ -20,7 +20,7 @@
 //! (torchvision's SWAG files: ViT-B/16 at 384, ViT-L/16 at 512, ViT-H/14 at 518) and are exact at
 //! their own size.
 
-use super::layers::{gelu_of, host_values, Conv2d, ConvGeometry, LayerNorm, Linear};
+use super::layers::{gelu_of, host_values, per_token, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{AttentionShape, ScoreTerms};
 use nas_core::burn::tensor::activation::{gelu, softmax};
@@ -108,14 +108,6 @@ pub type HeadFuser<'a> = &'a dyn Fn(&mut [f32], &[f32], usize);
 
 /// One block's fused attention: per image, `tokens x tokens` values, row-major.
 pub type BlockAttention = Vec<Vec<f32>>;
-
-/// Applies `linear` to every token of `(batch, tokens, inputs)`.
-fn per_token(linear: &Linear, x: NasTensor<3>) -> NasTensor<3> {
-    let [b, n, d] = x.dims();
-    let y = linear.forward(x.reshape([b * n, d]));
-    let out = y.dims()[1];
-    y.reshape([b, n, out])
-}
 
 /// How the backward pass goes through the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
