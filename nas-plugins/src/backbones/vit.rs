@@ -23,11 +23,13 @@
 use super::layers::{gelu_of, host_values, per_token, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{AttentionShape, ScoreTerms};
+use nas_core::backbone::target_sum;
 use nas_core::burn::tensor::activation::{gelu, softmax};
 use nas_core::burn::tensor::module::{attention, interpolate};
 use nas_core::burn::tensor::ops::{AttentionModuleOptions, InterpolateMode, InterpolateOptions};
 use nas_core::burn::tensor::{Tensor, TensorData};
 use nas_core::device::runs_on_host;
+use nas_core::differentiable::differentiable;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, LevelHook, NasError, NasTensor, Params, Result};
 
@@ -109,6 +111,17 @@ pub type HeadFuser<'a> = &'a dyn Fn(&mut [f32], &[f32], usize);
 /// One block's fused attention: per image, `tokens x tokens` values, row-major.
 pub type BlockAttention = Vec<Vec<f32>>;
 
+/// One block's attention probabilities and the gradient of the target logit with respect to
+/// them, both `dims` = `(batch, heads, tokens, tokens)` in row-major order.
+pub struct AttentionGradient {
+    /// Batch, heads, tokens, tokens.
+    pub dims: [usize; 4],
+    /// The softmax of the scaled products of queries and keys.
+    pub probabilities: Vec<f32>,
+    /// d(target logit)/d(probabilities).
+    pub gradients: Vec<f32>,
+}
+
 /// How the backward pass goes through the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Propagation {
@@ -155,12 +168,17 @@ impl EncoderBlock {
 
     fn forward(&self, x: NasTensor<3>, propagation: Propagation) -> NasTensor<3> {
         let conservative = propagation == Propagation::Conservative;
-        let norm = |ln: &LayerNorm, x: NasTensor<3>| if conservative { ln.forward_fixed_scale(x) } else { ln.forward(x) };
-        let qkv = per_token(&self.in_proj, norm(&self.ln_1, x.clone()));
-        let context = match self.attention_on_host(&qkv) {
+        self.forward_attending(x, conservative, |qkv| match self.attention_on_host(&qkv) {
             Some(context) => context,
             None => self.attention(qkv, conservative),
-        };
+        })
+    }
+
+    /// The block with its attention's context computed by `attend` from the packed queries,
+    /// keys and values `(batch, tokens, 3 * dim)`.
+    fn forward_attending(&self, x: NasTensor<3>, conservative: bool, attend: impl FnOnce(NasTensor<3>) -> NasTensor<3>) -> NasTensor<3> {
+        let norm = |ln: &LayerNorm, x: NasTensor<3>| if conservative { ln.forward_fixed_scale(x) } else { ln.forward(x) };
+        let context = attend(per_token(&self.in_proj, norm(&self.ln_1, x.clone())));
         let x = x + per_token(&self.out_proj, context);
         let pre = per_token(&self.fc1, norm(&self.ln_2, x.clone()));
         let hidden = if conservative {
@@ -220,12 +238,32 @@ impl EncoderBlock {
         let head_dim = dim / heads;
         let split = |i: usize| qkv.clone().narrow(2, i * dim, dim).reshape([b, n, heads, head_dim]).swap_dims(1, 2);
         let context = if conservative {
-            let scores = split(0).matmul(split(1).swap_dims(2, 3)) / (head_dim as f64).sqrt();
-            softmax(scores, 3).detach().matmul(split(2))
+            self.probabilities(split(0), split(1)).detach().matmul(split(2))
         } else {
             attention(split(0), split(1), split(2), None, None, AttentionModuleOptions::default())
         };
         context.swap_dims(1, 2).reshape([b, n, dim])
+    }
+
+    /// The heads' attention probabilities `(batch, heads, tokens, tokens)` from their queries
+    /// and keys `(batch, heads, tokens, head_dim)`.
+    fn probabilities(&self, queries: NasTensor<4>, keys: NasTensor<4>) -> NasTensor<4> {
+        let head_dim = self.dim / self.heads;
+        softmax(queries.matmul(keys.swap_dims(2, 3)) / (head_dim as f64).sqrt(), 3)
+    }
+
+    /// [`EncoderBlock::attention`] with a zero tensor that records gradients added to the
+    /// probabilities, so that its gradient is theirs: the context, the probabilities and that
+    /// probe.
+    fn probed_attention(&self, qkv: NasTensor<3>) -> (NasTensor<3>, NasTensor<4>, NasTensor<4>) {
+        let [b, n, _] = qkv.dims();
+        let (dim, heads) = (self.dim, self.heads);
+        let head_dim = dim / heads;
+        let split = |i: usize| qkv.clone().narrow(2, i * dim, dim).reshape([b, n, heads, head_dim]).swap_dims(1, 2);
+        let probabilities = self.probabilities(split(0), split(1));
+        let probe = NasTensor::<4>::zeros([b, heads, n, n], &qkv.device()).require_grad();
+        let context = (probabilities.clone() + probe.clone()).matmul(split(2));
+        (context.swap_dims(1, 2).reshape([b, n, dim]), probabilities.detach(), probe)
     }
 
     /// [`EncoderBlock::attention`] by [`nas_conv::attention`] on host values, where `qkv` may
@@ -394,9 +432,59 @@ impl Vit {
         Ok((blocks, grid))
     }
 
+    /// Every encoder block's attention probabilities for `input` `(batch, 3, H, W)` together
+    /// with the gradient of each image's `targets[i]` logit with respect to them (what Chefer et
+    /// al.'s generic attention explainability weighs), first block first; and the patch grid
+    /// `[gh, gw]`.
+    pub fn attention_gradients(&self, input: NasTensor<4>, targets: &[usize]) -> Result<(Vec<AttentionGradient>, [usize; 2])> {
+        let scope = differentiable();
+        let (mut h, grid) = self.embed(input.detach());
+        let mut probed = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let mut recorded = None;
+            h = block.forward_attending(h, false, |qkv| {
+                let (context, probabilities, probe) = block.probed_attention(qkv);
+                recorded = Some((probabilities, probe));
+                context
+            });
+            probed.extend(recorded);
+        }
+        let logits = self.classify(h, Propagation::Gradient);
+        drop(scope);
+        let grads = target_sum(&logits, targets)?.backward();
+        let values = |t: NasTensor<4>| {
+            t.into_data()
+                .to_vec::<f32>()
+                .map_err(|e| NasError::InvalidInput(format!("attention gradients: {e:?}")))
+        };
+        let blocks = probed
+            .into_iter()
+            .map(|(probabilities, probe)| {
+                let gradient = probe
+                    .grad(&grads)
+                    .ok_or_else(|| NasError::InvalidInput("the attention probabilities received no gradient".into()))?;
+                Ok(AttentionGradient {
+                    dims: probabilities.dims(),
+                    probabilities: values(probabilities)?,
+                    gradients: values(NasTensor::from_inner(gradient))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((blocks, grid))
+    }
+
+    /// The logits from the encoder's output tokens.
+    fn classify(&self, h: NasTensor<3>, propagation: Propagation) -> NasTensor<2> {
+        let batch = h.dims()[0];
+        let class_tokens = h.narrow(1, 0, 1);
+        let class_out = match propagation {
+            Propagation::Gradient => self.ln.forward(class_tokens),
+            Propagation::Conservative => self.ln.forward_fixed_scale(class_tokens),
+        };
+        self.head.forward(class_out.reshape([batch, self.shape.dim]))
+    }
+
     fn run(&self, input: NasTensor<4>, hook: &mut dyn LevelHook, propagation: Propagation) -> NasTensor<2> {
-        let batch = input.dims()[0];
-        let dim = self.shape.dim;
         let (mut h, [gh, gw]) = self.embed(input);
         let mut level = 0;
         for (i, block) in self.blocks.iter().enumerate() {
@@ -408,12 +496,7 @@ impl Vit {
                 level += 1;
             }
         }
-        let class_tokens = h.narrow(1, 0, 1);
-        let class_out = match propagation {
-            Propagation::Gradient => self.ln.forward(class_tokens),
-            Propagation::Conservative => self.ln.forward_fixed_scale(class_tokens),
-        };
-        self.head.forward(class_out.reshape([batch, dim]))
+        self.classify(h, propagation)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod eigen_cam;
 pub mod fem;
 pub mod finer_cam;
 pub mod full_grad;
+pub mod generic_attention;
 pub mod grad_cam;
 pub mod gradient;
 pub mod gradient_shap;
