@@ -199,3 +199,93 @@ fn a_finer_interval_keeps_every_shared_threshold() {
         }
     }
 }
+
+/// The classes of `logits` (one image) from the highest score down.
+fn ranked_classes(logits: &[f32]) -> Vec<usize> {
+    let mut classes: Vec<usize> = (0..logits.len()).collect();
+    classes.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    classes
+}
+
+#[test]
+fn top_k_localisation_counts_a_photo_only_when_its_class_is_ranked_high_enough() {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    // EfficientNet-Lite0 with its ImageNet weights on chelsea, a real photo it classifies.
+    let (net, input, _) = common::on_chelsea(&registry, &ctx, "efficientnet-lite0", "weights/efficientnet-lite0-57934424.pth");
+    let logits: Vec<f32> = net.forward(input.clone()).logits.into_data().to_vec().expect("logits");
+    let ranked = ranked_classes(&logits);
+    let case = cases().into_iter().find(|c| c.map.dim() == (224, 224)).expect("a 224x224 case");
+    let boxes: Vec<nas_core::BoundingBox> = case
+        .truth
+        .iter()
+        .map(|b| nas_core::BoundingBox {
+            x0: b.x0 as f64,
+            y0: b.y0 as f64,
+            x1: b.x1 as f64,
+            y1: b.y1 as f64,
+        })
+        .collect();
+    let gt_known = MaxBoxAcc::new(0.01, vec![30, 50, 70]).best_ious(&case.map, &case.truth);
+    assert!(gt_known.iter().any(|&iou| iou >= 0.5), "the map localises the box somewhere");
+    let misses = vec![0.0; gt_known.len()];
+    // The network's first class, its third (in the top five only) and its tenth (in neither).
+    for (rank, top_1, top_5) in [(0, true, true), (2, false, true), (9, false, false)] {
+        let annotation = nas_core::Annotation {
+            label: Some(ranked[rank]),
+            boxes: boxes.clone(),
+            boxes_cropped_away: 0,
+            mask: None,
+        };
+        let metric_input = nas_core::MetricInput {
+            annotation: &annotation,
+            ..common::metric_input(net.as_ref(), &input, &case.map, ranked[rank])
+        };
+        for (classification, counted) in [("gt-known", true), ("top-1", top_1), ("top-5", top_5)] {
+            let params = common::params("max-box-acc", &[("classification", toml::Value::String(classification.into()))]);
+            let metric = registry.metric("max-box-acc", &params, &ctx).expect("metric");
+            let score = metric.score(&metric_input).expect("score");
+            let ious: Vec<f64> = score.curve.iter().map(|&(_, iou)| iou).collect();
+            let expected = if counted { &gt_known } else { &misses };
+            assert_eq!(&ious, expected, "class ranked {rank}, {classification}");
+            let summary = metric.summarise(&[&score]).expect("summary");
+            let prefix = match classification {
+                "top-1" => "Top-1 ",
+                "top-5" => "Top-5 ",
+                _ => "",
+            };
+            assert_eq!(summary[0].name, format!("{prefix}MaxBoxAccV2"));
+            assert_eq!(summary[2].name, format!("{prefix}IoU@50"));
+            assert_eq!(
+                summary[2].value,
+                if counted { 100.0 } else { 0.0 },
+                "class ranked {rank}, {classification}"
+            );
+        }
+    }
+    // Without a true class Top-1 Loc cannot be scored: the error says why and what to do.
+    let unlabelled = nas_core::Annotation {
+        label: None,
+        boxes,
+        boxes_cropped_away: 0,
+        mask: None,
+    };
+    let metric_input = nas_core::MetricInput {
+        annotation: &unlabelled,
+        ..common::metric_input(net.as_ref(), &input, &case.map, ranked[0])
+    };
+    let params = common::params("max-box-acc", &[("classification", toml::Value::String("top-1".into()))]);
+    let error = registry
+        .metric("max-box-acc", &params, &ctx)
+        .expect("metric")
+        .score(&metric_input)
+        .expect_err("no label");
+    assert!(
+        error.to_string().contains("true class") && error.to_string().contains("gt-known"),
+        "{error}"
+    );
+    let params = common::params("max-box-acc", &[("classification", toml::Value::String("top-3".into()))]);
+    let error = registry.metric("max-box-acc", &params, &ctx).err().expect("an unknown choice");
+    assert!(error.to_string().contains("gt-known, top-1, top-5"), "{error}");
+}

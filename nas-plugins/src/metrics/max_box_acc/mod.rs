@@ -12,6 +12,12 @@
 //! With `contours = "largest"` only the largest contour of each threshold gives a box, as in
 //! wsolevaluation's original MaxBoxAcc (`multi_contour_eval = False`, whose headline figure is
 //! MaxBoxAcc at δ = 50 %).
+//!
+//! wsolevaluation scores localisation alone, with the true class known ("GT-known"). With
+//! `classification = "top-1"` (or `"top-5"`) a photo counts only where the network also ranks
+//! its true class first (among its first five): the Top-1 and Top-5 Loc of the WSOL literature
+//! (Zhou et al. 2016's CAM onwards), at every threshold and IoU of the same sweep. The map is the
+//! true class's, which for a correct top-1 prediction is the predicted class's.
 
 mod boxes;
 mod largest;
@@ -22,13 +28,16 @@ pub use largest::largest_contour_box;
 
 use nas_core::component::Statistic;
 use nas_core::ndarray::Array2;
-use nas_core::{Context, Metric, MetricInput, ParamKind, ParamSpec, Params, Result, Score};
+use nas_core::{Context, Metric, MetricInput, NasError, ParamKind, ParamSpec, Params, Result, Score};
 
 /// The `max-box-acc` metric.
 pub struct MaxBoxAcc {
     thresholds: Vec<f64>,
     iou_thresholds: Vec<i64>,
     contours: Contours,
+    /// Count a photo only when its true class is among the network's first `k` (Top-k Loc);
+    /// `None` scores localisation alone (GT-known).
+    top_k: Option<usize>,
 }
 
 /// Which contours of a thresholded map give boxes (wsolevaluation's `multi_contour_eval`).
@@ -44,6 +53,9 @@ pub enum Contours {
 
 /// The values of the `contours` parameter, in the order of [`Contours`]' variants.
 const CONTOURS_NAMES: &[&str] = &["all", "largest"];
+
+/// The values of the `classification` parameter.
+const CLASSIFICATION_NAMES: &[&str] = &["gt-known", "top-1", "top-5"];
 
 /// Parameters of `max-box-acc`.
 pub const MAX_BOX_ACC_PARAMS: &[ParamSpec] = &[
@@ -65,6 +77,12 @@ pub const MAX_BOX_ACC_PARAMS: &[ParamSpec] = &[
         default: "\"all\"",
         doc: "boxes per threshold: \"all\" contours (MaxBoxAccV2) or only the \"largest\" (original MaxBoxAcc; its mean is then named MaxBoxAcc-mean)",
     },
+    ParamSpec {
+        name: "classification",
+        kind: ParamKind::Str,
+        default: "\"gt-known\"",
+        doc: "\"gt-known\" (localisation alone, wsolevaluation's), or \"top-1\" / \"top-5\": a photo counts only when its true class is the network's first (among its first five), the WSOL literature's Top-1 / Top-5 Loc; needs labelled photos",
+    },
 ];
 
 impl MaxBoxAcc {
@@ -76,7 +94,38 @@ impl MaxBoxAcc {
             thresholds,
             iou_thresholds,
             contours: Contours::All,
+            top_k: None,
         }
+    }
+
+    /// The same metric counting a photo only when its true class is among the network's first
+    /// `k` classes (Top-k Loc); `None` for localisation alone (GT-known).
+    pub fn with_top_k(self, top_k: Option<usize>) -> MaxBoxAcc {
+        MaxBoxAcc { top_k, ..self }
+    }
+
+    /// Whether the network ranks the photo's true class among its first `k`: fewer than `k`
+    /// classes score strictly higher. Refuses a photo without a label, or one out of range.
+    fn ranks_true_class(&self, input: &MetricInput<'_>, k: usize) -> Result<bool> {
+        let label = input.annotation.label.ok_or_else(|| {
+            NasError::InvalidInput(format!(
+                "max-box-acc: classification = \"top-{k}\" needs each photo's true class; this photo has none (use a labelled dataset, or classification = \"gt-known\")"
+            ))
+        })?;
+        let logits: Vec<f32> = input
+            .backbone
+            .forward(input.input.clone())
+            .logits
+            .into_data()
+            .to_vec()
+            .map_err(|e| NasError::InvalidInput(format!("max-box-acc: cannot read the logits: {e:?}")))?;
+        let Some(&own) = logits.get(label) else {
+            return Err(NasError::InvalidInput(format!(
+                "max-box-acc: the photo's true class {label} is out of range: the backbone has {} classes",
+                logits.len()
+            )));
+        };
+        Ok(logits.iter().filter(|&&v| v > own).count() < k)
     }
 
     /// The same metric with boxes from `contours`: [`Contours::Largest`] for the original
@@ -152,7 +201,13 @@ impl Metric for MaxBoxAcc {
                 y1: b.y1 as i64,
             })
             .collect();
-        let ious = self.best_ious(input.saliency, &truth);
+        let mut ious = self.best_ious(input.saliency, &truth);
+        if let Some(k) = self.top_k {
+            if !self.ranks_true_class(input, k)? {
+                // Misclassified: a miss at every threshold, whatever the boxes.
+                ious.iter_mut().for_each(|iou| *iou = 0.0);
+            }
+        }
         Ok(Score {
             value: ious.iter().copied().fold(0.0, f64::max),
             curve: self.thresholds.iter().copied().zip(ious).collect(),
@@ -173,7 +228,7 @@ impl Metric for MaxBoxAcc {
                 })
                 .fold(0.0, f64::max);
             accuracies.push(Statistic {
-                name: format!("IoU@{delta}"),
+                name: format!("{}IoU@{delta}", self.name_prefix()),
                 value: best,
             });
         }
@@ -185,11 +240,18 @@ impl Metric for MaxBoxAcc {
             Contours::Largest => "MaxBoxAcc-mean",
         };
         let mut stats = vec![Statistic {
-            name: name.into(),
+            name: format!("{}{name}", self.name_prefix()),
             value: mean,
         }];
         stats.extend(accuracies);
         Ok(stats)
+    }
+}
+
+impl MaxBoxAcc {
+    /// What the summary's names start with: `Top-1 ` or `Top-5 ` where classification counts.
+    fn name_prefix(&self) -> String {
+        self.top_k.map(|k| format!("Top-{k} ")).unwrap_or_default()
     }
 }
 
@@ -200,13 +262,23 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Metric>> {
         "largest" => Contours::Largest,
         _ => Contours::All,
     };
-    Ok(Box::new(MaxBoxAcc::new(interval, iou_thresholds).with_contours(contours)))
+    let top_k = match params
+        .choice("classification", CLASSIFICATION_NAMES[0], CLASSIFICATION_NAMES)?
+        .as_str()
+    {
+        "top-1" => Some(1),
+        "top-5" => Some(5),
+        _ => None,
+    };
+    Ok(Box::new(
+        MaxBoxAcc::new(interval, iou_thresholds).with_contours(contours).with_top_k(top_k),
+    ))
 }
 
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "max-box-acc",
-        summary: "wsolevaluation's MaxBoxAccV2 (or, with contours = \"largest\", the original MaxBoxAcc): best-threshold box localisation accuracy at IoU 30/50/70 (needs boxes)",
+        summary: "wsolevaluation's MaxBoxAccV2 (or, with contours = \"largest\", the original MaxBoxAcc): best-threshold box localisation accuracy at IoU 30/50/70, GT-known or Top-1/Top-5 Loc (needs boxes)",
         params: MAX_BOX_ACC_PARAMS,
         factory: nas_core::Factory::Metric(build),
     }
