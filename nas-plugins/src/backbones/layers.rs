@@ -426,12 +426,12 @@ impl Conv2d {
 
     /// Applies the convolution and the exact GELU (ConvNeXt's MLP).
     pub fn forward_gelu(&self, x: NasTensor<4>) -> NasTensor<4> {
-        self.run_smooth(x, nas_conv::gelu_in_place, gelu)
+        self.run_smooth(x, nas_conv::gelu_in_place, gelu_of)
     }
 
     /// Applies the convolution and SiLU (EfficientNet-B's activation).
     pub fn forward_silu(&self, x: NasTensor<4>) -> NasTensor<4> {
-        self.run_smooth(x, nas_conv::silu_in_place, silu)
+        self.run_smooth(x, nas_conv::silu_in_place, silu_of)
     }
 
     /// Applies the convolution and hard swish (MobileNetV3's activation).
@@ -594,10 +594,37 @@ pub fn hardsigmoid<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
     (x + 3.0).clamp(0.0, 6.0) / 6.0
 }
 
-/// The exact GELU of every value of `x`: `nas_conv`'s host kernel on the CPU outside a
-/// differentiable scope, burn's `gelu` elsewhere.
+/// The exact GELU of every value of `x`: `nas_conv`'s host kernel on the CPU (with its slopes
+/// where gradients flow), burn's `gelu` elsewhere.
 pub fn gelu_of<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
-    on_host(&x, nas_conv::gelu_in_place).unwrap_or_else(|| gelu(x))
+    on_host(&x, nas_conv::gelu_in_place)
+        .or_else(|| with_host_slopes(&x, nas_conv::gelu_with_slopes))
+        .unwrap_or_else(|| gelu(x))
+}
+
+/// SiLU of every value of `x`: `nas_conv`'s host kernel on the CPU (with its slopes where
+/// gradients flow), burn's `silu` elsewhere.
+pub fn silu_of<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
+    on_host(&x, nas_conv::silu_in_place)
+        .or_else(|| with_host_slopes(&x, nas_conv::silu_with_slopes))
+        .unwrap_or_else(|| silu(x))
+}
+
+/// An element-wise activation of `x` that burn differentiates, its values and derivatives from
+/// the host `kernel` (which replaces values by the activation's and returns the derivatives):
+/// `values + (x - x.detach()) * slopes`. The second term is exactly zero, so the values are the
+/// kernel's; backward, it passes the incoming gradient times the slopes. burn's own GELU and SiLU
+/// evaluate `erf` and `exp` one element at a time, forward and again backward, for most of a
+/// ConvNeXt's gradient. `None` off the CPU.
+fn with_host_slopes<const D: usize>(x: &NasTensor<D>, kernel: fn(&mut [f32]) -> Vec<f32>) -> Option<NasTensor<D>> {
+    let device = x.device();
+    if !matches!(plain_device(&device), Device::Flex(_)) {
+        return None;
+    }
+    let mut values = host_values(x.clone().detach())?;
+    let slopes = kernel(&mut values);
+    let tensor = |v: Vec<f32>| NasTensor::<D>::from_data(TensorData::new(v, x.shape()), &device);
+    Some(tensor(values) + (x.clone() - x.clone().detach()) * tensor(slopes))
 }
 
 /// `kernel` applied to the host copy of `x`'s values, the result shaped as `x`: `None` where
