@@ -49,7 +49,7 @@ pub fn gelu_and_slope(x: f32) -> (f32, f32) {
     let wide = f64::from(x);
     let phi_cdf = 0.5 * (1.0 + erf(wide * std::f64::consts::FRAC_1_SQRT_2));
     // 1 / sqrt(2 pi).
-    let density = 0.398_942_28 * exp(-0.5 * x * x);
+    let density = 0.398_942_3 * exp(-0.5 * x * x);
     ((wide * phi_cdf) as f32, phi_cdf as f32 + x * density)
 }
 

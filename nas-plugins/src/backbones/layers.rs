@@ -684,7 +684,7 @@ impl LayerNorm {
         }) {
             return y;
         }
-        let normed = standardise(x, 1, self.eps, false);
+        let normed = standardise_channels(x, self.eps);
         let per_channel = |t: &NasTensor<1>| t.clone().unsqueeze_dims::<4>(&[0, 2, 3]);
         normed * per_channel(&self.gamma) + per_channel(&self.beta)
     }
@@ -693,6 +693,23 @@ impl LayerNorm {
         let normed = standardise(x, D - 1, self.eps, fixed_scale);
         normed * self.gamma.clone().unsqueeze::<D>() + self.beta.clone().unsqueeze::<D>()
     }
+}
+
+/// [`standardise`] over the channels of `x` `(batch, channels, h, w)`, the means as products
+/// with a row of `1 / channels`: burn reduces over a dimension other than the last one element
+/// by element, forward and backward (21 ms for one 96x56x56 map's LayerNorm and its gradient,
+/// against 1.4 ms as products).
+fn standardise_channels(x: NasTensor<4>, eps: f64) -> NasTensor<4> {
+    let [batch, channels, height, width] = x.dims();
+    let rows = x.reshape([batch, channels, height * width]);
+    let average = NasTensor::<3>::from_data(
+        TensorData::new(vec![1.0 / channels as f32; channels], [1, 1, channels]),
+        &rows.device(),
+    )
+    .expand([batch, 1, channels]);
+    let centred = rows.clone() - average.clone().matmul(rows);
+    let var = average.matmul(centred.clone() * centred.clone());
+    (centred / (var + eps).sqrt()).reshape([batch, channels, height, width])
 }
 
 /// `(x - mean) / sqrt(var + eps)` over dimension `dim` (biased variance), the denominator held
