@@ -69,6 +69,18 @@ fn lrp_matches_zennit_on_resnet18() {
     );
 }
 
+/// EpsilonPlus and EpsilonAlpha2Beta1 differ from their `-flat` forms in the first
+/// convolution only, where the photo's negative (normalised) values meet the AlphaBeta rule: with
+/// a BatchNorm canonizer (resnet18) and without (vgg16).
+#[test]
+fn lrp_matches_zennit_with_the_first_layer_as_the_others() {
+    let resnet18 = common::shared().join("weights/resnet18-seed0.pth");
+    for (composite, suffix) in [("epsilon-plus", "-epsilonplus"), ("epsilon-alpha2-beta1", "-epsilonalpha2beta1")] {
+        check_composite("resnet18", &resnet18, "resnet18-seed0", composite, suffix, CLOSE);
+        check_composite("vgg16", Path::new("random:0"), "vgg16-random0", composite, suffix, NEAR_TIES);
+    }
+}
+
 #[test]
 fn lrp_matches_zennit_on_resnet50_and_vgg16() {
     check("resnet50", Path::new("random:0"), "resnet50-random0", CLOSE);

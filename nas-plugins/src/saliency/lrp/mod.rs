@@ -1,6 +1,7 @@
 //! Layer-wise Relevance Propagation (Bach et al. 2015) with zennit's `EpsilonPlusFlat`,
-//! `EpsilonAlpha2Beta1Flat` or `EpsilonGammaBox` composite and canonizers (`ResNetCanonizer`,
-//! BatchNorm merged into the convolutions): Flat (ZBox for EpsilonGammaBox) for the first
+//! `EpsilonAlpha2Beta1Flat`, `EpsilonGammaBox`, `EpsilonPlus` or `EpsilonAlpha2Beta1` composite
+//! and canonizers (`ResNetCanonizer`, BatchNorm merged into the convolutions): Flat (ZBox for
+//! EpsilonGammaBox, the others' rule for EpsilonPlus and EpsilonAlpha2Beta1) for the first
 //! convolution, ZPlus, AlphaBeta(2, 1) or Gamma for the others, Epsilon for dense layers, Norm
 //! for residual sums and average pools, ReLUs and ReLU6s passed through, max pools by their
 //! gradient. The relevance starts as the
@@ -42,6 +43,8 @@ enum FirstRule {
     Flat,
     /// Bounded by the normalised images of black and white pixels.
     ZBox,
+    /// The rule of the other convolutions.
+    AsOthers,
 }
 
 /// The `lrp` saliency method.
@@ -63,7 +66,7 @@ pub const LRP_PARAMS: &[ParamSpec] = &[
         name: "composite",
         kind: ParamKind::Str,
         default: "\"epsilon-plus-flat\"",
-        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions), epsilon-alpha2-beta1-flat or epsilon-gamma-box (ZBox first layer, Gamma convolutions)",
+        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions, Flat first layer), epsilon-alpha2-beta1-flat, epsilon-gamma-box (ZBox first layer, Gamma convolutions), epsilon-plus or epsilon-alpha2-beta1 (the first layer as the others)",
     },
     ParamSpec {
         name: "gamma",
@@ -97,7 +100,13 @@ impl Lrp {
         let composite = params.choice(
             "composite",
             "epsilon-plus-flat",
-            &["epsilon-plus-flat", "epsilon-alpha2-beta1-flat", "epsilon-gamma-box"],
+            &[
+                "epsilon-plus-flat",
+                "epsilon-alpha2-beta1-flat",
+                "epsilon-gamma-box",
+                "epsilon-plus",
+                "epsilon-alpha2-beta1",
+            ],
         )?;
         let gamma = params.float("gamma", 0.25, 0.0, 1e6)?;
         if params.contains("gamma") && composite != "epsilon-gamma-box" {
@@ -106,6 +115,8 @@ impl Lrp {
         let (conv_rule, first_rule) = match composite.as_str() {
             "epsilon-alpha2-beta1-flat" => (ConvRule::AlphaBeta([2.0, 1.0]), FirstRule::Flat),
             "epsilon-gamma-box" => (ConvRule::Gamma(gamma), FirstRule::ZBox),
+            "epsilon-plus" => (ConvRule::AlphaBeta([1.0, 0.0]), FirstRule::AsOthers),
+            "epsilon-alpha2-beta1" => (ConvRule::AlphaBeta([2.0, 1.0]), FirstRule::AsOthers),
             _ => (ConvRule::AlphaBeta([1.0, 0.0]), FirstRule::Flat),
         };
         Ok(Lrp {
@@ -133,6 +144,7 @@ impl Lrp {
     fn first(&self, conv: &Conv2d, x: NasTensor<4>, relevance: NasTensor<4>, info: &BackboneInfo) -> Result<NasTensor<4>> {
         match self.first_rule {
             FirstRule::Flat => rules::conv_flat(conv, &x, relevance, self.stabilizer),
+            FirstRule::AsOthers => self.conv(conv, x, relevance),
             FirstRule::ZBox => {
                 let bound = |pixel: f32| crate::saliency::colour_tensor(info, pixel, &x.device());
                 rules::conv_zbox(conv, x.clone(), [bound(0.0), bound(1.0)], relevance, self.stabilizer)
@@ -389,7 +401,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat or EpsilonGammaBox composite and canonizers (ResNets, VGGs, efficientnet-lite0), CP-LRP on the ViTs (lxt's)",
+        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlus or EpsilonAlpha2Beta1 composite and canonizers (ResNets, VGGs, efficientnet-lite0), CP-LRP on the ViTs (lxt's)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }
