@@ -62,3 +62,23 @@ fn batches_are_explained_as_single_photos_and_cnns_are_refused() {
     let refused = method.explain(cnn.as_ref(), &input, &[0]).expect_err("a CNN").to_string();
     assert!(refused.contains("resnet18") && refused.contains("vision transformer"), "{refused}");
 }
+
+#[test]
+fn other_input_sizes_give_maps_of_their_size() {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let net = nas_plugins::backbones::load("vit_b_16", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
+    // A 10x6 patch grid, its position embeddings resized from the native 14x14.
+    let photo = common::cropped_photo("coffee", 160, 96);
+    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    let method = registry
+        .saliency("generic-attention", &common::params("generic-attention", &[]), &ctx)
+        .expect("method");
+    let map = method.explain(net.as_ref(), &input, &[417]).expect("map").remove(0);
+    assert_eq!(map.dim(), (96, 160));
+    let low = map.iter().copied().fold(f32::INFINITY, f32::min);
+    let high = map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    assert!(map.iter().all(|v| v.is_finite()));
+    assert_eq!((low, high), (0.0, 1.0), "scaled by its minimum and maximum");
+}
