@@ -1,7 +1,9 @@
 //! `attention-rollout` (Abnar & Zuidema 2020): how much attention flows from each patch to the
 //! class token through all of a vision transformer's blocks. Each block's attention
 //! probabilities are fused over heads (`head_fusion`: their mean, as the paper; or their maximum
-//! or minimum, as jacobgil's vit-explain offers), half of each token's attention is kept on
+//! or minimum, as jacobgil's vit-explain offers), optionally the smallest `discard_ratio` of the
+//! fused values set to zero (vit-explain's noise filter; the class token's attention to itself
+//! is kept), half of each token's attention is kept on
 //! itself for the residual connection (`(A + I) / 2`, rows summing to 1), and the blocks'
 //! matrices are multiplied from the first to the last. The class token's row over the patches,
 //! divided by its maximum, is the map on the patch grid, resized to the input as `cv2.resize`
@@ -28,22 +30,42 @@ pub enum HeadFusion {
 const FUSIONS: &[&str] = &["mean", "max", "min"];
 
 /// Parameters of `attention-rollout`.
-pub const ATTENTION_ROLLOUT_PARAMS: &[ParamSpec] = &[ParamSpec {
-    name: "head_fusion",
-    kind: ParamKind::Str,
-    default: "\"mean\"",
-    doc: "how each block's heads are fused: \"mean\" (the paper), \"max\" or \"min\"",
-}];
+pub const ATTENTION_ROLLOUT_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "head_fusion",
+        kind: ParamKind::Str,
+        default: "\"mean\"",
+        doc: "how each block's heads are fused: \"mean\" (the paper), \"max\" or \"min\"",
+    },
+    ParamSpec {
+        name: "discard_ratio",
+        kind: ParamKind::Float,
+        default: "0.0",
+        doc: "share of each block's fused attention values, smallest first, set to zero before the rollout (jacobgil's vit-explain, which suggests 0.9; the class token's attention to itself is kept); 0 keeps all, as the paper",
+    },
+];
 
 /// The `attention-rollout` saliency method.
 pub struct AttentionRollout {
     fusion: HeadFusion,
+    discard_ratio: f64,
 }
 
 impl AttentionRollout {
-    /// The method fusing heads by `fusion`.
+    /// The method fusing heads by `fusion`, keeping every value.
     pub fn new(fusion: HeadFusion) -> AttentionRollout {
-        AttentionRollout { fusion }
+        AttentionRollout {
+            fusion,
+            discard_ratio: 0.0,
+        }
+    }
+
+    /// The same method setting the smallest `ratio` of each block's fused values to zero.
+    pub fn with_discard_ratio(self, ratio: f64) -> AttentionRollout {
+        AttentionRollout {
+            discard_ratio: ratio,
+            ..self
+        }
     }
 
     /// The fusion of a block's `heads` matrices, handed over one at a time (`index` counts them).
@@ -58,6 +80,20 @@ impl AttentionRollout {
                 };
             }
         }
+    }
+}
+
+/// Sets the `floor(ratio * len)` smallest values of `matrix` (ties by position) to zero, except
+/// the first (the class token's attention to itself), as vit-explain discards them.
+pub fn discard_lowest(matrix: &mut [f32], ratio: f64) {
+    let count = (ratio * matrix.len() as f64) as usize;
+    if count == 0 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..matrix.len()).collect();
+    order.select_nth_unstable_by(count - 1, |&a, &b| matrix[a].total_cmp(&matrix[b]).then(a.cmp(&b)));
+    for &i in order[..count].iter().filter(|&&i| i != 0) {
+        matrix[i] = 0.0;
     }
 }
 
@@ -98,7 +134,10 @@ impl Saliency for AttentionRollout {
         let [batch, _, height, width] = input.dims();
         let heads = vit.heads();
         let fuse = self.fuse(heads);
-        let (blocks, [gh, gw]) = vit.attention_matrices(input.clone(), &fuse)?;
+        let (mut blocks, [gh, gw]) = vit.attention_matrices(input.clone(), &fuse)?;
+        if self.discard_ratio > 0.0 {
+            blocks.iter_mut().flatten().for_each(|m| discard_lowest(m, self.discard_ratio));
+        }
         let tokens = 1 + gh * gw;
         (0..batch)
             .map(|image| {
@@ -120,7 +159,8 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
         "min" => HeadFusion::Min,
         _ => HeadFusion::Mean,
     };
-    Ok(Box::new(AttentionRollout::new(fusion)))
+    let discard_ratio = params.float("discard_ratio", 0.0, 0.0, 0.999)?;
+    Ok(Box::new(AttentionRollout::new(fusion).with_discard_ratio(discard_ratio)))
 }
 
 nas_core::inventory::submit! {
@@ -129,5 +169,21 @@ nas_core::inventory::submit! {
         summary: "Abnar & Zuidema's attention rollout on ViTs: the class token's attention to each patch through every block (class-agnostic)",
         params: ATTENTION_ROLLOUT_PARAMS,
         factory: nas_core::Factory::Saliency(build),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::discard_lowest;
+
+    #[test]
+    fn the_smallest_values_are_discarded_but_the_first() {
+        // 10 values, ratio 0.45: the 4 smallest go (ties by position), the first stays.
+        let mut matrix = vec![0.1, 0.9, 0.1, 0.5, 0.3, 0.1, 0.8, 0.7, 0.2, 0.6];
+        discard_lowest(&mut matrix, 0.45);
+        assert_eq!(matrix, vec![0.1, 0.9, 0.0, 0.5, 0.3, 0.0, 0.8, 0.7, 0.0, 0.6]);
+        let mut kept = vec![0.3, 0.1, 0.2];
+        discard_lowest(&mut kept, 0.3);
+        assert_eq!(kept, vec![0.3, 0.1, 0.2], "floor(0.9) = 0 values go");
     }
 }
