@@ -7,9 +7,8 @@
 
 mod common;
 
-use nas_core::backbone::normalise;
-use nas_core::{npy, Photo, Registry};
-use std::path::{Path, PathBuf};
+use nas_core::{npy, Registry};
+use std::path::PathBuf;
 
 fn fixture(name: &str) -> Vec<f32> {
     let path =
@@ -22,9 +21,7 @@ fn rollout_matches_the_reference_for_every_head_fusion() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let net = nas_plugins::backbones::load("vit_b_16", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
-    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    let (net, input) = common::vit_b_16_on_chelsea();
     for fusion in ["mean", "max", "min"] {
         let params = common::params("attention-rollout", &[("head_fusion", toml::Value::String(fusion.into()))]);
         let method = registry.saliency("attention-rollout", &params, &ctx).expect("method");
@@ -53,9 +50,7 @@ fn rollout_with_a_discard_ratio_matches_the_reference() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let net = nas_plugins::backbones::load("vit_b_16", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
-    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    let (net, input) = common::vit_b_16_on_chelsea();
     let params = common::params("attention-rollout", &[("discard_ratio", toml::Value::Float(0.9))]);
     let method = registry.saliency("attention-rollout", &params, &ctx).expect("method");
     let ours: Vec<f32> = method
@@ -82,20 +77,5 @@ fn rollout_with_a_discard_ratio_matches_the_reference() {
 
 #[test]
 fn batches_are_explained_as_single_photos_and_cnns_are_refused() {
-    nas_plugins::link();
-    let registry = Registry::builtin();
-    let net = nas_plugins::backbones::load("vit_b_32", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
-    let photos = [
-        common::cropped_photo("chelsea", 224, 224),
-        common::cropped_photo("coffee", 224, 224),
-    ];
-    common::assert_batch_equals_singles(&registry, net.as_ref(), "attention-rollout", &[&photos[0], &photos[1]], 1e-6);
-    let ctx = common::context(&registry);
-    let method = registry
-        .saliency("attention-rollout", &common::params("attention-rollout", &[]), &ctx)
-        .expect("method");
-    let cnn = nas_plugins::backbones::load("resnet18", Path::new("random:0"), nas_core::device::default_device()).expect("cnn");
-    let input = normalise(&[&photos[0]], cnn.info(), cnn.device()).expect("input");
-    let refused = method.explain(cnn.as_ref(), &input, &[0]).expect_err("a CNN").to_string();
-    assert!(refused.contains("resnet18") && refused.contains("vision transformer"), "{refused}");
+    common::assert_attention_method_batches_and_refuses_cnns("attention-rollout", 1e-6);
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use nas_core::backbone::normalise;
-use nas_core::{npy, Photo, Registry};
+use nas_core::{npy, Registry};
 use std::path::{Path, PathBuf};
 
 fn fixture(target: usize) -> Vec<f32> {
@@ -22,9 +22,7 @@ fn maps_match_the_reference_for_two_classes() {
     nas_plugins::link();
     let registry = Registry::builtin();
     let ctx = common::context(&registry);
-    let net = nas_plugins::backbones::load("vit_b_16", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
-    let photo = Photo::open(&common::shared().join("images/chelsea-224.png"), None).expect("photo");
-    let input = normalise(&[&photo], net.info(), net.device()).expect("input");
+    let (net, input) = common::vit_b_16_on_chelsea();
     let method = registry
         .saliency("generic-attention", &common::params("generic-attention", &[]), &ctx)
         .expect("method");
@@ -45,22 +43,7 @@ fn maps_match_the_reference_for_two_classes() {
 
 #[test]
 fn batches_are_explained_as_single_photos_and_cnns_are_refused() {
-    nas_plugins::link();
-    let registry = Registry::builtin();
-    let net = nas_plugins::backbones::load("vit_b_32", Path::new("random:0"), nas_core::device::default_device()).expect("vit");
-    let photos = [
-        common::cropped_photo("chelsea", 224, 224),
-        common::cropped_photo("coffee", 224, 224),
-    ];
-    common::assert_batch_equals_singles(&registry, net.as_ref(), "generic-attention", &[&photos[0], &photos[1]], 1e-5);
-    let ctx = common::context(&registry);
-    let method = registry
-        .saliency("generic-attention", &common::params("generic-attention", &[]), &ctx)
-        .expect("method");
-    let cnn = nas_plugins::backbones::load("resnet18", Path::new("random:0"), nas_core::device::default_device()).expect("cnn");
-    let input = normalise(&[&photos[0]], cnn.info(), cnn.device()).expect("input");
-    let refused = method.explain(cnn.as_ref(), &input, &[0]).expect_err("a CNN").to_string();
-    assert!(refused.contains("resnet18") && refused.contains("vision transformer"), "{refused}");
+    common::assert_attention_method_batches_and_refuses_cnns("generic-attention", 1e-5);
 }
 
 #[test]

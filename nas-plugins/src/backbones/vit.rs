@@ -233,16 +233,32 @@ impl EncoderBlock {
     /// The heads' attention from the packed queries, keys and values `(batch, tokens, 3 *
     /// dim)`, as `(batch, tokens, dim)`: with no gradient through the softmax when `conservative`.
     fn attention(&self, qkv: NasTensor<3>, conservative: bool) -> NasTensor<3> {
+        let [queries, keys, values] = self.split_heads(&qkv);
+        let context = if conservative {
+            self.probabilities(queries, keys).detach().matmul(values)
+        } else {
+            attention(queries, keys, values, None, None, AttentionModuleOptions::default())
+        };
+        self.merge_heads(context)
+    }
+
+    /// The queries, keys and values of every head, `(batch, heads, tokens, head_dim)`, from the
+    /// packed projection `(batch, tokens, 3 * dim)`.
+    fn split_heads(&self, qkv: &NasTensor<3>) -> [NasTensor<4>; 3] {
         let [b, n, _] = qkv.dims();
         let (dim, heads) = (self.dim, self.heads);
-        let head_dim = dim / heads;
-        let split = |i: usize| qkv.clone().narrow(2, i * dim, dim).reshape([b, n, heads, head_dim]).swap_dims(1, 2);
-        let context = if conservative {
-            self.probabilities(split(0), split(1)).detach().matmul(split(2))
-        } else {
-            attention(split(0), split(1), split(2), None, None, AttentionModuleOptions::default())
-        };
-        context.swap_dims(1, 2).reshape([b, n, dim])
+        [0, 1, 2].map(|i| {
+            qkv.clone()
+                .narrow(2, i * dim, dim)
+                .reshape([b, n, heads, dim / heads])
+                .swap_dims(1, 2)
+        })
+    }
+
+    /// The heads' contexts `(batch, heads, tokens, head_dim)` side by side, `(batch, tokens, dim)`.
+    fn merge_heads(&self, context: NasTensor<4>) -> NasTensor<3> {
+        let [b, _, n, _] = context.dims();
+        context.swap_dims(1, 2).reshape([b, n, self.dim])
     }
 
     /// The heads' attention probabilities `(batch, heads, tokens, tokens)` from their queries
@@ -256,14 +272,11 @@ impl EncoderBlock {
     /// probabilities, so that its gradient is theirs: the context, the probabilities and that
     /// probe.
     fn probed_attention(&self, qkv: NasTensor<3>) -> (NasTensor<3>, NasTensor<4>, NasTensor<4>) {
-        let [b, n, _] = qkv.dims();
-        let (dim, heads) = (self.dim, self.heads);
-        let head_dim = dim / heads;
-        let split = |i: usize| qkv.clone().narrow(2, i * dim, dim).reshape([b, n, heads, head_dim]).swap_dims(1, 2);
-        let probabilities = self.probabilities(split(0), split(1));
-        let probe = NasTensor::<4>::zeros([b, heads, n, n], &qkv.device()).require_grad();
-        let context = (probabilities.clone() + probe.clone()).matmul(split(2));
-        (context.swap_dims(1, 2).reshape([b, n, dim]), probabilities.detach(), probe)
+        let [queries, keys, values] = self.split_heads(&qkv);
+        let probabilities = self.probabilities(queries, keys);
+        let probe = NasTensor::<4>::zeros(probabilities.dims(), &qkv.device()).require_grad();
+        let context = (probabilities.clone() + probe.clone()).matmul(values);
+        (self.merge_heads(context), probabilities.detach(), probe)
     }
 
     /// [`EncoderBlock::attention`] by [`nas_conv::attention`] on host values, where `qkv` may
@@ -411,6 +424,18 @@ impl Vit {
         let patches = patches.reshape([batch, dim, gh * gw]).swap_dims(1, 2);
         let class = self.class_token.clone().expand([batch, 1, dim]);
         (Tensor::cat(vec![class, patches], 1) + self.position_embedding(gh, gw), [gh, gw])
+    }
+
+    /// `backbone` as a ViT, for methods that read its attention; otherwise an error that names
+    /// the backbone, `method`, and what it lacks (`missing`).
+    pub fn required_by<'a>(backbone: &'a dyn Backbone, method: &str, missing: &str) -> Result<&'a Vit> {
+        backbone.as_any().and_then(|a| a.downcast_ref::<Vit>()).ok_or_else(|| {
+            NasError::InvalidInput(format!(
+                "{method} needs a vision transformer ({}); {} has no {missing}",
+                VITS.map(|(name, _, _)| name).join(", "),
+                backbone.info().name
+            ))
+        })
     }
 
     /// Attention heads per block.

@@ -125,12 +125,7 @@ pub fn rollout(blocks: &[&[f32]], tokens: usize) -> Vec<f64> {
 
 impl Saliency for AttentionRollout {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, _targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let vit = backbone.as_any().and_then(|a| a.downcast_ref::<Vit>()).ok_or_else(|| {
-            NasError::InvalidInput(format!(
-                "attention-rollout needs a vision transformer (vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14); {} has no class token attention to roll out",
-                backbone.info().name
-            ))
-        })?;
+        let vit = Vit::required_by(backbone, "attention-rollout", "class token attention to roll out")?;
         let [batch, _, height, width] = input.dims();
         let heads = vit.heads();
         let fuse = self.fuse(heads);

@@ -66,12 +66,7 @@ fn min_max_scaled(values: &[f32]) -> Vec<f32> {
 
 impl Saliency for GenericAttention {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let vit = backbone.as_any().and_then(|a| a.downcast_ref::<Vit>()).ok_or_else(|| {
-            NasError::InvalidInput(format!(
-                "generic-attention needs a vision transformer (vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14); {} has no attention probabilities to weigh",
-                backbone.info().name
-            ))
-        })?;
+        let vit = Vit::required_by(backbone, "generic-attention", "attention probabilities to weigh")?;
         let [batch, _, height, width] = input.dims();
         let (blocks, [gh, gw]) = vit.attention_gradients(input.clone(), targets)?;
         (0..batch)

@@ -216,3 +216,30 @@ pub fn assert_batch_equals_singles(
         assert!(error <= tolerance, "{method}: photo {i} of the batch is {error} from its own run");
     }
 }
+
+/// ViT-B/16 with nas's `random:0` weights and the shared chelsea-224 photo normalised for it:
+/// what the attention methods' references were made from.
+pub fn vit_b_16_on_chelsea() -> (Box<dyn nas_core::Backbone>, nas_core::NasTensor<4>) {
+    nas_plugins::link();
+    let net = nas_plugins::backbones::load("vit_b_16", std::path::Path::new("random:0"), nas_core::device::default_device()).expect("vit");
+    let photo = nas_core::Photo::open(&shared().join("images/chelsea-224.png"), None).expect("photo");
+    let input = nas_core::backbone::normalise(&[&photo], net.info(), net.device()).expect("input");
+    (net, input)
+}
+
+/// A method that reads a ViT's attention explains a batch of two photos as each alone (on
+/// ViT-B/32, within `tolerance`) and refuses a CNN with an error naming it.
+pub fn assert_attention_method_batches_and_refuses_cnns(method: &str, tolerance: f32) {
+    nas_plugins::link();
+    let registry = nas_core::Registry::builtin();
+    let device = nas_core::device::default_device();
+    let net = nas_plugins::backbones::load("vit_b_32", std::path::Path::new("random:0"), device.clone()).expect("vit");
+    let photos = [cropped_photo("chelsea", 224, 224), cropped_photo("coffee", 224, 224)];
+    assert_batch_equals_singles(&registry, net.as_ref(), method, &[&photos[0], &photos[1]], tolerance);
+    let ctx = context(&registry);
+    let saliency = registry.saliency(method, &params(method, &[]), &ctx).expect("method");
+    let cnn = nas_plugins::backbones::load("resnet18", std::path::Path::new("random:0"), device).expect("cnn");
+    let input = nas_core::backbone::normalise(&[&photos[0]], cnn.info(), cnn.device()).expect("input");
+    let refused = saliency.explain(cnn.as_ref(), &input, &[0]).expect_err("a CNN").to_string();
+    assert!(refused.contains("resnet18") && refused.contains("vision transformer"), "{refused}");
+}
