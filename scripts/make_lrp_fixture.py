@@ -2,7 +2,8 @@
 EpsilonAlpha2Beta1Flat (written `-alpha2beta1`) and EpsilonGammaBox (written `-gammabox`; ZBox
 bounds: the normalised values of black and white pixels, per channel) composites, and for
 resnet18 and vgg16 (`random:0`) also EpsilonPlus (`-epsilonplus`) and EpsilonAlpha2Beta1
-(`-epsilonalpha2beta1`), whose first convolution takes the others' rule, with the canonizer of each network (ResNetCanonizer; VGG-16 has no BatchNorm), Gradient attributor with
+(`-epsilonalpha2beta1`), whose first convolution takes the others' rule, and ExcitationBackprop
+(`-excitation`: ZPlus for every convolution and dense layer), with the canonizer of each network (ResNetCanonizer; VGG-16 has no BatchNorm), Gradient attributor with
 the predicted class's one-hot vector as output relevance, summed over colour channels, on
 chelsea-224.png, for torchvision networks with seeded weights:
   resnet18: ../shared/weights/resnet18-seed0.pth (committed beside the tests' other data);
@@ -20,7 +21,8 @@ Needs torch, torchvision, zennit, numpy, pillow (a venv outside the repo)."""
 import sys, os, numpy as np, torch, torchvision
 from PIL import Image
 from zennit.attribution import Gradient
-from zennit.composites import EpsilonAlpha2Beta1, EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlus, EpsilonPlusFlat
+from zennit.composites import (EpsilonAlpha2Beta1, EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlus, EpsilonPlusFlat,
+                               ExcitationBackprop)
 from zennit.canonizers import AttributeCanonizer, CompositeCanonizer, SequentialMergeBatchNorm
 from zennit.layer import Sum
 from zennit.torchvision import ResNetCanonizer
@@ -113,7 +115,7 @@ for arch, label, canonizers in cases:
     gamma_box = lambda canonizers: EpsilonGammaBox(low=bounds[0], high=bounds[1], canonizers=canonizers)
     composites = [("", EpsilonPlusFlat), ("-alpha2beta1", EpsilonAlpha2Beta1Flat), ("-gammabox", gamma_box)]
     if label in ("resnet18-seed0", "vgg16-random0"):
-        composites += [("-epsilonplus", EpsilonPlus), ("-epsilonalpha2beta1", EpsilonAlpha2Beta1)]
+        composites += [("-epsilonplus", EpsilonPlus), ("-epsilonalpha2beta1", EpsilonAlpha2Beta1), ("-excitation", ExcitationBackprop)]
     for suffix, composite in composites:
         with Gradient(model=m, composite=composite(canonizers=canonizers)) as attributor:
             _, relevance = attributor(x.clone(), torch.eye(1000)[[target]])

@@ -70,14 +70,34 @@ fn lrp_matches_zennit_on_resnet18() {
 }
 
 /// EpsilonPlus and EpsilonAlpha2Beta1 differ from their `-flat` forms in the first
-/// convolution only, where the photo's negative (normalised) values meet the AlphaBeta rule: with
-/// a BatchNorm canonizer (resnet18) and without (vgg16).
+/// convolution only, where the photo's negative (normalised) values meet the AlphaBeta rule;
+/// ExcitationBackprop also takes ZPlus in the dense layers (VGG's three): with a BatchNorm
+/// canonizer (resnet18) and without (vgg16).
 #[test]
 fn lrp_matches_zennit_with_the_first_layer_as_the_others() {
     let resnet18 = common::shared().join("weights/resnet18-seed0.pth");
-    for (composite, suffix) in [("epsilon-plus", "-epsilonplus"), ("epsilon-alpha2-beta1", "-epsilonalpha2beta1")] {
+    for (composite, suffix) in [
+        ("epsilon-plus", "-epsilonplus"),
+        ("epsilon-alpha2-beta1", "-epsilonalpha2beta1"),
+        ("excitation-backprop", "-excitation"),
+    ] {
         check_composite("resnet18", &resnet18, "resnet18-seed0", composite, suffix, CLOSE);
         check_composite("vgg16", Path::new("random:0"), "vgg16-random0", composite, suffix, NEAR_TIES);
+    }
+    // A setting the composite does not use is refused, naming the key and why.
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    for (composite, key, value) in [
+        ("excitation-backprop", "epsilon", toml::Value::Float(0.01)),
+        ("epsilon-plus", "gamma", toml::Value::Float(0.5)),
+    ] {
+        let params = common::params("lrp", &[("composite", toml::Value::String(composite.into())), (key, value)]);
+        let error = registry
+            .saliency("lrp", &params, &ctx)
+            .err()
+            .expect("an unused setting")
+            .to_string();
+        assert!(error.contains(key) && error.contains("composite"), "{error}");
     }
 }
 

@@ -1,8 +1,9 @@
 //! Layer-wise Relevance Propagation (Bach et al. 2015) with zennit's `EpsilonPlusFlat`,
-//! `EpsilonAlpha2Beta1Flat`, `EpsilonGammaBox`, `EpsilonPlus` or `EpsilonAlpha2Beta1` composite
-//! and canonizers (`ResNetCanonizer`, BatchNorm merged into the convolutions): Flat (ZBox for
-//! EpsilonGammaBox, the others' rule for EpsilonPlus and EpsilonAlpha2Beta1) for the first
-//! convolution, ZPlus, AlphaBeta(2, 1) or Gamma for the others, Epsilon for dense layers, Norm
+//! `EpsilonAlpha2Beta1Flat`, `EpsilonGammaBox`, `EpsilonPlus`, `EpsilonAlpha2Beta1` or
+//! `ExcitationBackprop` composite and canonizers (`ResNetCanonizer`, BatchNorm merged into the
+//! convolutions): Flat (ZBox for EpsilonGammaBox, the others' rule for EpsilonPlus,
+//! EpsilonAlpha2Beta1 and ExcitationBackprop) for the first convolution, ZPlus, AlphaBeta(2, 1)
+//! or Gamma for the others, Epsilon for dense layers (ZPlus for ExcitationBackprop), Norm
 //! for residual sums and average pools, ReLUs and ReLU6s passed through, max pools by their
 //! gradient. The relevance starts as the
 //! target's one-hot vector at the logits, as zennit's attributors are usually called, and is
@@ -17,7 +18,7 @@ pub mod rules;
 
 use super::gradient::{reduce_channels, ChannelReduction};
 use crate::backbones::inverted_residual::InvertedResidualNet;
-use crate::backbones::layers::{global_average, max_pool, Conv2d};
+use crate::backbones::layers::{global_average, max_pool, Conv2d, Linear};
 use crate::backbones::resnet::ResNet;
 use crate::backbones::vgg::Vgg;
 use crate::backbones::vit::Vit;
@@ -36,6 +37,15 @@ enum ConvRule {
     Gamma(f64),
 }
 
+/// The rule for dense layers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DenseRule {
+    /// Epsilon with its `epsilon`.
+    Epsilon(f64),
+    /// ZPlus (Excitation Backprop).
+    ZPlus,
+}
+
 /// The rule for the first convolution.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum FirstRule {
@@ -51,8 +61,7 @@ enum FirstRule {
 pub struct Lrp {
     conv_rule: ConvRule,
     first_rule: FirstRule,
-    /// The Epsilon rule's epsilon (dense layers).
-    epsilon: f64,
+    dense_rule: DenseRule,
     /// The other rules' stabiliser.
     stabilizer: f64,
     reduction: ChannelReduction,
@@ -66,7 +75,7 @@ pub const LRP_PARAMS: &[ParamSpec] = &[
         name: "composite",
         kind: ParamKind::Str,
         default: "\"epsilon-plus-flat\"",
-        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions, Flat first layer), epsilon-alpha2-beta1-flat, epsilon-gamma-box (ZBox first layer, Gamma convolutions), epsilon-plus or epsilon-alpha2-beta1 (the first layer as the others)",
+        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions, Flat first layer), epsilon-alpha2-beta1-flat, epsilon-gamma-box (ZBox first layer, Gamma convolutions), epsilon-plus or epsilon-alpha2-beta1 (the first layer as the others), excitation-backprop (ZPlus everywhere, dense layers included)",
     },
     ParamSpec {
         name: "gamma",
@@ -106,29 +115,51 @@ impl Lrp {
                 "epsilon-gamma-box",
                 "epsilon-plus",
                 "epsilon-alpha2-beta1",
+                "excitation-backprop",
             ],
         )?;
         let gamma = params.float("gamma", 0.25, 0.0, 1e6)?;
         if params.contains("gamma") && composite != "epsilon-gamma-box" {
             return Err(params.error("gamma", gamma.to_string(), "only used with composite = \"epsilon-gamma-box\""));
         }
+        let epsilon = params.float("epsilon", 1e-6, 0.0, 1e6)?;
+        if params.contains("epsilon") && composite == "excitation-backprop" {
+            return Err(params.error(
+                "epsilon",
+                epsilon.to_string(),
+                "not used with composite = \"excitation-backprop\", whose dense layers take ZPlus",
+            ));
+        }
         let (conv_rule, first_rule) = match composite.as_str() {
             "epsilon-alpha2-beta1-flat" => (ConvRule::AlphaBeta([2.0, 1.0]), FirstRule::Flat),
             "epsilon-gamma-box" => (ConvRule::Gamma(gamma), FirstRule::ZBox),
             "epsilon-plus" => (ConvRule::AlphaBeta([1.0, 0.0]), FirstRule::AsOthers),
             "epsilon-alpha2-beta1" => (ConvRule::AlphaBeta([2.0, 1.0]), FirstRule::AsOthers),
+            "excitation-backprop" => (ConvRule::AlphaBeta([1.0, 0.0]), FirstRule::AsOthers),
             _ => (ConvRule::AlphaBeta([1.0, 0.0]), FirstRule::Flat),
         };
         Ok(Lrp {
             conv_rule,
             first_rule,
-            epsilon: params.float("epsilon", 1e-6, 0.0, 1e6)?,
+            dense_rule: if composite == "excitation-backprop" {
+                DenseRule::ZPlus
+            } else {
+                DenseRule::Epsilon(epsilon)
+            },
             stabilizer: params.float("stabilizer", 1e-6, 0.0, 1e6)?,
             reduction: ChannelReduction::from_params(params)?,
             composite_given: ["composite", "gamma", "epsilon", "stabilizer"]
                 .iter()
                 .any(|key| params.contains(key)),
         })
+    }
+
+    /// Relevance at the input of a dense layer.
+    fn dense(&self, layer: &Linear, x: NasTensor<2>, relevance: NasTensor<2>) -> Result<NasTensor<2>> {
+        match self.dense_rule {
+            DenseRule::Epsilon(epsilon) => rules::dense_epsilon(layer, x, relevance, epsilon),
+            DenseRule::ZPlus => rules::dense_zplus(layer, x, relevance, self.stabilizer),
+        }
     }
 
     /// Relevance at the input of a convolution after the first.
@@ -188,7 +219,7 @@ impl Lrp {
         }
         let pooled = global_average(h.clone());
         // Back from the logits.
-        let r = rules::dense_epsilon(&net.fc, pooled, relevance, self.epsilon)?;
+        let r = self.dense(&net.fc, pooled, relevance)?;
         let mut r = rules::norm(&[h], |_, x| global_average(x), r, self.stabilizer)?.remove(0);
         let blocks: Vec<_> = net.layers.iter().flatten().collect();
         for (block, trace) in blocks.iter().zip(&traces).rev() {
@@ -252,7 +283,7 @@ impl Lrp {
         let features = net.head.forward_activated(h.clone(), net.activation());
         let pooled = global_average(features.clone());
         // Back from the logits; ReLU6 and ReLU pass relevance through, as zennit's Pass rule.
-        let r = rules::dense_epsilon(&net.fc, pooled, relevance, self.epsilon)?;
+        let r = self.dense(&net.fc, pooled, relevance)?;
         let r = rules::norm(&[features], |_, x| global_average(x), r, self.stabilizer)?.remove(0);
         let mut r = self.conv(net.head.folded(), h, r)?;
         for (block, trace) in net.blocks.iter().zip(traces).rev() {
@@ -304,9 +335,9 @@ impl Lrp {
         let [fc0, fc1, fc2] = &net.classifier;
         let hidden0 = relu(fc0.forward(features.clone()));
         let hidden1 = relu(fc1.forward(hidden0.clone()));
-        let r = rules::dense_epsilon(fc2, hidden1, relevance, self.epsilon)?;
-        let r = rules::dense_epsilon(fc1, hidden0, r, self.epsilon)?;
-        let r = rules::dense_epsilon(fc0, features, r, self.epsilon)?;
+        let r = self.dense(fc2, hidden1, relevance)?;
+        let r = self.dense(fc1, hidden0, r)?;
+        let r = self.dense(fc0, features, r)?;
         let r = r.reshape([batch, channels, side, side]);
         let mut r = rules::norm(&[h], adaptive, r, self.stabilizer)?.remove(0);
         for (s, ((convs, pool), (inputs, pool_input))) in net.stages.iter().zip(&net.stage_pools).zip(stages).enumerate().rev() {
@@ -401,7 +432,7 @@ fn build(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {
 nas_core::inventory::submit! {
     nas_core::ComponentEntry {
         name: "lrp",
-        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlus or EpsilonAlpha2Beta1 composite and canonizers (ResNets, VGGs, efficientnet-lite0), CP-LRP on the ViTs (lxt's)",
+        summary: "LRP with zennit's EpsilonPlusFlat, EpsilonAlpha2Beta1Flat, EpsilonGammaBox, EpsilonPlus, EpsilonAlpha2Beta1 or ExcitationBackprop composite and canonizers (ResNets, VGGs, efficientnet-lite0), CP-LRP on the ViTs (lxt's)",
         params: LRP_PARAMS,
         factory: nas_core::Factory::Saliency(build),
     }

@@ -157,6 +157,24 @@ pub fn dense_epsilon(layer: &Linear, x: NasTensor<2>, relevance: NasTensor<2>, e
     Ok(x.clone() * transposed(&[x], apply, s)?.remove(0))
 }
 
+/// ZPlus on a dense layer (zennit's form, which allows negative inputs): the relevance shared by
+/// the positive contributions alone (positive inputs through positive weights and the positive
+/// bias, negative inputs through negative weights); Excitation Backprop's rule for every layer.
+pub fn dense_zplus(layer: &Linear, x: NasTensor<2>, relevance: NasTensor<2>, stabilizer: f64) -> Result<NasTensor<2>> {
+    let (weight_t, bias) = layer.transposed_weight_and_bias();
+    let (w_pos, w_neg) = (weight_t.clone().clamp_min(0.0), weight_t.clone().clamp_max(0.0));
+    let b_pos = bias.clone().clamp_min(0.0).unsqueeze::<2>();
+    let apply = |i: usize, x: NasTensor<2>| match i {
+        0 => x.matmul(w_pos.clone()) + b_pos.clone(),
+        _ => x.matmul(w_neg.clone()),
+    };
+    let inputs = [x.clone().clamp_min(0.0), x.clamp_max(0.0)];
+    let z = apply(0, inputs[0].clone()) + apply(1, inputs[1].clone());
+    let s = relevance / stabilize(z, stabilizer);
+    let back = transposed(&inputs, apply, s)?;
+    Ok(inputs[0].clone() * back[0].clone() + inputs[1].clone() * back[1].clone())
+}
+
 /// Norm on a parameter-free linear map (a sum of branches, an average pool): relevance shared in
 /// proportion to each input's contribution.
 pub fn norm<const D: usize, const E: usize>(
