@@ -18,7 +18,8 @@
 #   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
 #      no file to carry);
 #   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement
-#      (resnet18; and lrp, which is CP-LRP there, on vit_b_16 with random:0 weights);
+#      (resnet18; and lrp, which is CP-LRP there, and generic-attention on vit_b_16 with random:0
+#      weights);
 #      the gradient map also against PyTorch's own GPU-vs-CPU difference for the same weights,
 #      TF32 on and off (that machine's python3 holds PyTorch);
 #   7. k-means on the GPU (`clustering=device`): its first call compiles and autotunes for minutes
@@ -142,8 +143,10 @@ part6() {
   for spec in "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai"; do
     saliency "$R18" $spec
   done
-  # CP-LRP on ViT-B/16: burn's autodiff through attention with a detached softmax.
+  # CP-LRP on ViT-B/16: burn's autodiff through attention with a detached softmax; and
+  # generic-attention, the gradient at every block's attention probabilities.
   SALIENCY_BACKBONE=vit_b_16 saliency random:0 lrp
+  SALIENCY_BACKBONE=vit_b_16 saliency random:0 generic-attention
 }
 # `saliency WEIGHTS METHOD [ARGS...]`: the method's map of resnet18 (or $SALIENCY_BACKBONE) on
 # the CPU and on DEVICE, each process timed, and the two maps compared.
