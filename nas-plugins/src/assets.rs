@@ -22,20 +22,21 @@ pub fn fetch_weights(file: &str, cache_dir: &Path) -> Option<Result<PathBuf>> {
 pub const ENV_DOWNLOAD_WEIGHTS: &str = "NAS_DOWNLOAD_WEIGHTS";
 
 /// Downloads torchvision's `file` into `cache_dir/weights/` when `NAS_DOWNLOAD_WEIGHTS` allows
-/// it (checked against the sha256 prefix in its name, see `nas_assets::model_hub`); `None` when
-/// it does not.
+/// it; `None` when it does not.
 pub fn download_torchvision_weights(file: &str, cache_dir: &Path) -> Option<Result<PathBuf>> {
     let allowed =
         std::env::var(ENV_DOWNLOAD_WEIGHTS).is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
-    if !allowed {
-        return None;
-    }
+    allowed.then(|| download_torchvision_file(file, cache_dir))
+}
+
+/// Downloads torchvision's `file` into `cache_dir/weights/` from its model hub (or
+/// `NAS_TORCHVISION_MODELS`), checked against the sha256 prefix in its name (see
+/// `nas_assets::model_hub`); refused in offline mode.
+pub fn download_torchvision_file(file: &str, cache_dir: &Path) -> Result<PathBuf> {
     let cache = nas_assets::Cache::new(cache_dir.to_path_buf()).with_offline(nas_assets::cache::offline_from_env());
     let url = nas_assets::model_hub::torchvision_models_url();
-    Some(
-        nas_assets::model_hub::download_named(&url, file, &cache).map_err(|e| NasError::Weights {
-            path: cache.locate_file(nas_assets::AssetKind::Weights, file),
-            reason: e.to_string(),
-        }),
-    )
+    nas_assets::model_hub::download_named(&url, file, &cache).map_err(|e| NasError::Weights {
+        path: cache.locate_file(nas_assets::AssetKind::Weights, file),
+        reason: e.to_string(),
+    })
 }

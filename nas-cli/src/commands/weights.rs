@@ -524,18 +524,12 @@ fn download(session: &Session, backbone: &str) -> Result<std::path::PathBuf> {
             "--download {backbone}: not a built-in backbone; `nas weights` lists them (e.g. resnet50)"
         ))
     })?;
-    let dest = session.cache_dir.join("weights").join(standard.file);
-    let failed = |e: nas_assets::AssetError| NasError::Weights {
-        path: dest.clone(),
-        reason: e.to_string(),
-    };
     if standard.source.starts_with("torchvision") {
-        let cache = nas_assets::Cache::new(session.cache_dir.clone()).with_offline(nas_assets::cache::offline_from_env());
-        nas_assets::model_hub::download_named(&nas_assets::model_hub::torchvision_models_url(), standard.file, &cache).map_err(failed)
+        nas_plugins::assets::download_torchvision_file(standard.file, &session.cache_dir)
     } else {
         nas_plugins::assets::fetch_weights(standard.file, &session.cache_dir).unwrap_or_else(|| {
             Err(NasError::Weights {
-                path: dest.clone(),
+                path: session.cache_dir.join("weights").join(standard.file),
                 reason: format!("nas knows no place to download {} from", standard.file),
             })
         })
