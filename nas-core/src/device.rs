@@ -34,10 +34,16 @@ pub fn plain_device(device: &Device) -> Device {
     }
 }
 
+/// Whether `device` is the CPU (with or without gradient recording), where nas's host kernels
+/// can run.
+pub fn is_cpu(device: &Device) -> bool {
+    matches!(plain_device(device), Device::Flex(_))
+}
+
 /// Whether `x` may take host-only code (plain f32 kernels, batch splitting): it lives on the CPU
 /// and no gradient has to flow through what is computed from it.
 pub fn runs_on_host<const D: usize>(x: &NasTensor<D>) -> bool {
-    matches!(plain_device(&x.device()), Device::Flex(_)) && !crate::differentiable::is_differentiable() && !x.is_require_grad()
+    is_cpu(&x.device()) && !crate::differentiable::is_differentiable() && !x.is_require_grad()
 }
 
 /// `tensor` without gradient recording (unchanged when it records none). Operations on booleans

@@ -15,7 +15,7 @@ use nas_core::burn::tensor::activation::{gelu, relu, silu};
 use nas_core::burn::tensor::module::{avg_pool2d as burn_avg_pool2d, conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
 use nas_core::burn::tensor::{Int, Tensor, TensorData};
-use nas_core::device::{plain_device, runs_on_host};
+use nas_core::device::{is_cpu, runs_on_host};
 use nas_core::weights::StateDict;
 use nas_core::{Device, NasError, NasTensor, Objective, Result};
 use std::sync::OnceLock;
@@ -145,7 +145,7 @@ impl Linear {
     /// A layer from PyTorch-layout values: `weight` `(out, in)` row-major and `bias` `(out)`;
     /// `classifier` keeps `W` for the host product on the CPU.
     fn from_values(weight: Vec<f32>, bias: Vec<f32>, [outputs, inputs]: [usize; 2], device: &Device, classifier: bool) -> Linear {
-        let on_cpu = matches!(plain_device(device), Device::Flex(_));
+        let on_cpu = is_cpu(device);
         let transposed = OnceLock::new();
         let host = if on_cpu && classifier {
             Some(weight)
@@ -312,7 +312,7 @@ impl Conv2d {
 
     /// A convolution from PyTorch-layout values on `device`.
     fn from_values(weight: Vec<f32>, bias: Vec<f32>, shape: ConvGeometry, device: &Device) -> Result<Conv2d> {
-        let on_cpu = matches!(plain_device(device), Device::Flex(_));
+        let on_cpu = is_cpu(device);
         // Geometries nas-conv refuses (groups that do not divide the channels) stay with burn.
         let prepared = if on_cpu && shape.validate().is_ok() {
             let plan =
@@ -618,7 +618,7 @@ pub fn silu_of<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
 /// ConvNeXt's gradient. `None` off the CPU.
 fn with_host_slopes<const D: usize>(x: &NasTensor<D>, kernel: fn(&mut [f32]) -> Vec<f32>) -> Option<NasTensor<D>> {
     let device = x.device();
-    if !matches!(plain_device(&device), Device::Flex(_)) {
+    if !is_cpu(&device) {
         return None;
     }
     let mut values = host_values(x.clone().detach())?;
@@ -684,7 +684,7 @@ impl LayerNorm {
         }) {
             return y;
         }
-        let normed = if matches!(plain_device(&x.device()), Device::Flex(_)) {
+        let normed = if is_cpu(&x.device()) {
             standardise_channels(x, self.eps)
         } else {
             standardise(x, 1, self.eps, false)
