@@ -104,6 +104,11 @@ impl MaxBoxAcc {
         MaxBoxAcc { top_k, ..self }
     }
 
+    /// What the summary's names start with: `Top-1 ` or `Top-5 ` where classification counts.
+    fn name_prefix(&self) -> String {
+        self.top_k.map(|k| format!("Top-{k} ")).unwrap_or_default()
+    }
+
     /// Whether the network ranks the photo's true class among its first `k`: fewer than `k`
     /// classes score strictly higher. Refuses a photo without a label, or one out of range.
     fn ranks_true_class(&self, input: &MetricInput<'_>, k: usize) -> Result<bool> {
@@ -201,13 +206,16 @@ impl Metric for MaxBoxAcc {
                 y1: b.y1 as i64,
             })
             .collect();
-        let mut ious = self.best_ious(input.saliency, &truth);
-        if let Some(k) = self.top_k {
-            if !self.ranks_true_class(input, k)? {
-                // Misclassified: a miss at every threshold, whatever the boxes.
-                ious.iter_mut().for_each(|iou| *iou = 0.0);
-            }
-        }
+        let classified = match self.top_k {
+            Some(k) => self.ranks_true_class(input, k)?,
+            None => true,
+        };
+        // Misclassified: a miss at every threshold, whatever the boxes.
+        let ious = if classified {
+            self.best_ious(input.saliency, &truth)
+        } else {
+            vec![0.0; self.thresholds.len()]
+        };
         Ok(Score {
             value: ious.iter().copied().fold(0.0, f64::max),
             curve: self.thresholds.iter().copied().zip(ious).collect(),
@@ -245,13 +253,6 @@ impl Metric for MaxBoxAcc {
         }];
         stats.extend(accuracies);
         Ok(stats)
-    }
-}
-
-impl MaxBoxAcc {
-    /// What the summary's names start with: `Top-1 ` or `Top-5 ` where classification counts.
-    fn name_prefix(&self) -> String {
-        self.top_k.map(|k| format!("Top-{k} ")).unwrap_or_default()
     }
 }
 
