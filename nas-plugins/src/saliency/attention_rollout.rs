@@ -97,30 +97,40 @@ pub fn discard_lowest(matrix: &mut [f32], ratio: f64) {
     }
 }
 
-/// The rollout of `blocks` (`tokens x tokens` matrices, first block first): the product of
-/// `(A + I) / 2`, each row normalised to sum 1, last block on the left; in `f64`.
-pub fn rollout(blocks: &[&[f32]], tokens: usize) -> Vec<f64> {
-    let mut result: Vec<f64> = (0..tokens * tokens)
-        .map(|i| if i / tokens == i % tokens { 1.0 } else { 0.0 })
-        .collect();
-    for attention in blocks {
+/// The class token's row of the rollout of `blocks` (`tokens x tokens` matrices, first block
+/// first): of the product of `(A + I) / 2`, each row normalised to sum 1, last block on the
+/// left; in `f64`. Only that row is wanted, so it is carried from the last block back to the
+/// first, a row times a matrix per block.
+pub fn class_token_rollout(blocks: &[&[f32]], tokens: usize) -> Vec<f64> {
+    let mut flow = class_token_row(tokens);
+    for attention in blocks.iter().rev() {
         let mut mixed: Vec<f64> = attention.iter().map(|&a| f64::from(a) / 2.0).collect();
         for (i, row) in mixed.chunks_exact_mut(tokens).enumerate() {
             row[i] += 0.5;
             let total: f64 = row.iter().sum();
             row.iter_mut().for_each(|v| *v /= total);
         }
-        let mut product = vec![0f64; tokens * tokens];
-        for (i, out) in product.chunks_exact_mut(tokens).enumerate() {
-            for (k, &m) in mixed[i * tokens..(i + 1) * tokens].iter().enumerate() {
-                for (o, r) in out.iter_mut().zip(&result[k * tokens..(k + 1) * tokens]) {
-                    *o += m * r;
-                }
-            }
-        }
-        result = product;
+        flow = row_times(&flow, &mixed, tokens);
     }
-    result
+    flow
+}
+
+/// The class token's row of the identity: where a rollout starts.
+pub(crate) fn class_token_row(tokens: usize) -> Vec<f64> {
+    let mut row = vec![0f64; tokens];
+    row[0] = 1.0;
+    row
+}
+
+/// `row` times `matrix` (`tokens x tokens`, row-major).
+pub(crate) fn row_times(row: &[f64], matrix: &[f64], tokens: usize) -> Vec<f64> {
+    let mut out = vec![0f64; tokens];
+    for (&r, line) in row.iter().zip(matrix.chunks_exact(tokens)) {
+        if r != 0.0 {
+            out.iter_mut().zip(line).for_each(|(o, m)| *o += r * m);
+        }
+    }
+    out
 }
 
 impl Saliency for AttentionRollout {
@@ -137,7 +147,7 @@ impl Saliency for AttentionRollout {
         (0..batch)
             .map(|image| {
                 let matrices: Vec<&[f32]> = blocks.iter().map(|b| b[image].as_slice()).collect();
-                let flow = rollout(&matrices, tokens);
+                let flow = class_token_rollout(&matrices, tokens);
                 let mask: Vec<f32> = flow[1..tokens].iter().map(|&v| v as f32).collect();
                 let top = mask.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 let scaled: Vec<f32> = mask.iter().map(|v| v / top).collect();

@@ -8,6 +8,7 @@
 //! minimum and maximum, as the ViT example of the authors' repository does. Only ViTs have the
 //! attention it needs; other backbones are refused by name.
 
+use super::attention_rollout::{class_token_row, row_times};
 use super::cam::resize_linear;
 use crate::backbones::vit::{AttentionGradient, Vit};
 use nas_core::ndarray::Array2;
@@ -20,17 +21,17 @@ pub const GENERIC_ATTENTION_PARAMS: &[ParamSpec] = &[];
 pub struct GenericAttention;
 
 /// The class token's relevance for each token (its row of `R`), from every block's attention
-/// and gradient for image `image`, first block first; in `f64`.
+/// and gradient for image `image`, first block first; in `f64`. `R` is the product of `I + Ā`
+/// over the blocks, last block on the left, so its class token row is carried from the last
+/// block back to the first, a row times a matrix per block.
 pub fn class_token_relevance(blocks: &[AttentionGradient], image: usize) -> Vec<f64> {
     let Some(first) = blocks.first() else {
         return Vec::new();
     };
     let [_, heads, tokens, _] = first.dims;
-    let mut relevance: Vec<f64> = (0..tokens * tokens)
-        .map(|i| if i / tokens == i % tokens { 1.0 } else { 0.0 })
-        .collect();
     let per_image = heads * tokens * tokens;
-    for block in blocks {
+    let mut relevance = class_token_row(tokens);
+    for block in blocks.iter().rev() {
         let probabilities = &block.probabilities[image * per_image..][..per_image];
         let gradients = &block.gradients[image * per_image..][..per_image];
         let mut weighted = vec![0f64; tokens * tokens];
@@ -42,17 +43,9 @@ pub fn class_token_relevance(blocks: &[AttentionGradient], image: usize) -> Vec<
                 *w += (f64::from(g) * f64::from(a)).max(0.0) / heads as f64;
             }
         }
-        let mut added = vec![0f64; tokens * tokens];
-        for (out, row) in added.chunks_exact_mut(tokens).zip(weighted.chunks_exact(tokens)) {
-            for (&w, previous) in row.iter().zip(relevance.chunks_exact(tokens)) {
-                if w != 0.0 {
-                    out.iter_mut().zip(previous).for_each(|(o, r)| *o += w * r);
-                }
-            }
-        }
+        let added = row_times(&relevance, &weighted, tokens);
         relevance.iter_mut().zip(&added).for_each(|(r, a)| *r += a);
     }
-    relevance.truncate(tokens);
     relevance
 }
 
