@@ -150,9 +150,11 @@ part6() {
     saliency "$R18" $spec
   done
   # CP-LRP on ViT-B/16: burn's autodiff through attention with a detached softmax; and
-  # generic-attention, the gradient at every block's attention probabilities.
+  # generic-attention, the gradient at every block's attention probabilities; and
+  # transformer-attribution, whose relevance pass runs in f64 on the device.
   SALIENCY_BACKBONE=vit_b_16 saliency random:0 lrp
   SALIENCY_BACKBONE=vit_b_16 saliency random:0 generic-attention
+  SALIENCY_BACKBONE=vit_b_16 saliency random:0 transformer-attribution
 }
 # `saliency WEIGHTS METHOD [ARGS...]`: the method's map of resnet18 (or $SALIENCY_BACKBONE) on
 # the CPU and on DEVICE, each process timed, and the two maps compared.

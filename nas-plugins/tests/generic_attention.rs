@@ -7,38 +7,13 @@
 mod common;
 
 use nas_core::backbone::normalise;
-use nas_core::{npy, Registry};
-use std::path::{Path, PathBuf};
-
-fn fixture(target: usize) -> Vec<f32> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
-        "tests/fixtures/generic_attention/vit_b_16-random0.chelsea-224.{target}.npy"
-    ));
-    npy::read::<f32>(&path).expect("fixture").iter().copied().collect()
-}
+use nas_core::Registry;
+use std::path::Path;
 
 #[test]
 fn maps_match_the_reference_for_two_classes() {
-    nas_plugins::link();
-    let registry = Registry::builtin();
-    let ctx = common::context(&registry);
     let (net, input) = common::vit_b_16_on_chelsea();
-    let method = registry
-        .saliency("generic-attention", &common::params("generic-attention", &[]), &ctx)
-        .expect("method");
-    let mut maps = Vec::new();
-    for target in [281, 417] {
-        let map = method.explain(net.as_ref(), &input, &[target]).expect("map").remove(0);
-        assert_eq!(map.dim(), (224, 224));
-        let ours: Vec<f32> = map.iter().copied().collect();
-        let reference = fixture(target);
-        let worst = ours.iter().zip(&reference).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!("generic-attention (class {target}): worst pixel {worst:.2e} from the reference");
-        assert!(worst <= 1e-5, "class {target}: {worst}");
-        maps.push(ours);
-    }
-    let apart = maps[0].iter().zip(&maps[1]).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    assert!(apart > 0.1, "the map depends on the class ({apart})");
+    common::assert_class_maps_match("generic-attention", net.as_ref(), &input, "generic_attention", 1e-5);
 }
 
 #[test]

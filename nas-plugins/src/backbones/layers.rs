@@ -14,7 +14,7 @@ use nas_conv::{avg_pool2d, max_pool2d, Activation, Conv2dPlan, InputGradientPlan
 use nas_core::burn::tensor::activation::{gelu, relu, silu};
 use nas_core::burn::tensor::module::{avg_pool2d as burn_avg_pool2d, conv2d, max_pool2d as burn_max_pool2d};
 use nas_core::burn::tensor::ops::PaddedConvOptions;
-use nas_core::burn::tensor::{Int, Tensor, TensorData};
+use nas_core::burn::tensor::{FloatDType, Int, Tensor, TensorData};
 use nas_core::device::{is_cpu, runs_on_host};
 use nas_core::weights::StateDict;
 use nas_core::{Device, NasError, NasTensor, Objective, Result};
@@ -249,6 +249,17 @@ impl Linear {
     pub fn transposed_weight_and_bias(&self) -> (&NasTensor<2>, &NasTensor<1>) {
         (self.weight_t(), &self.bias)
     }
+
+    /// Applies the layer to `f64` values `(batch, inputs)`, its weights cast to `f64`.
+    pub fn forward_f64(&self, x: NasTensor<2>) -> NasTensor<2> {
+        x.matmul(as_f64(self.weight_t().clone())) + as_f64(self.bias.clone()).unsqueeze::<2>()
+    }
+}
+
+/// `x` as `f64` values: for rules that divide by small differences of activations, whose `f32`
+/// rounding errors grow through a network (Chefer et al.'s LRP for transformers).
+pub fn as_f64<const D: usize>(x: NasTensor<D>) -> NasTensor<D> {
+    x.cast(FloatDType::F64)
 }
 
 /// `W^T` `(in, out)` as a tensor on `device`, from `W` `(out, in)` row-major, materialised (burn's
@@ -666,6 +677,12 @@ impl LayerNorm {
     pub fn forward<const D: usize>(&self, x: NasTensor<D>) -> NasTensor<D> {
         let (gamma, beta) = &self.host;
         on_host(&x, |values| nas_conv::layer_norm_rows(values, gamma, beta, self.eps as f32)).unwrap_or_else(|| self.normalise(x, false))
+    }
+
+    /// [`LayerNorm::forward`] of `f64` values, the parameters cast to `f64`.
+    pub fn forward_f64<const D: usize>(&self, x: NasTensor<D>) -> NasTensor<D> {
+        let normed = standardise(x, D - 1, self.eps, false);
+        normed * as_f64(self.gamma.clone()).unsqueeze::<D>() + as_f64(self.beta.clone()).unsqueeze::<D>()
     }
 
     /// [`LayerNorm::forward`] with the standard deviation held constant in the backward pass:

@@ -10,7 +10,7 @@
 
 use super::attention_rollout::{class_token_row, row_times};
 use super::cam::resize_linear;
-use crate::backbones::vit::{AttentionGradient, Vit};
+use crate::backbones::vit::Vit;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasError, NasTensor, ParamSpec, Params, Result, Saliency};
 
@@ -20,27 +20,32 @@ pub const GENERIC_ATTENTION_PARAMS: &[ParamSpec] = &[];
 /// The `generic-attention` saliency method.
 pub struct GenericAttention;
 
-/// The class token's relevance for each token (its row of `R`), from every block's attention
-/// and gradient for image `image`, first block first; in `f64`. `R` is the product of `I + Ā`
-/// over the blocks, last block on the left, so its class token row is carried from the last
-/// block back to the first, a row times a matrix per block.
-pub fn class_token_relevance(blocks: &[AttentionGradient], image: usize) -> Vec<f64> {
-    let Some(first) = blocks.first() else {
-        return Vec::new();
-    };
-    let [_, heads, tokens, _] = first.dims;
+/// One block's attention weights and the gradient of the target logit with respect to the
+/// attention probabilities, both `(batch, heads, tokens, tokens)` row-major: what a
+/// class-specific rollout multiplies.
+pub struct WeightedBlock<'a> {
+    /// The probabilities themselves (generic attention) or their relevance (transformer
+    /// attribution).
+    pub weights: &'a [f32],
+    /// d(target logit)/d(probabilities).
+    pub gradients: &'a [f32],
+}
+
+/// The class token's relevance for each token (its row of `R`), from every block's weights and
+/// gradients for image `image` of `heads` heads over `tokens` tokens, first block first; in
+/// `f64`. `R` is the product of `I + Ā` over the blocks, `Ā = mean_h (G ⊙ W)+`, last block on the
+/// left, so its class token row is carried from the last block back to the first, a row times a
+/// matrix per block.
+pub fn class_token_relevance(blocks: &[WeightedBlock<'_>], [heads, tokens]: [usize; 2], image: usize) -> Vec<f64> {
     let per_image = heads * tokens * tokens;
     let mut relevance = class_token_row(tokens);
     for block in blocks.iter().rev() {
-        let probabilities = &block.probabilities[image * per_image..][..per_image];
+        let weights = &block.weights[image * per_image..][..per_image];
         let gradients = &block.gradients[image * per_image..][..per_image];
         let mut weighted = vec![0f64; tokens * tokens];
-        for (head_a, head_g) in probabilities
-            .chunks_exact(tokens * tokens)
-            .zip(gradients.chunks_exact(tokens * tokens))
-        {
-            for ((w, &a), &g) in weighted.iter_mut().zip(head_a).zip(head_g) {
-                *w += (f64::from(g) * f64::from(a)).max(0.0) / heads as f64;
+        for (head_w, head_g) in weights.chunks_exact(tokens * tokens).zip(gradients.chunks_exact(tokens * tokens)) {
+            for ((m, &w), &g) in weighted.iter_mut().zip(head_w).zip(head_g) {
+                *m += (f64::from(g) * f64::from(w)).max(0.0) / heads as f64;
             }
         }
         let added = row_times(&relevance, &weighted, tokens);
@@ -57,19 +62,44 @@ fn min_max_scaled(values: &[f32]) -> Vec<f32> {
     values.iter().map(|v| if range > 0.0 { (v - low) / range } else { 0.0 }).collect()
 }
 
+/// Each image's map of a class-specific rollout over `blocks` (attention of `dims` = `(batch,
+/// heads, tokens, tokens)`) on the patch grid `[gh, gw]`: the class token's row over the patches,
+/// resized bilinearly to `[height, width]` and scaled to [0, 1], as the ViT examples of Chefer et
+/// al.'s repositories show their maps; `method` names errors.
+pub fn rollout_maps(
+    blocks: &[WeightedBlock<'_>],
+    [batch, heads, tokens, _]: [usize; 4],
+    [gh, gw]: [usize; 2],
+    [height, width]: [usize; 2],
+    method: &str,
+) -> Result<Vec<Array2<f32>>> {
+    (0..batch)
+        .map(|image| {
+            let relevance = class_token_relevance(blocks, [heads, tokens], image);
+            let grid: Vec<f32> = relevance[1..].iter().map(|&v| v as f32).collect();
+            let map = min_max_scaled(&resize_linear(&grid, [gh, gw], [height, width]));
+            Array2::from_shape_vec((height, width), map).map_err(|e| NasError::InvalidInput(format!("{method}: {e}")))
+        })
+        .collect()
+}
+
 impl Saliency for GenericAttention {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let vit = Vit::required_by(backbone, "generic-attention", "attention probabilities to weigh")?;
-        let [batch, _, height, width] = input.dims();
-        let (blocks, [gh, gw]) = vit.attention_gradients(input.clone(), targets)?;
-        (0..batch)
-            .map(|image| {
-                let relevance = class_token_relevance(&blocks, image);
-                let grid: Vec<f32> = relevance[1..].iter().map(|&v| v as f32).collect();
-                let map = min_max_scaled(&resize_linear(&grid, [gh, gw], [height, width]));
-                Array2::from_shape_vec((height, width), map).map_err(|e| NasError::InvalidInput(format!("generic-attention: {e}")))
+        let [_, _, height, width] = input.dims();
+        let (blocks, grid) = vit.attention_gradients(input.clone(), targets)?;
+        let dims = blocks
+            .first()
+            .map(|b| b.dims)
+            .ok_or_else(|| NasError::InvalidInput("generic-attention: the ViT has no encoder blocks".into()))?;
+        let weighted: Vec<WeightedBlock<'_>> = blocks
+            .iter()
+            .map(|b| WeightedBlock {
+                weights: &b.probabilities,
+                gradients: &b.gradients,
             })
-            .collect()
+            .collect();
+        rollout_maps(&weighted, dims, grid, [height, width], "generic-attention")
     }
 }
 

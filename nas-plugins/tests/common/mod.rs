@@ -227,6 +227,30 @@ pub fn vit_b_16_on_chelsea() -> (Box<dyn nas_core::Backbone>, nas_core::NasTenso
     (net, input)
 }
 
+/// `method`'s maps of `input` on `net` for classes 281 and 417 are each within `tolerance` of
+/// every pixel of `tests/fixtures/{folder}/vit_b_16-random0.chelsea-224.{class}.npy`, and differ
+/// from each other: the class-specific attention methods' reference check.
+pub fn assert_class_maps_match(method: &str, net: &dyn nas_core::Backbone, input: &nas_core::NasTensor<4>, folder: &str, tolerance: f32) {
+    let registry = nas_core::Registry::builtin();
+    let ctx = context(&registry);
+    let saliency = registry.saliency(method, &params(method, &[]), &ctx).expect("method");
+    let mut maps = Vec::new();
+    for target in [281, 417] {
+        let map = saliency.explain(net, input, &[target]).expect("map").remove(0);
+        assert_eq!(map.dim(), (224, 224));
+        let ours: Vec<f32> = map.iter().copied().collect();
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{folder}/vit_b_16-random0.chelsea-224.{target}.npy"));
+        let reference = nas_core::npy::read::<f32>(&path).expect("fixture");
+        let worst = ours.iter().zip(reference.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        eprintln!("{method} (class {target}): worst pixel {worst:.2e} from the reference");
+        assert!(worst <= tolerance, "{method}, class {target}: {worst}");
+        maps.push(ours);
+    }
+    let apart = maps[0].iter().zip(&maps[1]).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(apart > 0.1, "{method}: the map depends on the class ({apart})");
+}
+
 /// A method that reads a ViT's attention explains a batch of two photos as each alone (on
 /// ViT-B/32, within `tolerance`) and refuses a CNN with an error naming it.
 pub fn assert_attention_method_batches_and_refuses_cnns(method: &str, tolerance: f32) {

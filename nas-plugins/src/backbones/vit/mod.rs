@@ -20,6 +20,8 @@
 //! (torchvision's SWAG files: ViT-B/16 at 384, ViT-L/16 at 512, ViT-H/14 at 518) and are exact at
 //! their own size.
 
+mod relevance;
+
 use super::layers::{gelu_of, host_values, per_token, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{AttentionShape, ScoreTerms};
