@@ -769,7 +769,8 @@ fn cub_pipeline_scores_localisation_over_the_dataset() -> Result<(), Box<dyn std
              [backbone]\nname = \"resnet18\"\nweights = \"random:0\"\n\
              [segmenter]\nname = \"nas\"\nlevels = [2, 3, 4]\nk = 5\n\
              [[saliency]]\nname = \"grad-cam\"\n\
-             [[metric]]\nname = \"max-box-acc\"\n[[metric]]\nname = \"pointing-game\"\n[[metric]]\nname = \"relevance-mass\"\n[[metric]]\nname = \"localisation-auc\"\n",
+             [[metric]]\nname = \"max-box-acc\"\n[[metric]]\nname = \"pointing-game\"\n[[metric]]\nname = \"relevance-mass\"\n[[metric]]\nname = \"localisation-auc\"\n\
+             [[metric]]\nname = \"sensitivity-n\"\nstep = 1792\n",
             out = dir.display().to_string(),
             cub = cub.display().to_string()
         ),
@@ -813,6 +814,20 @@ fn cub_pipeline_scores_localisation_over_the_dataset() -> Result<(), Box<dyn std
     assert!(std::fs::read_to_string(dir.join("table.csv"))
         .unwrap()
         .contains("grad-cam+superpixel,max-box-acc,MaxBoxAccV2,"));
+    // A figure defined over the dataset only: its row counts the four photos that carry steps
+    // (floor(0.8 * 224 * 224 / (3 * 1792)) = 7 each), though none has a value of its own.
+    let row = table
+        .iter()
+        .find(|r| r["metric"] == "sensitivity-n" && r["map"] == "grad-cam")
+        .unwrap_or_else(|| panic!("no sensitivity-n row in {table:?}"));
+    assert_eq!((row["statistic"].as_str(), row["images"].as_u64()), (Some("SensitivityN"), Some(4)));
+    let steps: Vec<usize> = images
+        .iter()
+        .flat_map(|i| i["scores"].as_array().unwrap())
+        .filter(|s| s["map"] == "grad-cam" && s["metric"] == "sensitivity-n")
+        .map(|s| s["curve"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(steps, vec![7; 4]);
     // The pointing game from the saved maps and the boxes wsolevaluation's resize gives: the
     // first maximum within 15 pixels of a box.
     let expected: serde_json::Value =

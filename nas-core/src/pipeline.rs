@@ -787,7 +787,8 @@ pub struct TableRow {
     pub statistic: String,
     /// Its value.
     pub value: f64,
-    /// Photos it summarises: those whose score is defined (not NaN).
+    /// Photos it summarises: those whose score is defined (not NaN) or carries data for the
+    /// dataset's figure (a curve; `sensitivity-n`'s photos have no value of their own).
     pub images: usize,
 }
 
@@ -821,7 +822,7 @@ impl Runner<'_> {
                     metric: metric_name.clone(),
                     statistic: name,
                     value,
-                    images: scores.iter().filter(|s| !s.value.is_nan()).count(),
+                    images: scores.iter().filter(|s| !s.value.is_nan() || !s.curve.is_empty()).count(),
                 });
             }
         }

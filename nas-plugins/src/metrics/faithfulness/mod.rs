@@ -2,11 +2,12 @@
 //! ranks them and watch the target's score: `pixel-flipping` (Bach et al. 2015),
 //! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018), `irof`
 //! (Rieger & Hansen 2020), `infidelity` (Yeh et al. 2019), `faithfulness-estimate`
-//! (Alvarez-Melis & Jaakkola 2018), `faithfulness-correlation` (Bhatt et al. 2020) and
-//! `monotonicity-correlation` (Nguyen & Martínez 2020).
+//! (Alvarez-Melis & Jaakkola 2018), `faithfulness-correlation` (Bhatt et al. 2020),
+//! `monotonicity-correlation` (Nguyen & Martínez 2020) and `sensitivity-n` (Ancona et al. 2018).
 //!
-//! As in Quantus, removal is cumulative for the first five: each step sets one more region to
-//! the baseline in every colour channel of the normalised input, the baseline being computed
+//! As in Quantus, removal is cumulative for the first five and `sensitivity-n`: each step sets
+//! one more region to the baseline in every colour channel of the normalised input, the
+//! baseline being computed
 //! from the image as it stands before that step (`black` is its smallest value over all
 //! channels, `white` its largest, `mean` its mean, which therefore drifts as regions are
 //! replaced); `faithfulness-estimate`, `faithfulness-correlation` and
@@ -20,6 +21,7 @@ pub mod irof;
 pub mod monotonicity_correlation;
 pub mod pixel_flipping;
 pub mod region_perturbation;
+pub mod sensitivity_n;
 
 pub use super::ranking::{ascending, descending};
 
