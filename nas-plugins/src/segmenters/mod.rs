@@ -1,4 +1,6 @@
 //! Built-in segmenters.
 
 pub mod classic;
+pub mod dff;
 pub mod nas;
+pub mod nmf;
