@@ -42,3 +42,18 @@ def efficientnet_lite0(shared):
     net = EfficientNet.from_name("efficientnet-lite0")
     net.load_state_dict(torch.load(os.path.join(shared, "weights/efficientnet-lite0-57934424.pth"), map_location="cpu"))
     return net.eval()
+
+
+class LiteWithHead(torch.nn.Module):
+    """EfficientNet-Lite0 with an identity module on the head activation (level 4), for hooks."""
+    def __init__(self, m):
+        super().__init__()
+        self.m, self.head = m, torch.nn.Identity()
+
+    def forward(self, x):
+        m = self.m
+        h = m._swish(m._bn0(m._conv_stem(x)))
+        for blk in m._blocks:
+            h = blk(h, drop_connect_rate=0.0)
+        h = self.head(m._swish(m._bn1(m._conv_head(h))))
+        return m._fc(torch.flatten(m._avg_pooling(h), 1))

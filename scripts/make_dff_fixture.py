@@ -18,26 +18,11 @@ import json, os, sys
 import numpy as np, torch, torchvision
 from pytorch_grad_cam import DeepFeatureFactorization
 from sklearn.decomposition import NMF
-from fixture_networks import IMAGENET, LITE, efficientnet_lite0, normalised, photo
+from fixture_networks import IMAGENET, LITE, LiteWithHead, efficientnet_lite0, normalised, photo
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 im = photo(shared, "chelsea-224")
-
-
-class LiteWithHead(torch.nn.Module):
-    """EfficientNet-Lite0 with an identity module on the head activation (level 4)."""
-    def __init__(self, m):
-        super().__init__()
-        self.m, self.head = m, torch.nn.Identity()
-
-    def forward(self, x):
-        m = self.m
-        h = m._swish(m._bn0(m._conv_stem(x)))
-        for blk in m._blocks:
-            h = blk(h, drop_connect_rate=0.0)
-        h = self.head(m._swish(m._bn1(m._conv_head(h))))
-        return m._fc(torch.flatten(m._avg_pooling(h), 1))
 
 
 lite = LiteWithHead(efficientnet_lite0(shared)).eval()

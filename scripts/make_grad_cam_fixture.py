@@ -27,6 +27,7 @@ from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection_with_sig
 from efficientnet_lite_pytorch import EfficientNet
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nas_random_weights import random_values
+from fixture_networks import LiteWithHead
 
 shared, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -35,21 +36,6 @@ im = np.asarray(Image.open(os.path.join(shared, "images/chelsea-224.png")).conve
 
 def normalised(mean, std):
     return torch.from_numpy(((im - mean) / std).transpose(2, 0, 1)[None].astype(np.float32))
-
-
-class LiteWithHead(torch.nn.Module):
-    """EfficientNet-Lite0 with an identity module on the head activation (level 4)."""
-    def __init__(self, m):
-        super().__init__()
-        self.m, self.head = m, torch.nn.Identity()
-
-    def forward(self, x):
-        m = self.m
-        h = m._swish(m._bn0(m._conv_stem(x)))
-        for blk in m._blocks:
-            h = blk(h, drop_connect_rate=0.0)
-        h = self.head(m._swish(m._bn1(m._conv_head(h))))
-        return m._fc(torch.flatten(m._avg_pooling(h), 1))
 
 
 r18 = torchvision.models.resnet18()
