@@ -151,10 +151,11 @@ part6() {
   done
   # CP-LRP on ViT-B/16: burn's autodiff through attention with a detached softmax; and
   # generic-attention, the gradient at every block's attention probabilities; and
-  # transformer-attribution, whose relevance pass runs in f64 on the device.
+  # transformer-attribution and transformer-lrp, whose relevance pass runs in f64 on the device.
   SALIENCY_BACKBONE=vit_b_16 saliency random:0 lrp
   SALIENCY_BACKBONE=vit_b_16 saliency random:0 generic-attention
   SALIENCY_BACKBONE=vit_b_16 saliency random:0 transformer-attribution
+  SALIENCY_BACKBONE=vit_b_16 saliency random:0 transformer-lrp
 }
 # `saliency WEIGHTS METHOD [ARGS...]`: the method's map of resnet18 (or $SALIENCY_BACKBONE) on
 # the CPU and on DEVICE, each process timed, and the two maps compared.

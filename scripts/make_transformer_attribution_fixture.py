@@ -16,7 +16,10 @@ the repository's ViT example notebook does.
 
     TE_ROOT=path/to/Transformer-Explainability /work/venv-torch/bin/python \
         scripts/make_transformer_attribution_fixture.py ../shared nas-plugins/tests/fixtures/transformer_attribution
-Writes vit_b_16-random0.chelsea-224.<target>.npy (224, 224) float32 for targets 281 and 417.
+Writes vit_b_16-random0.chelsea-224.<target>.npy (224, 224) float32 for targets 281 and 417, and
+vit_b_16-random0.chelsea-224.281.full.npy: the same LRP carried to the pixels (method "full", the
+paper's LRP baseline, through the position embeddings' sum and the patch embedding's z^B rule),
+summed over colour channels, unscaled, float32 (224, 224).
 Needs torch, torchvision, numpy, pillow, einops."""
 import os, sys, time
 import numpy as np, torch
@@ -95,3 +98,6 @@ for target in (281, 417):
     print(target, "float32 map vs float64 map, largest difference:", float(np.abs(single[target] - up).max()))
     np.save(os.path.join(out, f"vit_b_16-random0.chelsea-224.{target}.npy"), up.astype(np.float32))
     print(target, "grid argmax", int(grid.argmax()), "range", float(grid.min()), float(grid.max()))
+full = LRP(model).generate_LRP(x.double(), index=281, method="full").detach()[0].numpy()
+np.save(os.path.join(out, "vit_b_16-random0.chelsea-224.281.full.npy"), full.astype(np.float32))
+print("full: sum", float(full.sum()), "range", float(full.min()), float(full.max()))

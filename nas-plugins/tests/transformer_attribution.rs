@@ -40,3 +40,40 @@ fn maps_match_the_authors_code_for_two_classes() {
 fn batches_are_explained_as_single_photos_and_cnns_are_refused() {
     common::assert_attention_method_batches_and_refuses_cnns("transformer-attribution", 1e-5);
 }
+
+/// `transformer-lrp` (the same rules carried to the pixels, the authors' `full` method) within
+/// 1e-5 of the largest magnitude of the authors' float64 map, on the bit-identical input; the
+/// relevance is nearly conserved (the map sums to about the one-hot's 1); CNNs are refused.
+#[test]
+fn pixel_relevance_matches_the_authors_full_method() {
+    nas_plugins::link();
+    let registry = nas_core::Registry::builtin();
+    let ctx = common::context(&registry);
+    let (net, _) = common::vit_b_16_on_chelsea();
+    let input = reference_input(net.device());
+    let method = registry
+        .saliency("transformer-lrp", &common::params("transformer-lrp", &[]), &ctx)
+        .expect("method");
+    let ours = method.explain(net.as_ref(), &input, &[281]).expect("map").remove(0);
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/transformer_attribution/vit_b_16-random0.chelsea-224.281.full.npy");
+    let theirs = nas_core::npy::read::<f32>(&path).expect("fixture");
+    assert_eq!(ours.len(), theirs.len());
+    let largest = theirs.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let worst = ours.iter().zip(theirs.iter()).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / largest;
+    let total: f64 = ours.iter().map(|&v| f64::from(v)).sum();
+    eprintln!("transformer-lrp: worst pixel {worst:.2e} of the largest; the map sums to {total:.4}");
+    assert!(worst <= 1e-5, "{worst}");
+    assert!((0.5..1.5).contains(&total), "{total}");
+    common::assert_attention_method_batches_and_refuses_cnns("transformer-lrp", 1e-5);
+
+    // Sides that are not whole patches: the pixels past the last patch get no relevance.
+    let photo = common::cropped_photo("coffee", 100, 90);
+    let input = nas_core::backbone::normalise(&[&photo], net.info(), net.device()).expect("input");
+    let map = method.explain(net.as_ref(), &input, &[417]).expect("map").remove(0);
+    assert_eq!(map.dim(), (90, 100));
+    assert!(map.iter().all(|v| v.is_finite()));
+    assert!(map.slice(nas_core::ndarray::s![80.., ..]).iter().all(|&v| v == 0.0));
+    assert!(map.slice(nas_core::ndarray::s![.., 96..]).iter().all(|&v| v == 0.0));
+    assert!(map.slice(nas_core::ndarray::s![..80, ..96]).iter().any(|&v| v != 0.0));
+}

@@ -31,6 +31,7 @@ pub mod score_cam;
 pub mod smoothgrad;
 pub mod sobel_cam;
 pub mod transformer_attribution;
+pub mod transformer_lrp;
 pub mod xrai;
 
 use nas_core::{Context, NasError, NasTensor, Params, Result, Saliency};

@@ -1,7 +1,8 @@
 //! The relevance of every block's attention probabilities by Chefer, Gur & Wolf's Layer-wise
 //! Relevance Propagation for transformers (CVPR 2021, "Transformer Interpretability Beyond
 //! Attention Visualization"; the rules of their repository's `layers_ours.py`), what their
-//! transformer attribution weighs by the attention gradient.
+//! transformer attribution weighs by the attention gradient; and the pixels' relevance, the
+//! same rules carried through the patch embedding (their `full` method).
 //!
 //! The relevance starts as the target's one-hot vector at the logits. Linear layers take the
 //! `alpha = 1, beta = 0` rule without their bias (positive inputs through positive weights plus
@@ -23,6 +24,8 @@
 use super::{EncoderBlock, Vit};
 use crate::backbones::layers::{as_f64, Linear};
 use nas_core::burn::tensor::activation::gelu;
+use nas_core::burn::tensor::module::conv_transpose2d;
+use nas_core::burn::tensor::ops::ConvTransposeOptions;
 use nas_core::burn::tensor::Tensor;
 use nas_core::burn::tensor::TensorData;
 use nas_core::{NasError, NasTensor, Result};
@@ -119,6 +122,38 @@ impl Vit {
     /// `targets[i]` under Chefer et al.'s LRP rules (see this module), first block first, each
     /// `(batch, heads, tokens, tokens)` in row-major order.
     pub fn attention_relevance(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Vec<Vec<f32>>> {
+        let (attention, _) = self.relevance_pass(input, targets, false)?;
+        attention
+            .into_iter()
+            .map(|r| {
+                r.into_data()
+                    .to_vec::<f64>()
+                    .map(|values| values.into_iter().map(|v| v as f32).collect())
+                    .map_err(|e| NasError::InvalidInput(format!("attention relevance: {e:?}")))
+            })
+            .collect()
+    }
+
+    /// The relevance of every input pixel `(batch, H, W)` (summed over colour channels, row-major)
+    /// under the same rules carried through the first block, the position embeddings' sum and
+    /// the patch embedding, whose convolution takes the z^B rule bounded by each photo's
+    /// smallest and largest input value (the authors' `full` method).
+    pub fn pixel_relevance(&self, input: NasTensor<4>, targets: &[usize]) -> Result<Vec<f32>> {
+        let (_, pixels) = self.relevance_pass(input, targets, true)?;
+        let pixels = pixels.ok_or_else(|| NasError::InvalidInput("pixel relevance: the pass stopped early".into()))?;
+        let [b, _, h, w] = pixels.dims();
+        pixels
+            .sum_dim(1)
+            .reshape([b * h * w])
+            .into_data()
+            .to_vec::<f64>()
+            .map(|values| values.into_iter().map(|v| v as f32).collect())
+            .map_err(|e| NasError::InvalidInput(format!("pixel relevance: {e:?}")))
+    }
+
+    /// The attention probabilities' relevance of every block, first block first, and, when
+    /// `to_pixels`, the input's relevance `(batch, 3, H, W)`.
+    fn relevance_pass(&self, input: NasTensor<4>, targets: &[usize], to_pixels: bool) -> Result<(Vec<NasTensor<4>>, Option<NasTensor<4>>)> {
         let batch = input.dims()[0];
         let classes = self.info.num_classes;
         if targets.len() != batch {
@@ -129,7 +164,9 @@ impl Vit {
                 "target class {bad} is out of range: the backbone has {classes} classes"
             )));
         }
-        let (mut h, _) = self.embed_f64(input.detach());
+        let input = as_f64(input.detach());
+        let embedded = self.embed_f64(input.clone());
+        let mut h = embedded.tokens.clone();
         let mut traces = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
             let (output, trace) = block.traced(h);
@@ -151,37 +188,100 @@ impl Vit {
         let mut relevance = Tensor::cat(vec![class_relevance.reshape([batch, 1, dim]), zeros], 1);
         let mut attention = Vec::with_capacity(self.blocks.len());
         for (index, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
-            let (probabilities, below) = block.relevance(trace, relevance.clone(), index == 0);
+            let (probabilities, below) = block.relevance(trace, relevance.clone(), index == 0 && !to_pixels);
             attention.push(probabilities);
             if let Some(below) = below {
                 relevance = below;
             }
         }
-        attention
-            .into_iter()
-            .rev()
-            .map(|r| {
-                r.into_data()
-                    .to_vec::<f64>()
-                    .map(|values| values.into_iter().map(|v| v as f32).collect())
-                    .map_err(|e| NasError::InvalidInput(format!("attention relevance: {e:?}")))
-            })
-            .collect()
+        attention.reverse();
+        if !to_pixels {
+            return Ok((attention, None));
+        }
+        Ok((attention, Some(self.patch_relevance(&embedded, &input, relevance))))
     }
 
-    /// [`Vit::embed`] in `f64`: the encoder's input tokens and the patch grid.
-    fn embed_f64(&self, input: NasTensor<4>) -> (NasTensor<3>, [usize; 2]) {
+    /// The input's relevance from the relevance of the encoder's input tokens: the sum with the
+    /// position embeddings split as a residual sum, the class token dropped, and the patch
+    /// embedding's z^B rule.
+    fn patch_relevance(&self, embedded: &Embedded, input: &NasTensor<4>, relevance: NasTensor<3>) -> NasTensor<4> {
+        let [batch, tokens, dim] = relevance.dims();
+        let [gh, gw] = embedded.grid;
+        let positions = embedded.positions.clone().expand([batch, tokens, dim]);
+        let [joined, _] = residual_relevance(relevance, &embedded.joined, &positions);
+        let patches = joined.narrow(1, 1, tokens - 1).swap_dims(1, 2).reshape([batch, dim, gh, gw]);
+        let (weight, _, _) = self.patch_embed.parts();
+        let weight = as_f64(weight.clone());
+        let [_, _, height, width] = input.dims();
+        let image_bound = |x: NasTensor<4>, pick: fn(NasTensor<2>) -> NasTensor<2>| {
+            pick(x.reshape([batch, 3 * height * width]))
+                .reshape([batch, 1, 1, 1])
+                .expand([batch, 3, height, width])
+        };
+        let low = image_bound(input.clone(), |x| x.min_dim(1));
+        let high = image_bound(input.clone(), |x| x.max_dim(1));
+        let (positive, negative) = (weight.clone().clamp_min(0.0), weight.clone().clamp_max(0.0));
+        let convolve = |x: NasTensor<4>, w: NasTensor<4>| self.patch_embed.convolve(x, w, None);
+        let z =
+            convolve(input.clone(), weight.clone()) - convolve(low.clone(), positive.clone()) - convolve(high.clone(), negative.clone())
+                + 1e-9;
+        let share = patches / z;
+        let stride = self.shape.patch;
+        let back = |w: NasTensor<4>| {
+            let out = conv_transpose2d(
+                share.clone(),
+                w,
+                None,
+                ConvTransposeOptions::new([stride; 2], [0; 2], [0; 2], [1; 2], 1),
+            );
+            // Pixels past the last whole patch (sides not a multiple of it) get none. (burn's
+            // `pad` fills in f32, which an f64 tensor refuses.)
+            let [_, _, oh, ow] = out.dims();
+            let device = out.device();
+            let zeros = |dims: [usize; 4]| as_f64(NasTensor::<4>::zeros(dims, &device));
+            let out = if ow < width {
+                Tensor::cat(vec![out, zeros([batch, 3, oh, width - ow])], 3)
+            } else {
+                out
+            };
+            if oh < height {
+                Tensor::cat(vec![out, zeros([batch, 3, height - oh, width])], 2)
+            } else {
+                out
+            }
+        };
+        input.clone() * back(weight) - low * back(positive) - high * back(negative)
+    }
+
+    /// [`Vit::embed`] in `f64`: the encoder's input tokens and what their relevance rule reads.
+    fn embed_f64(&self, input: NasTensor<4>) -> Embedded {
         let batch = input.dims()[0];
         let (weight, bias, _) = self.patch_embed.parts();
-        let patches = self
-            .patch_embed
-            .convolve(as_f64(input), as_f64(weight.clone()), Some(as_f64(bias.clone())));
+        let patches = self.patch_embed.convolve(input, as_f64(weight.clone()), Some(as_f64(bias.clone())));
         let [_, dim, gh, gw] = patches.dims();
         let patches = patches.reshape([batch, dim, gh * gw]).swap_dims(1, 2);
         let class = as_f64(self.class_token.clone()).expand([batch, 1, dim]);
-        let tokens = Tensor::cat(vec![class, patches], 1) + as_f64(self.position_embedding(gh, gw));
-        (tokens, [gh, gw])
+        let joined = Tensor::cat(vec![class, patches], 1);
+        let positions = as_f64(self.position_embedding(gh, gw));
+        Embedded {
+            tokens: joined.clone() + positions.clone(),
+            joined,
+            positions,
+            grid: [gh, gw],
+        }
     }
+}
+
+/// The encoder's input tokens in `f64` and their parts.
+struct Embedded {
+    /// The class token and the patch embeddings, with position embeddings added.
+    tokens: NasTensor<3>,
+    /// The class token and the patch embeddings.
+    joined: NasTensor<3>,
+    /// The position embeddings `(1, tokens, dim)`.
+    positions: NasTensor<3>,
+    /// The patch grid.
+    grid: [usize; 2],
 }
 
 /// `linear` applied to every token of `f64` values `(batch, tokens, in)`.
