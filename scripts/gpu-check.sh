@@ -18,8 +18,8 @@
 #   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
 #      no file to carry);
 #   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement
-#      (resnet18; and lrp, which is CP-LRP there, and generic-attention on vit_b_16 with random:0
-#      weights);
+#      (resnet18; and lrp, which is CP-LRP there, generic-attention, transformer-attribution and
+#      transformer-lrp on vit_b_16 with random:0 weights);
 #      the gradient map also against PyTorch's own GPU-vs-CPU difference for the same weights,
 #      TF32 on and off (that machine's python3 holds PyTorch);
 #   7. k-means on the GPU (`clustering=device`): its first call compiles and autotunes for minutes
