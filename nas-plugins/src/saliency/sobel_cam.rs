@@ -60,7 +60,7 @@ impl Saliency for SobelCam {
         }
         let values = to_host(input.clone())?;
         Ok(values
-            .chunks_exact(3 * h * w)
+            .chunks_exact((3 * h * w).max(1))
             .map(|image| {
                 let pixels = denormalise(image, backbone.info(), [h, w]);
                 let byte = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as u8;

@@ -22,7 +22,7 @@ impl Saliency for TransformerLrp {
         let [_, _, height, width] = input.dims();
         let values = vit.pixel_relevance(input.clone(), targets)?;
         values
-            .chunks_exact(height * width)
+            .chunks_exact((height * width).max(1))
             .map(|map| {
                 Array2::from_shape_vec((height, width), map.to_vec()).map_err(|e| NasError::InvalidInput(format!("transformer-lrp: {e}")))
             })

@@ -141,7 +141,7 @@ impl Segmenter for Dff {
             .to_vec::<f32>()
             .map_err(|e| NasError::InvalidInput(format!("dff: the level's values: {e:?}")))?;
         values
-            .chunks_exact(channels * gh * gw)
+            .chunks_exact((channels * gh * gw).max(1))
             .map(|image| {
                 let maps = self.concept_maps(image, channels, [gh, gw], [height, width])?;
                 Ok(connected_components(&strongest(&maps, [height, width])))
