@@ -153,3 +153,44 @@ fn noise_tunnel_around_gradient_is_smoothgrad() -> Result<(), Box<dyn std::error
     );
     Ok(())
 }
+
+/// `noise_level` sets the noise's standard deviation to that share of the photo's range of
+/// normalised values (Smilkov et al.'s noise level): the same map as the equivalent `stdev`
+/// (within 1e-6 of the largest value), for `smoothgrad` and `noise-tunnel`; giving both is refused
+/// by name.
+#[test]
+fn noise_level_is_a_share_of_the_photos_range() -> Result<(), Box<dyn std::error::Error>> {
+    nas_plugins::link();
+    let registry = Registry::builtin();
+    let ctx = common::context(&registry);
+    let (net, input, target) = common::on_chelsea(&registry, &ctx, "resnet18", "weights/resnet18-seed0.pth");
+    let values: Vec<f32> = input.clone().into_data().to_vec()?;
+    let range = values.iter().copied().fold(f32::NEG_INFINITY, f32::max) - values.iter().copied().fold(f32::INFINITY, f32::min);
+    let explain = |name: &str, settings: &[(&str, toml::Value)]| -> Result<Array2<f32>, Box<dyn std::error::Error>> {
+        let method = registry.saliency(name, &common::params(name, settings), &ctx)?;
+        Ok(method.explain(net.as_ref(), &input, &target)?.remove(0))
+    };
+    for name in ["smoothgrad", "noise-tunnel"] {
+        let samples = ("samples", toml::Value::Integer(3));
+        let relative = explain(name, &[samples.clone(), ("noise_level", toml::Value::Float(0.15))])?;
+        let absolute = explain(name, &[samples, ("stdev", toml::Value::Float(f64::from(0.15 * range)))])?;
+        let ours: Vec<f32> = relative.iter().copied().collect();
+        let theirs: Vec<f32> = absolute.iter().copied().collect();
+        let error = common::relative_error(&ours, &theirs);
+        assert!(error <= 1e-6, "{name}: {error}");
+    }
+    let refused = registry
+        .saliency(
+            "smoothgrad",
+            &common::params(
+                "smoothgrad",
+                &[("stdev", toml::Value::Float(0.2)), ("noise_level", toml::Value::Float(0.1))],
+            ),
+            &ctx,
+        )
+        .err()
+        .ok_or("both accepted")?
+        .to_string();
+    assert!(refused.contains("noise_level") && refused.contains("stdev"), "{refused}");
+    Ok(())
+}

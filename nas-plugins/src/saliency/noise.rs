@@ -3,8 +3,8 @@
 //! combined. The noise is a seeded ChaCha8 stream per copy, the same for every photo of a batch,
 //! so a map does not depend on the batch; it is not torch's noise.
 
-use nas_core::burn::tensor::TensorData;
-use nas_core::{NasTensor, ParamKind, ParamSpec, Params, Result};
+use nas_core::burn::tensor::{ElementConversion, TensorData};
+use nas_core::{NasError, NasTensor, ParamKind, ParamSpec, Params, Result};
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::ops::Range;
@@ -39,6 +39,9 @@ pub struct NoiseCopies {
     pub samples: usize,
     /// Standard deviation of the noise (Captum's `stdevs`).
     pub stdev: f32,
+    /// When set, the standard deviation is this share of each photo's range of values instead
+    /// (Smilkov et al.'s noise level; Quantus's `noise_magnitude` in its smooth MPRT).
+    pub level: Option<f32>,
     /// How the copies' attributions are combined.
     pub aggregate: NoiseAggregate,
     /// Seed of the noise.
@@ -47,8 +50,8 @@ pub struct NoiseCopies {
     pub batch: usize,
 }
 
-/// Parameters `samples`, `stdev`, `kind`, `seed` and `batch`.
-pub const NOISE_PARAMS: [ParamSpec; 5] = [
+/// Parameters `samples`, `stdev`, `kind`, `seed`, `batch` and `noise_level`.
+pub const NOISE_PARAMS: [ParamSpec; 6] = [
     ParamSpec {
         name: "samples",
         kind: ParamKind::Int,
@@ -79,15 +82,31 @@ pub const NOISE_PARAMS: [ParamSpec; 5] = [
         default: "10",
         doc: "noisy copies per pass",
     },
+    ParamSpec {
+        name: "noise_level",
+        kind: ParamKind::Float,
+        default: "0.0",
+        doc: "if above 0, the noise's standard deviation is this share of each photo's range of normalised values (max - min; Smilkov et al.'s noise level, 0.1-0.2 in their paper; Quantus's smooth MPRT uses 0.1) instead of stdev",
+    },
 ];
 
 impl NoiseCopies {
-    /// Reads `samples`, `stdev`, `kind`, `seed` and `batch` (Captum's defaults: 5 copies,
-    /// standard deviation 1.0, the mean).
+    /// Reads `samples`, `stdev`, `kind`, `seed`, `batch` and `noise_level` (Captum's defaults: 5
+    /// copies, standard deviation 1.0, the mean); `stdev` and `noise_level` together are refused.
     pub fn from_params(params: &Params) -> Result<NoiseCopies> {
+        let level = params.float("noise_level", 0.0, 0.0, 1e6)? as f32;
+        if level > 0.0 && params.table().contains_key("stdev") {
+            return Err(NasError::Param {
+                component: params.component().to_string(),
+                key: "noise_level".into(),
+                value: level.to_string(),
+                expected: "either stdev or noise_level, not both".into(),
+            });
+        }
         Ok(NoiseCopies {
             samples: params.usize("samples", 5, 1, 1_000_000)?,
             stdev: params.float("stdev", 1.0, 0.0, 1e6)? as f32,
+            level: (level > 0.0).then_some(level),
             aggregate: match params
                 .choice("kind", "smoothgrad", &["smoothgrad", "smoothgrad_sq", "vargrad"])?
                 .as_str()
@@ -115,12 +134,25 @@ impl NoiseCopies {
         standard_normals(self.seed, copy as u64, len)
     }
 
+    /// The noise's standard deviation for `photo`: `stdev`, or the noise level times the photo's
+    /// range of values.
+    pub fn stdev_for(&self, photo: &NasTensor<4>) -> f32 {
+        match self.level {
+            None => self.stdev,
+            Some(level) => {
+                let (low, high) = (photo.clone().min().into_scalar(), photo.clone().max().into_scalar());
+                level * (high.elem::<f32>() - low.elem::<f32>())
+            }
+        }
+    }
+
     /// Copies `copies` of `photo` `(1, c, h, w)` with their noise, `(copies, c, h, w)`.
     pub fn noisy(&self, photo: &NasTensor<4>, copies: Range<usize>) -> NasTensor<4> {
         let [_, channels, h, w] = photo.dims();
         let n = copies.len();
         let noise: Vec<f32> = copies.flat_map(|copy| self.noise(copy, channels * h * w)).collect();
-        let noise = NasTensor::<4>::from_data(TensorData::new(noise, [n, channels, h, w]), &photo.device()) * self.stdev;
+        let stdev = self.stdev_for(photo);
+        let noise = NasTensor::<4>::from_data(TensorData::new(noise, [n, channels, h, w]), &photo.device()) * stdev;
         photo.clone().expand([n, channels, h, w]) + noise
     }
 }

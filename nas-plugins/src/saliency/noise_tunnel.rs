@@ -32,6 +32,7 @@ pub const NOISE_TUNNEL_PARAMS: &[ParamSpec] = &[
     NOISE_PARAMS[2],
     NOISE_PARAMS[3],
     NOISE_PARAMS[4],
+    NOISE_PARAMS[5],
 ];
 
 impl NoiseTunnel {

@@ -22,6 +22,7 @@ pub const SMOOTHGRAD_PARAMS: &[ParamSpec] = &[
     NOISE_PARAMS[2],
     NOISE_PARAMS[3],
     NOISE_PARAMS[4],
+    NOISE_PARAMS[5],
     ParamSpec {
         name: "reduce",
         kind: ParamKind::Str,
