@@ -23,7 +23,7 @@ pub struct GenericAttention;
 /// One block's attention weights and the gradient of the target logit with respect to the
 /// attention probabilities, both `(batch, heads, tokens, tokens)` row-major: what a
 /// class-specific rollout multiplies.
-pub struct WeightedBlock<'a> {
+struct WeightedBlock<'a> {
     /// The probabilities themselves (generic attention) or their relevance (transformer
     /// attribution).
     pub weights: &'a [f32],
@@ -36,7 +36,7 @@ pub struct WeightedBlock<'a> {
 /// `f64`. `R` is the product of `I + Ā` over the blocks, `Ā = mean_h (G ⊙ W)+`, last block on the
 /// left, so its class token row is carried from the last block back to the first, a row times a
 /// matrix per block.
-pub fn class_token_relevance(blocks: &[WeightedBlock<'_>], [heads, tokens]: [usize; 2], image: usize) -> Vec<f64> {
+fn class_token_relevance(blocks: &[WeightedBlock<'_>], [heads, tokens]: [usize; 2], image: usize) -> Vec<f64> {
     let per_image = heads * tokens * tokens;
     let mut relevance = class_token_row(tokens);
     for block in blocks.iter().rev() {
@@ -62,20 +62,42 @@ fn min_max_scaled(values: &[f32]) -> Vec<f32> {
     values.iter().map(|v| if range > 0.0 { (v - low) / range } else { 0.0 }).collect()
 }
 
-/// Each image's map of a class-specific rollout over `blocks` (attention of `dims` = `(batch,
-/// heads, tokens, tokens)`) on the patch grid `[gh, gw]`: the class token's row over the patches,
-/// resized bilinearly to `[height, width]` and scaled to [0, 1], as the ViT examples of Chefer et
-/// al.'s repositories show their maps; `method` names errors.
-pub fn rollout_maps(
-    blocks: &[WeightedBlock<'_>],
-    [batch, heads, tokens, _]: [usize; 4],
-    [gh, gw]: [usize; 2],
-    [height, width]: [usize; 2],
+/// Each image's map of a class-specific rollout for `input` `(batch, 3, H, W)` on `vit`: every
+/// block's attention gradient for `targets` weighs `weights[block]` (each `(batch, heads, tokens,
+/// tokens)`, row-major), or the attention probabilities themselves when `weights` is `None`; the
+/// class token's row over the patches, resized bilinearly to the input and scaled to [0, 1], as
+/// the ViT examples of Chefer et al.'s repositories show their maps. `method` names errors.
+pub fn gradient_weighted_maps(
+    vit: &Vit,
+    input: &NasTensor<4>,
+    targets: &[usize],
+    weights: Option<&[Vec<f32>]>,
     method: &str,
 ) -> Result<Vec<Array2<f32>>> {
+    let [_, _, height, width] = input.dims();
+    let (blocks, [gh, gw]) = vit.attention_gradients(input.clone(), targets)?;
+    let [batch, heads, tokens, _] = blocks
+        .first()
+        .map(|b| b.dims)
+        .ok_or_else(|| NasError::InvalidInput(format!("{method}: the ViT has no encoder blocks")))?;
+    if let Some(weights) = weights.filter(|w| w.len() != blocks.len()) {
+        return Err(NasError::InvalidInput(format!(
+            "{method}: weights for {} blocks, the ViT has {}",
+            weights.len(),
+            blocks.len()
+        )));
+    }
+    let weighted: Vec<WeightedBlock<'_>> = blocks
+        .iter()
+        .enumerate()
+        .map(|(index, b)| WeightedBlock {
+            weights: weights.map_or(&b.probabilities, |w| &w[index]),
+            gradients: &b.gradients,
+        })
+        .collect();
     (0..batch)
         .map(|image| {
-            let relevance = class_token_relevance(blocks, [heads, tokens], image);
+            let relevance = class_token_relevance(&weighted, [heads, tokens], image);
             let grid: Vec<f32> = relevance[1..].iter().map(|&v| v as f32).collect();
             let map = min_max_scaled(&resize_linear(&grid, [gh, gw], [height, width]));
             Array2::from_shape_vec((height, width), map).map_err(|e| NasError::InvalidInput(format!("{method}: {e}")))
@@ -86,20 +108,7 @@ pub fn rollout_maps(
 impl Saliency for GenericAttention {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let vit = Vit::required_by(backbone, "generic-attention", "attention probabilities to weigh")?;
-        let [_, _, height, width] = input.dims();
-        let (blocks, grid) = vit.attention_gradients(input.clone(), targets)?;
-        let dims = blocks
-            .first()
-            .map(|b| b.dims)
-            .ok_or_else(|| NasError::InvalidInput("generic-attention: the ViT has no encoder blocks".into()))?;
-        let weighted: Vec<WeightedBlock<'_>> = blocks
-            .iter()
-            .map(|b| WeightedBlock {
-                weights: &b.probabilities,
-                gradients: &b.gradients,
-            })
-            .collect();
-        rollout_maps(&weighted, dims, grid, [height, width], "generic-attention")
+        gradient_weighted_maps(vit, input, targets, None, "generic-attention")
     }
 }
 

@@ -8,10 +8,10 @@
 //! its minimum and maximum, as the ViT example of the authors' repository shows it. Only ViTs
 //! have the attention it needs; other backbones are refused by name.
 
-use super::generic_attention::{rollout_maps, WeightedBlock};
+use super::generic_attention::gradient_weighted_maps;
 use crate::backbones::vit::Vit;
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result, Saliency};
 
 /// `transformer-attribution` has no parameters.
 pub const TRANSFORMER_ATTRIBUTION_PARAMS: &[ParamSpec] = &[];
@@ -22,22 +22,8 @@ pub struct TransformerAttribution;
 impl Saliency for TransformerAttribution {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let vit = Vit::required_by(backbone, "transformer-attribution", "attention to propagate relevance through")?;
-        let [_, _, height, width] = input.dims();
         let relevances = vit.attention_relevance(input.clone(), targets)?;
-        let (blocks, grid) = vit.attention_gradients(input.clone(), targets)?;
-        let dims = blocks
-            .first()
-            .map(|b| b.dims)
-            .ok_or_else(|| NasError::InvalidInput("transformer-attribution: the ViT has no encoder blocks".into()))?;
-        let weighted: Vec<WeightedBlock<'_>> = blocks
-            .iter()
-            .zip(&relevances)
-            .map(|(b, relevance)| WeightedBlock {
-                weights: relevance,
-                gradients: &b.gradients,
-            })
-            .collect();
-        rollout_maps(&weighted, dims, grid, [height, width], "transformer-attribution")
+        gradient_weighted_maps(vit, input, targets, Some(&relevances), "transformer-attribution")
     }
 }
 
