@@ -247,14 +247,14 @@ impl EncoderBlock {
     /// The queries, keys and values of every head, `(batch, heads, tokens, head_dim)`, from the
     /// packed projection `(batch, tokens, 3 * dim)`.
     fn split_heads(&self, qkv: &NasTensor<3>) -> [NasTensor<4>; 3] {
-        let [b, n, _] = qkv.dims();
-        let (dim, heads) = (self.dim, self.heads);
-        [0, 1, 2].map(|i| {
-            qkv.clone()
-                .narrow(2, i * dim, dim)
-                .reshape([b, n, heads, dim / heads])
-                .swap_dims(1, 2)
-        })
+        [0, 1, 2].map(|i| self.by_head(qkv.clone().narrow(2, i * self.dim, self.dim)))
+    }
+
+    /// `(batch, tokens, dim)` as the heads' `(batch, heads, tokens, head_dim)`: the inverse of
+    /// [`EncoderBlock::merge_heads`].
+    fn by_head(&self, x: NasTensor<3>) -> NasTensor<4> {
+        let [b, n, _] = x.dims();
+        x.reshape([b, n, self.heads, self.dim / self.heads]).swap_dims(1, 2)
     }
 
     /// The heads' contexts `(batch, heads, tokens, head_dim)` side by side, `(batch, tokens, dim)`.

@@ -91,7 +91,7 @@ impl EncoderBlock {
         let relevance = copy_relevance(&trace.middle, [residual, branch]);
         let [residual, branch] = residual_relevance(relevance, &trace.input, &trace.attended);
         let branch = tokens_z_plus(&self.out_proj, &trace.context, branch);
-        let by_head = self.split_context(branch);
+        let by_head = self.by_head(branch);
         let [queries, keys, values] = &trace.qkv;
         let [probabilities, values] = product_relevance(&trace.probabilities, values, by_head);
         if last {
@@ -108,12 +108,6 @@ impl EncoderBlock {
         );
         let branch = tokens_z_plus(&self.in_proj, &trace.normed, packed);
         (probabilities, Some(copy_relevance(&trace.input, [residual, branch])))
-    }
-
-    /// `(batch, tokens, dim)` as the heads' `(batch, heads, tokens, head_dim)`.
-    fn split_context(&self, x: NasTensor<3>) -> NasTensor<4> {
-        let [b, n, _] = x.dims();
-        x.reshape([b, n, self.heads, self.dim / self.heads]).swap_dims(1, 2)
     }
 }
 
