@@ -17,6 +17,7 @@ pub mod ground_truth;
 pub mod linear_imputation;
 pub mod localisation;
 pub mod max_box_acc;
+pub mod non_sensitivity;
 pub mod normalisation;
 pub mod pixel_average_precision;
 pub mod pointing_game;

@@ -3,7 +3,9 @@
 //! `region-perturbation` (Samek et al. 2016), `selectivity` (Montavon et al. 2018), `irof`
 //! (Rieger & Hansen 2020), `infidelity` (Yeh et al. 2019), `faithfulness-estimate`
 //! (Alvarez-Melis & Jaakkola 2018), `faithfulness-correlation` (Bhatt et al. 2020),
-//! `monotonicity-correlation` (Nguyen & Martínez 2020) and `sensitivity-n` (Ancona et al. 2018).
+//! `monotonicity-correlation` (Nguyen & Martínez 2020), `sensitivity-n` (Ancona et al. 2018) and
+//! `monotonicity` (Arya et al. 2019), which inserts the photo's regions into a baseline image,
+//! least relevant first, instead of removing them.
 //!
 //! As in Quantus, removal is cumulative for the first five and `sensitivity-n`: each step sets
 //! one more region to the baseline in every colour channel of the normalised input, the
@@ -18,6 +20,7 @@ pub mod faithfulness_correlation;
 pub mod faithfulness_estimate;
 pub mod infidelity;
 pub mod irof;
+pub mod monotonicity;
 pub mod monotonicity_correlation;
 pub mod pixel_flipping;
 pub mod region_perturbation;
@@ -123,35 +126,42 @@ impl Removal {
     /// row-major) in turn has been set to the baseline, cumulatively. Long runs report progress
     /// and stop on Ctrl-C.
     pub fn scores(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        Ok(self.run(input, &every_channel(input, groups), true, None)?.0)
+        Ok(self.run(input, &every_channel(input, groups), Steps::Cumulative, None)?.0)
     }
 
     /// [`Removal::scores`], with the value each group was set to.
     pub fn scores_and_values(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<(Vec<f64>, Vec<f32>)> {
-        self.run(input, &every_channel(input, groups), true, None)
+        self.run(input, &every_channel(input, groups), Steps::Cumulative, None)
     }
 
     /// The target's score for the photo as given, then with each of `groups` alone set to the
     /// baseline (computed from the unperturbed photo).
     pub fn scores_each(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        Ok(self.run(input, &every_channel(input, groups), false, None)?.0)
+        Ok(self.run(input, &every_channel(input, groups), Steps::Each, None)?.0)
     }
 
     /// As [`Removal::scores_each`], but each group is set to its own value of `fills` (drawn
     /// values of a `uniform` baseline, say) instead of the baseline.
     pub fn scores_each_filled(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], fills: &[f32]) -> Result<Vec<f64>> {
-        Ok(self.run(input, &every_channel(input, groups), false, Some(fills))?.0)
+        Ok(self.run(input, &every_channel(input, groups), Steps::Each, Some(fills))?.0)
     }
 
     /// As [`Removal::scores_each`], but each group lists values of the photo `(C, H, W)` by
     /// their flat index (one colour of one pixel), not whole pixels.
     pub fn scores_each_value(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
-        Ok(self.run(input, groups, false, None)?.0)
+        Ok(self.run(input, groups, Steps::Each, None)?.0)
+    }
+
+    /// The target's score for the photo with every value set to the baseline, then after each
+    /// of `groups` in turn has been given back its values in the photo, cumulatively: insertion,
+    /// least relevant first in Arya et al.'s monotonicity.
+    pub fn scores_restored(&self, input: &MetricInput<'_>, groups: &[Vec<usize>]) -> Result<Vec<f64>> {
+        Ok(self.run(input, &every_channel(input, groups), Steps::Restore, None)?.0)
     }
 
     /// The scores, and the value each group was set to: its value of `fills` if given, else
-    /// the baseline's.
-    fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], cumulative: bool, fills: Option<&[f32]>) -> Result<(Vec<f64>, Vec<f32>)> {
+    /// the baseline's (under [`Steps::Restore`], the baseline the image started from).
+    fn run(&self, input: &MetricInput<'_>, groups: &[Vec<usize>], steps: Steps, fills: Option<&[f32]>) -> Result<(Vec<f64>, Vec<f32>)> {
         let (h, w) = input.single_image(&self.metric)?;
         let channels = input.input.dims()[1];
         let photo = input.photo_values()?;
@@ -164,8 +174,17 @@ impl Removal {
         let task = nas_core::progress::task("perturbation", groups.len() as u64 + 1);
         let mut scores = Vec::with_capacity(groups.len() + 1);
         let mut values = Vec::with_capacity(groups.len());
-        let mut image = photo.clone();
-        let mut pending: Vec<f32> = photo.clone();
+        let restored_from = match steps {
+            Steps::Restore => Some(
+                self.baseline
+                    .value(&photo)
+                    .ok_or_else(|| NasError::InvalidInput(format!("{}: needs a fixed baseline to start from", self.metric)))?,
+            ),
+            Steps::Cumulative | Steps::Each => None,
+        };
+        let start = restored_from.map_or_else(|| photo.clone(), |value| vec![value; photo.len()]);
+        let mut image = start.clone();
+        let mut pending: Vec<f32> = start.clone();
         for (index, group) in groups.iter().enumerate() {
             if pending.len() / photo.len() == self.batch {
                 task.check()?;
@@ -173,17 +192,25 @@ impl Removal {
                 task.advance((pending.len() / photo.len()) as u64);
                 pending.clear();
             }
-            if !cumulative {
+            if steps == Steps::Each {
                 image.copy_from_slice(&photo);
             }
-            let value = match fills {
-                Some(fills) => fills.get(index).copied(),
-                None => self.baseline.value(&image),
-            }
-            .ok_or_else(|| NasError::InvalidInput(format!("{}: no value to set group {index} to", self.metric)))?;
-            for &i in group {
-                image[i] = value;
-            }
+            let value = if let Some(baseline) = restored_from {
+                for &i in group {
+                    image[i] = photo[i];
+                }
+                baseline
+            } else {
+                let value = match fills {
+                    Some(fills) => fills.get(index).copied(),
+                    None => self.baseline.value(&image),
+                }
+                .ok_or_else(|| NasError::InvalidInput(format!("{}: no value to set group {index} to", self.metric)))?;
+                for &i in group {
+                    image[i] = value;
+                }
+                value
+            };
             values.push(value);
             pending.extend_from_slice(&image);
         }
@@ -199,6 +226,17 @@ impl Removal {
         let probability = self.probability;
         target_scores(input, batch, &|logits| if probability { softmax(logits, 1) } else { logits })
     }
+}
+
+/// How a metric's groups change the image, step by step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Steps {
+    /// Each group is set to the baseline in the image as the earlier steps left it.
+    Cumulative,
+    /// Each group alone is set to the baseline in the unperturbed photo.
+    Each,
+    /// The image starts as the baseline; each group gets its photo values back, cumulatively.
+    Restore,
 }
 
 /// Pixel groups as groups of the photo's values `(C, H, W)`, every colour of each pixel.
