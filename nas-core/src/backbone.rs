@@ -78,8 +78,10 @@ impl LevelHook for Collect {
 
 /// Replaces level `index` by a leaf that records gradients; from there on the pass must stay
 /// differentiable, so the hook opens a [`differentiable`] scope that lasts as long as it does.
+/// With a `replacement`, the network continues from it instead of the level's own values.
 struct GradientAt {
     index: usize,
+    replacement: Option<NasTensor<4>>,
     leaf: Option<NasTensor<4>>,
     scope: Option<DifferentiableScope>,
 }
@@ -87,7 +89,14 @@ struct GradientAt {
 impl LevelHook for GradientAt {
     fn level(&mut self, index: usize, activation: NasTensor<4>) -> NasTensor<4> {
         if index == self.index {
-            let leaf = activation.detach().require_grad();
+            let leaf = match self.replacement.take() {
+                Some(replacement) if replacement.dims() == activation.dims() => replacement,
+                // A replacement of the wrong shape is left unused; the caller refuses it.
+                Some(_) => return activation,
+                None => activation,
+            }
+            .detach()
+            .require_grad();
             self.leaf = Some(leaf.clone());
             self.scope = Some(differentiable());
             leaf
@@ -298,17 +307,47 @@ pub fn autodiff_level_gradient<B: Backbone + ?Sized>(
     level: usize,
     objective: Objective<'_>,
 ) -> Result<Gradient> {
+    gradient_at_level(backbone, input, level, None, objective)
+}
+
+/// The gradient of each sample's `objective` at depth level `level` when the network continues
+/// from `replacement` there instead of the level's own values (the same shape): what layer
+/// attributions that move along a path in a level's space need (Captum's
+/// `LayerIntegratedGradients`). Runs burn's automatic differentiation on any backbone.
+pub fn level_gradient_replaced<B: Backbone + ?Sized>(
+    backbone: &B,
+    input: NasTensor<4>,
+    level: usize,
+    replacement: NasTensor<4>,
+    objective: Objective<'_>,
+) -> Result<Gradient> {
+    gradient_at_level(backbone, input, level, Some(replacement), objective)
+}
+
+/// [`autodiff_level_gradient`], the level optionally replaced.
+fn gradient_at_level<B: Backbone + ?Sized>(
+    backbone: &B,
+    input: NasTensor<4>,
+    level: usize,
+    replacement: Option<NasTensor<4>>,
+    objective: Objective<'_>,
+) -> Result<Gradient> {
     check_level(level)?;
+    let expected = replacement.as_ref().map(NasTensor::dims);
     let mut hook = GradientAt {
         index: level,
+        replacement,
         leaf: None,
         scope: None,
     };
     let logits = backbone.forward_hooked(input.detach(), &mut hook);
     hook.scope = None;
-    let leaf = hook
-        .leaf
-        .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
+    let leaf = hook.leaf.ok_or_else(|| match expected {
+        Some(dims) => NasError::InvalidInput(format!(
+            "a replacement of level {level} shaped {dims:?} does not match the level the backbone produced"
+        )),
+        None => NasError::InvalidInput(format!("the backbone never produced level {level}")),
+    })?;
     let grads = objective.batch_sum(&logits)?.backward();
     let grad = leaf
         .grad(&grads)

@@ -19,6 +19,24 @@ pub enum Baseline {
     Black,
 }
 
+impl Baseline {
+    /// Reads parameter `baseline`: `zero` (the default) or `black`.
+    pub fn from_params(params: &Params) -> Result<Baseline> {
+        Ok(match params.choice("baseline", "zero", &["zero", "black"])?.as_str() {
+            "black" => Baseline::Black,
+            _ => Baseline::Zero,
+        })
+    }
+
+    /// The baseline for photo inputs shaped like `input`, in the normalised space.
+    pub fn tensor_for(self, backbone: &dyn Backbone, input: &NasTensor<4>) -> NasTensor<4> {
+        match self {
+            Baseline::Zero => input.zeros_like(),
+            Baseline::Black => super::colour_tensor(backbone.info(), 0.0, &input.device()).expand(input.dims()),
+        }
+    }
+}
+
 /// The `integrated-gradients` saliency method.
 pub struct IntegratedGradients {
     steps: usize,
@@ -75,21 +93,10 @@ impl IntegratedGradients {
         Ok(IntegratedGradients {
             steps,
             quadrature,
-            baseline: match params.choice("baseline", "zero", &["zero", "black"])?.as_str() {
-                "black" => Baseline::Black,
-                _ => Baseline::Zero,
-            },
+            baseline: Baseline::from_params(params)?,
             batch: params.usize("batch", 10, 1, 10_000)?,
             reduction: ChannelReduction::from_params(params)?,
         })
-    }
-
-    /// The baseline for photo inputs shaped like `input`, in the normalised space.
-    fn baseline_for(&self, backbone: &dyn Backbone, input: &NasTensor<4>) -> NasTensor<4> {
-        match self.baseline {
-            Baseline::Zero => input.zeros_like(),
-            Baseline::Black => super::colour_tensor(backbone.info(), 0.0, &input.device()).expand(input.dims()),
-        }
     }
 
     /// Integrated Gradients with `steps` points of `quadrature`, `batch` per backward pass,
@@ -142,7 +149,7 @@ impl Saliency for IntegratedGradients {
         let attributions = photos
             .into_iter()
             .map(|(one, target)| {
-                let baseline = self.baseline_for(backbone, &one);
+                let baseline = self.baseline.tensor_for(backbone, &one);
                 self.attribute(backbone, one, baseline, target, &task)
             })
             .collect::<Result<Vec<_>>>()?;

@@ -18,6 +18,7 @@ pub mod gradient_shap;
 pub mod guided;
 pub mod integrated_gradients;
 pub mod kpca_cam;
+pub mod layer;
 pub mod lrp;
 pub mod noise;
 pub mod noise_tunnel;
