@@ -324,6 +324,47 @@ pub fn level_gradient_replaced<B: Backbone + ?Sized>(
     gradient_at_level(backbone, input, level, Some(replacement), objective)
 }
 
+/// Replaces one depth level by given values and nothing else.
+struct Replace {
+    index: usize,
+    replacement: Option<NasTensor<4>>,
+}
+
+impl LevelHook for Replace {
+    fn level(&mut self, index: usize, activation: NasTensor<4>) -> NasTensor<4> {
+        match self.replacement.take() {
+            Some(replacement) if index == self.index && replacement.dims() == activation.dims() => replacement,
+            other => {
+                self.replacement = other;
+                activation
+            }
+        }
+    }
+}
+
+/// The logits when the network continues from `replacement` at depth level `level` instead of
+/// the level's own values (the same shape); no gradient is kept.
+pub fn logits_with_level<B: Backbone + ?Sized>(
+    backbone: &B,
+    input: NasTensor<4>,
+    level: usize,
+    replacement: NasTensor<4>,
+) -> Result<NasTensor<2>> {
+    check_level(level)?;
+    let dims = replacement.dims();
+    let mut hook = Replace {
+        index: level,
+        replacement: Some(replacement),
+    };
+    let logits = backbone.forward_hooked(input, &mut hook);
+    match hook.replacement {
+        None => Ok(logits),
+        Some(_) => Err(NasError::InvalidInput(format!(
+            "a replacement of level {level} shaped {dims:?} does not match the level the backbone produced"
+        ))),
+    }
+}
+
 /// [`autodiff_level_gradient`], the level optionally replaced.
 fn gradient_at_level<B: Backbone + ?Sized>(
     backbone: &B,

@@ -200,9 +200,15 @@ fn a_replacement_of_the_wrong_shape_is_refused() -> TestResult {
     let ctx = common::context(&registry);
     let (net, input, target) = common::on_chelsea(&registry, &ctx, "efficientnet-lite0", "weights/efficientnet-lite0-57934424.pth");
     let wrong = nas_core::NasTensor::<4>::zeros([1, 3, 5, 5], &input.device());
-    let refused = nas_core::backbone::level_gradient_replaced(net.as_ref(), input, 3, wrong, nas_core::Objective::Targets(&target))
+    let refused =
+        nas_core::backbone::level_gradient_replaced(net.as_ref(), input.clone(), 3, wrong.clone(), nas_core::Objective::Targets(&target))
+            .err()
+            .ok_or("a 1x3x5x5 replacement of level 3 was accepted")?
+            .to_string();
+    assert!(refused.contains("level 3") && refused.contains("[1, 3, 5, 5]"), "{refused}");
+    let refused = nas_core::backbone::logits_with_level(net.as_ref(), input, 3, wrong)
         .err()
-        .ok_or("a 1x3x5x5 replacement of level 3 was accepted")?
+        .ok_or("a 1x3x5x5 replacement of level 3 was accepted for the logits")?
         .to_string();
     assert!(refused.contains("level 3") && refused.contains("[1, 3, 5, 5]"), "{refused}");
     Ok(())

@@ -29,6 +29,7 @@ pub mod random_cam;
 pub mod refine_cam;
 pub mod rise;
 pub mod score_cam;
+pub mod shapley_cam;
 pub mod smoothgrad;
 pub mod sobel_cam;
 pub mod transformer_attribution;
