@@ -500,7 +500,7 @@ fn pipeline_errors_name_the_key() {
             "`k` = \"five\"",
         ),
         ("images = [\"a.png\"\n", "not valid TOML"),
-        ("images = [\"a.png\"]\n[segmenter]\nname = \"quickshift\"\n", "valid choices:"),
+        ("images = [\"a.png\"]\n[segmenter]\nname = \"watershed\"\n", "valid choices:"),
     ];
     for (i, (toml_text, needle)) in cases.iter().enumerate() {
         let path = tmp.path().join(format!("p{i}.toml"));

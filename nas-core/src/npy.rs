@@ -12,7 +12,7 @@ pub trait NpyElement: Copy + Default {
     const DESCR: &'static str;
     /// Appends the little-endian bytes of `self`.
     fn put(self, out: &mut Vec<u8>);
-    /// Reads one value from 4 or 8 little-endian bytes.
+    /// Reads one value from its little-endian bytes.
     fn get(bytes: &[u8]) -> Self;
     /// Size in bytes.
     const SIZE: usize;
@@ -35,6 +35,7 @@ macro_rules! npy_element {
     };
 }
 npy_element!(f32, "<f4", 4);
+npy_element!(u16, "<u2", 2);
 npy_element!(u32, "<u4", 4);
 npy_element!(i32, "<i4", 4);
 npy_element!(i64, "<i8", 8);

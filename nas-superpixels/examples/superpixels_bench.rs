@@ -1,6 +1,8 @@
 //! Times `slic` (n_segments 20 and 100) and `felzenszwalb` (default
-//! parameters) on the shared photos, full size and 224x224, and prints the
-//! median next to scikit-image's median from the fixture manifest.
+//! parameters) on the shared photos, full size and 224x224, and `quickshift`
+//! (its defaults and the LIME package's settings) on the 224x224 photos of its
+//! fixtures, and prints the median next to scikit-image's median from the
+//! fixture manifests.
 //!
 //! Run: `cargo run --release -p nas-superpixels --example superpixels_bench [-- REPEATS]` (default 11).
 //! The photos are found like the tests find them (`NAS_SHARED`, ...).
@@ -10,7 +12,7 @@ mod support;
 
 use std::time::Instant;
 
-use nas_superpixels::{felzenszwalb, slic, FelzenszwalbParams, SlicParams};
+use nas_superpixels::{felzenszwalb, quickshift, slic, FelzenszwalbParams, QuickshiftParams, SlicParams};
 use ndarray::Array3;
 
 /// One timed segmenter call.
@@ -122,6 +124,7 @@ fn main() {
             );
         }
     }
+    quickshift_rows(repeats, &images_dir);
     println!("geometric mean speedup over the photos, median (min):");
     for small in [true, false] {
         for call in ["slic n=20", "slic n=100", "felzenszwalb"] {
@@ -133,5 +136,42 @@ fn main() {
                 println!("  {call:<13} {size:<10} {median:.1}x ({min:.1}x)");
             }
         }
+    }
+}
+
+/// Times `quickshift` on the photos and settings of its fixtures against scikit-image's median
+/// there (tests/fixtures/quickshift/manifest.json).
+fn quickshift_rows(repeats: usize, images_dir: &std::path::Path) {
+    let path = support::fixtures_dir().join("quickshift/manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("quickshift manifest is JSON");
+    for fixture in manifest["fixtures"].as_array().into_iter().flatten() {
+        let (name, setting) = (fixture["image"].as_str().unwrap_or(""), fixture["setting"].as_str().unwrap_or(""));
+        if setting == "sigma1" {
+            continue;
+        }
+        let p = &fixture["params"];
+        let d = QuickshiftParams::default();
+        let params = QuickshiftParams {
+            ratio: p["ratio"].as_f64().unwrap_or(d.ratio),
+            kernel_size: p["kernel_size"].as_f64().unwrap_or(d.kernel_size),
+            max_dist: p["max_dist"].as_f64().unwrap_or(d.max_dist),
+            ..d
+        };
+        let image = support::load_rgb(&images_dir.join(format!("{name}.png")));
+        let (median, min) = time_ms(repeats, || {
+            if let Err(e) = std::hint::black_box(quickshift(image.view(), &params, None)) {
+                panic!("quickshift failed: {e}");
+            }
+        });
+        let theirs = fixture["skimage_ms"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "{name:<19} {:>7} {:<13} {:>15} {:>15} {:>8}",
+            "224x224",
+            format!("quickshift {setting}"),
+            format!("{median:.2} ({min:.2})"),
+            format!("{theirs:.1}"),
+            format!("{:.1}x", theirs / median)
+        );
     }
 }

@@ -1,9 +1,11 @@
-//! The classic superpixel baselines of the paper, `slic` and `felzenszwalb`, with scikit-image's
-//! parameter names and defaults (nas-superpixels).
+//! The classic superpixel baselines of the paper, `slic` and `felzenszwalb`, and `quickshift`
+//! (the LIME package's default segmentation), with scikit-image's parameter names and defaults
+//! (nas-superpixels).
 
+use crate::numpy_random::NumpyRandom;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Batch, Context, NasError, ParamKind, ParamSpec, Params, Result, Segmentation, Segmenter};
-use nas_superpixels::{FelzenszwalbParams, SlicParams};
+use nas_superpixels::{FelzenszwalbParams, QuickshiftParams, SlicParams};
 
 /// Turns a label map into a segmentation with ids `0..n` in raster order of first appearance,
 /// keeping scikit-image's segments as they are; each superpixel is its own cluster.
@@ -174,6 +176,92 @@ fn build_felzenszwalb(p: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Segmente
         min_size: p.usize("min_size", d.min_size, 0, usize::MAX)?,
     };
     Ok(Box::new(Felzenszwalb { params }))
+}
+
+/// The `quickshift` segmenter.
+pub struct Quickshift {
+    params: QuickshiftParams,
+    seed: u32,
+}
+
+/// Parameters of `quickshift` (scikit-image's names and defaults).
+pub const QUICKSHIFT_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "ratio",
+        kind: ParamKind::Float,
+        default: "1.0",
+        doc: "weight of colour against position, in (0, 1] (LIME: 0.2)",
+    },
+    ParamSpec {
+        name: "kernel_size",
+        kind: ParamKind::Float,
+        default: "5.0",
+        doc: "width of the density kernel in pixels, 1 to 50; higher means fewer segments (LIME: 4)",
+    },
+    ParamSpec {
+        name: "max_dist",
+        kind: ParamKind::Float,
+        default: "10.0",
+        doc: "longest link kept; higher means fewer segments (LIME: 200)",
+    },
+    ParamSpec {
+        name: "sigma",
+        kind: ParamKind::Float,
+        default: "0.0",
+        doc: "Gaussian smoothing before segmenting",
+    },
+    ParamSpec {
+        name: "convert2lab",
+        kind: ParamKind::Bool,
+        default: "true",
+        doc: "segment in CIELAB",
+    },
+    ParamSpec {
+        name: "seed",
+        kind: ParamKind::Int,
+        default: "42",
+        doc: "seed of the density tie-breaking noise, NumPy's RandomState(seed).normal(scale=1e-5) per pixel (scikit-image up to 0.21; 0.22 and later draw from a PCG64 generator)",
+    },
+];
+
+/// scikit-image's standard deviation of the noise that breaks density ties.
+const TIE_NOISE: f64 = 1e-5;
+
+impl Segmenter for Quickshift {
+    fn needs_backbone(&self) -> bool {
+        false
+    }
+
+    fn segment(&self, batch: &Batch<'_>, _backbone: Option<&dyn Backbone>) -> Result<Vec<Segmentation>> {
+        segment_each(batch, "quickshift", |image| {
+            let (height, width, _) = image.dim();
+            let mut random = NumpyRandom::new(self.seed);
+            let noise: Vec<f64> = (0..height * width).map(|_| random.normal(0.0, TIE_NOISE)).collect();
+            nas_superpixels::quickshift(image, &self.params, Some(&noise))
+        })
+    }
+}
+
+fn build_quickshift(p: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Segmenter>> {
+    let d = QuickshiftParams::default();
+    let params = QuickshiftParams {
+        ratio: p.float("ratio", d.ratio, f64::MIN_POSITIVE, 1.0)?,
+        kernel_size: p.float("kernel_size", d.kernel_size, 1.0, 50.0)?,
+        max_dist: p.float("max_dist", d.max_dist, 0.0, f64::MAX)?,
+        sigma: p.float("sigma", d.sigma, 0.0, 1000.0)?,
+        convert2lab: p.bool("convert2lab", d.convert2lab)?,
+    };
+    let seed = p.usize("seed", 42, 0, u32::MAX as usize)? as u32;
+    Ok(Box::new(Quickshift { params, seed }))
+}
+
+nas_core::inventory::submit! {
+    nas_core::ComponentEntry {
+        name: "quickshift",
+        summary: "quick shift superpixels (scikit-image's quickshift; with ratio 0.2, kernel_size 4, max_dist 200, the LIME package's default segmentation)",
+        params: QUICKSHIFT_PARAMS,
+        factory: nas_core::Factory::Segmenter(build_quickshift),
+    }
 }
 
 nas_core::inventory::submit! {
