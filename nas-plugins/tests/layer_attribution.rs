@@ -1,8 +1,9 @@
 //! Captum's layer attributions at nas's depth levels (scripts/make_layer_attribution_fixture.py):
 //! `layer-integrated-gradients`, `layer-conductance`, `internal-influence`,
-//! `layer-gradient-x-activation`, `layer-grad-cam` and `layer-activation` against Captum
-//! 0.9.0's LayerIntegratedGradients, LayerConductance, InternalInfluence,
-//! LayerGradientXActivation, LayerGradCam and LayerActivation on EfficientNet-Lite0 (ImageNet
+//! `layer-gradient-shap`, `layer-gradient-x-activation`, `layer-grad-cam` and `layer-activation`
+//! against Captum 0.9.0's LayerIntegratedGradients, LayerConductance, InternalInfluence,
+//! LayerGradientShap (its NumPy draws), LayerGradientXActivation, LayerGradCam and
+//! LayerActivation on EfficientNet-Lite0 (ImageNet
 //! weights) and chelsea-224, at levels 3 (block 10) and 4 (the head), for the predicted class.
 //! Each map is compared with Captum's attribution summed over channels and resized to the
 //! photo: with Captum's own `F.interpolate` (nearest and bilinear) for one case each, and by
@@ -48,6 +49,7 @@ fn nas_name(captum: &str) -> &'static str {
         "InternalInfluence" => "internal-influence",
         "LayerGradientXActivation" => "layer-gradient-x-activation",
         "LayerGradCam" => "layer-grad-cam",
+        "LayerGradientShap" => "layer-gradient-shap",
         _ => "layer-activation",
     }
 }
@@ -67,10 +69,15 @@ fn check(case: &str, tolerance: Tolerance) -> TestResult {
         params.push(("steps", toml::Value::Integer(steps)));
         params.push(("batch", toml::Value::Integer(6)));
     }
-    for key in ["method", "baseline"] {
-        if let Some(value) = settings[key].as_str() {
-            params.push((key, toml::Value::String(value.into())));
+    // LayerGradientShap draws from a set of baselines; the path methods start from one.
+    let baseline_key = if method == "layer-gradient-shap" { "baselines" } else { "baseline" };
+    for (theirs, ours) in [("method", "method"), ("baseline", baseline_key)] {
+        if let Some(value) = settings[theirs].as_str() {
+            params.push((ours, toml::Value::String(value.into())));
         }
+    }
+    if let Some(samples) = settings["n_samples"].as_i64() {
+        params.push(("samples", toml::Value::Integer(samples)));
     }
     if let Some(relu) = settings["relu_attributions"].as_bool() {
         params.push(("relu", toml::Value::Boolean(relu)));
@@ -108,7 +115,8 @@ fn layer_integrated_gradients_matches_captum() -> TestResult {
 /// (measured). Conductance multiplies such gradients by activation steps that largely cancel
 /// (per-step terms up to five times their sum): 8.7e-3 at the worst of 196 cells, 2% of the
 /// pixels beyond 1e-4. Internal influence: 1.2e-3, which is also how far Captum's own float32
-/// run lies from its float64 run.
+/// run lies from its float64 run. GradientSHAP's points lie between the photo and a black or
+/// white image: 3.2e-4.
 const INPUT_PATH: Tolerance = Tolerance {
     largest: 1.5e-2,
     share: 0.25,
@@ -137,6 +145,11 @@ fn layer_grad_cam_matches_captum() -> TestResult {
 }
 
 #[test]
+fn layer_gradient_shap_matches_captum_with_its_draws() -> TestResult {
+    check("gradient-shap-3", INPUT_PATH)
+}
+
+#[test]
 fn layer_methods_explain_a_batch_as_each_photo_alone() {
     nas_plugins::link();
     let registry = Registry::builtin();
@@ -153,6 +166,7 @@ fn layer_methods_explain_a_batch_as_each_photo_alone() {
         "layer-integrated-gradients",
         "layer-conductance",
         "internal-influence",
+        "layer-gradient-shap",
         "layer-gradient-x-activation",
         "layer-grad-cam",
         "layer-activation",
