@@ -33,9 +33,15 @@ pub fn download_torchvision_weights(file: &str, cache_dir: &Path) -> Option<Resu
 /// `NAS_TORCHVISION_MODELS`), checked against the sha256 prefix in its name (see
 /// `nas_assets::model_hub`); refused in offline mode.
 pub fn download_torchvision_file(file: &str, cache_dir: &Path) -> Result<PathBuf> {
+    download_hashed_file(&nas_assets::model_hub::torchvision_models_url(), file, cache_dir)
+}
+
+/// A weight file named `<arch>-<sha256 prefix>.pth` in the cache, downloaded from `base_url`
+/// unless it is already there (the content checked against the name's prefix): DeiT's and
+/// timm's release files are named as torchvision's.
+pub fn download_hashed_file(base_url: &str, file: &str, cache_dir: &Path) -> Result<PathBuf> {
     let cache = nas_assets::Cache::new(cache_dir.to_path_buf()).with_offline(nas_assets::cache::offline_from_env());
-    let url = nas_assets::model_hub::torchvision_models_url();
-    nas_assets::model_hub::download_named(&url, file, &cache).map_err(|e| NasError::Weights {
+    nas_assets::model_hub::download_named(base_url, file, &cache).map_err(|e| NasError::Weights {
         path: cache.locate_file(nas_assets::AssetKind::Weights, file),
         reason: e.to_string(),
     })

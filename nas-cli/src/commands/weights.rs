@@ -17,6 +17,17 @@ struct Standard {
     transforms: Option<(u32, u32)>,
 }
 
+impl Standard {
+    /// The folder of the file's URL where its source names one that ends in the file
+    /// (`(https://.../deit_tiny_patch16_224-a1311bcf.pth)`).
+    fn release_folder(&self) -> Option<&'static str> {
+        let source: &'static str = self.source;
+        let url = &source[source.find("(https://")? + 1..];
+        let url = &url[..url.find([')', ';', ' ']).unwrap_or(url.len())];
+        url.strip_suffix(self.file)?.strip_suffix('/')
+    }
+}
+
 const STANDARD: &[Standard] = &[
     Standard {
         backbone: "alexnet",
@@ -47,6 +58,24 @@ const STANDARD: &[Standard] = &[
         file: "convnext_tiny-983f1562.pth",
         source: "torchvision ConvNeXt_Tiny_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/convnext_tiny-983f1562.pth)",
         transforms: Some((236, 224)),
+    },
+    Standard {
+        backbone: "deit_base_patch16_224",
+        file: "deit_base_patch16_224-b5f2ef4d.pth",
+        source: "DeiT's release, timm layout in a checkpoint's `model` (https://dl.fbaipublicfiles.com/deit/deit_base_patch16_224-b5f2ef4d.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "deit_small_patch16_224",
+        file: "deit_small_patch16_224-cd65a155.pth",
+        source: "DeiT's release, timm layout in a checkpoint's `model` (https://dl.fbaipublicfiles.com/deit/deit_small_patch16_224-cd65a155.pth)",
+        transforms: Some((256, 224)),
+    },
+    Standard {
+        backbone: "deit_tiny_patch16_224",
+        file: "deit_tiny_patch16_224-a1311bcf.pth",
+        source: "DeiT's release, timm layout in a checkpoint's `model` (https://dl.fbaipublicfiles.com/deit/deit_tiny_patch16_224-a1311bcf.pth)",
+        transforms: Some((256, 224)),
     },
     Standard {
         backbone: "densenet121",
@@ -473,6 +502,12 @@ const STANDARD: &[Standard] = &[
         transforms: Some((256, 224)),
     },
     Standard {
+        backbone: "vit_base_patch16_224",
+        file: "jx_vit_base_p16_224-80ecf9dd.pth",
+        source: "timm's ViT-B/16 converted from JAX, the file Chefer et al.'s Transformer-Explainability loads (https://github.com/rwightman/pytorch-image-models/releases/download/v0.1-vitjx/jx_vit_base_p16_224-80ecf9dd.pth)",
+        transforms: Some((248, 224)),
+    },
+    Standard {
         backbone: "vit_b_16",
         file: "vit_b_16-c867db91.pth",
         source: "torchvision ViT_B_16_Weights.IMAGENET1K_V1 (https://download.pytorch.org/models/vit_b_16-c867db91.pth)",
@@ -526,6 +561,8 @@ fn download(session: &Session, backbone: &str) -> Result<std::path::PathBuf> {
     })?;
     if standard.source.starts_with("torchvision") {
         nas_plugins::assets::download_torchvision_file(standard.file, &session.cache_dir)
+    } else if let Some(base) = standard.release_folder() {
+        nas_plugins::assets::download_hashed_file(base, standard.file, &session.cache_dir)
     } else {
         nas_plugins::assets::fetch_weights(standard.file, &session.cache_dir).unwrap_or_else(|| {
             Err(NasError::Weights {
@@ -620,6 +657,23 @@ mod tests {
                 listed[0].file
             );
         }
+    }
+
+    /// DeiT's and timm's files download from the folder their source names.
+    #[test]
+    fn release_files_come_from_their_folders() {
+        let folder = |backbone: &str| {
+            super::STANDARD
+                .iter()
+                .find(|s| s.backbone == backbone)
+                .and_then(|s| s.release_folder())
+        };
+        assert_eq!(folder("deit_tiny_patch16_224"), Some("https://dl.fbaipublicfiles.com/deit"));
+        assert_eq!(
+            folder("vit_base_patch16_224"),
+            Some("https://github.com/rwightman/pytorch-image-models/releases/download/v0.1-vitjx")
+        );
+        assert_eq!(folder("vit_b_16"), Some("https://download.pytorch.org/models"));
     }
 
     /// Every ImageNet classifier torchvision 0.29 has (its `list_models`, kept in a fixture) is a

@@ -1,7 +1,10 @@
 //! torchvision's vision transformers, ViT-B/16, -B/32, -L/16, -L/32 and -H/14, loaded from their
 //! state dicts: a patch embedding (`conv_proj`), a class token, learned position embeddings,
 //! pre-LayerNorm encoder blocks (multi-head self-attention, MLP with exact GELU), a final
-//! LayerNorm and a linear head on the class token.
+//! LayerNorm and a linear head on the class token. The same network in timm's layout: DeiT-Ti,
+//! -S and -B (Touvron et al. 2021, ImageNet normalisation) and timm's ViT-B/16
+//! `vit_base_patch16_224` (inputs normalised with mean and std 0.5, as the JAX-trained files
+//! Chefer et al. explain), from files in either layout (`timm_layout`).
 //!
 //! Depth levels: the outputs of encoder blocks 2, 4, 6, 8 and 10 (0-based; ViT-L's 24 blocks:
 //! 4, 8, 12, 16, 20; ViT-H's 32: 5, 11, 16, 21, 27, the nearest to the same sixths of its depth)
@@ -21,6 +24,7 @@
 //! their own size.
 
 mod relevance;
+mod timm_layout;
 
 use super::layers::{gelu_of, host_values, per_token, Conv2d, ConvGeometry, LayerNorm, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
@@ -86,6 +90,20 @@ const BASE: Shape = Shape {
     layers: 12,
     patch: 16,
     level_blocks: [2, 4, 6, 8, 10],
+};
+/// DeiT-Ti (12 blocks of 192, 3 heads): levels as ViT-B's.
+const TINY: Shape = Shape {
+    dim: 192,
+    heads: 3,
+    mlp_dim: 768,
+    ..BASE
+};
+/// DeiT-S (12 blocks of 384, 6 heads): levels as ViT-B's.
+const SMALL: Shape = Shape {
+    dim: 384,
+    heads: 6,
+    mlp_dim: 1536,
+    ..BASE
 };
 /// ViT-L (24 blocks of 1024, 16 heads): levels at the same relative depths, blocks 4 to 20.
 const LARGE: Shape = Shape {
@@ -316,8 +334,10 @@ pub struct Vit {
 }
 
 impl Vit {
-    /// Builds the network `name` of `shape` from a torchvision state dict.
-    fn load(name: &str, shape: Shape, sd: &mut StateDict, num_classes: usize) -> Result<Vit> {
+    /// Builds the network of `spec` from a state dict in torchvision's or timm's layout.
+    fn load(spec: &VitSpec, sd: &mut StateDict, num_classes: usize) -> Result<Vit> {
+        sd.rename_keys(timm_layout::torchvision_key);
+        let (name, shape, [mean, std]) = (spec.name, spec.shape, spec.normalisation);
         let (dim, patch, grid) = (shape.dim, shape.patch, shape.grid_in(sd)?);
         let patch_embed = Conv2d::load(sd, "conv_proj", ConvGeometry::symmetric(3, dim, patch, patch, 0))?;
         let class_token = sd.take("class_token", [1, 1, dim])?;
@@ -330,8 +350,8 @@ impl Vit {
         Ok(Vit {
             info: BackboneInfo {
                 name: name.into(),
-                mean: IMAGENET_MEAN,
-                std: IMAGENET_STD,
+                mean,
+                std,
                 level_channels: [dim; 5],
                 level_strides: [patch; 5],
                 min_input_side: 0,
@@ -434,7 +454,7 @@ impl Vit {
         backbone.as_any().and_then(|a| a.downcast_ref::<Vit>()).ok_or_else(|| {
             NasError::InvalidInput(format!(
                 "{method} needs a vision transformer ({}); {} has no {missing}",
-                VITS.map(|(name, _, _)| name).join(", "),
+                VITS.map(|spec| spec.name).join(", "),
                 backbone.info().name
             ))
         })
@@ -527,19 +547,81 @@ impl Vit {
     }
 }
 
-/// torchvision's ViTs: name, shape and the standard file's name.
-const VITS: [(&str, Shape, &str); 5] = [
-    ("vit_b_16", BASE, "vit_b_16-c867db91.pth"),
-    ("vit_b_32", Shape { patch: 32, ..BASE }, "vit_b_32-d86f8d99.pth"),
-    ("vit_l_16", LARGE, "vit_l_16-852ce7e3.pth"),
-    ("vit_l_32", Shape { patch: 32, ..LARGE }, "vit_l_32-c7638314.pth"),
-    ("vit_h_14", HUGE, "vit_h_14_lc_swag-c1eb923e.pth"),
+/// A registered ViT: its name, shape, standard file and input normalisation (mean, std).
+struct VitSpec {
+    name: &'static str,
+    shape: Shape,
+    file: &'static str,
+    normalisation: [[f32; 3]; 2],
+}
+
+/// The mean and standard deviation timm's JAX-trained ViTs were trained with.
+const HALF: [[f32; 3]; 2] = [[0.5; 3], [0.5; 3]];
+/// ImageNet's, which torchvision's and DeiT's files expect.
+const IMAGENET: [[f32; 3]; 2] = [IMAGENET_MEAN, IMAGENET_STD];
+
+/// The ViTs: torchvision's, then DeiT's and timm's (files in timm's layout).
+const VITS: [VitSpec; 9] = [
+    VitSpec {
+        name: "vit_b_16",
+        shape: BASE,
+        file: "vit_b_16-c867db91.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "vit_b_32",
+        shape: Shape { patch: 32, ..BASE },
+        file: "vit_b_32-d86f8d99.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "vit_l_16",
+        shape: LARGE,
+        file: "vit_l_16-852ce7e3.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "vit_l_32",
+        shape: Shape { patch: 32, ..LARGE },
+        file: "vit_l_32-c7638314.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "vit_h_14",
+        shape: HUGE,
+        file: "vit_h_14_lc_swag-c1eb923e.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "deit_tiny_patch16_224",
+        shape: TINY,
+        file: "deit_tiny_patch16_224-a1311bcf.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "deit_small_patch16_224",
+        shape: SMALL,
+        file: "deit_small_patch16_224-cd65a155.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "deit_base_patch16_224",
+        shape: BASE,
+        file: "deit_base_patch16_224-b5f2ef4d.pth",
+        normalisation: IMAGENET,
+    },
+    VitSpec {
+        name: "vit_base_patch16_224",
+        shape: BASE,
+        file: "jx_vit_base_p16_224-80ecf9dd.pth",
+        normalisation: HALF,
+    },
 ];
 
 /// The registry entry point of ViT number `INDEX` of [`VITS`].
 fn build_vit<const INDEX: usize>(params: &Params, ctx: &Context<'_>) -> Result<Box<dyn Backbone>> {
-    let (name, shape, file) = VITS[INDEX];
-    super::build_from_weights(name, file, params, ctx, |sd, classes| Vit::load(name, shape, sd, classes))
+    let spec = &VITS[INDEX];
+    super::build_from_weights(spec.name, spec.file, params, ctx, |sd, classes| Vit::load(spec, sd, classes))
 }
 
 super::register_family! {
@@ -549,4 +631,8 @@ super::register_family! {
     2 => "vit_l_16", "torchvision ViT-L/16; levels: encoder blocks 4, 8, 12, 16, 20 as 14x14 patch grids";
     3 => "vit_l_32", "torchvision ViT-L/32; levels: encoder blocks 4, 8, 12, 16, 20 as 7x7 patch grids";
     4 => "vit_h_14", "torchvision ViT-H/14; levels: encoder blocks 5, 11, 16, 21, 27 as 16x16 patch grids";
+    5 => "deit_tiny_patch16_224", "DeiT-Ti (timm or torchvision layout); levels: encoder blocks 2, 4, 6, 8, 10 as 14x14 patch grids";
+    6 => "deit_small_patch16_224", "DeiT-S (timm or torchvision layout); levels: encoder blocks 2, 4, 6, 8, 10 as 14x14 patch grids";
+    7 => "deit_base_patch16_224", "DeiT-B (timm or torchvision layout); levels: encoder blocks 2, 4, 6, 8, 10 as 14x14 patch grids";
+    8 => "vit_base_patch16_224", "timm's ViT-B/16 (inputs normalised with 0.5, 0.5: the JAX-trained files Chefer et al. explain); levels: encoder blocks 2, 4, 6, 8, 10 as 14x14 patch grids";
 }
