@@ -109,7 +109,7 @@ pub fn quickshift<T: Sample>(
         data: &data,
         height,
         width,
-        window: (3.0 * params.kernel_size).ceil() as usize,
+        reach: (3.0 * params.kernel_size).ceil() as usize,
     };
     let mut densities = space.densities(-0.5 / (params.kernel_size * params.kernel_size));
     if let Some(noise) = tie_noise {
@@ -126,7 +126,7 @@ struct JointSpace<'a> {
     height: usize,
     width: usize,
     /// Pixels searched on each side.
-    window: usize,
+    reach: usize,
 }
 
 impl JointSpace<'_> {
@@ -148,12 +148,12 @@ impl JointSpace<'_> {
         dist + t * t
     }
 
-    /// The rows and columns of `(r, c)`'s window.
-    fn window(&self, r: usize, c: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
-        (
-            r.saturating_sub(self.window)..(r + self.window + 1).min(self.height),
-            c.saturating_sub(self.window)..(c + self.window + 1).min(self.width),
-        )
+    /// The pixels of pixel `i`'s window, in scan order: flat index and `(row, column)`.
+    fn window(&self, i: usize) -> impl Iterator<Item = (usize, (usize, usize))> + '_ {
+        let (r, c) = (i / self.width, i % self.width);
+        let columns = c.saturating_sub(self.reach)..(c + self.reach + 1).min(self.width);
+        (r.saturating_sub(self.reach)..(r + self.reach + 1).min(self.height))
+            .flat_map(move |r2| columns.clone().map(move |c2| (r2 * self.width + c2, (r2, c2))))
     }
 
     /// Each pixel's kernel density, summed over its window in scan order.
@@ -162,15 +162,10 @@ impl JointSpace<'_> {
             .into_par_iter()
             .with_min_len(256)
             .map(|i| {
-                let (r, c) = (i / self.width, i % self.width);
-                let (rows, columns) = self.window(r, c);
-                let mut density = 0.0;
-                for r2 in rows {
-                    for c2 in columns.clone() {
-                        density += (self.distance((r, c), (r2, c2)) * inverse_width).exp();
-                    }
-                }
-                density
+                let here = (i / self.width, i % self.width);
+                self.window(i)
+                    .map(|(_, there)| (self.distance(here, there) * inverse_width).exp())
+                    .fold(0.0, |sum, term| sum + term)
             })
             .collect()
     }
@@ -182,19 +177,15 @@ impl JointSpace<'_> {
             .into_par_iter()
             .with_min_len(256)
             .map(|i| {
-                let (r, c) = (i / self.width, i % self.width);
-                let (rows, columns) = self.window(r, c);
+                let here = (i / self.width, i % self.width);
                 let mut closest = f64::MAX;
                 let mut parent = i;
-                for r2 in rows {
-                    for c2 in columns.clone() {
-                        let j = r2 * self.width + c2;
-                        if densities[j] > densities[i] {
-                            let dist = self.distance((r, c), (r2, c2));
-                            if dist < closest {
-                                closest = dist;
-                                parent = j;
-                            }
+                for (j, there) in self.window(i) {
+                    if densities[j] > densities[i] {
+                        let dist = self.distance(here, there);
+                        if dist < closest {
+                            closest = dist;
+                            parent = j;
                         }
                     }
                 }

@@ -47,32 +47,44 @@ pub struct IntegratedGradients {
     reduction: ChannelReduction,
 }
 
+/// The `steps` parameter of the path methods.
+pub const STEPS_PARAM: ParamSpec = ParamSpec {
+    name: "steps",
+    kind: ParamKind::Int,
+    default: "50",
+    doc: "gradient evaluations along the path (Captum's n_steps)",
+};
+
+/// The `method` parameter of the path methods.
+pub const METHOD_PARAM: ParamSpec = ParamSpec {
+    name: "method",
+    kind: ParamKind::Str,
+    default: "\"gausslegendre\"",
+    doc: "quadrature: gausslegendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid or linspace",
+};
+
+/// The `baseline` parameter of the path methods.
+pub const BASELINE_PARAM: ParamSpec = ParamSpec {
+    name: "baseline",
+    kind: ParamKind::Str,
+    default: "\"zero\"",
+    doc: "path start: zero (normalised space, the mean colour) or black",
+};
+
+/// The `batch` parameter of the path methods.
+pub const PATH_BATCH_PARAM: ParamSpec = ParamSpec {
+    name: "batch",
+    kind: ParamKind::Int,
+    default: "10",
+    doc: "path points per backward pass (Captum's internal_batch_size); memory grows with it",
+};
+
 /// Parameters of `integrated-gradients`.
 pub const INTEGRATED_GRADIENTS_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "steps",
-        kind: ParamKind::Int,
-        default: "50",
-        doc: "gradient evaluations along the path (Captum's n_steps)",
-    },
-    ParamSpec {
-        name: "method",
-        kind: ParamKind::Str,
-        default: "\"gausslegendre\"",
-        doc: "quadrature: gausslegendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid or linspace",
-    },
-    ParamSpec {
-        name: "baseline",
-        kind: ParamKind::Str,
-        default: "\"zero\"",
-        doc: "path start: zero (normalised space, the mean colour) or black",
-    },
-    ParamSpec {
-        name: "batch",
-        kind: ParamKind::Int,
-        default: "10",
-        doc: "path points per backward pass (Captum's internal_batch_size); memory grows with it",
-    },
+    STEPS_PARAM,
+    METHOD_PARAM,
+    BASELINE_PARAM,
+    PATH_BATCH_PARAM,
     ParamSpec {
         name: "reduce",
         kind: ParamKind::Str,
@@ -133,13 +145,19 @@ impl IntegratedGradients {
             task.check()?;
             let points: Vec<NasTensor<4>> = alphas.iter().map(|a| baseline.clone() + delta.clone() * *a).collect();
             let gradient = backbone.input_gradient(NasTensor::cat(points, 0), &vec![target; alphas.len()])?;
-            let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
-            let weights = NasTensor::<4>::from_data(TensorData::new(weights, [alphas.len(), 1, 1, 1]), &delta.device());
-            total = total + (gradient.grad * weights).sum_dim(0);
+            total = total + weighted_sum(gradient.grad, weights);
             task.advance(alphas.len() as u64);
         }
         Ok(total * delta)
     }
+}
+
+/// `values` `(n, c, h, w)` summed over the batch with one weight per sample (a quadrature's).
+pub fn weighted_sum(values: NasTensor<4>, weights: &[f64]) -> NasTensor<4> {
+    let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
+    let count = weights.len();
+    let weights = NasTensor::<4>::from_data(TensorData::new(weights, [count, 1, 1, 1]), &values.device());
+    (values * weights).sum_dim(0)
 }
 
 impl Saliency for IntegratedGradients {

@@ -40,6 +40,22 @@ pub struct Slic {
     params: SlicParams,
 }
 
+/// The `sigma` parameter of `slic` and `quickshift`.
+const SIGMA_PARAM: ParamSpec = ParamSpec {
+    name: "sigma",
+    kind: ParamKind::Float,
+    default: "0.0",
+    doc: "Gaussian smoothing before segmenting",
+};
+
+/// The `convert2lab` parameter of `slic` and `quickshift`.
+const CONVERT2LAB_PARAM: ParamSpec = ParamSpec {
+    name: "convert2lab",
+    kind: ParamKind::Bool,
+    default: "true",
+    doc: "segment in CIELAB",
+};
+
 /// Parameters of `slic` (scikit-image's names and defaults).
 pub const SLIC_PARAMS: &[ParamSpec] = &[
     ParamSpec {
@@ -60,18 +76,8 @@ pub const SLIC_PARAMS: &[ParamSpec] = &[
         default: "10",
         doc: "k-means iterations",
     },
-    ParamSpec {
-        name: "sigma",
-        kind: ParamKind::Float,
-        default: "0.0",
-        doc: "Gaussian smoothing before segmenting",
-    },
-    ParamSpec {
-        name: "convert2lab",
-        kind: ParamKind::Bool,
-        default: "true",
-        doc: "segment in CIELAB",
-    },
+    SIGMA_PARAM,
+    CONVERT2LAB_PARAM,
     ParamSpec {
         name: "enforce_connectivity",
         kind: ParamKind::Bool,
@@ -204,18 +210,8 @@ pub const QUICKSHIFT_PARAMS: &[ParamSpec] = &[
         default: "10.0",
         doc: "longest link kept; higher means fewer segments (LIME: 200)",
     },
-    ParamSpec {
-        name: "sigma",
-        kind: ParamKind::Float,
-        default: "0.0",
-        doc: "Gaussian smoothing before segmenting",
-    },
-    ParamSpec {
-        name: "convert2lab",
-        kind: ParamKind::Bool,
-        default: "true",
-        doc: "segment in CIELAB",
-    },
+    SIGMA_PARAM,
+    CONVERT2LAB_PARAM,
     ParamSpec {
         name: "seed",
         kind: ParamKind::Int,

@@ -5,10 +5,10 @@
 //! the points are the quadrature's nodes for `steps + 1`, in order (with Gauss-Legendre nodes
 //! the path is walked from its first node to its last, not from 0 to 1).
 
-use super::{path_points, LayerSettings, PathSettings, INTERPOLATE_PARAM, LEVEL_PARAM, PATH_PARAMS};
-use crate::saliency::integrated_gradients::Baseline;
+use super::{explain_each, path_points, LayerSettings, PathSettings, INTERPOLATE_PARAM, LEVEL_PARAM, PATH_PARAMS};
+use crate::saliency::integrated_gradients::{Baseline, BASELINE_PARAM};
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result, Saliency};
 
 /// The `layer-conductance` saliency method.
 pub struct LayerConductance {
@@ -17,20 +17,12 @@ pub struct LayerConductance {
     baseline: Baseline,
 }
 
-/// The `baseline` parameter of the layer methods whose path runs through the input.
-pub const INPUT_BASELINE_PARAM: ParamSpec = ParamSpec {
-    name: "baseline",
-    kind: ParamKind::Str,
-    default: "\"zero\"",
-    doc: "path start: zero (normalised space, the mean colour) or black",
-};
-
 /// Parameters of `layer-conductance`.
 pub const LAYER_CONDUCTANCE_PARAMS: &[ParamSpec] = &[
     LEVEL_PARAM,
     PATH_PARAMS[0],
     PATH_PARAMS[1],
-    INPUT_BASELINE_PARAM,
+    BASELINE_PARAM,
     PATH_PARAMS[2],
     INTERPOLATE_PARAM,
 ];
@@ -74,14 +66,15 @@ impl LayerConductance {
 
 impl Saliency for LayerConductance {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, h, w] = input.dims();
-        let photos = crate::saliency::photos_with_targets("layer-conductance", input, targets)?;
-        let task = nas_core::progress::task("layer conductance", (photos.len() * (self.path.steps + 1)) as u64);
-        let attributions = photos
-            .into_iter()
-            .map(|(photo, target)| self.attribute(backbone, photo, target, &task))
-            .collect::<Result<Vec<_>>>()?;
-        self.layer.maps(NasTensor::cat(attributions, 0), [h, w])
+        explain_each(
+            &self.layer,
+            "layer-conductance",
+            "layer conductance",
+            self.path.steps + 1,
+            input,
+            targets,
+            |photo, target, task| self.attribute(backbone, photo, target, task),
+        )
     }
 }
 

@@ -5,11 +5,11 @@
 //! times the target logit's gradient at the level for the point. The draws are
 //! `gradient-shap`'s (NumPy's, as Captum makes them), so a seed gives Captum's.
 
-use super::{LayerSettings, INTERPOLATE_PARAM, LEVEL_PARAM};
-use crate::saliency::gradient_shap::{draws, BaselineSet};
+use super::{explain_each, LayerSettings, INTERPOLATE_PARAM, LEVEL_PARAM};
+use crate::saliency::gradient_shap::{draws, BaselineSet, GRADIENT_SHAP_PARAMS};
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result, Saliency};
 
 /// The `layer-gradient-shap` saliency method.
 pub struct LayerGradientShap {
@@ -23,30 +23,10 @@ pub struct LayerGradientShap {
 /// Parameters of `layer-gradient-shap`.
 pub const LAYER_GRADIENT_SHAP_PARAMS: &[ParamSpec] = &[
     LEVEL_PARAM,
-    ParamSpec {
-        name: "samples",
-        kind: ParamKind::Int,
-        default: "5",
-        doc: "random draws of a baseline and a point on its path (Captum's n_samples)",
-    },
-    ParamSpec {
-        name: "baselines",
-        kind: ParamKind::Str,
-        default: "\"black-white\"",
-        doc: "the set baselines are drawn from: black-white (a black and a white photo), zero (normalised space, the mean colour), black or white",
-    },
-    ParamSpec {
-        name: "seed",
-        kind: ParamKind::Int,
-        default: "0",
-        doc: "np.random.seed before each photo's draws",
-    },
-    ParamSpec {
-        name: "batch",
-        kind: ParamKind::Int,
-        default: "16",
-        doc: "draws per backward pass (the draws are the same whatever the batch)",
-    },
+    GRADIENT_SHAP_PARAMS[0],
+    GRADIENT_SHAP_PARAMS[1],
+    GRADIENT_SHAP_PARAMS[2],
+    GRADIENT_SHAP_PARAMS[3],
     INTERPOLATE_PARAM,
 ];
 
@@ -78,14 +58,15 @@ impl LayerGradientShap {
 
 impl Saliency for LayerGradientShap {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, h, w] = input.dims();
-        let photos = crate::saliency::photos_with_targets("layer-gradient-shap", input, targets)?;
-        let task = nas_core::progress::task("layer gradient shap", (photos.len() * self.samples) as u64);
-        let attributions = photos
-            .into_iter()
-            .map(|(photo, target)| self.attribute(backbone, photo, target, &task))
-            .collect::<Result<Vec<_>>>()?;
-        self.layer.maps(NasTensor::cat(attributions, 0), [h, w])
+        explain_each(
+            &self.layer,
+            "layer-gradient-shap",
+            "layer gradient shap",
+            self.samples,
+            input,
+            targets,
+            |photo, target, task| self.attribute(backbone, photo, target, task),
+        )
     }
 }
 

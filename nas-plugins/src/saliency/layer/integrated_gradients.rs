@@ -4,10 +4,9 @@
 //! of its own level, and the target logit's gradient there, averaged along the path, times the
 //! difference of the two activations is the attribution (per channel and position).
 
-use super::{path_points, LayerSettings, PathSettings, INTERPOLATE_PARAM, LEVEL_PARAM, PATH_PARAMS};
-use crate::saliency::integrated_gradients::Baseline;
+use super::{explain_each, path_points, LayerSettings, PathSettings, INTERPOLATE_PARAM, LEVEL_PARAM, PATH_PARAMS};
+use crate::saliency::integrated_gradients::{weighted_sum, Baseline};
 use nas_core::backbone::level_gradient_replaced;
-use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasTensor, Objective, ParamKind, ParamSpec, Params, Result, Saliency};
 
@@ -55,9 +54,7 @@ impl LayerIntegratedGradients {
             let points = path_points(&start, &end, alphas);
             let targets = vec![target; alphas.len()];
             let gradient = level_gradient_replaced(backbone, photos, level, points, Objective::Targets(&targets))?;
-            let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
-            let weights = NasTensor::<4>::from_data(TensorData::new(weights, [alphas.len(), 1, 1, 1]), &photo.device());
-            total = total + (gradient.grad * weights).sum_dim(0);
+            total = total + weighted_sum(gradient.grad, weights);
             task.advance(alphas.len() as u64);
         }
         Ok(total * (end - start))
@@ -66,14 +63,15 @@ impl LayerIntegratedGradients {
 
 impl Saliency for LayerIntegratedGradients {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, h, w] = input.dims();
-        let photos = crate::saliency::photos_with_targets("layer-integrated-gradients", input, targets)?;
-        let task = nas_core::progress::task("layer integrated gradients", (photos.len() * self.path.steps) as u64);
-        let attributions = photos
-            .into_iter()
-            .map(|(photo, target)| self.attribute(backbone, photo, target, &task))
-            .collect::<Result<Vec<_>>>()?;
-        self.layer.maps(NasTensor::cat(attributions, 0), [h, w])
+        explain_each(
+            &self.layer,
+            "layer-integrated-gradients",
+            "layer integrated gradients",
+            self.path.steps,
+            input,
+            targets,
+            |photo, target, task| self.attribute(backbone, photo, target, task),
+        )
     }
 }
 

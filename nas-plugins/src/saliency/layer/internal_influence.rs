@@ -2,10 +2,8 @@
 //! gradient at a depth level, integrated along the straight path from a baseline image to the
 //! photo (not multiplied by anything): how strongly each unit sways the output on the way.
 
-use super::conductance::INPUT_BASELINE_PARAM;
-use super::{path_points, LayerSettings, PathSettings, INTERPOLATE_PARAM, LEVEL_PARAM, PATH_PARAMS};
-use crate::saliency::integrated_gradients::Baseline;
-use nas_core::burn::tensor::TensorData;
+use super::{explain_each, path_points, LayerSettings, PathSettings, INTERPOLATE_PARAM, LEVEL_PARAM, PATH_PARAMS};
+use crate::saliency::integrated_gradients::{weighted_sum, Baseline, BASELINE_PARAM};
 use nas_core::ndarray::Array2;
 use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result, Saliency};
 
@@ -21,7 +19,7 @@ pub const INTERNAL_INFLUENCE_PARAMS: &[ParamSpec] = &[
     LEVEL_PARAM,
     PATH_PARAMS[0],
     PATH_PARAMS[1],
-    INPUT_BASELINE_PARAM,
+    BASELINE_PARAM,
     PATH_PARAMS[2],
     INTERPOLATE_PARAM,
 ];
@@ -42,9 +40,7 @@ impl InternalInfluence {
             task.check()?;
             let points = path_points(&baseline, &photo, alphas);
             let gradient = backbone.level_gradient(points, self.layer.level, &vec![target; alphas.len()])?;
-            let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
-            let weights = NasTensor::<4>::from_data(TensorData::new(weights, [alphas.len(), 1, 1, 1]), &photo.device());
-            let part = (gradient.grad * weights).sum_dim(0);
+            let part = weighted_sum(gradient.grad, weights);
             total = Some(match total {
                 Some(sum) => sum + part,
                 None => part,
@@ -57,14 +53,15 @@ impl InternalInfluence {
 
 impl Saliency for InternalInfluence {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let [_, _, h, w] = input.dims();
-        let photos = crate::saliency::photos_with_targets("internal-influence", input, targets)?;
-        let task = nas_core::progress::task("internal influence", (photos.len() * self.path.steps) as u64);
-        let attributions = photos
-            .into_iter()
-            .map(|(photo, target)| self.attribute(backbone, photo, target, &task))
-            .collect::<Result<Vec<_>>>()?;
-        self.layer.maps(NasTensor::cat(attributions, 0), [h, w])
+        explain_each(
+            &self.layer,
+            "internal-influence",
+            "internal influence",
+            self.path.steps,
+            input,
+            targets,
+            |photo, target, task| self.attribute(backbone, photo, target, task),
+        )
     }
 }
 

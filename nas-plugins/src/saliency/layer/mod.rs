@@ -14,8 +14,10 @@ pub mod integrated_gradients;
 pub mod internal_influence;
 
 use super::cam::resize_linear;
+use super::integrated_gradients::{METHOD_PARAM, PATH_BATCH_PARAM, STEPS_PARAM};
 use super::quadrature::{Quadrature, QUADRATURE_NAMES};
 use nas_core::ndarray::Array2;
+use nas_core::progress::Task;
 use nas_core::upsampled_batch::to_host;
 use nas_core::{NasError, NasTensor, ParamKind, ParamSpec, Params, Result, LEVELS};
 
@@ -54,26 +56,7 @@ pub const INTERPOLATE_PARAM: ParamSpec = ParamSpec {
 };
 
 /// The `steps`, `method` and `batch` parameters of the layer methods that follow a path.
-pub const PATH_PARAMS: [ParamSpec; 3] = [
-    ParamSpec {
-        name: "steps",
-        kind: ParamKind::Int,
-        default: "50",
-        doc: "gradient evaluations along the path (Captum's n_steps)",
-    },
-    ParamSpec {
-        name: "method",
-        kind: ParamKind::Str,
-        default: "\"gausslegendre\"",
-        doc: "quadrature: gausslegendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid or linspace",
-    },
-    ParamSpec {
-        name: "batch",
-        kind: ParamKind::Int,
-        default: "10",
-        doc: "path points per backward pass (Captum's internal_batch_size); memory grows with it",
-    },
-];
+pub const PATH_PARAMS: [ParamSpec; 3] = [STEPS_PARAM, METHOD_PARAM, PATH_BATCH_PARAM];
 
 impl LayerSettings {
     /// Reads `level` and `interpolate`.
@@ -103,6 +86,28 @@ impl LayerSettings {
             })
             .collect()
     }
+}
+
+/// The maps of a method that attributes one photo at a time: `attribute(photo, target, task)`
+/// gives each photo's layer attribution `(1, channels, h, w)`, reporting `steps` units of work
+/// per photo to a progress bar labelled `label`; `method` names the method in errors.
+pub fn explain_each(
+    layer: &LayerSettings,
+    method: &str,
+    label: &str,
+    steps: usize,
+    input: &NasTensor<4>,
+    targets: &[usize],
+    attribute: impl Fn(NasTensor<4>, usize, &Task) -> Result<NasTensor<4>>,
+) -> Result<Vec<Array2<f32>>> {
+    let [_, _, h, w] = input.dims();
+    let photos = super::photos_with_targets(method, input, targets)?;
+    let task = nas_core::progress::task(label, (photos.len() * steps) as u64);
+    let attributions = photos
+        .into_iter()
+        .map(|(photo, target)| attribute(photo, target, &task))
+        .collect::<Result<Vec<_>>>()?;
+    layer.maps(NasTensor::cat(attributions, 0), [h, w])
 }
 
 /// The path methods' quadrature and step count, checked together, and their batch.
