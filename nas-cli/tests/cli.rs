@@ -690,8 +690,8 @@ fn weights_lists_verifies_and_flags_corrupt_files() {
     assert_eq!(status("vgg19"), "missing");
     assert_eq!(
         rows.len(),
-        81,
-        "every built-in backbone: MaxViT-T, five ResNets, two Wide ResNets, three ResNeXts, eight VGGs, four DenseNets, five ViTs, three Swins and three Swin V2s, four ConvNeXts, EfficientNet-B0 to B7 and V2-S/M/L, EfficientNet-Lite0, three MobileNets, four MNASNets, four ShuffleNet V2s, fifteen RegNets, AlexNet, GoogLeNet, Inception v3, two SqueezeNets"
+        85,
+        "every built-in backbone: MaxViT-T, five ResNets, two Wide ResNets, three ResNeXts, eight VGGs, four DenseNets, five torchvision ViTs, three DeiTs and timm's ViT-B/16, three Swins and three Swin V2s, four ConvNeXts, EfficientNet-B0 to B7 and V2-S/M/L, EfficientNet-Lite0, three MobileNets, four MNASNets, four ShuffleNet V2s, fifteen RegNets, AlexNet, GoogLeNet, Inception v3, two SqueezeNets"
     );
     let crop = |b: &str| rows.iter().find(|r| r["backbone"] == b).unwrap()["crop_size"].as_u64();
     assert_eq!((crop("efficientnet_b7"), crop("efficientnet-lite0")), (Some(600), None));
