@@ -148,12 +148,17 @@ impl JointSpace<'_> {
         dist + t * t
     }
 
-    /// The pixels of pixel `i`'s window, in scan order: flat index and `(row, column)`.
-    fn window(&self, i: usize) -> impl Iterator<Item = (usize, (usize, usize))> + '_ {
+    /// Calls `visit` with each pixel of pixel `i`'s window, in scan order: its flat index and
+    /// `(row, column)`.
+    #[inline(always)]
+    fn each_in_window(&self, i: usize, mut visit: impl FnMut(usize, (usize, usize))) {
         let (r, c) = (i / self.width, i % self.width);
         let columns = c.saturating_sub(self.reach)..(c + self.reach + 1).min(self.width);
-        (r.saturating_sub(self.reach)..(r + self.reach + 1).min(self.height))
-            .flat_map(move |r2| columns.clone().map(move |c2| (r2 * self.width + c2, (r2, c2))))
+        for r2 in r.saturating_sub(self.reach)..(r + self.reach + 1).min(self.height) {
+            for c2 in columns.clone() {
+                visit(r2 * self.width + c2, (r2, c2));
+            }
+        }
     }
 
     /// Each pixel's kernel density, summed over its window in scan order.
@@ -163,9 +168,9 @@ impl JointSpace<'_> {
             .with_min_len(256)
             .map(|i| {
                 let here = (i / self.width, i % self.width);
-                self.window(i)
-                    .map(|(_, there)| (self.distance(here, there) * inverse_width).exp())
-                    .fold(0.0, |sum, term| sum + term)
+                let mut density = 0.0;
+                self.each_in_window(i, |_, there| density += (self.distance(here, there) * inverse_width).exp());
+                density
             })
             .collect()
     }
@@ -180,7 +185,7 @@ impl JointSpace<'_> {
                 let here = (i / self.width, i % self.width);
                 let mut closest = f64::MAX;
                 let mut parent = i;
-                for (j, there) in self.window(i) {
+                self.each_in_window(i, |j, there| {
                     if densities[j] > densities[i] {
                         let dist = self.distance(here, there);
                         if dist < closest {
@@ -188,7 +193,7 @@ impl JointSpace<'_> {
                             parent = j;
                         }
                     }
-                }
+                });
                 if closest.sqrt() > max_dist {
                     i
                 } else {
