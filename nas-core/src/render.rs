@@ -37,17 +37,28 @@ pub fn overlay(photo: &Photo, segmentation: &Segmentation) -> RgbImage {
     })
 }
 
-/// A heatmap of `values` normalised to `[0, 1]` (min to max) with a blue-white-red colour map,
-/// blended over the photo.
+/// A heatmap of `values` blended over the photo with a blue-white-red colour map. A map with
+/// negative values (gradient x input, Integrated Gradients, LRP) is drawn around zero, as
+/// Captum's `visualize_image_attr` draws `sign="all"`: white at 0, full colour at the magnitude
+/// below which 98% of the map's absolute mass lies, larger values clipped (its `outlier_perc`
+/// 2). A map without negative values (CAMs, probabilities) is stretched from its minimum (blue)
+/// to its maximum (red).
 pub fn heatmap(photo: &Photo, values: &Array2<f32>) -> RgbImage {
     let base = photo.to_rgb8();
     let (min, max) = values
         .iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-    let span = if max > min { max - min } else { 1.0 };
+    let position: Box<dyn Fn(f32) -> f32> = if min < 0.0 {
+        let scale = outlier_threshold(values.iter().map(|v| v.abs()).collect(), OUTLIER_SHARE);
+        let scale = if scale > 0.0 { scale } else { 1.0 };
+        Box::new(move |v| 0.5 + 0.5 * (v / scale).clamp(-1.0, 1.0))
+    } else {
+        let span = if max > min { max - min } else { 1.0 };
+        Box::new(move |v| (v - min) / span)
+    };
     let (h, w) = values.dim();
     RgbImage::from_fn(w as u32, h as u32, |x, y| {
-        let t = (values[[y as usize, x as usize]] - min) / span;
+        let t = position(values[[y as usize, x as usize]]);
         let colour = if t < 0.5 {
             let u = t * 2.0;
             [u, u, 1.0]
@@ -58,6 +69,25 @@ pub fn heatmap(photo: &Photo, values: &Array2<f32>) -> RgbImage {
         let p = base.get_pixel(x, y).0;
         Rgb([0, 1, 2].map(|c| (f32::from(p[c]) * 0.35 + colour[c] * 255.0 * 0.65).round() as u8))
     })
+}
+
+/// Share of a signed map's absolute mass drawn below full colour (Captum's `100 - outlier_perc`).
+const OUTLIER_SHARE: f64 = 0.98;
+
+/// The smallest of `magnitudes` at which their ascending running sum reaches `share` of the
+/// total (Captum's `_cumulative_sum_threshold`); 0 for an empty or all-zero map.
+fn outlier_threshold(mut magnitudes: Vec<f32>, share: f64) -> f32 {
+    magnitudes.retain(|v| v.is_finite());
+    magnitudes.sort_by(f32::total_cmp);
+    let total: f64 = magnitudes.iter().map(|&v| f64::from(v)).sum();
+    let mut running = 0.0;
+    for &v in &magnitudes {
+        running += f64::from(v);
+        if running >= total * share {
+            return v;
+        }
+    }
+    0.0
 }
 
 /// The photo with the superpixel boundaries of several segmentations drawn over it: the more
@@ -87,4 +117,34 @@ pub fn boundaries(photo: &Photo, segmentations: &[Segmentation]) -> RgbImage {
         }
         Rgb([255, (255.0 * share) as u8, 0])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{heatmap, outlier_threshold};
+    use crate::photo::Photo;
+    use ndarray::Array2;
+
+    #[test]
+    fn the_threshold_leaves_the_top_two_percent_of_mass_above_it() {
+        // 99 ones and one 100: the ones hold 49.7% of the mass, so 98% is reached only at 100.
+        let mut values = vec![1.0f32; 99];
+        values.push(100.0);
+        assert_eq!(outlier_threshold(values, 0.98), 100.0);
+        // 1..=100: 98% of 5050 is 4949, first reached at 99 (the sum to 99 is 4950).
+        assert_eq!(outlier_threshold((1..=100).map(|v| v as f32).collect(), 0.98), 99.0);
+        assert_eq!(outlier_threshold(vec![0.0; 4], 0.98), 0.0);
+    }
+
+    #[test]
+    fn signed_maps_are_white_at_zero_and_saturate_at_the_threshold() {
+        let photo = Photo::from_rgb8(std::path::Path::new("grey.png"), &image::RgbImage::from_pixel(3, 1, image::Rgb([128, 128, 128])));
+        let map = Array2::from_shape_vec((1, 3), vec![-1.0f32, 0.0, 1.0]).expect("map");
+        let picture = heatmap(&photo, &map);
+        let white = (128.0f32 * 0.35 + 255.0 * 0.65).round() as u8;
+        let none = (128.0f32 * 0.35).round() as u8;
+        assert_eq!(picture.get_pixel(1, 0).0, [white; 3], "zero is white");
+        assert_eq!(picture.get_pixel(0, 0).0, [none, none, white], "-1 is blue");
+        assert_eq!(picture.get_pixel(2, 0).0, [white, none, none], "+1 is red");
+    }
 }
