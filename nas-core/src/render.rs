@@ -138,7 +138,10 @@ mod tests {
 
     #[test]
     fn signed_maps_are_white_at_zero_and_saturate_at_the_threshold() {
-        let photo = Photo::from_rgb8(std::path::Path::new("grey.png"), &image::RgbImage::from_pixel(3, 1, image::Rgb([128, 128, 128])));
+        let photo = Photo::from_rgb8(
+            std::path::Path::new("grey.png"),
+            &image::RgbImage::from_pixel(3, 1, image::Rgb([128, 128, 128])),
+        );
         let map = Array2::from_shape_vec((1, 3), vec![-1.0f32, 0.0, 1.0]).expect("map");
         let picture = heatmap(&photo, &map);
         let white = (128.0f32 * 0.35 + 255.0 * 0.65).round() as u8;
