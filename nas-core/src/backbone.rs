@@ -359,10 +359,15 @@ pub fn logits_with_level<B: Backbone + ?Sized>(
     let logits = backbone.forward_hooked(input, &mut hook);
     match hook.replacement {
         None => Ok(logits),
-        Some(_) => Err(NasError::InvalidInput(format!(
-            "a replacement of level {level} shaped {dims:?} does not match the level the backbone produced"
-        ))),
+        Some(_) => Err(mismatched_replacement(level, dims)),
     }
+}
+
+/// The refusal of a replacement whose shape `dims` is not that of level `level`.
+fn mismatched_replacement(level: usize, dims: [usize; 4]) -> NasError {
+    NasError::InvalidInput(format!(
+        "a replacement of level {level} shaped {dims:?} does not match the level the backbone produced"
+    ))
 }
 
 /// [`autodiff_level_gradient`], the level optionally replaced.
@@ -384,9 +389,7 @@ fn gradient_at_level<B: Backbone + ?Sized>(
     let logits = backbone.forward_hooked(input.detach(), &mut hook);
     hook.scope = None;
     let leaf = hook.leaf.ok_or_else(|| match expected {
-        Some(dims) => NasError::InvalidInput(format!(
-            "a replacement of level {level} shaped {dims:?} does not match the level the backbone produced"
-        )),
+        Some(dims) => mismatched_replacement(level, dims),
         None => NasError::InvalidInput(format!("the backbone never produced level {level}")),
     })?;
     let grads = objective.batch_sum(&logits)?.backward();

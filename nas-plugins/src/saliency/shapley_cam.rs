@@ -66,6 +66,12 @@ impl ShapleyCam {
     /// `z` (`batch x classes`, row-major): `e_c` for the logit, `2 e_c - softmax(z)` for ReST.
     fn logit_weights(&self, logits: NasTensor<2>, targets: &[usize]) -> Result<Vec<f32>> {
         let [batch, classes] = logits.dims();
+        if targets.len() != batch {
+            return Err(NasError::InvalidInput(format!(
+                "shapley-cam: {} targets for a batch of {batch}",
+                targets.len()
+            )));
+        }
         let mut weights = match self.target {
             Target::Logit => vec![0f32; batch * classes],
             Target::Rest => to_host(softmax(logits, 1))?.into_iter().map(|p| -p).collect(),
@@ -90,8 +96,8 @@ impl ShapleyCam {
         }
         let moved = |scale: f64| logits_with_level(backbone, input.clone(), level, gradient.value.clone() * scale as f32);
         let tangent = to_host((moved(1.0 + self.eps)? - moved(1.0 - self.eps)?) / (2.0 * self.eps) as f32)?;
+        let classes = logits.dims()[1].max(1);
         let probabilities = to_host(softmax(logits, 1))?;
-        let classes = probabilities.len() / targets.len().max(1);
         // f''(z) = -(diag(p) - p p') for ReST, times J a, row by row.
         let curvature: Vec<f32> = probabilities
             .chunks(classes)
