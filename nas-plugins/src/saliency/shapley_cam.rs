@@ -62,9 +62,9 @@ pub const SHAPLEY_CAM_PARAMS: &[ParamSpec] = &[
 ];
 
 impl ShapleyCam {
-    /// Per sample, the weights of its logits whose sum has the target's gradient, for logits
-    /// `z` (`batch x classes`, row-major): `e_c` for the logit, `2 e_c - softmax(z)` for ReST.
-    fn logit_weights(&self, logits: NasTensor<2>, targets: &[usize]) -> Result<Vec<f32>> {
+    /// Per sample, the weights of its logits whose sum has ReST's gradient, for logits `z`
+    /// (`batch x classes`, row-major): `2 e_c - softmax(z)`.
+    fn rest_weights(&self, logits: NasTensor<2>, targets: &[usize]) -> Result<Vec<f32>> {
         let [batch, classes] = logits.dims();
         if targets.len() != batch {
             return Err(NasError::InvalidInput(format!(
@@ -72,28 +72,25 @@ impl ShapleyCam {
                 targets.len()
             )));
         }
-        let mut weights = match self.target {
-            Target::Logit => vec![0f32; batch * classes],
-            Target::Rest => to_host(softmax(logits, 1))?.into_iter().map(|p| -p).collect(),
-        };
-        let lift = if self.target == Target::Rest { 2.0 } else { 1.0 };
+        let mut weights: Vec<f32> = to_host(softmax(logits, 1))?.into_iter().map(|p| -p).collect();
         for (i, &target) in targets.iter().enumerate() {
             if target >= classes {
                 return Err(NasError::InvalidInput(format!("shapley-cam: class {target} of {classes}")));
             }
-            weights[i * classes + target] += lift;
+            weights[i * classes + target] += 2.0;
         }
         Ok(weights)
     }
 
     /// The level's activations with `g - H a / 2` as their gradient, for [`gradient_cams`].
     fn shapley_gradient(&self, backbone: &dyn Backbone, input: &NasTensor<4>, level: usize, targets: &[usize]) -> Result<Gradient> {
-        let logits = backbone.forward(input.clone()).logits;
-        let weights = self.logit_weights(logits.clone(), targets)?;
-        let gradient = backbone.level_gradient_of(input.clone(), level, Objective::WeightedLogits(&weights))?;
         if self.target == Target::Logit {
-            return Ok(gradient);
+            // A logit's curvature in the logits is zero: no Hessian term, and no forward pass first.
+            return backbone.level_gradient(input.clone(), level, targets);
         }
+        let logits = backbone.forward(input.clone()).logits;
+        let weights = self.rest_weights(logits.clone(), targets)?;
+        let gradient = backbone.level_gradient_of(input.clone(), level, Objective::WeightedLogits(&weights))?;
         let moved = |scale: f64| logits_with_level(backbone, input.clone(), level, gradient.value.clone() * scale as f32);
         let tangent = to_host((moved(1.0 + self.eps)? - moved(1.0 - self.eps)?) / (2.0 * self.eps) as f32)?;
         let classes = logits.dims()[1].max(1);
