@@ -225,14 +225,22 @@ pub trait Backbone: Send + Sync {
     }
 
     /// DeepLift's multipliers (Shrikumar et al. 2017, the Rescale rule, as Captum's `DeepLift`)
-    /// of each sample's `targets[i]` logit against `reference` (shaped like `input`): the
-    /// backward pass of the input gradient with every rectifier's derivative replaced by the
-    /// secant slope between the input's and the reference's pre-activations. Their product with
-    /// `input - reference` is the attribution, which adds up to the change of the logit where
-    /// every nonlinearity takes the Rescale rule (max pools, passing the gradient, make the sum
+    /// of each sample's `targets[i]` logit against `reference` (shaped like `input`), at the
+    /// input (`level` `None`) or at depth level `level` (Captum's `LayerDeepLift`): the backward
+    /// pass of the gradient with every rectifier's derivative replaced by the secant slope
+    /// between the input's and the reference's pre-activations. `value` is the change from the
+    /// reference to the input where the multipliers are taken; their product is the
+    /// attribution, which adds up to the change of the logit where every nonlinearity after
+    /// that place takes the Rescale rule (max pools, passing the gradient, make the sum
     /// approximate). The default refuses; backbones with their own backward pass override it.
-    fn deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, targets: &[usize]) -> Result<Gradient> {
-        let _ = (input, reference, targets);
+    fn deep_lift_multipliers(
+        &self,
+        input: NasTensor<4>,
+        reference: NasTensor<4>,
+        level: Option<usize>,
+        targets: &[usize],
+    ) -> Result<Gradient> {
+        let _ = (input, reference, level, targets);
         Err(NasError::InvalidInput(format!(
             "{}: DeepLift needs a backbone with its own backward pass ({OWN_BACKWARD_PASS})",
             self.info().name
@@ -378,6 +386,20 @@ fn gradient_at_level<B: Backbone + ?Sized>(
     replacement: Option<NasTensor<4>>,
     objective: Objective<'_>,
 ) -> Result<Gradient> {
+    hooked_level_gradient(|x, hook| backbone.forward_hooked(x, hook), input, level, replacement, objective)
+}
+
+/// The gradient of each sample's `objective` at depth level `level` of the forward pass `run`
+/// (a network's forward pass handing its levels to a hook, as [`Backbone::forward_hooked`]),
+/// the level optionally replaced by `replacement`: [`autodiff_level_gradient`] for a pass
+/// other than the backbone's own (LRP's conservative pass through a ViT, say).
+pub fn hooked_level_gradient(
+    run: impl FnOnce(NasTensor<4>, &mut dyn LevelHook) -> NasTensor<2>,
+    input: NasTensor<4>,
+    level: usize,
+    replacement: Option<NasTensor<4>>,
+    objective: Objective<'_>,
+) -> Result<Gradient> {
     check_level(level)?;
     let expected = replacement.as_ref().map(NasTensor::dims);
     let mut hook = GradientAt {
@@ -386,7 +408,7 @@ fn gradient_at_level<B: Backbone + ?Sized>(
         leaf: None,
         scope: None,
     };
-    let logits = backbone.forward_hooked(input.detach(), &mut hook);
+    let logits = run(input.detach(), &mut hook);
     hook.scope = None;
     let leaf = hook.leaf.ok_or_else(|| match expected {
         Some(dims) => mismatched_replacement(level, dims),

@@ -33,14 +33,6 @@ fn read_map(name: &str) -> Result<Array2<f32>, Box<dyn Error>> {
     Ok(npy::read::<f32>(&fixture(name))?.into_dimensionality::<Ix2>()?)
 }
 
-/// A layer map repeated over the photo's `size x size` pixels, cell by cell.
-fn repeated(layer: &Array2<f32>, size: usize) -> Vec<f32> {
-    let (h, w) = layer.dim();
-    (0..size)
-        .flat_map(|y| (0..size).map(move |x| layer[[y * h / size, x * w / size]]))
-        .collect()
-}
-
 /// nas's method for Captum's class name.
 fn nas_name(captum: &str) -> &'static str {
     match captum {
@@ -90,7 +82,7 @@ fn check(case: &str, tolerance: Tolerance) -> TestResult {
     let ours = saliency.explain(net.as_ref(), &input, &target)?.remove(0);
     let theirs = match resize {
         Some(mode) => read_map(&format!("{case}.{mode}-224.npy"))?.iter().copied().collect(),
-        None => repeated(&read_map(&format!("{case}.npy"))?, 224),
+        None => common::repeated(&read_map(&format!("{case}.npy"))?, 224),
     };
     common::assert_map_close(
         &format!("{method} ({case})"),

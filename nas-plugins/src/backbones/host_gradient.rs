@@ -272,6 +272,7 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
     net: &B,
     input: NasTensor<4>,
     reference: NasTensor<4>,
+    level: Option<usize>,
     targets: &[usize],
 ) -> Result<Gradient> {
     if input.dims() != reference.dims() {
@@ -281,6 +282,9 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
             input.dims()
         )));
     }
+    if let Some(level) = level {
+        check_level(level)?;
+    }
     if !(applies(net, &input) && runs_on_host(&reference)) {
         return Err(NasError::InvalidInput(format!(
             "{}: DeepLift runs on the CPU's host kernels only (use --device cpu)",
@@ -288,9 +292,24 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
         )));
     }
     let batch = input.dims()[0];
-    let both = NasTensor::cat(vec![input.clone(), reference], 0);
-    let mut gradient = net.host_gradient(both, Objective::Targets(targets), GradientOf::Input, Rule::Rescale, &mut unwatched)?;
-    gradient.value = input;
+    let both = NasTensor::cat(vec![input.clone(), reference.clone()], 0);
+    let of = level.map_or(GradientOf::Input, GradientOf::Level);
+    let mut gradient = net.host_gradient(both, Objective::Targets(targets), of, Rule::Rescale, &mut unwatched)?;
+    gradient.value = match level {
+        None => input - reference,
+        // The pass keeps the level of the inputs followed by that of their references.
+        Some(_) => {
+            let value = gradient.value;
+            if value.dims()[0] != 2 * batch {
+                return Err(NasError::InvalidInput(format!(
+                    "{}: DeepLift at level {level:?} kept a level of {} samples for {batch} inputs and their references",
+                    net.info().name,
+                    value.dims()[0]
+                )));
+            }
+            value.clone().narrow(0, 0, batch) - value.narrow(0, batch, batch)
+        }
+    };
     if gradient.logits.dims()[0] > batch {
         gradient.logits = gradient.logits.narrow(0, 0, batch);
     }
@@ -452,9 +471,10 @@ macro_rules! host_gradient_methods {
             &self,
             input: nas_core::NasTensor<4>,
             reference: nas_core::NasTensor<4>,
+            level: Option<usize>,
             targets: &[usize],
         ) -> nas_core::Result<nas_core::Gradient> {
-            $crate::backbones::host_gradient::deep_lift_multipliers(self, input, reference, targets)
+            $crate::backbones::host_gradient::deep_lift_multipliers(self, input, reference, level, targets)
         }
     };
 }

@@ -176,6 +176,11 @@ impl InvertedResidualNet {
         InvertedResidualNet { activation, ..self }
     }
 
+    /// The block whose output is depth level `level` (levels 0 to 3; level 4 is the head's).
+    pub(crate) fn level_block(&self, level: usize) -> Option<usize> {
+        self.level_blocks.get(level).copied()
+    }
+
     /// The activation after every convolution but the projections.
     pub(crate) fn activation(&self) -> Activation {
         self.activation
@@ -209,7 +214,8 @@ impl HostDifferentiable for InvertedResidualNet {
         let head_input = features.values.leading(rule.explained(x.dims[0]));
         let (logits, grad) = host_gradient::head_gradient(&head_input, &self.device, objective, |h| self.classify(h))?;
         if of == GradientOf::Level(4) {
-            return Ok(host_gradient::gradient(head_input.into_tensor(&self.device), grad, logits));
+            // The whole batch: under the Rescale rule, the references' level too.
+            return Ok(host_gradient::gradient(features.values.into_tensor(&self.device), grad, logits));
         }
         let mut grad = conv_backward(self.head.folded(), &grad.through(&features, rule)?, last.size(), watch)?;
         for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {

@@ -8,9 +8,9 @@
 //! (CPU host kernels: the ResNets and VGGs at 224 x 224, efficientnet-lite0).
 
 use super::baseline_set::BaselineSet;
-use super::gradient::{reduce_channels, ChannelReduction};
+use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// The `deep-lift` and `deep-lift-shap` saliency methods.
 pub struct DeepLift {
@@ -19,33 +19,25 @@ pub struct DeepLift {
 }
 
 /// Parameters of `deep-lift`.
-pub const DEEP_LIFT_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "baselines",
-        kind: ParamKind::Str,
-        default: "\"zero\"",
-        doc: "the reference photo: zero (normalised space, the mean colour; Captum's default), black, white, or black-white (the mean of both: DeepLiftShap)",
-    },
-    REDUCE,
-];
+pub const DEEP_LIFT_PARAMS: &[ParamSpec] = &[BASELINES_PARAM, REDUCE_PARAM];
+
+/// The `baselines` parameter of `deep-lift` and `layer-deep-lift`.
+pub const BASELINES_PARAM: ParamSpec = ParamSpec {
+    name: "baselines",
+    kind: ParamKind::Str,
+    default: "\"zero\"",
+    doc: "the reference photo: zero (normalised space, the mean colour; Captum's default), black, white, or black-white (the mean of both: DeepLiftShap)",
+};
 
 /// Parameters of `deep-lift-shap`.
-pub const DEEP_LIFT_SHAP_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "baselines",
-        kind: ParamKind::Str,
-        default: "\"black-white\"",
-        doc:
-            "the baselines averaged over: black-white (a black and a white photo), zero (normalised space, the mean colour), black or white",
-    },
-    REDUCE,
-];
+pub const DEEP_LIFT_SHAP_PARAMS: &[ParamSpec] = &[SHAP_BASELINES_PARAM, REDUCE_PARAM];
 
-const REDUCE: ParamSpec = ParamSpec {
-    name: "reduce",
+/// The `baselines` parameter of `deep-lift-shap` and `layer-deep-lift-shap`.
+pub const SHAP_BASELINES_PARAM: ParamSpec = ParamSpec {
+    name: "baselines",
     kind: ParamKind::Str,
-    default: "\"sum\"",
-    doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
+    default: "\"black-white\"",
+    doc: "the baselines averaged over: black-white (a black and a white photo), zero (normalised space, the mean colour), black or white",
 };
 
 impl DeepLift {
@@ -60,18 +52,36 @@ impl DeepLift {
 
 impl Saliency for DeepLift {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let references = self.baselines.tensors(backbone.info(), input);
-        let count = references.len();
-        let task = nas_core::progress::task("deep lift", count as u64);
-        let mut total = input.zeros_like();
-        for reference in references {
-            task.check()?;
-            let multipliers = backbone.deep_lift_multipliers(input.clone(), reference.clone(), targets)?;
-            total = total + (input.clone() - reference) * multipliers.grad;
-            task.advance(1);
-        }
-        reduce_channels(total * (1.0 / count as f32), self.reduction)
+        reduce_channels(attribution(backbone, input, targets, self.baselines, None)?, self.reduction)
     }
+}
+
+/// DeepLift's attribution of each photo's target at the input (`level` `None`) or at depth
+/// level `level`, averaged over `baselines`: DeepLiftShap where there are several.
+pub fn attribution(
+    backbone: &dyn Backbone,
+    input: &NasTensor<4>,
+    targets: &[usize],
+    baselines: BaselineSet,
+    level: Option<usize>,
+) -> Result<NasTensor<4>> {
+    let references = baselines.tensors(backbone.info(), input);
+    let count = references.len();
+    let task = nas_core::progress::task("deep lift", count as u64);
+    let mut total: Option<NasTensor<4>> = None;
+    for reference in references {
+        task.check()?;
+        let multipliers = backbone.deep_lift_multipliers(input.clone(), reference, level, targets)?;
+        let attribution = multipliers.value * multipliers.grad;
+        total = Some(match total {
+            Some(sum) => sum + attribution,
+            None => attribution,
+        });
+        task.advance(1);
+    }
+    total
+        .map(|t| t * (1.0 / count as f32))
+        .ok_or_else(|| NasError::InvalidInput("DeepLift: no baselines".into()))
 }
 
 fn build_deep_lift(params: &Params, _ctx: &Context<'_>) -> Result<Box<dyn Saliency>> {

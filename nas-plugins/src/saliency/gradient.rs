@@ -42,12 +42,15 @@ pub struct InputGradient {
 }
 
 /// Parameters of `gradient`.
-pub const GRADIENT_PARAMS: &[ParamSpec] = &[ParamSpec {
+pub const GRADIENT_PARAMS: &[ParamSpec] = &[REDUCE_PARAM];
+
+/// The `reduce` parameter of the methods that attribute to colour channels, signed by default.
+pub const REDUCE_PARAM: ParamSpec = ParamSpec {
     name: "reduce",
     kind: ParamKind::Str,
     default: "\"sum\"",
     doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
-}];
+};
 
 /// Parameters of `vanilla-gradient`.
 pub const VANILLA_GRADIENT_PARAMS: &[ParamSpec] = &[ParamSpec {

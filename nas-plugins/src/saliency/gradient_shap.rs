@@ -7,7 +7,7 @@
 //! `np.random.seed(seed)` for each photo.
 
 pub use super::baseline_set::BaselineSet;
-use super::gradient::{reduce_channels, ChannelReduction};
+use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use crate::numpy_random::NumpyRandom;
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
@@ -48,12 +48,7 @@ pub const GRADIENT_SHAP_PARAMS: &[ParamSpec] = &[
         default: "16",
         doc: "draws per backward pass (the draws are the same whatever the batch)",
     },
-    ParamSpec {
-        name: "reduce",
-        kind: ParamKind::Str,
-        default: "\"sum\"",
-        doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
-    },
+    REDUCE_PARAM,
 ];
 
 impl GradientShap {

@@ -7,7 +7,7 @@
 //! own (CPU host kernels: the ResNets, the VGGs, efficientnet-lite0).
 
 use super::grad_cam::CamWeights;
-use super::gradient::{reduce_channels, ChannelReduction};
+use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
@@ -20,12 +20,7 @@ pub struct ModifiedGradient {
 }
 
 /// Parameters of `guided-backprop` and `deconvolution`.
-pub const MODIFIED_GRADIENT_PARAMS: &[ParamSpec] = &[ParamSpec {
-    name: "reduce",
-    kind: ParamKind::Str,
-    default: "\"sum\"",
-    doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
-}];
+pub const MODIFIED_GRADIENT_PARAMS: &[ParamSpec] = &[REDUCE_PARAM];
 
 impl Saliency for ModifiedGradient {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {

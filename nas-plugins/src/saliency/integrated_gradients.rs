@@ -3,7 +3,7 @@
 //! input, summed over colour channels. Defaults are Captum's `IntegratedGradients`: 50 steps,
 //! Gauss-Legendre nodes, a zero baseline in the normalised input space.
 
-use super::gradient::{reduce_channels, ChannelReduction};
+use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use super::quadrature::{Quadrature, QUADRATURE_NAMES};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
@@ -80,18 +80,7 @@ pub const PATH_BATCH_PARAM: ParamSpec = ParamSpec {
 };
 
 /// Parameters of `integrated-gradients`.
-pub const INTEGRATED_GRADIENTS_PARAMS: &[ParamSpec] = &[
-    STEPS_PARAM,
-    METHOD_PARAM,
-    BASELINE_PARAM,
-    PATH_BATCH_PARAM,
-    ParamSpec {
-        name: "reduce",
-        kind: ParamKind::Str,
-        default: "\"sum\"",
-        doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
-    },
-];
+pub const INTEGRATED_GRADIENTS_PARAMS: &[ParamSpec] = &[STEPS_PARAM, METHOD_PARAM, BASELINE_PARAM, PATH_BATCH_PARAM, REDUCE_PARAM];
 
 impl IntegratedGradients {
     /// Builds from `integrated-gradients` parameters (see [`INTEGRATED_GRADIENTS_PARAMS`]).

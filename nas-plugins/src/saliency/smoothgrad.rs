@@ -4,10 +4,10 @@
 //! the variance (`vargrad`) over the copies, summed over colour channels. Captum's defaults: 5
 //! copies, noise standard deviation 1.0.
 
-use super::gradient::{reduce_channels, ChannelReduction};
+use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use super::noise::{NoiseAggregate, NoiseCopies, NOISE_PARAMS};
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result, Saliency};
 
 /// The `smoothgrad` saliency method.
 pub struct SmoothGrad {
@@ -23,12 +23,7 @@ pub const SMOOTHGRAD_PARAMS: &[ParamSpec] = &[
     NOISE_PARAMS[3],
     NOISE_PARAMS[4],
     NOISE_PARAMS[5],
-    ParamSpec {
-        name: "reduce",
-        kind: ParamKind::Str,
-        default: "\"sum\"",
-        doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
-    },
+    REDUCE_PARAM,
 ];
 
 impl SmoothGrad {

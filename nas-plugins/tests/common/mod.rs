@@ -188,6 +188,15 @@ pub fn cropped_photo(name: &str, width: u32, height: u32) -> nas_core::Photo {
     nas_core::Photo::from_rgb8(&path, &corner)
 }
 
+/// A layer map repeated over the photo's `size x size` pixels, cell by cell: what nearest
+/// resizing gives at whole factors.
+pub fn repeated(layer: &nas_core::ndarray::Array2<f32>, size: usize) -> Vec<f32> {
+    let (h, w) = layer.dim();
+    (0..size)
+        .flat_map(|y| (0..size).map(move |x| layer[[y * h / size, x * w / size]]))
+        .collect()
+}
+
 /// Asserts that `method` (default parameters) explains a batch of `photos` as it explains each
 /// photo alone, on `net`, each photo for its own predicted class; `tolerance` relative to the
 /// largest value of each map.

@@ -433,7 +433,12 @@ impl Vit {
     /// The logits, computed so that their gradient times the input is CP-LRP's relevance
     /// (lxt's patches for torchvision's ViT; see `Propagation::Conservative`).
     pub fn forward_conservative(&self, input: NasTensor<4>) -> NasTensor<2> {
-        self.run(input, &mut Unchanged, Propagation::Conservative)
+        self.forward_conservative_hooked(input, &mut Unchanged)
+    }
+
+    /// [`Vit::forward_conservative`], handing each depth level to `hook`.
+    pub fn forward_conservative_hooked(&self, input: NasTensor<4>, hook: &mut dyn LevelHook) -> NasTensor<2> {
+        self.run(input, hook, Propagation::Conservative)
     }
 
     /// The encoder's input tokens `(batch, 1 + gh * gw, dim)`: the class token, then the patch

@@ -1,17 +1,20 @@
 //! Captum's layer attributions at a depth level: `layer-integrated-gradients`,
 //! `layer-conductance`, `internal-influence`, `layer-gradient-shap`,
-//! `layer-gradient-x-activation`, `layer-grad-cam` and `layer-activation`. Each attributes to the level's activations `(channels, h, w)` as Captum
+//! `layer-gradient-x-activation`, `layer-grad-cam`, `layer-deep-lift`, `layer-deep-lift-shap`,
+//! `layer-lrp` and `layer-activation`. Each attributes to the level's activations `(channels, h, w)` as Captum
 //! does for the module that produces them; the map is that attribution summed over channels
 //! and resized to the photo by Captum's `LayerAttribution.interpolate` (`F.interpolate`,
 //! nearest by default, or bilinear). Maps keep their sign and scale, as Captum returns them.
 
 pub mod activation;
 pub mod conductance;
+pub mod deep_lift;
 pub mod grad_cam;
 pub mod gradient_shap;
 pub mod gradient_x_activation;
 pub mod integrated_gradients;
 pub mod internal_influence;
+pub mod lrp;
 
 use super::cam::resize_linear;
 use super::integrated_gradients::{METHOD_PARAM, PATH_BATCH_PARAM, STEPS_PARAM};

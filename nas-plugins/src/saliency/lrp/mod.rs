@@ -16,17 +16,18 @@
 
 pub mod rules;
 
-use super::gradient::{reduce_channels, ChannelReduction};
+use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use crate::backbones::inverted_residual::InvertedResidualNet;
 use crate::backbones::layers::{global_average, max_pool, Conv2d, Linear};
 use crate::backbones::resnet::ResNet;
 use crate::backbones::vgg::Vgg;
 use crate::backbones::vit::Vit;
+use nas_core::backbone::hooked_level_gradient;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, BackboneInfo, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, BackboneInfo, Context, NasError, NasTensor, Objective, ParamKind, ParamSpec, Params, Result, Saliency, LEVELS};
 
 /// The rule for convolutions after the first.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,38 +71,38 @@ pub struct Lrp {
 }
 
 /// Parameters of `lrp`.
-pub const LRP_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "composite",
-        kind: ParamKind::Str,
-        default: "\"epsilon-plus-flat\"",
-        doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions, Flat first layer), epsilon-alpha2-beta1-flat, epsilon-gamma-box (ZBox first layer, Gamma convolutions), epsilon-plus or epsilon-alpha2-beta1 (the first layer as the others), excitation-backprop (ZPlus everywhere, dense layers included)",
-    },
-    ParamSpec {
-        name: "gamma",
-        kind: ParamKind::Float,
-        default: "0.25",
-        doc: "the Gamma rule's gamma (epsilon-gamma-box; zennit's default)",
-    },
-    ParamSpec {
-        name: "epsilon",
-        kind: ParamKind::Float,
-        default: "1e-6",
-        doc: "the Epsilon rule's epsilon, for dense layers (zennit's default)",
-    },
-    ParamSpec {
-        name: "stabilizer",
-        kind: ParamKind::Float,
-        default: "1e-6",
-        doc: "the other rules' stabiliser (zennit's default)",
-    },
-    ParamSpec {
-        name: "reduce",
-        kind: ParamKind::Str,
-        default: "\"sum\"",
-        doc: "how colour channels are combined: sum (signed), abs-sum or max-abs",
-    },
-];
+pub const LRP_PARAMS: &[ParamSpec] = &[COMPOSITE_PARAM, GAMMA_PARAM, EPSILON_PARAM, STABILIZER_PARAM, REDUCE_PARAM];
+
+/// The parameters that choose LRP's rules, shared with `layer-lrp`.
+pub const RULE_PARAMS: [ParamSpec; 4] = [COMPOSITE_PARAM, GAMMA_PARAM, EPSILON_PARAM, STABILIZER_PARAM];
+
+const COMPOSITE_PARAM: ParamSpec = ParamSpec {
+    name: "composite",
+    kind: ParamKind::Str,
+    default: "\"epsilon-plus-flat\"",
+    doc: "zennit composite: epsilon-plus-flat (ZPlus convolutions, Flat first layer), epsilon-alpha2-beta1-flat, epsilon-gamma-box (ZBox first layer, Gamma convolutions), epsilon-plus or epsilon-alpha2-beta1 (the first layer as the others), excitation-backprop (ZPlus everywhere, dense layers included)",
+};
+
+const GAMMA_PARAM: ParamSpec = ParamSpec {
+    name: "gamma",
+    kind: ParamKind::Float,
+    default: "0.25",
+    doc: "the Gamma rule's gamma (epsilon-gamma-box; zennit's default)",
+};
+
+const EPSILON_PARAM: ParamSpec = ParamSpec {
+    name: "epsilon",
+    kind: ParamKind::Float,
+    default: "1e-6",
+    doc: "the Epsilon rule's epsilon, for dense layers (zennit's default)",
+};
+
+const STABILIZER_PARAM: ParamSpec = ParamSpec {
+    name: "stabilizer",
+    kind: ParamKind::Float,
+    default: "1e-6",
+    doc: "the other rules' stabiliser (zennit's default)",
+};
 
 impl Lrp {
     /// Builds from `lrp` parameters (see [`LRP_PARAMS`]).
@@ -183,8 +184,16 @@ impl Lrp {
         }
     }
 
-    /// Relevance at the input of a ResNet, from `relevance` at its logits.
-    fn resnet(&self, net: &ResNet, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
+    /// Relevance at the input of a ResNet, or at depth level `stop`, from `relevance` at its
+    /// logits.
+    fn resnet(
+        &self,
+        net: &ResNet,
+        input: NasTensor<4>,
+        relevance: NasTensor<2>,
+        info: &BackboneInfo,
+        stop: Option<usize>,
+    ) -> Result<NasTensor<4>> {
         // The forward pass, keeping what each rule needs: every block's input, the inputs of its
         // branch's convolutions, the branch's output and the shortcut.
         struct Trace {
@@ -222,7 +231,19 @@ impl Lrp {
         let r = self.dense(&net.fc, pooled, relevance)?;
         let mut r = rules::norm(&[h], |_, x| global_average(x), r, self.stabilizer)?.remove(0);
         let blocks: Vec<_> = net.layers.iter().flatten().collect();
-        for (block, trace) in blocks.iter().zip(&traces).rev() {
+        // Level l + 1 is the output of the last block of layer l.
+        let level_ends: Vec<usize> = net
+            .layers
+            .iter()
+            .scan(0, |count, layer| {
+                *count += layer.len();
+                Some(*count)
+            })
+            .collect();
+        for (i, (block, trace)) in blocks.iter().zip(&traces).enumerate().rev() {
+            if stop.is_some_and(|level| level > 0 && level_ends.get(level - 1) == Some(&(i + 1))) {
+                return Ok(r);
+            }
             let mut split = rules::norm(&[trace.branch.clone(), trace.shortcut.clone()], |_, x| x, r, self.stabilizer)?;
             let (mut branch, shortcut) = (split.remove(0), split.remove(0));
             for (conv, x) in block.convs.iter().zip(&trace.branch_inputs).rev() {
@@ -234,6 +255,9 @@ impl Lrp {
             };
             r = branch + shortcut;
         }
+        if stop == Some(0) {
+            return Ok(r);
+        }
         let r = match net.stem_pool {
             Some(pool) => rules::max_pool_gradient(stem, pool.kernel, pool.stride, pool.padding, r)?,
             None => r,
@@ -242,13 +266,14 @@ impl Lrp {
     }
 
     /// Relevance at the input of an inverted-residual network (EfficientNet-Lite0, MobileNetV2,
-    /// MNASNet), from `relevance` at its logits.
+    /// MNASNet), or at depth level `stop`, from `relevance` at its logits.
     fn efficientnet(
         &self,
         net: &InvertedResidualNet,
         input: NasTensor<4>,
         relevance: NasTensor<2>,
         info: &BackboneInfo,
+        stop: Option<usize>,
     ) -> Result<NasTensor<4>> {
         // The forward pass, keeping each convolution's input and, for residual blocks, the
         // branch's output (the projection) beside the block's input.
@@ -285,8 +310,14 @@ impl Lrp {
         // Back from the logits; ReLU6 and ReLU pass relevance through, as zennit's Pass rule.
         let r = self.dense(&net.fc, pooled, relevance)?;
         let r = rules::norm(&[features], |_, x| global_average(x), r, self.stabilizer)?.remove(0);
+        if stop == Some(LEVELS - 1) {
+            return Ok(r);
+        }
         let mut r = self.conv(net.head.folded(), h, r)?;
-        for (block, trace) in net.blocks.iter().zip(traces).rev() {
+        for (i, (block, trace)) in net.blocks.iter().zip(traces).enumerate().rev() {
+            if stop.is_some_and(|level| net.level_block(level) == Some(i)) {
+                return Ok(r);
+            }
             let (branch, skip) = if block.residual {
                 let mut split = rules::norm(&[trace.projected, trace.input.clone()], |_, x| x, r, self.stabilizer)?;
                 (split.remove(0), Some(split.remove(0)))
@@ -306,8 +337,16 @@ impl Lrp {
         self.first(net.stem.folded(), input, r, info)
     }
 
-    /// Relevance at the input of a VGG (or AlexNet), from `relevance` at its logits.
-    fn vgg(&self, net: &Vgg, input: NasTensor<4>, relevance: NasTensor<2>, info: &BackboneInfo) -> Result<NasTensor<4>> {
+    /// Relevance at the input of a VGG (or AlexNet), or at depth level `stop` (a stage's last
+    /// convolution, whose ReLU passes relevance on), from `relevance` at its logits.
+    fn vgg(
+        &self,
+        net: &Vgg,
+        input: NasTensor<4>,
+        relevance: NasTensor<2>,
+        info: &BackboneInfo,
+        stop: Option<usize>,
+    ) -> Result<NasTensor<4>> {
         // Per stage, the inputs of its convolutions, and the input of its max pool.
         let mut stages = Vec::with_capacity(net.stages.len());
         let mut h = input;
@@ -344,6 +383,9 @@ impl Lrp {
             if let Some(pool) = pool {
                 r = rules::max_pool_gradient(pool_input, pool.kernel, pool.stride, pool.padding, r)?;
             }
+            if stop == Some(s) {
+                return Ok(r);
+            }
             for (c, (conv, x)) in convs.iter().zip(inputs).enumerate().rev() {
                 r = if (s, c) == (0, 0) {
                     self.first(conv, x, r, info)?
@@ -356,18 +398,26 @@ impl Lrp {
     }
 }
 
-/// Relevance at the input of a ViT, from `relevance` at its logits: CP-LRP (Ali et al.
-/// 2022) as lxt 2.1 applies it to torchvision's ViT, the input times the gradient of the
-/// relevance-weighted logits through [`Vit::forward_conservative`]. The CNN composites do
-/// not apply; linear layers take the basic (epsilon 0) rule that gradient x input gives.
-fn vit(net: &Vit, input: NasTensor<4>, relevance: NasTensor<2>) -> Result<NasTensor<4>> {
-    let input = input.detach().require_grad();
-    let logits = net.forward_conservative(input.clone());
-    let grads = (logits * relevance).sum().backward();
-    let grad = input
-        .grad(&grads)
-        .ok_or_else(|| NasError::InvalidInput("lrp: the input received no relevance".into()))?;
-    Ok(input.detach() * NasTensor::from_inner(grad))
+/// Relevance at the input of a ViT, or at depth level `stop` (its patch tokens), from
+/// `relevance` at its logits: CP-LRP (Ali et al. 2022) as lxt 2.1 applies it to torchvision's
+/// ViT, the values times the gradient of the target logit through
+/// [`Vit::forward_conservative`]. The CNN composites do not apply; linear layers take the basic
+/// (epsilon 0) rule that gradient x input gives.
+fn vit(net: &Vit, input: NasTensor<4>, targets: &[usize], stop: Option<usize>) -> Result<NasTensor<4>> {
+    let objective = Objective::Targets(targets);
+    let gradient = match stop {
+        Some(level) => hooked_level_gradient(|x, hook| net.forward_conservative_hooked(x, hook), input, level, None, objective)?,
+        None => {
+            let input = input.detach().require_grad();
+            let logits = net.forward_conservative(input.clone());
+            let grads = objective.batch_sum(&logits)?.backward();
+            let grad = input
+                .grad(&grads)
+                .ok_or_else(|| NasError::InvalidInput("lrp: the input received no relevance".into()))?;
+            return Ok(input.detach() * NasTensor::from_inner(grad));
+        }
+    };
+    Ok(gradient.value * gradient.grad)
 }
 
 /// The one-hot relevance `(batch, classes)` of each photo's target.
@@ -387,8 +437,10 @@ fn one_hot(targets: &[usize], classes: usize, like: &NasTensor<4>) -> Result<Nas
     ))
 }
 
-impl Saliency for Lrp {
-    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+impl Lrp {
+    /// The relevance of each photo's target at the input (`stop` `None`) or at depth level
+    /// `stop`, channel by channel.
+    pub fn relevance(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize], stop: Option<usize>) -> Result<NasTensor<4>> {
         let [batch, ..] = input.dims();
         if targets.len() != batch {
             return Err(NasError::InvalidInput(format!(
@@ -402,26 +454,31 @@ impl Saliency for Lrp {
         // values are that close to another pixel (VGG-16: 1.6e-3 from zennit, against 2.6e-4).
         let _scope = nas_core::differentiable::differentiable();
         let any = backbone.as_any();
-        let attribution = if let Some(net) = any.and_then(|a| a.downcast_ref::<ResNet>()) {
-            self.resnet(net, input.clone(), relevance, backbone.info())?
+        if let Some(net) = any.and_then(|a| a.downcast_ref::<ResNet>()) {
+            self.resnet(net, input.clone(), relevance, backbone.info(), stop)
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vgg>()) {
-            self.vgg(net, input.clone(), relevance, backbone.info())?
+            self.vgg(net, input.clone(), relevance, backbone.info(), stop)
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<InvertedResidualNet>()) {
-            self.efficientnet(net, input.clone(), relevance, backbone.info())?
+            self.efficientnet(net, input.clone(), relevance, backbone.info(), stop)
         } else if let Some(net) = any.and_then(|a| a.downcast_ref::<Vit>()) {
             if self.composite_given {
                 return Err(NasError::InvalidInput(
                     "lrp: the ViTs take conservative propagation (CP-LRP); `composite`, `gamma`, `epsilon` and `stabilizer` are for the convolutional networks".into(),
                 ));
             }
-            vit(net, input.clone(), relevance)?
+            vit(net, input.clone(), targets, stop)
         } else {
-            return Err(NasError::InvalidInput(format!(
+            Err(NasError::InvalidInput(format!(
                 "lrp: no relevance walk for backbone `{}`; lrp supports the ResNets, RegNetX, the VGGs, AlexNet, efficientnet-lite0, mobilenet_v2 and the ViTs",
                 backbone.info().name
-            )));
-        };
-        reduce_channels(attribution, self.reduction)
+            )))
+        }
+    }
+}
+
+impl Saliency for Lrp {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        reduce_channels(self.relevance(backbone, input, targets, None)?, self.reduction)
     }
 }
 
