@@ -6,6 +6,7 @@
 //! (`convertScaleAbs`), then averaged (`addWeighted` 0.5, 0.5, rounded half to even); the map is
 //! that uint8 image divided by 255. It ignores the network and the class.
 
+use super::opencv::reflect;
 use nas_core::backbone::denormalise;
 use nas_core::ndarray::Array2;
 use nas_core::upsampled_batch::to_host;
@@ -22,17 +23,6 @@ pub struct SobelCam;
 /// `cv2.cvtColor` on every colour of the six shared photos).
 fn grey([r, g, b]: [u8; 3]) -> i32 {
     (9798 * i32::from(r) + 19235 * i32::from(g) + 3735 * i32::from(b) + (1 << 14)) >> 15
-}
-
-/// Index `i` of a side of `n` reflected into it as OpenCV's `BORDER_REFLECT_101` (`gfedcb|abcdefgh|gfedcba`).
-fn reflect(i: isize, n: usize) -> usize {
-    let n = n as isize;
-    if n == 1 {
-        return 0;
-    }
-    let period = 2 * (n - 1);
-    let i = i.rem_euclid(period);
-    (if i < n { i } else { period - i }) as usize
 }
 
 /// The edge map of a grey image `(h, w)`, uint8 values as OpenCV gives them.
@@ -83,17 +73,5 @@ nas_core::inventory::submit! {
         summary: "pytorch-grad-cam's SobelCAM baseline: the photo's Sobel edges, blind to the network and the class",
         params: SOBEL_CAM_PARAMS,
         factory: nas_core::Factory::Saliency(build),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn borders_reflect_without_repeating_the_edge() {
-        let got: Vec<usize> = (-3..8).map(|i| reflect(i, 5)).collect();
-        assert_eq!(got, vec![3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1]);
-        assert_eq!(reflect(-1, 1), 0);
     }
 }
