@@ -246,6 +246,17 @@ pub trait Backbone: Send + Sync {
             self.info().name
         )))
     }
+
+    /// The logits when the network continues from `activation` as depth level `level`
+    /// without running the layers before it: methods that move a level along a path (Captum's
+    /// `LayerIntegratedGradients`) then pay for the layers after it alone. `None` (the default)
+    /// where the backbone cannot start inside; [`level_gradient_replaced`] and
+    /// [`logits_with_level`] then run it whole with the level replaced. Implementations refuse
+    /// an activation with other than the level's channels ([`check_level_start`]).
+    fn logits_from_level(&self, level: usize, activation: NasTensor<4>) -> Option<Result<NasTensor<2>>> {
+        let _ = (level, activation);
+        None
+    }
 }
 
 /// How a backward pass goes through a rectifier (ReLU, ReLU6), as Captum's
@@ -321,7 +332,8 @@ pub fn autodiff_level_gradient<B: Backbone + ?Sized>(
 /// The gradient of each sample's `objective` at depth level `level` when the network continues
 /// from `replacement` there instead of the level's own values (the same shape): what layer
 /// attributions that move along a path in a level's space need (Captum's
-/// `LayerIntegratedGradients`). Runs burn's automatic differentiation on any backbone.
+/// `LayerIntegratedGradients`). Runs burn's automatic differentiation on any backbone, through
+/// the layers after the level alone where the backbone starts there ([`Backbone::logits_from_level`]).
 pub fn level_gradient_replaced<B: Backbone + ?Sized>(
     backbone: &B,
     input: NasTensor<4>,
@@ -360,6 +372,12 @@ pub fn logits_with_level<B: Backbone + ?Sized>(
 ) -> Result<NasTensor<2>> {
     check_level(level)?;
     let dims = replacement.dims();
+    if dims[0] != input.dims()[0] {
+        return Err(mismatched_replacement(level, dims));
+    }
+    if let Some(logits) = backbone.logits_from_level(level, replacement.clone()) {
+        return logits;
+    }
     let mut hook = Replace {
         index: level,
         replacement: Some(replacement),
@@ -386,6 +404,27 @@ fn gradient_at_level<B: Backbone + ?Sized>(
     replacement: Option<NasTensor<4>>,
     objective: Objective<'_>,
 ) -> Result<Gradient> {
+    if let Some(replacement) = &replacement {
+        check_level(level)?;
+        if replacement.dims()[0] != input.dims()[0] {
+            return Err(mismatched_replacement(level, replacement.dims()));
+        }
+        let leaf = replacement.clone().detach().require_grad();
+        let scope = differentiable();
+        if let Some(logits) = backbone.logits_from_level(level, leaf.clone()) {
+            let logits = logits?;
+            drop(scope);
+            let grads = objective.batch_sum(&logits)?.backward();
+            let grad = leaf
+                .grad(&grads)
+                .ok_or_else(|| NasError::InvalidInput(format!("level {level} received no gradient")))?;
+            return Ok(Gradient {
+                value: leaf.detach(),
+                grad: NasTensor::from_inner(grad),
+                logits: logits.detach(),
+            });
+        }
+    }
     hooked_level_gradient(|x, hook| backbone.forward_hooked(x, hook), input, level, replacement, objective)
 }
 
@@ -423,6 +462,17 @@ pub fn hooked_level_gradient(
         grad: NasTensor::from_inner(grad),
         logits: logits.detach(),
     })
+}
+
+/// Refuses an activation to start the network from at depth level `level` unless it has the
+/// level's channels (`info.level_channels`): what [`Backbone::logits_from_level`] checks.
+pub fn check_level_start(info: &BackboneInfo, level: usize, activation: &NasTensor<4>) -> Result<()> {
+    check_level(level)?;
+    let dims = activation.dims();
+    match info.level_channels.get(level) {
+        Some(channels) if *channels == dims[1] => Ok(()),
+        _ => Err(mismatched_replacement(level, dims)),
+    }
 }
 
 /// Refuses a depth level that does not exist, naming the ones that do.

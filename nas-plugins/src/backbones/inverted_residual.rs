@@ -8,6 +8,7 @@
 use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
 use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
 use nas_conv::Activation;
+use nas_core::backbone::check_level_start;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Device, Gradient, LevelHook, NasTensor, Objective, Result};
 
@@ -264,6 +265,21 @@ impl Backbone for InvertedResidualNet {
         }
         let h = hook.level(4, self.head.forward_activated(h, self.activation));
         self.classify(h)
+    }
+
+    fn logits_from_level(&self, level: usize, activation: NasTensor<4>) -> Option<Result<NasTensor<2>>> {
+        Some(check_level_start(&self.info, level, &activation).map(|()| {
+            let features = match self.level_blocks.get(level) {
+                // Levels 0 to 3 are block outputs; level 4 is the head's.
+                Some(block) => {
+                    let blocks = self.blocks.iter().skip(block + 1);
+                    let h = blocks.fold(activation, |h, block| block.forward(h, self.activation));
+                    self.head.forward_activated(h, self.activation)
+                }
+                None => activation,
+            };
+            self.classify(features)
+        }))
     }
 
     host_gradient::host_gradient_methods!();

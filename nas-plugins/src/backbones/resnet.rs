@@ -7,6 +7,7 @@ use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, 
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
+use nas_core::backbone::check_level_start;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
 use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Objective, Params, Result};
@@ -361,6 +362,14 @@ impl Backbone for ResNet {
             h = hook.level(l + 1, h);
         }
         self.head(h)
+    }
+
+    fn logits_from_level(&self, level: usize, activation: NasTensor<4>) -> Option<Result<NasTensor<2>>> {
+        Some(check_level_start(&self.info, level, &activation).map(|()| {
+            // Level 0 feeds the first layer; level l + 1 is layer l's output.
+            let blocks = self.layers.iter().skip(level).flatten();
+            self.head(blocks.fold(activation, |h, block| block.forward(h)))
+        }))
     }
 
     host_gradient::host_gradient_methods!();

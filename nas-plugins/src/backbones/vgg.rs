@@ -11,6 +11,7 @@ use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, 
 use super::layers::{max_pool, Conv2d, ConvBn, ConvGeometry, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
+use nas_core::backbone::check_level_start;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::burn::tensor::module::adaptive_avg_pool2d;
 use nas_core::burn::tensor::TensorData;
@@ -382,6 +383,22 @@ impl Backbone for Vgg {
             }
         }
         self.head(h)
+    }
+
+    fn logits_from_level(&self, level: usize, activation: NasTensor<4>) -> Option<Result<NasTensor<2>>> {
+        Some(check_level_start(&self.info, level, &activation).map(|()| {
+            // The level is its stage's last convolution before the ReLU and the stage's pool.
+            let mut h = relu(activation);
+            for (s, (convs, pool)) in self.stages.iter().zip(&self.stage_pools).enumerate().skip(level) {
+                if s > level {
+                    h = convs.iter().fold(h, |h, conv| relu(conv.forward(h)));
+                }
+                if let Some(pool) = pool {
+                    h = max_pool(h, pool.kernel, pool.stride, pool.padding);
+                }
+            }
+            self.head(h)
+        }))
     }
 
     host_gradient::host_gradient_methods!();
