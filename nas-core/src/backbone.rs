@@ -318,6 +318,59 @@ pub fn autodiff_input_gradient<B: Backbone + ?Sized>(backbone: &B, input: NasTen
     })
 }
 
+/// A unit of a depth level, or a channel of it, whose value a gradient is taken of (Captum's
+/// `neuron_selector` for its `Neuron*` methods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Neuron {
+    /// The activation of `channel` at position (`y`, `x`) of the level's grid.
+    At {
+        /// The channel.
+        channel: usize,
+        /// The row of the level's grid.
+        y: usize,
+        /// The column of the level's grid.
+        x: usize,
+    },
+    /// The activations of a channel summed over every position.
+    Channel(usize),
+}
+
+/// Gradient of each sample's `neuron` at depth level `level` with respect to the input, by
+/// burn's automatic differentiation through [`Backbone::forward_hooked`]; refuses a neuron
+/// outside the level, naming the level's shape.
+pub fn neuron_input_gradient<B: Backbone + ?Sized>(backbone: &B, input: NasTensor<4>, level: usize, neuron: Neuron) -> Result<Gradient> {
+    check_level(level)?;
+    let input = input.detach().require_grad();
+    let mut collect = Collect(Vec::new());
+    let scope = differentiable();
+    let logits = backbone.forward_hooked(input.clone(), &mut collect);
+    drop(scope);
+    let activation = collect
+        .0
+        .into_iter()
+        .nth(level)
+        .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
+    let [batch, channels, h, w] = activation.dims();
+    let (channel, rows, columns) = match neuron {
+        Neuron::At { channel, y, x } => (channel, y..y + 1, x..x + 1),
+        Neuron::Channel(channel) => (channel, 0..h, 0..w),
+    };
+    if channel >= channels || rows.end > h || columns.end > w {
+        return Err(NasError::InvalidInput(format!(
+            "{neuron:?} lies outside level {level}, whose activations are {channels} channels of {h}x{w}"
+        )));
+    }
+    let grads = activation.slice([0..batch, channel..channel + 1, rows, columns]).sum().backward();
+    let grad = input
+        .grad(&grads)
+        .ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
+    Ok(Gradient {
+        value: input.detach(),
+        grad: NasTensor::from_inner(grad),
+        logits: logits.detach(),
+    })
+}
+
 /// Gradient of each sample's `objective` with respect to depth level `level`, by burn's
 /// automatic differentiation through [`Backbone::forward_hooked`].
 pub fn autodiff_level_gradient<B: Backbone + ?Sized>(

@@ -36,7 +36,7 @@ pub mod upsampled_batch;
 pub mod weights;
 
 pub use annotation::{Annotation, BoundingBox, PixelMask, PixelTruth, Sample};
-pub use backbone::{Backbone, BackboneInfo, BiasGradient, Forward, Gradient, LevelHook, Objective, ReluGradient, LEVELS};
+pub use backbone::{Backbone, BackboneInfo, BiasGradient, Forward, Gradient, LevelHook, Neuron, Objective, ReluGradient, LEVELS};
 pub use component::{Batch, Clusterer, Explainer, Features, Metric, MetricInput, Saliency, Score, Segmenter, Statistic};
 pub use dataset::{DatasetSpec, Images, Source};
 pub use device::{Backend, Device, NasTensor};

@@ -127,14 +127,28 @@ impl IntegratedGradients {
         target: usize,
         task: &Task,
     ) -> Result<NasTensor<4>> {
+        self.integrate(input, baseline, task, |points| {
+            let count = points.dims()[0];
+            Ok(backbone.input_gradient(points, &vec![target; count])?.grad)
+        })
+    }
+
+    /// The attribution `(1, 3, h, w)` of one photo `input` from `baseline` for the output whose
+    /// input gradient at a batch of path points `gradient` gives, reporting them to `task`.
+    pub fn integrate(
+        &self,
+        input: NasTensor<4>,
+        baseline: NasTensor<4>,
+        task: &Task,
+        gradient: impl Fn(NasTensor<4>) -> Result<NasTensor<4>>,
+    ) -> Result<NasTensor<4>> {
         let (alphas, weights) = self.quadrature.nodes(self.steps)?;
         let delta = input - baseline.clone();
         let mut total = delta.zeros_like();
         for (alphas, weights) in alphas.chunks(self.batch).zip(weights.chunks(self.batch)) {
             task.check()?;
             let points: Vec<NasTensor<4>> = alphas.iter().map(|a| baseline.clone() + delta.clone() * *a).collect();
-            let gradient = backbone.input_gradient(NasTensor::cat(points, 0), &vec![target; alphas.len()])?;
-            total = total + weighted_sum(gradient.grad, weights);
+            total = total + weighted_sum(gradient(NasTensor::cat(points, 0))?, weights);
             task.advance(alphas.len() as u64);
         }
         Ok(total * delta)
@@ -149,18 +163,37 @@ pub fn weighted_sum(values: NasTensor<4>, weights: &[f64]) -> NasTensor<4> {
     (values * weights).sum_dim(0)
 }
 
-impl Saliency for IntegratedGradients {
-    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let photos = super::photos_with_targets("integrated-gradients", input, targets)?;
-        let task = nas_core::progress::task("integrated gradients", (photos.len() * self.steps) as u64);
+impl IntegratedGradients {
+    /// The maps of a batch, photo by photo from its baseline, for the output whose input
+    /// gradient at a batch of path points and the photo's target `gradient` gives; `method`
+    /// names the caller in errors and on the progress bar.
+    pub fn explain_with(
+        &self,
+        method: &str,
+        backbone: &dyn Backbone,
+        input: &NasTensor<4>,
+        targets: &[usize],
+        gradient: impl Fn(NasTensor<4>, usize) -> Result<NasTensor<4>>,
+    ) -> Result<Vec<Array2<f32>>> {
+        let photos = super::photos_with_targets(method, input, targets)?;
+        let task = nas_core::progress::task(method, (photos.len() * self.steps) as u64);
         let attributions = photos
             .into_iter()
             .map(|(one, target)| {
                 let baseline = self.baseline.tensor_for(backbone, &one);
-                self.attribute(backbone, one, baseline, target, &task)
+                self.integrate(one, baseline, &task, |points| gradient(points, target))
             })
             .collect::<Result<Vec<_>>>()?;
         reduce_channels(NasTensor::cat(attributions, 0), self.reduction)
+    }
+}
+
+impl Saliency for IntegratedGradients {
+    fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
+        self.explain_with("integrated-gradients", backbone, input, targets, |points, target| {
+            let count = points.dims()[0];
+            Ok(backbone.input_gradient(points, &vec![target; count])?.grad)
+        })
     }
 }
 

@@ -20,6 +20,7 @@ pub mod integrated_gradients;
 pub mod kpca_cam;
 pub mod layer;
 pub mod lrp;
+pub mod neuron;
 pub mod noise;
 pub mod noise_tunnel;
 pub mod opencv;

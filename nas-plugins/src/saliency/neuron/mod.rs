@@ -1,0 +1,79 @@
+//! Captum's neuron attributions: what in the photo drives one unit of a depth level (or one
+//! channel of it, summed over positions) rather than a class. `neuron-gradient`
+//! (`NeuronGradient`) and `neuron-integrated-gradients` (`NeuronIntegratedGradients`); the
+//! photo's target class plays no part. Maps are input-shaped attributions with their colour
+//! channels reduced as `gradient`'s.
+
+pub mod gradient;
+pub mod integrated_gradients;
+
+use nas_core::backbone::neuron_input_gradient;
+use nas_core::{Backbone, NasTensor, Neuron, ParamKind, ParamSpec, Params, Result, LEVELS};
+
+/// The level and the unit of it a neuron method explains.
+#[derive(Debug, Clone, Copy)]
+pub struct NeuronSettings {
+    /// The depth level.
+    pub level: usize,
+    /// The unit, or channel, of it.
+    pub neuron: Neuron,
+}
+
+/// The `level` parameter of the neuron methods.
+pub const NEURON_LEVEL_PARAM: ParamSpec = ParamSpec {
+    name: "level",
+    kind: ParamKind::Int,
+    default: "4",
+    doc: "depth level holding the neuron (Captum's layer)",
+};
+
+/// The `neuron` parameter of the neuron methods.
+pub const NEURON_PARAM: ParamSpec = ParamSpec {
+    name: "neuron",
+    kind: ParamKind::IntList,
+    default: "",
+    doc: "[channel, y, x]: one unit of the level's grid (Captum's neuron_selector tuple); give this or `channel`",
+};
+
+/// The `channel` parameter of the neuron methods.
+pub const CHANNEL_PARAM: ParamSpec = ParamSpec {
+    name: "channel",
+    kind: ParamKind::Int,
+    default: "",
+    doc: "a channel of the level, its activations summed over every position; give this or `neuron`",
+};
+
+impl NeuronSettings {
+    /// Reads `level` and exactly one of `neuron` and `channel`; `method` names the caller.
+    pub fn from_params(params: &Params, method: &str) -> Result<NeuronSettings> {
+        let level = params.usize("level", LEVELS - 1, 0, LEVELS - 1)?;
+        let neuron = match (params.contains("neuron"), params.contains("channel")) {
+            (true, false) => match params.int_list("neuron", &[], 0, i64::from(u32::MAX))?.as_slice() {
+                &[channel, y, x] => Neuron::At {
+                    channel: channel as usize,
+                    y: y as usize,
+                    x: x as usize,
+                },
+                other => return Err(params.error("neuron", format!("{other:?}"), "[channel, y, x]: three indices into the level")),
+            },
+            (false, true) => Neuron::Channel(params.usize("channel", 0, 0, u32::MAX as usize)?),
+            _ => {
+                return Err(params.error(
+                    "neuron",
+                    if params.contains("neuron") {
+                        "both `neuron` and `channel`"
+                    } else {
+                        "neither `neuron` nor `channel`"
+                    },
+                    format!("{method} explains one unit: `neuron = [channel, y, x]` or `channel = C`"),
+                ))
+            }
+        };
+        Ok(NeuronSettings { level, neuron })
+    }
+
+    /// The neuron's input gradient at a batch of inputs.
+    pub fn input_gradient(&self, backbone: &dyn Backbone, input: NasTensor<4>) -> Result<NasTensor<4>> {
+        Ok(neuron_input_gradient(backbone, input, self.level, self.neuron)?.grad)
+    }
+}
