@@ -122,6 +122,8 @@ fn sess_refuses_scales_below_the_window_and_windows_beyond_the_photo() -> TestRe
     assert!(small.contains("scale 100") && small.contains("128-pixel window"), "{small}");
     let wide = refusal(&[("window", int(150))])?;
     assert!(wide.contains("`window` = 150") && wide.contains("128x160"), "{wide}");
+    let huge = refusal(&[("scales", toml::Value::Array(vec![int(128), int(8000)]))])?;
+    assert!(huge.contains("scale 8000") && huge.contains("8000x10000"), "{huge}");
     let everything = registry
         .saliency("sess", &common::params("sess", &[("pre_filter", toml::Value::Float(1.0))]), &ctx)
         .err()

@@ -85,12 +85,18 @@ pub const INTEGRATED_GRADIENTS_PARAMS: &[ParamSpec] = &[STEPS_PARAM, METHOD_PARA
 impl IntegratedGradients {
     /// Builds from `integrated-gradients` parameters (see [`INTEGRATED_GRADIENTS_PARAMS`]).
     pub fn from_params(params: &Params) -> Result<IntegratedGradients> {
-        let quadrature = Quadrature::from_name(&params.choice("method", "gausslegendre", QUADRATURE_NAMES)?)?;
+        IntegratedGradients::from_params_with_rule(params, "gausslegendre")
+    }
+
+    /// [`IntegratedGradients::from_params`] with `rule` as the quadrature when `method` is
+    /// not given (Captum's conductance methods default to riemann_trapezoid).
+    pub fn from_params_with_rule(params: &Params, rule: &str) -> Result<IntegratedGradients> {
+        let quadrature = Quadrature::from_name(&params.choice("method", rule, QUADRATURE_NAMES)?)?;
         let steps = params.usize("steps", 50, 1, 100_000)?;
         // Checks the step count against the rule now rather than at the first photo.
         quadrature
             .nodes(steps)
-            .map_err(|e| NasError::InvalidInput(format!("integrated-gradients: parameter `steps` = {steps}: {e}")))?;
+            .map_err(|e| NasError::InvalidInput(format!("{}: parameter `steps` = {steps}: {e}", params.component())))?;
         Ok(IntegratedGradients {
             steps,
             quadrature,

@@ -190,8 +190,20 @@ impl Sess {
         let pixels = to_host(photo.clone())?;
         let mut scaled = Vec::new();
         let mut windows = Vec::new();
-        for scale in self.scales(window)? {
-            let [sh, sw] = if h <= w { [scale, scale * w / h] } else { [scale * h / w, scale] };
+        let sizes = self
+            .scales(window)?
+            .into_iter()
+            .map(|scale| {
+                let [sh, sw] = if h <= w { [scale, scale * w / h] } else { [scale * h / w, scale] };
+                if sh * sw > MAX_SCALED_PIXELS {
+                    return Err(NasError::InvalidInput(format!(
+                        "sess: scale {scale} makes the {h}x{w} photo {sh}x{sw}, more than {MAX_SCALED_PIXELS} pixels; give smaller `scales`, a smaller `window` or a smaller photo"
+                    )));
+                }
+                Ok([sh, sw])
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for [sh, sw] in sizes {
             let image = pixels
                 .chunks(h * w)
                 .flat_map(|channel| resize_antialiased(channel, [h, w], [sh, sw]))
@@ -274,6 +286,11 @@ impl Sess {
         Array2::from_shape_vec((h, w), map).map_err(|e| NasError::InvalidInput(format!("sess: {e}")))
     }
 }
+
+/// The most pixels of one scaled photo (its three channels take 12 bytes a pixel): the default
+/// scales grow to about four times the photo's side, which a photo kept at full size
+/// (`--no-resize`) would make gigabytes.
+const MAX_SCALED_PIXELS: usize = 1 << 25;
 
 /// A window: which scaled photo, and its top-left corner there.
 struct Window {

@@ -1,13 +1,16 @@
 //! Captum's neuron attributions: what in the photo drives one unit of a depth level (or one
-//! channel of it, summed over positions) rather than a class. `neuron-gradient`
-//! (`NeuronGradient`) and `neuron-integrated-gradients` (`NeuronIntegratedGradients`); the
-//! photo's target class plays no part. Maps are input-shaped attributions with their colour
-//! channels reduced as `gradient`'s.
+//! channel of it, summed over positions). `neuron-gradient` (`NeuronGradient`) and
+//! `neuron-integrated-gradients` (`NeuronIntegratedGradients`) explain the unit itself, blind to
+//! the photo's target; `neuron-conductance` (`NeuronConductance`) explains the target's logit
+//! as it flows through the unit. Maps are input-shaped attributions with their colour channels
+//! reduced as `gradient`'s.
 
+pub mod conductance;
 pub mod gradient;
 pub mod integrated_gradients;
 
 use nas_core::backbone::neuron_input_gradient;
+use nas_core::upsampled_batch::to_host;
 use nas_core::{Backbone, NasTensor, Neuron, ParamKind, ParamSpec, Params, Result, LEVELS};
 
 /// The level and the unit of it a neuron method explains.
@@ -75,5 +78,18 @@ impl NeuronSettings {
     /// The neuron's input gradient at a batch of inputs.
     pub fn input_gradient(&self, backbone: &dyn Backbone, input: NasTensor<4>) -> Result<NasTensor<4>> {
         Ok(neuron_input_gradient(backbone, input, self.level, self.neuron)?.grad)
+    }
+
+    /// Each sample's value of the neuron in `values`, a tensor shaped like the level (its
+    /// gradient, say): the unit's, or the channel's sum. The level's shape was checked by
+    /// [`NeuronSettings::input_gradient`] on the same inputs.
+    pub fn select(&self, values: NasTensor<4>) -> Result<Vec<f32>> {
+        let [batch, _, h, w] = values.dims();
+        let (channel, rows, columns) = match self.neuron {
+            Neuron::At { channel, y, x } => (channel, y..y + 1, x..x + 1),
+            Neuron::Channel(channel) => (channel, 0..h, 0..w),
+        };
+        let selected = values.slice([0..batch, channel..channel + 1, rows, columns]);
+        to_host(selected.sum_dim(3).sum_dim(2).reshape([batch]))
     }
 }
