@@ -1,9 +1,10 @@
 //! The `Backbone` trait: a trained classifier that exposes five depth levels, logits, and
 //! gradients of a chosen logit with respect to its input or to any depth level.
 
-use crate::device::{runs_on_host, Device, NasTensor};
+use crate::device::{runs_on_host, Backend, Device, NasTensor};
 use crate::differentiable::{differentiable, DifferentiableScope};
 use crate::error::{NasError, Result};
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
 
 /// Number of depth levels every backbone exposes (DESIGN.md, "Depth levels").
@@ -308,8 +309,13 @@ pub fn autodiff_input_gradient<B: Backbone + ?Sized>(backbone: &B, input: NasTen
     drop(scope);
     drop(collect);
     let grads = target_sum(&logits, targets)?.backward();
+    input_gradient_from(input, &grads, logits)
+}
+
+/// The input's gradient among `grads`, with the input and the pass's `logits`.
+fn input_gradient_from(input: NasTensor<4>, grads: &<Backend as AutodiffBackend>::Gradients, logits: NasTensor<2>) -> Result<Gradient> {
     let grad = input
-        .grad(&grads)
+        .grad(grads)
         .ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
     Ok(Gradient {
         value: input.detach(),
@@ -335,6 +341,27 @@ pub enum Neuron {
     Channel(usize),
 }
 
+impl Neuron {
+    /// Whether the neuron lies in a level of `[channels, h, w]`.
+    pub fn lies_in(&self, [channels, h, w]: [usize; 3]) -> bool {
+        match *self {
+            Neuron::At { channel, y, x } => channel < channels && y < h && x < w,
+            Neuron::Channel(channel) => channel < channels,
+        }
+    }
+
+    /// Each sample's value of the neuron in `values`, a tensor shaped like its level (the
+    /// level's activations, or their gradient): `(batch, 1, 1, 1)` for a unit, `(batch, 1, h, w)`
+    /// for a channel, to be summed. The neuron must lie in the level ([`Neuron::lies_in`]).
+    pub fn of(&self, values: NasTensor<4>) -> NasTensor<4> {
+        let [batch, _, h, w] = values.dims();
+        match *self {
+            Neuron::At { channel, y, x } => values.slice([0..batch, channel..channel + 1, y..y + 1, x..x + 1]),
+            Neuron::Channel(channel) => values.slice([0..batch, channel..channel + 1, 0..h, 0..w]),
+        }
+    }
+}
+
 /// Gradient of each sample's `neuron` at depth level `level` with respect to the input, by
 /// burn's automatic differentiation through [`Backbone::forward_hooked`]; refuses a neuron
 /// outside the level, naming the level's shape.
@@ -350,25 +377,14 @@ pub fn neuron_input_gradient<B: Backbone + ?Sized>(backbone: &B, input: NasTenso
         .into_iter()
         .nth(level)
         .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
-    let [batch, channels, h, w] = activation.dims();
-    let (channel, rows, columns) = match neuron {
-        Neuron::At { channel, y, x } => (channel, y..y + 1, x..x + 1),
-        Neuron::Channel(channel) => (channel, 0..h, 0..w),
-    };
-    if channel >= channels || rows.end > h || columns.end > w {
+    let [_, channels, h, w] = activation.dims();
+    if !neuron.lies_in([channels, h, w]) {
         return Err(NasError::InvalidInput(format!(
             "{neuron:?} lies outside level {level}, whose activations are {channels} channels of {h}x{w}"
         )));
     }
-    let grads = activation.slice([0..batch, channel..channel + 1, rows, columns]).sum().backward();
-    let grad = input
-        .grad(&grads)
-        .ok_or_else(|| NasError::InvalidInput("the input received no gradient".into()))?;
-    Ok(Gradient {
-        value: input.detach(),
-        grad: NasTensor::from_inner(grad),
-        logits: logits.detach(),
-    })
+    let grads = neuron.of(activation).sum().backward();
+    input_gradient_from(input, &grads, logits)
 }
 
 /// Gradient of each sample's `objective` with respect to depth level `level`, by burn's

@@ -84,12 +84,7 @@ impl NeuronSettings {
     /// gradient, say): the unit's, or the channel's sum. The level's shape was checked by
     /// [`NeuronSettings::input_gradient`] on the same inputs.
     pub fn select(&self, values: NasTensor<4>) -> Result<Vec<f32>> {
-        let [batch, _, h, w] = values.dims();
-        let (channel, rows, columns) = match self.neuron {
-            Neuron::At { channel, y, x } => (channel, y..y + 1, x..x + 1),
-            Neuron::Channel(channel) => (channel, 0..h, 0..w),
-        };
-        let selected = values.slice([0..batch, channel..channel + 1, rows, columns]);
-        to_host(selected.sum_dim(3).sum_dim(2).reshape([batch]))
+        let batch = values.dims()[0];
+        to_host(self.neuron.of(values).sum_dim(3).sum_dim(2).reshape([batch]))
     }
 }
