@@ -248,6 +248,33 @@ pub trait Backbone: Send + Sync {
         )))
     }
 
+    /// The gradient of each sample's `neuron` at depth level `level` with respect to the input,
+    /// through every rectifier by `rule`: Captum's `NeuronGradient`, `NeuronGuidedBackprop` and
+    /// `NeuronDeconvolution`. The default runs burn's automatic differentiation
+    /// ([`neuron_input_gradient`]) for the standard rule and refuses the others; backbones with
+    /// their own backward pass override it, starting that pass at the level.
+    fn neuron_gradient(&self, input: NasTensor<4>, level: usize, neuron: Neuron, rule: ReluGradient) -> Result<Gradient> {
+        match rule {
+            ReluGradient::Standard => neuron_input_gradient(self, input, level, neuron),
+            other => Err(NasError::InvalidInput(format!(
+                "{}: {other:?} backward passes need a backbone with its own backward pass ({OWN_BACKWARD_PASS})",
+                self.info().name
+            ))),
+        }
+    }
+
+    /// DeepLift's multipliers (the Rescale rule, as [`Backbone::deep_lift_multipliers`]) of each
+    /// sample's `neuron` at depth level `level` against `reference`, at the input: Captum's
+    /// `NeuronDeepLift`. `value` is the input's change from the reference. The default refuses;
+    /// backbones with their own backward pass override it.
+    fn neuron_deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, level: usize, neuron: Neuron) -> Result<Gradient> {
+        let _ = (input, reference, level, neuron);
+        Err(NasError::InvalidInput(format!(
+            "{}: DeepLift needs a backbone with its own backward pass ({OWN_BACKWARD_PASS})",
+            self.info().name
+        )))
+    }
+
     /// The logits when the network continues from `activation` as depth level `level`
     /// without running the layers before it: methods that move a level along a path (Captum's
     /// `LayerIntegratedGradients`) then pay for the layers after it alone. `None` (the default)

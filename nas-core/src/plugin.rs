@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Bumped whenever the layout of [`PluginDeclaration`] or of the component traits (or the data
 /// they exchange, such as [`BackboneInfo`](crate::BackboneInfo)) changes.
-pub const ABI_VERSION: u32 = 10;
+pub const ABI_VERSION: u32 = 11;
 /// The nas-core version a plugin was compiled against, tagged `+cuda` when nas-core's `cuda`
 /// feature is on: that feature adds a variant to [`Device`](crate::Device), which every
 /// [`Context`](crate::Context) and tensor carries, so host and plugin must agree on it.

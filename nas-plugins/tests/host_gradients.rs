@@ -1,12 +1,13 @@
 //! Gradients by the host kernels (ResNet, VGG, EfficientNet-Lite0 and MobileNetV2 on the CPU) against burn's automatic
 //! differentiation of the same network: the input gradient and the gradient at every depth
-//! level (of the target logits, and of a weighted sum of all logits at two levels), on real
+//! level (of the target logits, and of a weighted sum of all logits at two levels), and of units
+//! and channels of every level with respect to the input (the pass started there), on real
 //! photos, with real weights where the shared folder has them.
 
 mod common;
 
-use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, normalise, predicted_classes};
-use nas_core::{Backbone, Gradient, NasTensor, Objective, Photo, LEVELS};
+use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, neuron_input_gradient, normalise, predicted_classes};
+use nas_core::{Backbone, Gradient, NasTensor, Neuron, Objective, Photo, ReluGradient, LEVELS};
 use std::error::Error;
 use std::path::Path;
 
@@ -92,6 +93,27 @@ fn check(name: &str, net: &dyn Backbone, input: NasTensor<4>, targets: &[usize],
         let ours = net.level_gradient_of(input.clone(), level, Objective::WeightedLogits(&weights))?;
         let reference = autodiff_level_gradient(net, input.clone(), level, Objective::WeightedLogits(&weights))?;
         compare(&format!("{name} level {level}, weighted logits"), &ours, &reference, agreement)?;
+    }
+    // The most active unit of each level (below ReLU6's ceiling, where its gradient stops), and its channel where the passes agree everywhere (a
+    // whole channel of a full-size photo reaches back through many more near-ties): the pass
+    // starts at the level.
+    let levels = net.forward(input.clone()).levels;
+    for (level, activation) in levels.into_iter().enumerate() {
+        let [_, channels, h, w] = activation.dims();
+        let first = values(&activation)?[..channels * h * w].to_vec();
+        let below = |i: usize| if first[i] < 6.0 { first[i] } else { f32::MIN };
+        let top = (0..first.len()).fold(0, |best, i| if below(i) > below(best) { i } else { best });
+        let unit = Neuron::At {
+            channel: top / (h * w),
+            y: top / w % h,
+            x: top % w,
+        };
+        let channel = matches!(agreement, Agreement::Everywhere).then_some(Neuron::Channel(top / (h * w)));
+        for neuron in std::iter::once(unit).chain(channel) {
+            let ours = net.neuron_gradient(input.clone(), level, neuron, ReluGradient::Standard)?;
+            let reference = neuron_input_gradient(net, input.clone(), level, neuron)?;
+            compare(&format!("{name} level {level}, {neuron:?}"), &ours, &reference, agreement)?;
+        }
     }
     Ok(())
 }

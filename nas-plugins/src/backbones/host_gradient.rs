@@ -12,11 +12,11 @@
 
 use super::layers::{host_values, Conv2d};
 use nas_conv::{max_pool2d, max_pool2d_input_gradient, Activation, PoolGeometry};
-use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level, Objective};
+use nas_core::backbone::{autodiff_input_gradient, autodiff_level_gradient, check_level, neuron_input_gradient, Objective};
 use nas_core::burn::tensor::TensorData;
 use nas_core::device::runs_on_host;
 use nas_core::differentiable::differentiable;
-use nas_core::{Backbone, BiasGradient, Device, Gradient, NasError, NasTensor, ReluGradient, Result};
+use nas_core::{Backbone, BiasGradient, Device, Gradient, NasError, NasTensor, Neuron, ReluGradient, Result};
 
 /// A `(batch, channels, height, width)` array of host values in NCHW order.
 #[derive(Clone)]
@@ -118,6 +118,85 @@ pub(crate) enum GradientOf {
     Level(usize),
 }
 
+/// Where a host backward pass starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Start<'a> {
+    /// Each sample's objective on the logits: the pass runs back through the classifier.
+    Logits(Objective<'a>),
+    /// Each sample's neuron at a depth level: the pass starts there, skipping the layers after
+    /// it (Captum's neuron attributions).
+    Neuron {
+        /// The depth level.
+        level: usize,
+        /// The unit, or channel, of it.
+        neuron: Neuron,
+    },
+}
+
+impl Start<'_> {
+    /// The logits of the first `explained` samples of `features` through the classifier `head`
+    /// and, for a pass that starts at the logits, the gradient of its objective at `features`.
+    pub(crate) fn head(
+        &self,
+        features: &HostMap,
+        explained: usize,
+        device: &Device,
+        head: impl Fn(NasTensor<4>) -> NasTensor<2>,
+    ) -> Result<(NasTensor<2>, Option<HostMap>)> {
+        let features = features.leading(explained);
+        match *self {
+            Start::Logits(objective) => {
+                let (logits, grad) = head_gradient(&features, device, objective, head)?;
+                Ok((logits, Some(grad)))
+            }
+            Start::Neuron { .. } => Ok((head(features.into_tensor(device)), None)),
+        }
+    }
+
+    /// The gradient the pass carries on with below depth level `level`, whose values are
+    /// `value` (the inputs', then under the Rescale rule their references'): the neuron's own
+    /// where the pass starts at this level, else `grad`.
+    pub(crate) fn at_level(&self, level: usize, value: &HostMap, explained: usize, grad: Option<HostMap>) -> Result<Option<HostMap>> {
+        match *self {
+            Start::Neuron { level: start, neuron } if start == level => Ok(Some(seed(neuron, level, value, explained)?)),
+            _ => Ok(grad),
+        }
+    }
+}
+
+/// The gradient of each of the first `explained` samples' `neuron` with respect to its depth
+/// level `level`, whose values are `value`: one at the neuron's positions, zero elsewhere.
+fn seed(neuron: Neuron, level: usize, value: &HostMap, explained: usize) -> Result<HostMap> {
+    let [_, channels, h, w] = value.dims;
+    if !neuron.lies_in([channels, h, w]) {
+        return Err(NasError::InvalidInput(format!(
+            "{neuron:?} lies outside level {level}, whose activations are {channels} channels of {h}x{w}"
+        )));
+    }
+    let mut data = vec![0.0; explained * channels * h * w];
+    for sample in data.chunks_mut(channels * h * w) {
+        match neuron {
+            Neuron::At { channel, y, x } => sample[(channel * h + y) * w + x] = 1.0,
+            Neuron::Channel(channel) => sample[channel * h * w..][..h * w].fill(1.0),
+        }
+    }
+    Ok(HostMap {
+        data,
+        dims: [explained, channels, h, w],
+    })
+}
+
+/// The gradient a backward pass reached the end with: refuses a pass whose start never came
+/// (a neuron's level the backbone does not have).
+pub(crate) fn started(grad: Option<HostMap>, start: Start<'_>) -> Result<HostMap> {
+    grad.ok_or_else(|| NasError::InvalidInput(format!("the backward pass never reached its start, {start:?}")))
+}
+
+/// `step` applied to a backward pass's gradient once its start is behind it.
+pub(crate) fn step(grad: Option<HostMap>, step: impl FnOnce(HostMap) -> Result<HostMap>) -> Result<Option<HostMap>> {
+    grad.map(step).transpose()
+}
+
 /// Where Captum's Rescale rule takes the plain gradient instead of the secant slope: input
 /// changes smaller than this (its `eps`).
 const RESCALE_EPS: f32 = 1e-10;
@@ -204,17 +283,10 @@ pub(crate) fn conv_backward(conv: &Conv2d, grad: &HostMap, input_size: (usize, u
 
 /// A backbone with a backward pass on the host kernels.
 pub(crate) trait HostDifferentiable: Backbone + Sized {
-    /// The gradient of each sample's `objective` with respect to `of`, by the host kernels,
-    /// through rectifiers by `rule` (see [`Rule::Rescale`] for its batch), each convolution
-    /// shown to `watch` on the way.
-    fn host_gradient(
-        &self,
-        input: NasTensor<4>,
-        objective: Objective<'_>,
-        of: GradientOf,
-        rule: Rule,
-        watch: &mut Watch<'_>,
-    ) -> Result<Gradient>;
+    /// The gradient of each sample's objective or neuron (`start`) with respect to `of`, by the
+    /// host kernels, through rectifiers by `rule` (see [`Rule::Rescale`] for its batch), each
+    /// convolution shown to `watch` on the way.
+    fn host_gradient(&self, input: NasTensor<4>, start: Start<'_>, of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient>;
 
     /// Whether the layers have host kernels (their weights are on the CPU).
     fn has_host_kernels(&self) -> bool;
@@ -231,7 +303,7 @@ pub(crate) fn input_gradient<B: HostDifferentiable>(net: &B, input: NasTensor<4>
     if applies(net, &input) {
         net.host_gradient(
             input,
-            Objective::Targets(targets),
+            Start::Logits(Objective::Targets(targets)),
             GradientOf::Input,
             Rule::Gradient(ReluGradient::Standard),
             &mut unwatched,
@@ -252,13 +324,41 @@ pub(crate) fn modified_input_gradient<B: HostDifferentiable>(
     if applies(net, &input) {
         net.host_gradient(
             input,
-            Objective::Targets(targets),
+            Start::Logits(Objective::Targets(targets)),
             GradientOf::Input,
             Rule::Gradient(rule),
             &mut unwatched,
         )
     } else if rule == ReluGradient::Standard {
         autodiff_input_gradient(net, input, targets)
+    } else {
+        Err(NasError::InvalidInput(format!(
+            "{}: {rule:?} backward passes run on the CPU's host kernels only (use --device cpu)",
+            net.info().name
+        )))
+    }
+}
+
+/// [`Backbone::neuron_gradient`] by the host kernels where they apply (the pass starts at the
+/// neuron's level); elsewhere only the standard rule, by burn.
+pub(crate) fn neuron_gradient<B: HostDifferentiable>(
+    net: &B,
+    input: NasTensor<4>,
+    level: usize,
+    neuron: Neuron,
+    rule: ReluGradient,
+) -> Result<Gradient> {
+    check_level(level)?;
+    if applies(net, &input) {
+        net.host_gradient(
+            input,
+            Start::Neuron { level, neuron },
+            GradientOf::Input,
+            Rule::Gradient(rule),
+            &mut unwatched,
+        )
+    } else if rule == ReluGradient::Standard {
+        neuron_input_gradient(net, input, level, neuron)
     } else {
         Err(NasError::InvalidInput(format!(
             "{}: {rule:?} backward passes run on the CPU's host kernels only (use --device cpu)",
@@ -275,6 +375,31 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
     level: Option<usize>,
     targets: &[usize],
 ) -> Result<Gradient> {
+    let of = level.map_or(GradientOf::Input, GradientOf::Level);
+    rescaled_gradient(net, input, reference, Start::Logits(Objective::Targets(targets)), of)
+}
+
+/// [`Backbone::neuron_deep_lift_multipliers`] by the host kernels, the only place it runs.
+pub(crate) fn neuron_deep_lift_multipliers<B: HostDifferentiable>(
+    net: &B,
+    input: NasTensor<4>,
+    reference: NasTensor<4>,
+    level: usize,
+    neuron: Neuron,
+) -> Result<Gradient> {
+    check_level(level)?;
+    rescaled_gradient(net, input, reference, Start::Neuron { level, neuron }, GradientOf::Input)
+}
+
+/// DeepLift's multipliers of `start` against `reference` at `of`, by the host kernels; `value`
+/// is the change from the reference there.
+fn rescaled_gradient<B: HostDifferentiable>(
+    net: &B,
+    input: NasTensor<4>,
+    reference: NasTensor<4>,
+    start: Start<'_>,
+    of: GradientOf,
+) -> Result<Gradient> {
     if input.dims() != reference.dims() {
         return Err(NasError::InvalidInput(format!(
             "DeepLift: the reference is {:?}, the input {:?}; they must have one shape",
@@ -282,7 +407,7 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
             input.dims()
         )));
     }
-    if let Some(level) = level {
+    if let GradientOf::Level(level) = of {
         check_level(level)?;
     }
     if !(applies(net, &input) && runs_on_host(&reference)) {
@@ -293,16 +418,15 @@ pub(crate) fn deep_lift_multipliers<B: HostDifferentiable>(
     }
     let batch = input.dims()[0];
     let both = NasTensor::cat(vec![input.clone(), reference.clone()], 0);
-    let of = level.map_or(GradientOf::Input, GradientOf::Level);
-    let mut gradient = net.host_gradient(both, Objective::Targets(targets), of, Rule::Rescale, &mut unwatched)?;
-    gradient.value = match level {
-        None => input - reference,
+    let mut gradient = net.host_gradient(both, start, of, Rule::Rescale, &mut unwatched)?;
+    gradient.value = match of {
+        GradientOf::Input => input - reference,
         // The pass keeps the level of the inputs followed by that of their references.
-        Some(_) => {
+        GradientOf::Level(level) => {
             let value = gradient.value;
             if value.dims()[0] != 2 * batch {
                 return Err(NasError::InvalidInput(format!(
-                    "{}: DeepLift at level {level:?} kept a level of {} samples for {batch} inputs and their references",
+                    "{}: DeepLift at level {level} kept a level of {} samples for {batch} inputs and their references",
                     net.info().name,
                     value.dims()[0]
                 )));
@@ -338,7 +462,7 @@ pub(crate) fn bias_gradients<B: HostDifferentiable>(
     };
     net.host_gradient(
         input,
-        Objective::Targets(targets),
+        Start::Logits(Objective::Targets(targets)),
         GradientOf::Input,
         Rule::Gradient(ReluGradient::Standard),
         &mut watch,
@@ -356,7 +480,7 @@ pub(crate) fn level_gradient_of<B: HostDifferentiable>(
     if applies(net, &input) {
         net.host_gradient(
             input,
-            objective,
+            Start::Logits(objective),
             GradientOf::Level(level),
             Rule::Gradient(ReluGradient::Standard),
             &mut unwatched,
@@ -475,6 +599,26 @@ macro_rules! host_gradient_methods {
             targets: &[usize],
         ) -> nas_core::Result<nas_core::Gradient> {
             $crate::backbones::host_gradient::deep_lift_multipliers(self, input, reference, level, targets)
+        }
+
+        fn neuron_gradient(
+            &self,
+            input: nas_core::NasTensor<4>,
+            level: usize,
+            neuron: nas_core::Neuron,
+            rule: nas_core::ReluGradient,
+        ) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::neuron_gradient(self, input, level, neuron, rule)
+        }
+
+        fn neuron_deep_lift_multipliers(
+            &self,
+            input: nas_core::NasTensor<4>,
+            reference: nas_core::NasTensor<4>,
+            level: usize,
+            neuron: nas_core::Neuron,
+        ) -> nas_core::Result<nas_core::Gradient> {
+            $crate::backbones::host_gradient::neuron_deep_lift_multipliers(self, input, reference, level, neuron)
         }
     };
 }

@@ -5,12 +5,12 @@
 //! activation (ReLU6, or ReLU for MNASNet) after all but the projections. Levels 0 to 3 are the outputs of chosen blocks, level 4 the head's activation.
 //! The loaders of each network (key names, padding, configuration) are in their own modules.
 
-use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
+use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Start, Watch};
 use super::layers::{global_average, ConvBn, ConvGeometry, Linear};
 use nas_conv::Activation;
 use nas_core::backbone::check_level_start;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Device, Gradient, LevelHook, NasTensor, Objective, Result};
+use nas_core::{Backbone, BackboneInfo, Device, Gradient, LevelHook, NasTensor, Result};
 
 /// An inverted-residual (MBConv) block without squeeze-excitation.
 pub(crate) struct MbConv {
@@ -194,14 +194,7 @@ impl InvertedResidualNet {
 }
 
 impl HostDifferentiable for InvertedResidualNet {
-    fn host_gradient(
-        &self,
-        input: NasTensor<4>,
-        objective: Objective<'_>,
-        of: GradientOf,
-        rule: Rule,
-        watch: &mut Watch<'_>,
-    ) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, start: Start<'_>, of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(self.stem.folded(), &x, self.activation, rule)?;
         let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
@@ -212,16 +205,22 @@ impl HostDifferentiable for InvertedResidualNet {
         let last = traces.last().map_or(&stem_out.values, |t| &t.output);
         let features = Rectified::after(self.head.folded(), last, self.activation, rule)?;
         // The classifier is linear: its gradient is the same for the inputs and their references.
-        let head_input = features.values.leading(rule.explained(x.dims[0]));
-        let (logits, grad) = host_gradient::head_gradient(&head_input, &self.device, objective, |h| self.classify(h))?;
+        let explained = rule.explained(x.dims[0]);
+        let (logits, grad) = start.head(&features.values, explained, &self.device, |h| self.classify(h))?;
+        let grad = start.at_level(4, &features.values, explained, grad)?;
         if of == GradientOf::Level(4) {
             // The whole batch: under the Rescale rule, the references' level too.
+            let grad = host_gradient::started(grad, start)?;
             return Ok(host_gradient::gradient(features.values.into_tensor(&self.device), grad, logits));
         }
-        let mut grad = conv_backward(self.head.folded(), &grad.through(&features, rule)?, last.size(), watch)?;
+        let mut grad = host_gradient::step(grad, |grad| {
+            conv_backward(self.head.folded(), &grad.through(&features, rule)?, last.size(), watch)
+        })?;
         for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
             if let Some(level) = self.level_blocks.iter().position(|b| *b == i) {
+                grad = start.at_level(level, &trace.output, explained, grad)?;
                 if of == GradientOf::Level(level) {
+                    let grad = host_gradient::started(grad, start)?;
                     return Ok(host_gradient::gradient(
                         trace.output.clone().into_tensor(&self.device),
                         grad,
@@ -229,8 +228,9 @@ impl HostDifferentiable for InvertedResidualNet {
                     ));
                 }
             }
-            grad = block.host_backward(trace, grad, rule, watch)?;
+            grad = host_gradient::step(grad, |grad| block.host_backward(trace, grad, rule, watch))?;
         }
+        let grad = host_gradient::started(grad, start)?;
         let grad = conv_backward(self.stem.folded(), &grad.through(&stem_out, rule)?, x.size(), watch)?;
         Ok(host_gradient::gradient(input, grad, logits))
     }

@@ -3,14 +3,14 @@
 //! their state dicts. Depth levels: the stem max-pool, then layer1..layer4 (DESIGN.md, "Depth
 //! levels").
 
-use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
+use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Start, Watch};
 use super::layers::{global_average, max_pool, ConvBn, ConvGeometry, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
 use nas_core::backbone::check_level_start;
 use nas_core::burn::tensor::activation::relu;
 use nas_core::weights::StateDict;
-use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Objective, Params, Result};
+use nas_core::{Backbone, BackboneInfo, Context, Device, Gradient, LevelHook, NasTensor, Params, Result};
 
 const BN_EPS: f32 = 1e-5;
 
@@ -283,14 +283,7 @@ impl ResNet {
 }
 
 impl HostDifferentiable for ResNet {
-    fn host_gradient(
-        &self,
-        input: NasTensor<4>,
-        objective: Objective<'_>,
-        of: GradientOf,
-        rule: Rule,
-        watch: &mut Watch<'_>,
-    ) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, start: Start<'_>, of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
         let stem = self.stem.folded();
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(stem, &x, Activation::Relu, rule)?;
@@ -312,17 +305,20 @@ impl HostDifferentiable for ResNet {
         }
         let features = traces.last().and_then(|t| t.last()).map_or(&pooled, |t| &t.output.values);
         // The head is linear: its gradient is the same for the inputs and their references.
-        let features = features.leading(rule.explained(x.dims[0]));
-        let (logits, mut grad) = host_gradient::head_gradient(&features, &self.device, objective, |h| self.head(h))?;
+        let explained = rule.explained(x.dims[0]);
+        let (logits, mut grad) = start.head(features, explained, &self.device, |h| self.head(h))?;
         for (l, (blocks, layer)) in self.layers.iter().zip(&traces).enumerate().rev() {
+            let value = layer.last().map_or(&pooled, |t| &t.output.values);
+            grad = start.at_level(l + 1, value, explained, grad)?;
             if of == GradientOf::Level(l + 1) {
-                let value = layer.last().map_or(&pooled, |t| &t.output.values).clone();
-                return Ok(host_gradient::gradient(value.into_tensor(&self.device), grad, logits));
+                let grad = host_gradient::started(grad, start)?;
+                return Ok(host_gradient::gradient(value.clone().into_tensor(&self.device), grad, logits));
             }
             for (block, trace) in blocks.iter().zip(layer).rev() {
-                grad = block.host_backward(trace, grad, rule, watch)?;
+                grad = host_gradient::step(grad, |g| block.host_backward(trace, g, rule, watch))?;
             }
         }
+        let grad = host_gradient::started(start.at_level(0, &pooled, explained, grad)?, start)?;
         if of == GradientOf::Level(0) {
             return Ok(host_gradient::gradient(pooled.into_tensor(&self.device), grad, logits));
         }

@@ -7,7 +7,7 @@
 //! convolutions meet only three pools, each convolution before its ReLU (`features.0`, `.3`,
 //! `.6`, `.8`, `.10`). The classifier runs in inference mode (no dropout).
 
-use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Watch};
+use super::host_gradient::{self, conv_backward, GradientOf, HostDifferentiable, HostMap, Rectified, Rule, Start, Watch};
 use super::layers::{max_pool, Conv2d, ConvBn, ConvGeometry, Linear};
 use super::{IMAGENET_MEAN, IMAGENET_STD};
 use nas_conv::{Activation, PoolGeometry};
@@ -290,14 +290,7 @@ fn through_relu(grad: NasTensor<2>, input: NasTensor<2>, rule: Rule) -> Result<N
 }
 
 impl HostDifferentiable for Vgg {
-    fn host_gradient(
-        &self,
-        input: NasTensor<4>,
-        objective: Objective<'_>,
-        of: GradientOf,
-        rule: Rule,
-        watch: &mut Watch<'_>,
-    ) -> Result<Gradient> {
+    fn host_gradient(&self, input: NasTensor<4>, start: Start<'_>, of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
         for (convs, pool) in self.stages.iter().zip(&self.stage_pools) {
@@ -305,47 +298,58 @@ impl HostDifferentiable for Vgg {
             traces.push(trace);
         }
         let features = traces.last().map_or(&x, |t| &t.output);
+        let explained = rule.explained(x.dims[0]);
         // The classifier by hand where its input is its grid (224 x 224 photos for VGG: the host
         // matrix products, no transposed copy of the 4096 x 25088 weight); other sizes go
         // through the adaptive pooling, by burn's automatic differentiation.
         let by_hand = features.dims[2..] == [self.pool_side, self.pool_side] || rule != Rule::Gradient(ReluGradient::Standard);
-        let (logits, mut grad) = if by_hand {
-            self.classifier_gradient(features, objective, rule)?
-        } else {
-            host_gradient::head_gradient(features, &self.device, objective, |h| self.head(h))?
+        let (logits, mut grad) = match start {
+            Start::Logits(objective) if by_hand => {
+                let (logits, grad) = self.classifier_gradient(features, objective, rule)?;
+                (logits, Some(grad))
+            }
+            _ => start.head(features, explained, &self.device, |h| self.head(h))?,
         };
         for (level, ((convs, pool), trace)) in self.stages.iter().zip(&self.stage_pools).zip(&traces).enumerate().rev() {
             // To the window maxima of the ReLU's output, then through the ReLU. Where a window
             // holds no positive value its maximum is the first of its zeros, which only
             // deconvolution (blind to the forward pass) sends a gradient through.
-            let recomputed;
-            let activated = match &trace.rescaled {
-                Some(kept) => kept,
-                None => {
-                    recomputed = Rectified::of(trace.level.clone(), Activation::Relu, rule);
-                    &recomputed
-                }
-            };
-            if let Some(pool) = pool {
-                grad = host_gradient::max_pool_backward(&activated.values, &grad, *pool)?;
-            }
-            grad = grad.through(activated, rule)?;
+            grad = host_gradient::step(grad, |grad| {
+                let recomputed;
+                let activated = match &trace.rescaled {
+                    Some(kept) => kept,
+                    None => {
+                        recomputed = Rectified::of(trace.level.clone(), Activation::Relu, rule);
+                        &recomputed
+                    }
+                };
+                let grad = match pool {
+                    Some(pool) => host_gradient::max_pool_backward(&activated.values, &grad, *pool)?,
+                    None => grad,
+                };
+                grad.through(activated, rule)
+            })?;
+            grad = start.at_level(level, &trace.level, explained, grad)?;
             if of == GradientOf::Level(level) {
+                let grad = host_gradient::started(grad, start)?;
                 return Ok(host_gradient::gradient(trace.level.clone().into_tensor(&self.device), grad, logits));
             }
-            for (i, conv) in convs.iter().enumerate().rev() {
-                let input_size = if i == 0 {
-                    trace.input_size
-                } else {
-                    trace.hidden[i - 1].values.size()
-                };
-                grad = conv_backward(conv, &grad, input_size, watch)?;
-                if i > 0 {
-                    grad = grad.through(&trace.hidden[i - 1], rule)?;
+            grad = host_gradient::step(grad, |mut grad| {
+                for (i, conv) in convs.iter().enumerate().rev() {
+                    let input_size = if i == 0 {
+                        trace.input_size
+                    } else {
+                        trace.hidden[i - 1].values.size()
+                    };
+                    grad = conv_backward(conv, &grad, input_size, watch)?;
+                    if i > 0 {
+                        grad = grad.through(&trace.hidden[i - 1], rule)?;
+                    }
                 }
-            }
+                Ok(grad)
+            })?;
         }
-        Ok(host_gradient::gradient(input, grad, logits))
+        Ok(host_gradient::gradient(input, host_gradient::started(grad, start)?, logits))
     }
 
     fn has_host_kernels(&self) -> bool {

@@ -12,7 +12,7 @@ use crate::saliency::gradient::REDUCE_PARAM;
 use crate::saliency::integrated_gradients::{IntegratedGradients, BASELINE_PARAM, PATH_BATCH_PARAM, STEPS_PARAM};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamKind, ParamSpec, Params, ReluGradient, Result, Saliency};
 
 /// The `neuron-conductance` saliency method.
 pub struct NeuronConductance {
@@ -42,7 +42,7 @@ impl NeuronConductance {
     /// the target logit's gradient at the unit.
     fn conducted(&self, backbone: &dyn Backbone, points: NasTensor<4>, target: usize) -> Result<NasTensor<4>> {
         let count = points.dims()[0];
-        let through = self.neuron.input_gradient(backbone, points.clone())?;
+        let through = self.neuron.input_gradient(backbone, points.clone(), ReluGradient::Standard)?;
         let at_level = backbone.level_gradient(points, self.neuron.level, &vec![target; count])?;
         let flow = self.neuron.select(at_level.grad)?;
         let flow = NasTensor::<4>::from_data(TensorData::new(flow, [count, 1, 1, 1]), &through.device());

@@ -4,7 +4,7 @@
 use super::{NeuronSettings, CHANNEL_PARAM, NEURON_LEVEL_PARAM, NEURON_PARAM};
 use crate::saliency::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, ReluGradient, Result, Saliency};
 
 /// The `neuron-gradient` saliency method.
 pub struct NeuronGradient {
@@ -17,7 +17,10 @@ pub const NEURON_GRADIENT_PARAMS: &[ParamSpec] = &[NEURON_LEVEL_PARAM, NEURON_PA
 
 impl Saliency for NeuronGradient {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, _targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        reduce_channels(self.neuron.input_gradient(backbone, input.clone())?, self.reduction)
+        reduce_channels(
+            self.neuron.input_gradient(backbone, input.clone(), ReluGradient::Standard)?,
+            self.reduction,
+        )
     }
 }
 

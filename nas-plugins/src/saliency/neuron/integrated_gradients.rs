@@ -6,7 +6,7 @@ use super::{NeuronSettings, CHANNEL_PARAM, NEURON_LEVEL_PARAM, NEURON_PARAM};
 use crate::saliency::gradient::REDUCE_PARAM;
 use crate::saliency::integrated_gradients::{IntegratedGradients, BASELINE_PARAM, METHOD_PARAM, PATH_BATCH_PARAM, STEPS_PARAM};
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, NasTensor, ParamSpec, Params, ReluGradient, Result, Saliency};
 
 /// The `neuron-integrated-gradients` saliency method.
 pub struct NeuronIntegratedGradients {
@@ -30,7 +30,7 @@ impl Saliency for NeuronIntegratedGradients {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         self.path
             .explain_with("neuron-integrated-gradients", backbone, input, targets, |points, _| {
-                self.neuron.input_gradient(backbone, points)
+                self.neuron.input_gradient(backbone, points, ReluGradient::Standard)
             })
     }
 }

@@ -9,9 +9,8 @@ pub mod conductance;
 pub mod gradient;
 pub mod integrated_gradients;
 
-use nas_core::backbone::neuron_input_gradient;
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, NasTensor, Neuron, ParamKind, ParamSpec, Params, Result, LEVELS};
+use nas_core::{Backbone, NasTensor, Neuron, ParamKind, ParamSpec, Params, ReluGradient, Result, LEVELS};
 
 /// The level and the unit of it a neuron method explains.
 #[derive(Debug, Clone, Copy)]
@@ -75,9 +74,9 @@ impl NeuronSettings {
         Ok(NeuronSettings { level, neuron })
     }
 
-    /// The neuron's input gradient at a batch of inputs.
-    pub fn input_gradient(&self, backbone: &dyn Backbone, input: NasTensor<4>) -> Result<NasTensor<4>> {
-        Ok(neuron_input_gradient(backbone, input, self.level, self.neuron)?.grad)
+    /// The neuron's input gradient at a batch of inputs, through rectifiers by `rule`.
+    pub fn input_gradient(&self, backbone: &dyn Backbone, input: NasTensor<4>, rule: ReluGradient) -> Result<NasTensor<4>> {
+        Ok(backbone.neuron_gradient(input, self.level, self.neuron, rule)?.grad)
     }
 
     /// Each sample's value of the neuron in `values`, a tensor shaped like the level (its
