@@ -173,12 +173,21 @@ fn neuron_methods_explain_a_batch_as_each_photo_alone_and_refuse_bad_neurons() -
         common::cropped_photo("coffee-224", 96, 96),
     ];
     let input = normalise(&[&photos[0], &photos[1]], net.info(), net.device())?;
-    for method in ["neuron-gradient", "neuron-integrated-gradients", "neuron-conductance"] {
-        let params = common::params(method, &[("channel", toml::Value::Integer(9)), ("steps", toml::Value::Integer(4))]);
-        let params = if method == "neuron-gradient" {
-            common::params(method, &[("channel", toml::Value::Integer(9))])
-        } else {
-            params
+    for method in [
+        "neuron-gradient",
+        "neuron-integrated-gradients",
+        "neuron-conductance",
+        "neuron-gradient-shap",
+        "neuron-deep-lift",
+        "neuron-deep-lift-shap",
+        "neuron-guided-backprop",
+        "neuron-deconvolution",
+    ] {
+        let params = match method {
+            "neuron-integrated-gradients" | "neuron-conductance" => {
+                common::params(method, &[("channel", toml::Value::Integer(9)), ("steps", toml::Value::Integer(4))])
+            }
+            _ => common::params(method, &[("channel", toml::Value::Integer(9))]),
         };
         let saliency = registry.saliency(method, &params, &ctx)?;
         let together = saliency.explain(net.as_ref(), &input, &[0, 0])?;

@@ -10,7 +10,7 @@
 use super::baseline_set::BaselineSet;
 use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
 use nas_core::ndarray::Array2;
-use nas_core::{Backbone, Context, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
+use nas_core::{Backbone, Context, Gradient, NasError, NasTensor, ParamKind, ParamSpec, Params, Result, Saliency};
 
 /// The `deep-lift` and `deep-lift-shap` saliency methods.
 pub struct DeepLift {
@@ -65,13 +65,26 @@ pub fn attribution(
     baselines: BaselineSet,
     level: Option<usize>,
 ) -> Result<NasTensor<4>> {
+    averaged(backbone, input, baselines, |reference| {
+        backbone.deep_lift_multipliers(input.clone(), reference, level, targets)
+    })
+}
+
+/// The product of `multipliers` (DeepLift's, against a reference photo) and their change from
+/// the reference, averaged over the references of `baselines`.
+pub fn averaged(
+    backbone: &dyn Backbone,
+    input: &NasTensor<4>,
+    baselines: BaselineSet,
+    multipliers: impl Fn(NasTensor<4>) -> Result<Gradient>,
+) -> Result<NasTensor<4>> {
     let references = baselines.tensors(backbone.info(), input);
     let count = references.len();
     let task = nas_core::progress::task("deep lift", count as u64);
     let mut total: Option<NasTensor<4>> = None;
     for reference in references {
         task.check()?;
-        let multipliers = backbone.deep_lift_multipliers(input.clone(), reference, level, targets)?;
+        let multipliers = multipliers(reference)?;
         let attribution = multipliers.value * multipliers.grad;
         total = Some(match total {
             Some(sum) => sum + attribution,

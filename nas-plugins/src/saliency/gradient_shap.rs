@@ -63,8 +63,16 @@ impl GradientShap {
         })
     }
 
-    /// The attribution `(1, 3, h, w)` of one photo for class `target`.
-    fn attribute(&self, backbone: &dyn Backbone, photo: NasTensor<4>, target: usize, task: &Task) -> Result<NasTensor<4>> {
+    /// The attribution `(1, 3, h, w)` of one photo for class `target`, `gradient` giving the
+    /// gradient at a batch of points for a target.
+    fn attribute(
+        &self,
+        backbone: &dyn Backbone,
+        photo: NasTensor<4>,
+        target: usize,
+        task: &Task,
+        gradient: &impl Fn(NasTensor<4>, usize) -> Result<NasTensor<4>>,
+    ) -> Result<NasTensor<4>> {
         let baselines = self.baselines.tensors(backbone.info(), &photo);
         let draws = draws(self.seed, baselines.len(), self.samples);
         let mut total = photo.zeros_like();
@@ -75,11 +83,30 @@ impl GradientShap {
                 .map(|&(pick, a)| photo.clone() * a + baselines[pick].clone() * (1.0 - a))
                 .collect();
             let differences: Vec<NasTensor<4>> = group.iter().map(|&(pick, _)| photo.clone() - baselines[pick].clone()).collect();
-            let gradient = backbone.input_gradient(NasTensor::cat(points, 0), &vec![target; group.len()])?;
-            total = total + (NasTensor::cat(differences, 0) * gradient.grad).sum_dim(0);
+            let gradient = gradient(NasTensor::cat(points, 0), target)?;
+            total = total + (NasTensor::cat(differences, 0) * gradient).sum_dim(0);
             task.advance(group.len() as u64);
         }
         Ok(total * (1.0 / self.samples as f32))
+    }
+
+    /// Each photo's GradientSHAP map for `method`, `gradient` giving the gradient of what is
+    /// explained (the target's logit, a neuron) at a batch of points for a target.
+    pub fn explain_with(
+        &self,
+        method: &str,
+        backbone: &dyn Backbone,
+        input: &NasTensor<4>,
+        targets: &[usize],
+        gradient: impl Fn(NasTensor<4>, usize) -> Result<NasTensor<4>>,
+    ) -> Result<Vec<Array2<f32>>> {
+        let photos = super::photos_with_targets(method, input, targets)?;
+        let task = nas_core::progress::task(method, (photos.len() * self.samples) as u64);
+        let attributions = photos
+            .into_iter()
+            .map(|(photo, target)| self.attribute(backbone, photo, target, &task, &gradient))
+            .collect::<Result<Vec<_>>>()?;
+        reduce_channels(NasTensor::cat(attributions, 0), self.reduction)
     }
 }
 
@@ -96,13 +123,10 @@ pub fn draws(seed: u32, baselines: usize, samples: usize) -> Vec<(usize, f32)> {
 
 impl Saliency for GradientShap {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
-        let photos = super::photos_with_targets("gradient-shap", input, targets)?;
-        let task = nas_core::progress::task("gradient shap", (photos.len() * self.samples) as u64);
-        let attributions = photos
-            .into_iter()
-            .map(|(photo, target)| self.attribute(backbone, photo, target, &task))
-            .collect::<Result<Vec<_>>>()?;
-        reduce_channels(NasTensor::cat(attributions, 0), self.reduction)
+        self.explain_with("gradient-shap", backbone, input, targets, |points, target| {
+            let count = points.dims()[0];
+            Ok(backbone.input_gradient(points, &vec![target; count])?.grad)
+        })
     }
 }
 

@@ -2,11 +2,17 @@
 //! channel of it, summed over positions). `neuron-gradient` (`NeuronGradient`) and
 //! `neuron-integrated-gradients` (`NeuronIntegratedGradients`) explain the unit itself, blind to
 //! the photo's target; `neuron-conductance` (`NeuronConductance`) explains the target's logit
-//! as it flows through the unit. Maps are input-shaped attributions with their colour channels
-//! reduced as `gradient`'s.
+//! as it flows through the unit. `neuron-gradient-shap`, `neuron-deep-lift`,
+//! `neuron-deep-lift-shap`, `neuron-guided-backprop` and `neuron-deconvolution` are Captum's
+//! `NeuronGradientShap`, `NeuronDeepLift`, `NeuronDeepLiftShap`, `NeuronGuidedBackprop` and
+//! `NeuronDeconvolution`. Maps are input-shaped attributions with their colour channels reduced
+//! as `gradient`'s.
 
 pub mod conductance;
+pub mod deep_lift;
 pub mod gradient;
+pub mod gradient_shap;
+pub mod guided;
 pub mod integrated_gradients;
 
 use nas_core::upsampled_batch::to_host;
