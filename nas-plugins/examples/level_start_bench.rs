@@ -13,10 +13,8 @@
 
 mod common;
 
-use common::{median, ms};
 use nas_core::backbone::{hooked_level_gradient, level_gradient_replaced};
 use nas_core::{Objective, LEVELS};
-use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,30 +32,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{arch}: gradient at a replaced level, a batch of {batch} at 224x224, medians of {runs} runs");
     for (level, activation) in levels.into_iter().enumerate().take(LEVELS) {
         let point = activation * 0.5;
-        let (mut started, mut whole) = (Vec::new(), Vec::new());
-        for run in 0..=runs {
-            let start = Instant::now();
-            let _ = level_gradient_replaced(net.as_ref(), input.clone(), level, point.clone(), objective)?
+        let (started, whole) = common::alternate(
+            runs,
+            || -> nas_core::Result<()> {
+                let _ = level_gradient_replaced(net.as_ref(), input.clone(), level, point.clone(), objective)?
+                    .grad
+                    .into_data();
+                Ok(())
+            },
+            || {
+                let _ = hooked_level_gradient(
+                    |x, hook| net.forward_hooked(x, hook),
+                    input.clone(),
+                    level,
+                    Some(point.clone()),
+                    objective,
+                )?
                 .grad
                 .into_data();
-            let t_started = start.elapsed();
-            let start = Instant::now();
-            let _ = hooked_level_gradient(
-                |x, hook| net.forward_hooked(x, hook),
-                input.clone(),
-                level,
-                Some(point.clone()),
-                objective,
-            )?
-            .grad
-            .into_data();
-            let t_whole = start.elapsed();
-            if run > 0 {
-                started.push(t_started);
-                whole.push(t_whole);
-            }
-        }
-        let (started, whole) = (ms(median(started)), ms(median(whole)));
+                Ok(())
+            },
+        )?;
         println!(
             "  level {level}: started at the level {started:>8.1} ms, whole network {whole:>8.1} ms ({:.2}x the time)",
             whole / started

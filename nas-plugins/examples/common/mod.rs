@@ -3,7 +3,7 @@
 
 use nas_core::burn::tensor::TensorData;
 use nas_core::{Device, NasTensor};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A fixed pseudo-random normalised batch `(batch, 3, side, side)` with values in [-2, 2]
 /// (xorshift, so every run and every benchmark times the same input).
@@ -29,4 +29,27 @@ pub fn median(mut values: Vec<Duration>) -> Duration {
 /// `d` in milliseconds.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// The medians of `runs` timings of `first` and `second`, run alternately after one warm-up run
+/// of each, in milliseconds.
+pub fn alternate<E>(
+    runs: usize,
+    mut first: impl FnMut() -> Result<(), E>,
+    mut second: impl FnMut() -> Result<(), E>,
+) -> Result<(f64, f64), E> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for run in 0..=runs {
+        let start = Instant::now();
+        first()?;
+        let t_first = start.elapsed();
+        let start = Instant::now();
+        second()?;
+        let t_second = start.elapsed();
+        if run > 0 {
+            a.push(t_first);
+            b.push(t_second);
+        }
+    }
+    Ok((ms(median(a)), ms(median(b))))
 }
