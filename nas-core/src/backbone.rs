@@ -377,6 +377,18 @@ impl Neuron {
         }
     }
 
+    /// Refuses a neuron outside depth level `level`, whose activations are `[channels, h, w]`,
+    /// naming the level's shape.
+    pub fn check_in(&self, level: usize, [channels, h, w]: [usize; 3]) -> Result<()> {
+        if self.lies_in([channels, h, w]) {
+            Ok(())
+        } else {
+            Err(NasError::InvalidInput(format!(
+                "{self:?} lies outside level {level}, whose activations are {channels} channels of {h}x{w}"
+            )))
+        }
+    }
+
     /// Each sample's value of the neuron in `values`, a tensor shaped like its level (the
     /// level's activations, or their gradient): `(batch, 1, 1, 1)` for a unit, `(batch, 1, h, w)`
     /// for a channel, to be summed. The neuron must lie in the level ([`Neuron::lies_in`]).
@@ -405,11 +417,7 @@ pub fn neuron_input_gradient<B: Backbone + ?Sized>(backbone: &B, input: NasTenso
         .nth(level)
         .ok_or_else(|| NasError::InvalidInput(format!("the backbone never produced level {level}")))?;
     let [_, channels, h, w] = activation.dims();
-    if !neuron.lies_in([channels, h, w]) {
-        return Err(NasError::InvalidInput(format!(
-            "{neuron:?} lies outside level {level}, whose activations are {channels} channels of {h}x{w}"
-        )));
-    }
+    neuron.check_in(level, [channels, h, w])?;
     let grads = neuron.of(activation).sum().backward();
     input_gradient_from(input, &grads, logits)
 }

@@ -182,6 +182,7 @@ fn neuron_methods_explain_a_batch_as_each_photo_alone_and_refuse_bad_neurons() -
         "neuron-deep-lift-shap",
         "neuron-guided-backprop",
         "neuron-deconvolution",
+        "neuron-feature-ablation",
     ] {
         let params = match method {
             "neuron-integrated-gradients" | "neuron-conductance" => {

@@ -168,11 +168,7 @@ impl Start<'_> {
 /// level `level`, whose values are `value`: one at the neuron's positions, zero elsewhere.
 fn seed(neuron: Neuron, level: usize, value: &HostMap, explained: usize) -> Result<HostMap> {
     let [_, channels, h, w] = value.dims;
-    if !neuron.lies_in([channels, h, w]) {
-        return Err(NasError::InvalidInput(format!(
-            "{neuron:?} lies outside level {level}, whose activations are {channels} channels of {h}x{w}"
-        )));
-    }
+    neuron.check_in(level, [channels, h, w])?;
     let mut data = vec![0.0; explained * channels * h * w];
     for sample in data.chunks_mut(channels * h * w) {
         match neuron {

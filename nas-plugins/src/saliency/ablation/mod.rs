@@ -19,6 +19,7 @@ pub mod shapley;
 pub mod shapley_sampling;
 pub mod superpixel_features;
 
+use super::neuron::NeuronSettings;
 use nas_core::burn::tensor::activation::softmax;
 use nas_core::burn::tensor::TensorData;
 use nas_core::deletion::class_scores;
@@ -52,13 +53,24 @@ pub struct Subject<'a> {
     pub features: Option<&'a FeatureMask>,
 }
 
+/// What a perturbation attribution scores each perturbed photo by.
+#[derive(Debug, Clone, Copy)]
+pub enum Scored {
+    /// The target's logit (Captum's model output).
+    Logit,
+    /// The target's softmax probability.
+    Probability,
+    /// A unit (or channel) of a depth level, whatever the target (Captum's neuron methods).
+    Neuron(NeuronSettings),
+}
+
 /// Settings every perturbation attribution shares.
 #[derive(Debug, Clone)]
 pub struct Perturbation {
     /// What removed pixels become.
     pub baseline: AblationBaseline,
-    /// Softmax probabilities (true) or logits (Captum's model output).
-    pub probability: bool,
+    /// What each perturbed photo is scored by.
+    pub scored: Scored,
     /// Perturbed photos per forward pass (Captum's `perturbations_per_eval`).
     pub batch: usize,
     /// The method's name, for errors and progress.
@@ -92,7 +104,10 @@ impl Perturbation {
         };
         Ok(Perturbation {
             baseline,
-            probability: params.choice("scores", scores, &["logit", "probability"])? == "probability",
+            scored: match params.choice("scores", scores, &["logit", "probability"])?.as_str() {
+                "probability" => Scored::Probability,
+                _ => Scored::Logit,
+            },
             batch: params.usize("batch", 16, 1, 4096)?,
             method,
         })
@@ -167,14 +182,11 @@ impl Perturbation {
                 task.check()?;
                 let n = pending.len() / values.len();
                 let images = NasTensor::<4>::from_data(TensorData::new(std::mem::take(&mut pending), [n, 3, h, w]), &photo.device());
-                let probability = self.probability;
-                scores.extend(class_scores(backbone, images, target, &|logits| {
-                    if probability {
-                        softmax(logits, 1)
-                    } else {
-                        logits
-                    }
-                })?);
+                scores.extend(match self.scored {
+                    Scored::Logit => class_scores(backbone, images, target, &|logits| logits)?,
+                    Scored::Probability => class_scores(backbone, images, target, &|logits| softmax(logits, 1))?,
+                    Scored::Neuron(neuron) => neuron.values(backbone, images)?,
+                });
                 task.advance(n as u64);
             }
         }

@@ -16,7 +16,7 @@ pub mod guided;
 pub mod integrated_gradients;
 
 use nas_core::upsampled_batch::to_host;
-use nas_core::{Backbone, NasTensor, Neuron, ParamKind, ParamSpec, Params, ReluGradient, Result, LEVELS};
+use nas_core::{Backbone, NasError, NasTensor, Neuron, ParamKind, ParamSpec, Params, ReluGradient, Result, LEVELS};
 
 /// The level and the unit of it a neuron method explains.
 #[derive(Debug, Clone, Copy)]
@@ -85,9 +85,22 @@ impl NeuronSettings {
         Ok(backbone.neuron_gradient(input, self.level, self.neuron, rule)?.grad)
     }
 
+    /// Each image's value of the neuron (the unit, or the channel's sum) in a forward pass.
+    pub fn values(&self, backbone: &dyn Backbone, images: NasTensor<4>) -> Result<Vec<f64>> {
+        let level = backbone.forward(images).levels.into_iter().nth(self.level).ok_or_else(|| {
+            NasError::InvalidInput(format!(
+                "{}: the backbone never produced level {}",
+                backbone.info().name,
+                self.level
+            ))
+        })?;
+        let [_, channels, h, w] = level.dims();
+        self.neuron.check_in(self.level, [channels, h, w])?;
+        Ok(self.select(level)?.into_iter().map(f64::from).collect())
+    }
+
     /// Each sample's value of the neuron in `values`, a tensor shaped like the level (its
-    /// gradient, say): the unit's, or the channel's sum. The level's shape was checked by
-    /// [`NeuronSettings::input_gradient`] on the same inputs.
+    /// gradient, say): the unit's, or the channel's sum. The neuron must lie in the level.
     pub fn select(&self, values: NasTensor<4>) -> Result<Vec<f32>> {
         let batch = values.dims()[0];
         to_host(self.neuron.of(values).sum_dim(3).sum_dim(2).reshape([batch]))
