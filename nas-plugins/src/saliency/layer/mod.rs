@@ -1,7 +1,7 @@
 //! Captum's layer attributions at a depth level: `layer-integrated-gradients`,
 //! `layer-conductance`, `internal-influence`, `layer-gradient-shap`,
 //! `layer-gradient-x-activation`, `layer-grad-cam`, `layer-deep-lift`, `layer-deep-lift-shap`,
-//! `layer-lrp` and `layer-activation`. Each attributes to the level's activations `(channels, h, w)` as Captum
+//! `layer-lrp`, `layer-feature-ablation` and `layer-activation`. Each attributes to the level's activations `(channels, h, w)` as Captum
 //! does for the module that produces them; the map is that attribution summed over channels
 //! and resized to the photo by Captum's `LayerAttribution.interpolate` (`F.interpolate`,
 //! nearest by default, or bilinear). Maps keep their sign and scale, as Captum returns them.
@@ -9,6 +9,7 @@
 pub mod activation;
 pub mod conductance;
 pub mod deep_lift;
+pub mod feature_ablation;
 pub mod grad_cam;
 pub mod gradient_shap;
 pub mod gradient_x_activation;
