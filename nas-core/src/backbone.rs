@@ -252,7 +252,8 @@ pub trait Backbone: Send + Sync {
     /// through every rectifier by `rule`: Captum's `NeuronGradient`, `NeuronGuidedBackprop` and
     /// `NeuronDeconvolution`. The default runs burn's automatic differentiation
     /// ([`neuron_input_gradient`]) for the standard rule and refuses the others; backbones with
-    /// their own backward pass override it, starting that pass at the level.
+    /// their own backward pass override it, running the network up to the level and the
+    /// backward pass from there (their `logits` are then `batch x 0`: never computed).
     fn neuron_gradient(&self, input: NasTensor<4>, level: usize, neuron: Neuron, rule: ReluGradient) -> Result<Gradient> {
         match rule {
             ReluGradient::Standard => neuron_input_gradient(self, input, level, neuron),
@@ -265,8 +266,9 @@ pub trait Backbone: Send + Sync {
 
     /// DeepLift's multipliers (the Rescale rule, as [`Backbone::deep_lift_multipliers`]) of each
     /// sample's `neuron` at depth level `level` against `reference`, at the input: Captum's
-    /// `NeuronDeepLift`. `value` is the input's change from the reference. The default refuses;
-    /// backbones with their own backward pass override it.
+    /// `NeuronDeepLift`. `value` is the input's change from the reference; `logits` may be
+    /// `batch x 0`, as [`Backbone::neuron_gradient`]'s. The default refuses; backbones with their
+    /// own backward pass override it.
     fn neuron_deep_lift_multipliers(&self, input: NasTensor<4>, reference: NasTensor<4>, level: usize, neuron: Neuron) -> Result<Gradient> {
         let _ = (input, reference, level, neuron);
         Err(NasError::InvalidInput(format!(

@@ -134,8 +134,19 @@ pub(crate) enum Start<'a> {
 }
 
 impl Start<'_> {
-    /// The logits of the first `explained` samples of `features` through the classifier `head`
-    /// and, for a pass that starts at the logits, the gradient of its objective at `features`.
+    /// Whether the forward pass must produce depth level `level`: every level for a pass that
+    /// starts at the logits, none after the neuron's.
+    pub(crate) fn runs_to(&self, level: usize) -> bool {
+        match *self {
+            Start::Logits(_) => true,
+            Start::Neuron { level: start, .. } => level <= start,
+        }
+    }
+
+    /// For a pass that starts at the logits, the logits of the first `explained` samples of
+    /// `features` through the classifier `head` and the gradient of its objective at
+    /// `features`. A pass that starts at a neuron stopped its forward pass there: no logits
+    /// (`explained x 0`) and no gradient yet.
     pub(crate) fn head(
         &self,
         features: &HostMap,
@@ -143,13 +154,12 @@ impl Start<'_> {
         device: &Device,
         head: impl Fn(NasTensor<4>) -> NasTensor<2>,
     ) -> Result<(NasTensor<2>, Option<HostMap>)> {
-        let features = features.leading(explained);
         match *self {
             Start::Logits(objective) => {
-                let (logits, grad) = head_gradient(&features, device, objective, head)?;
+                let (logits, grad) = head_gradient(&features.leading(explained), device, objective, head)?;
                 Ok((logits, Some(grad)))
             }
-            Start::Neuron { .. } => Ok((head(features.into_tensor(device)), None)),
+            Start::Neuron { .. } => Ok((NasTensor::zeros([explained, 0], device), None)),
         }
     }
 

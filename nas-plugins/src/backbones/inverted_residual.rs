@@ -198,24 +198,35 @@ impl HostDifferentiable for InvertedResidualNet {
         let x = HostMap::from_tensor(input.clone())?;
         let stem_out = Rectified::after(self.stem.folded(), &x, self.activation, rule)?;
         let mut traces: Vec<MbConvTrace> = Vec::with_capacity(self.blocks.len());
-        for block in &self.blocks {
+        // Blocks after a neuron's level (levels 0 to 3 are block outputs) are left out.
+        let blocks = match start {
+            Start::Neuron { level, .. } => self.level_blocks.get(level).map_or(self.blocks.len(), |b| b + 1),
+            Start::Logits(_) => self.blocks.len(),
+        };
+        for block in &self.blocks[..blocks.min(self.blocks.len())] {
             let trace = block.host_forward(traces.last().map_or(&stem_out.values, |t| &t.output), self.activation, rule)?;
             traces.push(trace);
         }
         let last = traces.last().map_or(&stem_out.values, |t| &t.output);
-        let features = Rectified::after(self.head.folded(), last, self.activation, rule)?;
         // The classifier is linear: its gradient is the same for the inputs and their references.
         let explained = rule.explained(x.dims[0]);
-        let (logits, grad) = start.head(&features.values, explained, &self.device, |h| self.classify(h))?;
-        let grad = start.at_level(4, &features.values, explained, grad)?;
-        if of == GradientOf::Level(4) {
-            // The whole batch: under the Rescale rule, the references' level too.
-            let grad = host_gradient::started(grad, start)?;
-            return Ok(host_gradient::gradient(features.values.into_tensor(&self.device), grad, logits));
-        }
-        let mut grad = host_gradient::step(grad, |grad| {
-            conv_backward(self.head.folded(), &grad.through(&features, rule)?, last.size(), watch)
-        })?;
+        let (logits, mut grad) = if start.runs_to(4) {
+            let features = Rectified::after(self.head.folded(), last, self.activation, rule)?;
+            let (logits, grad) = start.head(&features.values, explained, &self.device, |h| self.classify(h))?;
+            let grad = start.at_level(4, &features.values, explained, grad)?;
+            if of == GradientOf::Level(4) {
+                // The whole batch: under the Rescale rule, the references' level too.
+                let grad = host_gradient::started(grad, start)?;
+                return Ok(host_gradient::gradient(features.values.into_tensor(&self.device), grad, logits));
+            }
+            let grad = host_gradient::step(grad, |grad| {
+                conv_backward(self.head.folded(), &grad.through(&features, rule)?, last.size(), watch)
+            })?;
+            (logits, grad)
+        } else {
+            // A neuron before the head: the forward pass stopped at it.
+            start.head(last, explained, &self.device, |h| self.classify(h))?
+        };
         for (i, (block, trace)) in self.blocks.iter().zip(&traces).enumerate().rev() {
             if let Some(level) = self.level_blocks.iter().position(|b| *b == i) {
                 grad = start.at_level(level, &trace.output, explained, grad)?;

@@ -292,7 +292,11 @@ impl HostDifferentiable for ResNet {
             None => stem_out.values.clone(),
         };
         let mut traces: Vec<Vec<BlockTrace>> = Vec::with_capacity(self.layers.len());
-        for blocks in &self.layers {
+        for (l, blocks) in self.layers.iter().enumerate() {
+            // Layer l gives level l + 1.
+            if !start.runs_to(l + 1) {
+                break;
+            }
             let mut layer: Vec<BlockTrace> = Vec::with_capacity(blocks.len());
             for block in blocks {
                 let h = layer

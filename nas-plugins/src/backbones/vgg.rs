@@ -293,7 +293,10 @@ impl HostDifferentiable for Vgg {
     fn host_gradient(&self, input: NasTensor<4>, start: Start<'_>, of: GradientOf, rule: Rule, watch: &mut Watch<'_>) -> Result<Gradient> {
         let x = HostMap::from_tensor(input.clone())?;
         let mut traces: Vec<StageTrace> = Vec::with_capacity(self.stages.len());
-        for (convs, pool) in self.stages.iter().zip(&self.stage_pools) {
+        for (level, (convs, pool)) in self.stages.iter().zip(&self.stage_pools).enumerate() {
+            if !start.runs_to(level) {
+                break;
+            }
             let trace = Self::host_stage(convs, *pool, traces.last().map_or(&x, |t| &t.output), rule)?;
             traces.push(trace);
         }
