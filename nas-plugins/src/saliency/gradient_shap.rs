@@ -7,7 +7,7 @@
 //! `np.random.seed(seed)` for each photo.
 
 pub use super::baseline_set::BaselineSet;
-use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
+use super::gradient::{ChannelReduction, REDUCE_PARAM};
 use crate::numpy_random::NumpyRandom;
 use nas_core::ndarray::Array2;
 use nas_core::progress::Task;
@@ -100,13 +100,9 @@ impl GradientShap {
         targets: &[usize],
         gradient: impl Fn(NasTensor<4>, usize) -> Result<NasTensor<4>>,
     ) -> Result<Vec<Array2<f32>>> {
-        let photos = super::photos_with_targets(method, input, targets)?;
-        let task = nas_core::progress::task(method, (photos.len() * self.samples) as u64);
-        let attributions = photos
-            .into_iter()
-            .map(|(photo, target)| self.attribute(backbone, photo, target, &task, &gradient))
-            .collect::<Result<Vec<_>>>()?;
-        reduce_channels(NasTensor::cat(attributions, 0), self.reduction)
+        super::attribute_each(method, input, targets, self.samples, self.reduction, |photo, target, task| {
+            self.attribute(backbone, photo, target, task, &gradient)
+        })
     }
 }
 

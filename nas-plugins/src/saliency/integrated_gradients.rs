@@ -3,7 +3,7 @@
 //! input, summed over colour channels. Defaults are Captum's `IntegratedGradients`: 50 steps,
 //! Gauss-Legendre nodes, a zero baseline in the normalised input space.
 
-use super::gradient::{reduce_channels, ChannelReduction, REDUCE_PARAM};
+use super::gradient::{ChannelReduction, REDUCE_PARAM};
 use super::quadrature::{Quadrature, QUADRATURE_NAMES};
 use nas_core::burn::tensor::TensorData;
 use nas_core::ndarray::Array2;
@@ -181,16 +181,10 @@ impl IntegratedGradients {
         targets: &[usize],
         gradient: impl Fn(NasTensor<4>, usize) -> Result<NasTensor<4>>,
     ) -> Result<Vec<Array2<f32>>> {
-        let photos = super::photos_with_targets(method, input, targets)?;
-        let task = nas_core::progress::task(method, (photos.len() * self.steps) as u64);
-        let attributions = photos
-            .into_iter()
-            .map(|(one, target)| {
-                let baseline = self.baseline.tensor_for(backbone, &one);
-                self.integrate(one, baseline, &task, |points| gradient(points, target))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        reduce_channels(NasTensor::cat(attributions, 0), self.reduction)
+        super::attribute_each(method, input, targets, self.steps, self.reduction, |one, target, task| {
+            let baseline = self.baseline.tensor_for(backbone, &one);
+            self.integrate(one, baseline, task, |points| gradient(points, target))
+        })
     }
 }
 

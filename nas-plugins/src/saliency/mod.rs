@@ -67,6 +67,26 @@ pub(crate) fn photos_with_targets(method: &str, input: &NasTensor<4>, targets: &
         .collect())
 }
 
+/// The maps of a method that attributes one photo at a time: `attribute(photo, target, task)`
+/// gives each photo's input-shaped attribution `(1, 3, H, W)`, reporting `steps` units of work
+/// per photo to a progress bar named `method`; colour channels reduced by `reduction`.
+pub(crate) fn attribute_each(
+    method: &str,
+    input: &NasTensor<4>,
+    targets: &[usize],
+    steps: usize,
+    reduction: gradient::ChannelReduction,
+    attribute: impl Fn(NasTensor<4>, usize, &nas_core::progress::Task) -> Result<NasTensor<4>>,
+) -> Result<Vec<nas_core::ndarray::Array2<f32>>> {
+    let photos = photos_with_targets(method, input, targets)?;
+    let task = nas_core::progress::task(method, (photos.len() * steps) as u64);
+    let attributions = photos
+        .into_iter()
+        .map(|(photo, target)| attribute(photo, target, &task))
+        .collect::<Result<Vec<_>>>()?;
+    gradient::reduce_channels(NasTensor::cat(attributions, 0), reduction)
+}
+
 /// The saliency method a wrapper runs (`noise-tunnel`, `aug-smooth`): parameter `key` (a name,
 /// or a table with a name and its parameters; `default` when absent), built and checked to be a
 /// method that computes its maps; returns its name too.

@@ -111,8 +111,8 @@ impl LayerFeatureAblation {
         Ok(NasTensor::from_data(TensorData::new(attribution, dims), &photo.device()))
     }
 
-    /// Ablated copies of the level per photo, for progress.
-    fn groups(&self, backbone: &dyn Backbone) -> usize {
+    /// Ablated copies of the level per position of its grid, for progress.
+    fn copies_per_position(&self, backbone: &dyn Backbone) -> usize {
         let info = backbone.info();
         let channels = info.level_channels[self.layer.level];
         match self.groups {
@@ -126,7 +126,8 @@ impl Saliency for LayerFeatureAblation {
     fn explain(&self, backbone: &dyn Backbone, input: &NasTensor<4>, targets: &[usize]) -> Result<Vec<Array2<f32>>> {
         let [_, _, h, w] = input.dims();
         let stride = backbone.info().level_strides[self.layer.level].max(1);
-        let steps = self.groups(backbone) * h.div_ceil(stride) * w.div_ceil(stride);
+        // The grid's size is known after the forward pass; its strides give it ahead, for progress.
+        let steps = self.copies_per_position(backbone) * h.div_ceil(stride) * w.div_ceil(stride);
         explain_each(
             &self.layer,
             "layer-feature-ablation",
