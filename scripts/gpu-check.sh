@@ -18,7 +18,8 @@
 #   5. agreement for resnet50, vgg16 and vit_b_16 with seeded random weights (`--weights random:0`,
 #      no file to carry);
 #   6. the saliency methods on the GPU: whole-process time against the CPU, and map agreement
-#      (resnet18, layer-integrated-gradients and shapley-cam included; and lrp, which is CP-LRP there, generic-attention, transformer-attribution and
+#      (resnet18, layer-integrated-gradients, shapley-cam, neuron-integrated-gradients and
+#      layer-feature-ablation included; and lrp, which is CP-LRP there, generic-attention, transformer-attribution and
 #      transformer-lrp on vit_b_16 with random:0 weights);
 #      the gradient map also against PyTorch's own GPU-vs-CPU difference for the same weights,
 #      TF32 on and off (that machine's python3 holds PyTorch);
@@ -148,7 +149,9 @@ part6() {
   saliency "$OUT/resnet18-seed0.pth" gradient
   # layer-integrated-gradients replaces a level during burn's autodiff on the device; shapley-cam
   # adds a pass at the level with the activations scaled.
-  for spec in "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai" "layer-integrated-gradients --param level=3" "shapley-cam"; do
+  # neuron-integrated-gradients takes burn's autodiff on the device and the host pass on the CPU;
+  # layer-feature-ablation continues 25088 ablated copies of level 4 from the level.
+  for spec in "grad-cam-plus-plus" "lrp" "integrated-gradients" "smoothgrad --param samples=50" "rise --param masks=4000" "xrai" "layer-integrated-gradients --param level=3" "shapley-cam" "neuron-integrated-gradients --param level=3 --param channel=5" "layer-feature-ablation"; do
     saliency "$R18" $spec
   done
   # CP-LRP on ViT-B/16: burn's autodiff through attention with a detached softmax; and

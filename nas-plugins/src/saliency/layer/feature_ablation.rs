@@ -98,7 +98,11 @@ impl LayerFeatureAblation {
                 );
             }
             let replacement = NasTensor::<4>::from_data(TensorData::new(copies, [count, channels, h, w]), &photo.device());
-            let logits = logits_with_level(backbone, photo.clone().repeat_dim(0, count), self.layer.level, replacement)?;
+            // The photo's copies are only needed where the network cannot start at the level.
+            let logits = match backbone.logits_from_level(self.layer.level, replacement.clone()) {
+                Some(logits) => logits?,
+                None => logits_with_level(backbone, photo.clone().repeat_dim(0, count), self.layer.level, replacement)?,
+            };
             drops.extend(score(logits)?.into_iter().map(|s| original - s));
             task.advance(count as u64);
         }

@@ -5,8 +5,9 @@
 //! as it flows through the unit. `neuron-gradient-shap`, `neuron-deep-lift`,
 //! `neuron-deep-lift-shap`, `neuron-guided-backprop` and `neuron-deconvolution` are Captum's
 //! `NeuronGradientShap`, `NeuronDeepLift`, `NeuronDeepLiftShap`, `NeuronGuidedBackprop` and
-//! `NeuronDeconvolution`. Maps are input-shaped attributions with their colour channels reduced
-//! as `gradient`'s.
+//! `NeuronDeconvolution`; `neuron-feature-ablation` (`NeuronFeatureAblation`) is
+//! `feature-ablation` scoring the unit (`ablation::feature_ablation`). Maps are input-shaped
+//! attributions with their colour channels reduced as `gradient`'s.
 
 pub mod conductance;
 pub mod deep_lift;
