@@ -40,14 +40,7 @@ enum Path {
 fn settings(case: &str, path: Path) -> Result<Vec<(&'static str, toml::Value)>, Box<dyn Error>> {
     let cases: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("cases.json"))?)?;
     let case = &cases[case];
-    let mut settings = vec![("level", toml::Value::Integer(case["level"].as_i64().ok_or("level")?))];
-    match case["neuron"].as_array() {
-        Some(unit) => settings.push((
-            "neuron",
-            toml::Value::Array(unit.iter().filter_map(|v| v.as_i64()).map(toml::Value::Integer).collect()),
-        )),
-        None => settings.push(("channel", toml::Value::Integer(case["channel"].as_i64().ok_or("channel")?))),
-    }
+    let mut settings = common::neuron_params(case)?;
     match path {
         Path::Without => {}
         Path::Integrated => {

@@ -62,14 +62,7 @@ fn check(registry: &Registry, net: &dyn Backbone, prefix: &str) -> TestResult {
     let cases: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("cases.json"))?)?;
     let cases = cases.as_object().ok_or("cases")?;
     for (case, settings) in cases.iter().filter(|(name, _)| name.starts_with(prefix)) {
-        let mut params = vec![("level", toml::Value::Integer(settings["level"].as_i64().ok_or("level")?))];
-        match settings["neuron"].as_array() {
-            Some(unit) => params.push((
-                "neuron",
-                toml::Value::Array(unit.iter().filter_map(|v| v.as_i64()).map(toml::Value::Integer).collect()),
-            )),
-            None => params.push(("channel", toml::Value::Integer(settings["channel"].as_i64().ok_or("channel")?))),
-        }
+        let params = common::neuron_params(settings)?;
         for method in settings["methods"].as_array().ok_or("methods")?.iter().filter_map(|m| m.as_str()) {
             let name = format!("neuron-{method}");
             let mut params = params.clone();

@@ -276,3 +276,20 @@ pub fn assert_attention_method_batches_and_refuses_cnns(method: &str, tolerance:
     let refused = saliency.explain(cnn.as_ref(), &input, &[0]).expect_err("a CNN").to_string();
     assert!(refused.contains("resnet18") && refused.contains("vision transformer"), "{refused}");
 }
+
+/// The `level` and `neuron` (or `channel`) parameters of a neuron method from a fixture case of
+/// the neuron scripts (`level`, and `neuron` as `[channel, y, x]` or null with `channel`).
+pub fn neuron_params(case: &serde_json::Value) -> Result<Vec<(&'static str, toml::Value)>, String> {
+    let level = case["level"].as_i64().ok_or("the case has no level")?;
+    let unit = match case["neuron"].as_array() {
+        Some(unit) => (
+            "neuron",
+            toml::Value::Array(unit.iter().filter_map(|v| v.as_i64()).map(toml::Value::Integer).collect()),
+        ),
+        None => (
+            "channel",
+            toml::Value::Integer(case["channel"].as_i64().ok_or("the case has neither neuron nor channel")?),
+        ),
+    };
+    Ok(vec![("level", toml::Value::Integer(level)), unit])
+}
